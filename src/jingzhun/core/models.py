@@ -1,0 +1,63 @@
+"""Base models and the audit log (变更记录).
+
+Every write in Jingzhun goes through a service that records an :class:`ObjectChange`: who, when, from
+where, and the object's state before and after as JSON. The log is append-only: the app offers no way to
+edit it and the database refuses UPDATE and DELETE on it (triggers in the migration).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", "新增"
+    UPDATE = "update", "修改"
+    DELETE = "delete", "删除"
+
+
+class ObjectChange(models.Model):
+    """One audited write to one object (NetBox's ObjectChange; Zulip's RealmAuditLog).
+
+    ``root_type``/``root_id`` name the aggregate the object belongs to (a member's household), so the
+    household page can show every change to it and its members, and the household can be rebuilt as it
+    was at any moment from the ``after`` snapshots.
+    """
+
+    time = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user_name = models.CharField("操作人", max_length=150)
+    request_id = models.CharField(max_length=36, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    source = models.CharField("来源", max_length=20, default="web")
+    action = models.CharField("操作", max_length=10, choices=ChangeAction.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    root_type = models.CharField(max_length=60, blank=True)
+    root_id = models.CharField(max_length=64, blank=True)
+    batch = models.CharField("批次", max_length=64, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "变更记录"
+        verbose_name_plural = "变更记录"
+        indexes = [
+            models.Index(fields=["root_type", "root_id", "time"], name="core_change_root"),
+            models.Index(fields=["object_type", "object_id", "time"], name="core_change_object"),
+        ]
+        ordering = ["-time", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.user_name} {self.get_action_display()} {self.object_repr}"
+
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field whose value differs."""
+        before = self.before or {}
+        after = self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from jingzhun.regions import views
+
+app_name = "regions"
+urlpatterns: list = []

@@ -1,0 +1,42 @@
+"""Income accounting: the one place derived income figures are computed (domain.md §1.2)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+PROPERTY_PARTS = ("dividend_income", "other_property_income")
+TRANSFER_PARTS = (
+    "family_planning_income",
+    "dibao_income",
+    "tekun_income",
+    "pension_income",
+    "eco_compensation_income",
+    "other_transfer_income",
+)
+INPUT_FIELDS = ("wage_income", "business_income", "business_expense", *PROPERTY_PARTS, *TRANSFER_PARTS)
+DERIVED_FIELDS = ("property_income", "transfer_income", "net_income", "per_capita_net_income")
+CENT = Decimal("0.01")
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value or 0))
+
+
+def compute(values: dict[str, Any], household_size: int) -> dict[str, Decimal]:
+    """Totals from the typed-in items: property, transfer, net and per-capita net income.
+
+    Net income = wage + business + property + transfer − business expenses; per-capita = net / size,
+    rounded to the fen. A household of size 0 has no per-capita figure (0).
+    """
+    prop = sum((_d(values.get(k)) for k in PROPERTY_PARTS), Decimal(0))
+    transfer = sum((_d(values.get(k)) for k in TRANSFER_PARTS), Decimal(0))
+    net = _d(values.get("wage_income")) + _d(values.get("business_income")) + prop + transfer
+    net -= _d(values.get("business_expense"))
+    per_capita = (net / household_size).quantize(CENT, ROUND_HALF_UP) if household_size else Decimal(0)
+    return {
+        "property_income": prop.quantize(CENT),
+        "transfer_income": transfer.quantize(CENT),
+        "net_income": net.quantize(CENT),
+        "per_capita_net_income": per_capita,
+    }

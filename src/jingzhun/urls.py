@@ -1,0 +1,16 @@
+"""URL map: the web app per domain, the REST API under /api/."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from jingzhun.api import api
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("", include("jingzhun.core.urls")),
+    path("regions/", include("jingzhun.regions.urls")),
+    path("registry/", include("jingzhun.registry.urls")),
+]
