@@ -387,44 +387,74 @@ def birth_date_from_id(number: str) -> date:
 # --------------------------------------------------------------------------------------------------
 
 
-class _FastPath:
-    """Exception-free validation of well-formed 18-character strings with per-call caches."""
+def _shape18(text: str) -> bool:
+    return len(text) == 18 and text.isascii() and text[:17].isdigit()
+
+
+class _Bulk:
+    """State of one :func:`parse_many` call: caches and the five output columns."""
 
     def __init__(self, today: date, known_regions: Callable[[str], bool] | None) -> None:
         self.today = today
         self.known_regions = known_regions
-        self.births: dict[str, date | None] = {}
-        self.regions: dict[str, bool] = {}
+        self.birth_cache: dict[str, date | None] = {}
+        self.region_cache: dict[str, bool] = {}
+        self.numbers: list[str | None] = []
+        self.sexes: list[str | None] = []
+        self.codes: list[str | None] = []
+        self.births: list[date | None] = []
+        self.messages: list[str | None] = []
 
     def birth(self, b8: str) -> date | None:
-        if b8 not in self.births:
+        """Cached birth date of an 8-character string; None when parse would reject it."""
+        if b8 not in self.birth_cache:
             try:
-                self.births[b8] = _birth_date(b8, self.today)
+                self.birth_cache[b8] = _birth_date(b8, self.today)
             except IdNumberError:
-                self.births[b8] = None
-        return self.births[b8]
+                self.birth_cache[b8] = None
+        return self.birth_cache[b8]
 
     def region_ok(self, code6: str) -> bool:
-        if self.known_regions is None:
-            return True
-        known = self.regions.get(code6)
+        known = self.region_cache.get(code6)
         if known is None:
-            known = self.regions[code6] = bool(self.known_regions(code6))
+            assert self.known_regions is not None
+            known = self.region_cache[code6] = bool(self.known_regions(code6))
         return known
 
-    def __call__(self, value: object) -> tuple[str, date] | None:
-        """Return (number, birth date) for a valid 18-character string, else None (use parse)."""
+    def match(self, value: object) -> tuple[str, date] | None:
+        """Return (number, birth date) for a valid 18-character string without raising, else None.
+
+        Already-clean strings skip :func:`_clean`; anything unusual returns None and goes to parse.
+        """
         if type(value) is not str:
             return None
-        text = _clean(value)
-        if len(text) != 18 or not text.isascii() or not text[:17].isdigit():
+        if len(value) != 18 or not value.isascii() or not value[:17].isdigit():
+            value = _clean(value)
+            if not _shape18(value):
+                return None
+        if CHECK_CHARS[(2 * int(value[:17], 13)) % 11] != value[17] or value[:2] not in PROVINCE_CODES:
             return None
-        if _fast_check_digit(text[:17]) != text[17] or text[:2] not in PROVINCE_CODES:
+        born = self.birth_cache.get(value[6:14]) or self.birth(value[6:14])
+        if born is None or (self.known_regions is not None and not self.region_ok(value[:6])):
             return None
-        born = self.births.get(text[6:14]) or self.birth(text[6:14])
-        if born is None or not self.region_ok(text[:6]):
-            return None
-        return text, born
+        return value, born
+
+    def add_slow(self, value: object) -> None:
+        """Append the outcome of the full :func:`parse` for a value the fast path did not accept."""
+        try:
+            parsed = parse(value, today=self.today, known_regions=self.known_regions)
+        except IdNumberError as err:
+            self.numbers.append(None)
+            self.sexes.append(None)
+            self.births.append(None)
+            self.codes.append(err.code)
+            self.messages.append(err.message)
+            return
+        self.numbers.append(parsed.number)
+        self.sexes.append(parsed.sex)
+        self.births.append(parsed.birth_date)
+        self.codes.append(None)
+        self.messages.append(None)
 
 
 def parse_many(
@@ -436,30 +466,21 @@ def parse_many(
     """Parse many values at once; agrees with :func:`parse` element by element.
 
     Returns five parallel lists: canonical numbers, sex codes, error codes, birth dates and error
-    messages, with None where not applicable. ``known_regions`` results are cached per address code.
+    messages, with None where not applicable. ``known_regions`` results are cached per address code,
+    so the function must be deterministic within one call.
     """
-    fast = _FastPath(_as_date(today), known_regions)
-    numbers: list[str | None] = []
-    sexes: list[str | None] = []
-    codes: list[str | None] = []
-    births: list[date | None] = []
-    messages: list[str | None] = []
+    bulk = _Bulk(_as_date(today), known_regions)
+    match, add_slow, sex = bulk.match, bulk.add_slow, _SEX
+    add_number, add_sex, add_code = bulk.numbers.append, bulk.sexes.append, bulk.codes.append
+    add_birth, add_message = bulk.births.append, bulk.messages.append
     for value in values:
-        hit = fast(value)
+        hit = match(value)
         if hit is None:
-            try:
-                parsed = parse(value, today=fast.today, known_regions=known_regions)
-            except IdNumberError as err:
-                numbers.append(None)
-                sexes.append(None)
-                births.append(None)
-                codes.append(err.code)
-                messages.append(err.message)
-                continue
-            hit = parsed.number, parsed.birth_date
-        numbers.append(hit[0])
-        sexes.append(_SEX[hit[0][16]])
-        births.append(hit[1])
-        codes.append(None)
-        messages.append(None)
-    return numbers, sexes, codes, births, messages
+            add_slow(value)
+            continue
+        add_number(hit[0])
+        add_sex(sex[hit[0][16]])
+        add_birth(hit[1])
+        add_code(None)
+        add_message(None)
+    return bulk.numbers, bulk.sexes, bulk.codes, bulk.births, bulk.messages

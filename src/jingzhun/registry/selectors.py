@@ -1,0 +1,159 @@
+"""Reads of the register, always starting from the user's restricted querysets (``access.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from jingzhun.core.audit import object_type
+from jingzhun.core.models import ObjectChange
+from jingzhun.regions.choices import PREFIX_LENGTH, Level
+from jingzhun.regions.models import Region
+from jingzhun.registry import access, idnumbers
+from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+
+
+def search_households(
+    user: object,
+    *,
+    q: str = "",
+    region_prefix: str = "",
+    poverty_status: str = "",
+    monitoring: str = "",
+) -> QuerySet[Household]:
+    """Households visible to ``user`` matching a name, ID, household number or person number."""
+    qs = access.households_for(user, "view").select_related("village")
+    if region_prefix:
+        qs = qs.filter(village_id__startswith=region_prefix)
+    if poverty_status == "none":
+        qs = qs.filter(poverty_status="")
+    elif poverty_status:
+        qs = qs.filter(poverty_status=poverty_status)
+    if monitoring == "yes":
+        qs = qs.exclude(monitoring_type="")
+    elif monitoring:
+        qs = qs.filter(monitoring_type=monitoring)
+    q = q.strip()
+    if q:
+        qs = qs.filter(_text_filter(q))
+    return qs.order_by("village_id", "household_number")
+
+
+def _text_filter(q: str) -> Q:
+    normalised = idnumbers.normalize(q)
+    if normalised.isdigit() or (normalised[:-1].isdigit() and normalised.endswith("X")):
+        if len(normalised) in (15, 18, 20) and idnumbers.is_valid(normalised):
+            number = idnumbers.parse(normalised).number
+            return Q(pk__in=Member.objects.filter(id_number=number).values("household_id"))
+        return Q(household_number__startswith=normalised) | Q(
+            pk__in=Member.objects.filter(person_number__startswith=normalised).values("household_id")
+        )
+    return Q(head_name__contains=q) | Q(pk__in=Member.objects.filter(name__contains=q).values("household_id"))
+
+
+def active_members(household: Household) -> QuerySet[Member]:
+    return household.members.filter(left_on__isnull=True).order_by("relation", "person_number")
+
+
+def years(household: Household) -> QuerySet[HouseholdYear]:
+    return household.years.order_by("-year")
+
+
+def changes_for(household: Household) -> QuerySet[ObjectChange]:
+    """Every audited change to the household and its members and years, newest first."""
+    return ObjectChange.objects.filter(root_type=object_type(Household), root_id=str(household.pk)).order_by(
+        "-time", "-id"
+    )
+
+
+@dataclass
+class HouseholdAsOf:
+    at: dt.datetime
+    household: dict[str, Any] | None
+    members: list[dict[str, Any]]
+    years: list[dict[str, Any]]
+
+
+def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
+    """The household, its members and years as they were recorded at ``at`` (rebuilt from the audit log)."""
+    latest: dict[tuple[str, str], ObjectChange] = {}
+    for change in changes_for(household).filter(time__lte=at).order_by("time", "id"):
+        latest[(change.object_type, change.object_id)] = change
+    state: dict[str, list[dict[str, Any]]] = {"household": [], "member": [], "year": []}
+    kinds = {
+        object_type(Household): "household",
+        object_type(Member): "member",
+        object_type(HouseholdYear): "year",
+    }
+    for (otype, _), change in latest.items():
+        if change.after is not None and otype in kinds:
+            state[kinds[otype]].append(change.after)
+    members = [m for m in state["member"] if not m.get("left_on") or m["left_on"] > at.date().isoformat()]
+    return HouseholdAsOf(
+        at=at,
+        household=state["household"][0] if state["household"] else None,
+        members=sorted(members, key=lambda m: (m.get("relation", ""), m.get("person_number", ""))),
+        years=sorted(state["year"], key=lambda y: -int(y.get("year", 0))),
+    )
+
+
+def status_on(household: Household, on: dt.date) -> StatusEvent | None:
+    """The status in force on a date (effective dates, not typing dates)."""
+    return household.status_events.filter(effective_on__lte=on).order_by("-effective_on", "-id").first()
+
+
+@dataclass
+class RegionCount:
+    region: Region
+    households: int
+    members: int
+    registered: int
+    monitored: int
+
+
+def region_children_counts(user: object, region: Region | None) -> list[RegionCount]:
+    """Child regions of ``region`` (or the user's own region) with counts of visible households."""
+    base = region or getattr(user, "region", None)
+    if base is None:
+        children = list(Region.objects.filter(level=Level.PROVINCE))
+    else:
+        children = list(Region.objects.filter(parent=base).order_by("code"))
+    if not children:
+        return []
+    length = PREFIX_LENGTH[Level(children[0].level)]
+    visible = access.households_for(user, "view")
+    from django.db.models.functions import Substr
+
+    rows = (
+        visible.annotate(prefix=Substr("village_id", 1, length))
+        .values("prefix")
+        .annotate(
+            households=Count("id"),
+            registered=Count("id", filter=~Q(poverty_status="")),
+            monitored=Count("id", filter=~Q(monitoring_type="")),
+        )
+    )
+    by_prefix = {r["prefix"]: r for r in rows}
+    member_rows = (
+        Member.objects.filter(household__in=visible, left_on__isnull=True)
+        .annotate(prefix=Substr("household__village_id", 1, length))
+        .values("prefix")
+        .annotate(n=Count("id"))
+    )
+    members = {r["prefix"]: r["n"] for r in member_rows}
+    result = []
+    for child in children:
+        r = by_prefix.get(child.prefix, {})
+        result.append(
+            RegionCount(
+                region=child,
+                households=r.get("households", 0),
+                members=members.get(child.prefix, 0),
+                registered=r.get("registered", 0),
+                monitored=r.get("monitored", 0),
+            )
+        )
+    return result

@@ -1,0 +1,197 @@
+"""Writes to the register. Every change goes through here: validated, optimistic-locked, audited.
+
+Views, the API, imports and commands call these functions; nothing else saves registry models
+(HackSoft services; Zulip's one writer per state change).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jingzhun.core import audit
+from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
+from jingzhun.core.models import ChangeAction
+from jingzhun.registry import idnumbers, income
+from jingzhun.registry.choices import Relation
+from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+
+STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
+HOUSEHOLD_EDITABLE = tuple(
+    f.name
+    for f in Household._meta.concrete_fields
+    if f.editable and f.name not in {"id", "household_number", "version", "created_at", "updated_at"}
+)
+MEMBER_EDITABLE = tuple(
+    f.name
+    for f in Member._meta.concrete_fields
+    if f.editable and f.name not in {"id", "household", "person_number", "created_at", "updated_at"}
+)
+YEAR_EDITABLE = ("household_size", *income.INPUT_FIELDS) + tuple(
+    f.name
+    for f in HouseholdYear._meta.concrete_fields
+    if f.editable
+    and f.name not in {"id", "household", "year", "household_size", "updated_at", *income.INPUT_FIELDS}
+)
+
+
+def _clean(obj: Any, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        raise ValidationFailed("填写有误：" + "；".join(f"{k} {'，'.join(v)}" for k, v in errors.items()), errors) from exc
+
+
+def _lock(household: Household, expected_version: int) -> None:
+    """Bump the version only if nobody saved since the form was opened; otherwise refuse."""
+    updated = Household.objects.filter(pk=household.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise ConcurrentEditError()
+    household.version = expected_version + 1
+
+
+def _record_status(household: Household, before: dict[str, Any], on: dt.date, reason: str) -> None:
+    if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
+        StatusEvent.objects.create(
+            household=household,
+            effective_on=on,
+            reason=reason,
+            **{f: getattr(household, f) for f in STATUS_FIELDS},
+        )
+
+
+@transaction.atomic
+def update_household(
+    *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any], reason: str = ""
+) -> Household:
+    """Change a household's own fields. Raises ConcurrentEditError if it changed since ``expected_version``."""
+    unknown = set(data) - set(HOUSEHOLD_EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    before = audit.snapshot(household)
+    for key, value in data.items():
+        setattr(household, key, value)
+    _clean(household)
+    _lock(household, expected_version)
+    household.save(update_fields=[*data.keys(), "updated_at"])
+    audit.record(actor, ChangeAction.UPDATE, household, before=before)
+    _record_status(household, before, timezone.localdate(), reason or "人工修改")
+    return household
+
+
+def parse_id_for_member(raw: str) -> idnumbers.ParsedId:
+    try:
+        return idnumbers.parse(raw)
+    except idnumbers.IdNumberError as exc:
+        raise ValidationFailed(exc.message, {"id_number": [exc.message]}) from exc
+
+
+def _check_one_household(id_number: str, member_pk: int | None) -> None:
+    clash = Member.objects.filter(id_number=id_number, left_on__isnull=True).exclude(pk=member_pk)
+    other = clash.select_related("household").first()
+    if other is not None:
+        msg = f"证件号码 {id_number[:6]}******{id_number[-4:]} 已是另一户（户编号 {other.household.household_number}）的成员，一人只能在一户"
+        raise ValidationFailed(msg, {"id_number": [msg]})
+
+
+def _apply_id(member: Member, raw: str) -> None:
+    parsed = parse_id_for_member(raw)
+    member.id_number = parsed.number
+    member.id_kind = parsed.kind
+    member.disability_cert_number = parsed.disability_cert or ""
+    if parsed.disability_category:
+        member.disability_category = parsed.disability_category
+        member.disability_grade = parsed.disability_grade or ""
+    member.sex = parsed.sex
+    member.birth_date = parsed.birth_date
+
+
+@transaction.atomic
+def update_member(
+    *, actor: audit.Actor, member: Member, expected_version: int, data: dict[str, Any]
+) -> Member:
+    """Change a member. The household's version is the lock for the whole household."""
+    unknown = set(data) - set(MEMBER_EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    household = member.household
+    before = audit.snapshot(member)
+    raw_id = data.pop("id_number", None)
+    for key, value in data.items():
+        setattr(member, key, value)
+    if raw_id is not None and raw_id != member.id_number:
+        _apply_id(member, raw_id)
+        _check_one_household(member.id_number, member.pk)
+    _clean(member, exclude=["household"])
+    _lock(household, expected_version)
+    member.save()
+    audit.record(actor, ChangeAction.UPDATE, member, before=before, root=household)
+    return member
+
+
+@transaction.atomic
+def add_member(
+    *, actor: audit.Actor, household: Household, expected_version: int, person_number: str, data: dict[str, Any]
+) -> Member:
+    raw_id = data.pop("id_number", "")
+    member = Member(household=household, person_number=person_number, **data)
+    _apply_id(member, raw_id)
+    _check_one_household(member.id_number, None)
+    if Member.objects.filter(person_number=person_number).exists():
+        raise ValidationFailed(f"人编号 {person_number} 已存在", {"person_number": ["人编号已存在"]})
+    _clean(member, exclude=["household"])
+    _lock(household, expected_version)
+    member.save()
+    audit.record(actor, ChangeAction.CREATE, member, root=household)
+    return member
+
+
+@transaction.atomic
+def remove_member(
+    *, actor: audit.Actor, member: Member, expected_version: int, reason: str, left_on: dt.date
+) -> Member:
+    """A member leaves (death, marriage, split …): the row stays with the date and reason."""
+    if member.relation == Relation.HEAD and member.household.members.filter(left_on__isnull=True).count() > 1:
+        raise ValidationFailed("户主不能直接减员：请先变更户主")
+    before = audit.snapshot(member)
+    member.left_on = left_on
+    member.leave_reason = reason
+    _clean(member, exclude=["household"])
+    _lock(member.household, expected_version)
+    member.save(update_fields=["left_on", "leave_reason", "updated_at"])
+    audit.record(actor, ChangeAction.UPDATE, member, before=before, root=member.household)
+    return member
+
+
+@transaction.atomic
+def save_year(
+    *, actor: audit.Actor, household: Household, expected_version: int, year: int, data: dict[str, Any]
+) -> HouseholdYear:
+    """Create or change a data year's income and conditions; totals are derived here, never typed in."""
+    unknown = set(data) - set(YEAR_EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    record = HouseholdYear.objects.filter(household=household, year=year).first()
+    before = audit.snapshot(record) if record else None
+    if record is None:
+        size = data.get("household_size") or household.members.filter(left_on__isnull=True).count()
+        record = HouseholdYear(household=household, year=year, household_size=size)
+    for key, value in data.items():
+        setattr(record, key, value)
+    for key, value in income.compute(
+        {k: getattr(record, k) for k in income.INPUT_FIELDS}, record.household_size
+    ).items():
+        setattr(record, key, value)
+    _clean(record, exclude=["household"])
+    _lock(household, expected_version)
+    record.save()
+    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
+    return record
