@@ -27,6 +27,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def jsonable_dict(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in values.items()}
+
+
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """The object's stored fields as JSON-able values (foreign keys by id)."""
     data: dict[str, Any] = {}

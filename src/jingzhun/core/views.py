@@ -1,10 +1,53 @@
-"""Home page."""
+"""Home page, and the decorator that turns service errors into the web's 404/403 pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError
+
+
+def web_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Render NotFoundOrForbidden as the plain 404 page (same body for missing and not-yours), and
+    PermissionDeniedError as 403. The 404 page never echoes the id or path that was asked for."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundOrForbidden:
+            raise Http404() from None
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from None
+
+    return wrapper
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    from jingzhun.registry import access
+
+    user = request.user
+    counts = access.households_for(user, "view").aggregate(
+        households=Count("id"),
+        registered=Count("id", filter=~Q(poverty_status="")),
+        monitored=Count("id", filter=~Q(monitoring_type="")),
+    )
+    counts["members"] = access.members_for(user, "view").filter(left_on__isnull=True).count()
+    region = getattr(user, "region", None)
+    context = {
+        "counts": counts,
+        "region": region,
+        "region_full_name": region.full_name() if region else "",
+        "can_import": access.can_import(user),
+        "recent_batches": access.import_batches_for(user).filter(user=user)[:5],
+    }
+    return render(request, "core/home.html", context)

@@ -3,4 +3,6 @@ from django.urls import path
 from jingzhun.regions import views
 
 app_name = "regions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -29,9 +29,9 @@ def households_for(user: object, action: Action = "view") -> QuerySet[Household]
     if prefix is None:
         return qs.none()
     if action == "change":
-        return qs.filter(village_id__startswith=prefix) if role in EDITOR_ROLES else qs.none()
+        return qs.filter(village__code__startswith=prefix) if role in EDITOR_ROLES else qs.none()
     if role in JURISDICTION_READERS:
-        return qs.filter(village_id__startswith=prefix)
+        return qs.filter(village__code__startswith=prefix)
     if role == Role.HELPER:
         # A helper sees the households paired with them (帮扶结对), once pairing exists; until then none.
         return qs.none()
@@ -80,4 +80,4 @@ def import_batches_for(user: object) -> QuerySet[ImportBatch]:
     prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
     if prefix is None or not can_import(user):
         return qs.none()
-    return qs.filter(region_id__startswith=prefix)
+    return qs.filter(region__code__startswith=prefix)

@@ -8,21 +8,21 @@ it fills, which record it belongs to, how its text is parsed, and whether it is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from django.db import models
 
 from jingzhun.registry import choices as c
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     HOUSEHOLD = "household"
     YEAR = "year"
     MEMBER = "member"
     INFO = "info"  # shown in exports for people, ignored on import (region names)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     TEXT = "text"
     CODE = "code"  # one code of a code list, given as code or label
     CODES = "codes"  # several codes separated by 、,，;；/ or spaces
@@ -53,12 +53,12 @@ class Column:
     national: bool = field(default=False, compare=False)
 
 
-H, Y, M, I = Level.HOUSEHOLD, Level.YEAR, Level.MEMBER, Level.INFO
+H, Y, M, INFO = Level.HOUSEHOLD, Level.YEAR, Level.MEMBER, Level.INFO
 
 COLUMNS: tuple[Column, ...] = (
-    Column("县（市、区）", "county_name", I, aliases=("县", "县名称")),
-    Column("乡（镇）", "township_name", I, aliases=("乡", "乡镇", "乡镇名称")),
-    Column("行政村", "village_name", I, aliases=("村", "行政村名称")),
+    Column("县（市、区）", "county_name", INFO, aliases=("县", "县名称")),
+    Column("乡（镇）", "township_name", INFO, aliases=("乡", "乡镇", "乡镇名称")),
+    Column("行政村", "village_name", INFO, aliases=("村", "行政村名称")),
     Column("行政村编号", "village", H, Kind.REGION, required=True, aliases=("所在行政村编号", "村编号", "区划代码"),
            notes="12 位统计用区划代码"),
     Column("自然村", "natural_village", H, max_length=60, aliases=("所在组", "自然村（组）")),

@@ -209,7 +209,8 @@ def _reject_numeric_input(raw: object) -> None:
     if isinstance(raw, float) and not math.isnan(raw):
         if raw.is_integer() and abs(raw) < 10**_EXCEL_DIGITS:
             raise _excel_error(str(int(raw)), lost=False)
-        raise _excel_error(f"科学计数法 {raw!r}".upper(), lost=True)
+        shown = repr(raw).upper()
+        raise _excel_error(f"科学计数法 {shown}" if "E" in shown else shown, lost=True)
     if _is_int(raw) and len(str(raw)) not in (15, 18, 20):
         raise _excel_error(str(raw), lost=len(str(raw)) > _EXCEL_DIGITS)
 

@@ -27,7 +27,7 @@ def search_households(
     """Households visible to ``user`` matching a name, ID, household number or person number."""
     qs = access.households_for(user, "view").select_related("village")
     if region_prefix:
-        qs = qs.filter(village_id__startswith=region_prefix)
+        qs = qs.filter(village__code__startswith=region_prefix)
     if poverty_status == "none":
         qs = qs.filter(poverty_status="")
     elif poverty_status:

@@ -32,11 +32,15 @@ MEMBER_EDITABLE = tuple(
     for f in Member._meta.concrete_fields
     if f.editable and f.name not in {"id", "household", "person_number", "created_at", "updated_at"}
 )
-YEAR_EDITABLE = ("household_size", *income.INPUT_FIELDS) + tuple(
-    f.name
-    for f in HouseholdYear._meta.concrete_fields
-    if f.editable
-    and f.name not in {"id", "household", "year", "household_size", "updated_at", *income.INPUT_FIELDS}
+YEAR_EDITABLE = (
+    "household_size",
+    *income.INPUT_FIELDS,
+    *(
+        f.name
+        for f in HouseholdYear._meta.concrete_fields
+        if f.editable
+        and f.name not in {"id", "household", "year", "household_size", "updated_at", *income.INPUT_FIELDS}
+    ),
 )
 
 

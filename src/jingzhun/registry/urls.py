@@ -3,4 +3,17 @@ from django.urls import path
 from jingzhun.registry import views
 
 app_name = "registry"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.household_list, name="household_list"),
+    path("<int:pk>/", views.household_detail, name="household_detail"),
+    path("<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("<int:pk>/member/add/", views.member_add, name="member_add"),
+    path("<int:pk>/year/<int:year>/edit/", views.year_edit, name="year_edit"),
+    path("member/<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("member/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("import/", views.import_page, name="import"),
+    path("import/<str:batch_id>/", views.import_batch, name="import_batch"),
+    path("import/<str:batch_id>/errors/", views.import_errors, name="import_errors"),
+    path("template/", views.import_template, name="template"),
+    path("export/", views.export, name="export"),
+]

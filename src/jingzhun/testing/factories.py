@@ -8,7 +8,7 @@ import itertools
 import factory
 
 from jingzhun.accounts.models import User
-from jingzhun.registry import idnumbers
+from jingzhun.registry import idnumbers, income
 from jingzhun.registry.choices import Attribute, PovertyStatus, Relation
 from jingzhun.registry.models import Household, HouseholdYear, Member
 
@@ -57,9 +57,19 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
 
 class HouseholdYearFactory(factory.django.DjangoModelFactory):
+    """Derived totals are computed as the services compute them, never given."""
+
     class Meta:
         model = HouseholdYear
 
     household = factory.SubFactory(HouseholdFactory)
     year = 2025
     household_size = 1
+
+    @classmethod
+    def _create(cls, model_class: type[HouseholdYear], *args: object, **kwargs: object) -> HouseholdYear:
+        obj = model_class(*args, **kwargs)
+        for key, value in income.compute({k: getattr(obj, k) for k in income.INPUT_FIELDS}, obj.household_size).items():
+            setattr(obj, key, value)
+        obj.save()
+        return obj

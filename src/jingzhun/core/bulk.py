@@ -1,0 +1,98 @@
+"""Fast set-based writes for imports: COPY on PostgreSQL, executemany on SQLite.
+
+The ORM's bulk_create is fine for thousands of rows; a province import writes millions, so rows go to
+the database as tuples in the column order given, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def _field(model: type[models.Model], name: str) -> Any:
+    for f in model._meta.concrete_fields:
+        if name in (f.name, f.attname):
+            return f
+    raise LookupError(f"{model.__name__} has no field {name}")
+
+
+def _table_and_columns(model: type[models.Model], fields: Sequence[str]) -> tuple[str, list[str]]:
+    meta = model._meta
+    columns = [_field(model, f).column for f in fields]
+    return meta.db_table, columns
+
+
+def _adapt_sqlite(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if hasattr(value, "as_tuple"):  # Decimal
+        return str(value)
+    return value
+
+
+def _defaults(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Any]]:
+    """Fields the caller left out that have a model default (the ORM would have filled them in)."""
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.name in fields or f.attname in fields:
+            continue
+        if not f.has_default() and (f.null or not f.empty_strings_allowed):
+            continue
+        names.append(f.name)
+        values.append(f.get_default())
+    return names, values
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert plain tuples. JSON fields take Python lists/dicts; dates/decimals are adapted.
+
+    Fields not named that have a model default get it, as they would through the ORM.
+    """
+    extra_names, extra_values = _defaults(model, fields)
+    if extra_names:
+        fields = [*fields, *extra_names]
+        rows = ((*row, *extra_values) for row in rows)
+    table, columns = _table_and_columns(model, fields)
+    qn = connection.ops.quote_name
+    col_sql = ", ".join(qn(c) for c in columns)
+    json_idx = [i for i, f in enumerate(fields) if isinstance(_field(model, f), models.JSONField)]
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg 3 cursor
+            with raw.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    if json_idx:
+                        row = list(row)
+                        for i in json_idx:
+                            row[i] = json.dumps(row[i], ensure_ascii=False)
+                    copy.write_row(row)
+                    count += 1
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({placeholders})"
+            batch: list[list[Any]] = []
+            for row in rows:
+                batch.append([_adapt_sqlite(v) for v in row])
+                if len(batch) >= 5000:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def ids_by_key(model: type[models.Model], key: str, values: Sequence[str], chunk: int = 5000) -> dict[str, int]:
+    """Map natural keys to primary keys for many values at once."""
+    result: dict[str, int] = {}
+    manager = model._default_manager
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        result.update({k: pk for pk, k in manager.filter(**{f"{key}__in": part}).values_list("pk", key)})
+    return result

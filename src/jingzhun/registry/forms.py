@@ -1,0 +1,267 @@
+"""Web forms for the register. They render and clean input; the services validate the record and save it.
+
+Every form carries the household's ``version`` (the optimistic lock) as a hidden field, passed to the
+service as ``expected_version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePath
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jingzhun.registry import choices, columns, income, services
+from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
+
+# Multi-value code fields (JSON lists of codes) and their code lists, from the register's column table.
+MULTI_CODES: dict[str, type] = {
+    col.key: col.codes for col in columns.COLUMNS if col.kind == columns.Kind.CODES and col.codes is not None
+}
+IMPORT_EXTENSIONS = (".xlsx", ".xls", ".csv")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _checkboxes(name: str, label: str, help_text: str = "") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=MULTI_CODES[name].choices,  # type: ignore[attr-defined]
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=help_text,
+    )
+
+
+class Grouped:
+    """Fields shown in titled groups (fieldsets); anything not listed goes into a last group."""
+
+    fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    wide_fields: frozenset[str] = frozenset(MULTI_CODES)
+
+    def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
+        fields = self.fields  # type: ignore[attr-defined]
+        seen: set[str] = {"version"}
+        groups: list[tuple[str, list[forms.BoundField]]] = []
+        for title, names in self.fieldsets:
+            bound = [self[n] for n in names if n in fields]  # type: ignore[index]
+            seen.update(names)
+            if bound:
+                groups.append((title, bound))
+        rest = [self[n] for n in fields if n not in seen]  # type: ignore[index]
+        if rest:
+            groups.append((str(_("其他")) if groups else "", rest))
+        return groups
+
+
+class ServiceForm(Grouped, forms.ModelForm):
+    """A ModelForm that only renders and cleans: the service validates the model and saves it.
+
+    ``_post_clean`` is skipped on purpose: it would copy the input into the instance the view loaded,
+    and the service takes that instance's state as the audit log's "before".
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, version: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = version
+        for name, field in self.fields.items():
+            choices = getattr(field, "choices", None)
+            if choices and not isinstance(field, forms.MultipleChoiceField) and list(choices)[0][0] == "":
+                field.choices = [("", _("（未填写）")), *list(choices)[1:]]
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+            elif isinstance(field, forms.DecimalField):
+                field.widget.attrs.setdefault("step", "0.01")
+                field.widget.attrs.setdefault("inputmode", "decimal")
+            elif isinstance(field, forms.IntegerField) and name != "version":
+                field.widget.attrs.setdefault("inputmode", "numeric")
+
+    def _post_clean(self) -> None:
+        pass
+
+    @property
+    def expected_version(self) -> int:
+        return int(self.cleaned_data["version"])
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned values of the record's own fields, as the service takes them."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields or () if name in self.cleaned_data}
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Attach a service's per-field messages to the matching inputs (others show at the top)."""
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class HouseholdForm(ServiceForm):
+    """The household's own fields. The village is not here: moving a household is a procedure, not an edit."""
+
+    other_causes = _checkboxes("other_causes", "其他致贫原因", "最多选 2 项")
+    risk_types = _checkboxes("risk_types", "致贫返贫风险", "可多选")
+    exit_year = forms.IntegerField(label="脱贫年度", required=False, min_value=1980, max_value=2100)
+    return_year = forms.IntegerField(label="返贫年度", required=False, min_value=1980, max_value=2100)
+
+    fieldsets = (
+        ("基本信息", ("natural_village", "head_name", "phone", "bank_name", "bank_account")),
+        (
+            "识别与脱贫",
+            (
+                "identification_standard", "attribute", "poverty_status", "main_cause", "other_causes",
+                "first_identified_on", "exit_year", "return_year", "relocated", "military_family",
+            ),
+        ),
+        (
+            "监测帮扶",
+            ("monitoring_type", "monitoring_identified_on", "risk_types", "risk_elimination", "risk_eliminated_on"),
+        ),
+    )
+
+    class Meta:
+        model = Household
+        fields = [f for f in services.HOUSEHOLD_EDITABLE if f != "village"]
+        help_texts = {
+            "phone": "户主或家庭常用的手机号码",
+            "bank_account": "惠民惠农补贴发放所用的银行卡号",
+            "poverty_status": "从未识别为贫困户的一般农户留空",
+            "monitoring_type": "不是监测对象时留空",
+            "risk_elimination": "仅监测对象填写",
+        }
+
+
+# Derived from the ID number by the service (sex, birth date, kind, disability certificate) or set
+# only by the remove-member procedure (left_on, leave_reason): shown, never typed in this form.
+MEMBER_DERIVED = frozenset({"sex", "birth_date", "id_kind", "disability_cert_number", "left_on", "leave_reason"})
+
+
+class MemberForm(ServiceForm):
+    id_number = forms.CharField(
+        label="证件号码",
+        max_length=30,
+        help_text="18 位居民身份证号码，或 20 位残疾人证号；性别、出生日期由证件号码推算",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}),
+    )
+    health = _checkboxes("health", "健康状况", "可多选")
+    migrant_months = forms.IntegerField(
+        label="务工时间（月）", min_value=0, max_value=12, initial=0, help_text="本年度外出务工月数，0–12"
+    )
+
+    fieldsets = (
+        ("身份", ("name", "id_number", "relation", "ethnicity", "political_status", "phone", "joined_on")),
+        ("教育与健康", ("education", "schooling", "health", "disability_category", "disability_grade")),
+        ("劳动与就业", ("labour_skill", "migrant_months", "migrant_place", "speaks_mandarin")),
+        (
+            "保障",
+            (
+                "basic_medical_insurance", "serious_illness_insurance", "commercial_medical_insurance",
+                "basic_pension_insurance", "accident_insurance", "dibao", "tekun",
+            ),
+        ),
+    )
+
+    class Meta:
+        model = Member
+        fields = [f for f in services.MEMBER_EDITABLE if f not in MEMBER_DERIVED]
+        help_texts = {
+            "disability_category": "持 20 位残疾人证时由证号推算",
+            "joined_on": "识别为家庭成员的日期",
+        }
+
+
+class MemberAddForm(MemberForm):
+    person_number = forms.CharField(label="人编号", max_length=30, help_text="全国系统的人编号，全库唯一")
+
+    fieldsets = (("身份", ("person_number", *MemberForm.fieldsets[0][1])), *MemberForm.fieldsets[1:])
+
+    class Meta(MemberForm.Meta):
+        pass
+
+
+class MemberRemoveForm(Grouped, forms.Form):
+    """减员: a member leaves the household (death, marriage out, split …) on a date."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
+    left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args: Any, version: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = version
+
+    @property
+    def expected_version(self) -> int:
+        return int(self.cleaned_data["version"])
+
+
+class YearForm(ServiceForm):
+    """A data year's income items and conditions; totals and per-capita income are derived by the service."""
+
+    household_size = forms.IntegerField(label="家庭人口数", min_value=0, max_value=99)
+
+    fieldsets = (
+        ("收入（元）", ("household_size", *income.INPUT_FIELDS)),
+        (
+            "生产条件",
+            (
+                "cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
+                "pasture_land", "water_surface", "in_cooperative", "leading_enterprise", "entrepreneur_led",
+            ),
+        ),
+        (
+            "生活条件",
+            (
+                "production_power", "living_power", "broadcast_tv", "road_distance_km", "road_type",
+                "housing_area", "water_difficult", "water_safe", "dangerous_house", "housing_grade",
+                "sanitary_toilet", "fuel_type",
+            ),
+        ),
+    )
+    wide_fields = frozenset()
+
+    class Meta:
+        model = HouseholdYear
+        fields = list(services.YEAR_EDITABLE)
+        help_texts = {"business_expense": "从家庭纯收入中扣除"}
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="数据文件",
+        help_text="Excel（.xlsx、.xls）或 CSV 文件，表头与导入模板一致",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
+    )
+    policy = forms.ChoiceField(
+        label="导入方式",
+        choices=ImportBatch.Policy.choices,
+        initial=ImportBatch.Policy.ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        suffix = PurePath(upload.name or "").suffix.lower()
+        if suffix not in IMPORT_EXTENSIONS:
+            raise forms.ValidationError("只能导入 .xlsx、.xls 或 .csv 文件")
+        limit = settings.JINGZHUN_MAX_IMPORT_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"文件太大：最大 {limit // (1024 * 1024)} MB，请拆分后分批导入")
+        if upload.size == 0:
+            raise forms.ValidationError("文件是空的")
+        return upload
+
+
+def year_choices(today: dt.date | None = None) -> list[int]:
+    """Data years offered for a new year record: this year and the two before it."""
+    year = (today or timezone.localdate()).year
+    return [year, year - 1, year - 2]

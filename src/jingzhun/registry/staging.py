@@ -1,0 +1,245 @@
+"""Reading an import file into a DuckDB staging table, every cell as text, with its sheet and row.
+
+Excel is read with python-calamine (Rust); CSV (UTF-8 or GB18030) by DuckDB's own reader. Headers are
+matched to ``columns.COLUMNS`` by their Chinese names; the header row may sit below a title row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from jingzhun.core.errors import JingzhunError
+from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, header_index, normalise_header
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt"}
+# Keys whose long digit strings Excel ruins when it stores them as numbers (15 significant digits).
+LONG_NUMBER_KEYS = {"household_number", "person_number", "bank_account", "village"}
+
+
+class ImportFileError(JingzhunError):
+    """The file as a whole cannot be read: nothing is imported."""
+
+    code = "bad_file"
+
+
+@dataclass
+class CellError:
+    index: int
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class Staged:
+    con: duckdb.DuckDBPyConnection
+    rows: int
+    id_values: list[Any]
+    columns: list[Column]
+    cell_errors: list[CellError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        s = v.strip()
+        return s or None
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return None
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v).strip() or None
+
+
+def _find_header(rows: list[list[Any]], index: dict[str, Column]) -> int | None:
+    for i, row in enumerate(rows[:10]):
+        hits = sum(1 for v in row if isinstance(v, str) and normalise_header(v) in index)
+        if hits >= 3:
+            return i
+    return None
+
+
+def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnings: list[str]) -> dict[int, Column]:
+    mapping: dict[int, Column] = {}
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if name is None or str(name).strip() == "":
+            continue
+        col = index.get(normalise_header(name))
+        if col is None:
+            warnings.append(f"{where}：列「{str(name).strip()}」不是模板中的列，已忽略")
+            continue
+        if col.derived or col.level.value == "info":
+            continue
+        if col.key in seen:
+            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {seen[col.key] + 1} 列和第 {j + 1} 列）")
+        seen[col.key] = j
+        mapping[j] = col
+    return mapping
+
+
+def _check_required(mapping: dict[int, Column], where: str) -> None:
+    present = {c.key for c in mapping.values()}
+    missing = [c.header for c in INPUT_COLUMNS if c.required and c.key not in present]
+    if missing:
+        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。请使用 jingzhun template 生成的模板")
+
+
+def read_excel(path: Path) -> Staged:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+    index = header_index()
+    keys = [c.key for c in INPUT_COLUMNS]
+    data: dict[str, list[str | None]] = {k: [] for k in keys}
+    meta_sheet: list[str] = []
+    meta_row: list[int] = []
+    id_values: list[Any] = []
+    warnings: list[str] = []
+    errors: list[CellError] = []
+    used: set[str] = set()
+    for name in wb.sheet_names:
+        try:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise ImportFileError(f"工作表「{name}」无法读取：{exc}") from exc
+        if not any(any(v not in (None, "") for v in r) for r in rows):
+            warnings.append(f"工作表「{name}」是空的，已跳过")
+            continue
+        h = _find_header(rows, index)
+        if h is None:
+            warnings.append(f"工作表「{name}」没有找到模板表头，已跳过")
+            continue
+        mapping = _map_headers(rows[h], index, f"工作表「{name}」", warnings)
+        _check_required(mapping, f"工作表「{name}」")
+        body = rows[h + 1 :]
+        # Drop trailing rows that are entirely empty (Excel's used range often extends past the data).
+        while body and all(v in (None, "") for v in body[-1]):
+            body.pop()
+        base = len(meta_row)
+        for offset in range(len(body)):
+            meta_sheet.append(name)
+            meta_row.append(h + 2 + offset)
+        width_cols = {c.key: j for j, c in mapping.items()}
+        used.update(width_cols)
+        for key in keys:
+            j = width_cols.get(key)
+            if j is None:
+                data[key].extend([None] * len(body))
+                continue
+            if key == "id_number":
+                id_values.extend(r[j] if j < len(r) else None for r in body)
+                data[key].extend([None] * len(body))
+                continue
+            values = [r[j] if j < len(r) else None for r in body]
+            texts = [(v.strip() or None) if type(v) is str else _cell_text(v) for v in values]
+            if key in LONG_NUMBER_KEYS:
+                for k, v in enumerate(values):
+                    if isinstance(v, float) and abs(v) >= 1e15:
+                        col = mapping[j]
+                        errors.append(CellError(base + k, name, h + 2 + k, col.header, _cell_text(v) or "",
+                                                f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))
+                        texts[k] = None
+            data[key].extend(texts)
+    if not meta_row:
+        raise ImportFileError("文件中没有任何数据行（所有工作表都是空的或没有模板表头）")
+    columns = [c for c in INPUT_COLUMNS if c.key in used]
+    table = pa.table({"_i": pa.array(range(len(meta_row)), pa.int64()), "_sheet": meta_sheet, "_row": meta_row,
+                      **{k: pa.array(v, pa.string()) for k, v in data.items()}})
+    con = duckdb.connect()
+    con.register("raw_arrow", table)
+    con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
+    con.unregister("raw_arrow")
+    return Staged(con=con, rows=len(meta_row), id_values=id_values, columns=columns, cell_errors=errors,
+                  warnings=warnings)
+
+
+def _utf8_copy(path: Path) -> Path:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return path
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError("CSV 文件编码无法识别：请保存为 UTF-8 或 GB18030（GBK）编码") from exc
+    tmp = Path(tempfile.mkstemp(suffix=".csv", prefix="jz-utf8-")[1])
+    tmp.write_text(text, encoding="utf-8")
+    return tmp
+
+
+def read_csv(path: Path) -> Staged:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if not head.strip().lstrip(b"\xef\xbb\xbf").strip():
+        raise ImportFileError("文件是空的，没有任何数据")
+    source = _utf8_copy(path)
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "CREATE TABLE src AS SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"',"
+            " escape='\"', null_padding=true, ignore_errors=false, sample_size=-1)",
+            [str(source)],
+        )
+    except duckdb.Error as exc:
+        raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    header = [r[0] for r in con.execute("DESCRIBE src").fetchall()]
+    warnings: list[str] = []
+    mapping = _map_headers(header, header_index(), "CSV", warnings)
+    _check_required(mapping, "CSV")
+    by_key = {c.key: header[j] for j, c in mapping.items()}
+    select = ["(row_number() OVER () - 1)::BIGINT AS _i", "'CSV' AS _sheet", "(row_number() OVER () + 1)::INTEGER AS _row"]
+    for c in INPUT_COLUMNS:
+        src = by_key.get(c.key)
+        quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
+        expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
+        select.append(f"{expr}::VARCHAR AS \"{c.key}\"")
+    con.execute(f"CREATE TABLE raw AS SELECT {', '.join(select)} FROM src")
+    rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]  # type: ignore[index]
+    if rows == 0:
+        raise ImportFileError("CSV 文件中没有任何数据行")
+    id_values = [r[0] for r in con.execute("SELECT id_number FROM raw ORDER BY _i").fetchall()]
+    con.execute("DROP TABLE src")
+    columns = [c for c in INPUT_COLUMNS if c.key in by_key]
+    return Staged(con=con, rows=rows, id_values=id_values, columns=columns, warnings=warnings)
+
+
+def read_file(path: Path) -> Staged:
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path)
+    if suffix in CSV_SUFFIXES:
+        return read_csv(path)
+    raise ImportFileError(f"不支持的文件类型「{suffix or '无扩展名'}」：请上传 .xlsx、.xls 或 .csv 文件")
+
+
+def column_kinds() -> dict[str, Kind]:
+    return {c.key: c.kind for c in INPUT_COLUMNS}

@@ -1,0 +1,279 @@
+"""Set-based validation of a staged import in DuckDB: one SQL pass parses every cell and names every error.
+
+Each column's parser and error message is generated from ``columns.COLUMNS``, so the template, the import
+and the export can never disagree about a column. Messages are Chinese and say what to type instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+from django.db import models
+
+from jingzhun.registry import idnumbers
+from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, Level
+from jingzhun.registry.staging import Staged
+
+TRUE_WORDS = ("是", "Y", "YES", "1", "TRUE", "√", "有", "T")
+FALSE_WORDS = ("否", "N", "NO", "0", "FALSE", "×", "无", "F")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
+MONEY_MAX = 100_000_000
+# Spellings villages use besides the code list's labels.
+EXTRA_SPELLINGS: dict[str, dict[str, str]] = {
+    "relation": {"本人": "02", "妻": "10", "妻子": "10", "夫": "10", "丈夫": "10", "子": "20", "儿子": "20",
+                 "长子": "20", "次子": "20", "女": "30", "女儿": "30", "长女": "30", "次女": "30", "儿媳": "41",
+                 "女婿": "42", "孙子": "51", "孙女": "52", "父亲": "61", "母亲": "62", "祖父": "71", "祖母": "72",
+                 "兄弟姐妹": "80", "兄": "80", "弟": "80", "姐": "80", "妹": "80"},
+    "sex": {"男性": "1", "女性": "2"},
+    "ethnicity": {"汉": "01"},
+    "poverty_status": {"已脱贫": "1"},
+    "housing_grade": {"A": "A", "B": "B", "C": "C", "D": "D", "A级": "A", "B级": "B", "C级": "C", "D级": "D"},
+}
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _norm(expr: str) -> str:
+    return f"replace(replace(replace(replace({expr}, '（', '('), '）', ')'), ' ', ''), '\u3000', '')"
+
+
+def _norm_py(text: str) -> str:
+    return text.replace("（", "(").replace("）", ")").replace(" ", "").replace("\u3000", "")
+
+
+def spellings(col: Column) -> dict[str, str]:
+    """Every accepted spelling of each code: the code, the label, the code without leading zeros."""
+    assert col.codes is not None
+    result: dict[str, str] = {}
+    for value, label in col.codes.choices:
+        value = str(value)
+        result[_norm_py(str(label))] = value
+        result[value] = value
+        if value.isdigit() and value.lstrip("0"):
+            result[value.lstrip("0")] = value
+    for k, v in EXTRA_SPELLINGS.get(col.key, {}).items():
+        result.setdefault(_norm_py(k), v)
+    return result
+
+
+def _case(expr: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"(CASE {_norm(expr)} {whens} END)"
+
+
+def _choices_hint(codes: type[models.Choices]) -> str:
+    labels = [str(label) for _, label in codes.choices]
+    return "、".join(labels) if len(labels) <= 14 else f"{'、'.join(labels[:8])} 等（代码或名称均可）"
+
+
+def parse_expr(col: Column) -> tuple[str, str]:
+    """(value expression, error expression) for one column over the text column of the same name."""
+    v = f'"{col.key}"'
+    k = col.kind
+    if k in (Kind.TEXT, Kind.ID):
+        err = f"CASE WHEN length({v}) > {col.max_length} THEN '超过 {col.max_length} 个字符' END" if col.max_length else "NULL"
+        return v, err
+    if k == Kind.REGION:
+        return v, f"CASE WHEN NOT regexp_full_match({v}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
+    if k == Kind.CODE:
+        case = _case(v, spellings(col))
+        hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
+        return case, f"CASE WHEN {v} IS NOT NULL AND {case} IS NULL THEN '「' || {v} || {hint} END"
+    if k == Kind.CODES:
+        parts = f"list_filter(string_split_regex({v}, '[、,，;；/\\s]+'), lambda x: x <> '')"
+        case = _case("x", spellings(col))
+        value = f"list_distinct(list_transform({parts}, lambda x: {case}))"
+        bad = f"list_filter({parts}, lambda x: {case} IS NULL)"
+        too_many = f"WHEN len({value}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
+        hint = lit(f"，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
+        err = (f"CASE WHEN {v} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
+               f" || {hint} {too_many} END")
+        return f"CASE WHEN {v} IS NULL THEN NULL ELSE {value} END", err
+    if k == Kind.BOOL:
+        t = ", ".join(lit(w) for w in TRUE_WORDS)
+        f = ", ".join(lit(w) for w in FALSE_WORDS)
+        value = f"(CASE WHEN upper({v}) IN ({t}) THEN true WHEN upper({v}) IN ({f}) THEN false END)"
+        return value, f"CASE WHEN {v} IS NOT NULL AND {value} IS NULL THEN '应填“是”或“否”，实际为「' || {v} || '」' END"
+    if k in (Kind.INT, Kind.YEAR):
+        num = f"TRY_CAST({v} AS DOUBLE)"
+        lo, hi = (1949, 2100) if k == Kind.YEAR else (0, col.max_value or 1_000_000)
+        what = "年份（如 2024）" if k == Kind.YEAR else f"{lo} 到 {hi} 之间的整数"
+        err = (f"CASE WHEN {v} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}) OR {num} < {lo} OR {num} > {hi})"
+               f" THEN '应为{what}，实际为「' || {v} || '」' END")
+        return f"CAST({num} AS INTEGER)", err
+    if k in (Kind.MONEY, Kind.AREA):
+        num = f"TRY_CAST(replace(replace({v}, ',', ''), '，', '') AS DECIMAL(14, 2))"
+        err = (f"CASE WHEN {v} IS NOT NULL AND {num} IS NULL THEN '应为数字，实际为「' || {v} || '」'"
+               f" WHEN {num} < 0 THEN '不能为负数' WHEN {num} > {MONEY_MAX} THEN '数值过大，请检查单位' END")
+        return num, err
+    if k == Kind.DATE:
+        fmts = ", ".join(lit(f) for f in DATE_FORMATS)
+        value = (f"(CASE WHEN regexp_full_match({v}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({v} AS INTEGER)"
+                 f" ELSE CAST(try_strptime({v}, [{fmts}]) AS DATE) END)")
+        today = dt.date.today().isoformat()
+        err = (f"CASE WHEN {v} IS NOT NULL AND {value} IS NULL THEN '日期格式应为 2024-03-15，实际为「' || {v} || '」'"
+               f" WHEN {value} > DATE '{today}' THEN '日期晚于今天' WHEN {value} < DATE '1900-01-01' THEN '日期早于 1900 年' END")
+        return value, err
+    raise AssertionError(k)
+
+
+def attach_ids(staged: Staged, known_regions: object = None) -> None:
+    """Parse the identity numbers in Python (``idnumbers.parse_many``) and join them by row index."""
+    numbers, sexes, _codes, births, messages = idnumbers.parse_many(staged.id_values)
+    kinds: list[str | None] = []
+    certs: list[str | None] = []
+    cats: list[str | None] = []
+    grades: list[str | None] = []
+    for raw, number in zip(staged.id_values, numbers, strict=True):
+        cert = None
+        if number is not None and isinstance(raw, str) and len(raw) >= 20:
+            norm = idnumbers.normalize(raw)
+            cert = norm if len(norm) == 20 else None
+        kinds.append("disability_cert" if cert else ("resident_id" if number else None))
+        certs.append(cert)
+        cats.append(cert[18] if cert else None)
+        grades.append(cert[19] if cert else None)
+    raw_text = [idnumbers.normalize(v) or None if v is not None else None for v in staged.id_values]
+    table = pa.table({
+        "_i": pa.array(range(staged.rows), pa.int64()),
+        "id_raw": pa.array(raw_text, pa.string()),
+        "id_canon": pa.array(numbers, pa.string()),
+        "id_sex": pa.array(sexes, pa.string()),
+        "id_birth": pa.array(births, pa.date32()),
+        "id_error": pa.array(messages, pa.string()),
+        "id_kind": pa.array(kinds, pa.string()),
+        "id_cert": pa.array(certs, pa.string()),
+        "id_dcat": pa.array(cats, pa.string()),
+        "id_dgrade": pa.array(grades, pa.string()),
+    })
+    staged.con.register("ids_arrow", table)
+    staged.con.execute("CREATE TABLE ids AS SELECT * FROM ids_arrow")
+    staged.con.unregister("ids_arrow")
+
+
+def build_parsed(staged: Staged) -> None:
+    """Create table ``p``: parsed values (household columns filled down per household) and ``e_<key>`` errors."""
+    con = staged.con
+    selects = ["r._i", "r._sheet", "r._row",
+               "last_value(r.household_number IGNORE NULLS) OVER (ORDER BY r._i ROWS UNBOUNDED PRECEDING) AS hh"]
+    for col in INPUT_COLUMNS:
+        if col.kind == Kind.ID:
+            continue
+        value, err = parse_expr(col)
+        selects.append(f"{value} AS v_{col.key}")
+        selects.append(f"{err} AS e_{col.key}")
+        selects.append(f'r."{col.key}" AS t_{col.key}')
+    selects += ["ids.*EXCLUDE (_i)"]
+    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(selects)} FROM raw r JOIN ids USING (_i)")
+    # Household and year columns: the household's value is the first one given on any of its rows.
+    fills = []
+    for col in INPUT_COLUMNS:
+        if col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
+            fills.append(f"first_value(v_{col.key} IGNORE NULLS) OVER w AS h_{col.key}")
+    con.execute(f"CREATE TABLE p AS SELECT *, {', '.join(fills)} FROM p0 WINDOW w AS (PARTITION BY hh ORDER BY _i"
+                f" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)")
+    con.execute("DROP TABLE p0")
+
+
+ERROR_COLUMNS = "_i BIGINT, _sheet VARCHAR, _row INTEGER, hh VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR"
+
+
+def collect_errors(staged: Staged) -> None:
+    """Create table ``errors`` with one row per problem: cell errors, cross-row and household errors."""
+    con = staged.con
+    con.execute(f"CREATE TABLE errors ({ERROR_COLUMNS})")
+    parts = []
+    for col in INPUT_COLUMNS:
+        if col.kind == Kind.ID:
+            continue
+        header = lit(col.header)
+        parts.append(f"SELECT _i, _sheet, _row, hh, {header}, t_{col.key}, e_{col.key} FROM p WHERE e_{col.key} IS NOT NULL")
+        if col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
+            parts.append(
+                f"SELECT _i, _sheet, _row, hh, {header}, t_{col.key}, '同一户的「{col.header}」前后不一致：本户第一次填的是「'"
+                f" || CAST(h_{col.key} AS VARCHAR) || '」' FROM p WHERE v_{col.key} IS NOT NULL AND h_{col.key} IS NOT NULL"
+                f" AND v_{col.key} <> h_{col.key} AND e_{col.key} IS NULL"
+            )
+        if col.required and col.level == Level.MEMBER and col.kind != Kind.ID:
+            parts.append(f"SELECT _i, _sheet, _row, hh, {header}, NULL, '必填项，不能为空' FROM p WHERE t_{col.key} IS NULL")
+        if col.required and col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
+            parts.append(
+                f"SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, {header}, NULL, '必填项：本户各行都没有填写'"
+                f" FROM p WHERE hh IS NOT NULL GROUP BY hh HAVING count(t_{col.key}) = 0"
+            )
+    for sql in parts:
+        con.execute(f"INSERT INTO errors {sql}")
+    con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
+        '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p WHERE hh IS NULL""")
+    con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '证件号码', id_raw, id_error
+        FROM p WHERE id_error IS NOT NULL""")
+    con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '性别', t_sex,
+        '性别与证件号码不符：证件号码显示为' || CASE id_sex WHEN '1' THEN '男' ELSE '女' END
+        FROM p WHERE v_sex IS NOT NULL AND id_sex IS NOT NULL AND v_sex <> id_sex""")
+    con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '出生日期', t_birth_date,
+        '出生日期与证件号码不符：证件号码显示为 ' || strftime(id_birth, '%Y-%m-%d')
+        FROM p WHERE v_birth_date IS NOT NULL AND id_birth IS NOT NULL AND v_birth_date <> id_birth""")
+    _cross_row_errors(staged)
+
+
+def _cross_row_errors(staged: Staged) -> None:
+    con = staged.con
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '证件号码', id_canon, '证件号码与' || first_sheet || '第 ' || first_row || ' 行重复（一人只能在一户）'
+        FROM (SELECT *, first_value(_row) OVER w AS first_row, first_value(_sheet) OVER w AS first_sheet,
+                     row_number() OVER w AS n
+              FROM p WHERE id_canon IS NOT NULL WINDOW w AS (PARTITION BY id_canon ORDER BY _i))
+        WHERE n > 1""")
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '人编号', t_person_number, '人编号与第 ' || first_row || ' 行重复'
+        FROM (SELECT *, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
+              FROM p WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
+        WHERE n > 1""")
+    con.execute("""INSERT INTO errors
+        SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
+        FROM p WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = '02') = 0""")
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '与户主关系', t_relation, '一户只能有一个户主，本户有 ' || heads || ' 个'
+        FROM (SELECT *, count(*) FILTER (WHERE v_relation = '02') OVER (PARTITION BY hh) AS heads FROM p)
+        WHERE heads > 1 AND v_relation = '02'""")
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '户主姓名', h_head_name, '户主姓名「' || h_head_name || '」与户主本人的姓名「' || v_name || '」不一致'
+        FROM p WHERE v_relation = '02' AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '务工所在地', t_migrant_place, '务工时间为 0 个月却填写了务工所在地'
+        FROM p WHERE v_migrant_place IS NOT NULL AND coalesce(v_migrant_months, 0) = 0 AND e_migrant_months IS NULL""")
+
+
+def check_against_store(staged: Staged) -> None:
+    """Errors that need the database: villages, and people or numbers already in another household.
+
+    Expects tables ``allowed_villages(code)``, ``db_households(number, village, inside)`` and
+    ``db_people(id_number, person_number, household_number, inside)`` loaded by the importer.
+    """
+    con = staged.con
+    con.execute("""INSERT INTO errors
+        SELECT _i, _sheet, _row, hh, '行政村编号', t_village,
+               CASE WHEN EXISTS (SELECT 1 FROM known_villages k WHERE k.code = p.h_village)
+                    THEN '行政村编号 ' || h_village || ' 不在您的辖区内'
+                    ELSE '行政村编号 ' || h_village || ' 不存在：请先在区划管理中建立该村' END
+        FROM p WHERE h_village IS NOT NULL AND e_village IS NULL
+          AND _i = (SELECT min(q._i) FROM p q WHERE q.hh = p.hh)
+          AND h_village NOT IN (SELECT code FROM allowed_villages)""")
+    con.execute("""INSERT INTO errors
+        SELECT p._i, p._sheet, p._row, p.hh, '户编号', p.hh, '户编号 ' || p.hh || ' 已被辖区外的农户使用，不能导入'
+        FROM p JOIN db_households d ON d.number = p.hh
+        WHERE NOT d.inside AND p._i = (SELECT min(q._i) FROM p q WHERE q.hh = p.hh)""")
+    con.execute("""INSERT INTO errors
+        SELECT p._i, p._sheet, p._row, p.hh, '证件号码', p.id_canon,
+               '此人已是另一户' || CASE WHEN d.inside THEN '（户编号 ' || d.household_number || '）' ELSE '（辖区外）' END
+               || '的成员，一人只能在一户；如已分户或迁入，请先在原户办理减员'
+        FROM p JOIN db_people d ON d.id_number = p.id_canon
+        WHERE d.household_number <> p.hh""")
+    con.execute("""INSERT INTO errors
+        SELECT p._i, p._sheet, p._row, p.hh, '人编号', p.v_person_number,
+               '人编号 ' || p.v_person_number || ' 已属于另一户' || CASE WHEN d.inside THEN '（户编号 ' || d.household_number || '）' ELSE '' END
+        FROM p JOIN db_person_numbers d ON d.person_number = p.v_person_number
+        WHERE d.household_number <> p.hh""")
