@@ -82,6 +82,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("JINGZHUN_TEST_SQLITE_NAME") or None}
 
+# Column comments carry the national field codes on PostgreSQL; SQLite simply has none.
+SILENCED_SYSTEM_CHECKS = ["fields.W163"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -26,14 +26,6 @@ def _table_and_columns(model: type[models.Model], fields: Sequence[str]) -> tupl
     return meta.db_table, columns
 
 
-def _adapt_sqlite(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    if hasattr(value, "as_tuple"):  # Decimal
-        return str(value)
-    return value
-
-
 def _defaults(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Any]]:
     """Fields the caller left out that have a model default (the ORM would have filled them in)."""
     names, values = [], []
@@ -47,8 +39,10 @@ def _defaults(model: type[models.Model], fields: Sequence[str]) -> tuple[list[st
     return names, values
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert plain tuples. JSON fields take Python lists/dicts; dates/decimals are adapted.
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, json_text: bool = False
+) -> int:
+    """Insert plain tuples. JSON fields take Python lists/dicts, or JSON text with ``json_text=True``.
 
     Fields not named that have a model default get it, as they would through the ORM.
     """
@@ -59,7 +53,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     table, columns = _table_and_columns(model, fields)
     qn = connection.ops.quote_name
     col_sql = ", ".join(qn(c) for c in columns)
-    json_idx = [i for i, f in enumerate(fields) if isinstance(_field(model, f), models.JSONField)]
+    json_idx = [] if json_text else [i for i, f in enumerate(fields) if isinstance(_field(model, f), models.JSONField)]
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -75,9 +69,13 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({placeholders})"
-            batch: list[list[Any]] = []
+            batch: list[Sequence[Any]] = []
             for row in rows:
-                batch.append([_adapt_sqlite(v) for v in row])
+                if json_idx:
+                    row = list(row)
+                    for i in json_idx:
+                        row[i] = json.dumps(row[i], ensure_ascii=False)
+                batch.append(row)
                 if len(batch) >= 5000:
                     cursor.executemany(sql, batch)
                     count += len(batch)

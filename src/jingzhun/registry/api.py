@@ -37,8 +37,8 @@ from jingzhun.registry.schemas import (
     HouseholdListItem,
     HouseholdUpdate,
     ImportBatchOut,
-    ImportRowError,
     ImportPolicy,
+    ImportRowError,
     MemberCreate,
     MemberDetail,
     MemberLeave,
@@ -165,7 +165,7 @@ def _history_entry(change: ObjectChange, *, full: bool) -> dict[str, Any]:
         label = name
         if model is not None:
             try:
-                label = str(model._meta.get_field(name).verbose_name)
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             except FieldDoesNotExist:  # a field since removed keeps its name as label
                 label = name
         fields.append(

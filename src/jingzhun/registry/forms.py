@@ -76,9 +76,9 @@ class ServiceForm(Grouped, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = version
         for name, field in self.fields.items():
-            choices = getattr(field, "choices", None)
-            if choices and not isinstance(field, forms.MultipleChoiceField) and list(choices)[0][0] == "":
-                field.choices = [("", _("（未填写）")), *list(choices)[1:]]
+            choices = list(getattr(field, "choices", None) or [])
+            if choices and not isinstance(field, forms.MultipleChoiceField) and choices[0][0] == "":
+                field.choices = [("", _("（未填写）")), *choices[1:]]
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
             elif isinstance(field, forms.DecimalField):

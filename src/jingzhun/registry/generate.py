@@ -30,7 +30,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -447,6 +447,9 @@ class _P:
         self.tekun = False
         self.months = 0
         self.place = ""
+        self.birth = date.min  # set by _person
+        self.name = self.id_number = ""
+        self.edu = self.school = self.labour = ""
 
 
 @dataclass
@@ -500,8 +503,8 @@ class _CountyGenerator:
             )
         if not self.villages:
             raise GenerateError(f"区县 {county.code} 没有村")
-        for v in self.villages:
-            v.code_rate = 0.2 if self.rnd.random() < 0.2 else 0.0125
+        for village in self.villages:  # a few clerks type codes rather than labels (≈5% of values overall)
+            village.code_rate = 0.2 if self.rnd.random() < 0.2 else 0.0125
         self.local_place = f"{county.city_name}{county.name}" if county.city_name != "市辖区" else county.name
         div = _divisions()
         self.province_places = [
@@ -1324,6 +1327,8 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path | str) -> int:
 
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     try:
+        # A fixed creation time keeps the file byte-identical for the same rows.
+        workbook.set_properties({"title": "建档立卡成员信息", "created": datetime(2000, 1, 1)})
         sheet = workbook.add_worksheet("成员信息")
         bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         text = workbook.add_format({"num_format": "@"})

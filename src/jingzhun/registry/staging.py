@@ -145,25 +145,28 @@ def read_excel(path: Path) -> Staged:
             meta_row.append(h + 2 + offset)
         width_cols = {c.key: j for j, c in mapping.items()}
         used.update(width_cols)
+        width = max(len(r) for r in body) if body else 0
+        padded = (r if len(r) == width else [*r, *[None] * (width - len(r))] for r in body)
+        transposed = list(zip(*padded, strict=True)) if body else []
         for key in keys:
             j = width_cols.get(key)
             if j is None:
                 data[key].extend([None] * len(body))
                 continue
+            values = transposed[j]
             if key == "id_number":
-                id_values.extend(r[j] if j < len(r) else None for r in body)
+                id_values.extend(values)
                 data[key].extend([None] * len(body))
                 continue
-            values = [r[j] if j < len(r) else None for r in body]
-            texts = [(v.strip() or None) if type(v) is str else _cell_text(v) for v in values]
+            # Text cells pass as they are (DuckDB trims them); numbers, dates and booleans become text.
+            data[key].extend([v if v.__class__ is str else _cell_text(v) for v in values])
             if key in LONG_NUMBER_KEYS:
+                col = mapping[j]
                 for k, v in enumerate(values):
-                    if isinstance(v, float) and abs(v) >= 1e15:
-                        col = mapping[j]
+                    if v.__class__ is float and abs(v) >= 1e15:
                         errors.append(CellError(base + k, name, h + 2 + k, col.header, _cell_text(v) or "",
                                                 f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))
-                        texts[k] = None
-            data[key].extend(texts)
+                        data[key][base + k] = None
     if not meta_row:
         raise ImportFileError("文件中没有任何数据行（所有工作表都是空的或没有模板表头）")
     columns = [c for c in INPUT_COLUMNS if c.key in used]
@@ -171,7 +174,8 @@ def read_excel(path: Path) -> Staged:
                       **{k: pa.array(v, pa.string()) for k, v in data.items()}})
     con = duckdb.connect()
     con.register("raw_arrow", table)
-    con.execute("CREATE TABLE raw AS SELECT * FROM raw_arrow")
+    trimmed = ", ".join(f"nullif(trim(\"{k}\"), '') AS \"{k}\"" for k in keys)
+    con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {trimmed} FROM raw_arrow")
     con.unregister("raw_arrow")
     return Staged(con=con, rows=len(meta_row), id_values=id_values, columns=columns, cell_errors=errors,
                   warnings=warnings)

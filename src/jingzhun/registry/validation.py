@@ -70,52 +70,58 @@ def _choices_hint(codes: type[models.Choices]) -> str:
 
 
 def parse_expr(col: Column) -> tuple[str, str]:
-    """(value expression, error expression) for one column over the text column of the same name."""
-    v = f'"{col.key}"'
+    """(value expression over the raw text column, error expression over ``t_<key>`` and ``v_<key>``).
+
+    The error expression refers to the already parsed value, so each cell is parsed once.
+    """
+    src = f'"{col.key}"'
+    t, v = f"t_{col.key}", f"v_{col.key}"
     k = col.kind
     if k in (Kind.TEXT, Kind.ID):
-        err = f"CASE WHEN length({v}) > {col.max_length} THEN '超过 {col.max_length} 个字符' END" if col.max_length else "NULL"
-        return v, err
+        err = f"CASE WHEN length({t}) > {col.max_length} THEN '超过 {col.max_length} 个字符' END" if col.max_length else "NULL"
+        return src, err
     if k == Kind.REGION:
-        return v, f"CASE WHEN NOT regexp_full_match({v}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
+        return src, f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
     if k == Kind.CODE:
-        case = _case(v, spellings(col))
         hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
-        return case, f"CASE WHEN {v} IS NOT NULL AND {case} IS NULL THEN '「' || {v} || {hint} END"
+        return _case(src, spellings(col)), f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
     if k == Kind.CODES:
-        parts = f"list_filter(string_split_regex({v}, '[、,，;；/\\s]+'), lambda x: x <> '')"
+        parts = f"list_filter(string_split_regex({{x}}, '[、,，;；/\\s]+'), lambda x: x <> '')"
         case = _case("x", spellings(col))
-        value = f"list_distinct(list_transform({parts}, lambda x: {case}))"
-        bad = f"list_filter({parts}, lambda x: {case} IS NULL)"
-        too_many = f"WHEN len({value}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
+        # Codes are numeric strings: keep them distinct and in numeric order, so equal sets compare equal.
+        value = (f"CASE WHEN {src} IS NULL THEN NULL ELSE list_transform(list_sort(list_distinct(list_transform("
+                 f"{parts.format(x=src)}, lambda x: TRY_CAST({case} AS INTEGER)))), lambda x: CAST(x AS VARCHAR)) END")
+        bad = f"list_filter({parts.format(x=t)}, lambda x: {case} IS NULL)"
+        too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
         hint = lit(f"，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
-        err = (f"CASE WHEN {v} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
+        err = (f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
                f" || {hint} {too_many} END")
-        return f"CASE WHEN {v} IS NULL THEN NULL ELSE {value} END", err
+        return value, err
     if k == Kind.BOOL:
-        t = ", ".join(lit(w) for w in TRUE_WORDS)
-        f = ", ".join(lit(w) for w in FALSE_WORDS)
-        value = f"(CASE WHEN upper({v}) IN ({t}) THEN true WHEN upper({v}) IN ({f}) THEN false END)"
-        return value, f"CASE WHEN {v} IS NOT NULL AND {value} IS NULL THEN '应填“是”或“否”，实际为「' || {v} || '」' END"
+        words_t = ", ".join(lit(w) for w in TRUE_WORDS)
+        words_f = ", ".join(lit(w) for w in FALSE_WORDS)
+        value = f"(CASE WHEN upper({src}) IN ({words_t}) THEN true WHEN upper({src}) IN ({words_f}) THEN false END)"
+        return value, f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应填“是”或“否”，实际为「' || {t} || '」' END"
     if k in (Kind.INT, Kind.YEAR):
-        num = f"TRY_CAST({v} AS DOUBLE)"
+        num = f"TRY_CAST({t} AS DOUBLE)"
         lo, hi = (1949, 2100) if k == Kind.YEAR else (0, col.max_value or 1_000_000)
         what = "年份（如 2024）" if k == Kind.YEAR else f"{lo} 到 {hi} 之间的整数"
-        err = (f"CASE WHEN {v} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}) OR {num} < {lo} OR {num} > {hi})"
-               f" THEN '应为{what}，实际为「' || {v} || '」' END")
-        return f"CAST({num} AS INTEGER)", err
+        err = (f"CASE WHEN {t} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}) OR {num} < {lo} OR {num} > {hi})"
+               f" THEN '应为{what}，实际为「' || {t} || '」' END")
+        value = f"CAST(TRY_CAST({src} AS DOUBLE) AS INTEGER)"
+        return f"CASE WHEN TRY_CAST({src} AS DOUBLE) BETWEEN {lo} AND {hi} THEN {value} END", err
     if k in (Kind.MONEY, Kind.AREA):
-        num = f"TRY_CAST(replace(replace({v}, ',', ''), '，', '') AS DECIMAL(14, 2))"
-        err = (f"CASE WHEN {v} IS NOT NULL AND {num} IS NULL THEN '应为数字，实际为「' || {v} || '」'"
-               f" WHEN {num} < 0 THEN '不能为负数' WHEN {num} > {MONEY_MAX} THEN '数值过大，请检查单位' END")
-        return num, err
+        value = f"TRY_CAST(replace(replace({src}, ',', ''), '，', '') AS DECIMAL(14, 2))"
+        err = (f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应为数字，实际为「' || {t} || '」'"
+               f" WHEN {v} < 0 THEN '不能为负数' WHEN {v} > {MONEY_MAX} THEN '数值过大，请检查单位' END")
+        return value, err
     if k == Kind.DATE:
         fmts = ", ".join(lit(f) for f in DATE_FORMATS)
-        value = (f"(CASE WHEN regexp_full_match({v}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({v} AS INTEGER)"
-                 f" ELSE CAST(try_strptime({v}, [{fmts}]) AS DATE) END)")
+        value = (f"(CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
+                 f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END)")
         today = dt.date.today().isoformat()
-        err = (f"CASE WHEN {v} IS NOT NULL AND {value} IS NULL THEN '日期格式应为 2024-03-15，实际为「' || {v} || '」'"
-               f" WHEN {value} > DATE '{today}' THEN '日期晚于今天' WHEN {value} < DATE '1900-01-01' THEN '日期早于 1900 年' END")
+        err = (f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '日期格式应为 2024-03-15，实际为「' || {t} || '」'"
+               f" WHEN {v} > DATE '{today}' THEN '日期晚于今天' WHEN {v} < DATE '1900-01-01' THEN '日期早于 1900 年' END")
         return value, err
     raise AssertionError(k)
 
@@ -155,26 +161,23 @@ def attach_ids(staged: Staged, known_regions: object = None) -> None:
 
 
 def build_parsed(staged: Staged) -> None:
-    """Create table ``p``: parsed values (household columns filled down per household) and ``e_<key>`` errors."""
+    """Create table ``p``: per row the text ``t_``, parsed value ``v_`` and error ``e_`` of every column, and
+    the household's value ``h_`` of household and year columns (the first one given on any of its rows)."""
     con = staged.con
-    selects = ["r._i", "r._sheet", "r._row",
-               "last_value(r.household_number IGNORE NULLS) OVER (ORDER BY r._i ROWS UNBOUNDED PRECEDING) AS hh"]
-    for col in INPUT_COLUMNS:
-        if col.kind == Kind.ID:
-            continue
+    parsed = [c for c in INPUT_COLUMNS if c.kind != Kind.ID]
+    values = ["r._i", "r._sheet", "r._row",
+              "last_value(r.household_number IGNORE NULLS) OVER (ORDER BY r._i ROWS UNBOUNDED PRECEDING) AS hh"]
+    errors = []
+    for col in parsed:
         value, err = parse_expr(col)
-        selects.append(f"{value} AS v_{col.key}")
-        selects.append(f"{err} AS e_{col.key}")
-        selects.append(f'r."{col.key}" AS t_{col.key}')
-    selects += ["ids.*EXCLUDE (_i)"]
-    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(selects)} FROM raw r JOIN ids USING (_i)")
-    # Household and year columns: the household's value is the first one given on any of its rows.
-    fills = []
-    for col in INPUT_COLUMNS:
-        if col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
-            fills.append(f"first_value(v_{col.key} IGNORE NULLS) OVER w AS h_{col.key}")
-    con.execute(f"CREATE TABLE p AS SELECT *, {', '.join(fills)} FROM p0 WINDOW w AS (PARTITION BY hh ORDER BY _i"
-                f" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)")
+        values += [f"{value} AS v_{col.key}", f'r."{col.key}" AS t_{col.key}']
+        errors.append(f"{err} AS e_{col.key}")
+    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r JOIN ids USING (_i)")
+    shared = [c for c in parsed if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
+    firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in shared)
+    con.execute(f"CREATE TABLE hh_first AS SELECT hh, {firsts} FROM p0 WHERE hh IS NOT NULL GROUP BY hh")
+    con.execute(f"CREATE TABLE p AS SELECT p0.*, {', '.join(errors)}, hh_first.*EXCLUDE (hh)"
+                " FROM p0 LEFT JOIN hh_first USING (hh)")
     con.execute("DROP TABLE p0")
 
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
@@ -59,9 +59,9 @@ PAGE_SIZE = 50
 CHANGE_LOG_LIMIT = 200
 REGION_OPTIONS_LIMIT = 3000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-STATUS_FILTERS = {"none": _lazy("未建档（一般农户）"), **dict(PovertyStatus.choices)}
-MONITORING_FILTERS = {"yes": _lazy("全部监测对象"), **dict(MonitoringType.choices)}
-EXPORT_LAYOUTS = {"template": _lazy("导入模板格式"), "national": _lazy("全国系统人员表格式")}
+STATUS_FILTERS = {"none": gettext_lazy("未建档（一般农户）"), **dict(PovertyStatus.choices)}
+MONITORING_FILTERS = {"yes": gettext_lazy("全部监测对象"), **dict(MonitoringType.choices)}
+EXPORT_LAYOUTS = {"template": gettext_lazy("导入模板格式"), "national": gettext_lazy("全国系统人员表格式")}
 EXPORT_FORMATS = {"xlsx": "Excel", "csv": "CSV"}
 MIN_YEAR = 2000
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from django.utils import timezone
 
 from jingzhun.core import audit, bulk
@@ -148,8 +149,9 @@ def derive_status_events(values: dict[str, Any], today: dt.date) -> list[dict[st
 def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) -> dict[str, int]:
     con = staged.con
     con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
-    con.execute("""CREATE TABLE acc AS SELECT *, count(*) OVER (PARTITION BY hh) AS size FROM p
-                   WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
+    columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
+    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, count(*) OVER (PARTITION BY hh) AS size FROM p
+                    WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
     from jingzhun.registry.importer import imports_dir
 
     parquet = imports_dir() / f"{batch_id}.parquet"
@@ -164,63 +166,121 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     return counts
 
 
+HOUSEHOLD_SELECT = ", ".join(["hh", "size", *(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"),
+                               "h_year", *(f"h_{c.key}" for c in YEAR_COLS)])
+MEMBER_SELECT = ", ".join(["_i", "hh", *(f"v_{c.key}" for c in MEMBER_COLS),
+                           "id_canon", "id_kind", "id_cert", "id_sex", "id_birth", "id_dcat", "id_dgrade"])
+
+
 def _household_sql(where: str) -> str:
-    return f"SELECT * FROM acc WHERE {where} QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1 ORDER BY hh"
+    return (f"SELECT {HOUSEHOLD_SELECT} FROM acc WHERE {where}"
+            " QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1 ORDER BY hh")
+
+
+def _member_sql(where: str) -> str:
+    return f"SELECT {MEMBER_SELECT} FROM acc WHERE {where} ORDER BY _i"
+
+
+NOT_NULL_BOOLS = {"relocated", "military_family", "dibao", "tekun"}
+
+
+def sql_value(col_key: str, kind: Kind, expr: str) -> str:
+    """The model-ready value of a parsed column, computed by DuckDB (blank text, JSON lists, defaults)."""
+    if kind in (Kind.TEXT, Kind.CODE, Kind.REGION):
+        return f"coalesce({expr}, '')"
+    if kind == Kind.CODES:
+        return f"CAST(to_json(coalesce({expr}, CAST([] AS VARCHAR[]))) AS VARCHAR)"
+    if kind == Kind.BOOL and col_key in NOT_NULL_BOOLS:
+        return f"coalesce({expr}, false)"
+    if col_key == "migrant_months" or col_key in income.INPUT_FIELDS:
+        return f"coalesce({expr}, 0)"
+    return expr
+
+
+HH_INSERT = [(field_name(c.key), "hh" if c.key == "household_number" else sql_value(c.key, c.kind, f"h_{c.key}"))
+             for c in HH_COLS]
+YEAR_INSERT = [(c.key, sql_value(c.key, c.kind, f"h_{c.key}")) for c in YEAR_COLS]
+MEMBER_INSERT = [(field_name(c.key), sql_value(c.key, c.kind, f"v_{c.key}")) for c in MEMBER_COLS] + [
+    ("id_number", "id_canon"), ("id_kind", "coalesce(id_kind, 'resident_id')"),
+    ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"), ("birth_date", "id_birth"),
+]
+EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year", "monitoring_type",
+              "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")
 
 
 def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int]:
+    """Households new to the register: every table written set-based from DuckDB's ready-made tuples."""
     now = timezone.now()
     today = timezone.localdate()
-    new_where = "hh NOT IN (SELECT number FROM existing)"
-    hh_fields = [*(field_name(c.key) for c in HH_COLS), "version", "created_at", "updated_at"]
-    year_fields = ["household_id", "year", "household_size", *income.INPUT_FIELDS, *income.DERIVED_FIELDS,
-                   *(c.key for c in YEAR_COLS if c.key not in income.INPUT_FIELDS), "updated_at"]
-    year_fields = list(dict.fromkeys(year_fields))
-    households: list[tuple[Any, ...]] = []
-    numbers: list[str] = []
-    heads: list[str] = []
-    pending_years: list[tuple[str, dict[str, Any], int]] = []
-    pending_events: list[tuple[str, dict[str, Any]]] = []
-    for row in _rows(con, _household_sql(new_where)):
-        values = household_values(row)
-        households.append((*(values[f] for f in hh_fields[:-3]), 1, now, now))
-        numbers.append(row["hh"])
-        heads.append(values["head_name"])
-        pending_years.append((row["hh"], year_values(row), row["h_year"]))
-        for event in derive_status_events(values, today):
-            pending_events.append((row["hh"], event))
-    if not households:
+    con.execute("""CREATE TABLE new_hh AS SELECT * FROM acc WHERE hh NOT IN (SELECT number FROM existing)
+                   QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1""")
+    hh_rows = con.execute(f"SELECT {', '.join(e for _, e in HH_INSERT)} FROM new_hh ORDER BY hh").fetchall()
+    if not hh_rows:
         return {"households_created": 0, "members_created": 0}
-    bulk.insert_rows(Household, hh_fields, households)
+    hh_fields = [f for f, _ in HH_INSERT]
+    bulk.insert_rows(Household, [*hh_fields, "version", "created_at", "updated_at"],
+                     ((*r, 1, now, now) for r in hh_rows), json_text=True)
+    number_at, head_at = hh_fields.index("household_number"), hh_fields.index("head_name")
+    numbers = [r[number_at] for r in hh_rows]
     ids = bulk.ids_by_key(Household, "household_number", numbers)
-    bulk.insert_rows(HouseholdYear, year_fields, (
-        (ids[number], year, *(values[f] for f in year_fields[2:-1]), now) for number, values, year in pending_years
-    ))
-    event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
-    bulk.insert_rows(StatusEvent, event_fields, (
-        (ids[n], e["effective_on"], *(e[f] for f in STATUS_FIELDS), e["reason"], now) for n, e in pending_events
-    ))
-    member_fields = ["household_id", "person_number", *(f for f in _member_field_order()), "created_at", "updated_at"]
-    value_fields = member_fields[1:-2]
-
-    def member_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
-        values = _member_values_full(row)
-        return (ids[row["hh"]], *(values[f] for f in value_fields), now, now)
-
-    created_members = bulk.insert_rows(Member, member_fields, (
-        member_tuple(row) for row in _rows(con, f"SELECT * FROM acc WHERE {new_where} ORDER BY _i")
-    ))
+    con.register("hh_ids_arrow", pa.table({"number": numbers, "id": [ids[n] for n in numbers]}))
+    con.execute("CREATE TABLE hh_ids AS SELECT * FROM hh_ids_arrow")
+    con.unregister("hh_ids_arrow")
+    _insert_years(con, now)
+    _insert_events(con, ids, today, now)
+    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT)]
+    cursor = con.execute(f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}
+                             FROM acc JOIN hh_ids i ON i.number = acc.hh ORDER BY acc._i""")
+    created = bulk.insert_rows(Member, [*member_fields, "created_at", "updated_at"],
+                               ((*r, now, now) for r in _fetch(cursor)), json_text=True)
     ctx = current()
     htype = audit.object_type(Household)
+    user_id = actor.user.pk if actor.user is not None else None
     change_fields = ["time", "user", "user_name", "request_id", "remote_addr", "source", "action", "object_type",
                      "object_id", "object_repr", "root_type", "root_id", "batch", "before", "after"]
-    user_id = actor.user.pk if actor.user is not None else None
     bulk.insert_rows(ObjectChange, change_fields, (
         (now, user_id, actor.name, ctx.request_id, ctx.remote_addr, "import", ChangeAction.CREATE, htype,
-         str(ids[n]), f"{head}户（{n}）", htype, str(ids[n]), batch_id, None, {"batch": batch_id, "household_number": n})
-        for n, head in zip(numbers, heads, strict=True)
+         str(ids[r[number_at]]), f"{r[head_at]}户（{r[number_at]}）", htype, str(ids[r[number_at]]), batch_id, None,
+         {"batch": batch_id, "household_number": r[number_at]})
+        for r in hh_rows
     ))
-    return {"households_created": len(households), "members_created": created_members}
+    return {"households_created": len(hh_rows), "members_created": created}
+
+
+def _fetch(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    while chunk := cursor.fetchmany(CHUNK * 4):
+        yield from chunk
+
+
+def _insert_years(con: Any, now: dt.datetime) -> None:
+    """Data-year rows; the derived totals come from ``income.compute``, the one place they are defined."""
+    keys = [k for k, _ in YEAR_INSERT]
+    rows = con.execute(f"""SELECT i.id, h_year, size, {', '.join(e for _, e in YEAR_INSERT)}
+                           FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""").fetchall()
+    positions = [keys.index(k) for k in income.INPUT_FIELDS]
+
+    def with_totals(r: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = r[3:]
+        totals = income.compute(dict(zip(income.INPUT_FIELDS, (values[p] for p in positions), strict=True)), r[2])
+        return (*r, *(totals[k] for k in income.DERIVED_FIELDS), now)
+
+    fields = ["household_id", "year", "household_size", *keys, *income.DERIVED_FIELDS, "updated_at"]
+    bulk.insert_rows(HouseholdYear, fields, (with_totals(r) for r in rows))
+
+
+def _insert_events(con: Any, ids: dict[str, int], today: dt.date, now: dt.datetime) -> None:
+    rows = con.execute(f"SELECT hh, {', '.join(sql_value(k, HH_KIND[k], f'h_{k}') for k in EVENT_KEYS)} FROM new_hh")
+    fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
+
+    def events() -> Iterator[tuple[Any, ...]]:
+        for r in rows.fetchall():
+            for e in derive_status_events(dict(zip(EVENT_KEYS, r[1:], strict=True)), today):
+                yield (ids[r[0]], e["effective_on"], *(e[f] for f in STATUS_FIELDS), e["reason"], now)
+
+    bulk.insert_rows(StatusEvent, fields, events())
+
+
+HH_KIND = {c.key: c.kind for c in HH_COLS}
 
 
 def _member_field_order() -> list[str]:
@@ -252,7 +312,7 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str
     }
     years = {(y.household_id, y.year): y for y in HouseholdYear.objects.filter(household__in=households.values())}
     member_rows: dict[str, list[dict[str, Any]]] = {}
-    for row in _rows(con, f"SELECT * FROM acc WHERE {where} ORDER BY _i"):
+    for row in _rows(con, _member_sql(where)):
         member_rows.setdefault(row["hh"], []).append(row)
     created_members = 0
     for row in rows:
@@ -327,7 +387,9 @@ def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] 
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{parquet}')")
-    rows = list(_rows(con, f"SELECT * FROM acc WHERE hh = '{household_number.replace(chr(39), '')}' ORDER BY _i"))
+    number = household_number.replace("'", "")
+    rows = list(_rows(con, f"SELECT {HOUSEHOLD_SELECT}, {MEMBER_SELECT.replace('hh, ', '', 1)} FROM acc"
+                           f" WHERE hh = '{number}' ORDER BY _i"))
     if not rows:
         return None
     first = rows[0]

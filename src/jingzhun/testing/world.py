@@ -88,4 +88,4 @@ def build_world() -> World:
     return world
 
 
-__all__ = ["PASSWORD", "World", "build_world", "Member"]
+__all__ = ["PASSWORD", "Member", "World", "build_world"]

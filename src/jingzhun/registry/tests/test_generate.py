@@ -256,6 +256,7 @@ def test_every_value_is_valid_for_its_column(rows):
             if not value:
                 continue
             if col.kind == Kind.CODE:
+                assert col.codes is not None
                 assert value in _values_of(col.codes), (col.key, value)
                 seen_codes += value in {str(v) for v in col.codes.values}
             elif col.kind == Kind.CODES:
@@ -447,6 +448,9 @@ def test_xlsx_round_trip(tmp_path, rows):
     assert all(isinstance(r[id_col], str) and r[id_col] == rows[i]["id_number"] for i, r in enumerate(sheet[1:]))
     number_col = gen.KEYS.index("household_number")
     assert sheet[1][number_col] == rows[0]["household_number"]
+    again = tmp_path / "again.xlsx"
+    gen.write_xlsx(rows, again)
+    assert again.read_bytes() == path.read_bytes()  # no timestamps: same rows, same file
 
 
 def test_parquet_round_trip(tmp_path, rows):
@@ -469,7 +473,7 @@ def test_villages_csv_loads_into_regions(tmp_path, villages):
     assert region.name == villages[0].name
     assert region.rural_population == villages[0].rural_population
     assert region.natural_villages == villages[0].natural_villages
-    assert region.parent.prefix == villages[0].prefix[:9]
+    assert region.parent is not None and region.parent.prefix == villages[0].prefix[:9]
 
 
 # -- provinces and the command ------------------------------------------------------------------------------------

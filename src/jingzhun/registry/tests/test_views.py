@@ -197,7 +197,7 @@ def test_search_by_full_id_number(client, world):
     assert world.household_a.household_number in body
     assert "共 1 户" in body
     # the ID itself is never printed in the list
-    assert member.id_number not in body.replace(f'value="{member.id_number}"', "")
+    assert member.id_number not in body.split('id="results"', 1)[1]
 
 
 def test_search_by_household_number(client, world):
@@ -278,7 +278,7 @@ def test_personal_numbers_masked_for_readers_who_cannot_edit(client, world):
     assert "**** 8901" in body and "6228480012345678901" not in body
     assert member.id_number[:6] + "********" + member.id_number[-4:] in body
     assert member.id_number not in body
-    assert "变更记录" not in body  # leaders do not read the audit log
+    assert 'id="change-log"' not in body  # leaders do not read the audit log
     # the officer can edit: shown in full
     body = text(login(client, world).get(reverse("registry:household_detail", args=[household.pk])))
     assert "13812345678" in body and member.id_number in body

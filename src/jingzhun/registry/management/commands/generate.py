@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -71,8 +71,12 @@ class Command(BaseCommand):
     def _province(self, options: dict[str, Any], out: Path) -> None:
         prefix = options["province"]
         members = options["members"]
-        fmt = options["format"] or "parquet"
-        if fmt not in ("parquet", "csv"):
+        fmt: Literal["parquet", "csv"]
+        if options["format"] in (None, "parquet"):
+            fmt = "parquet"
+        elif options["format"] == "csv":
+            fmt = "csv"
+        else:
             raise CommandError("省级数据只能输出 parquet 或 csv 格式")
         if members <= 0:
             raise CommandError("人数必须大于 0")

@@ -1,0 +1,323 @@
+"""Isolation through every URL: nobody learns about, or changes, a record outside their reach.
+
+For every URL pattern in the project that takes an object id (walked from the resolver, so a new view
+with parameters fails here until it is added to ``COVERAGE``) and for every role of the test world:
+
+* a role that may not see the object gets exactly the response a nonexistent id gets: 404, same body
+  (after removing the CSRF tokens and the requested path, which differ by construction), on GET and POST;
+* a read-only role posting to an edit page is refused (404/403) and no ``ObjectChange`` is written;
+* a role that may see it gets the page (200).
+
+Views that take a region as a query parameter are listed in ``QUERY_COVERAGE`` and checked the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from jingzhun.core.models import ObjectChange
+from jingzhun.registry.models import Household, ImportBatch, Member
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "admin", "county_admin", "township_officer", "village_officer", "helper", "department", "leader", "auditor",
+    "township_b_officer",
+)
+HOUSEHOLD_READERS = {"admin", "county_admin", "township_officer", "village_officer", "leader", "auditor"}
+HOUSEHOLD_EDITORS = {"admin", "county_admin", "township_officer", "village_officer"}
+BATCH_READERS = {"admin", "county_admin", "township_officer"}  # editors whose jurisdiction holds 玉泉镇
+REGION_READERS = {"admin", "county_admin", "township_officer", "department", "leader", "auditor"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Objects of 玉泉镇 (the target) and ids that do not exist
+
+
+@dataclass
+class Scene:
+    world: Any
+    batch: ImportBatch
+    missing_household: int
+    missing_member: int
+
+    @property
+    def household(self) -> Household:
+        return self.world.household_a
+
+    @property
+    def member(self) -> Member:
+        return self.world.household_a.members.get(left_on__isnull=True)
+
+
+def household_form(scene: Scene) -> dict[str, Any]:
+    h = scene.household
+    return {"version": h.version, "head_name": "改名", "attribute": h.attribute, "phone": "13000000000"}
+
+
+def member_form(scene: Scene) -> dict[str, Any]:
+    m = scene.member
+    return {
+        "version": scene.household.version, "name": "改名", "id_number": m.id_number, "relation": m.relation,
+        "migrant_months": 3, "person_number": "P999000000001",
+    }
+
+
+def year_form(scene: Scene) -> dict[str, Any]:
+    return {"version": scene.household.version, "household_size": 9, "wage_income": "1", "business_income": "0"}
+
+
+def remove_form(scene: Scene) -> dict[str, Any]:
+    return {"version": scene.household.version, "leave_reason": "death", "left_on": "2025-01-01"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to reach one URL pattern for the target object and for a missing one, and who may."""
+
+    kwargs: Callable[[Scene, bool], dict[str, Any]]
+    readers: set[str]
+    post: Callable[[Scene], dict[str, Any]] | None = None  # a real edit: posted by everyone else
+    api: bool = False
+    get_ok: bool = True  # readers get 200 on GET
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def household_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    return {"pk": scene.missing_household if missing else scene.household.pk}
+
+
+def member_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    return {"pk": scene.missing_member if missing else scene.member.pk}
+
+
+def year_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    return {**household_kwargs(scene, missing), "year": 2025}
+
+
+def batch_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    return {"batch_id": "0" * 32 if missing else scene.batch.pk}
+
+
+COVERAGE: dict[str, Case] = {
+    "registry:household_detail": Case(household_kwargs, HOUSEHOLD_READERS),
+    "registry:household_edit": Case(household_kwargs, HOUSEHOLD_EDITORS, post=household_form),
+    "registry:member_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=member_form),
+    "registry:year_edit": Case(year_kwargs, HOUSEHOLD_EDITORS, post=year_form),
+    "registry:member_edit": Case(member_kwargs, HOUSEHOLD_EDITORS, post=member_form),
+    "registry:member_remove": Case(member_kwargs, HOUSEHOLD_EDITORS, post=remove_form),
+    "registry:import_batch": Case(batch_kwargs, BATCH_READERS),
+    "registry:import_errors": Case(batch_kwargs, BATCH_READERS),
+}
+
+# Views that take a region in the query string: (url name, parameter, what an outsider gets).
+TOWNSHIP_A_CODE = "620502100000"
+MISSING_REGION = "620502100299"  # a well-formed village code of 玉泉镇 that does not exist
+QUERY_COVERAGE: tuple[tuple[str, str, str], ...] = (
+    ("regions:index", "code", "404"),
+    ("registry:export", "region", "404"),
+    ("registry:household_list", "region", "ignored"),
+)
+PUBLIC = {"login", "logout", "set_language"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Walking the URL map
+
+
+def _parameters(pattern: Any) -> list[str]:
+    if isinstance(pattern, RoutePattern):
+        return list(pattern.converters)
+    if isinstance(pattern, RegexPattern):
+        return list(pattern.regex.groupindex) or [f"group{i}" for i in range(pattern.regex.groups)]
+    return []
+
+
+def walk(patterns: list | None = None, prefix: str = "", namespace: str = "", params: tuple = ()) -> Iterator[
+    tuple[str, str, tuple[str, ...]]
+]:
+    """(key, route, parameters) for every URL pattern: key is 'namespace:name', or the route if unnamed."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        here = (*params, *_parameters(p.pattern))
+        if isinstance(p, URLResolver):
+            ns = ":".join(filter(None, [namespace, p.namespace or ""]))
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns, here)
+        elif isinstance(p, URLPattern):
+            route = prefix + str(p.pattern)
+            key = f"{namespace}:{p.name}" if namespace and p.name else (p.name or route)
+            yield key, route, here
+
+
+def parametrised_patterns() -> dict[str, str]:
+    return {key: route for key, route, params in walk() if params}
+
+
+def is_api(route: str) -> bool:
+    return route.startswith("api/")
+
+
+def openapi_path(route: str) -> str:
+    """'api/registry/households/<int:id>' → '/api/registry/households/{id}' (the OpenAPI spelling)."""
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def test_every_pattern_with_parameters_is_covered():
+    # Web pages: this file's COVERAGE.
+    web = {key: route for key, route in parametrised_patterns().items() if not is_api(route)}
+    uncovered = {key: route for key, route in web.items() if key not in COVERAGE}
+    assert not uncovered, (
+        "URL patterns that take an id or region but are not in tests/test_web_isolation.py COVERAGE: "
+        f"{uncovered}. Add them, saying who may see the object."
+    )
+    stale = set(COVERAGE) - set(web)
+    assert not stale, f"COVERAGE names patterns that no longer exist: {stale}"
+    # REST API: the same check lives in tests/test_api_isolation.py (token auth, JSON bodies); make sure
+    # every API route with parameters is in its table, so no URL of the project escapes both.
+    from tests.test_api_isolation import OBJECT_OPERATIONS
+
+    api_covered = {path for _method, path in OBJECT_OPERATIONS}
+    api_routes = {openapi_path(route) for route in parametrised_patterns().values() if is_api(route)}
+    assert api_routes <= api_covered, f"API routes not in test_api_isolation: {api_routes - api_covered}"
+
+
+def test_every_web_page_needs_login(client, scene):
+    for key, _route, params in walk():
+        if key in PUBLIC or is_api(_route):
+            continue
+        kwargs = COVERAGE[key].kwargs(scene, False) if params else {}
+        response = client.get(reverse(key, kwargs=kwargs))
+        assert response.status_code == 302 and "/login/" in response["Location"], key
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checks
+
+
+@pytest.fixture
+def scene(world, settings, tmp_path) -> Scene:
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "errors.xlsx").write_bytes(b"PK")
+    officer = world.users["township_officer"]
+    batch = ImportBatch.objects.create(
+        id=uuid.uuid4().hex, file_name="南山村.csv", file_sha256="0" * 64, user=officer, user_name=officer.username,
+        region=world.township_a, policy=ImportBatch.Policy.ALL_OR_NOTHING, state=ImportBatch.State.REJECTED,
+        error_report="reports/errors.xlsx", error_count=1,
+    )
+    return Scene(
+        world=world,
+        batch=batch,
+        missing_household=Household.objects.order_by("-pk").first().pk + 1000,
+        missing_member=Member.objects.order_by("-pk").first().pk + 1000,
+    )
+
+
+CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]*"')
+
+
+def normalised(response: Any, path: str) -> tuple[int, str]:
+    """Status and body, without what differs by construction: CSRF tokens and the requested path."""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content).decode(errors="replace")
+    else:
+        body = response.content.decode(errors="replace")
+    body = CSRF.sub(r'\1"…"', body)
+    for form in {path, html.escape(path), path.replace("&", "&amp;")}:
+        body = body.replace(form, "{path}")
+    return response.status_code, body
+
+
+def request(client: Any, method: str, url: str, data: dict[str, Any] | None, headers: dict[str, str]) -> Any:
+    if method == "GET":
+        return client.get(url, **headers)
+    return client.post(url, data or {}, **headers)
+
+
+def api_headers(user: Any) -> dict[str, str]:
+    from jingzhun.accounts.services import create_api_token
+    from jingzhun.core.audit import Actor
+
+    _token, raw = create_api_token(actor=Actor.of(None), user=user, name="isolation test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_roles_cover_the_world(world):
+    assert set(world.users) == set(ROLES), "a role was added to the world: say here what it may see"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_outsiders_get_the_same_404_as_for_a_missing_id(client, scene, role):
+    # given a user of this role, and objects of 玉泉镇 (household, member, import batch)
+    user = scene.world.users[role]
+    client.force_login(user)
+    changes_before = ObjectChange.objects.count()
+    versions_before = list(Household.objects.order_by("pk").values_list("pk", "version"))
+    checked = 0
+    for key, case in COVERAGE.items():
+        headers = api_headers(user) if case.api else {}
+        target = reverse(key, kwargs=case.kwargs(scene, False))
+        missing = reverse(key, kwargs=case.kwargs(scene, True))
+        data = case.post(scene) if case.post else None
+        if role in case.readers:
+            # then a reader gets the page
+            if case.get_ok:
+                assert client.get(target, **headers).status_code == 200, (role, key)
+            continue
+        for method in ("GET", "POST"):
+            # when an outsider (or a read-only role on an edit page) asks for it
+            got = normalised(request(client, method, target, data, headers), target)
+            expected = normalised(request(client, method, missing, data, headers), missing)
+            # then the answer is exactly the one for an id that does not exist
+            assert got[0] in (403, 404), (role, key, method, got[0])
+            assert got == expected, (role, key, method)
+            checked += 1
+    # and nothing was written by anyone
+    assert ObjectChange.objects.count() == changes_before
+    assert list(Household.objects.order_by("pk").values_list("pk", "version")) == versions_before
+    assert role in HOUSEHOLD_EDITORS or checked > 0
+
+
+@pytest.mark.parametrize("role", ["leader", "auditor"])
+def test_read_only_roles_cannot_post_edits(client, scene, role):
+    client.force_login(scene.world.users[role])
+    for key, case in COVERAGE.items():
+        if case.post is None:
+            continue
+        response = client.post(reverse(key, kwargs=case.kwargs(scene, False)), case.post(scene))
+        assert response.status_code in (403, 404), key
+    assert not ObjectChange.objects.exists()
+    scene.household.refresh_from_db()
+    assert scene.household.head_name != "改名"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_region_parameters_outside_the_jurisdiction(client, scene, role):
+    client.force_login(scene.world.users[role])
+    for name, param, outsider in QUERY_COVERAGE:
+        url = reverse(name)
+        inside = role in REGION_READERS
+        if inside:
+            if name == "regions:index":
+                assert client.get(url, {param: TOWNSHIP_A_CODE}).status_code == 200, (role, name)
+            continue
+        target_path = f"{url}?{param}={TOWNSHIP_A_CODE}"
+        missing_path = f"{url}?{param}={MISSING_REGION}"
+        got = normalised(client.get(target_path), target_path)
+        expected = normalised(client.get(missing_path), missing_path)
+        assert got == expected, (role, name)
+        if outsider == "404":
+            assert got[0] == 404, (role, name)
+        else:
+            assert got[0] == 200
+            assert "已忽略" in got[1]
+            if role not in HOUSEHOLD_READERS:
+                assert scene.household.household_number not in got[1]
