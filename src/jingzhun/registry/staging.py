@@ -145,9 +145,10 @@ def read_excel(path: Path) -> Staged:
             meta_row.append(h + 2 + offset)
         width_cols = {c.key: j for j, c in mapping.items()}
         used.update(width_cols)
-        width = max(len(r) for r in body) if body else 0
-        padded = (r if len(r) == width else [*r, *[None] * (width - len(r))] for r in body)
-        transposed = list(zip(*padded, strict=True)) if body else []
+        width = max(map(len, body)) if body else 0
+        if any(len(r) != width for r in body):
+            body = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in body]
+        transposed = list(zip(*body, strict=True)) if body else []
         for key in keys:
             j = width_cols.get(key)
             if j is None:
@@ -159,7 +160,10 @@ def read_excel(path: Path) -> Staged:
                 data[key].extend([None] * len(body))
                 continue
             # Text cells pass as they are (DuckDB trims them); numbers, dates and booleans become text.
-            data[key].extend([v if v.__class__ is str else _cell_text(v) for v in values])
+            if set(map(type, values)) <= {str}:
+                data[key].extend(values)
+            else:
+                data[key].extend([v if v.__class__ is str else _cell_text(v) for v in values])
             if key in LONG_NUMBER_KEYS:
                 col = mapping[j]
                 for k, v in enumerate(values):

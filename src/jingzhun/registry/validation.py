@@ -59,6 +59,21 @@ def spellings(col: Column) -> dict[str, str]:
     return result
 
 
+def lookup_rows() -> list[tuple[str, str, str]]:
+    """(column key, accepted spelling, stored value) for every code and yes/no column: joined, not CASEd."""
+    rows: list[tuple[str, str, str]] = []
+    for col in INPUT_COLUMNS:
+        if col.kind == Kind.CODE:
+            rows += [(col.key, spelling, code) for spelling, code in spellings(col).items()]
+        elif col.kind == Kind.BOOL:
+            rows += [(col.key, w, "true") for w in TRUE_WORDS] + [(col.key, w, "false") for w in FALSE_WORDS]
+    return rows
+
+
+def lookup_key(col: Column, expr: str) -> str:
+    return f"upper({expr})" if col.kind == Kind.BOOL else _norm(expr)
+
+
 def _case(expr: str, mapping: dict[str, str]) -> str:
     whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
     return f"(CASE {_norm(expr)} {whens} END)"
@@ -84,7 +99,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
         return src, f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
     if k == Kind.CODE:
         hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
-        return _case(src, spellings(col)), f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
+        return f"l_{col.key}.value", f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
     if k == Kind.CODES:
         parts = f"list_filter(string_split_regex({{x}}, '[、,，;；/\\s]+'), lambda x: x <> '')"
         case = _case("x", spellings(col))
@@ -98,9 +113,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
                f" || {hint} {too_many} END")
         return value, err
     if k == Kind.BOOL:
-        words_t = ", ".join(lit(w) for w in TRUE_WORDS)
-        words_f = ", ".join(lit(w) for w in FALSE_WORDS)
-        value = f"(CASE WHEN upper({src}) IN ({words_t}) THEN true WHEN upper({src}) IN ({words_f}) THEN false END)"
+        value = f"CAST(l_{col.key}.value AS BOOLEAN)"
         return value, f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应填“是”或“否”，实际为「' || {t} || '」' END"
     if k in (Kind.INT, Kind.YEAR):
         num = f"TRY_CAST({t} AS DOUBLE)"
@@ -172,7 +185,14 @@ def build_parsed(staged: Staged) -> None:
         value, err = parse_expr(col)
         values += [f"{value} AS v_{col.key}", f'r."{col.key}" AS t_{col.key}']
         errors.append(f"{err} AS e_{col.key}")
-    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r JOIN ids USING (_i)")
+    con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
+    con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", lookup_rows())
+    joins = " ".join(
+        f"LEFT JOIN lookups l_{c.key} ON l_{c.key}.key = '{c.key}' AND l_{c.key}.spelling = "
+        + lookup_key(c, 'r."' + c.key + '"')
+        for c in parsed if c.kind in (Kind.CODE, Kind.BOOL)
+    )
+    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r JOIN ids USING (_i) {joins}")
     shared = [c for c in parsed if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
     firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in shared)
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, {firsts} FROM p0 WHERE hh IS NOT NULL GROUP BY hh")

@@ -99,7 +99,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         return refused
     user = request.user
     notices: list[str] = []
-    q = request.GET.get("q", "").strip()[:100]
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     region = None
     if region_key := request.GET.get("region", "").strip():
         try:
@@ -369,6 +369,8 @@ def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 
 
 def _batch(user: Any, batch_id: str) -> ImportBatch:
+    if not batch_id.isascii() or not batch_id.isalnum():
+        raise NotFoundOrForbidden("导入批次不存在或无权访问")
     batch = access.import_batches_for(user).filter(pk=batch_id).first()
     if batch is None:
         raise NotFoundOrForbidden("导入批次不存在或无权访问")

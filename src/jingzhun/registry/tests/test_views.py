@@ -582,3 +582,24 @@ def test_export_bad_parameters_are_404(client, world, params):
 
 def test_timezone_is_shanghai():
     assert str(timezone.get_default_timezone()) == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/registry/99999999999999999999999/",
+        "/registry/member/99999999999999999999/edit/",
+        "/registry/import/%00/",
+        "/registry/import/..%2F..%2Fetc/",
+        "/registry/1/year/99999999999999999999999/edit/",
+    ],
+)
+def test_absurd_ids_are_404_not_500(client, world, url):
+    login(client, world)
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("q", ["\x00abc", "%", "_", "'; drop table", "x" * 5000, "620502********1234"])
+def test_odd_search_text_is_harmless(client, world, q):
+    login(client, world)
+    assert client.get(reverse("registry:household_list"), {"q": q}).status_code == 200
