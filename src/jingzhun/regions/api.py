@@ -5,48 +5,18 @@ A region outside the user's jurisdiction is answered exactly like a code that do
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
-from jingzhun.accounts.choices import Role
-from jingzhun.core.errors import NotFoundOrForbidden
+from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
-from jingzhun.regions.models import Region, pad
+from jingzhun.regions.models import Region
 from jingzhun.registry import selectors
 from jingzhun.registry.schemas import CodeOut, ErrorOut, RegionRef
 
 router = Router(tags=["区划"])
 
 CODE_NOTE = "12 位统计用区划代码，也可只写有效前缀（如 620502 表示秦州区）"
-
-
-# --------------------------------------------------------------------------------------------------
-# Access (jurisdiction = the subtree of the user's region; the admin sees every region)
-# --------------------------------------------------------------------------------------------------
-
-
-def regions_for(user: object) -> QuerySet[Region]:
-    qs = Region.objects.all()
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return qs.none()
-    if user.role == Role.ADMIN:  # type: ignore[attr-defined]
-        return qs
-    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
-    if prefix is None:
-        return qs.none()
-    return qs.filter(prefix__startswith=prefix)
-
-
-def access_region(user: object, code: str) -> Region:
-    """The region with this code (or prefix) if it is inside the user's jurisdiction; else not found."""
-    code = code.strip()
-    if not (code.isascii() and code.isdigit()) or len(code) > 12:
-        raise NotFoundOrForbidden("区划不存在或无权访问")
-    region = regions_for(user).filter(code=pad(code)).first()
-    if region is None:
-        raise NotFoundOrForbidden("区划不存在或无权访问")
-    return region
 
 
 # --------------------------------------------------------------------------------------------------

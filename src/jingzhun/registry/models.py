@@ -169,10 +169,15 @@ class Member(models.Model):
         verbose_name_plural = "家庭成员"
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=Q(left_on__isnull=True), name="registry_member_one_household"
+                fields=["id_number"],
+                condition=Q(left_on__isnull=True),
+                name="registry_member_one_household",
+                violation_error_message="此人已是另一户的成员，一人只能在一户",
             ),
             models.CheckConstraint(
-                condition=Q(migrant_months__gte=0) & Q(migrant_months__lte=12), name="registry_member_months"
+                condition=Q(migrant_months__gte=0) & Q(migrant_months__lte=12),
+                name="registry_member_months",
+                violation_error_message="务工时间应为 0 到 12 个月",
             ),
         ]
         indexes = [

@@ -11,27 +11,40 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, JSONField
 from django.utils import timezone
 
 from jingzhun.core import audit
 from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import idnumbers, income
-from jingzhun.registry.choices import Relation
+from jingzhun.registry.choices import Cause, Health, LeaveReason, Relation, RiskType
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
+# Moving a household to another village is a procedure (分户/迁移), not an edit, and must not cross
+# jurisdictions; sex, birth date and certificate fields follow from the ID number; leaving is remove_member.
 HOUSEHOLD_EDITABLE = tuple(
     f.name
     for f in Household._meta.concrete_fields
-    if f.editable and f.name not in {"id", "household_number", "version", "created_at", "updated_at"}
+    if f.editable and f.name not in {"id", "household_number", "village", "version", "created_at", "updated_at"}
 )
 MEMBER_EDITABLE = tuple(
     f.name
     for f in Member._meta.concrete_fields
-    if f.editable and f.name not in {"id", "household", "person_number", "created_at", "updated_at"}
+    if f.editable
+    and f.name
+    not in {
+        "id", "household", "person_number", "created_at", "updated_at", "sex", "birth_date", "id_kind",
+        "disability_cert_number", "left_on", "leave_reason",
+    }
 )
+# Multi-valued code fields: their code list and how many items the national form allows.
+CODE_LISTS: dict[str, tuple[type[Any], int]] = {
+    "other_causes": (Cause, 2),
+    "risk_types": (RiskType, 5),
+    "health": (Health, 4),
+}
 YEAR_EDITABLE = (
     "household_size",
     *income.INPUT_FIELDS,
@@ -44,9 +57,38 @@ YEAR_EDITABLE = (
 )
 
 
+def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    """None becomes '' for text fields; code lists are checked, de-duplicated and put in code order."""
+    result = dict(data)
+    for key, value in data.items():
+        field = model._meta.get_field(key)
+        if value is None and field.empty_strings_allowed and not field.null and not isinstance(field, JSONField):
+            result[key] = ""
+        if key in CODE_LISTS:
+            result[key] = _check_code_list(key, value)
+    return result
+
+
+def _check_code_list(key: str, value: Any) -> list[str]:
+    codes, max_items = CODE_LISTS[key]
+    label = Household._meta.get_field(key).verbose_name if key != "health" else "健康状况"
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValidationFailed(f"{label}应为代码列表", {key: ["应为代码列表"]})
+    items = [str(v) for v in value]
+    bad = [v for v in items if v not in codes.values]
+    if bad:
+        raise ValidationFailed(f"{label}中有无效代码：{'、'.join(bad)}", {key: [f"无效代码：{'、'.join(bad)}"]})
+    unique = sorted(set(items), key=lambda c: (len(c), c))
+    if len(unique) > max_items:
+        raise ValidationFailed(f"{label}最多 {max_items} 项", {key: [f"最多 {max_items} 项"]})
+    return unique
+
+
 def _clean(obj: Any, exclude: list[str] | None = None) -> None:
     try:
-        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=True)
     except ValidationError as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
         raise ValidationFailed("填写有误：" + "；".join(f"{k} {'，'.join(v)}" for k, v in errors.items()), errors) from exc
@@ -80,7 +122,12 @@ def update_household(
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
     if unknown:
         raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    data = _normalise(Household, data)
+    if data.get("main_cause") and data["main_cause"] in data.get("other_causes", household.other_causes):
+        raise ValidationFailed("其他致贫原因不能与主要致贫原因重复", {"other_causes": ["与主要致贫原因重复"]})
     before = audit.snapshot(household)
+    if all(before.get(k) == audit.jsonable(v) for k, v in data.items()):
+        return household  # nothing changed: no new version, no audit noise
     for key, value in data.items():
         setattr(household, key, value)
     _clean(household)
@@ -118,6 +165,12 @@ def _apply_id(member: Member, raw: str) -> None:
     member.birth_date = parsed.birth_date
 
 
+def _check_single_head(household: Household, exclude_pk: int | None) -> None:
+    heads = household.members.filter(left_on__isnull=True, relation=Relation.HEAD).exclude(pk=exclude_pk)
+    if heads.exists():
+        raise ValidationFailed("一户只能有一个户主：请先把原户主改为其他关系", {"relation": ["本户已有户主"]})
+
+
 @transaction.atomic
 def update_member(
     *, actor: audit.Actor, member: Member, expected_version: int, data: dict[str, Any]
@@ -127,6 +180,9 @@ def update_member(
     if unknown:
         raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
     household = member.household
+    data = _normalise(Member, data)
+    if data.get("relation") == Relation.HEAD and member.relation != Relation.HEAD:
+        _check_single_head(household, exclude_pk=member.pk)
     before = audit.snapshot(member)
     raw_id = data.pop("id_number", None)
     for key, value in data.items():
@@ -145,6 +201,12 @@ def update_member(
 def add_member(
     *, actor: audit.Actor, household: Household, expected_version: int, person_number: str, data: dict[str, Any]
 ) -> Member:
+    data = _normalise(Member, data)
+    unknown = set(data) - set(MEMBER_EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"不能填写的字段：{', '.join(sorted(unknown))}")
+    if data.get("relation") == Relation.HEAD:
+        _check_single_head(household, exclude_pk=None)
     raw_id = data.pop("id_number", "")
     member = Member(household=household, person_number=person_number, **data)
     _apply_id(member, raw_id)
@@ -163,6 +225,12 @@ def remove_member(
     *, actor: audit.Actor, member: Member, expected_version: int, reason: str, left_on: dt.date
 ) -> Member:
     """A member leaves (death, marriage, split …): the row stays with the date and reason."""
+    if member.left_on is not None:
+        raise ValidationFailed(f"该成员已于 {member.left_on:%Y-%m-%d} 减员，不能重复减员")
+    if left_on > timezone.localdate():
+        raise ValidationFailed("减员日期不能晚于今天", {"left_on": ["不能晚于今天"]})
+    if reason not in LeaveReason.values:
+        raise ValidationFailed(f"未知的减员原因：{reason}", {"leave_reason": ["请选择减员原因"]})
     if member.relation == Relation.HEAD and member.household.members.filter(left_on__isnull=True).count() > 1:
         raise ValidationFailed("户主不能直接减员：请先变更户主")
     before = audit.snapshot(member)
@@ -188,6 +256,7 @@ def save_year(
     if record is None:
         size = data.get("household_size") or household.members.filter(left_on__isnull=True).count()
         record = HouseholdYear(household=household, year=year, household_size=size)
+    data = _normalise(HouseholdYear, data)
     for key, value in data.items():
         setattr(record, key, value)
     for key, value in income.compute(

@@ -22,3 +22,9 @@ def transactional_world(transactional_db: None) -> Any:
     from jingzhun.testing.world import build_world
 
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's deliberate slowness costs seconds per test world; tests don't need it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
