@@ -34,19 +34,29 @@ def national_rows(province_prefixes: Iterable[str] | None = None) -> list[Region
     """Province, city, county and township rows of the shipped NBS list, optionally for some provinces."""
     wanted = set(province_prefixes or [])
     rows: list[RegionRow] = []
+    taken: set[str] = set()
     for name in ("provinces.csv", "cities.csv", "areas.csv", "streets.csv"):
         for r in _read(DATA_DIR / name):
             if wanted and r["code"][:2] not in wanted:
                 continue
+            # Cities without counties (东莞 4419, 中山 4420, 儋州 4604) are listed again as a county
+            # 441900, and 金门县 again as a township: the same 12-digit code, kept once, at the higher level.
+            if pad(r["code"]) in taken:
+                continue
+            taken.add(pad(r["code"]))
             rows.append(RegionRow(prefix=r["code"], name=r["name"]))
     return rows
 
 
-def parent_prefix(prefix: str) -> str | None:
+def parent_prefix(prefix: str, known: set[str] | None = None) -> str | None:
+    """The parent's prefix: the next level up, or the nearest existing one above it (441900003 → 4419)."""
     level = level_of_prefix(prefix)
-    if level == Level.PROVINCE:
-        return None
-    return prefix[: PREFIX_LENGTH[Level(level - 1)]]
+    while level > Level.PROVINCE:
+        level = Level(level - 1)
+        candidate = prefix[: PREFIX_LENGTH[level]]
+        if known is None or candidate in known:
+            return candidate
+    return None
 
 
 @transaction.atomic
@@ -62,9 +72,9 @@ def upsert_regions(rows: Iterable[RegionRow]) -> int:
         if not row.prefix.isdigit() or len(row.prefix) not in PREFIX_LENGTH.values():
             problems.append(f"代码 {row.prefix!r} 不是 2/4/6/9/12 位数字")
             continue
-        parent = parent_prefix(row.prefix)
-        if parent is not None and parent not in known:
-            problems.append(f"{row.prefix} {row.name}：上级 {parent} 不存在")
+        parent = parent_prefix(row.prefix, known)
+        if parent is None and level_of_prefix(row.prefix) != Level.PROVINCE:
+            problems.append(f"{row.prefix} {row.name}：上级区划不存在")
             continue
         if row.urban_rural_class and row.urban_rural_class not in UrbanRural.values:
             problems.append(f"{row.prefix} {row.name}：城乡分类代码 {row.urban_rural_class} 无效")

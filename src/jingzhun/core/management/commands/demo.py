@@ -1,0 +1,117 @@
+"""jingzhun demo: a working county on this machine in one command.
+
+Migrates the embedded database, loads the real national division list, generates a county
+(秦州区 620502 by default) with villages and about 20,000 households, imports it through the same
+importer villages use, creates one demo account per role, and serves the app on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+
+from jingzhun.accounts.choices import Role
+from jingzhun.accounts.models import User
+from jingzhun.core.audit import Actor
+from jingzhun.core.context import acting
+from jingzhun.regions.models import Region
+from jingzhun.regions.services import load_csv, load_national
+
+DEMO_PASSWORD = "jingzhun-demo"
+
+
+class Command(BaseCommand):
+    help = "启动演示：建库、载入全国区划、生成一个县的数据、创建各角色演示账号并启动网站"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--county", default="620502", help="县级区划代码（默认 620502 天水市秦州区）")
+        parser.add_argument("--households", type=int, default=20000, help="生成的农户数（默认 20000）")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="网站地址（默认 127.0.0.1:8000）")
+        parser.add_argument("--no-server", action="store_true", help="只准备数据，不启动网站")
+
+    def handle(self, *args: object, **opts: object) -> None:
+        started = time.perf_counter()
+        self.say("1/5 建立数据库 …")
+        call_command("migrate", verbosity=0)
+        if not Region.objects.exists():
+            self.say("2/5 载入全国统计用区划代码（省、市、县、乡镇）…")
+            load_national()
+        county = str(opts["county"])
+        if not Region.objects.filter(prefix=county).exists():
+            raise CommandError(f"找不到区县代码 {county}")
+        from jingzhun.registry.models import Household
+
+        if Household.objects.filter(village__code__startswith=county).exists():
+            self.say("3/5 已有该县数据，跳过生成和导入")
+        else:
+            self.generate_and_import(county, int(opts["households"]), int(opts["seed"]))  # type: ignore[call-overload]
+        self.say("4/5 演示账号 …")
+        self.accounts(county)
+        self.say(f"准备完成，用时 {time.perf_counter() - started:.0f} 秒。")
+        if not opts["no_server"]:
+            self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）")
+            call_command("runserver", str(opts["addr"]), "--noreload", "--insecure", "--skip-checks")
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def generate_and_import(self, county: str, households: int, seed: int) -> None:
+        from jingzhun.registry import generate
+        from jingzhun.registry.importer import run_import
+
+        out = Path(settings.HOME) / "generated" / county
+        out.mkdir(parents=True, exist_ok=True)
+        self.say(f"3/5 生成 {households} 户演示数据（真实区划 {county}，随机种子 {seed}）…")
+        villages = generate.generate_villages(county, seed=seed, households=households)
+        generate.write_villages_csv(villages, out / "villages.csv")
+        load_csv(out / "villages.csv")
+        path = out / "register.csv"
+        generate.write_csv(generate.generate_register(county, households=households, seed=seed, villages=villages),
+                           path)
+        self.say("    导入（与村里上传文件走同一个导入程序）…")
+
+        def progress(percent: int, stage: str) -> None:
+            self.say(f"    [{percent:3d}%] {stage}")
+
+        with acting(source="demo"):
+            batch = run_import(actor=Actor(None, "演示数据"), user=None, path=path, progress=progress)
+        if batch.state != "committed":
+            raise CommandError(f"演示数据导入失败：{batch.message}")
+        self.say(f"    {batch.message}")
+
+    def accounts(self, county: str) -> None:
+        township = (
+            Region.objects.filter(parent__prefix=county, level=4)
+            .annotate(villages=Count("children"))
+            .order_by("-villages", "code")
+            .first()
+        )
+        village = Region.objects.filter(parent=township, level=5).order_by("code").first()
+        county_region = Region.objects.get(prefix=county)
+        plan = [
+            ("admin", Role.ADMIN, None, "系统管理员"),
+            ("county", Role.COUNTY_ADMIN, county_region, "县乡村振兴局 管理员"),
+            ("township", Role.TOWNSHIP_OFFICER, township, f"{township.name if township else ''} 干部"),
+            ("village", Role.VILLAGE_OFFICER, village, f"{village.name if village else ''} 驻村工作队"),
+            ("helper", Role.HELPER, village, "帮扶责任人"),
+            ("education", Role.DEPARTMENT, county_region, "县教育局"),
+            ("leader", Role.LEADER, county_region, "县领导（只读）"),
+            ("auditor", Role.AUDITOR, county_region, "督查审计（只读）"),
+        ]
+        for username, role, region, name in plan:
+            user = User.objects.filter(username=username).first() or User(username=username)
+            user.role, user.region, user.full_name = role, region, name
+            user.is_superuser = user.is_staff = role == Role.ADMIN
+            user.department = "教育" if role == Role.DEPARTMENT else ""
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            where = region.full_name() if region else "全部"
+            self.say(f"    {username:<10} {Role(role).label:<12} {where}")
+        self.say(f"    所有演示账号的密码：{DEMO_PASSWORD}")
