@@ -78,25 +78,40 @@ class HouseholdAsOf:
 
 
 def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
-    """The household, its members and years as they were recorded at ``at`` (rebuilt from the audit log)."""
-    latest: dict[tuple[str, str], ObjectChange] = {}
+    """The household, its members and years as the register recorded them at ``at``.
+
+    Rebuilt from the audit log: each record's latest snapshot up to ``at``; a household created by an import
+    batch starts from the batch's own copy of what it wrote (docs/decisions/0002).
+    """
+    from jingzhun.registry.importer import batch_households_snapshot
+
+    htype, mtype, ytype = object_type(Household), object_type(Member), object_type(HouseholdYear)
+    state: dict[str, Any] | None = None
+    members: dict[str, dict[str, Any]] = {}
+    years: dict[str, dict[str, Any]] = {}
     for change in changes_for(household).filter(time__lte=at).order_by("time", "id"):
-        latest[(change.object_type, change.object_id)] = change
-    state: dict[str, list[dict[str, Any]]] = {"household": [], "member": [], "year": []}
-    kinds = {
-        object_type(Household): "household",
-        object_type(Member): "member",
-        object_type(HouseholdYear): "year",
-    }
-    for (otype, _), change in latest.items():
-        if change.after is not None and otype in kinds:
-            state[kinds[otype]].append(change.after)
-    members = [m for m in state["member"] if not m.get("left_on") or m["left_on"] > at.date().isoformat()]
+        after = change.after
+        if change.object_type == htype:
+            snap = None
+            if change.batch and change.before is None and after and set(after) == {"batch", "household_number"}:
+                snap = batch_households_snapshot(change.batch, after["household_number"])
+            if snap is not None:
+                state = snap["household"]
+                members = {m["person_number"]: m for m in snap["members"]}
+                years = {str(y["year"]): y for y in snap["years"]}
+            else:
+                state = after
+        elif change.object_type == mtype and after is not None:
+            members[str(after.get("person_number") or change.object_id)] = after
+        elif change.object_type == ytype and after is not None:
+            years[str(after.get("year"))] = after
+    day = at.date().isoformat()
+    current = [m for m in members.values() if not m.get("left_on") or m["left_on"] > day]
     return HouseholdAsOf(
         at=at,
-        household=state["household"][0] if state["household"] else None,
-        members=sorted(members, key=lambda m: (m.get("relation", ""), m.get("person_number", ""))),
-        years=sorted(state["year"], key=lambda y: -int(y.get("year", 0))),
+        household=state,
+        members=sorted(current, key=lambda m: (m.get("relation", ""), m.get("person_number", ""))),
+        years=sorted(years.values(), key=lambda y: -int(y.get("year", 0))),
     )
 
 

@@ -297,3 +297,25 @@ def test_template_has_every_input_column(tmp_path):
     headers = [str(c.value).rstrip("*") for c in wb["成员信息"][1]]
     assert headers == [c.header for c in template_columns()]
     assert "填写说明" in wb.sheetnames
+
+
+def test_household_as_of_before_and_after_an_import_change(officer, tmp_path):
+    from django.utils import timezone
+
+    from jingzhun.registry.selectors import household_as_of
+
+    do_import(officer, write_csv(tmp_path / "a.csv", household_rows(HH1)))
+    between = timezone.now()
+    rows = household_rows(HH1)
+    rows[1]["migrant_months"] = "6"
+    rows[1]["migrant_place"] = "浙江省杭州市"
+    do_import(officer, write_csv(tmp_path / "b.csv", rows))
+    hh = Household.objects.get(household_number=HH1)
+    then = household_as_of(hh, between)
+    now = household_as_of(hh, timezone.now())
+    assert then.household["head_name"] == "李大山" and len(then.members) == 2
+    assert {m["migrant_months"] for m in then.members} == {0}
+    assert {m["migrant_months"] for m in now.members} == {0, 6}
+    assert then.years[0]["per_capita_net_income"] == "8000"
+    before_import = household_as_of(hh, between - dt.timedelta(days=1))
+    assert before_import.household is None and before_import.members == []
