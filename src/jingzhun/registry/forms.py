@@ -70,7 +70,7 @@ class ServiceForm(Grouped, forms.ModelForm):
     and the service takes that instance's state as the audit log's "before".
     """
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(label="版本号（请重新打开本页）", widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, version: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,7 +78,7 @@ class ServiceForm(Grouped, forms.ModelForm):
         for name, field in self.fields.items():
             choices = list(getattr(field, "choices", None) or [])
             if choices and not isinstance(field, forms.MultipleChoiceField) and choices[0][0] == "":
-                field.choices = [("", _("（未填写）")), *choices[1:]]
+                field.choices = [("", _("未填写")), *choices[1:]]
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
             elif isinstance(field, forms.DecimalField):
@@ -191,7 +191,7 @@ class MemberAddForm(MemberForm):
 class MemberRemoveForm(Grouped, forms.Form):
     """减员: a member leaves the household (death, marriage out, split …) on a date."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(label="版本号（请重新打开本页）", widget=forms.HiddenInput, min_value=1)
     leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
     left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
 

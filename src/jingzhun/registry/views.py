@@ -156,7 +156,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 def _as_of(request: HttpRequest, household: Household) -> tuple[str, Any, str]:
     """(the date typed, the rebuilt household or None, a notice) for ``?as_of=YYYY-MM-DD``."""
-    raw = request.GET.get("as_of", "").strip()
+    raw = request.GET.get("as_of", "").strip()[:20]
     if not raw:
         return "", None, ""
     try:

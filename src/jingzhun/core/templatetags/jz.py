@@ -92,11 +92,24 @@ def _multi_code_lists() -> dict[str, dict[str, str]]:
     return {col.key: dict(col.codes.choices) for col in COLUMNS if col.kind == Kind.CODES and col.codes}
 
 
+# Keys that appear in audit snapshots without being model fields.
+EXTRA_LABELS = {"batch": "导入批次"}
+SOURCE_LABELS = {"web": "网页", "api": "接口", "import": "导入", "system": "系统", "cli": "命令行"}
+
+
 @register.simple_tag
 def label(obj_or_label: object, name: str) -> str:
     """The verbose name of a field (``{% label household "phone" %}``, ``{% label "registry.member" "name" %}``)."""
     field = _field(_model_of(obj_or_label), name)
-    return str(getattr(field, "verbose_name", name)) if field is not None else name
+    if field is None:
+        return EXTRA_LABELS.get(name, name)
+    return str(getattr(field, "verbose_name", name))
+
+
+@register.filter
+def source_label(source: str) -> str:
+    """Where an audited change came from (ObjectChange.source), in words."""
+    return SOURCE_LABELS.get(source, source)
 
 
 @register.simple_tag

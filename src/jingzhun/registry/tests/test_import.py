@@ -202,9 +202,10 @@ def test_excel_number_ids_and_household_numbers_are_rejected_with_a_reason(offic
     rows = household_rows(HH1)
     cells = [as_cells(r) for r in rows]
     cols = [c.key for c in template_columns()]
-    cells[1][cols.index("id_number")] = float(rows[1]["id_number"][:17] + "0")
+    # Excel keeps 15 significant digits of a number: what is left of a long number typed into a number cell
+    cells[1][cols.index("id_number")] = float(f"{float(rows[1]['id_number'][:17]):.15g}") * 10
     for r in cells:
-        r[cols.index("household_number")] = float(HH1)
+        r[cols.index("household_number")] = float(f"{float(HH1):.15g}")
     batch = do_import(officer, write_xlsx(tmp_path / "nums.xlsx", cells))
     assert batch.state == ImportBatch.State.REJECTED
     messages = " ".join(e["message"] for e in batch.errors_preview)
