@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from jingzhun.core.errors import JingzhunError
+from jingzhun.registry import idnumbers
 from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, header_index, normalise_header
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -182,12 +183,19 @@ def read_xlsx_fast(path: Path) -> Staged:
         by_key = {c.key: j for j, c in mapping.items()}
         used.update(by_key)
         columns = {k: body.column(by_key[k]) if k in by_key else pa.nulls(n, pa.string()) for k in keys}
+        # The reader turns number cells into digits, so a number Excel truncated is recognised by its shape:
+        # an ID when its check digit also fails; other long numbers when most of the column has that shape
+        # (the whole column was formatted as numbers). A real value has that shape about once in a thousand.
         ids = columns["id_number"].to_pylist()
-        id_values.extend(float(v) if v and looks_like_excel_number(v) else v for v in ids)
+        id_values.extend(
+            float(v) if v and looks_like_excel_number(v) and not idnumbers.is_valid(v) else v for v in ids
+        )
         for key in LONG_NUMBER_KEYS & set(by_key):
             col = mapping[by_key[key]]
             values = columns[key].to_pylist()
             bad = [k for k, v in enumerate(values) if v and looks_like_excel_number(v)]
+            if len(bad) * 2 < sum(1 for v in values if v):
+                bad = []
             for k in bad:
                 errors.append(CellError(total + k, name, first_row + k, col.header, values[k],
                                         f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))

@@ -101,7 +101,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
         hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
         return f"l_{col.key}.value", f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
     if k == Kind.CODES:
-        parts = f"list_filter(string_split_regex({{x}}, '[、,，;；/\\s]+'), lambda x: x <> '')"
+        parts = "list_filter(string_split_regex({x}, '[、,，;；/\\s]+'), lambda x: x <> '')"
         case = _case("x", spellings(col))
         # Codes are numeric strings: keep them distinct and in numeric order, so equal sets compare equal.
         value = (f"CASE WHEN {src} IS NULL THEN NULL ELSE list_transform(list_sort(list_distinct(list_transform("
@@ -173,18 +173,18 @@ def attach_ids(staged: Staged, known_regions: object = None) -> None:
     staged.con.unregister("ids_arrow")
 
 
+TEXT_USED = ("person_number", "relation", "migrant_place", "migrant_months", "sex", "birth_date", "village")
+
+
 def build_parsed(staged: Staged) -> None:
-    """Create table ``p``: per row the text ``t_``, parsed value ``v_`` and error ``e_`` of every column, and
-    the household's value ``h_`` of household and year columns (the first one given on any of its rows)."""
+    """Parse every cell once: table ``p0`` holds the parsed value ``v_`` of each column per row, ``hh_first``
+    the household's value ``h_`` of household and year columns (the first given on any of its rows), and
+    the view ``p`` joins them with the few raw texts later checks quote."""
     con = staged.con
     parsed = [c for c in INPUT_COLUMNS if c.kind != Kind.ID]
     values = ["r._i", "r._sheet", "r._row",
               "last_value(r.household_number IGNORE NULLS) OVER (ORDER BY r._i ROWS UNBOUNDED PRECEDING) AS hh"]
-    errors = []
-    for col in parsed:
-        value, err = parse_expr(col)
-        values += [f"{value} AS v_{col.key}", f'r."{col.key}" AS t_{col.key}']
-        errors.append(f"{err} AS e_{col.key}")
+    values += [f"{parse_expr(col)[0]} AS v_{col.key}" for col in parsed]
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
     con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", lookup_rows())
     joins = " ".join(
@@ -193,46 +193,60 @@ def build_parsed(staged: Staged) -> None:
         for c in parsed if c.kind in (Kind.CODE, Kind.BOOL)
     )
     con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r JOIN ids USING (_i) {joins}")
-    shared = [c for c in parsed if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
-    firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in shared)
+    firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in SHARED)
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, {firsts} FROM p0 WHERE hh IS NOT NULL GROUP BY hh")
-    con.execute(f"CREATE TABLE p AS SELECT p0.*, {', '.join(errors)}, hh_first.*EXCLUDE (hh)"
-                " FROM p0 LEFT JOIN hh_first USING (hh)")
-    con.execute("DROP TABLE p0")
+    texts = ", ".join(f'r."{k}" AS t_{k}' for k in TEXT_USED)
+    con.execute(f"CREATE VIEW p AS SELECT p0.*, hh_first.*EXCLUDE (hh), {texts}"
+                " FROM p0 JOIN raw r USING (_i) LEFT JOIN hh_first USING (hh)")
 
 
+SHARED = [c for c in INPUT_COLUMNS if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
 ERROR_COLUMNS = "_i BIGINT, _sheet VARCHAR, _row INTEGER, hh VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR"
+SECOND = "\x1f"  # marks a second kind of error of the same column in the unpivoted list
 
 
-def collect_errors(staged: Staged) -> None:
-    """Create table ``errors`` with one row per problem: cell errors, cross-row and household errors."""
-    con = staged.con
-    con.execute(f"CREATE TABLE errors ({ERROR_COLUMNS})")
-    parts = []
+def _cell_error_exprs() -> list[tuple[str, str]]:
+    """(column header, error expression) for every per-cell check, over t_/v_/h_ of one row."""
+    items: list[tuple[str, str]] = []
     for col in INPUT_COLUMNS:
         if col.kind == Kind.ID:
             continue
-        header = lit(col.header)
-        parts.append(f"SELECT _i, _sheet, _row, hh, {header}, t_{col.key}, e_{col.key} FROM p WHERE e_{col.key} IS NOT NULL")
-        if col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
-            parts.append(
-                f"SELECT _i, _sheet, _row, hh, {header}, t_{col.key}, '同一户的「{col.header}」前后不一致：本户第一次填的是「'"
-                f" || CAST(h_{col.key} AS VARCHAR) || '」' FROM p WHERE v_{col.key} IS NOT NULL AND h_{col.key} IS NOT NULL"
-                f" AND v_{col.key} <> h_{col.key} AND e_{col.key} IS NULL"
-            )
-        if col.required and col.level == Level.MEMBER and col.kind != Kind.ID:
-            parts.append(f"SELECT _i, _sheet, _row, hh, {header}, NULL, '必填项，不能为空' FROM p WHERE t_{col.key} IS NULL")
-        if col.required and col.level in (Level.HOUSEHOLD, Level.YEAR) and col.key != "household_number":
-            parts.append(
-                f"SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, {header}, NULL, '必填项：本户各行都没有填写'"
-                f" FROM p WHERE hh IS NOT NULL GROUP BY hh HAVING count(t_{col.key}) = 0"
-            )
-    for sql in parts:
-        con.execute(f"INSERT INTO errors {sql}")
+        err = parse_expr(col)[1]
+        if col.required and col.level == Level.MEMBER:
+            err = f"coalesce({err}, CASE WHEN t_{col.key} IS NULL THEN '必填项，不能为空' END)"
+        items.append((col.header, err))
+        if col in SHARED:
+            items.append((col.header + SECOND,
+                          f"CASE WHEN v_{col.key} IS NOT NULL AND h_{col.key} IS NOT NULL AND v_{col.key} <> h_{col.key}"
+                          f" AND ({err}) IS NULL THEN '同一户的「{col.header}」前后不一致：本户第一次填的是「'"
+                          f" || CAST(h_{col.key} AS VARCHAR) || '」' END"))
+    return items
+
+
+def collect_errors(staged: Staged) -> None:
+    """Create table ``errors`` with one row per problem: cell errors, cross-row and household errors.
+
+    All per-cell checks run in one pass and are unpivoted, so no error column is ever stored."""
+    con = staged.con
+    con.execute(f"CREATE TABLE errors ({ERROR_COLUMNS})")
+    checks = ", ".join(f'{expr} AS "{name}"' for name, expr in _cell_error_exprs())
+    texts = ", ".join(f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID)
+    rows = (f"SELECT p0.*, hh_first.*EXCLUDE (hh), {texts} FROM p0 JOIN raw r USING (_i)"
+            " LEFT JOIN hh_first USING (hh)")
+    con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, split_part(col, '{SECOND}', 1), NULL, msg FROM (
+        UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM ({rows}))
+        ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
+    quote = " ".join(f"WHEN {lit(c.header)} THEN r.\"{c.key}\"" for c in INPUT_COLUMNS if c.kind != Kind.ID)
+    con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
+    for col in INPUT_COLUMNS:
+        if col.required and col in SHARED:
+            con.execute(f"""INSERT INTO errors SELECT min(_i), arg_min(p0._sheet, _i), min(p0._row), hh, {lit(col.header)},
+                NULL, '必填项：本户各行都没有填写' FROM p0 JOIN raw r USING (_i)
+                WHERE hh IS NOT NULL GROUP BY hh HAVING count(r."{col.key}") = 0""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
-        '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p WHERE hh IS NULL""")
+        '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p0 WHERE hh IS NULL""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '证件号码', id_raw, id_error
-        FROM p WHERE id_error IS NOT NULL""")
+        FROM p0 WHERE id_error IS NOT NULL""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '性别', t_sex,
         '性别与证件号码不符：证件号码显示为' || CASE id_sex WHEN '1' THEN '男' ELSE '女' END
         FROM p WHERE v_sex IS NOT NULL AND id_sex IS NOT NULL AND v_sex <> id_sex""")
@@ -267,7 +281,7 @@ def _cross_row_errors(staged: Staged) -> None:
         FROM p WHERE v_relation = '02' AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '务工所在地', t_migrant_place, '务工时间为 0 个月却填写了务工所在地'
-        FROM p WHERE v_migrant_place IS NOT NULL AND coalesce(v_migrant_months, 0) = 0 AND e_migrant_months IS NULL""")
+        FROM p WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")
 
 
 def check_against_store(staged: Staged) -> None:
@@ -282,7 +296,7 @@ def check_against_store(staged: Staged) -> None:
                CASE WHEN EXISTS (SELECT 1 FROM known_villages k WHERE k.code = p.h_village)
                     THEN '行政村编号 ' || h_village || ' 不在您的辖区内'
                     ELSE '行政村编号 ' || h_village || ' 不存在：请先在区划管理中建立该村' END
-        FROM p WHERE h_village IS NOT NULL AND e_village IS NULL
+        FROM p WHERE h_village IS NOT NULL AND regexp_full_match(h_village, '[0-9]{12}')
           AND _i = (SELECT min(q._i) FROM p q WHERE q.hh = p.hh)
           AND h_village NOT IN (SELECT code FROM allowed_villages)""")
     con.execute("""INSERT INTO errors

@@ -603,3 +603,71 @@ def test_absurd_ids_are_404_not_500(client, world, url):
 def test_odd_search_text_is_harmless(client, world, q):
     login(client, world)
     assert client.get(reverse("registry:household_list"), {"q": q}).status_code == 200
+
+
+def village_csv(village_code: str, household_number: str, *, bad_id: bool = False) -> bytes:
+    """One household of two members in the import layout (headers from the column table)."""
+    import csv
+    import io
+
+    from jingzhun.registry.columns import BY_KEY
+
+    head_id = idnumbers.make_id("620502", dt.date(1972, 4, 9), 135)
+    spouse_id = idnumbers.make_id("620502", dt.date(1975, 8, 21), 246)
+    if bad_id:
+        spouse_id = spouse_id[:17] + ("0" if spouse_id[17] != "0" else "1")
+    keys = ["village", "household_number", "head_name", "phone", "attribute", "year", "wage_income",
+            "person_number", "name", "id_number", "relation"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([BY_KEY[k].header for k in keys])
+    writer.writerow([village_code, household_number, "赵德明", "13700001111", "一般脱贫户", "2025", "12000",
+                     household_number + "01", "赵德明", head_id, "户主"])
+    writer.writerow([village_code, household_number, "赵德明", "13700001111", "一般脱贫户", "2025", "12000",
+                     household_number + "02", "孙桂兰", spouse_id, "配偶"])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def test_upload_imports_and_the_household_page_shows_the_batch(client, world, settings, tmp_path):
+    # given imports run in the request (no thread) and files go to a temporary media folder
+    settings.JINGZHUN_SYNC_IMPORTS = True
+    settings.MEDIA_ROOT = tmp_path
+    login(client, world)
+    number = "620502100201880001"
+    upload = SimpleUploadedFile("南山村.csv", village_csv(world.household_a.village.code, number), "text/csv")
+    # when the officer uploads a correct file
+    response = client.post(reverse("registry:import"), {"file": upload, "policy": "all"})
+    # then the batch page shows it committed, and the upload was kept under MEDIA_ROOT/uploads
+    assert response.status_code == 302
+    batch_page = client.get(response["Location"])
+    assert 'data-state="committed"' in text(batch_page)
+    assert "every 1s" not in text(batch_page)
+    assert next(iter((tmp_path / "uploads").iterdir())).name.endswith("_南山村.csv")
+    household = Household.objects.get(household_number=number)
+    assert household.members.count() == 2
+    # and the household page's log names the import; the as-of view shows what the batch wrote
+    body = text(client.get(reverse("registry:household_detail", args=[household.pk])))
+    assert "导入" in body.split('id="change-log"', 1)[1]
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    body = text(client.get(reverse("registry:household_detail", args=[household.pk]), {"as_of": tomorrow}))
+    panel = body.split('id="as-of-panel"', 1)[1].split("</section>", 1)[0]
+    assert "13700001111" in panel and "孙桂兰" in panel
+
+
+def test_upload_with_a_bad_id_is_rejected_with_the_row(client, world, settings, tmp_path):
+    settings.JINGZHUN_SYNC_IMPORTS = True
+    settings.MEDIA_ROOT = tmp_path
+    login(client, world)
+    number = "620502100201880002"
+    data = village_csv(world.household_a.village.code, number, bad_id=True)
+    response = client.post(
+        reverse("registry:import"), {"file": SimpleUploadedFile("a.csv", data, "text/csv"), "policy": "all"}
+    )
+    body = text(client.get(response["Location"]))
+    assert 'data-state="rejected"' in body
+    assert "证件号码" in body and "校验位" in body
+    assert not Household.objects.filter(household_number=number).exists()
+    batch = ImportBatch.objects.get()
+    download = client.get(reverse("registry:import_errors", args=[batch.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
