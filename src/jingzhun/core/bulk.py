@@ -7,7 +7,8 @@ the database as tuples in the column order given, inside the caller's transactio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -67,23 +68,39 @@ def insert_rows(
                     copy.write_row(row)
                     count += 1
         else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({placeholders})"
-            batch: list[Sequence[Any]] = []
-            for row in rows:
-                if json_idx:
-                    row = list(row)
-                    for i in json_idx:
-                        row[i] = json.dumps(row[i], ensure_ascii=False)
-                batch.append(row)
-                if len(batch) >= 5000:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-                count += len(batch)
+            sql = f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({', '.join(['?'] * len(columns))})"
+            counted = _Counter(_json_encoded(rows, json_idx) if json_idx else rows)
+            # sqlite3's own executemany streams the rows; Django's wrapper would copy the iterator first.
+            sqlite3.Cursor.executemany(cursor.cursor, sql, counted)
+            count = counted.n
     return count
+
+
+class _Counter:
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.rows = iter(rows)
+        self.n = 0
+
+    def __iter__(self) -> _Counter:
+        return self
+
+    def __next__(self) -> Sequence[Any]:
+        row = next(self.rows)
+        self.n += 1
+        return row
+
+
+def _json_encoded(rows: Iterable[Sequence[Any]], json_idx: list[int]) -> Iterator[Sequence[Any]]:
+    for row in rows:
+        row = list(row)
+        for i in json_idx:
+            row[i] = json.dumps(row[i], ensure_ascii=False)
+        yield row
+
+
+def db_datetime(value: Any) -> Any:
+    """A timestamp as the database driver takes it (ISO text for SQLite), converted once per import."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def ids_by_key(model: type[models.Model], key: str, values: Sequence[str], chunk: int = 5000) -> dict[str, int]:

@@ -184,8 +184,15 @@ def _member_sql(where: str) -> str:
 NOT_NULL_BOOLS = {"relocated", "military_family", "dibao", "tekun"}
 
 
-def sql_value(col_key: str, kind: Kind, expr: str) -> str:
-    """The model-ready value of a parsed column, computed by DuckDB (blank text, JSON lists, defaults)."""
+def sql_value(col_key: str, kind: Kind, expr: str, *, as_text: bool = True) -> str:
+    """The model-ready value of a parsed column, computed by DuckDB (blank text, JSON lists, defaults).
+
+    Dates and amounts leave DuckDB as ISO text, which both databases read, so no Python object is made
+    per cell."""
+    if as_text and kind in (Kind.DATE, Kind.MONEY, Kind.AREA):
+        default = "0" if col_key in income.INPUT_FIELDS else None
+        inner = f"coalesce({expr}, {default})" if default else expr
+        return f"CAST({inner} AS VARCHAR)"
     if kind in (Kind.TEXT, Kind.CODE, Kind.REGION):
         return f"coalesce({expr}, '')"
     if kind == Kind.CODES:
@@ -202,7 +209,8 @@ HH_INSERT = [(field_name(c.key), "hh" if c.key == "household_number" else sql_va
 YEAR_INSERT = [(c.key, sql_value(c.key, c.kind, f"h_{c.key}")) for c in YEAR_COLS]
 MEMBER_INSERT = [(field_name(c.key), sql_value(c.key, c.kind, f"v_{c.key}")) for c in MEMBER_COLS] + [
     ("id_number", "id_canon"), ("id_kind", "coalesce(id_kind, 'resident_id')"),
-    ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"), ("birth_date", "id_birth"),
+    ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"),
+    ("birth_date", "CAST(id_birth AS VARCHAR)"),
 ]
 EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year", "monitoring_type",
               "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")
@@ -210,7 +218,7 @@ EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year",
 
 def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int]:
     """Households new to the register: every table written set-based from DuckDB's ready-made tuples."""
-    now = timezone.now()
+    now = bulk.db_datetime(timezone.now())
     today = timezone.localdate()
     con.execute("""CREATE TABLE new_hh AS SELECT * FROM acc WHERE hh NOT IN (SELECT number FROM existing)
                    QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1""")
@@ -269,7 +277,8 @@ def _insert_years(con: Any, now: dt.datetime) -> None:
 
 
 def _insert_events(con: Any, ids: dict[str, int], today: dt.date, now: dt.datetime) -> None:
-    rows = con.execute(f"SELECT hh, {', '.join(sql_value(k, HH_KIND[k], f'h_{k}') for k in EVENT_KEYS)} FROM new_hh")
+    selects = ", ".join(sql_value(k, HH_KIND[k], f"h_{k}", as_text=False) for k in EVENT_KEYS)
+    rows = con.execute(f"SELECT hh, {selects} FROM new_hh")
     fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
 
     def events() -> Iterator[tuple[Any, ...]]:

@@ -628,7 +628,12 @@ def village_csv(village_code: str, household_number: str, *, bad_id: bool = Fals
     return out.getvalue().encode("utf-8-sig")
 
 
-def test_upload_imports_and_the_household_page_shows_the_batch(client, world, settings, tmp_path):
+# The importer closes stale connections when it starts (it normally runs in its own thread), which ends a
+# test transaction on PostgreSQL: these tests commit for real (transactional_world).
+
+
+def test_upload_imports_and_the_household_page_shows_the_batch(client, transactional_world, settings, tmp_path):
+    world = transactional_world
     # given imports run in the request (no thread) and files go to a temporary media folder
     settings.JINGZHUN_SYNC_IMPORTS = True
     settings.MEDIA_ROOT = tmp_path
@@ -654,7 +659,8 @@ def test_upload_imports_and_the_household_page_shows_the_batch(client, world, se
     assert "13700001111" in panel and "孙桂兰" in panel
 
 
-def test_upload_with_a_bad_id_is_rejected_with_the_row(client, world, settings, tmp_path):
+def test_upload_with_a_bad_id_is_rejected_with_the_row(client, transactional_world, settings, tmp_path):
+    world = transactional_world
     settings.JINGZHUN_SYNC_IMPORTS = True
     settings.MEDIA_ROOT = tmp_path
     login(client, world)
