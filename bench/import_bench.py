@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import OUT, ROOT, django_setup, fresh_database, machine, peak_rss_mb  # noqa: E402
+from _setup import OUT, ROOT, django_setup, fresh_database, machine, peak_rss_mb
 
 COUNTY = "620502"
 
@@ -113,7 +113,10 @@ def run_naive(path: Path, limit: int) -> dict[str, object]:
     with transaction.atomic():
         for raw in rows:
             row = {c.key: (str(v).strip() if v is not None else "") for c, v in zip(cols, raw, strict=False) if c}
-            code = lambda k: maps[k].get(row.get(k, ""), "")  # noqa: E731
+
+            def code(k: str, row: dict[str, str] = row) -> str:
+                return maps[k].get(row.get(k, ""), "")
+
             village = Region.objects.get(code=row["village"])
             hh = Household.objects.filter(household_number=row["household_number"]).first()
             if hh is None:

@@ -161,7 +161,7 @@ def region_children_counts(user: object, region: Region | None) -> list[RegionCo
     members = {r["prefix"]: r["n"] for r in member_rows}
     result = []
     for child in children:
-        r = by_prefix.get(child.prefix, {})
+        r: dict[str, Any] = dict(by_prefix.get(child.prefix, {}))
         result.append(
             RegionCount(
                 region=child,

@@ -71,7 +71,7 @@ def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
 
 def _check_code_list(key: str, value: Any) -> list[str]:
     codes, max_items = CODE_LISTS[key]
-    label = Household._meta.get_field(key).verbose_name if key != "health" else "健康状况"
+    label = {"other_causes": "其他致贫原因", "risk_types": "致贫返贫风险", "health": "健康状况"}[key]
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
@@ -146,7 +146,9 @@ def parse_id_for_member(raw: str) -> idnumbers.ParsedId:
 
 
 def _check_one_household(id_number: str, member_pk: int | None) -> None:
-    clash = Member.objects.filter(id_number=id_number, left_on__isnull=True).exclude(pk=member_pk)
+    clash = Member.objects.filter(id_number=id_number, left_on__isnull=True)
+    if member_pk is not None:
+        clash = clash.exclude(pk=member_pk)
     other = clash.select_related("household").first()
     if other is not None:
         msg = f"证件号码 {id_number[:6]}******{id_number[-4:]} 已是另一户（户编号 {other.household.household_number}）的成员，一人只能在一户"
@@ -166,7 +168,9 @@ def _apply_id(member: Member, raw: str) -> None:
 
 
 def _check_single_head(household: Household, exclude_pk: int | None) -> None:
-    heads = household.members.filter(left_on__isnull=True, relation=Relation.HEAD).exclude(pk=exclude_pk)
+    heads = household.members.filter(left_on__isnull=True, relation=Relation.HEAD)
+    if exclude_pk is not None:
+        heads = heads.exclude(pk=exclude_pk)
     if heads.exists():
         raise ValidationFailed("一户只能有一个户主：请先把原户主改为其他关系", {"relation": ["本户已有户主"]})
 

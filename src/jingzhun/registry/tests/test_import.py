@@ -13,7 +13,14 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.registry.exchange import export_households, template_columns, write_template
 from jingzhun.registry.importer import imports_dir, run_import
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member, StatusEvent
-from jingzhun.registry.tests.importdata import VILLAGE, as_cells, household_rows, person, write_csv, write_xlsx
+from jingzhun.registry.tests.importdata import (
+    VILLAGE,
+    as_cells,
+    household_rows,
+    person,
+    write_csv,
+    write_xlsx,
+)
 
 HH1, HH2, HH3 = "620502100201000101", "620502100201000102", "620502100201000103"
 
