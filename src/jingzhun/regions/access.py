@@ -5,11 +5,14 @@ A region outside the jurisdiction is answered exactly like a code that does not 
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jingzhun.accounts.choices import Role
 from jingzhun.core.errors import NotFoundOrForbidden
-from jingzhun.regions.models import Region, pad
+from jingzhun.regions.choices import PREFIX_LENGTH
+from jingzhun.regions.models import Region
+
+PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
 
 
 def regions_for(user: object) -> QuerySet[Region]:
@@ -24,12 +27,13 @@ def regions_for(user: object) -> QuerySet[Region]:
     return qs.filter(prefix__startswith=prefix)
 
 
-def access_region(user: object, code: str) -> Region:
-    """The region with this code (or prefix) if it is inside the user's jurisdiction; else not found."""
-    code = code.strip()
-    if not (code.isascii() and code.isdigit()) or len(code) > 12:
+def access_region(user: object, key: str) -> Region:
+    """The region with this 12-digit code or significant prefix (2/4/6/9/12 digits), if it lies inside the
+    user's jurisdiction. Missing, malformed and not-yours all raise the same NotFoundOrForbidden."""
+    key = (key or "").strip()
+    if not (key.isascii() and key.isdigit()) or len(key) not in PREFIX_LENGTHS:
         raise NotFoundOrForbidden("区划不存在或无权访问")
-    region = regions_for(user).filter(code=pad(code)).first()
+    region = regions_for(user).filter(Q(code=key) | Q(prefix=key)).first()
     if region is None:
         raise NotFoundOrForbidden("区划不存在或无权访问")
     return region

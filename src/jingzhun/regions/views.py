@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from jingzhun.accounts.choices import Role
-from jingzhun.core.errors import NotFoundOrForbidden
 from jingzhun.core.views import web_errors
+from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import selectors
 
 PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
-
-
-def access_region(user: object, key: str) -> Region:
-    """The region with this 12-digit code or significant prefix, if it lies inside the user's jurisdiction.
-
-    Missing, malformed and not-yours all raise the same NotFoundOrForbidden.
-    (Candidate for ``regions/access.py`` once that module exists.)
-    """
-    key = (key or "").strip()
-    if not key.isdigit() or len(key) not in PREFIX_LENGTHS or not getattr(user, "is_authenticated", False):
-        raise NotFoundOrForbidden("区划不存在或无权访问")
-    region = Region.objects.filter(Q(code=key) | Q(prefix=key)).first()
-    if region is None:
-        raise NotFoundOrForbidden("区划不存在或无权访问")
-    if user.role == Role.ADMIN:  # type: ignore[attr-defined]
-        return region
-    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
-    if prefix is None or not region.prefix.startswith(prefix):
-        raise NotFoundOrForbidden("区划不存在或无权访问")
-    return region
 
 
 def _breadcrumb(user: object, region: Region | None) -> list[Region]:

@@ -198,8 +198,11 @@ def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -
 
     ctx = current()
 
+    threaded = not getattr(settings, "JINGZHUN_SYNC_IMPORTS", False)
+
     def work() -> None:
-        close_old_connections()
+        if threaded:  # a new thread gets its own database connection; never touch the caller's
+            close_old_connections()
         try:
             with acting(request_id=ctx.request_id, remote_addr=ctx.remote_addr, source="import"):
                 run_import(actor=actor, user=user, path=upload_path, file_name=file_name, policy=policy, batch=batch)
@@ -209,9 +212,10 @@ def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -
                 message="导入时发生内部错误，没有导入任何数据。请联系管理员。\n" + traceback.format_exc(limit=3),
             )
         finally:
-            close_old_connections()
+            if threaded:
+                close_old_connections()
 
-    if getattr(settings, "JINGZHUN_SYNC_IMPORTS", False):
+    if not threaded:
         work()
         batch.refresh_from_db()
     else:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
 from jingzhun.core.models import ObjectChange
-from jingzhun.registry import income, services
+from jingzhun.registry import idnumbers, income, services
 from jingzhun.registry.choices import Relation
 from jingzhun.registry.models import HouseholdYear, Member, StatusEvent
 from jingzhun.testing.factories import next_id
@@ -70,7 +70,7 @@ def test_household_validation(world, actor, data, words):
 
 def test_member_id_change_rederives_sex_and_birth_and_keeps_one_household(world, actor):
     member = world.household_a.members.get()
-    new_id = next_id(birth=dt.date(1990, 1, 2), male=False)
+    new_id = idnumbers.make_id("620502", dt.date(1990, 1, 2), 998)  # even sequence: female
     services.update_member(actor=actor, member=member, expected_version=1, data={"id_number": new_id.lower()})
     member.refresh_from_db()
     assert member.id_number == new_id and member.sex == "2" and member.birth_date == dt.date(1990, 1, 2)
