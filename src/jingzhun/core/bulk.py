@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, models
@@ -96,6 +98,56 @@ def _json_encoded(rows: Iterable[Sequence[Any]], json_idx: list[int]) -> Iterato
         for i in json_idx:
             row[i] = json.dumps(row[i], ensure_ascii=False)
         yield row
+
+
+def reserve_ids(model: type[models.Model], count: int) -> int:
+    """Reserve ``count`` consecutive primary keys and return the first; the table stays locked for writers
+    until the transaction ends, so nobody else can take them."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])  # type: ignore[union-attr]
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT greatest((SELECT coalesce(max({pk}), 0) FROM {table}), "
+                           f"(SELECT last_value FROM {sequence})) + 1")
+            first = int(cursor.fetchone()[0])
+            cursor.execute("SELECT setval(%s, %s, true)", [sequence, first + count - 1])
+            return first
+        # SQLite: the import's IMMEDIATE transaction already holds the write lock.
+        cursor.execute(f"SELECT coalesce(max({pk}), 0) FROM {table}")
+        return int(cursor.fetchone()[0]) + 1
+
+
+def load_query(con: Any, model: type[models.Model], fields: Sequence[str], sql: str) -> int:
+    """Stream the rows of a DuckDB query into a table: COPY … FROM STDIN (CSV) on PostgreSQL, executemany
+    on SQLite. The query's columns are in the order of ``fields``; JSON columns come as JSON text."""
+    if connection.vendor != "postgresql":
+        cursor = con.execute(sql)
+        return insert_rows(model, fields, _fetchmany(cursor), json_text=True)
+    extra_names, extra_values = _defaults(model, fields)
+    if extra_names:
+        literals = ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
+                             ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'") for v in extra_values)
+        sql = f"SELECT *, {literals} FROM ({sql})"
+        fields = [*fields, *extra_names]
+    table, columns = _table_and_columns(model, fields)
+    qn = connection.ops.quote_name
+    with tempfile.TemporaryDirectory(prefix="jz-copy-") as tmp:
+        path = Path(tmp) / "rows.csv"
+        count = int(con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()[0])
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
+        ) as copy, path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+    return count
+
+
+def _fetchmany(cursor: Any, size: int = 20000) -> Iterator[Sequence[Any]]:
+    while chunk := cursor.fetchmany(size):
+        yield from chunk
 
 
 def db_datetime(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable
 from typing import Any
 
 PROPERTY_PARTS = ("dividend_income", "other_property_income")
@@ -39,4 +40,25 @@ def compute(values: dict[str, Any], household_size: int) -> dict[str, Decimal]:
         "transfer_income": transfer.quantize(CENT),
         "net_income": net.quantize(CENT),
         "per_capita_net_income": per_capita,
+    }
+
+
+def sql_totals(col: Callable[[str], str], size: str) -> dict[str, str]:
+    """The same totals as :func:`compute`, as SQL expressions for set-based imports (DuckDB or Spark).
+
+    ``col(name)`` gives the SQL for an input item (already defaulted to 0). Amounts are added as exact
+    decimals; the per-capita figure is rounded half away from zero to the fen in whole cents, as
+    ``Decimal.quantize(ROUND_HALF_UP)`` does. Tests check that both agree.
+    """
+    prop = " + ".join(col(k) for k in PROPERTY_PARTS)
+    transfer = " + ".join(col(k) for k in TRANSFER_PARTS)
+    net = f"({col('wage_income')} + {col('business_income')} + ({prop}) + ({transfer}) - {col('business_expense')})"
+    cents = f"CAST(round({net} * 100) AS HUGEINT)"
+    half_up = (f"CASE WHEN {size} = 0 THEN 0 WHEN {cents} >= 0 THEN ({cents} * 2 + {size}) // ({size} * 2)"
+               f" ELSE -((-{cents} * 2 + {size}) // ({size} * 2)) END")
+    return {
+        "property_income": f"CAST({prop} AS DECIMAL(14, 2))",
+        "transfer_income": f"CAST({transfer} AS DECIMAL(14, 2))",
+        "net_income": f"CAST({net} AS DECIMAL(14, 2))",
+        "per_capita_net_income": f"CAST(CAST({half_up} AS DECIMAL(18, 0)) / 100 AS DECIMAL(14, 2))",
     }

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from django.utils import timezone
 
 from jingzhun.core import audit, bulk
@@ -122,27 +121,6 @@ def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
             yield dict(zip(names, r, strict=True))
 
 
-def derive_status_events(values: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:
-    """Status history implied by an imported record: identified → exited → today's status; monitoring."""
-    events: list[dict[str, Any]] = []
-    base = {"attribute": values["attribute"], "monitoring_type": "", "risk_elimination": ""}
-    if values["poverty_status"]:
-        if values["first_identified_on"]:
-            events.append({**base, "poverty_status": "0", "effective_on": values["first_identified_on"],
-                           "reason": "首次识别（导入时按识别时间推算）"})
-        if values["exit_year"] and values["poverty_status"] in ("1", "4", "3"):
-            events.append({**base, "poverty_status": "1", "effective_on": dt.date(values["exit_year"], 12, 31),
-                           "reason": "脱贫（导入时按脱贫年度推算）"})
-    current_state = {**base, "poverty_status": values["poverty_status"]}
-    if values["monitoring_type"] and values["monitoring_identified_on"]:
-        events.append({**current_state, "monitoring_type": values["monitoring_type"], "risk_elimination": "0",
-                       "effective_on": values["monitoring_identified_on"], "reason": "纳入监测（导入时按风险识别时间推算）"})
-    events.append({**current_state, "monitoring_type": values["monitoring_type"],
-                   "risk_elimination": values["risk_elimination"],
-                   "effective_on": values["risk_eliminated_on"] or today, "reason": "导入时的状态"})
-    return [e for e in events if e["effective_on"] <= today]
-
-
 # ----------------------------------------------------------------------------------------------- commit
 
 
@@ -217,76 +195,81 @@ EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year",
 
 
 def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int]:
-    """Households new to the register: every table written set-based from DuckDB's ready-made tuples."""
-    now = bulk.db_datetime(timezone.now())
-    today = timezone.localdate()
+    """Households new to the register: every table is a DuckDB query streamed into the store.
+
+    Household ids are reserved up front, so members, years, status events and audit rows are all built
+    in DuckDB without a round trip per household.
+    """
     con.execute("""CREATE TABLE new_hh AS SELECT * FROM acc WHERE hh NOT IN (SELECT number FROM existing)
                    QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1""")
-    hh_rows = con.execute(f"SELECT {', '.join(e for _, e in HH_INSERT)} FROM new_hh ORDER BY hh").fetchall()
-    if not hh_rows:
+    n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
+    if not n:
         return {"households_created": 0, "members_created": 0}
-    hh_fields = [f for f, _ in HH_INSERT]
-    bulk.insert_rows(Household, [*hh_fields, "version", "created_at", "updated_at"],
-                     ((*r, 1, now, now) for r in hh_rows), json_text=True)
-    number_at, head_at = hh_fields.index("household_number"), hh_fields.index("head_name")
-    numbers = [r[number_at] for r in hh_rows]
-    ids = bulk.ids_by_key(Household, "household_number", numbers)
-    con.register("hh_ids_arrow", pa.table({"number": numbers, "id": [ids[n] for n in numbers]}))
-    con.execute("CREATE TABLE hh_ids AS SELECT * FROM hh_ids_arrow")
-    con.unregister("hh_ids_arrow")
-    _insert_years(con, now)
-    _insert_events(con, ids, today, now)
-    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT)]
-    cursor = con.execute(f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}
-                             FROM acc JOIN hh_ids i ON i.number = acc.hh ORDER BY acc._i""")
-    created = bulk.insert_rows(Member, [*member_fields, "created_at", "updated_at"],
-                               ((*r, now, now) for r in _fetch(cursor)), json_text=True)
+    first_id = bulk.reserve_ids(Household, n)
+    con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id"
+                " FROM new_hh")
+    now = timezone.now()
+    stamp = _sql_literal(bulk.db_datetime(now))
+    hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
+    bulk.load_query(con, Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp},
+        {stamp} FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
+    totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "size")
+    year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
+    bulk.load_query(con, HouseholdYear, year_fields, f"""SELECT i.id, h_year, size,
+        {', '.join(e for _, e in YEAR_INSERT)}, {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())},
+        {stamp} FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
+    event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
+    bulk.load_query(con, StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate()))
+    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
+    created = bulk.load_query(con, Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)},
+        {stamp}, {stamp} FROM acc JOIN hh_ids i ON i.number = acc.hh ORDER BY acc._i""")
     ctx = current()
-    htype = audit.object_type(Household)
-    user_id = actor.user.pk if actor.user is not None else None
+    htype = _sql_literal(audit.object_type(Household))
+    user_id = str(actor.user.pk) if actor.user is not None else "NULL"
     change_fields = ["time", "user", "user_name", "request_id", "remote_addr", "source", "action", "object_type",
                      "object_id", "object_repr", "root_type", "root_id", "batch", "before", "after"]
-    bulk.insert_rows(ObjectChange, change_fields, (
-        (now, user_id, actor.name, ctx.request_id, ctx.remote_addr, "import", ChangeAction.CREATE, htype,
-         str(ids[r[number_at]]), f"{r[head_at]}户（{r[number_at]}）", htype, str(ids[r[number_at]]), batch_id, None,
-         {"batch": batch_id, "household_number": r[number_at]})
-        for r in hh_rows
-    ))
-    return {"households_created": len(hh_rows), "members_created": created}
+    bulk.load_query(con, ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
+        {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
+        CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
+        {_sql_literal(batch_id)}, NULL,
+        CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
+        FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
+    return {"households_created": n, "members_created": created}
 
 
-def _fetch(cursor: Any) -> Iterator[tuple[Any, ...]]:
-    while chunk := cursor.fetchmany(CHUNK * 4):
-        yield from chunk
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
-def _insert_years(con: Any, now: dt.datetime) -> None:
-    """Data-year rows; the derived totals come from ``income.compute``, the one place they are defined."""
-    keys = [k for k, _ in YEAR_INSERT]
-    rows = con.execute(f"""SELECT i.id, h_year, size, {', '.join(e for _, e in YEAR_INSERT)}
-                           FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""").fetchall()
-    positions = [keys.index(k) for k in income.INPUT_FIELDS]
+def _status_events_sql(stamp: str, today: dt.date) -> str:
+    """Status history implied by an imported record: identified → exited → today's status; monitoring.
 
-    def with_totals(r: tuple[Any, ...]) -> tuple[Any, ...]:
-        values = r[3:]
-        totals = income.compute(dict(zip(income.INPUT_FIELDS, (values[p] for p in positions), strict=True)), r[2])
-        return (*r, *(totals[k] for k in income.DERIVED_FIELDS), now)
-
-    fields = ["household_id", "year", "household_size", *keys, *income.DERIVED_FIELDS, "updated_at"]
-    bulk.insert_rows(HouseholdYear, fields, (with_totals(r) for r in rows))
-
-
-def _insert_events(con: Any, ids: dict[str, int], today: dt.date, now: dt.datetime) -> None:
-    selects = ", ".join(sql_value(k, HH_KIND[k], f"h_{k}", as_text=False) for k in EVENT_KEYS)
-    rows = con.execute(f"SELECT hh, {selects} FROM new_hh")
-    fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
-
-    def events() -> Iterator[tuple[Any, ...]]:
-        for r in rows.fetchall():
-            for e in derive_status_events(dict(zip(EVENT_KEYS, r[1:], strict=True)), today):
-                yield (ids[r[0]], e["effective_on"], *(e[f] for f in STATUS_FIELDS), e["reason"], now)
-
-    bulk.insert_rows(StatusEvent, fields, events())
+    A registered household identified in 2015 and exited in 2018 was 未脱贫 from its identification date
+    and 脱贫 from the end of its exit year; the record's own status holds from the import (or from the
+    risk-elimination date). Dates after today are not history yet and are left out.
+    """
+    t = f"DATE '{today.isoformat()}'"
+    status = "coalesce(h_poverty_status, '')"
+    events = [  # (effective date, poverty status, monitoring type, risk elimination, reason, condition)
+        ("h_first_identified_on", "'0'", "''", "''", "首次识别（导入时按识别时间推算）",
+         f"{status} <> '' AND h_first_identified_on IS NOT NULL"),
+        ("make_date(h_exit_year, 12, 31)", "'1'", "''", "''", "脱贫（导入时按脱贫年度推算）",
+         "h_poverty_status IN ('1', '3', '4') AND h_exit_year IS NOT NULL"),
+        ("h_monitoring_identified_on", status, "h_monitoring_type", "'0'", "纳入监测（导入时按风险识别时间推算）",
+         "coalesce(h_monitoring_type, '') <> '' AND h_monitoring_identified_on IS NOT NULL"),
+        (f"coalesce(h_risk_eliminated_on, {t})", status, "coalesce(h_monitoring_type, '')",
+         "coalesce(h_risk_elimination, '')", "导入时的状态", "true"),
+    ]
+    selects = [
+        f"""SELECT i.id AS household_id, {on} AS effective_on, coalesce(h_attribute, '') AS attribute,
+            {ps} AS poverty_status, {mt} AS monitoring_type, {re} AS risk_elimination, '{reason}' AS reason
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh WHERE {cond}"""
+        for on, ps, mt, re, reason, cond in events
+    ]
+    return (f"SELECT household_id, CAST(effective_on AS VARCHAR), attribute, poverty_status, monitoring_type,"
+            f" risk_elimination, reason, {stamp} FROM ({' UNION ALL '.join(selects)}) WHERE effective_on <= {t}")
 
 
 HH_KIND = {c.key: c.kind for c in HH_COLS}

@@ -122,3 +122,18 @@ def test_income_identity(values, size):
     gross = sum(values[k] for k in income.INPUT_FIELDS if k != "business_expense")
     assert totals["net_income"] == gross - values["business_expense"]
     assert abs(totals["per_capita_net_income"] * size - totals["net_income"]) <= size * 0.005 + 0.01
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.fixed_dictionaries({k: money for k in income.INPUT_FIELDS}), size=st.integers(0, 12))
+def test_sql_totals_agree_with_python(values, size):
+    import duckdb
+
+    con = duckdb.connect()
+    names = list(income.INPUT_FIELDS)
+    con.execute(f"CREATE TABLE t ({', '.join(f'{n} DECIMAL(14, 2)' for n in names)}, size INTEGER)")
+    con.execute(f"INSERT INTO t VALUES ({', '.join('?' * (len(names) + 1))})", [*(values[n] for n in names), size])
+    exprs = income.sql_totals(lambda n: n, "size")
+    row = con.execute(f"SELECT {', '.join(f'CAST({e} AS VARCHAR)' for e in exprs.values())} FROM t").fetchone()
+    python = income.compute(values, size)
+    assert dict(zip(exprs, row, strict=True)) == {k: f"{python[k]:.2f}" for k in exprs}
