@@ -344,7 +344,7 @@ def read_csv(path: Path) -> Staged:
     try:
         con.execute(
             "CREATE TABLE src AS SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"',"
-            " escape='\"', null_padding=true, ignore_errors=false, sample_size=-1)",
+            " escape='\"', null_padding=true, ignore_errors=false)",
             [str(source)],
         )
     except duckdb.Error as exc:
@@ -357,13 +357,13 @@ def read_csv(path: Path) -> Staged:
     mapping = _map_headers(header, header_index(), "CSV", warnings)
     _check_required(mapping, "CSV")
     by_key = {c.key: header[j] for j, c in mapping.items()}
-    select = ["(row_number() OVER () - 1)::BIGINT AS _i", "'CSV' AS _sheet", "(row_number() OVER () + 1)::INTEGER AS _row"]
+    select = ["_n - 1 AS _i", "'CSV' AS _sheet", "CAST(_n + 1 AS INTEGER) AS _row"]
     for c in INPUT_COLUMNS:
         src = by_key.get(c.key)
         quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
         expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
         select.append(f"{expr}::VARCHAR AS \"{c.key}\"")
-    con.execute(f"CREATE TABLE raw AS SELECT {', '.join(select)} FROM src")
+    con.execute(f"CREATE TABLE raw AS SELECT {', '.join(select)} FROM (SELECT *, row_number() OVER () AS _n FROM src)")
     rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]  # type: ignore[index]
     if rows == 0:
         raise ImportFileError("CSV 文件中没有任何数据行")

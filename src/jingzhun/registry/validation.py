@@ -142,20 +142,21 @@ def parse_expr(col: Column) -> tuple[str, str]:
 def attach_ids(staged: Staged, known_regions: object = None) -> None:
     """Parse the identity numbers in Python (``idnumbers.parse_many``) and join them by row index."""
     numbers, sexes, _codes, births, messages = idnumbers.parse_many(staged.id_values)
-    kinds: list[str | None] = []
-    certs: list[str | None] = []
-    cats: list[str | None] = []
-    grades: list[str | None] = []
-    for raw, number in zip(staged.id_values, numbers, strict=True):
-        cert = None
-        if number is not None and isinstance(raw, str) and len(raw) >= 20:
-            norm = idnumbers.normalize(raw)
-            cert = norm if len(norm) == 20 else None
-        kinds.append("disability_cert" if cert else ("resident_id" if number else None))
-        certs.append(cert)
-        cats.append(cert[18] if cert else None)
-        grades.append(cert[19] if cert else None)
-    raw_text = [idnumbers.normalize(v) or None if v is not None else None for v in staged.id_values]
+    n = staged.rows
+    kinds: list[str | None] = ["resident_id" if number else None for number in numbers]
+    certs: list[str | None] = [None] * n
+    cats: list[str | None] = [None] * n
+    grades: list[str | None] = [None] * n
+    # Only values of 20 characters or more can be disability certificates (ID + category + grade).
+    for i in (i for i, raw in enumerate(staged.id_values) if isinstance(raw, str) and len(raw) >= 20):
+        cert = idnumbers.normalize(staged.id_values[i])
+        if numbers[i] is not None and len(cert) == 20:
+            kinds[i], certs[i], cats[i], grades[i] = "disability_cert", cert, cert[18], cert[19]
+    # The report quotes the ID as it was typed.
+    if set(map(type, staged.id_values)) <= {str, type(None)}:
+        raw_text = staged.id_values
+    else:
+        raw_text = [None if v is None else (v if isinstance(v, str) else repr(v)) for v in staged.id_values]
     table = pa.table({
         "_i": pa.array(range(staged.rows), pa.int64()),
         "id_raw": pa.array(raw_text, pa.string()),

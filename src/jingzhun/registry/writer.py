@@ -188,7 +188,8 @@ YEAR_INSERT = [(c.key, sql_value(c.key, c.kind, f"h_{c.key}")) for c in YEAR_COL
 MEMBER_INSERT = [(field_name(c.key), sql_value(c.key, c.kind, f"v_{c.key}")) for c in MEMBER_COLS] + [
     ("id_number", "id_canon"), ("id_kind", "coalesce(id_kind, 'resident_id')"),
     ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"),
-    ("birth_date", "CAST(id_birth AS VARCHAR)"),
+    ("birth_date", "CAST(id_birth AS VARCHAR)"), ("disability_category", "coalesce(id_dcat, '')"),
+    ("disability_grade", "coalesce(id_dgrade, '')"),
 ]
 EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year", "monitoring_type",
               "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")

@@ -327,3 +327,15 @@ def test_household_as_of_before_and_after_an_import_change(officer, tmp_path):
     assert then.years[0]["per_capita_net_income"] == "8000"
     before_import = household_as_of(hh, between - dt.timedelta(days=1))
     assert before_import.household is None and before_import.members == []
+
+
+def test_disability_certificate_number_gives_id_category_and_grade(officer, tmp_path):
+    rows = household_rows(HH1)
+    rows[1]["id_number"] = rows[1]["id_number"] + "42"  # 肢体残疾 二级
+    rows[1]["health"] = "残疾"
+    batch = do_import(officer, write_csv(tmp_path / "cert.csv", rows))
+    assert batch.state == ImportBatch.State.COMMITTED, batch.errors_preview
+    member = Member.objects.get(person_number=rows[1]["person_number"])
+    assert member.id_number == rows[1]["id_number"][:18]
+    assert (member.id_kind, member.disability_category, member.disability_grade) == ("disability_cert", "4", "2")
+    assert member.disability_cert_number == rows[1]["id_number"]
