@@ -48,7 +48,7 @@ class Household(models.Model):
     household_number = models.CharField("户编号", max_length=30, unique=True, db_comment="aac001")
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name="行政村",
-        db_comment="aad001",
+        db_comment="aad001", db_index=False,  # the (village, household_number) index serves village lookups
     )
     natural_village = models.CharField("自然村/组", max_length=60, blank=True, db_comment="aar007")
     head_name = models.CharField("户主姓名", max_length=50, db_comment="aac029")
@@ -89,11 +89,9 @@ class Household(models.Model):
     class Meta:
         verbose_name = "农户"
         verbose_name_plural = "农户"
-        indexes = [
-            models.Index(fields=["village", "household_number"], name="registry_hh_village"),
-            models.Index(fields=["head_name"], name="registry_hh_head"),
-            models.Index(fields=["poverty_status"], name="registry_hh_status"),
-        ]
+        # Few indexes on purpose: every index is paid for on each imported row. Name search is a substring
+        # match, which no B-tree index serves; counts come from pre-aggregated tables.
+        indexes = [models.Index(fields=["village", "household_number"], name="registry_hh_village")]
 
     def __str__(self) -> str:
         return f"{self.head_name}户（{self.household_number}）"
@@ -180,10 +178,7 @@ class Member(models.Model):
                 violation_error_message="务工时间应为 0 到 12 个月",
             ),
         ]
-        indexes = [
-            models.Index(fields=["id_number"], name="registry_member_id"),
-            models.Index(fields=["name"], name="registry_member_name"),
-        ]
+        indexes = [models.Index(fields=["id_number"], name="registry_member_id")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.person_number}）"
@@ -200,7 +195,9 @@ class HouseholdYear(models.Model):
     property + transfer − business expenses; per capita = net / household size that year.
     """
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="years", verbose_name="户")
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="years", verbose_name="户", db_index=False
+    )  # the (household, year) unique index serves lookups by household
     year = models.PositiveSmallIntegerField("数据年度", db_comment="aar040")
     household_size = models.PositiveSmallIntegerField("家庭人口数", db_comment="aac017")
     wage_income = models.DecimalField("工资性收入", **MONEY, db_comment="aac073")
@@ -261,7 +258,9 @@ class StatusEvent(models.Model):
     effective date (when the decision took effect), not the time it was typed in.
     """
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="status_events")
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="status_events", db_index=False
+    )  # the (household, effective_on) index serves lookups by household
     effective_on = models.DateField("生效日期")
     attribute = models.CharField("贫困户属性", max_length=2, choices=Attribute.choices)
     poverty_status = models.CharField("脱贫状态", max_length=1, choices=PovertyStatus.choices, blank=True)
