@@ -88,7 +88,7 @@ pg_start() {
         if _pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
                 -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_TMP/sock \
                     -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                    -c max_connections=50" \
+                    -c max_connections=50 ${JINGZHUN_PG_OPTIONS:-}" \
                 start >/dev/null; then
             break
         fi
