@@ -7,13 +7,17 @@ the database as tuples in the column order given, inside the caller's transactio
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, models
+
+log = logging.getLogger(__name__)
 
 
 def _field(model: type[models.Model], name: str) -> Any:
@@ -123,9 +127,12 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
 def load_query(con: Any, model: type[models.Model], fields: Sequence[str], sql: str) -> int:
     """Stream the rows of a DuckDB query into a table: COPY … FROM STDIN (CSV) on PostgreSQL, executemany
     on SQLite. The query's columns are in the order of ``fields``; JSON columns come as JSON text."""
+    started = time.perf_counter()
     if connection.vendor != "postgresql":
         cursor = con.execute(sql)
-        return insert_rows(model, fields, _fetchmany(cursor), json_text=True)
+        count = insert_rows(model, fields, _fetchmany(cursor), json_text=True)
+        log.info("loaded %s rows into %s in %.2f s", count, model._meta.db_table, time.perf_counter() - started)
+        return count
     extra_names, extra_values = _defaults(model, fields)
     if extra_names:
         literals = ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
@@ -142,6 +149,7 @@ def load_query(con: Any, model: type[models.Model], fields: Sequence[str], sql: 
         ) as copy, path.open("rb") as fh:
             while block := fh.read(1 << 20):
                 copy.write(block)
+    log.info("loaded %s rows into %s in %.2f s", count, table, time.perf_counter() - started)
     return count
 
 
