@@ -39,7 +39,7 @@ class ObjectChange(models.Model):
     object_repr = models.CharField(max_length=200)
     root_type = models.CharField(max_length=60, blank=True)
     root_id = models.CharField(max_length=64, blank=True)
-    batch = models.CharField("批次", max_length=64, blank=True, db_index=True)
+    batch = models.CharField("批次", max_length=64, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 
@@ -49,6 +49,8 @@ class ObjectChange(models.Model):
         indexes = [
             models.Index(fields=["root_type", "root_id", "time"], name="core_change_root"),
             models.Index(fields=["object_type", "object_id", "time"], name="core_change_object"),
+            # Exact lookups only: a Meta index avoids the extra LIKE-pattern index PostgreSQL gets for db_index.
+            models.Index(fields=["batch"], name="core_change_batch"),
         ]
         ordering = ["-time", "-id"]
 

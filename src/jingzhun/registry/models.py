@@ -115,7 +115,7 @@ class Member(models.Model):
     """
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
-    person_number = models.CharField("人编号", max_length=30, unique=True)
+    person_number = models.CharField("人编号", max_length=30)  # unique: see Meta (no LIKE-pattern index)
     name = models.CharField("姓名", max_length=50)
     id_number = models.CharField("证件号码", max_length=18, db_comment="aab004")
     id_kind = models.CharField("证件类型", max_length=20, choices=IdKind.choices, default=IdKind.RESIDENT_ID)
@@ -166,6 +166,7 @@ class Member(models.Model):
         verbose_name = "家庭成员"
         verbose_name_plural = "家庭成员"
         constraints = [
+            models.UniqueConstraint(fields=["person_number"], name="registry_member_person_number_unique"),
             models.UniqueConstraint(
                 fields=["id_number"],
                 condition=Q(left_on__isnull=True),

@@ -223,7 +223,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int
     bulk.load_query(con, StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate()))
     member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
     created = bulk.load_query(con, Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)},
-        {stamp}, {stamp} FROM acc JOIN hh_ids i ON i.number = acc.hh ORDER BY acc._i""")
+        {stamp}, {stamp} FROM acc JOIN hh_ids i ON i.number = acc.hh""")
     ctx = current()
     htype = _sql_literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
