@@ -57,6 +57,12 @@ YEAR_EDITABLE = (
 )
 
 
+def _only(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+
+
 def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
     """None becomes '' for text fields; code lists are checked, de-duplicated and put in code order."""
     result = dict(data)
@@ -119,9 +125,7 @@ def update_household(
     *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any], reason: str = ""
 ) -> Household:
     """Change a household's own fields. Raises ConcurrentEditError if it changed since ``expected_version``."""
-    unknown = set(data) - set(HOUSEHOLD_EDITABLE)
-    if unknown:
-        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    _only(data, HOUSEHOLD_EDITABLE)
     data = _normalise(Household, data)
     if data.get("main_cause") and data["main_cause"] in data.get("other_causes", household.other_causes):
         raise ValidationFailed("其他致贫原因不能与主要致贫原因重复", {"other_causes": ["与主要致贫原因重复"]})
@@ -180,9 +184,7 @@ def update_member(
     *, actor: audit.Actor, member: Member, expected_version: int, data: dict[str, Any]
 ) -> Member:
     """Change a member. The household's version is the lock for the whole household."""
-    unknown = set(data) - set(MEMBER_EDITABLE)
-    if unknown:
-        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    _only(data, MEMBER_EDITABLE)
     household = member.household
     data = _normalise(Member, data)
     if data.get("relation") == Relation.HEAD and member.relation != Relation.HEAD:
@@ -252,9 +254,7 @@ def save_year(
     *, actor: audit.Actor, household: Household, expected_version: int, year: int, data: dict[str, Any]
 ) -> HouseholdYear:
     """Create or change a data year's income and conditions; totals are derived here, never typed in."""
-    unknown = set(data) - set(YEAR_EDITABLE)
-    if unknown:
-        raise ValidationFailed(f"不能修改的字段：{', '.join(sorted(unknown))}")
+    _only(data, YEAR_EDITABLE)
     record = HouseholdYear.objects.filter(household=household, year=year).first()
     before = audit.snapshot(record) if record else None
     if record is None:

@@ -273,15 +273,6 @@ def _status_events_sql(stamp: str, today: dt.date) -> str:
             f" risk_elimination, reason, {stamp} FROM ({' UNION ALL '.join(selects)}) WHERE effective_on <= {t}")
 
 
-HH_KIND = {c.key: c.kind for c in HH_COLS}
-
-
-def _member_field_order() -> list[str]:
-    keys = [field_name(c.key) for c in MEMBER_COLS if c.key != "person_number"]
-    return [*keys, "id_number", "id_kind", "disability_cert_number", "sex", "birth_date", "disability_category",
-            "disability_grade"]
-
-
 def _member_values_full(row: dict[str, Any]) -> dict[str, Any]:
     values = member_values(row)
     values.setdefault("disability_category", "")
