@@ -12,6 +12,9 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,33 +127,73 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
         return int(cursor.fetchone()[0]) + 1
 
 
-def load_query(con: Any, model: type[models.Model], fields: Sequence[str], sql: str) -> int:
-    """Stream the rows of a DuckDB query into a table: COPY … FROM STDIN (CSV) on PostgreSQL, executemany
-    on SQLite. The query's columns are in the order of ``fields``; JSON columns come as JSON text."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Load:
+    """Rows for one table: a DuckDB query whose columns are in the order of ``fields`` (JSON as text)."""
+
+    model: type[models.Model]
+    fields: Sequence[str]
+    sql: str
+
+
+def load_queries(con: Any, loads: Sequence[Load], *, then: Sequence[str] = ()) -> list[int]:
+    """Stream DuckDB queries into tables, in order; return the row counts. ``then``: DuckDB statements to run
+    once the rows are out (a batch's Parquet copy), off the critical path where possible.
+
+    PostgreSQL: a worker thread has DuckDB write each query to a CSV file while the main thread COPYs the
+    previous one into PostgreSQL, so DuckDB and the server work at the same time (two cores). SQLite:
+    executemany, one table after the other.
+    """
     if connection.vendor != "postgresql":
-        cursor = con.execute(sql)
-        count = insert_rows(model, fields, _fetchmany(cursor), json_text=True)
-        log.info("loaded %s rows into %s in %.2f s", count, model._meta.db_table, time.perf_counter() - started)
-        return count
-    extra_names, extra_values = _defaults(model, fields)
+        counts = [_insert_query(con, load) for load in loads]
+        for sql in then:
+            con.execute(sql)
+        return counts
+    counts = []
+    with tempfile.TemporaryDirectory(prefix="jz-copy-") as tmp, ThreadPoolExecutor(1) as pool:
+        worker = con.cursor()  # a DuckDB connection of its own to the same database, for the other thread
+        exports = [pool.submit(_export_csv, worker, load, Path(tmp) / f"{k}.csv") for k, load in enumerate(loads)]
+        tails = [pool.submit(worker.execute, sql) for sql in then]
+        for load, export in zip(loads, exports, strict=True):
+            started = time.perf_counter()
+            fields, path, count = export.result()
+            _copy_csv(load.model, fields, path)
+            path.unlink()
+            counts.append(count)
+            log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table,
+                     time.perf_counter() - started)
+        for tail in tails:
+            tail.result()
+    return counts
+
+
+def _insert_query(con: Any, load: Load) -> int:
+    started = time.perf_counter()
+    count = insert_rows(load.model, load.fields, _fetchmany(con.execute(load.sql)), json_text=True)
+    log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table, time.perf_counter() - started)
+    return count
+
+
+def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]:
+    fields, sql = list(load.fields), load.sql
+    extra_names, extra_values = _defaults(load.model, fields)
     if extra_names:
         literals = ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
                              ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'") for v in extra_values)
         sql = f"SELECT *, {literals} FROM ({sql})"
-        fields = [*fields, *extra_names]
+        fields += extra_names
+    count = int(con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()[0])
+    return fields, path, count
+
+
+def _copy_csv(model: type[models.Model], fields: Sequence[str], path: Path) -> None:
     table, columns = _table_and_columns(model, fields)
     qn = connection.ops.quote_name
-    with tempfile.TemporaryDirectory(prefix="jz-copy-") as tmp:
-        path = Path(tmp) / "rows.csv"
-        count = int(con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()[0])
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
-        ) as copy, path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                copy.write(block)
-    log.info("loaded %s rows into %s in %.2f s", count, table, time.perf_counter() - started)
-    return count
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
+    ) as copy, path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            copy.write(block)
 
 
 def _fetchmany(cursor: Any, size: int = 20000) -> Iterator[Sequence[Any]]:
@@ -171,3 +214,69 @@ def ids_by_key(model: type[models.Model], key: str, values: Sequence[str], chunk
         part = values[start : start + chunk]
         result.update({k: pk for pk, k in manager.filter(**{f"{key}__in": part}).values_list("pk", key)})
     return result
+
+
+# Below this many new rows, or when the table already holds more rows than the load adds, rows go in with
+# the indexes in place: rebuilding the indexes of a big table for a small load costs more than it saves.
+REBUILD_MIN_ROWS = 50_000
+
+
+@contextmanager
+def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> Iterator[list[str]]:
+    """For loads that are large relative to their tables (a province's first import), drop the tables'
+    secondary indexes and foreign keys inside the caller's transaction, and rebuild them when the block ends.
+
+    ``loads`` pairs each model with the number of rows about to go in. PostgreSQL's own advice for bulk loads
+    ("Populating a Database"): one sorted index build and one validating join per foreign key are far
+    cheaper than maintaining five indexes and a deferred foreign-key trigger for each of millions of rows.
+    DDL is transactional, so a failed import leaves the indexes as they were, and the rebuilt unique indexes
+    check the loaded rows again. Until COMMIT the tables are locked against other sessions (ACCESS EXCLUSIVE),
+    which is why only large loads do this. Yields the tables whose indexes were dropped. SQLite: nothing to do.
+    """
+    if connection.vendor != "postgresql":
+        yield []
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+                    [[m._meta.db_table for m, _ in loads]])
+        present = dict(cur.fetchall())
+        tables = [m._meta.db_table for m, rows in loads
+                  if rows >= REBUILD_MIN_ROWS and float(present.get(m._meta.db_table, 0)) <= rows]
+        restore = _drop_secondary(cur, tables) if tables else []
+    started = time.perf_counter()
+    yield tables
+    if not tables:
+        return
+    load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for sql in restore:
+            cur.execute(sql)
+    log.info("loaded %s with indexes dropped in %.2f s; rebuilt %s indexes and constraints in %.2f s",
+             ", ".join(tables), load_seconds, len(restore), time.perf_counter() - started)
+
+
+def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
+    """Drop the tables' foreign keys, unique constraints and plain indexes (never primary keys); return the
+    statements that recreate them, indexes before the foreign keys that use them."""
+    cur.execute(
+        """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
+           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+           WHERE t.relname = ANY(%s) AND c.contype IN ('f', 'u')""", [tables])
+    constraints = cur.fetchall()
+    cur.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+           FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+           WHERE t.relname = ANY(%s) AND NOT i.indisprimary
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""", [tables])
+    indexes = cur.fetchall()
+    qn = connection.ops.quote_name
+    for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):  # FKs first
+        cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+    for name, _definition in indexes:
+        cur.execute(f"DROP INDEX {name}")
+    restore = [definition for _name, definition in indexes]
+    restore += [f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}"
+                for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f")]  # FKs last
+    return restore

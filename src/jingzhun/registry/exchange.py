@@ -131,7 +131,7 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
         flagged = {c for c, _ in problems}
         for j, col in enumerate(cols):
             value = r[3 + j]
-            if col.kind == Kind.ID:
+            if col.kind == Kind.ID and staged.id_values is not None:
                 raw_id = staged.id_values[i]
                 value = None if raw_id is None else str(raw_id)
             if value is not None:

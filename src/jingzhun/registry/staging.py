@@ -6,6 +6,7 @@ matched to ``columns.COLUMNS`` by their Chinese names; the header row may sit be
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import tempfile
 import xml.etree.ElementTree as ET
@@ -47,7 +48,7 @@ class CellError:
 class Staged:
     con: duckdb.DuckDBPyConnection
     rows: int
-    id_values: list[Any]
+    id_values: list[Any] | None  # the ID cells as the reader gave them (Excel types); None: the text in ``raw``
     columns: list[Column]
     cell_errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -319,58 +320,76 @@ def read_excel(path: Path) -> Staged:
 
 
 def _utf8_copy(path: Path) -> Path:
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-        return path
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError("CSV 文件编码无法识别：请保存为 UTF-8 或 GB18030（GBK）编码") from exc
+    """A UTF-8 copy of a GB18030 (GBK) file, transcoded in blocks so a province file is never held in memory."""
     tmp = Path(tempfile.mkstemp(suffix=".csv", prefix="jz-utf8-")[1])
-    tmp.write_text(text, encoding="utf-8")
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    try:
+        with path.open("rb") as src, tmp.open("w", encoding="utf-8") as out:
+            while block := src.read(1 << 24):
+                out.write(decoder.decode(block))
+            out.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ImportFileError("CSV 文件编码无法识别：请保存为 UTF-8 或 GB18030（GBK）编码") from exc
     return tmp
 
 
+CSV_OPTIONS = "all_varchar=true, header=true, delim=',', quote='\"', escape='\"', null_padding=true, ignore_errors=false"
+
+
+def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[str]) -> dict[str, str]:
+    """Table ``raw_text``: every input column of the file as trimmed text (NULL when empty), in file order."""
+    try:
+        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]).fetchall()]
+        mapping = _map_headers(header, header_index(), "CSV", warnings)
+        _check_required(mapping, "CSV")
+        by_key = {c.key: header[j] for j, c in mapping.items()}
+        select = []
+        for c in INPUT_COLUMNS:
+            src = by_key.get(c.key)
+            quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
+            expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
+            select.append(f"{expr}::VARCHAR AS \"{c.key}\"")
+        con.execute(f"CREATE TABLE raw_text AS SELECT {', '.join(select)} FROM read_csv(?, {CSV_OPTIONS})",
+                    [str(source)])
+    except duckdb.InvalidInputException:
+        raise
+    except duckdb.Error as exc:
+        raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+    return by_key
+
+
 def read_csv(path: Path) -> Staged:
+    """One pass of DuckDB's parallel CSV reader into ``raw_text``; ``raw`` numbers the rows by their
+    position (DuckDB keeps insertion order, so ``rowid`` is the row's place in the file)."""
     with path.open("rb") as fh:
         head = fh.read(4096)
     if not head.strip().lstrip(b"\xef\xbb\xbf").strip():
         raise ImportFileError("文件是空的，没有任何数据")
-    source = _utf8_copy(path)
     con = duckdb.connect()
     try:
-        con.execute(
-            "CREATE TABLE src AS SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=',', quote='\"',"
-            " escape='\"', null_padding=true, ignore_errors=false)",
-            [str(source)],
-        )
-    except duckdb.Error as exc:
-        raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
-    finally:
-        if source != path:
+        warnings: list[str] = []
+        by_key = _read_csv_text(con, path, warnings)
+    except duckdb.InvalidInputException as exc:
+        if "unicode" not in str(exc).lower():
+            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+        # DuckDB reads UTF-8 only; a file that is not UTF-8 is taken as GB18030 (what Excel saves in China).
+        source = _utf8_copy(path)
+        warnings.clear()
+        try:
+            con.execute("DROP TABLE IF EXISTS raw_text")
+            by_key = _read_csv_text(con, source, warnings)
+        except duckdb.Error as again:
+            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(again).splitlines()[0]}") from again
+        finally:
             source.unlink(missing_ok=True)
-    header = [r[0] for r in con.execute("DESCRIBE src").fetchall()]
-    warnings: list[str] = []
-    mapping = _map_headers(header, header_index(), "CSV", warnings)
-    _check_required(mapping, "CSV")
-    by_key = {c.key: header[j] for j, c in mapping.items()}
-    select = ["_n - 1 AS _i", "'CSV' AS _sheet", "CAST(_n + 1 AS INTEGER) AS _row"]
-    for c in INPUT_COLUMNS:
-        src = by_key.get(c.key)
-        quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
-        expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
-        select.append(f"{expr}::VARCHAR AS \"{c.key}\"")
-    con.execute(f"CREATE TABLE raw AS SELECT {', '.join(select)} FROM (SELECT *, row_number() OVER () AS _n FROM src)")
-    rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]  # type: ignore[index]
+    con.execute("CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
+                " FROM raw_text")
+    rows = con.execute("SELECT count(*) FROM raw_text").fetchall()[0][0]
     if rows == 0:
         raise ImportFileError("CSV 文件中没有任何数据行")
-    id_values = [r[0] for r in con.execute("SELECT id_number FROM raw ORDER BY _i").fetchall()]
-    con.execute("DROP TABLE src")
     columns = [c for c in INPUT_COLUMNS if c.key in by_key]
-    return Staged(con=con, rows=rows, id_values=id_values, columns=columns, warnings=warnings)
+    return Staged(con=con, rows=rows, id_values=None, columns=columns, warnings=warnings)
 
 
 def read_file(path: Path) -> Staged:

@@ -84,6 +84,18 @@ def _choices_hint(codes: type[models.Choices]) -> str:
     return "、".join(labels) if len(labels) <= 14 else f"{'、'.join(labels[:8])} 等（代码或名称均可）"
 
 
+CODE_PARTS = "list_filter(string_split_regex({x}, '[、,，;；/\\s]+'), lambda x: x <> '')"
+
+
+def _codes_error(col: Column, t: str, v: str) -> str:
+    """The error of a code-list cell: unknown items, or too many."""
+    bad = f"list_filter({CODE_PARTS.format(x=t)}, lambda x: {_case('x', spellings(col))} IS NULL)"
+    too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
+    hint = lit(f"，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
+    return (f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
+            f" || {hint} {too_many} END")
+
+
 def parse_expr(col: Column) -> tuple[str, str]:
     """(value expression over the raw text column, error expression over ``t_<key>`` and ``v_<key>``).
 
@@ -101,17 +113,11 @@ def parse_expr(col: Column) -> tuple[str, str]:
         hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
         return f"l_{col.key}.value", f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
     if k == Kind.CODES:
-        parts = "list_filter(string_split_regex({x}, '[、,，;；/\\s]+'), lambda x: x <> '')"
         case = _case("x", spellings(col))
         # Codes are numeric strings: keep them distinct and in numeric order, so equal sets compare equal.
         value = (f"CASE WHEN {src} IS NULL THEN NULL ELSE list_transform(list_sort(list_distinct(list_transform("
-                 f"{parts.format(x=src)}, lambda x: TRY_CAST({case} AS INTEGER)))), lambda x: CAST(x AS VARCHAR)) END")
-        bad = f"list_filter({parts.format(x=t)}, lambda x: {case} IS NULL)"
-        too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
-        hint = lit(f"，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
-        err = (f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
-               f" || {hint} {too_many} END")
-        return value, err
+                 f"{CODE_PARTS.format(x=src)}, lambda x: TRY_CAST({case} AS INTEGER)))), lambda x: CAST(x AS VARCHAR)) END")
+        return value, _codes_error(col, t, v)
     if k == Kind.BOOL:
         value = f"CAST(l_{col.key}.value AS BOOLEAN)"
         return value, f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应填“是”或“否”，实际为「' || {t} || '」' END"
@@ -139,26 +145,48 @@ def parse_expr(col: Column) -> tuple[str, str]:
     raise AssertionError(k)
 
 
-def attach_ids(staged: Staged, known_regions: object = None) -> None:
-    """Parse the identity numbers in Python (``idnumbers.parse_many``) and join them by row index."""
-    numbers, sexes, _codes, births, messages = idnumbers.parse_many(staged.id_values)
-    n = staged.rows
-    kinds: list[str | None] = ["resident_id" if number else None for number in numbers]
-    certs: list[str | None] = [None] * n
-    cats: list[str | None] = [None] * n
-    grades: list[str | None] = [None] * n
-    # Only values of 20 characters or more can be disability certificates (ID + category + grade).
-    for i in (i for i, raw in enumerate(staged.id_values) if isinstance(raw, str) and len(raw) >= 20):
-        cert = idnumbers.normalize(staged.id_values[i])
-        if numbers[i] is not None and len(cert) == 20:
-            kinds[i], certs[i], cats[i], grades[i] = "disability_cert", cert, cert[18], cert[19]
-    # The report quotes the ID as it was typed.
-    if set(map(type, staged.id_values)) <= {str, type(None)}:
-        raw_text = staged.id_values
+def _fast_id_sql() -> str:
+    """Rows whose ID is a clean 18-character number that ``idnumbers.parse`` accepts, checked in SQL:
+    province, birth date, check digit (GB 11643). Everything else (spaces, full-width digits, lower-case x,
+    15 or 20 digits, errors) goes to Python, so the messages stay the ones ``parse`` gives."""
+    x = '"id_number"'
+    total = " + ".join(f"(ascii(substr({x}, {k + 1}, 1)) - 48) * {w}" for k, w in enumerate(idnumbers.WEIGHTS))
+    provinces = ", ".join(f"'{p}'" for p in sorted(idnumbers.PROVINCE_CODES))
+    born = f"CAST(try_strptime(substr({x}, 7, 8), '%Y%m%d') AS DATE)"
+    today = dt.date.today().isoformat()
+    return f"""SELECT _i, {x} AS id_raw, {x} AS id_canon,
+            CASE WHEN (ascii(substr({x}, 17, 1)) - 48) % 2 = 1 THEN '1' ELSE '2' END AS id_sex, born AS id_birth
+        FROM (SELECT _i, {x}, {born} AS born FROM raw WHERE regexp_full_match({x}, '[0-9]{{17}}[0-9X]'))
+        WHERE substr({x}, 1, 2) IN ({provinces})
+          AND born BETWEEN DATE '{idnumbers.MIN_BIRTH_YEAR}-01-01' AND DATE '{today}'
+          AND substr('{idnumbers.CHECK_CHARS}', CAST(({total}) % 11 AS INTEGER) + 1, 1) = substr({x}, 18, 1)"""
+
+
+def attach_ids(staged: Staged) -> None:
+    """Table ``ids``: each row's ID parsed. Clean numbers are checked in SQL; the rest (and any file whose
+    values Python already holds with their Excel types) by ``idnumbers.parse_many``, joined by row index."""
+    con = staged.con
+    con.execute(f"CREATE TABLE ids_fast AS {_fast_id_sql()}")
+    slow = [r[0] for r in con.execute("SELECT _i FROM raw ANTI JOIN ids_fast USING (_i) ORDER BY _i").fetchall()]
+    if staged.id_values is None:
+        texts = dict(con.execute("SELECT _i, id_number FROM raw ANTI JOIN ids_fast USING (_i)").fetchall())
+        values: list[object] = [texts[i] for i in slow]
     else:
-        raw_text = [None if v is None else (v if isinstance(v, str) else repr(v)) for v in staged.id_values]
+        values = [staged.id_values[i] for i in slow]
+    numbers, sexes, _codes, births, messages = idnumbers.parse_many(values)
+    kinds: list[str | None] = ["resident_id" if number else None for number in numbers]
+    certs: list[str | None] = [None] * len(slow)
+    cats: list[str | None] = [None] * len(slow)
+    grades: list[str | None] = [None] * len(slow)
+    # Only values of 20 characters or more can be disability certificates (ID + category + grade).
+    for k in (k for k, raw in enumerate(values) if isinstance(raw, str) and len(raw) >= 20):
+        cert = idnumbers.normalize(values[k])
+        if numbers[k] is not None and len(cert) == 20:
+            kinds[k], certs[k], cats[k], grades[k] = "disability_cert", cert, cert[18], cert[19]
+    # The report quotes the ID as it was typed.
+    raw_text = [None if v is None else (v if isinstance(v, str) else repr(v)) for v in values]
     table = pa.table({
-        "_i": pa.array(range(staged.rows), pa.int64()),
+        "_i": pa.array(slow, pa.int64()),
         "id_raw": pa.array(raw_text, pa.string()),
         "id_canon": pa.array(numbers, pa.string()),
         "id_sex": pa.array(sexes, pa.string()),
@@ -169,9 +197,13 @@ def attach_ids(staged: Staged, known_regions: object = None) -> None:
         "id_dcat": pa.array(cats, pa.string()),
         "id_dgrade": pa.array(grades, pa.string()),
     })
-    staged.con.register("ids_arrow", table)
-    staged.con.execute("CREATE TABLE ids AS SELECT * FROM ids_arrow")
-    staged.con.unregister("ids_arrow")
+    con.register("ids_arrow", table)
+    con.execute("""CREATE TABLE ids AS
+        SELECT _i, id_raw, id_canon, id_sex, id_birth, CAST(NULL AS VARCHAR) AS id_error, 'resident_id' AS id_kind,
+               CAST(NULL AS VARCHAR) AS id_cert, CAST(NULL AS VARCHAR) AS id_dcat, CAST(NULL AS VARCHAR) AS id_dgrade
+        FROM ids_fast UNION ALL SELECT * FROM ids_arrow""")
+    con.unregister("ids_arrow")
+    con.execute("DROP TABLE ids_fast")
 
 
 TEXT_USED = ("person_number", "relation", "migrant_place", "migrant_months", "sex", "birth_date", "village")
@@ -180,25 +212,52 @@ TEXT_USED = ("person_number", "relation", "migrant_place", "migrant_months", "se
 def build_parsed(staged: Staged) -> None:
     """Parse every cell once: table ``p0`` holds the parsed value ``v_`` of each column per row, ``hh_first``
     the household's value ``h_`` of household and year columns (the first given on any of its rows), and
-    the view ``p`` joins them with the few raw texts later checks quote."""
+    the view ``p`` joins the two (``p0`` keeps the few raw texts later checks quote, ``t_``).
+
+    Code, yes/no and code-list columns hold few distinct texts, so each distinct text is parsed once (table
+    ``d_<key>``) and joined back; the household number carried down to the rows below it is computed over
+    that one column, not over the whole wide row."""
     con = staged.con
     parsed = [c for c in INPUT_COLUMNS if c.kind != Kind.ID]
-    values = ["r._i", "r._sheet", "r._row",
-              "last_value(r.household_number IGNORE NULLS) OVER (ORDER BY r._i ROWS UNBOUNDED PRECEDING) AS hh"]
-    values += [f"{parse_expr(col)[0]} AS v_{col.key}" for col in parsed]
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
     con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", lookup_rows())
-    joins = " ".join(
-        f"LEFT JOIN lookups l_{c.key} ON l_{c.key}.key = '{c.key}' AND l_{c.key}.spelling = "
-        + lookup_key(c, 'r."' + c.key + '"')
-        for c in parsed if c.kind in (Kind.CODE, Kind.BOOL)
-    )
-    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r JOIN ids USING (_i) {joins}")
+    con.execute("""CREATE TABLE hh_fill AS SELECT _i,
+        last_value(household_number IGNORE NULLS) OVER (ORDER BY _i ROWS UNBOUNDED PRECEDING) AS hh FROM raw""")
+    values = ["r._i", "r._sheet", "r._row", "f.hh", *(f'r."{k}" AS t_{k}' for k in TEXT_USED)]
+    joins = ["JOIN hh_fill f USING (_i)", "JOIN ids USING (_i)"]
+    for col in parsed:
+        if col.kind in DISTINCT_KINDS:
+            _distinct_table(con, col)
+            values.append(f"d_{col.key}.v AS v_{col.key}")
+            if col.kind == Kind.CODES:
+                values.append(f"d_{col.key}.e AS e_{col.key}")
+            joins.append(f'LEFT JOIN d_{col.key} ON d_{col.key}.t = r."{col.key}"')
+        else:
+            values.append(f"{parse_expr(col)[0]} AS v_{col.key}")
+    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)}")
     firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in SHARED)
-    con.execute(f"CREATE TABLE hh_first AS SELECT hh, {firsts} FROM p0 WHERE hh IS NOT NULL GROUP BY hh")
-    texts = ", ".join(f'r."{k}" AS t_{k}' for k in TEXT_USED)
-    con.execute(f"CREATE VIEW p AS SELECT p0.*, hh_first.*EXCLUDE (hh), {texts}"
-                " FROM p0 JOIN raw r USING (_i) LEFT JOIN hh_first USING (hh)")
+    con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
+                " GROUP BY hh")
+    con.execute("CREATE VIEW p AS SELECT p0.*, hh_first.*EXCLUDE (hh) FROM p0 LEFT JOIN hh_first USING (hh)")
+
+
+DISTINCT_KINDS = (Kind.CODE, Kind.BOOL, Kind.CODES)
+
+
+def _distinct_table(con: object, col: Column) -> None:
+    """``d_<key>(t, v[, e])``: each distinct text of the column, its parsed value (and, for code lists, the
+    error text, which the cell check then reads instead of parsing the list again)."""
+    key = col.key
+    if col.kind == Kind.CODES:
+        value, _ = parse_expr(col)
+        err = _codes_error(col, "t", "v")
+        con.execute(f"""CREATE TABLE d_{key} AS SELECT t, v, {err} AS e FROM (
+            SELECT t, {value.replace(f'"{key}"', 't')} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")  # type: ignore[attr-defined]
+        return
+    spelled = lookup_key(col, "t")
+    cast = "CAST(l.value AS BOOLEAN)" if col.kind == Kind.BOOL else "l.value"
+    con.execute(f"""CREATE TABLE d_{key} AS SELECT t, {cast} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw
+        WHERE "{key}" IS NOT NULL) LEFT JOIN lookups l ON l.key = '{key}' AND l.spelling = {spelled}""")  # type: ignore[attr-defined]
 
 
 SHARED = [c for c in INPUT_COLUMNS if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
@@ -212,7 +271,7 @@ def _cell_error_exprs() -> list[tuple[str, str]]:
     for col in INPUT_COLUMNS:
         if col.kind == Kind.ID:
             continue
-        err = parse_expr(col)[1]
+        err = f"e_{col.key}" if col.kind == Kind.CODES else parse_expr(col)[1]
         if col.required and col.level == Level.MEMBER:
             err = f"coalesce({err}, CASE WHEN t_{col.key} IS NULL THEN '必填项，不能为空' END)"
         items.append((col.header, err))
@@ -227,23 +286,30 @@ def _cell_error_exprs() -> list[tuple[str, str]]:
 def collect_errors(staged: Staged) -> None:
     """Create table ``errors`` with one row per problem: cell errors, cross-row and household errors.
 
-    All per-cell checks run in one pass and are unpivoted, so no error column is ever stored."""
+    The per-cell checks run in one pass that keeps only the rows with an error; those are unpivoted, so no
+    error column is ever stored."""
     con = staged.con
     con.execute(f"CREATE TABLE errors ({ERROR_COLUMNS})")
-    checks = ", ".join(f'{expr} AS "{name}"' for name, expr in _cell_error_exprs())
-    texts = ", ".join(f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID)
-    rows = (f"SELECT p0.*, hh_first.*EXCLUDE (hh), {texts} FROM p0 JOIN raw r USING (_i)"
-            " LEFT JOIN hh_first USING (hh)")
+    exprs = _cell_error_exprs()
+    texts = ", ".join(f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED)
+    # Most rows have no error at all: find the rows with one first, and unpivot only those.
+    con.execute(f"""CREATE TABLE bad_rows AS SELECT p0.*, hh_first.*EXCLUDE (hh), {texts}
+        FROM p0 JOIN raw r USING (_i) LEFT JOIN hh_first USING (hh)
+        WHERE coalesce({', '.join(e for _, e in exprs)}) IS NOT NULL""")
+    checks = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs)
     con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, split_part(col, '{SECOND}', 1), NULL, msg FROM (
-        UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM ({rows}))
+        UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM bad_rows)
         ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
+    con.execute("DROP TABLE bad_rows")
     quote = " ".join(f"WHEN {lit(c.header)} THEN r.\"{c.key}\"" for c in INPUT_COLUMNS if c.kind != Kind.ID)
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
-    for col in INPUT_COLUMNS:
-        if col.required and col in SHARED:
-            con.execute(f"""INSERT INTO errors SELECT min(_i), arg_min(p0._sheet, _i), min(p0._row), hh, {lit(col.header)},
-                NULL, '必填项：本户各行都没有填写' FROM p0 JOIN raw r USING (_i)
-                WHERE hh IS NOT NULL GROUP BY hh HAVING count(r."{col.key}") = 0""")
+    required = [c for c in INPUT_COLUMNS if c.required and c in SHARED]
+    if required:  # one pass over the households for every column a household must fill in somewhere
+        counts = ", ".join(f'count(r."{c.key}") AS "{c.header}"' for c in required)
+        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, col, NULL, '必填项：本户各行都没有填写' FROM (
+            UNPIVOT (SELECT min(_i) AS _i, arg_min(p0._sheet, _i) AS _sheet, min(p0._row) AS _row, hh, {counts}
+                     FROM p0 JOIN raw r USING (_i) WHERE hh IS NOT NULL GROUP BY hh)
+            ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE n) WHERE n = 0""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
         '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p0 WHERE hh IS NULL""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '证件号码', id_raw, id_error

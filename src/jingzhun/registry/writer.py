@@ -135,15 +135,15 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     con = staged.con
     con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
     columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
-    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, count(*) OVER (PARTITION BY hh) AS size FROM p
+    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, h_size AS size FROM p
                     WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
     from jingzhun.registry.importer import imports_dir
 
     parquet = imports_dir() / f"{batch_id}.parquet"
-    con.execute(f"COPY (SELECT * FROM acc ORDER BY _i) TO '{parquet}' (FORMAT parquet)")
+    keep = f"COPY (SELECT * FROM acc ORDER BY _i) TO '{parquet}' (FORMAT parquet)"  # the batch's own copy
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
     counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
-    new = _insert_new(con, actor=actor, batch_id=batch_id)
+    new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
     changed = _update_existing(con, actor=actor, batch_id=batch_id)
     counts.update(changed)
     counts["households_created"] = new["households_created"]
@@ -202,46 +202,54 @@ EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year",
               "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")
 
 
-def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int]:
+def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str]) -> dict[str, int]:
     """Households new to the register: every table is a DuckDB query streamed into the store.
 
     Household ids are reserved up front, so members, years, status events and audit rows are all built
-    in DuckDB without a round trip per household.
+    in DuckDB without a round trip per household. ``then``: DuckDB statements to run alongside the loads.
     """
     con.execute("""CREATE TABLE new_hh AS SELECT * FROM acc WHERE hh NOT IN (SELECT number FROM existing)
                    QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1""")
     n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
     if not n:
+        for sql in then:
+            con.execute(sql)
         return {"households_created": 0, "members_created": 0}
     first_id = bulk.reserve_ids(Household, n)
     con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id"
                 " FROM new_hh")
     now = timezone.now()
     stamp = _sql_literal(bulk.db_datetime(now))
+    members = con.execute("SELECT count(*) FROM acc WHERE hh IN (SELECT hh FROM new_hh)").fetchone()[0]  # type: ignore[index]
+    loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
-    bulk.load_query(con, Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp},
-        {stamp} FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
     totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "size")
     year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
-    bulk.load_query(con, HouseholdYear, year_fields, f"""SELECT i.id, h_year, size,
-        {', '.join(e for _, e in YEAR_INSERT)}, {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())},
-        {stamp} FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
-    bulk.load_query(con, StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate()))
     member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
-    created = bulk.load_query(con, Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)},
-        {stamp}, {stamp} FROM acc JOIN hh_ids i ON i.number = acc.hh""")
     ctx = current()
     htype = _sql_literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
     change_fields = ["time", "user", "user_name", "request_id", "remote_addr", "source", "action", "object_type",
                      "object_id", "object_repr", "root_type", "root_id", "batch", "before", "after"]
-    bulk.load_query(con, ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
-        {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
-        CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
-        {_sql_literal(batch_id)}, NULL,
-        CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
-        FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""")
+    jobs = [
+        bulk.Load(Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp}, {stamp}
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
+        bulk.Load(HouseholdYear, year_fields, f"""SELECT i.id, h_year, size, {', '.join(e for _, e in YEAR_INSERT)},
+            {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
+        bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
+        bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, {stamp}, {stamp}
+            FROM acc JOIN hh_ids i ON i.number = acc.hh"""),
+        bulk.Load(ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
+            {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
+            CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
+            {_sql_literal(batch_id)}, NULL,
+            CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
+    ]
+    with bulk.indexes_rebuilt_after(loads):
+        created = bulk.load_queries(con, jobs, then=then)[3]
     return {"households_created": n, "members_created": created}
 
 
