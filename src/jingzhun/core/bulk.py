@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]
 def _copy_csv(model: type[models.Model], fields: Sequence[str], path: Path) -> None:
     table, columns = _table_and_columns(model, fields)
     qn = connection.ops.quote_name
-    with connection.cursor() as cursor, cursor.cursor.copy(
+    # The raw psycopg cursor bypasses Django's error translation: wrap it, so callers see IntegrityError etc.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
     ) as copy, path.open("rb") as fh:
         while block := fh.read(1 << 20):
@@ -216,8 +218,9 @@ def ids_by_key(model: type[models.Model], key: str, values: Sequence[str], chunk
     return result
 
 
-# Below this many new rows, or when the table already holds more rows than the load adds, rows go in with
-# the indexes in place: rebuilding the indexes of a big table for a small load costs more than it saves.
+# Below this many new rows (setting JINGZHUN_BULK_REBUILD_MIN_ROWS), or when the table already holds more
+# rows than the load adds, rows go in with the indexes in place: rebuilding the indexes of a big table for a
+# small load costs more than it saves.
 REBUILD_MIN_ROWS = 50_000
 
 
@@ -240,8 +243,9 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
         cur.execute("SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
                     [[m._meta.db_table for m, _ in loads]])
         present = dict(cur.fetchall())
+        least = getattr(settings, "JINGZHUN_BULK_REBUILD_MIN_ROWS", REBUILD_MIN_ROWS)
         tables = [m._meta.db_table for m, rows in loads
-                  if rows >= REBUILD_MIN_ROWS and float(present.get(m._meta.db_table, 0)) <= rows]
+                  if rows >= least and float(present.get(m._meta.db_table, 0)) <= rows]
         restore = _drop_secondary(cur, tables) if tables else []
     started = time.perf_counter()
     yield tables
@@ -251,8 +255,12 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the kept foreign keys' checks, before CREATE INDEX
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for sql in restore:
+            begun = time.perf_counter()
             cur.execute(sql)
+            log.debug("%.2f s: %s", time.perf_counter() - begun, sql)
     log.info("loaded %s with indexes dropped in %.2f s; rebuilt %s indexes and constraints in %.2f s",
              ", ".join(tables), load_seconds, len(restore), time.perf_counter() - started)
 
@@ -260,10 +268,13 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
 def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
     """Drop the tables' foreign keys, unique constraints and plain indexes (never primary keys); return the
     statements that recreate them, indexes before the foreign keys that use them."""
+    # Foreign keys to tables outside the load stay: dropping one would lock that table (users, regions)
+    # against everyone for the length of the import.
     cur.execute(
         """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
-           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-           WHERE t.relname = ANY(%s) AND c.contype IN ('f', 'u')""", [tables])
+           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
+           WHERE t.relname = ANY(%s) AND (c.contype = 'u' OR (c.contype = 'f' AND r.relname = ANY(%s)))""",
+        [tables, tables])
     constraints = cur.fetchall()
     cur.execute(
         """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
@@ -272,6 +283,10 @@ def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""", [tables])
     indexes = cur.fetchall()
     qn = connection.ops.quote_name
+    # ALTER TABLE refuses a table with deferred checks still pending in this transaction: run them now
+    # (retroactively, as SET CONSTRAINTS does), then defer again as Django's constraints are declared.
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")
     for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):  # FKs first
         cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
     for name, _definition in indexes:

@@ -339,3 +339,34 @@ def test_disability_certificate_number_gives_id_category_and_grade(officer, tmp_
     assert member.id_number == rows[1]["id_number"][:18]
     assert (member.id_kind, member.disability_category, member.disability_grade) == ("disability_cert", "4", "2")
     assert member.disability_cert_number == rows[1]["id_number"]
+
+
+def _member_indexes() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return {c for c, info in connection.introspection.get_constraints(cursor, Member._meta.db_table).items()
+                if info["index"] or info["unique"] or info["foreign_key"]}
+
+
+@pytest.mark.parametrize("policy", ["valid", "all"])
+def test_a_load_that_rebuilds_the_indexes_keeps_only_valid_households(officer, tmp_path, settings, policy):
+    # given a load counted as large (on PostgreSQL: indexes dropped, members written while the checks run)
+    settings.JINGZHUN_BULK_REBUILD_MIN_ROWS = 1
+    indexes = _member_indexes()
+    good = household_rows(HH1, members=3)
+    twice = household_rows(HH2, start=20)
+    twice[1]["id_number"] = good[2]["id_number"]  # the same person in two households
+    no_head = household_rows(HH3, start=30)
+    no_head[0]["relation"] = "之子"
+    # when it is imported
+    batch = do_import(officer, write_csv(tmp_path / "mixed.csv", good + twice + no_head), policy=policy)
+    # then only the valid household is in the register, with all its members, and every index is back
+    expected = {"valid": {HH1}, "all": set()}[policy]
+    imported = Household.objects.filter(household_number__in=[HH1, HH2, HH3])
+    assert set(imported.values_list("household_number", flat=True)) == expected
+    assert Member.objects.filter(household__in=imported).count() == (3 if policy == "valid" else 0)
+    assert not Member.objects.filter(person_number__startswith=HH2).exists()
+    assert ObjectChange.objects.filter(batch=batch.id).count() == len(expected)
+    assert batch.state == {"valid": ImportBatch.State.PARTIAL, "all": ImportBatch.State.REJECTED}[policy]
+    assert _member_indexes() == indexes
