@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from jingzhun.accounts.choices import Role
@@ -97,27 +97,17 @@ def _set_progress(batch: ImportBatch, percent: int, stage: str, progress: Progre
         progress(percent, stage)
 
 
-def parse(staged: Staged, prefix: str) -> None:
-    """Parse every cell and fetch the store facts the checks need."""
+def validate(staged: Staged, prefix: str) -> None:
     validation.attach_ids(staged)
     validation.build_parsed(staged)
-    writer.load_store_tables(staged, prefix)
-
-
-def check(staged: Staged) -> None:
-    """Table ``errors``: every problem of the batch (cells, rows, households, against the store)."""
     validation.collect_errors(staged)
     if staged.cell_errors:
         staged.con.executemany(
             "INSERT INTO errors SELECT ?, ?, ?, (SELECT hh FROM p WHERE _i = ?), ?, ?, ?",
             [[e.index, e.sheet, e.row, e.index, e.column, e.value, e.message] for e in staged.cell_errors],
         )
+    writer.load_store_tables(staged, prefix)
     validation.check_against_store(staged)
-
-
-def validate(staged: Staged, prefix: str) -> None:
-    parse(staged, prefix)
-    check(staged)
 
 
 def row_errors(staged: Staged) -> list[RowError]:
@@ -150,20 +140,18 @@ def run_import(
         staged = read_file(path)
         batch.rows_total = staged.rows
         _set_progress(batch, 35, "校验数据", progress)
-        if connection.vendor == "postgresql":
-            errors = _check_while_writing(batch, staged, prefix, actor, progress)
-        else:
-            validate(staged, prefix)
-            errors = row_errors(staged)
-            _finish_validation(batch, staged, errors, progress)
-            if not (errors and batch.policy == ImportBatch.Policy.ALL_OR_NOTHING):
-                _set_progress(batch, 60, "写入数据库", progress)
-                with transaction.atomic():
-                    _record_counts(batch, writer.commit(staged, actor=actor, batch_id=batch.id, prefix=prefix))
+        validate(staged, prefix)
+        errors = row_errors(staged)
+        _finish_validation(batch, staged, errors, progress)
         if errors and batch.policy == ImportBatch.Policy.ALL_OR_NOTHING:
             batch.state = ImportBatch.State.REJECTED
             batch.message = f"发现 {len(errors)} 处错误，按“全部正确才导入”的要求，本次没有导入任何数据。请按错误报告修改后重新导入。"
         else:
+            _set_progress(batch, 60, "写入数据库", progress)
+            with transaction.atomic():
+                counts = writer.commit(staged, actor=actor, batch_id=batch.id, prefix=prefix)
+            for key, value in counts.items():
+                setattr(batch, key, value)
             batch.state = ImportBatch.State.PARTIAL if errors else ImportBatch.State.COMMITTED
             batch.message = _summary(batch, errors)
         if staged.warnings:
@@ -178,31 +166,6 @@ def run_import(
     if progress:
         progress(100, "完成")
     return batch
-
-
-def _record_counts(batch: ImportBatch, counts: dict[str, int]) -> None:
-    for key, value in counts.items():
-        setattr(batch, key, value)
-
-
-def _check_while_writing(batch: ImportBatch, staged: Staged, prefix: str, actor: audit.Actor,
-                         progress: Progress | None) -> list[RowError]:
-    """PostgreSQL: the checks run in DuckDB on another thread while the server takes the new members
-    (``writer.commit`` with ``checks``); an all-or-nothing batch with errors is rolled back whole."""
-    parse(staged, prefix)
-    _set_progress(batch, 45, "校验并写入数据库", progress)
-    checker = Staged(con=staged.con.cursor(), rows=staged.rows, id_values=staged.id_values, columns=staged.columns,
-                     cell_errors=staged.cell_errors, warnings=staged.warnings)
-    try:
-        with transaction.atomic():
-            _record_counts(batch, writer.commit(
-                staged, actor=actor, batch_id=batch.id, prefix=prefix, checks=lambda: check(checker),
-                reject_errors=batch.policy == ImportBatch.Policy.ALL_OR_NOTHING))
-    except writer.Rejected:
-        pass  # nothing was written; the errors are reported below
-    errors = row_errors(staged)
-    _finish_validation(batch, staged, errors, progress)
-    return errors
 
 
 def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], progress: Progress | None) -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from jingzhun.core import audit, bulk
@@ -29,7 +25,6 @@ YEAR_COLS = [c for c in INPUT_COLUMNS if c.level == Level.YEAR and c.key != "yea
 MEMBER_COLS = [c for c in INPUT_COLUMNS if c.level == Level.MEMBER and c.kind != Kind.ID and c.key not in ("sex", "birth_date")]
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 CHUNK = 5000
-log = logging.getLogger(__name__)
 
 
 def field_name(key: str) -> str:
@@ -136,58 +131,24 @@ def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
 # ----------------------------------------------------------------------------------------------- commit
 
 
-class Rejected(Exception):
-    """The checks found errors and the batch is all-or-nothing: the transaction must be rolled back."""
-
-
-def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str,
-           checks: Callable[[], None] | None = None, reject_errors: bool = False) -> dict[str, int]:
-    """Write the accepted households. Without ``checks`` the errors are already known.
-
-    With ``checks`` (PostgreSQL), the members of households new to the register, usually almost all rows
-    of a first load, are COPYed while ``checks`` finds the errors in DuckDB on another thread: the server
-    and DuckDB then work at the same time. Members of households with errors are deleted again before the
-    other tables are written (or ``Rejected`` is raised when ``reject_errors`` and there are errors; the
-    caller's transaction then rolls everything back). The audit rows are written only for what stays.
-    """
+def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) -> dict[str, int]:
     con = staged.con
-    con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
-    early = None
-    if checks is None:
-        _accept(con)
-    else:
-        early = _candidates(con, reject_errors=reject_errors)
-        if early is None:  # nothing new to write early: just run the checks
-            checks()
-            if reject_errors and _has_errors(con):
-                raise Rejected
-            _accept(con)
+    con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
+    columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
+    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, h_size AS size FROM p
+                    WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
     from jingzhun.registry.importer import imports_dir
 
     parquet = imports_dir() / f"{batch_id}.parquet"
     keep = f"COPY (SELECT * FROM acc ORDER BY _i) TO '{parquet}' (FORMAT parquet)"  # the batch's own copy
-    if early is not None:
-        new = early.finish(checks, actor=actor, batch_id=batch_id, then=[keep])  # type: ignore[arg-type]
-    else:
-        new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
+    con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
     counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
+    new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
     changed = _update_existing(con, actor=actor, batch_id=batch_id)
     counts.update(changed)
     counts["households_created"] = new["households_created"]
     counts["members_created"] = new["members_created"] + changed.get("members_created", 0)
     return counts
-
-
-def _has_errors(con: Any) -> bool:
-    return bool(con.execute("SELECT count(*) FROM errors").fetchone()[0])  # type: ignore[index]
-
-
-def _accept(con: Any) -> None:
-    """Tables ``bad`` (households with an error) and ``acc`` (the rows of every other household)."""
-    con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
-    columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
-    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, h_size AS size FROM p
-                    WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
 
 
 HOUSEHOLD_SELECT = ", ".join(["hh", "size", *(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"),
@@ -250,64 +211,37 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     # One row per household is what hh_first already is: no need to pick it out of the member rows.
     con.execute("""CREATE TABLE new_hh AS SELECT hh_first.*, h_size AS size FROM hh_first
                    WHERE hh NOT IN (SELECT number FROM existing) AND hh NOT IN (SELECT hh FROM bad)""")
-    n = _reserve(con, "new_hh")
+    n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
     if not n:
         for sql in then:
             con.execute(sql)
         return {"households_created": 0, "members_created": 0}
+    first_id = bulk.reserve_ids(Household, n)
+    con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id"
+                " FROM new_hh")
+    now = timezone.now()
+    stamp = _sql_literal(bulk.db_datetime(now))
     members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]  # type: ignore[index]
-    stamp = _stamp()
-    hh, year, events, changes = _household_loads(actor=actor, batch_id=batch_id, stamp=stamp)
-    with bulk.indexes_rebuilt_after(_load_sizes(n, members)):
-        created = bulk.load_queries(con, [hh, year, events, _member_load(stamp, "acc"), changes], then=then)[3]
-    return {"households_created": n, "members_created": created}
-
-
-def _reserve(con: Any, table: str) -> int:
-    """Reserve store ids for the households of ``table`` (table ``hh_ids``); return how many."""
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-    if n:
-        first_id = bulk.reserve_ids(Household, n)
-        con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh)"
-                    f" AS id FROM {table}")
-    return int(n)
-
-
-def _stamp() -> str:
-    return _sql_literal(bulk.db_datetime(timezone.now()))
-
-
-def _load_sizes(households: int, members: int) -> list[tuple[type[Any], int]]:
-    return [(Household, households), (HouseholdYear, households), (StatusEvent, households), (Member, members),
-            (ObjectChange, households)]
-
-
-MEMBER_FIELDS = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
-
-
-def _member_load(stamp: str, source: str, where: str = "true") -> bulk.Load:
-    return bulk.Load(Member, MEMBER_FIELDS, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, {stamp},
-        {stamp} FROM {source} JOIN hh_ids i ON i.number = {source}.hh WHERE {where}""")
-
-
-def _household_loads(*, actor: audit.Actor, batch_id: str, stamp: str) -> list[bulk.Load]:
-    """Households, data years, implied status events and audit rows of the households in ``new_hh``."""
+    loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
     totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "size")
     year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
+    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
     ctx = current()
     htype = _sql_literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
     change_fields = ["time", "user", "user_name", "request_id", "remote_addr", "source", "action", "object_type",
                      "object_id", "object_repr", "root_type", "root_id", "batch", "before", "after"]
-    return [
+    jobs = [
         bulk.Load(Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp}, {stamp}
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
         bulk.Load(HouseholdYear, year_fields, f"""SELECT i.id, h_year, size, {', '.join(e for _, e in YEAR_INSERT)},
             {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
         bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
+        bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, {stamp}, {stamp}
+            FROM acc JOIN hh_ids i ON i.number = acc.hh"""),
         bulk.Load(ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
             {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
             CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
@@ -315,81 +249,9 @@ def _household_loads(*, actor: audit.Actor, batch_id: str, stamp: str) -> list[b
             CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
     ]
-
-
-def _storable_members() -> str:
-    """A filter on ``p`` for member rows the store's column types and NOT NULL constraints accept: what
-    an early COPY may load before the checks have finished. Rows it leaves out are loaded, or not, once
-    the errors are known (so a row the checks accept is never lost)."""
-    conditions = []
-    for name, expr in MEMBER_INSERT:
-        f = Member._meta.get_field(name)
-        if not f.null:
-            conditions.append(f"({expr}) IS NOT NULL")
-        if getattr(f, "max_length", None) and isinstance(f, models.CharField):
-            conditions.append(f"length({expr}) <= {f.max_length}")
-    conditions.append("coalesce(v_migrant_months, 0) BETWEEN 0 AND 12")
-    return " AND ".join(conditions)
-
-
-class _EarlyMembers:
-    """Members of the households new to the register, COPYed while the checks run (see ``commit``)."""
-
-    def __init__(self, con: Any, candidates: int, members: int, reject_errors: bool) -> None:
-        self.con, self.reject_errors = con, reject_errors
-        self.stamp = _stamp()
-        self.stack = ExitStack()
-        self.stack.enter_context(bulk.indexes_rebuilt_after(_load_sizes(candidates, members)))
-
-    def finish(self, checks: Callable[[], None], *, actor: audit.Actor, batch_id: str, then: list[str]) -> dict[str, int]:
-        con, storable = self.con, _storable_members()
-        with self.stack, ThreadPoolExecutor(1) as pool:
-            checking = pool.submit(checks)
-            loaded = self._load_early(storable)
-            checking.result()
-            if self.reject_errors and _has_errors(con):
-                raise Rejected
-            _accept(con)
-            con.execute("""CREATE TABLE new_hh AS SELECT hh_first.*, h_size AS size FROM hh_first
-                           WHERE hh IN (SELECT hh FROM candidates) AND hh NOT IN (SELECT hh FROM bad)""")
-            n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
-            if loaded is None:  # the early COPY failed: load the accepted members now, as without checks
-                late = _member_load(self.stamp, "acc", "acc.hh IN (SELECT hh FROM new_hh)")
-                loaded = 0
-            else:
-                loaded -= self._delete_rejected()
-                late = _member_load(self.stamp, "acc", f"acc.hh IN (SELECT hh FROM new_hh) AND NOT ({storable})")
-            loads = [*_household_loads(actor=actor, batch_id=batch_id, stamp=self.stamp), late]
-            counts = bulk.load_queries(con, loads, then=then) if n else bulk.load_queries(con, [], then=then)
-        return {"households_created": n, "members_created": loaded + (counts[-1] if n else 0)}
-
-    def _load_early(self, storable: str) -> int | None:
-        try:
-            with transaction.atomic():  # a savepoint: a row the store refuses undoes only this COPY
-                return bulk.load_queries(self.con, [_member_load(self.stamp, "p", storable)])[0]
-        except DatabaseError as exc:
-            log.info("early member load refused (%s); members are loaded after the checks", exc)
-            return None
-
-    def _delete_rejected(self) -> int:
-        ids = [r[0] for r in self.con.execute(
-            "SELECT id FROM hh_ids WHERE number IN (SELECT hh FROM bad)").fetchall()]
-        if not ids:
-            return 0
-        with connection.cursor() as cursor:  # rows of this transaction only: nothing was ever committed
-            cursor.execute(f"DELETE FROM {Member._meta.db_table} WHERE household_id = ANY(%s)", [ids])
-            return int(cursor.rowcount)
-
-
-def _candidates(con: Any, *, reject_errors: bool) -> _EarlyMembers | None:
-    """Households of the file that are new to the register, before anyone knows which have errors."""
-    con.execute("""CREATE TABLE candidates AS SELECT hh, h_size AS size FROM hh_first
-                   WHERE hh NOT IN (SELECT number FROM existing)""")
-    n = _reserve(con, "candidates")
-    if not n:
-        return None
-    members = con.execute("SELECT sum(size) FROM candidates").fetchone()[0]  # type: ignore[index]
-    return _EarlyMembers(con, n, int(members), reject_errors)
+    with bulk.indexes_rebuilt_after(loads):
+        created = bulk.load_queries(con, jobs, then=then)[3]
+    return {"households_created": n, "members_created": created}
 
 
 def _sql_literal(value: Any) -> str:
