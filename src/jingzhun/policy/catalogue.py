@@ -1,0 +1,98 @@
+"""The catalogue of policy parameters: every number the rules use, with its Chinese name and unit.
+
+A parameter's value lives in the database (``models.Parameter``), per region and per year or date range,
+with the document that set it; this module only says which keys exist and what they mean. Keys are stable
+strings: procedures store them in their snapshots (domain.md §2.2, §3.1–3.4, §4.2, §4.3, §4.6, §4.7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jingzhun.core.errors import ValidationFailed
+
+POVERTY_LINE = "poverty_line"
+MONITORING_LINE = "monitoring_line"
+MONITORING_INCOME_MONTHS = "monitoring_income_months"
+NOTICE_DAYS_IDENTIFICATION = "notice_days_identification"
+NOTICE_DAYS_EXIT = "notice_days_exit"
+NOTICE_DAYS_RETURN = "notice_days_return"
+NOTICE_DAYS_MONITORING = "notice_days_monitoring"
+NOTICE_DAYS_ELIMINATION = "notice_days_elimination"
+DECISION_DEADLINE_DAYS = "decision_deadline_days"
+ELIMINATION_STABLE_MONTHS = "elimination_stable_months"
+VILLAGE_EXIT_MAX_INCIDENCE = "village_exit_max_incidence"
+COUNTY_EXIT_MAX_INCIDENCE = "county_exit_max_incidence"
+COUNTY_EXIT_MAX_WRONG_EXIT_RATE = "county_exit_max_wrong_exit_rate"
+COUNTY_EXIT_MAX_MISSED_RATE = "county_exit_max_missed_rate"
+COUNTY_EXIT_MIN_APPROVAL = "county_exit_min_approval"
+MEDICAL_SELF_PAY_TRIGGER = "medical_self_pay_trigger"
+
+YUAN_PER_PERSON_YEAR = "元/人·年"
+DAYS = "天"
+MONTHS = "个月"
+RATIO = "比例"
+YUAN_PER_YEAR = "元/年"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One parameter key. ``yearly`` keys hold one value per (income) year; the others are dated
+    (effective_from … effective_to). ``integer`` values are counts of days or months; ``ratio`` values lie
+    in [0, 1] (0.02 = 2%)."""
+
+    key: str
+    name: str
+    unit: str
+    description: str
+    yearly: bool = False
+    integer: bool = False
+    ratio: bool = False
+
+    def format(self, value: object) -> str:
+        """The value as users read it: 2,855 元/人·年, 7 天, 2%."""
+        from decimal import Decimal
+
+        number = Decimal(str(value))
+        if self.ratio:
+            return f"{(number * 100).normalize():f}%"
+        text = f"{number.normalize():,f}" if not self.integer else f"{int(number)}"
+        return f"{text} {self.unit}"
+
+
+KEYS: tuple[Key, ...] = (
+    Key(POVERTY_LINE, "国家扶贫标准（贫困线）", YUAN_PER_PERSON_YEAR,
+        "该年度人均纯收入的贫困线（2010年不变价2300元的当年现价），识别、退出、返贫按此比较（§3.1）", yearly=True),
+    Key(MONITORING_LINE, "防止返贫监测范围（上限）", YUAN_PER_PERSON_YEAR,
+        "该年度监测范围的上限：人均纯收入不高于此值的脱贫户、一般农户可纳入监测（§4.3）", yearly=True),
+    Key(MONITORING_INCOME_MONTHS, "监测收入计算月数", MONTHS,
+        "识别监测对象时看申请前多少个月的收入（§4.2）", integer=True),
+    Key(NOTICE_DAYS_IDENTIFICATION, "贫困户识别公示天数", DAYS, "识别程序中每次村内公示的天数（§2.2）", integer=True),
+    Key(NOTICE_DAYS_EXIT, "脱贫退出公示天数", DAYS, "贫困户退出村内公示的天数（§3.2）", integer=True),
+    Key(NOTICE_DAYS_RETURN, "返贫认定公示天数", DAYS, "返贫认定村内公示的天数（§2.2）", integer=True),
+    Key(NOTICE_DAYS_MONITORING, "监测对象识别公示天数", DAYS, "监测对象识别村内公示的天数，不少于5天（§4.6）",
+        integer=True),
+    Key(NOTICE_DAYS_ELIMINATION, "风险消除公示天数", DAYS, "风险消除村内公示的天数（§4.7）", integer=True),
+    Key(DECISION_DEADLINE_DAYS, "监测识别办结时限", DAYS, "从发现到县级审批的最长天数（§4.6）", integer=True),
+    Key(ELIMINATION_STABLE_MONTHS, "风险消除收入稳定月数", MONTHS,
+        "收入稳定超过监测范围至少多少个月才可标注风险消除（§4.7）", integer=True),
+    Key(VILLAGE_EXIT_MAX_INCIDENCE, "贫困村退出贫困发生率上限", RATIO, "贫困村出列时贫困发生率应低于此值（§3.3）",
+        ratio=True),
+    Key(COUNTY_EXIT_MAX_INCIDENCE, "贫困县退出综合贫困发生率上限", RATIO, "贫困县摘帽时综合贫困发生率应低于此值（§3.4）",
+        ratio=True),
+    Key(COUNTY_EXIT_MAX_WRONG_EXIT_RATE, "贫困县退出错退率上限", RATIO, "错退率应低于此值（§3.4）", ratio=True),
+    Key(COUNTY_EXIT_MAX_MISSED_RATE, "贫困县退出漏评率上限", RATIO, "漏评率应低于此值（§3.4）", ratio=True),
+    Key(COUNTY_EXIT_MIN_APPROVAL, "贫困县退出群众认可度下限", RATIO, "群众认可度不低于此值（§3.4）", ratio=True),
+    Key(MEDICAL_SELF_PAY_TRIGGER, "医疗自付预警线", YUAN_PER_YEAR,
+        "年度合规医疗自付费用超过此值时推送预警（§4.2、§5.1；各地不同，默认值待确认）"),
+)
+CATALOGUE: dict[str, Key] = {k.key: k for k in KEYS}
+CHOICES: list[tuple[str, str]] = [(k.key, k.name) for k in KEYS]
+
+
+def get(key: str) -> Key:
+    """The catalogue entry for ``key``; an unknown key is a user error, named in Chinese."""
+    try:
+        return CATALOGUE[key]
+    except KeyError:
+        raise ValidationFailed(f"未知的政策参数：{key}", {"key": [f"未知的参数：{key}"]}) from None

@@ -1,0 +1,479 @@
+"""Criteria with explanations: does a household, village or county meet a standard, and why (not)?
+
+Every criterion says in Chinese the rule, the threshold used (with its document), the value found and
+whether it passed, so a decision can be explained later from its stored ``as_json()`` alone. The numbers
+come from ``selectors`` (policy parameters), the facts from the register (domain.md §1.2, §1.3, §1.5,
+§3.2–3.4, §4.2, §4.3, §4.7).
+
+Decisions taken here (see docs/policy.md):
+* "稳定超过" (exit, elimination) is strict: income exactly at the line does NOT pass; identification and
+  return need income strictly below the line; monitoring allows "at or below" the range's upper bound.
+* Income of identification, exit and return is the data year before the decision year; monitoring and
+  elimination use the latest data year up to the decision year (the register holds yearly data, not
+  monthly: the criterion says so).
+* A yes/no fact the register does not hold (insurance, safe water) fails as "未填写": it must be verified.
+* Labour capacity means a member coded 普通劳动力 or 技能劳动力 (``CAPABLE_LABOUR``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from jingzhun.core.errors import ValidationFailed
+from jingzhun.policy import catalogue as c
+from jingzhun.policy.selectors import ParameterMissing, Resolved, Resolver, candidate_prefixes
+from jingzhun.regions.choices import Level
+from jingzhun.regions.models import Region
+from jingzhun.registry.choices import (
+    HousingGrade,
+    LabourSkill,
+    MonitoringType,
+    PovertyStatus,
+    RiskType,
+    Schooling,
+)
+from jingzhun.registry.models import Household, HouseholdYear, Member
+
+PURPOSES = {
+    "identification": "贫困户识别",
+    "exit": "贫困户脱贫退出",
+    "return": "返贫认定",
+    "monitoring": "监测对象识别",
+    "elimination": "监测对象风险消除",
+}
+CAPABLE_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
+OUT_OF_SCHOOL = frozenset({Schooling.DROPOUT, Schooling.NOT_STUDENT})
+UNSAFE_GRADES = frozenset({HousingGrade.C, HousingGrade.D})
+REGISTERED_POOR = frozenset({PovertyStatus.NOT_EXITED, PovertyStatus.RETURNED})
+EXITED = frozenset({PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING})
+SCHOOL_AGE = (6, 15)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One condition checked. ``required`` is False for facts shown for reference only (the guarantees
+    at identification): they do not decide ``Evaluation.passed``."""
+
+    code: str
+    name: str
+    rule: str
+    threshold: str
+    value: str
+    passed: bool
+    parameter: Resolved | None = None
+    note: str = ""
+    required: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "name": self.name, "rule": self.rule, "threshold": self.threshold,
+            "value": self.value, "passed": self.passed, "required": self.required, "note": self.note,
+            "parameter": self.parameter.as_json() if self.parameter else None,
+        }
+
+
+@dataclass
+class Evaluation:
+    purpose: str
+    subject: str
+    on: dt.date
+    criteria: list[Criterion] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """All required criteria passed (reference-only criteria do not count)."""
+        return all(x.passed for x in self.criteria if x.required)
+
+    @property
+    def purpose_name(self) -> str:
+        return PURPOSES.get(self.purpose, {"village_exit": "贫困村退出", "county_exit": "贫困县退出"}.get(
+            self.purpose, self.purpose))
+
+    @property
+    def failed(self) -> list[Criterion]:
+        return [x for x in self.criteria if x.required and not x.passed]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose, "purpose_name": self.purpose_name, "subject": self.subject,
+            "on": self.on.isoformat(), "passed": self.passed, "criteria": [x.as_json() for x in self.criteria],
+        }
+
+    def summary_zh(self) -> str:
+        head = f"{self.subject}，{self.on:%Y年%m月%d日}{self.purpose_name}条件"
+        if self.passed:
+            return f"{head}：全部满足（{sum(x.required for x in self.criteria)}项）"
+        return f"{head}：不满足（{'、'.join(x.name for x in self.failed)}）"
+
+
+# --------------------------------------------------------------------------------------------------
+# Formatting
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01')).normalize():,f}"
+
+
+def percent(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.01')).normalize():f}%"
+
+
+def source(p: Resolved) -> str:
+    """Where a number comes from: "2015年度，全国，《…》（待确认）"."""
+    when = f"{p.year}年度" if p.year is not None else f"自{p.effective_from:%Y-%m-%d}起" if p.effective_from else ""
+    where = "全国" if not p.region_prefix else f"区划{p.region_prefix}"
+    flag = "，待确认" if p.unconfirmed else ""
+    return f"{when}，{where}，{p.document}{flag}"
+
+
+def _missing(code: str, name: str, rule: str, exc: ParameterMissing) -> Criterion:
+    return Criterion(code=code, name=name, rule=rule, threshold="未设置", value="—", passed=False, note=exc.message)
+
+
+# --------------------------------------------------------------------------------------------------
+# Household facts
+
+
+@dataclass
+class Facts:
+    """What the register says about a household on a day: its members then and its data years."""
+
+    household: Household
+    on: dt.date
+    members: list[Member]
+    years: dict[int, HouseholdYear]
+
+    @classmethod
+    def load(cls, household: Household, on: dt.date) -> Facts:
+        members = [
+            m for m in household.members.all()
+            if (m.left_on is None or m.left_on > on) and (m.joined_on is None or m.joined_on <= on)
+        ]
+        years = {y.year: y for y in HouseholdYear.objects.filter(household=household)}
+        return cls(household=household, on=on, members=members, years=years)
+
+    def year_for(self, purpose: str) -> tuple[HouseholdYear | None, str]:
+        """The data year the income criterion reads, and a note when it is not the expected one."""
+        if purpose in ("identification", "exit", "return"):
+            wanted = self.on.year - 1
+            if wanted in self.years:
+                return self.years[wanted], ""
+            earlier = [y for y in self.years if y < wanted]
+            if earlier:
+                y = max(earlier)
+                return self.years[y], f"没有{wanted}年度数据，采用最近的{y}年度数据"
+            return None, f"没有{wanted}年度及以前的收入数据"
+        usable = [y for y in self.years if y <= self.on.year]
+        if not usable:
+            return None, f"没有{self.on.year}年度及以前的收入数据"
+        y = max(usable)
+        return self.years[y], f"登记系统为年度数据：采用最近的{y}年度人均纯收入，代替按月计算的收入"
+
+
+def age_on(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --------------------------------------------------------------------------------------------------
+# Income
+
+
+def _income(facts: Facts, purpose: str, resolver: Resolver) -> Criterion:
+    record, note = facts.year_for(purpose)
+    code = "income"
+    if purpose in ("identification", "exit", "return"):
+        return _income_vs_poverty_line(facts, purpose, record, note, resolver)
+    rule = ("人均纯收入不高于当年监测范围上限（或为突发严重困难户）" if purpose == "monitoring"
+            else "人均纯收入稳定超过当年监测范围（高于上限）")
+    try:
+        line = resolver.resolve(c.MONITORING_LINE, region_code=facts.household.village_id, year=facts.on.year)
+    except ParameterMissing as exc:
+        return _missing(code, "收入", rule, exc)
+    if record is None:
+        return Criterion(code, "收入", rule, _line_text(line, purpose), "无收入数据", False, line, note)
+    income = record.per_capita_net_income
+    value = f"{money(income)} 元/人·年（{record.year}年度数据）"
+    if purpose == "monitoring":
+        passed = income <= line.value
+        if not passed and facts.household.monitoring_type == MonitoringType.SUDDEN_HARDSHIP:
+            passed, note = True, note + "；收入高于监测范围，但为突发严重困难户（刚性支出骤增或收入骤减），须入户核实"
+    else:
+        passed = income > line.value
+    return Criterion(code, "收入", rule, _line_text(line, purpose), value, passed, line, note.lstrip("；"))
+
+
+def _line_text(line: Resolved, purpose: str) -> str:
+    sign = {"identification": "<", "return": "<", "exit": ">", "monitoring": "≤", "elimination": ">"}[purpose]
+    return f"{sign} {money(line.value)} {line.unit}（{source(line)}）"
+
+
+def _income_vs_poverty_line(
+    facts: Facts, purpose: str, record: HouseholdYear | None, note: str, resolver: Resolver
+) -> Criterion:
+    below = purpose != "exit"
+    rule = ("上年度人均纯收入低于当年国家扶贫标准" if below
+            else "上年度人均纯收入稳定超过当年国家扶贫标准（恰好等于标准不算超过）")
+    if record is None:
+        return Criterion("income", "收入", rule, "—", "无收入数据", False, None, note)
+    try:
+        line = resolver.resolve(c.POVERTY_LINE, region_code=facts.household.village_id, year=record.year)
+    except ParameterMissing as exc:
+        return _missing("income", "收入", rule, exc)
+    income = record.per_capita_net_income
+    passed = income < line.value if below else income > line.value
+    value = f"{money(income)} 元/人·年（{record.year}年度数据）"
+    return Criterion("income", "收入", rule, _line_text(line, purpose), value, passed, line, note)
+
+
+# --------------------------------------------------------------------------------------------------
+# 两不愁三保障 and safe water
+
+
+def _education(facts: Facts, required: bool) -> Criterion:
+    low, high = SCHOOL_AGE
+    children = [m for m in facts.members if low <= age_on(m.birth_date, facts.on) <= high]
+    out = [m for m in children if m.schooling in OUT_OF_SCHOOL]
+    rule = f"{low}—{high}周岁义务教育阶段成员都在校（无失学、辍学）"
+    if out:
+        value = "、".join(f"{m.name}（{age_on(m.birth_date, facts.on)}岁，{m.get_schooling_display()}）" for m in out)
+    else:
+        value = f"{len(children)}名适龄成员均在校" if children else "无义务教育阶段适龄成员"
+    return Criterion("education", "义务教育保障", rule, "失学辍学人数 = 0", value, not out, required=required)
+
+
+def _medical(facts: Facts, required: bool) -> Criterion:
+    missing = [m for m in facts.members if m.basic_medical_insurance is not True]
+    rule = "每名在册成员都参加城乡居民基本医疗保险"
+    value = ("、".join(f"{m.name}（{'未参加' if m.basic_medical_insurance is False else '未填写'}）" for m in missing)
+             if missing else f"{len(facts.members)}名成员均已参加")
+    return Criterion("medical", "基本医疗保障", rule, "未参保人数 = 0", value, not missing, required=required)
+
+
+def _housing(record: HouseholdYear | None, required: bool) -> Criterion:
+    rule = "住房安全：不是C级（局部危房）或D级（整幢危房）（§1.5）"
+    if record is None:
+        return Criterion("housing", "住房安全保障", rule, "A级、B级或非危房", "无年度数据", False, required=required)
+    unsafe = record.housing_grade in UNSAFE_GRADES or (record.dangerous_house is True and not record.housing_grade)
+    grade = record.get_housing_grade_display() if record.housing_grade else ("危房（未定级）" if unsafe else "非危房")
+    value = f"{grade}（{record.year}年度数据）"
+    return Criterion("housing", "住房安全保障", rule, "A级、B级或非危房", value, not unsafe, required=required)
+
+
+def _water(record: HouseholdYear | None, required: bool) -> Criterion:
+    rule = "已解决安全饮用水，且饮水不困难"
+    if record is None:
+        return Criterion("water", "饮水安全", rule, "安全且不困难", "无年度数据", False, required=required)
+    problems = []
+    if record.water_safe is not True:
+        problems.append("未解决安全饮用水" if record.water_safe is False else "未填写是否解决安全饮用水")
+    if record.water_difficult is True:
+        problems.append("饮水困难")
+    value = ("；".join(problems) or "安全、不困难") + f"（{record.year}年度数据）"
+    return Criterion("water", "饮水安全", rule, "安全且不困难", value, not problems, required=required)
+
+
+def _guarantees(facts: Facts, record: HouseholdYear | None, required: bool) -> list[Criterion]:
+    return [_education(facts, required), _medical(facts, required), _housing(record, required),
+            _water(record, required)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Status, labour, risks, stability
+
+
+def _status(facts: Facts, purpose: str) -> Criterion:
+    hh = facts.household
+    status = hh.get_poverty_status_display() if hh.poverty_status else "非建档立卡户"
+    monitored = hh.monitoring_type and hh.risk_elimination not in ("1", "2")
+    rules: dict[str, tuple[str, bool]] = {
+        "identification": ("尚未纳入建档立卡（非贫困户）", hh.poverty_status not in REGISTERED_POOR),
+        "exit": ("为未脱贫或返贫的建档立卡贫困户", hh.poverty_status in REGISTERED_POOR),
+        "return": ("为已脱贫户", hh.poverty_status in EXITED),
+        "monitoring": ("尚未纳入监测（或已消除风险）", not monitored),
+        "elimination": ("为风险未消除的监测对象", bool(monitored)),
+    }
+    rule, passed = rules[purpose]
+    value = status + (f"，{hh.get_monitoring_type_display()}" if hh.monitoring_type else "")
+    if hh.risk_elimination:
+        value += f"，{hh.get_risk_elimination_display()}"
+    return Criterion("status", "对象身份", rule, "—", value, passed)
+
+
+def _labour(facts: Facts) -> Criterion:
+    capable = [m for m in facts.members if m.labour_skill in CAPABLE_LABOUR]
+    rule = "有劳动能力（至少一名普通劳动力或技能劳动力）；无劳动能力、靠兜底保障的户不标注风险消除，继续监测（§4.7）"
+    value = "、".join(f"{m.name}（{m.get_labour_skill_display()}）" for m in capable) or "无劳动能力成员"
+    return Criterion("labour", "劳动能力", rule, "有劳动力成员 ≥ 1", value, bool(capable))
+
+
+RISK_CHECKS: dict[str, str] = {RiskType.SCHOOLING: "education", RiskType.ILLNESS: "medical",
+                               RiskType.DISABILITY: "medical", RiskType.HOUSING: "housing",
+                               RiskType.WATER: "water", RiskType.LACK_LABOUR: "labour"}
+
+
+def _risks(facts: Facts, checked: dict[str, Criterion]) -> Criterion:
+    rule = "登记的致贫返贫风险已稳定消除（可由数据核对的：义务教育、医保、住房、饮水、劳动力）"
+    open_risks, to_verify = [], []
+    for code in facts.household.risk_types or []:
+        label = RiskType(code).label if code in RiskType.values else code
+        check = RISK_CHECKS.get(code)
+        if check is None:
+            to_verify.append(label)
+        elif not checked[check].passed:
+            open_risks.append(label)
+    value = ("未消除：" + "、".join(open_risks)) if open_risks else "可核对的风险均已消除"
+    note = f"须入户核实：{'、'.join(to_verify)}" if to_verify else ""
+    if not facts.household.risk_types:
+        value = "未登记风险"
+    return Criterion("risks", "风险消除", rule, "未消除风险 = 0", value, not open_risks, note=note)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+
+
+def _stable(facts: Facts, income: Criterion, record: HouseholdYear | None, resolver: Resolver) -> Criterion:
+    rule = "收入持续稳定超过监测范围，原则上不少于规定月数"
+    try:
+        months = resolver.resolve(c.ELIMINATION_STABLE_MONTHS, region_code=facts.household.village_id, on=facts.on)
+    except ParameterMissing as exc:
+        return _missing("stable", "收入稳定", rule, exc)
+    need = int(months.value)
+    since = facts.household.monitoring_identified_on
+    monitored = months_between(since, facts.on) if since else None
+    checked = [f"{record.year}年度全年收入{'高于' if income.passed else '未高于'}监测范围"] if record else ["无年度收入数据"]
+    if monitored is not None:
+        checked.append(f"自{since:%Y-%m-%d}纳入监测已{monitored}个月")
+    passed = income.passed and record is not None and (monitored is None or monitored >= need)
+    note = "登记系统为年度数据：以整年度收入代替逐月核对；纳入监测时间不足规定月数的不得消除"
+    return Criterion("stable", "收入稳定", rule, f"≥ {need} 个月（{source(months)}）", "；".join(checked), passed,
+                     months, note)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry points
+
+
+HOUSEHOLD_KEYS = (c.POVERTY_LINE, c.MONITORING_LINE, c.ELIMINATION_STABLE_MONTHS)
+
+
+def evaluate_household(household: Household, *, purpose: str, on: dt.date) -> Evaluation:
+    """Check a household against the standard of ``purpose`` on ``on`` (one query per table)."""
+    if purpose not in PURPOSES:
+        raise ValidationFailed(f"未知的评估用途：{purpose}（应为 {'、'.join(PURPOSES)}）", {"purpose": ["未知的评估用途"]})
+    facts = Facts.load(household, on)
+    resolver = Resolver(HOUSEHOLD_KEYS, region_prefixes=candidate_prefixes(household.village_id))
+    record, _ = facts.year_for(purpose)
+    income = _income(facts, purpose, resolver)
+    reference_only = purpose in ("identification", "return", "monitoring")
+    guarantees = _guarantees(facts, record, required=not reference_only)
+    criteria = [_status(facts, purpose), income, *guarantees]
+    if purpose == "elimination":
+        labour = _labour(facts)
+        checked = {x.code: x for x in [*guarantees, labour]}
+        criteria += [_stable(facts, income, record, resolver), _risks(facts, checked), labour]
+    subject = f"{household.head_name}户（户编号 {household.household_number}）"
+    return Evaluation(purpose=purpose, subject=subject, on=on, criteria=criteria)
+
+
+def _poor_people(where: dict[str, Any]) -> int:
+    """Remaining registered poor people: active members of households 未脱贫 or 返贫."""
+    return Member.objects.filter(
+        left_on__isnull=True, household__poverty_status__in=list(REGISTERED_POOR), **where
+    ).count()
+
+
+def _incidence(code: str, name: str, key: str, region: Region, poor: int, population: int | None,
+               year: int, note: str = "") -> Criterion:
+    rule = "贫困发生率（剩余建档立卡贫困人口 ÷ 农村户籍人口）低于上限"
+    try:
+        limit = resolve_for(key, region.code, year)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    threshold = f"< {percent(limit.value)}（{source(limit)}）"
+    if not population:
+        return Criterion(code, name, rule, threshold, f"{poor}人 ÷ 农村人口未填写", False, limit, note)
+    rate = Decimal(poor) / Decimal(population)
+    value = f"{percent(rate)}（{poor}人 ÷ {population}人）"
+    return Criterion(code, name, rule, threshold, value, rate < limit.value, limit, note)
+
+
+def resolve_for(key: str, region_code: str, year: int) -> Resolved:
+    return Resolver(key, region_prefixes=candidate_prefixes(region_code)).resolve(
+        key, region_code=region_code, year=year, on=dt.date(year, 12, 31)
+    )
+
+
+def evaluate_village_exit(village: Region, *, year: int) -> Evaluation:
+    """贫困村出列 (§3.3): incidence below 2% (3% in the west); infrastructure is judged by the province."""
+    poor = _poor_people({"household__village": village})
+    note = "按登记系统当前在册人口计算；基础设施、公共服务、集体经济收入等由省定标准另行核查"
+    criterion = _incidence("incidence", "贫困发生率", c.VILLAGE_EXIT_MAX_INCIDENCE, village, poor,
+                           village.rural_population, year, note)
+    return Evaluation(purpose="village_exit", subject=village.full_name(), on=dt.date(year, 12, 31),
+                      criteria=[criterion])
+
+
+def _rate(code: str, name: str, key: str, county: Region, year: int, given: Decimal | None, at_least: bool,
+          formula: str) -> Criterion:
+    rule = f"{name}（{formula}）{'不低于' if at_least else '低于'}{'下限' if at_least else '上限'}"
+    try:
+        limit = resolve_for(key, county.code, year)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    threshold = f"{'≥' if at_least else '<'} {percent(limit.value)}（{source(limit)}）"
+    if given is None:
+        return Criterion(code, name, rule, threshold, "未提供（由专项评估检查得出）", False, limit)
+    rate = Decimal(str(given))
+    passed = rate >= limit.value if at_least else rate < limit.value
+    return Criterion(code, name, rule, threshold, percent(rate), passed, limit)
+
+
+def _county_population(county: Region) -> tuple[int, int]:
+    villages = Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix)
+    values = list(villages.values_list("rural_population", flat=True))
+    return sum(v or 0 for v in values), sum(1 for v in values if not v)
+
+
+def evaluate_county_exit(
+    county: Region,
+    *,
+    year: int,
+    wrong_exit_rate: Decimal | float | str | None = None,
+    missed_rate: Decimal | float | str | None = None,
+    approval: Decimal | float | str | None = None,
+) -> Evaluation:
+    """贫困县摘帽 (§3.4): incidence over its villages and the three rates of the assessment ("三率一度")."""
+    poor = _poor_people({"household__village__code__startswith": county.prefix})
+    population, unfilled = _county_population(county)
+    note = "按登记系统在册人口计算（不含评估检查发现的漏评、错退人口）"
+    if unfilled:
+        note += f"；{unfilled}个村未填写农村人口，未计入分母"
+    rates: Iterable[tuple[str, str, str, Any, bool, str]] = (
+        ("wrong_exit_rate", "错退率", c.COUNTY_EXIT_MAX_WRONG_EXIT_RATE, wrong_exit_rate, False,
+         "抽查错退人数 ÷ 抽查脱贫人数"),
+        ("missed_rate", "漏评率", c.COUNTY_EXIT_MAX_MISSED_RATE, missed_rate, False,
+         "核实漏评人数 ÷ 抽查村未建档农村人口"),
+        ("approval", "群众认可度", c.COUNTY_EXIT_MIN_APPROVAL, approval, True, "认可户数 ÷ 调查户数"),
+    )
+    criteria = [_incidence("incidence", "综合贫困发生率", c.COUNTY_EXIT_MAX_INCIDENCE, county, poor,
+                           population or None, year, note)]
+    criteria += [_rate(code, name, key, county, year, _decimal(given, code), at_least, formula)
+                 for code, name, key, given, at_least, formula in rates]
+    return Evaluation(purpose="county_exit", subject=county.full_name(), on=dt.date(year, 12, 31), criteria=criteria)
+
+
+def _decimal(value: Any, name: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationFailed(f"{name} 应为0到1之间的数字：{value}", {name: ["应为0到1之间的数字"]}) from None
+    if not number.is_finite() or not 0 <= number <= 1:
+        raise ValidationFailed(f"{name} 应为0到1之间的数字：{value}", {name: ["应为0到1之间的数字"]})
+    return number
