@@ -35,16 +35,18 @@ from jingzhun.testing.world import World
 
 OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
-MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999"}
+MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
+           "case": 10**9, "notice": 10**9}
 
 
 @dataclass(frozen=True)
 class ObjectOperation:
     """An operation on one object: which kind of object its path names, and a valid body for writes."""
 
-    target: str  # household, member, batch or region
+    target: str  # household, member, batch, region, parameter, case or notice
     body: Callable[[], dict[str, Any]] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    owner: str = "township_officer"  # who succeeds on 玉泉镇's object (policy parameters: the county admin)
 
 
 TODAY = dt.date.today().isoformat()
@@ -71,10 +73,28 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ),
     ("get", "/api/registry/imports/{batch_id}"): ObjectOperation("batch"),
     ("get", "/api/registry/imports/{batch_id}/errors"): ObjectOperation("batch"),
+    ("get", "/api/policy/parameters/{id}"): ObjectOperation("parameter", owner="county_admin"),
+    ("patch", "/api/policy/parameters/{id}"): ObjectOperation(
+        "parameter", lambda: {"version": 1, "value": "9"}, owner="county_admin"
+    ),
+    ("get", "/api/policy/households/{id}/evaluation"): ObjectOperation(
+        "household", query={"purpose": "exit", "on": TODAY}
+    ),
+    ("get", "/api/procedures/cases/{id}"): ObjectOperation("case"),
+    ("post", "/api/procedures/cases/{id}/steps"): ObjectOperation(
+        "case", lambda: {"step_code": "township_review", "version": 1,
+                         "signatures": [{"signer": "township", "name": "乡镇审核人"}]}
+    ),
+    ("post", "/api/procedures/households/{id}/cases"): ObjectOperation(
+        "household", lambda: {"kind": "natural_change", "discovered_on": TODAY, "params": {"change": "birth"}}
+    ),
+    ("get", "/api/procedures/notices/{id}"): ObjectOperation("notice"),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
-LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households")}
-OTHER_OPERATIONS = {("get", "/api/me"), ("post", "/api/registry/imports")}
+LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
+                   ("get", "/api/procedures/cases")}
+OTHER_OPERATIONS = {("get", "/api/me"), ("post", "/api/registry/imports"), ("post", "/api/policy/parameters"),
+                    ("post", "/api/procedures/bulk"), ("post", "/api/procedures/notices")}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -115,10 +135,31 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
         return world.household_a.members.get().pk
     if target == "batch":
         return batch.pk
+    if target == "parameter":
+        return _foreign_parameter(world, user_name)
+    if target in ("case", "notice"):
+        from jingzhun.procedures.tests import isolation
+
+        return (isolation.case_a if target == "case" else isolation.notice_a)(world.household_a).pk
     user = world.users[user_name]
     if user.region.contains(world.township_a.code):
         return Region.objects.get(code="620503000000").code  # 麦积区, a neighbouring county
     return world.township_a.code
+
+
+def _foreign_parameter(world: World, user_name: str) -> int:
+    """A parameter of 北坡村 (玉泉镇); for an outsider who may still see it (the county's department user:
+    policy is public within the jurisdiction), one of 云南 (53)."""
+    from jingzhun.policy import access as policy_access
+    from jingzhun.policy.models import Parameter
+
+    row, _ = Parameter.objects.get_or_create(
+        key="notice_days_exit", region_prefix="620502100202", effective_from="2024-01-01",
+        defaults={"value": 7, "document": "北坡村测试文件"},
+    )
+    if user_name in OUTSIDERS and policy_access.parameters_for(world.users[user_name]).filter(pk=row.pk).exists():
+        return Parameter.objects.get(key="monitoring_line", region_prefix="53", year=2025).pk
+    return row.pk
 
 
 def call(client: Client, method: str, path: str, op: ObjectOperation, target_id: Any) -> Any:
@@ -189,7 +230,7 @@ def test_the_owning_officer_is_not_refused(
 ) -> None:
     """The counterpart of the test above: the same call by 玉泉镇's officer succeeds (so 404 means refusal)."""
     op = OBJECT_OPERATIONS[(method, path)]
-    response = call(clients["township_officer"], method, path, op, foreign_object(world, batch_a, op.target, "helper"))
+    response = call(clients[op.owner], method, path, op, foreign_object(world, batch_a, op.target, "helper"))
     if op.target == "region":  # the helper's foreign region is 玉泉镇 itself, inside the officer's jurisdiction
         assert response.status_code == 200
     else:

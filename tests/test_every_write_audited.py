@@ -19,6 +19,8 @@ import jingzhun
 from jingzhun.accounts import services as account_services
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
+from jingzhun.policy import services as policy_services
+from jingzhun.procedures.tests.audit_calls import CALLS as PROCEDURE_CALLS
 from jingzhun.registry import services as registry_services
 from jingzhun.registry.choices import Relation
 from jingzhun.testing.factories import next_id
@@ -41,6 +43,11 @@ def _remove(world: Any, actor: Actor) -> Any:
                                            left_on=dt.date.today())
 
 
+def _policy_row(actor: Actor) -> Any:
+    return policy_services.create_parameter(actor=actor, key="monitoring_line", region_prefix="620502", year=2024,
+                                            value="7000", document="测试文件")
+
+
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.registry.services.update_household": lambda w, a: registry_services.update_household(
         actor=a, household=_household(w), expected_version=1, data={"phone": "139"}),
@@ -54,6 +61,12 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
         actor=a, username="new-user", password="pass-1234-x", role="leader", region=w.county),
     "jingzhun.accounts.services.create_api_token": lambda w, a: account_services.create_api_token(
         actor=a, user=w.users["leader"]),
+    "jingzhun.policy.services.create_parameter": lambda w, a: _policy_row(a),
+    "jingzhun.policy.services.update_parameter": lambda w, a: policy_services.update_parameter(
+        actor=a, parameter=_policy_row(a), expected_version=1, data={"value": "7100"}),
+    "jingzhun.policy.services.end_parameter": lambda w, a: policy_services.end_parameter(
+        actor=a, parameter=_policy_row(a), expected_version=1, effective_to=dt.date(2024, 12, 31)),
+    **PROCEDURE_CALLS,
 }
 # Public functions in services modules that only read or validate (no write, nothing to audit).
 NOT_WRITERS = {

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from jingzhun.core.models import ObjectChange
+from jingzhun.procedures.tests import isolation as procedures_iso
 from jingzhun.registry.models import Household, ImportBatch, Member
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,29 @@ def batch_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
     return {"batch_id": "0" * 32 if missing else scene.batch.pk}
 
 
+def township_parameter_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    """A policy parameter of 玉泉镇 (made directly: setting up the scene is not an audited edit)."""
+    from jingzhun.policy.models import Parameter
+
+    row, _ = Parameter.objects.get_or_create(
+        key="notice_days_exit", region_prefix="620502100", effective_from="2024-01-01",
+        defaults={"value": 7, "document": "玉泉镇测试文件"},
+    )
+    return {"pk": row.pk + 100000 if missing else row.pk}
+
+
+def parameter_form(scene: Scene) -> dict[str, Any]:
+    return {"version": 1, "value": "9", "document": "改", "effective_from": "2024-01-01"}
+
+
+# Who sees a 玉泉镇 parameter: everyone whose jurisdiction contains 玉泉镇 or lies inside it.
+PARAMETER_READERS = set(ROLES) - {"township_b_officer"}
+PARAMETER_EDITORS = {"admin", "county_admin"}
+
 COVERAGE: dict[str, Case] = {
+    "policy:parameter_detail": Case(township_parameter_kwargs, PARAMETER_READERS),
+    "policy:parameter_edit": Case(township_parameter_kwargs, PARAMETER_EDITORS, post=parameter_form),
+    "policy:household_evaluate": Case(household_kwargs, HOUSEHOLD_READERS),
     "registry:household_detail": Case(household_kwargs, HOUSEHOLD_READERS),
     "registry:household_edit": Case(household_kwargs, HOUSEHOLD_EDITORS, post=household_form),
     "registry:member_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=member_form),
@@ -117,6 +140,13 @@ COVERAGE: dict[str, Case] = {
     "registry:member_remove": Case(member_kwargs, HOUSEHOLD_EDITORS, post=remove_form),
     "registry:import_batch": Case(batch_kwargs, BATCH_READERS),
     "registry:import_errors": Case(batch_kwargs, BATCH_READERS),
+    "procedures:case_detail": Case(procedures_iso.case_kwargs, HOUSEHOLD_READERS, post=procedures_iso.step_form),
+    "procedures:case_open": Case(procedures_iso.open_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.open_form),
+    "procedures:village_bulk": Case(procedures_iso.village_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.bulk_form),
+    "procedures:notice_detail": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS,
+                                     post=procedures_iso.objection_form),
+    "procedures:notice_pdf": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS),
+    "procedures:evidence_file": Case(procedures_iso.evidence_kwargs, HOUSEHOLD_READERS),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).

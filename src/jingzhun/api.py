@@ -201,11 +201,15 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 def _register_routers() -> None:
+    from jingzhun.policy.api import router as policy_router
+    from jingzhun.procedures.api import router as procedures_router
     from jingzhun.regions.api import router as regions_router
     from jingzhun.registry.api import router as registry_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/policy", policy_router)
+    api.add_router("/procedures", procedures_router)
 
 
 _register_routers()

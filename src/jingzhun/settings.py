@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "jingzhun.regions",
     "jingzhun.accounts",
     "jingzhun.registry",
+    "jingzhun.policy",
+    "jingzhun.procedures",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("jingzhun.core.urls")),
     path("regions/", include("jingzhun.regions.urls")),
     path("registry/", include("jingzhun.registry.urls")),
+    path("policy/", include("jingzhun.policy.urls")),
+    path("procedures/", include("jingzhun.procedures.urls")),
 ]

@@ -7,6 +7,7 @@ Views, the API, imports and commands call these functions; nothing else saves re
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,17 @@ from jingzhun.core import audit
 from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import idnumbers, income
-from jingzhun.registry.choices import Cause, Health, LeaveReason, Relation, RiskType
+from jingzhun.registry.choices import (
+    Attribute,
+    Cause,
+    Health,
+    LeaveReason,
+    MonitoringType,
+    PovertyStatus,
+    Relation,
+    RiskElimination,
+    RiskType,
+)
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
@@ -272,3 +283,84 @@ def save_year(
     record.save()
     audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
     return record
+
+
+# ---------------------------------------------------------------------------------------------------
+# Status decisions (called by the procedures app's last step; registry never imports procedures)
+
+EXITED = {PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING}
+STATUS_CODES: dict[str, Any] = {
+    "attribute": Attribute, "poverty_status": PovertyStatus, "monitoring_type": MonitoringType,
+    "risk_elimination": RiskElimination,
+}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A decided change of status (None = unchanged), effective on a date, with the reason shown in history."""
+
+    household: Household
+    effective_on: dt.date
+    reason: str
+    attribute: str | None = None
+    poverty_status: str | None = None
+    monitoring_type: str | None = None
+    risk_elimination: str | None = None
+
+
+def _status_values(change: StatusChange) -> dict[str, Any]:
+    """The fields to write: the status codes given, and the dates and years that follow from them."""
+    hh, on = change.household, change.effective_on
+    values = {f: getattr(change, f) for f in STATUS_FIELDS if getattr(change, f) is not None}
+    for field, code in values.items():
+        if code and code not in STATUS_CODES[field].values:
+            raise ValidationFailed(f"无效的状态代码：{field}={code}", {field: ["无效代码"]})
+    status = values.get("poverty_status")
+    if status == PovertyStatus.NOT_EXITED and hh.first_identified_on is None:
+        values["first_identified_on"] = on
+    if status in EXITED and hh.poverty_status not in EXITED:
+        values["exit_year"] = on.year
+    if status == PovertyStatus.RETURNED:
+        values["return_year"] = on.year
+    if values.get("monitoring_type") and values.get("risk_elimination") == RiskElimination.NOT_ELIMINATED:
+        values["monitoring_identified_on"] = on
+        values["risk_eliminated_on"] = None
+    if values.get("risk_elimination") in (RiskElimination.BY_ASSISTANCE, RiskElimination.NATURAL):
+        values["risk_eliminated_on"] = on
+    return values
+
+
+@transaction.atomic
+def change_status(*, actor: audit.Actor, change: StatusChange) -> Household:
+    """Apply a decided status change: the household, a StatusEvent on the effective date, an audit line.
+
+    The procedure that decided it is the authority, so there is no expected version; the version is still
+    bumped so a form opened before the decision cannot overwrite it.
+    """
+    return change_status_many(actor=actor, changes=[change])[0]
+
+
+@transaction.atomic
+def change_status_many(*, actor: audit.Actor, changes: list[StatusChange], batch: str = "") -> list[Household]:
+    """Set-based ``change_status`` for many households (a village's approvals in one go)."""
+    households, events, logs, fields = [], [], [], {"version", "updated_at"}
+    now = timezone.now()
+    for change in changes:
+        hh = change.household
+        before = audit.snapshot(hh)
+        values = _status_values(change)
+        for key, value in values.items():
+            setattr(hh, key, value)
+        fields.update(values)
+        hh.version += 1
+        hh.updated_at = now
+        households.append(hh)
+        if any(before.get(f) != getattr(hh, f) for f in STATUS_FIELDS):
+            events.append(StatusEvent(household=hh, effective_on=change.effective_on, reason=change.reason[:200],
+                                      **{f: getattr(hh, f) for f in STATUS_FIELDS}))
+        logs.append(audit.build_change(actor, ChangeAction.UPDATE, hh, before=before, after=audit.snapshot(hh),
+                                       batch=batch, at=now))
+    Household.objects.bulk_update(households, sorted(fields), batch_size=1000)
+    StatusEvent.objects.bulk_create(events, batch_size=2000)
+    audit.record_many(logs)
+    return households

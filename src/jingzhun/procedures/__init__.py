@@ -1,0 +1,1 @@
+"""Procedures: identification, exit, return, natural changes, monitoring inclusion and risk elimination."""
