@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
+from django.utils import timezone
 
 from jingzhun.accounts.choices import Role
 from jingzhun.accounts.models import User
@@ -51,12 +52,33 @@ class Command(BaseCommand):
             self.say("3/5 已有该县数据，跳过生成和导入")
         else:
             self.generate_and_import(county, int(opts["households"]), int(opts["seed"]))  # type: ignore[call-overload]
-        self.say("4/5 演示账号 …")
+        self.say("4/5 演示账号和演示用政策参数 …")
         self.accounts(county)
+        self.demo_policy(county)
         self.say(f"准备完成，用时 {time.perf_counter() - started:.0f} 秒。")
         if not opts["no_server"]:
             self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）")
             call_command("runserver", str(opts["addr"]), "--noreload", "--insecure", "--skip-checks")
+
+    def demo_policy(self, county: str) -> None:
+        """The shipped defaults stop where the national figures stop (2020/2021; provinces set their own
+        since). So that the demo's current-year procedures can be decided, the demo province gets the
+        missing years, marked 待确认 like every unconfirmed default (domain.md §3.1, §4.3)."""
+        from jingzhun.policy import catalogue, services
+        from jingzhun.policy.models import Parameter
+
+        province = county[:2]
+        values = {catalogue.POVERTY_LINE: {y: 4000 for y in range(2021, 2031)},
+                  catalogue.MONITORING_LINE: {2022: 6300, 2023: 6900, **{y: 7300 for y in range(2024, 2031)}}}
+        for key, by_year in values.items():
+            for year, value in by_year.items():
+                if year > timezone.localdate().year or Parameter.objects.filter(
+                        key=key, year=year, region_prefix__in=["", province]).exists():
+                    continue
+                services.create_parameter(
+                    actor=Actor(None, "演示数据"), key=key, region_prefix=province, year=year, value=value,
+                    document="演示用数值（非正式文件）", unconfirmed=True, source="jingzhun demo",
+                    note="演示用：全国逐年数值未经核实（domain.md §3.1、§4.3），请按本省文件修改")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
