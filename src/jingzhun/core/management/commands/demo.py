@@ -7,6 +7,7 @@ importer villages use, creates one demo account per role, and serves the app on 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         self.say("4/5 演示账号和演示用政策参数 …")
         self.accounts(county)
         self.demo_policy(county)
+        self.demo_cases()
         self.say(f"准备完成，用时 {time.perf_counter() - started:.0f} 秒。")
         if not opts["no_server"]:
             self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）")
@@ -79,6 +81,49 @@ class Command(BaseCommand):
                     actor=Actor(None, "演示数据"), key=key, region_prefix=province, year=year, value=value,
                     document="演示用数值（非正式文件）", unconfirmed=True, source="jingzhun demo",
                     note="演示用：全国逐年数值未经核实（domain.md §3.1、§4.3），请按本省文件修改")
+
+    def demo_cases(self) -> None:
+        """A few cases in the demo village, at their first or second step, so the queues and case pages
+        have something to show. Done through the procedure services as the village officer, so they are
+        audited like any case; skipped when the village already has cases."""
+        from jingzhun.core.errors import JingzhunError
+        from jingzhun.procedures import services as procedures
+        from jingzhun.procedures.choices import EvidenceKind, ProcedureKind, Signer
+        from jingzhun.procedures.models import Case
+        from jingzhun.registry.models import Household
+
+        officer = User.objects.filter(username="village").select_related("region").first()
+        if officer is None or Case.objects.filter(household__village=officer.region).exists():
+            return
+        actor, today = Actor.of(officer), timezone.localdate()
+        plans = [  # kind, params, how many, days since discovery, how many get their first step done
+            (ProcedureKind.MONITORING, {"monitoring_type": "2"}, 4, 6, 2),
+            (ProcedureKind.MONITORING, {"monitoring_type": "3"}, 1, 20, 0),  # past the 15-day limit
+            (ProcedureKind.ELIMINATION, {"mode": "1"}, 2, 30, 1),
+            (ProcedureKind.RETURN, {}, 1, 10, 0),
+            (ProcedureKind.EXIT, {}, 2, 40, 1),
+        ]
+        village = Household.objects.filter(village=officer.region).order_by("household_number")
+        for kind, params, count, days, advanced in plans:
+            opened = 0
+            for household in village.exclude(cases__isnull=False):
+                try:
+                    case = procedures.open_case(actor=actor, household=household, kind=kind,
+                                                discovered_on=today - dt.timedelta(days=days), params=params)
+                except JingzhunError:
+                    continue
+                if opened < advanced:
+                    step = case.next_step
+                    procedures.complete_step(
+                        actor=actor, case=case, step_code=step.code, expected_version=case.version,
+                        on=today - dt.timedelta(days=days - 1),
+                        signatures=[procedures.Signature(code, f"{Signer(code).label}（演示{k + 1}）")
+                                    for k, code in enumerate(step.signature_list)],
+                        evidence=[procedures.EvidenceInput(code, f"{EvidenceKind(code).label}（纸质存档）")
+                                  for code in step.evidence_list])
+                opened += 1
+                if opened == count:
+                    break
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
