@@ -171,13 +171,19 @@ def notice_content(notice: Notice) -> rendering.NoticeContent:
                               size=e.size, note=e.note)
         for e in notice.entries.order_by("household_number")
     ]
+    body = BODIES[kind]
+    objection_how = rendering.standard_objection_how(village=_committee(village.name), township=township)
+    word = "公示"
+    if announcement:  # the announcement follows the county's approval: it is 公告, not another 公示
+        body = body.replace("现予公示", "经县级审批，现予公告")
+        objection_how = objection_how.replace("公示期间", "公告期间")
+        word = "公告"
     return rendering.NoticeContent(
         title=f"{village.name}{notice.start_on.year}年{kind.label}{notice.get_kind_display()}",
         kind_label=str(notice.get_kind_display()), issuer=issuer, region_name=village.full_name(),
         period_start=notice.start_on, period_end=notice.end_on - dt.timedelta(days=1),
-        body=BODIES[kind], entries=entries,
-        objection_how=rendering.standard_objection_how(village=_committee(village.name), township=township),
-        published_on=notice.start_on, reference=f"{village.name}公示〔{notice.start_on.year}〕{notice.pk}号",
+        body=body, entries=entries, objection_how=objection_how,
+        published_on=notice.start_on, reference=f"{village.name}{word}〔{notice.start_on.year}〕{notice.pk}号",
     )
 
 

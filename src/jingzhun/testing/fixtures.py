@@ -21,7 +21,23 @@ def world(db: None) -> Any:
 def transactional_world(transactional_db: None) -> Any:
     from jingzhun.testing.world import build_world
 
+    reseed_reference_data()
     return build_world()
+
+
+def reseed_reference_data() -> None:
+    """Data migrations seed the procedure definitions and the policy defaults; a transactional test's
+    flush removes them, so the next transactional test loads them again with the same loaders the
+    migrations use (each creates only what is missing). Serialized rollback does not help here: once
+    Playwright runs its event loop in the main thread, Django's connections are other objects."""
+    from jingzhun.policy import defaults as policy_defaults
+    from jingzhun.policy.models import Parameter
+    from jingzhun.procedures import definitions
+    from jingzhun.procedures.models import ProcedureDefinition, StepDefinition
+
+    if not ProcedureDefinition.objects.exists():
+        definitions.load(definitions.shipped(), ProcedureDefinition, StepDefinition)
+    policy_defaults.load(Parameter)
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from jingzhun.procedures.choices import CaseState
-from jingzhun.procedures.models import Case, Notice
+from jingzhun.procedures.models import Case, Evidence, Notice
 from jingzhun.procedures.tests import helpers
 
 START = dt.date(2019, 9, 1)
@@ -101,3 +102,21 @@ def test_objection_from_the_notice_page(client, world, case):
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.next_step.code == "verification" and case.objections.count() == 1
+
+
+def test_uploaded_documents_are_served_to_those_who_see_the_case(client, world, case):
+    # given minutes uploaded as an HTML file (a browser must not run it as our page)
+    client.force_login(world.users["village_officer"])
+    url = reverse("procedures:case_detail", args=[case.pk])
+    upload = SimpleUploadedFile("记录.html", b"<script>alert(1)</script>", content_type="text/html")
+    client.post(url, {"action": "step", "version": 1, "step_code": "proposal", "on": "2019-09-02",
+                      "sig_0": "张主任", "file_appraisal_minutes": upload})
+    link = reverse("procedures:evidence_file", args=[Evidence.objects.get().pk])
+    # then the case page links the file through the access-checked view, which offers it as a download
+    assert link in client.get(url).content.decode()
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    # and the other township's officer gets the same 404 as for a missing document
+    client.force_login(world.users["township_b_officer"])
+    assert client.get(link).status_code == 404
