@@ -155,6 +155,7 @@ def check_notice_page(page: Page, household: Household) -> None:
     notice = page.locator(".jz-notice")
     expect(notice).to_contain_text("现予公告")  # an announcement says so, not 现予公示
     expect(notice).to_contain_text("公告期间")
+    expect(notice).not_to_contain_text("拟")  # the announcement states the decision, not a proposal
     expect(notice.locator("tbody tr")).to_have_count(1)
     expect(notice.locator("tbody tr")).to_contain_text(household.household_number)
     expect(notice.locator("tbody tr")).to_contain_text(household.head_name)

@@ -166,16 +166,19 @@ def notice_content(notice: Notice) -> rendering.NoticeContent:
     kind = ProcedureKind(notice.procedure_kind)
     announcement = notice.kind == NoticeKind.ANNOUNCEMENT
     issuer = f"{township}人民政府" if announcement and township else _committee(village.name)
+    def decided(note: str) -> str:  # the announcement states the decision: 拟退出 → 退出
+        return note.removeprefix("拟") if announcement else note
+
     entries = [
         rendering.NoticeEntry(household_number=e.household_number, head_name=e.head_name, place=e.place,
-                              size=e.size, note=e.note)
+                              size=e.size, note=decided(e.note))
         for e in notice.entries.order_by("household_number")
     ]
     body = BODIES[kind]
     objection_how = rendering.standard_objection_how(village=_committee(village.name), township=township)
     word = "公示"
     if announcement:  # the announcement follows the county's approval: it is 公告, not another 公示
-        body = body.replace("现予公示", "经县级审批，现予公告")
+        body = body.replace("拟将", "将").replace("拟", "").replace("现予公示", "经县级审批，现予公告")
         objection_how = objection_how.replace("公示期间", "公告期间")
         word = "公告"
     return rendering.NoticeContent(
