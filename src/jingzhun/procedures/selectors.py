@@ -52,7 +52,7 @@ def is_overdue(case: Case, on: dt.date | None = None) -> bool:
 
 
 def steps_of(case: Case) -> QuerySet[CaseStep]:
-    return case.steps.select_related("step", "notice").prefetch_related("documents").order_by("pk")
+    return case.steps.select_related("step", "notice", "user").prefetch_related("documents").order_by("pk")
 
 
 @dataclass(frozen=True)
