@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,17 @@ def _bulk_villages(user: Any) -> list[Region]:
 # One case
 
 
+def _attempt(action: Callable[[], Any]) -> tuple[Any, str]:
+    """Run a form's action: an expected failure becomes the form's error message (the page is shown again
+    with it); "not yours" and "not allowed" stay exceptions, so ``web_errors`` answers them as always."""
+    try:
+        return action(), ""
+    except (NotFoundOrForbidden, PermissionDeniedError):
+        raise
+    except JingzhunError as exc:
+        return None, exc.message
+
+
 @login_required
 @web_errors
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -124,13 +136,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         case = _changeable_case(user, pk)
-        try:
-            notice = _case_action(request, case)
-        except (NotFoundOrForbidden, PermissionDeniedError):
-            raise
-        except JingzhunError as exc:
-            error = exc.message
-        else:
+        notice, error = _attempt(lambda: _case_action(request, case))
+        if not error:
             messages.success(request, notice)
             return redirect("procedures:case_detail", pk=case.pk)
     elif request.method not in ("GET", "HEAD"):
@@ -204,15 +211,10 @@ def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
             params.pop("mode", None)
         if kind != ProcedureKind.NATURAL_CHANGE:
             params.pop("change", None)
-        try:
-            case = services.open_case(actor=Actor.of(user), household=household, kind=kind, params=params,
-                                      discovered_on=_date(request.POST.get("discovered_on"), "discovered_on",
-                                                          "发现日期", timezone.localdate()))
-        except (NotFoundOrForbidden, PermissionDeniedError):
-            raise
-        except JingzhunError as exc:
-            error = exc.message
-        else:
+        case, error = _attempt(lambda: services.open_case(
+            actor=Actor.of(user), household=household, kind=kind, params=params,
+            discovered_on=_date(request.POST.get("discovered_on"), "discovered_on", "发现日期", timezone.localdate())))
+        if not error:
             messages.success(request, f"已开案：{case.get_kind_display()}")
             return redirect("procedures:case_detail", pk=case.pk)
     elif request.method not in ("GET", "HEAD"):
@@ -237,13 +239,9 @@ def village_bulk(request: HttpRequest, code: str) -> HttpResponse:
              .select_related("household", "next_step").order_by("next_step__definition", "next_step__order", "pk"))
     results, error = None, ""
     if request.method == "POST":
-        try:
-            results, note = _bulk_action(request, village, cases)
-        except (NotFoundOrForbidden, PermissionDeniedError):
-            raise
-        except JingzhunError as exc:
-            error = exc.message
-        else:
+        done, error = _attempt(lambda: _bulk_action(request, village, cases))
+        if not error:
+            results, note = done
             messages.success(request, note)
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -307,13 +305,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         notice = access.access_notice(user, pk, "change")
-        try:
-            note = _notice_action(request, notice)
-        except (NotFoundOrForbidden, PermissionDeniedError):
-            raise
-        except JingzhunError as exc:
-            error = exc.message
-        else:
+        note, error = _attempt(lambda: _notice_action(request, notice))
+        if not error:
             messages.success(request, note)
             return redirect("procedures:notice_detail", pk=notice.pk)
     elif request.method not in ("GET", "HEAD"):
