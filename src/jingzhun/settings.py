@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jingzhun.registry",
     "jingzhun.policy",
     "jingzhun.procedures",
+    "jingzhun.comparison",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from jingzhun.core import context
@@ -24,6 +25,8 @@ def jsonable(value: Any) -> Any:
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if isinstance(value, FieldFile):  # a stored file is audited by its name
+        return value.name or ""
     return value
 
 

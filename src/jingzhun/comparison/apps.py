@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ComparisonConfig(AppConfig):
+    name = "jingzhun.comparison"
+    label = "comparison"
+    verbose_name = "行业数据比对"

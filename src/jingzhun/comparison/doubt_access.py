@@ -1,0 +1,103 @@
+"""Who sees and works which doubts, runs and rules (the data-layer restriction of the comparison).
+
+* Jurisdiction roles (county, township, village officers, leaders, auditors) see the doubts of villages
+  inside their region; officers may verify them (village and township officers) and county administrators
+  may also resolve them and start runs for their county.
+* A department user sees only the doubts of rules meant for their department (``Rule.audience``), inside
+  their region, and only the person's name, ID and the evidence: never the rest of the household.
+* Helpers see none. A doubt outside is answered like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.db.models import QuerySet
+
+from jingzhun.accounts.choices import JURISDICTION_READERS, Role
+from jingzhun.comparison.models import ComparisonRun, Doubt, Rule
+from jingzhun.core.errors import NotFoundOrForbidden
+
+Action = Literal["view", "verify", "resolve"]
+VERIFIERS = {Role.ADMIN, Role.COUNTY_ADMIN, Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER}
+RESOLVERS = {Role.ADMIN, Role.COUNTY_ADMIN, Role.TOWNSHIP_OFFICER}
+RUNNERS = {Role.ADMIN, Role.COUNTY_ADMIN}
+
+
+def _active(user: object) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+def doubts_for(user: object, action: Action = "view") -> QuerySet[Doubt]:
+    qs = Doubt.objects.all()
+    if not _active(user):
+        return qs.none()
+    role = user.role  # type: ignore[attr-defined]
+    if action == "verify" and role not in VERIFIERS:
+        return qs.none()
+    if action == "resolve" and role not in RESOLVERS:
+        return qs.none()
+    if role == Role.ADMIN:
+        return qs
+    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
+    if prefix is None:
+        return qs.none()
+    inside = qs.filter(village__code__startswith=prefix)
+    if role == Role.DEPARTMENT:
+        department = getattr(user, "department", "")
+        if not department or action != "view":
+            return qs.none()
+        return inside.filter(rule__audience__contains=f",{department},")
+    if role in JURISDICTION_READERS:
+        return inside
+    return qs.none()
+
+
+def access_doubt(user: object, doubt_id: int | str, action: Action = "view") -> Doubt:
+    try:
+        return doubts_for(user, action).select_related("rule", "village", "household", "run").get(pk=int(doubt_id))
+    except (Doubt.DoesNotExist, ValueError, TypeError):
+        raise NotFoundOrForbidden("疑点不存在或无权访问") from None
+
+
+def runs_for(user: object) -> QuerySet[ComparisonRun]:
+    qs = ComparisonRun.objects.all()
+    if not _active(user):
+        return qs.none()
+    role = user.role  # type: ignore[attr-defined]
+    if role == Role.ADMIN:
+        return qs
+    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
+    if prefix is None or role not in JURISDICTION_READERS:
+        return qs.none()
+    return qs.filter(region__code__startswith=prefix)
+
+
+def access_run(user: object, run_id: int | str) -> ComparisonRun:
+    try:
+        return runs_for(user).select_related("region").get(pk=int(run_id))
+    except (ComparisonRun.DoesNotExist, ValueError, TypeError):
+        raise NotFoundOrForbidden("比对任务不存在或无权访问") from None
+
+
+def can_run(user: object, region_code: str) -> bool:
+    if not _active(user) or user.role not in RUNNERS:  # type: ignore[attr-defined]
+        return False
+    if user.role == Role.ADMIN:  # type: ignore[attr-defined]
+        return True
+    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
+    return prefix is not None and region_code.startswith(prefix)
+
+
+def rules_for(user: object) -> QuerySet[Rule]:
+    """The catalogue is public to every signed-in user except helpers; department users see their rules."""
+    if not _active(user) or user.role == Role.HELPER:  # type: ignore[attr-defined]
+        return Rule.objects.none()
+    if user.role == Role.DEPARTMENT:  # type: ignore[attr-defined]
+        return Rule.objects.filter(audience__contains=f",{getattr(user, 'department', '')},")
+    return Rule.objects.all()
+
+
+def can_edit_rules(user: object) -> bool:
+    """Switching rules and thresholds changes every county's findings: the system administrator only."""
+    return _active(user) and user.role == Role.ADMIN  # type: ignore[attr-defined]

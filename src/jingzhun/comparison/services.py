@@ -1,0 +1,365 @@
+"""The comparison's writers: the rule catalogue, runs, doubts and their verification (all audited).
+
+A run (``run_comparison``) writes a fresh snapshot of the region, picks the current load of every
+department dataset, runs the enabled rules on the chosen engine, keeps the findings as a Parquet file, and
+raises a doubt for each finding whose key (rule + person or household) has no doubt yet that is open,
+confirmed or verified false. A doubt is verified by the village (``verify``): 属实 starts the rule's
+procedure (``Rule.on_true``) where the register allows, 不属实 needs a reason; ``resolve`` closes a
+confirmed doubt once corrected, after which the same problem may be raised again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from jingzhun.comparison import doubt_access, engine
+from jingzhun.comparison.models import ComparisonRun, Doubt, DoubtState, Rule, RunState
+from jingzhun.comparison.snapshot import write_snapshot
+from jingzhun.core import audit
+from jingzhun.core.errors import (
+    ConcurrentEditError,
+    NotFoundOrForbidden,
+    PermissionDeniedError,
+    ValidationFailed,
+)
+from jingzhun.core.models import ChangeAction
+from jingzhun.regions.models import Region
+from jingzhun.registry.models import Household
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, str], None]
+CHUNK = 5000
+
+
+def _wrap(items: Iterable[str]) -> str:
+    items = [i for i in items if i]
+    return f",{','.join(items)}," if items else ""
+
+
+def sync_catalogue(catalogue: engine.Catalogue | None = None) -> int:
+    """Create or update the ``Rule`` rows from the shipped catalogue, keeping what administrators set
+    (``enabled`` and parameter values that are still parameters of the rule). Returns rules written."""
+    catalogue = catalogue or engine.load_catalogue()
+    existing = {r.code: r for r in Rule.objects.all()}
+    written = 0
+    for spec in catalogue.rules:
+        rule = existing.get(spec.code) or Rule(code=spec.code)
+        params = {k: rule.parameters.get(k, v) for k, v in spec.parameters.items()} if rule.pk else dict(spec.parameters)
+        values = {
+            "category": spec.category, "severity": spec.severity, "name": spec.name, "message": spec.message,
+            "explanation": spec.explanation, "datasets": ",".join(spec.datasets), "audience": _wrap(spec.audience),
+            "on_true": spec.on_true, "exact": spec.exact, "parameters": params,
+        }
+        if rule.pk and all(getattr(rule, k) == v for k, v in values.items()):
+            continue
+        for key, value in values.items():
+            setattr(rule, key, value)
+        rule.save()
+        written += 1
+    return written
+
+
+def set_rule(*, actor: audit.Actor, code: str, enabled: bool, parameters: dict[str, Any], version: int) -> Rule:
+    """Switch a rule on or off and set its thresholds (numbers only, for the parameters the rule has)."""
+    from decimal import Decimal, InvalidOperation
+
+    if not doubt_access.can_edit_rules(actor.user):
+        raise PermissionDeniedError("只有系统管理员可以修改比对规则")
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().filter(code=code).first()
+        if rule is None:
+            raise NotFoundOrForbidden("规则不存在")
+        if rule.version != version:
+            raise ConcurrentEditError()
+        before = audit.snapshot(rule)
+        clean: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for key, default in rule.parameters.items():
+            raw = parameters.get(key, default)
+            try:
+                number = Decimal(str(raw).replace(",", "").strip())
+            except InvalidOperation:
+                errors.setdefault(key, []).append(f"阈值「{key}」应为数字，收到「{raw}」")
+                continue
+            if number < 0:
+                errors.setdefault(key, []).append(f"阈值「{key}」不能为负数")
+                continue
+            clean[key] = int(number) if number == number.to_integral_value() else float(number)
+        unknown = set(parameters) - set(rule.parameters)
+        for key in sorted(unknown):
+            errors.setdefault(key, []).append(f"规则 {code} 没有阈值「{key}」")
+        if errors:
+            raise ValidationFailed("阈值有误：" + "；".join(m for ms in errors.values() for m in ms), errors)
+        rule.enabled = bool(enabled)
+        rule.parameters = clean
+        rule.version += 1
+        rule.save()
+        audit.record(actor, ChangeAction.UPDATE, rule, before=before)
+    return rule
+
+
+def findings_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "comparison"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _dataset_files(counties: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The stored files of each dataset's current loads covering ``counties`` (and the load ids used)."""
+    from jingzhun.comparison import datasets as ds
+    from jingzhun.comparison.loading import current_load
+
+    files: dict[str, list[str]] = {}
+    used: dict[str, list[str]] = {}
+    for dataset in ds.DATASETS:
+        seen: dict[str, str] = {}
+        for county in counties:
+            load = current_load(dataset.code, county)
+            if load is not None and load.parquet_path:
+                seen[load.pk] = load.parquet_path
+        if seen:
+            files[dataset.code] = sorted(set(seen.values()))
+            used[dataset.code] = sorted(seen)
+    return files, used
+
+
+def run_comparison(
+    *, actor: audit.Actor, region: Region, engine_name: str = "duckdb", as_of: dt.date | None = None,
+    spark_master: str = "local[2]", progress: Progress | None = None, run: ComparisonRun | None = None,
+) -> ComparisonRun:
+    """Run the enabled catalogue over ``region`` and raise the new doubts. Failures are kept on the run
+    (state failed, a Chinese message); nothing half-raised is left behind."""
+    user = actor.user
+    if user is not None and not doubt_access.can_run(user, region.code):
+        raise PermissionDeniedError("只有县级管理员可以对本辖区发起比对")
+    as_of = as_of or timezone.localdate()
+    if run is None:
+        run = ComparisonRun.objects.create(region=region, engine=engine_name, as_of=as_of, user=user,
+                                           user_name=actor.name, stage="准备")
+    started = time.perf_counter()
+
+    def step(percent: int, stage: str) -> None:
+        ComparisonRun.objects.filter(pk=run.pk).update(progress=percent, stage=stage[:80])
+        if progress:
+            progress(percent, stage)
+
+    try:
+        sync_catalogue()
+        step(2, "写出登记数据快照")
+        snap = write_snapshot(region.prefix, progress=lambda text: step(5, f"快照 {text}"))
+        files, used = _dataset_files(snap.counties or [region.prefix[:6]])
+        rules = list(Rule.objects.filter(enabled=True).order_by("code"))
+        catalogue = engine.load_catalogue()
+        specs = [catalogue.rule(r.code) for r in rules if r.code in {s.code for s in catalogue.rules}]
+        params = {r.code: r.parameters for r in rules}
+        step(10, "运行比对规则")
+        eng = engine.make_engine(engine_name, spark_master=spark_master)
+        try:
+            result = engine.run_catalogue(
+                eng, snap, files, as_of=as_of, rules=specs, parameters=params, catalogue=catalogue,
+                progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"),
+            )
+        finally:
+            eng.close()
+        findings = _inside(result.findings, region.prefix)
+        path = findings_dir() / f"run-{run.pk}.parquet"
+        pq.write_table(findings, path)
+        step(85, "下发疑点")
+        created, skipped = raise_doubts(run, findings)
+        skipped_rules = {o.code: o.skipped for o in result.outcomes if o.skipped}
+        counts: dict[str, int] = {}
+        for code in findings.column("rule_code").to_pylist():
+            counts[code] = counts.get(code, 0) + 1
+        ComparisonRun.objects.filter(pk=run.pk).update(
+            state=RunState.DONE, progress=100, stage="完成", loads=used,
+            rules={"parameters": params, "skipped": skipped_rules, "snapshot": str(snap.path)},
+            counts=counts, findings=findings.num_rows, doubts_created=created, doubts_skipped=skipped,
+            findings_path=str(path), finished_at=timezone.now(), seconds=round(time.perf_counter() - started, 2),
+            message=_summary(findings.num_rows, created, skipped, skipped_rules),
+        )
+    except Exception as exc:
+        log.exception("comparison run %s failed", run.pk)
+        message = str(exc) if isinstance(exc, engine.RuleError | ValidationFailed) else f"比对失败：{exc}"
+        ComparisonRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, message=message[:2000],
+                                                       finished_at=timezone.now())
+        run.refresh_from_db()
+        audit.record(actor, ChangeAction.CREATE, run)
+        raise
+    run.refresh_from_db()
+    audit.record(actor, ChangeAction.CREATE, run)
+    return run
+
+
+def _summary(findings: int, created: int, skipped: int, skipped_rules: dict[str, str]) -> str:
+    text = f"命中 {findings} 条，新增疑点 {created} 条，已有疑点未重复下发 {skipped} 条"
+    if skipped_rules:
+        text += "；未运行的规则：" + "；".join(f"{code}（{why}）" for code, why in sorted(skipped_rules.items()))
+    return text
+
+
+def _inside(findings: pa.Table, prefix: str) -> pa.Table:
+    """Department lists cover more than the region (a province's 低保 list): keep what lies inside."""
+    if not prefix:
+        return findings
+    import pyarrow.compute as pc
+
+    mask = pc.fill_null(pc.starts_with(findings["village_code"], prefix), False)
+    return findings.filter(mask)
+
+
+def doubt_key(rule_code: str, household_number: str | None, person_number: str | None, id_number: str | None) -> str:
+    return f"{rule_code}:{person_number or id_number or household_number or ''}"
+
+
+def _route(codes: set[str]) -> dict[str, str]:
+    """Department address code → the most specific known region (village, else township, else county)."""
+    known: dict[str, str] = {}
+    candidates: dict[str, list[str]] = {}
+    for code in codes:
+        digits = "".join(ch for ch in (code or "") if ch.isdigit())
+        options = [digits[:n].ljust(12, "0") for n in (12, 9, 6) if len(digits) >= n]
+        candidates[code] = options
+    wanted = {o for opts in candidates.values() for o in opts}
+    present: set[str] = set()
+    wanted_list = sorted(wanted)
+    for i in range(0, len(wanted_list), CHUNK):
+        present.update(Region.objects.filter(code__in=wanted_list[i:i + CHUNK]).values_list("code", flat=True))
+    for code, options in candidates.items():
+        hit = next((o for o in options if o in present), None)
+        if hit:
+            known[code] = hit
+    return known
+
+
+def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
+    """One doubt per new key; returns (created, skipped because a live doubt with that key exists)."""
+    rows = findings.to_pylist()
+    rules = {r.code: r.pk for r in Rule.objects.all()}
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = doubt_key(row["rule_code"], row["household_number"], row["person_number"], row["id_number"])
+        by_key.setdefault(key, row)
+    keys = sorted(by_key)
+    live: set[str] = set()
+    for i in range(0, len(keys), CHUNK):
+        live.update(Doubt.objects.filter(key__in=keys[i:i + CHUNK]).exclude(state=DoubtState.RESOLVED)
+                    .values_list("key", flat=True))
+    new = [k for k in keys if k not in live]
+    numbers = sorted({by_key[k]["household_number"] for k in new if by_key[k]["household_number"]})
+    households: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(numbers), CHUNK):
+        households.update({n: (pk, v) for n, pk, v in Household.objects.filter(
+            household_number__in=numbers[i:i + CHUNK]).values_list("household_number", "pk", "village_id")})
+    routes = _route({by_key[k]["village_code"] for k in new if by_key[k]["household_number"] not in households})
+    doubts = []
+    for key in new:
+        row = by_key[key]
+        found = households.get(row["household_number"] or "")
+        village = found[1] if found else routes.get(row["village_code"])
+        if village is None or row["rule_code"] not in rules:
+            continue  # an address no region matches cannot be routed; the findings file keeps it
+        doubts.append(Doubt(
+            key=key, rule_id=rules[row["rule_code"]], run=run, village_id=village,
+            household_id=found[0] if found else None, person_number=row["person_number"] or "",
+            id_number=(row["id_number"] or "")[:18], name=(row["name"] or "")[:50], detail=row["detail"] or "",
+            evidence={k: row[k] for k in ("household_number", "person_number", "id_number", "village_code")},
+        ))
+    with transaction.atomic():
+        Doubt.objects.bulk_create(doubts, batch_size=2000, ignore_conflicts=True)
+    return len(doubts), len(live)
+
+
+def _lock(doubt: Doubt, version: int) -> None:
+    if doubt.version != version:
+        raise ConcurrentEditError("该疑点已被他人核实或修改，请刷新后再操作")
+
+
+def verify(
+    *, actor: audit.Actor, doubt_id: int, confirmed: bool, note: str, version: int,
+    file: UploadedFile | None = None, start_procedure: bool = True,
+) -> Doubt:
+    """The village's answer: 属实 (confirmed) or 不属实 with a reason. A confirmed doubt whose rule names a
+    procedure opens it for the household (one open case per kind; an existing one is linked instead)."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("请填写核实说明（属实的情况或不属实的理由）", {"note": ["必填"]})
+    with transaction.atomic():
+        doubt = doubt_access.access_doubt(actor.user, doubt_id, "verify")
+        doubt = Doubt.objects.select_for_update().get(pk=doubt.pk)
+        _lock(doubt, version)
+        if doubt.state != DoubtState.OPEN:
+            raise ValidationFailed(f"该疑点已核实为「{doubt.get_state_display()}」，不能再次核实")
+        before = audit.snapshot(doubt)
+        doubt.state = DoubtState.CONFIRMED if confirmed else DoubtState.REJECTED
+        doubt.verified_by = actor.user
+        doubt.verified_by_name = actor.name
+        doubt.verified_at = timezone.now()
+        doubt.verification_note = note
+        if file is not None:
+            doubt.verification_file.save(file.name or "evidence", file, save=False)
+        doubt.version += 1
+        if confirmed and start_procedure:
+            doubt.case = _start_procedure(actor, doubt)
+        doubt.save()
+        audit.record(actor, ChangeAction.UPDATE, doubt, before=before,
+                     root=doubt.household if doubt.household_id else None)
+    return doubt
+
+
+def _start_procedure(actor: audit.Actor, doubt: Doubt) -> Any:
+    from jingzhun.procedures.choices import CaseState, ProcedureKind
+    from jingzhun.procedures.models import Case
+    from jingzhun.procedures.services import open_case
+
+    kind, _, reason = doubt.rule.on_true.partition(":")
+    if kind not in ProcedureKind.values or doubt.household_id is None:
+        return None
+    household = doubt.household
+    assert household is not None
+    existing = Case.objects.filter(household=household, kind=kind, state=CaseState.OPEN).first()
+    if existing is not None:
+        return existing
+    params: dict[str, str] = {}
+    if kind == ProcedureKind.NATURAL_CHANGE:
+        params["change"] = reason
+    elif kind == ProcedureKind.MONITORING:  # 脱贫不稳定户 for exited households, else 边缘易致贫户
+        params["monitoring_type"] = reason or ("1" if household.poverty_status in ("1", "4") else "2")
+    try:
+        return open_case(actor=actor, household=household, kind=kind, discovered_on=timezone.localdate(),
+                         params=params)
+    except ValidationFailed as exc:  # the register refuses this procedure for the household now
+        doubt.verification_note += f"\n（未自动启动程序：{exc}）"
+        return None
+
+
+def resolve(*, actor: audit.Actor, doubt_id: int, note: str, version: int) -> Doubt:
+    """Close a confirmed doubt once the problem was corrected (已整改); the same problem may be raised again."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("请填写整改情况", {"note": ["必填"]})
+    with transaction.atomic():
+        doubt = doubt_access.access_doubt(actor.user, doubt_id, "resolve")
+        doubt = Doubt.objects.select_for_update().get(pk=doubt.pk)
+        _lock(doubt, version)
+        if doubt.state != DoubtState.CONFIRMED:
+            raise ValidationFailed("只有核实属实的疑点才能标为已整改")
+        before = audit.snapshot(doubt)
+        doubt.state = DoubtState.RESOLVED
+        doubt.verification_note = f"{doubt.verification_note}\n整改：{note}".strip()
+        doubt.version += 1
+        doubt.save()
+        audit.record(actor, ChangeAction.UPDATE, doubt, before=before,
+                     root=doubt.household if doubt.household_id else None)
+    return doubt
