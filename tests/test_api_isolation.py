@@ -36,14 +36,14 @@ from jingzhun.testing.world import World
 OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
 MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
-           "case": 10**9, "notice": 10**9}
+           "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9}
 
 
 @dataclass(frozen=True)
 class ObjectOperation:
     """An operation on one object: which kind of object its path names, and a valid body for writes."""
 
-    target: str  # household, member, batch, region, parameter, case or notice
+    target: str  # household, member, batch, region, parameter, case, notice, run, doubt or confirmed_doubt
     body: Callable[[], dict[str, Any]] | None = None
     query: dict[str, str] = field(default_factory=dict)
     owner: str = "township_officer"  # who succeeds on 玉泉镇's object (policy parameters: the county admin)
@@ -89,12 +89,22 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
         "household", lambda: {"kind": "natural_change", "discovered_on": TODAY, "params": {"change": "birth"}}
     ),
     ("get", "/api/procedures/notices/{id}"): ObjectOperation("notice"),
+    ("get", "/api/comparison/runs/{id}"): ObjectOperation("run"),
+    ("get", "/api/comparison/doubts/{id}"): ObjectOperation("doubt"),
+    ("post", "/api/comparison/doubts/{id}/verify"): ObjectOperation(
+        "doubt", lambda: {"confirmed": False, "note": "部门数据有误", "version": 1}
+    ),
+    ("post", "/api/comparison/doubts/{id}/resolve"): ObjectOperation(
+        "confirmed_doubt", lambda: {"note": "已整改", "version": 1}
+    ),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
 LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
-                   ("get", "/api/procedures/cases")}
+                   ("get", "/api/procedures/cases"), ("get", "/api/comparison/runs"),
+                   ("get", "/api/comparison/doubts"), ("get", "/api/comparison/rules")}
 OTHER_OPERATIONS = {("get", "/api/me"), ("post", "/api/registry/imports"), ("post", "/api/policy/parameters"),
-                    ("post", "/api/procedures/bulk"), ("post", "/api/procedures/notices")}
+                    ("post", "/api/procedures/bulk"), ("post", "/api/procedures/notices"),
+                    ("post", "/api/comparison/runs")}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -141,6 +151,11 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
         from jingzhun.procedures.tests import isolation
 
         return (isolation.case_a if target == "case" else isolation.notice_a)(world.household_a).pk
+    if target in ("run", "doubt", "confirmed_doubt"):
+        from jingzhun.comparison.tests import isolation as comparison
+
+        make = {"run": comparison.run_a, "doubt": comparison.doubt_a, "confirmed_doubt": comparison.confirmed_doubt_a}
+        return make[target](world).pk
     user = world.users[user_name]
     if user.region.contains(world.township_a.code):
         return Region.objects.get(code="620503000000").code  # 麦积区, a neighbouring county

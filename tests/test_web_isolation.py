@@ -24,6 +24,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import isolation as procedures_iso
 from jingzhun.registry.models import Household, ImportBatch, Member
@@ -127,6 +128,9 @@ def parameter_form(scene: Scene) -> dict[str, Any]:
 # Who sees a 玉泉镇 parameter: everyone whose jurisdiction contains 玉泉镇 or lies inside it.
 PARAMETER_READERS = set(ROLES) - {"township_b_officer"}
 PARAMETER_EDITORS = {"admin", "county_admin"}
+# Who sees a run of 玉泉镇: jurisdictions that contain the township (a village officer's does not).
+# A run is read inside its region and by officers of a village it covered.
+RUN_READERS = {"admin", "county_admin", "township_officer", "village_officer", "leader", "auditor"}
 
 COVERAGE: dict[str, Case] = {
     "policy:parameter_detail": Case(township_parameter_kwargs, PARAMETER_READERS),
@@ -147,6 +151,10 @@ COVERAGE: dict[str, Case] = {
                                      post=procedures_iso.objection_form),
     "procedures:notice_pdf": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS),
     "procedures:evidence_file": Case(procedures_iso.evidence_kwargs, HOUSEHOLD_READERS),
+    "comparison:run_detail": Case(comparison_iso.run_kwargs, RUN_READERS),
+    "comparison:doubt_detail": Case(comparison_iso.doubt_kwargs, HOUSEHOLD_READERS, post=comparison_iso.verify_form),
+    "comparison:doubt_file": Case(comparison_iso.file_kwargs, HOUSEHOLD_READERS),
+    "comparison:load_errors": Case(comparison_iso.load_kwargs, HOUSEHOLD_READERS),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).
@@ -156,6 +164,8 @@ QUERY_COVERAGE: tuple[tuple[str, str, str], ...] = (
     ("regions:index", "code", "404"),
     ("registry:export", "region", "404"),
     ("registry:household_list", "region", "ignored"),
+    ("comparison:queue", "region", "ignored"),
+    ("comparison:lists", "region", "ignored"),
 )
 PUBLIC = {"login", "logout", "set_language"}
 

@@ -201,6 +201,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 def _register_routers() -> None:
+    from jingzhun.comparison.api import router as comparison_router
     from jingzhun.policy.api import router as policy_router
     from jingzhun.procedures.api import router as procedures_router
     from jingzhun.regions.api import router as regions_router
@@ -210,6 +211,7 @@ def _register_routers() -> None:
     api.add_router("/registry", registry_router)
     api.add_router("/policy", policy_router)
     api.add_router("/procedures", procedures_router)
+    api.add_router("/comparison", comparison_router)
 
 
 _register_routers()

@@ -15,4 +15,5 @@ urlpatterns = [
     path("registry/", include("jingzhun.registry.urls")),
     path("policy/", include("jingzhun.policy.urls")),
     path("procedures/", include("jingzhun.procedures.urls")),
+    path("comparison/", include("jingzhun.comparison.urls")),
 ]

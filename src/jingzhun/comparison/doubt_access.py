@@ -1,8 +1,9 @@
 """Who sees and works which doubts, runs and rules (the data-layer restriction of the comparison).
 
 * Jurisdiction roles (county, township, village officers, leaders, auditors) see the doubts of villages
-  inside their region; officers may verify them (village and township officers) and county administrators
-  may also resolve them and start runs for their county.
+  inside their region and the runs that covered it; village and township officers (and county
+  administrators) verify them; township officers and county administrators mark confirmed ones resolved;
+  county administrators start runs for their county.
 * A department user sees only the doubts of rules meant for their department (``Rule.audience``), inside
   their region, and only the person's name, ID and the evidence: never the rest of the household.
 * Helpers see none. A doubt outside is answered like a missing one.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jingzhun.accounts.choices import JURISDICTION_READERS, Role
 from jingzhun.comparison.models import ComparisonRun, Doubt, Rule
@@ -70,7 +71,10 @@ def runs_for(user: object) -> QuerySet[ComparisonRun]:
     prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
     if prefix is None or role not in JURISDICTION_READERS:
         return qs.none()
-    return qs.filter(region__code__startswith=prefix)
+    # Runs inside the region, and runs of a larger region that covered it (the county's run a village's
+    # doubts came from).
+    covering = [prefix[:n] for n in (2, 4, 6, 9, 12) if n <= len(prefix)]
+    return qs.filter(Q(region__code__startswith=prefix) | Q(region__prefix__in=covering))
 
 
 def access_run(user: object, run_id: int | str) -> ComparisonRun:

@@ -276,9 +276,18 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
             id_number=(row["id_number"] or "")[:18], name=(row["name"] or "")[:50], detail=row["detail"] or "",
             evidence={k: row[k] for k in ("household_number", "person_number", "id_number", "village_code")},
         ))
+    actor = audit.Actor(run.user, run.user_name or "系统")
     with transaction.atomic():
         Doubt.objects.bulk_create(doubts, batch_size=2000, ignore_conflicts=True)
-    return len(doubts), len(live)
+        # Audited as created by whoever started the run (ignore_conflicts leaves no pks: read them back).
+        created = list(Doubt.objects.filter(run=run, key__in=[d.key for d in doubts]).select_related("household")
+                       ) if len(doubts) <= CHUNK else list(Doubt.objects.filter(run=run).select_related("household"))
+        at = timezone.now()
+        audit.record_many(
+            audit.build_change(actor, ChangeAction.CREATE, d, before=None, after=audit.snapshot(d),
+                               root=d.household if d.household_id else None, batch=f"comparison-run-{run.pk}", at=at)
+            for d in created)
+    return len(created), len(live)
 
 
 def _lock(doubt: Doubt, version: int) -> None:

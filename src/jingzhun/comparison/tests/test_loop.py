@@ -91,7 +91,11 @@ def test_a_rerun_raises_no_doubt_twice_and_verified_false_stays_quiet(county, tm
     assert confirmed.state == DoubtState.CONFIRMED
     # SJ01 leads to the natural-change procedure for the household.
     assert confirmed.case is not None and confirmed.case.kind == "natural_change"
-    assert ObjectChange.objects.filter(object_type__endswith="doubt", object_id=str(death.pk)).count() == 1
+    changes = ObjectChange.objects.filter(object_type__endswith="doubt", object_id=str(death.pk)).order_by("id")
+    assert [(c.action, c.user_name) for c in changes] == [("create", admin.username),
+                                                          ("update", village_officer.username)]
+    assert changes[1].before["state"] == "open" and changes[1].after["state"] == "confirmed"
+    assert changes[0].root_id == str(member.household_id)  # shown on the household's page
 
     third = _run(region, admin)
     assert third.doubts_created == 0  # neither the confirmed nor the rejected one comes back

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from jingzhun.comparison import views
+
+app_name = "comparison"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("doubts/", views.doubt_queue, name="queue"),
+    path("doubts/<int:pk>/", views.doubt_detail, name="doubt_detail"),
+    path("doubts/<int:pk>/file/", views.doubt_file, name="doubt_file"),
+    path("rules/", views.rules, name="rules"),
+    path("datasets/", views.dataset_loads, name="datasets"),
+    path("datasets/template/", views.dataset_template, name="dataset_template"),
+    path("datasets/<str:load_id>/errors/", views.load_errors, name="load_errors"),
+    path("lists/", views.department_lists, name="lists"),
+]
