@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "jingzhun.policy",
     "jingzhun.procedures",
     "jingzhun.comparison",
+    "jingzhun.analytics",
 ]
 
 MIDDLEWARE = [

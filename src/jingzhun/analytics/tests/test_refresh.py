@@ -1,0 +1,129 @@
+"""Each indicator checked against a count computed independently from the register, at village, township
+and county level (issue 5), and the refresh is idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from jingzhun.analytics import indicators
+from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.refresh import refresh_snapshot
+from jingzhun.comparison.snapshot import write_snapshot
+from jingzhun.regions.models import Region
+from jingzhun.registry.models import Household, HouseholdYear, Member
+from jingzhun.testing.county import COUNTY, import_generated_county
+
+pytestmark = pytest.mark.django_db
+YEAR = 2026
+
+
+@pytest.fixture
+def county(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    import_generated_county(tmp_path / "gen", households=300)
+    snap = write_snapshot(COUNTY)
+    refresh_snapshot(snap, year=YEAR, today=dt.date(2026, 11, 30))
+    return snap
+
+
+def _values(code: str, level: int) -> dict[tuple[str, str], Decimal]:
+    return {(v.region_code, v.dim): v.value for v in IndicatorValue.objects.filter(code=code, level=level, year=YEAR)}
+
+
+def _expected(counter: Counter, level_digits: int) -> dict[tuple[str, str], Decimal]:
+    out: Counter = Counter()
+    for (village, dim), n in counter.items():
+        out[(village[:level_digits].ljust(12, "0"), dim)] += n
+    return {k: Decimal(v) for k, v in out.items()}
+
+
+def _independent() -> dict[str, Counter]:
+    """The definitions of docs/indicators.md, counted in Python from the ORM rows."""
+    counts: dict[str, Counter] = {i.code: Counter() for i in indicators.INDICATORS}
+    active = Counter()
+    for m in Member.objects.filter(left_on__isnull=True).values("household_id"):
+        active[m["household_id"]] += 1
+    latest: dict[int, HouseholdYear] = {}
+    for y in HouseholdYear.objects.order_by("household_id", "year"):
+        latest[y.household_id] = y
+    dropout = set(Member.objects.filter(left_on__isnull=True, schooling="8").values_list("household_id", flat=True))
+    no_medical = set(Member.objects.filter(left_on__isnull=True, basic_medical_insurance=False)
+                     .values_list("household_id", flat=True))
+    for h in Household.objects.all():
+        v = h.village_id
+        registered = bool(h.poverty_status)
+        remaining = h.poverty_status in ("0", "3")
+        open_risk = bool(h.monitoring_type) and h.risk_elimination in ("", "0")
+        if registered:
+            counts["households_by_status"][(v, h.poverty_status)] += 1
+            counts["people_by_status"][(v, h.poverty_status)] += active[h.pk]
+            counts["households_by_attribute"][(v, h.attribute)] += 1
+            if h.main_cause:
+                counts["households_by_cause"][(v, h.main_cause)] += 1
+            if h.exit_year:
+                counts["exits_by_year"][(v, str(h.exit_year))] += 1
+        if h.return_year:
+            counts["returns_by_year"][(v, str(h.return_year))] += 1
+        if remaining:
+            counts["remaining_poor_people"][(v, "")] += active[h.pk]
+        if open_risk:
+            counts["monitoring_by_type"][(v, h.monitoring_type)] += 1
+            for risk in h.risk_types:
+                counts["monitoring_by_risk"][(v, str(risk))] += 1
+        if h.monitoring_type and h.risk_elimination in ("1", "2"):
+            counts["elimination_by_mode"][(v, h.risk_elimination)] += 1
+        if remaining or open_risk:
+            y = latest.get(h.pk)
+            for dim, hit in (("dropout", h.pk in dropout), ("no_medical", h.pk in no_medical),
+                             ("housing", y is not None and y.housing_grade in ("C", "D")),
+                             ("water", y is not None and y.water_safe is False)):
+                if hit:
+                    counts["guarantee_gaps"][(v, dim)] += 1
+    return counts
+
+
+def test_every_count_indicator_matches_an_independent_count_at_every_level(county):
+    counts = _independent()
+    checked = 0
+    for indicator in indicators.INDICATORS:
+        if indicator.rate:
+            continue
+        for digits, level in ((12, 5), (9, 4), (6, 3)):
+            expected = {k: v for k, v in _expected(counts[indicator.code], digits).items() if v}
+            got = {k: v for k, v in _values(indicator.code, level).items() if v}
+            assert got == expected, (indicator.code, level)
+            checked += len(expected)
+    assert checked > 100
+    assert counts["households_by_status"] and counts["monitoring_by_type"] and counts["exits_by_year"]
+
+
+def test_incidence_is_the_ratio_of_the_sums_not_an_average(county):
+    poor = _independent()["remaining_poor_people"]
+    villages = dict(Region.objects.filter(level=5, code__startswith=COUNTY).values_list("code", "rural_population"))
+    for digits, level in ((12, 5), (9, 4), (6, 3)):
+        got = {v.region_code: v for v in IndicatorValue.objects.filter(code="poverty_incidence", level=level)}
+        areas = {code[:digits].ljust(12, "0") for code in villages}
+        assert set(got) == areas
+        for area in areas:
+            people = sum(n for (v, _), n in poor.items() if v.startswith(area[:digits]))
+            population = sum(p or 0 for v, p in villages.items() if v.startswith(area[:digits]))
+            row = got[area]
+            assert (row.numerator, row.denominator) == (people, population)
+            assert row.value == (Decimal(people) * 100 / population).quantize(Decimal("0.0001"))
+
+
+def test_refresh_is_idempotent_and_keeps_the_province_summed(county):
+    before = sorted(IndicatorValue.objects.values_list("code", "region_code", "dim", "value"))
+    refresh_snapshot(county, year=YEAR, today=dt.date(2026, 11, 30))
+    after = sorted(IndicatorValue.objects.values_list("code", "region_code", "dim", "value"))
+    assert before == after
+    def by_dim(region: str) -> dict[str, Decimal]:
+        return dict(IndicatorValue.objects.filter(code="households_by_status", region_code=region, year=YEAR)
+                    .values_list("dim", "value"))
+
+    assert by_dim("620000000000") == by_dim("620500000000") == by_dim("620502000000")
+    assert sum(by_dim("620000000000").values()) == Household.objects.exclude(poverty_status="").count() > 0
