@@ -127,3 +127,25 @@ def test_refresh_is_idempotent_and_keeps_the_province_summed(county):
 
     assert by_dim("620000000000") == by_dim("620500000000") == by_dim("620502000000")
     assert sum(by_dim("620000000000").values()) == Household.objects.exclude(poverty_status="").count() > 0
+
+
+def test_the_households_behind_each_number_add_up_to_it(county):
+    from jingzhun.accounts.choices import Role
+    from jingzhun.analytics.selectors import households_behind
+    from jingzhun.testing.factories import UserFactory
+
+    leader = UserFactory(role=Role.LEADER, region=Region.objects.get(prefix=COUNTY))
+    checked = 0
+    for v in IndicatorValue.objects.filter(level__in=[4, 5], year=YEAR).exclude(code__startswith="doubts_").exclude(
+            code="monitoring_decisions"):
+        indicator = indicators.get(v.code)
+        behind = households_behind(leader, v.code, v.region_code, v.dim)
+        if indicator.people:
+            got = Member.objects.filter(household__in=behind, left_on__isnull=True).count()
+            assert got == v.numerator, (v.code, v.region_code, v.dim)
+        else:
+            assert behind.count() == v.value, (v.code, v.region_code, v.dim)
+        checked += 1
+    assert checked > 50
+    helper = UserFactory(role=Role.HELPER, region=Region.objects.get(prefix=COUNTY))
+    assert not households_behind(helper, "households_by_status", COUNTY, "1").exists()
