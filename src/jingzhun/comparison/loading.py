@@ -420,7 +420,9 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset, *, excel: bool) -> Checke
     con.execute("CREATE TABLE cols (key VARCHAR, header VARCHAR, pos INTEGER)")
     con.executemany("INSERT INTO cols VALUES (?, ?, ?)", [(c.key, c.header, j) for j, c in enumerate(ds.columns)])
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
-    con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", _lookup_rows(ds))
+    lookups = list(_lookup_rows(ds))
+    if lookups:  # DuckDB refuses executemany with no rows (payroll and employment have no code columns)
+        con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", lookups)
     inner: list[str] = ["r._i", "r._sheet", "r._row"]
     joins: list[str] = []
     errors: dict[str, str] = {}
