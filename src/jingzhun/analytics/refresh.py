@@ -71,12 +71,16 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
     from jingzhun.procedures.models import Case
 
     rows: list[dict[str, object]] = []
-    doubts = (Doubt.objects.filter(village__code__startswith=prefix).values("village_id", "rule__code", "state")
-              .annotate(n=Count("id")))
+    from jingzhun.regions.choices import PREFIX_LENGTH
+
+    doubts = (Doubt.objects.filter(village__code__startswith=prefix)
+              .values("village_id", "village__level", "rule__code", "state").annotate(n=Count("id")))
     for row in doubts:
         code = {DoubtState.OPEN: "doubts_open_by_rule", DoubtState.REJECTED: "doubts_rejected_by_rule"}.get(
             row["state"], "doubts_confirmed_by_rule")
-        rows.append({"code": code, "village_code": row["village_id"], "dim": row["rule__code"], "n": row["n"]})
+        # a doubt about a person not in the register may sit on a township or county (its address code)
+        rows.append({"code": code, "village_code": row["village_id"], "dim": row["rule__code"], "n": row["n"],
+                     "digits": PREFIX_LENGTH[row["village__level"]]})
     cases = Case.objects.filter(kind="monitoring", household__village__code__startswith=prefix,
                                 deadline__isnull=False).exclude(state="withdrawn")
     buckets = {
@@ -88,9 +92,10 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
     for dim, qs in buckets.items():
         for row in qs.values("household__village_id").annotate(n=Count("id")):
             rows.append({"code": "monitoring_decisions", "village_code": row["household__village_id"], "dim": dim,
-                         "n": row["n"]})
+                         "n": row["n"], "digits": 12})
     return pa.Table.from_pylist(rows, schema=pa.schema([("code", pa.string()), ("village_code", pa.string()),
-                                                        ("dim", pa.string()), ("n", pa.int64())]))
+                                                        ("dim", pa.string()), ("n", pa.int64()),
+                                                        ("digits", pa.int32())]))
 
 
 def _population(prefix: str) -> pa.Table:
@@ -118,17 +123,18 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
         levels = [(n, level) for n, level in LEVELS if n >= len(prefix)]
         rollup = "\nUNION ALL\n".join(
             f"SELECT code, rpad(substr(village_code, 1, {n}), 12, '0') AS region_code, {level} AS level, dim, "
-            f"SUM(n) AS n, SUM(population) AS denominator FROM v GROUP BY ALL" for n, level in levels)
+            f"SUM(n) AS n, SUM(population) AS denominator FROM v WHERE digits >= {n} GROUP BY ALL"
+            for n, level in levels)
         like = prefix.replace("'", "") + "%"
         sql = f"""
 WITH counted AS (
-  SELECT * FROM ({_village_counts_sql()}) c WHERE village_code LIKE '{like}'
-  UNION ALL SELECT code, village_code, dim, n FROM db_counts
+  SELECT *, 12 AS digits FROM ({_village_counts_sql()}) c WHERE village_code LIKE '{like}'
+  UNION ALL SELECT code, village_code, dim, n, digits FROM db_counts
 ),
 v AS (
-  SELECT c.code, c.village_code, c.dim, c.n, CAST(NULL AS BIGINT) AS population FROM counted c
+  SELECT c.code, c.village_code, c.dim, c.n, c.digits, CAST(NULL AS BIGINT) AS population FROM counted c
   UNION ALL  -- a rate's denominator, once per village (so a village nobody is counted in has rate 0)
-  SELECT r.code, p.village_code, '', 0, p.population
+  SELECT r.code, p.village_code, '', 0, 12, p.population
   FROM population p CROSS JOIN (SELECT UNNEST([{rates}]) AS code) r
   WHERE p.village_code LIKE '{like}'
 )

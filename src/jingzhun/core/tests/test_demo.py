@@ -43,7 +43,18 @@ def test_demo_prepares_register_accounts_current_policy_and_cases(settings, tmp_
     cases = Case.objects.filter(household__village=village_officer.region)
     assert cases.filter(kind="monitoring").count() >= 1
     assert cases.filter(steps__isnull=False).exists()
+    # department data was loaded and compared: the queue has doubts, the education account its list
+    from jingzhun.analytics.models import IndicatorValue
+    from jingzhun.comparison.doubt_access import doubts_for
+    from jingzhun.comparison.models import ComparisonRun, DatasetLoad, Doubt
+
+    assert DatasetLoad.objects.filter(state__in=["committed", "partial"]).count() == 12
+    run = ComparisonRun.objects.get()
+    assert run.state == "done" and run.doubts_created == Doubt.objects.count() > 0
+    assert doubts_for(User.objects.get(username="education")).exists()
+    assert IndicatorValue.objects.filter(region_code="620503000000").exists()
     # preparing it again changes nothing
-    before = (Household.objects.count(), Case.objects.count(), Parameter.objects.count())
+    before = (Household.objects.count(), Case.objects.count(), Parameter.objects.count(), Doubt.objects.count())
     call_command("demo", "--no-server", "--county", "620503", "--households", "300", stdout=StringIO())
-    assert (Household.objects.count(), Case.objects.count(), Parameter.objects.count()) == before
+    assert (Household.objects.count(), Case.objects.count(), Parameter.objects.count(),
+            Doubt.objects.count()) == before

@@ -57,6 +57,7 @@ class Command(BaseCommand):
         self.accounts(county)
         self.demo_policy(county)
         self.demo_cases()
+        self.demo_comparison(county)
         self.say(f"准备完成，用时 {time.perf_counter() - started:.0f} 秒。")
         if not opts["no_server"]:
             self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）")
@@ -125,6 +126,40 @@ class Command(BaseCommand):
                 if opened == count:
                     break
 
+    def demo_comparison(self, county: str) -> None:
+        """Department data for the county, generated with planted anomalies, loaded through the same checks
+        a department's file goes through, and one comparison run, so the doubt queue has work in it; then the
+        indicators. Skipped when the county already has a run."""
+        from jingzhun.comparison import datasets as ds
+        from jingzhun.comparison.deptgen import generate_departments
+        from jingzhun.comparison.loading import load_dataset
+        from jingzhun.comparison.models import ComparisonRun
+        from jingzhun.comparison.services import run_comparison
+        from jingzhun.comparison.snapshot import write_snapshot
+
+        if ComparisonRun.objects.filter(region__prefix=county).exists():
+            return
+        self.say("    部门数据比对：生成各部门数据（含植入的疑点）、校验入库、运行比对规则 …")
+        today = timezone.localdate()
+        snap = write_snapshot(county)
+        out = Path(settings.HOME) / "generated" / county / "departments"
+        generate_departments(snap.path, out, seed=1, as_of=today, scale=0.3)
+        system = Actor(None, "演示数据")
+        for dataset in ds.DATASETS:
+            path = out / f"{dataset.code}.parquet"
+            if path.exists():
+                load_dataset(actor=system, user=None, path=path, dataset=dataset.code, as_of=today,
+                             region_prefix=county)
+        admin = User.objects.get(username="county")
+        run = run_comparison(actor=Actor.of(admin), region=Region.objects.get(prefix=county), as_of=today)
+        self.say(f"    {run.message}")
+        try:
+            from jingzhun.analytics.refresh import refresh_region
+        except ImportError:  # pragma: no cover - the analytics app is optional in old checkouts
+            return
+        result = refresh_region(county, year=today.year)
+        self.say(f"    统计指标：{result.rows} 个数值")
+
     def say(self, text: str) -> None:
         self.stdout.write(text)
         self.stdout.flush()
@@ -176,7 +211,7 @@ class Command(BaseCommand):
             user = User.objects.filter(username=username).first() or User(username=username)
             user.role, user.region, user.full_name = role, region, name
             user.is_superuser = user.is_staff = role == Role.ADMIN
-            user.department = "教育" if role == Role.DEPARTMENT else ""
+            user.department = "education" if role == Role.DEPARTMENT else ""  # comparison.datasets.Department
             user.set_password(DEMO_PASSWORD)
             user.save()
             where = region.full_name() if region else "全部"
