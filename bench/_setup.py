@@ -18,6 +18,7 @@ OUT = ROOT / "bench" / "out"
 def django_setup(home: Path | None = None) -> Path:
     home = home or Path(tempfile.mkdtemp(prefix="jz-bench-"))
     os.environ.setdefault("JINGZHUN_HOME", str(home))
+    os.environ.setdefault("JINGZHUN_AUTO_REFRESH", "0")  # a benchmark measures one thing, not the refresh after it
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     import django
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from jingzhun.accounts.services import create_api_token
 from jingzhun.api import api
+from jingzhun.assessment.tests import isolation as assessment_iso
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
 from jingzhun.regions.models import Region
@@ -36,7 +37,8 @@ from jingzhun.testing.world import World
 OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
 MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
-           "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9}
+           "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9,
+           "survey": 10**9, "sampled": 10**9}
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,27 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("post", "/api/comparison/doubts/{id}/resolve"): ObjectOperation(
         "confirmed_doubt", lambda: {"note": "已整改", "version": 1}
     ),
+    ("get", "/api/analytics/regions/{code}/values"): ObjectOperation("region"),
+    ("get", "/api/analytics/regions/{code}/children"): ObjectOperation(
+        "region", query={"indicator": "households_by_status"}
+    ),
+    ("get", "/api/analytics/regions/{code}/households"): ObjectOperation(
+        "region", query={"indicator": "households_by_status"}
+    ),
+    ("get", "/api/analytics/regions/{code}/exit"): ObjectOperation("region"),
+    ("get", "/api/assessment/surveys/{id}"): ObjectOperation("survey", owner="county_admin"),
+    ("post", "/api/assessment/households/{id}/interview"): ObjectOperation(
+        "sampled", assessment_iso.interview_body, owner="county_admin"
+    ),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
 LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
                    ("get", "/api/procedures/cases"), ("get", "/api/comparison/runs"),
-                   ("get", "/api/comparison/doubts"), ("get", "/api/comparison/rules")}
+                   ("get", "/api/comparison/doubts"), ("get", "/api/comparison/rules"),
+                   ("get", "/api/assessment/surveys")}
 OTHER_OPERATIONS = {("get", "/api/me"), ("post", "/api/registry/imports"), ("post", "/api/policy/parameters"),
                     ("post", "/api/procedures/bulk"), ("post", "/api/procedures/notices"),
-                    ("post", "/api/comparison/runs")}
+                    ("post", "/api/comparison/runs"), ("get", "/api/analytics/indicators")}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -156,6 +171,8 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
 
         make = {"run": comparison.run_a, "doubt": comparison.doubt_a, "confirmed_doubt": comparison.confirmed_doubt_a}
         return make[target](world).pk
+    if target in ("survey", "sampled"):
+        return (assessment_iso.survey_a if target == "survey" else assessment_iso.sampled_a)(world).pk
     user = world.users[user_name]
     if user.region.contains(world.township_a.code):
         return Region.objects.get(code="620503000000").code  # 麦积区, a neighbouring county

@@ -17,6 +17,8 @@ import pytest
 
 import jingzhun
 from jingzhun.accounts import services as account_services
+from jingzhun.assessment.tests.audit_calls import ACTORS as ASSESSMENT_ACTORS
+from jingzhun.assessment.tests.audit_calls import CALLS as ASSESSMENT_CALLS
 from jingzhun.comparison.tests.audit_calls import ACTORS as COMPARISON_ACTORS
 from jingzhun.comparison.tests.audit_calls import CALLS as COMPARISON_CALLS
 from jingzhun.core.audit import Actor
@@ -70,9 +72,10 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
         actor=a, parameter=_policy_row(a), expected_version=1, effective_to=dt.date(2024, 12, 31)),
     **PROCEDURE_CALLS,
     **COMPARISON_CALLS,
+    **ASSESSMENT_CALLS,
 }
 # Writers only some roles may call, and who calls them (everything else: the 玉泉镇 township officer).
-ACTORS: dict[str, str] = {**COMPARISON_ACTORS}
+ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS}
 # Public functions in services modules that only read or validate (no write, nothing to audit).
 NOT_WRITERS = {
     "jingzhun.registry.services.parse_id_for_member",

@@ -24,6 +24,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from jingzhun.analytics.tests import isolation as analytics_iso
+from jingzhun.assessment.tests import isolation as assessment_iso
 from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import isolation as procedures_iso
@@ -155,6 +157,21 @@ COVERAGE: dict[str, Case] = {
     "comparison:doubt_detail": Case(comparison_iso.doubt_kwargs, HOUSEHOLD_READERS, post=comparison_iso.verify_form),
     "comparison:doubt_file": Case(comparison_iso.file_kwargs, HOUSEHOLD_READERS),
     "comparison:load_errors": Case(comparison_iso.load_kwargs, HOUSEHOLD_READERS),
+    "analytics:households": Case(analytics_iso.indicator_kwargs, analytics_iso.FIGURE_READERS),
+    "assessment:survey_detail": Case(assessment_iso.survey_kwargs, assessment_iso.READERS),
+    "assessment:survey_redraw": Case(assessment_iso.survey_kwargs, assessment_iso.EDITORS,
+                                     post=assessment_iso.redraw_form, get_ok=False),
+    "assessment:survey_close": Case(assessment_iso.survey_kwargs, assessment_iso.EDITORS,
+                                    post=assessment_iso.close_form, get_ok=False),
+    "assessment:survey_estimates": Case(assessment_iso.survey_kwargs, assessment_iso.READERS),
+    "assessment:survey_lists": Case(assessment_iso.lists_kwargs, assessment_iso.READERS),
+    "assessment:village_detail": Case(assessment_iso.village_kwargs, assessment_iso.READERS),
+    "assessment:household_add": Case(assessment_iso.village_kwargs, assessment_iso.EDITORS,
+                                     post=assessment_iso.add_form, get_ok=False),
+    "assessment:village_list": Case(assessment_iso.village_list_kwargs, assessment_iso.READERS),
+    "assessment:interview": Case(assessment_iso.sampled_kwargs, assessment_iso.READERS,
+                                 post=assessment_iso.interview_form),
+    "reports:card": Case(household_kwargs, HOUSEHOLD_READERS),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).
@@ -166,6 +183,13 @@ QUERY_COVERAGE: tuple[tuple[str, str, str], ...] = (
     ("registry:household_list", "region", "ignored"),
     ("comparison:queue", "region", "ignored"),
     ("comparison:lists", "region", "ignored"),
+    ("analytics:dashboard", "region", "404"),
+    ("analytics:exit", "region", "404"),
+    ("reports:index", "region", "404"),
+    ("reports:basic", "region", "404"),
+    ("reports:causes", "region", "404"),
+    ("reports:monitoring", "region", "404"),
+    ("reports:doubts", "region", "404"),
 )
 PUBLIC = {"login", "logout", "set_language"}
 

@@ -18,6 +18,9 @@ HOME.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("JINGZHUN_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = os.environ.get("JINGZHUN_DEBUG", "0") == "1"
+# Refresh a county's indicators after each import, final procedure step and comparison run (analytics.hooks).
+# Benchmarks switch it off (they measure one thing); the tests switch it on where they test it.
+JINGZHUN_AUTO_REFRESH = os.environ.get("JINGZHUN_AUTO_REFRESH", "1") == "1"
 ALLOWED_HOSTS = os.environ.get("JINGZHUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -36,7 +39,9 @@ INSTALLED_APPS = [
     "jingzhun.policy",
     "jingzhun.procedures",
     "jingzhun.comparison",
+    "jingzhun.assessment",
     "jingzhun.analytics",
+    "jingzhun.reports",
 ]
 
 MIDDLEWARE = [
@@ -111,7 +116,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# ECharts comes from npm (package.json; scripts/setup runs npm ci) and is served as static/vendor/echarts/.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/echarts", BASE_DIR.parents[1] / "node_modules" / "echarts" / "dist"),
+]
 MEDIA_ROOT = HOME / "media"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -16,4 +16,7 @@ urlpatterns = [
     path("policy/", include("jingzhun.policy.urls")),
     path("procedures/", include("jingzhun.procedures.urls")),
     path("comparison/", include("jingzhun.comparison.urls")),
+    path("assessment/", include("jingzhun.assessment.urls")),
+    path("analytics/", include("jingzhun.analytics.urls")),
+    path("reports/", include("jingzhun.reports.urls")),
 ]

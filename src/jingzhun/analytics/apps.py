@@ -5,3 +5,6 @@ class AnalyticsConfig(AppConfig):
     name = "jingzhun.analytics"
     label = "analytics"
     verbose_name = "统计指标"
+
+    def ready(self) -> None:
+        from jingzhun.analytics import hooks  # noqa: F401  (connects the refresh receivers)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from jingzhun.comparison import doubt_access, engine
 from jingzhun.comparison.models import ComparisonRun, Doubt, DoubtState, Rule, RunState
 from jingzhun.comparison.snapshot import write_snapshot
-from jingzhun.core import audit
+from jingzhun.core import audit, signals
 from jingzhun.core.errors import (
     ConcurrentEditError,
     NotFoundOrForbidden,
@@ -199,6 +199,7 @@ def run_comparison(
         raise
     run.refresh_from_db()
     audit.record(actor, ChangeAction.CREATE, run)
+    signals.register_changed.send(sender=ComparisonRun, prefixes=[region.prefix[:6]], cause="comparison")
     return run
 
 

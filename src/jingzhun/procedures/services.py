@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from jingzhun.core import audit, bulk
+from jingzhun.core import audit, bulk, signals
 from jingzhun.core.errors import ConcurrentEditError, JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
@@ -346,6 +346,7 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
     change_status_many(actor=actor, changes=changes)
     _update_cases(actor, cases, bump=bump, next_step=None, state=CaseState.APPROVED, closed_on=on,
                   effective_on=effective_on)
+    signals.register_changed.send(sender=Case, prefixes={c.household.village_id[:6] for c in cases}, cause="procedure")
 
 
 def _update_cases(actor: audit.Actor, cases: Sequence[Case], bump: bool = True, **values: Any) -> None:

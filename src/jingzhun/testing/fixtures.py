@@ -41,6 +41,12 @@ def reseed_reference_data() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_background_refresh(settings: Any) -> None:
+    """Indicator refreshes after writes run in a background thread; tests that test them switch them on."""
+    settings.JINGZHUN_AUTO_REFRESH = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness costs seconds per test world; tests don't need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

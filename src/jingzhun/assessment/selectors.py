@@ -1,0 +1,191 @@
+"""Reads of the assessment: the sampling frame from the register, a survey's progress, its estimates and
+the county exit check fed with them. Writes are in ``services``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from jingzhun.assessment import estimates, sampling
+from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome
+from jingzhun.assessment.models import EXITED, Interview, SampledHousehold, SampledVillage, Survey
+from jingzhun.policy import catalogue
+from jingzhun.policy.criteria import (
+    REGISTERED_POOR,
+    Criterion,
+    Evaluation,
+    evaluate_county_exit,
+    percent,
+    resolve_for,
+)
+from jingzhun.policy.criteria import source as parameter_source
+from jingzhun.policy.selectors import ParameterMissing
+from jingzhun.regions.choices import Level
+from jingzhun.regions.models import Region
+from jingzhun.registry.choices import LabourSkill
+from jingzhun.registry.models import Household
+
+CAPABLE_LABOUR = (LabourSkill.ORDINARY, LabourSkill.SKILLED)  # as policy.criteria.CAPABLE_LABOUR
+
+
+# --------------------------------------------------------------------------------------------------
+# The frame: the county's villages and households as the register has them now
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    """A household of the county with what the draw needs and copies."""
+
+    id: int
+    number: str
+    village: str
+    head_name: str
+    natural_village: str
+    poverty_status: str
+    monitoring_type: str
+    people: int
+    labour: int
+
+    @property
+    def group(self) -> str | None:
+        """The sampling group; None for a non-registered monitored household (边缘易致贫户 and 突发严重困难户
+        without 建档立卡), which is neither a registered household nor a 一般农户."""
+        if self.poverty_status:
+            return Group.REGISTERED_WITH_LABOUR if self.labour else Group.REGISTERED_WITHOUT_LABOUR
+        return None if self.monitoring_type else Group.NON_REGISTERED
+
+
+@dataclass
+class Frame:
+    county: Region
+    villages: list[sampling.FrameVillage]
+    stats: dict[str, sampling.VillageStats]
+    households: dict[int, FrameRow]
+    summary: dict[str, Any]
+
+    def frame_households(self) -> list[sampling.FrameHousehold]:
+        return [sampling.FrameHousehold(h.id, h.number, h.village, h.group) for h in self.households.values()
+                if h.group is not None]
+
+
+def _county_rows(county: Region) -> list[FrameRow]:
+    active = Q(members__left_on__isnull=True)
+    rows = (Household.objects.filter(village__code__startswith=county.prefix)
+            .annotate(people=Count("members", filter=active),
+                      labour=Count("members", filter=active & Q(members__labour_skill__in=CAPABLE_LABOUR)))
+            .values_list("id", "household_number", "village_id", "head_name", "natural_village", "poverty_status",
+                         "monitoring_type", "people", "labour"))
+    return [FrameRow(*row) for row in rows]
+
+
+def build_frame(county: Region, design: sampling.Design) -> Frame:
+    """The frame a draw reads: every village of the county in its stratum, the households of each group
+    (with at least one active member), and the county's population figures for the estimates."""
+    rows = [r for r in _county_rows(county) if r.people > 0]
+    registered: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.poverty_status:
+            registered[r.village] += r.people
+    villages = list(Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix)
+                    .values_list("code", "rural_population"))
+    stats = {code: sampling.VillageStats(code, population, registered.get(code, 0)) for code, population in villages}
+    strata = sampling.assign_strata(list(stats.values()), design)
+    households = {r.id: r for r in rows if r.village in stats}
+    drawable = {r.village for r in households.values() if r.group and design.ratio.get(r.group, 0) > 0}
+    frame_villages = [v for v in strata if v.code in drawable]
+    summary = {
+        "villages": {s: sum(v.stratum == s for v in frame_villages) for s in STRATUM_ORDER},
+        "villages_in_county": len(stats),
+        "villages_without_households": len(stats) - len(frame_villages),
+        "villages_without_population": sum(1 for s in stats.values() if not s.rural_population),
+        "households": {g: sum(r.group == g for r in households.values()) for g in GROUP_ORDER},
+        "rural_population": sum(s.rural_population or 0 for s in stats.values()),
+        "registered_people": sum(r.people for r in households.values() if r.poverty_status),
+        "poor_people": sum(r.people for r in households.values() if r.poverty_status in REGISTERED_POOR),
+        "exited_people": sum(r.people for r in households.values() if r.poverty_status in EXITED),
+    }
+    return Frame(county, frame_villages, stats, households, summary)
+
+
+# --------------------------------------------------------------------------------------------------
+# A survey
+
+
+def villages_of(survey: Survey) -> QuerySet[SampledVillage]:
+    return survey.villages.select_related("village__parent").annotate(
+        drawn=Count("households", distinct=True),
+        done=Count("households__interview", filter=Q(households__interview__outcome=Outcome.COMPLETED), distinct=True),
+        visited=Count("households__interview", distinct=True),
+    ).order_by("order")
+
+
+def households_of(village: SampledVillage) -> QuerySet[SampledHousehold]:
+    return village.households.select_related("interview").order_by("order")
+
+
+def progress(survey: Survey) -> dict[str, int]:
+    counts = SampledHousehold.objects.filter(survey=survey).aggregate(
+        households=Count("id"), added=Count("id", filter=Q(by_hand=True)),
+        visited=Count("interview"), completed=Count("interview", filter=Q(interview__outcome=Outcome.COMPLETED)),
+    )
+    counts["villages"] = survey.villages.count()
+    return counts
+
+
+def has_results(survey: Survey) -> bool:
+    return Interview.objects.filter(sampled__survey=survey).exists()
+
+
+def survey_estimates(survey: Survey) -> estimates.Estimates:
+    """The survey's four figures from its completed interviews (one query for the interviews)."""
+    villages = [estimates.Village(str(v.pk), v.stratum, v.non_registered_population) for v in survey.villages.all()]
+    done = Interview.objects.filter(sampled__survey=survey, outcome=Outcome.COMPLETED).select_related("sampled")
+    visits = [
+        estimates.Visit(
+            village=str(i.sampled.village_id), people=i.sampled.people, exited=i.sampled.exited,
+            non_registered=i.sampled.non_registered, approves=i.approves, wrongly_exited=i.wrongly_exited,
+            missed=i.missed, missed_people=i.missed_people,
+        )
+        for i in done
+    ]
+    frame = survey.frame or {}
+    county = estimates.County(
+        rural_population=int(frame.get("rural_population", 0)), registered_people=int(frame.get("registered_people", 0)),
+        poor_people=int(frame.get("poor_people", 0)), exited_people=int(frame.get("exited_people", 0)),
+    )
+    return estimates.compute(visits, villages, county)
+
+
+def _rate(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 6)))
+
+
+def exit_evaluation(survey: Survey, figures: estimates.Estimates | None = None) -> Evaluation:
+    """The county exit check (policy.criteria.evaluate_county_exit) fed with the survey's three rates, plus
+    the 综合贫困发生率 including what the survey found (the policy check counts the register only)."""
+    figures = figures or survey_estimates(survey)
+    evaluation = evaluate_county_exit(
+        survey.county, year=survey.year, wrong_exit_rate=_rate(figures.wrong_exit_rate.value),
+        missed_rate=_rate(figures.missed_rate.value), approval=_rate(figures.approval.value),
+    )
+    evaluation.criteria.append(_comprehensive(survey, figures.comprehensive_incidence))
+    return evaluation
+
+
+def _comprehensive(survey: Survey, figure: estimates.Estimate) -> Criterion:
+    code, name = "comprehensive_incidence", "综合贫困发生率（含评估发现）"
+    rule = "（剩余建档立卡贫困人口 + 推算漏评人口 + 推算错退人口）÷ 农村户籍人口 低于上限（§3.4）"
+    try:
+        limit = resolve_for(catalogue.COUNTY_EXIT_MAX_INCIDENCE, survey.county.code, survey.year)
+    except ParameterMissing as exc:
+        return Criterion(code, name, rule, "未设置", "—", False, note=exc.message)
+    threshold = f"< {percent(limit.value)}（{parameter_source(limit)}）"
+    if figure.value is None:
+        return Criterion(code, name, rule, threshold, "未得出（" + "；".join(figure.notes) + "）", False, limit)
+    value = Decimal(str(round(figure.value, 6)))
+    shown = f"{percent(value)}（95%置信区间 {figure.low:.2%}—{figure.high:.2%}）"
+    return Criterion(code, name, rule, threshold, shown, value < limit.value, limit, "；".join(figure.notes))
