@@ -5,13 +5,18 @@
 
 Each measurement runs in its own process on a freshly migrated database, so memory peaks are separate.
 The naive baseline (openpyxl/csv + ORM save per row, as a first version would be written) is run on
-``--baseline-members`` rows and its rate reported; with --baseline-full it runs on all rows.
+``--baseline-members`` rows and its rate reported (0: not run); with --baseline-full it runs on all rows.
+``cpu_seconds`` reports the import process's CPU and, on PostgreSQL on this machine, the server's (the
+import's backend, and the whole cluster with its parallel index-build workers): on a shared machine these
+vary far less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -49,6 +54,40 @@ def load_regions(villages_csv: Path) -> None:
     load_csv(villages_csv)
 
 
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """utime + stime of a process from /proc (with ``children``: plus its reaped children's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu() -> dict[str, float] | None:
+    """CPU-seconds used so far by this connection's PostgreSQL backend and by the whole cluster (postmaster,
+    its live children and the ones it has reaped: parallel index-build workers, autovacuum). The server must
+    run on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = int(cur.fetchone()[0])
+    try:
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        cluster = _cpu_seconds(postmaster, children=True)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(stat[1]) == postmaster:
+                    cluster += _cpu_seconds(int(entry.name))
+        return {"backend": _cpu_seconds(backend), "cluster": cluster}
+    except OSError:
+        return None
+
+
 def run_fast(path: Path) -> dict[str, object]:
     from jingzhun.core.audit import Actor
     from jingzhun.registry.importer import run_import
@@ -57,6 +96,8 @@ def run_fast(path: Path) -> dict[str, object]:
     fresh_database()
     load_regions(path.parent / "villages.csv")
     stages: dict[str, float] = {}
+    server_before = _server_cpu()
+    own_before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     last = [start, ""]
 
@@ -68,9 +109,14 @@ def run_fast(path: Path) -> dict[str, object]:
 
     batch = run_import(actor=Actor(None, "bench"), user=None, path=path, progress=progress)
     elapsed = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    server_after = _server_cpu()
     assert batch.state == "committed", (batch.state, batch.message, batch.errors_preview[:3])
+    cpu = {"python_duckdb": round(own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime, 2)}
+    if server_before and server_after:
+        cpu.update({f"postgres_{k}": round(server_after[k] - server_before[k], 2) for k in server_before})
     return {"seconds": round(elapsed, 2), "members": Member.objects.count(), "stages": stages,
-            "peak_rss_mb": round(peak_rss_mb())}
+            "cpu_seconds": cpu, "peak_rss_mb": round(peak_rss_mb())}
 
 
 def _read_rows(path: Path, limit: int) -> tuple[list[str], list[list[object]]]:
@@ -158,8 +204,9 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(mode: str, path: Path, limit: int) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--child", mode, "--path", str(path), "--limit", str(limit)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-    sys.stderr.write(out.stderr[-2000:] if out.returncode else "")
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
+    sys.stderr.write(out.stderr[-4000:])  # the child's log (JINGZHUN_LOG_LEVEL=INFO: per-table load times)
+    out.check_returncode()
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -180,12 +227,13 @@ def main() -> None:
     path = make_data(args.members, args.format, args.seed)
     print(f"data: {path} ({path.stat().st_size / 2**20:.1f} MiB)", file=sys.stderr)
     fast = spawn("fast", path, 0)
+    report = {"machine": machine(), "members": args.members, "format": args.format, "fast": fast}
     limit = args.members if args.baseline_full else min(args.members, args.baseline_members)
-    naive = spawn("naive", path, limit)
-    estimate = args.members / float(naive["rows_per_second"])  # type: ignore[arg-type]
-    report = {"machine": machine(), "members": args.members, "format": args.format, "fast": fast, "naive": naive,
-              "naive_estimated_seconds_for_all": round(estimate, 1),
-              "speedup": round(estimate / float(fast["seconds"]), 1)}  # type: ignore[arg-type]
+    if limit > 0:  # --baseline-members 0: the set-based import only
+        naive = spawn("naive", path, limit)
+        estimate = args.members / float(naive["rows_per_second"])  # type: ignore[arg-type]
+        report.update({"naive": naive, "naive_estimated_seconds_for_all": round(estimate, 1),
+                       "speedup": round(estimate / float(fast["seconds"]), 1)})  # type: ignore[arg-type]
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,9 +142,11 @@ def load_queries(con: Any, loads: Sequence[Load], *, then: Sequence[str] = ()) -
     """Stream DuckDB queries into tables, in order; return the row counts. ``then``: DuckDB statements to run
     once the rows are out (a batch's Parquet copy), off the critical path where possible.
 
-    PostgreSQL: a worker thread has DuckDB write each query to a CSV file while the main thread COPYs the
-    previous one into PostgreSQL, so DuckDB and the server work at the same time (two cores). SQLite:
-    executemany, one table after the other.
+    PostgreSQL: binary COPY. A worker thread runs each query in DuckDB, casts its columns to the table's
+    own column types and encodes the Arrow batches in PostgreSQL's binary COPY format (``pgpq``) while the
+    main thread sends the previous ones, so DuckDB and the server work at the same time (two cores) and
+    neither side prints or parses a number or date as text. A table with a column type the encoder cannot
+    write goes by CSV instead. SQLite: executemany, one table after the other.
     """
     if connection.vendor != "postgresql":
         counts = [_insert_query(con, load) for load in loads]
@@ -151,21 +154,200 @@ def load_queries(con: Any, loads: Sequence[Load], *, then: Sequence[str] = ()) -
             con.execute(sql)
         return counts
     counts = []
+    plans = [_binary_plan(load) for load in loads]
     with tempfile.TemporaryDirectory(prefix="jz-copy-") as tmp, ThreadPoolExecutor(1) as pool:
         worker = con.cursor()  # a DuckDB connection of its own to the same database, for the other thread
-        exports = [pool.submit(_export_csv, worker, load, Path(tmp) / f"{k}.csv") for k, load in enumerate(loads)]
+        streams: list[queue.Queue[Any]] = []
+        exports: list[Future[Any]] = []
+        for k, (load, plan) in enumerate(zip(loads, plans, strict=True)):
+            if plan is None:
+                exports.append(pool.submit(_export_csv, worker, load, Path(tmp) / f"{k}.csv"))
+            else:
+                stream: queue.Queue[Any] = queue.Queue(maxsize=_QUEUED_BLOCKS)
+                streams.append(stream)
+                exports.append(pool.submit(_export_binary, worker, plan, stream))
         tails = [pool.submit(worker.execute, sql) for sql in then]
-        for load, export in zip(loads, exports, strict=True):
-            started = time.perf_counter()
-            fields, path, count = export.result()
-            _copy_csv(load.model, fields, path)
-            path.unlink()
-            counts.append(count)
-            log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table,
-                     time.perf_counter() - started)
+        pending = iter(streams)
+        try:
+            for load, plan, export in zip(loads, plans, exports, strict=True):
+                started = time.perf_counter()
+                count: int
+                if plan is None:
+                    fields, path, count = export.result()
+                    _copy_csv(load.model, fields, path)
+                    path.unlink()
+                else:
+                    _copy_binary(plan, next(pending))
+                    count = export.result()
+                counts.append(count)
+                log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table,
+                         time.perf_counter() - started)
+        except BaseException:
+            for future in [*exports, *tails]:
+                future.cancel()
+            for stream in streams:  # let a worker blocked on a full queue see that nobody reads it any more
+                _abandon(stream)
+            raise
         for tail in tails:
             tail.result()
     return counts
+
+
+# Encoded blocks a worker may be ahead of the COPY (each is one Arrow batch of _BATCH_ROWS rows, a few MB).
+_QUEUED_BLOCKS = 64
+_BATCH_ROWS = 50_000
+_END = object()
+
+
+@dataclass(frozen=True)
+class _BinaryPlan:
+    model: type[models.Model]
+    table: str
+    columns: list[str]
+    sql: str  # the load's query with every column cast to the table's type
+    jsonb: frozenset[int]  # positions of jsonb columns (text in DuckDB)
+    inet: frozenset[int]  # positions of inet columns (text in DuckDB, encoded in Python per distinct value)
+
+
+# PostgreSQL column type (format_type) → DuckDB type whose Arrow form pgpq encodes as that column's binary.
+_DUCK_TYPES = {
+    "smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN", "date": "DATE",
+    "text": "VARCHAR", "character varying": "VARCHAR", "jsonb": "VARCHAR", "inet": "VARCHAR",
+    "timestamp with time zone": "TIMESTAMPTZ", "timestamp without time zone": "TIMESTAMP",
+    "double precision": "DOUBLE", "real": "FLOAT",
+}
+
+
+def _duck_type(pg_type: str) -> str | None:
+    base = pg_type.split("(", 1)[0]
+    if base == "numeric":  # numeric(p, s): DuckDB's DECIMAL(p, s) leaves as decimal128, pgpq writes numeric
+        try:
+            precision, scale = (int(x) for x in pg_type[len("numeric("):-1].split(","))
+        except ValueError:
+            return None
+        return f"DECIMAL({precision}, {scale})" if precision <= 38 else None
+    return _DUCK_TYPES.get(base)
+
+
+def _binary_plan(load: Load) -> _BinaryPlan | None:
+    """How to COPY the load in binary, or None when a column's type is one the encoder cannot write."""
+    fields, sql = list(load.fields), load.sql
+    extra_names, extra_values = _defaults(load.model, fields)
+    if extra_names:
+        sql = f"SELECT *, {_literals(extra_values)} FROM ({sql})"
+        fields += extra_names
+    table, columns = _table_and_columns(load.model, fields)
+    with connection.cursor() as cur:
+        cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [connection.ops.quote_name(table)])
+        pg_types = dict(cur.fetchall())
+    duck = [_duck_type(pg_types[c]) for c in columns]
+    if None in duck:
+        return None
+    casts = ", ".join(f"CAST(#{k + 1} AS {t})" for k, t in enumerate(duck))
+    return _BinaryPlan(
+        model=load.model, table=table, columns=columns, sql=f"SELECT {casts} FROM ({sql})",
+        jsonb=frozenset(k for k, c in enumerate(columns) if pg_types[c] == "jsonb"),
+        inet=frozenset(k for k, c in enumerate(columns) if pg_types[c] == "inet"),
+    )
+
+
+def _export_binary(con: Any, plan: _BinaryPlan, stream: queue.Queue[Any]) -> int:
+    """Run the plan's query and put its rows on ``stream`` as blocks of binary COPY data; return the count."""
+    import pgpq
+    import pyarrow as pa
+    from pgpq import encoders, schema
+
+    count = 0
+    try:
+        reader = con.sql(plan.sql).to_arrow_reader(_BATCH_ROWS)
+        arrow_schema = _binary_schema(reader.schema, plan)
+        builders: dict[str, Any] = {}
+        for k, f in enumerate(arrow_schema):
+            if k in plan.jsonb:
+                builders[f.name] = encoders.StringEncoderBuilder.new_with_output(f, schema.Jsonb())
+            elif k in plan.inet:
+                builders[f.name] = encoders.BinaryEncoderBuilder(f)
+            else:
+                builders[f.name] = pgpq.ArrowToPostgresBinaryEncoder.infer_encoder(f)
+        encoder = pgpq.ArrowToPostgresBinaryEncoder.new_with_encoders(arrow_schema, builders)
+        _put(stream, encoder.write_header())
+        for batch in reader:
+            if plan.inet:
+                batch = pa.RecordBatch.from_arrays(
+                    [_inet_binary(a) if k in plan.inet else a for k, a in enumerate(batch.columns)],
+                    schema=arrow_schema)
+            else:
+                batch = batch.rename_columns(arrow_schema.names)
+            count += batch.num_rows
+            _put(stream, encoder.write_batch(batch))
+        _put(stream, encoder.finish())
+    except BaseException as exc:
+        _put(stream, exc)
+        raise
+    _put(stream, _END)
+    return count
+
+
+def _binary_schema(source: Any, plan: _BinaryPlan) -> Any:
+    """The Arrow schema the encoder sees: the table's column names (DuckDB names cast columns after the
+    expression), string types for text, binary for inet."""
+    import pyarrow as pa
+
+    fields = []
+    for k, (f, column) in enumerate(zip(source, plan.columns, strict=True)):
+        fields.append(pa.field(column, pa.binary() if k in plan.inet else f.type))
+    return pa.schema(fields)
+
+
+def _inet_binary(values: Any) -> Any:
+    """inet text → PostgreSQL's binary inet (inet_send): family, bits, is_cidr, length, address bytes.
+    Computed once per distinct value: an import's audit rows share one address."""
+    import ipaddress
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    out = []
+    for text in encoded.dictionary.to_pylist():
+        iface = ipaddress.ip_interface(text)
+        family = 2 if iface.version == 4 else 3  # PGSQL_AF_INET, PGSQL_AF_INET6
+        packed = iface.ip.packed
+        out.append(bytes([family, iface.network.prefixlen, 0, len(packed)]) + packed)
+    return pc.take(pa.array(out, pa.binary()), encoded.indices)
+
+
+def _put(stream: queue.Queue[Any], item: Any) -> None:
+    while not getattr(stream, "abandoned", False):
+        try:
+            stream.put(item, timeout=0.5)
+            return
+        except queue.Full:
+            pass
+    raise RuntimeError("COPY abandoned")
+
+
+def _abandon(stream: queue.Queue[Any]) -> None:
+    stream.abandoned = True  # type: ignore[attr-defined]
+    try:
+        while True:
+            stream.get_nowait()
+    except queue.Empty:
+        pass
+
+
+def _copy_binary(plan: _BinaryPlan, stream: queue.Queue[Any]) -> None:
+    qn = connection.ops.quote_name
+    # The raw psycopg cursor bypasses Django's error translation: wrap it, so callers see IntegrityError etc.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {qn(plan.table)} ({', '.join(qn(c) for c in plan.columns)}) FROM STDIN (FORMAT binary)"
+    ) as copy:
+        while (block := stream.get()) is not _END:
+            if isinstance(block, BaseException):
+                raise block
+            copy.write(block)
 
 
 def _insert_query(con: Any, load: Load) -> int:
@@ -175,13 +357,16 @@ def _insert_query(con: Any, load: Load) -> int:
     return count
 
 
+def _literals(values: Sequence[Any]) -> str:
+    return ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
+                     ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'") for v in values)
+
+
 def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]:
     fields, sql = list(load.fields), load.sql
     extra_names, extra_values = _defaults(load.model, fields)
     if extra_names:
-        literals = ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
-                             ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'") for v in extra_values)
-        sql = f"SELECT *, {literals} FROM ({sql})"
+        sql = f"SELECT *, {_literals(extra_values)} FROM ({sql})"
         fields += extra_names
     count = int(con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()[0])
     return fields, path, count
@@ -255,6 +440,9 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        # Re-adding a foreign key checks every row with one join; with the default work_mem its hash table
+        # of a province's households spills to disk in batches.
+        cur.execute("SET LOCAL work_mem = '256MB'")
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the kept foreign keys' checks, before CREATE INDEX
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for sql in restore:

@@ -135,12 +135,16 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     con = staged.con
     con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
     columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
-    con.execute(f"""CREATE TABLE acc AS SELECT {columns}, h_size AS size FROM p
+    # A view, not a table: the batch file is its one full read (the member rows load from p0 directly), so
+    # the million wide rows are not materialised once more.
+    con.execute(f"""CREATE VIEW acc AS SELECT {columns}, h_size AS size FROM p
                     WHERE hh IS NOT NULL AND hh NOT IN (SELECT hh FROM bad)""")
     from jingzhun.registry.importer import imports_dir
 
     parquet = imports_dir() / f"{batch_id}.parquet"
-    keep = f"COPY (SELECT * FROM acc ORDER BY _i) TO '{parquet}' (FORMAT parquet)"  # the batch's own copy
+    # The batch's own copy. Row order is file order only nearly (the join runs in parallel); readers select
+    # by household and order by _i, so the file is not sorted (a sort of every wide row costs seconds).
+    keep = f"COPY (SELECT * FROM acc) TO '{parquet}' (FORMAT parquet)"
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
     counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
     new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
@@ -240,8 +244,9 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
             {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
         bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
+        # hh_ids holds only new households without errors: the join is acc's filter, without its join.
         bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, {stamp}, {stamp}
-            FROM acc JOIN hh_ids i ON i.number = acc.hh"""),
+            FROM p0 JOIN hh_ids i ON i.number = p0.hh"""),
         bulk.Load(ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
             {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
             CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
