@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pyarrow as pa
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -140,6 +140,7 @@ v AS (
 )
 SELECT code, region_code, level, dim, CAST(n AS BIGINT) AS n, CAST(denominator AS BIGINT) AS denominator
 FROM ({rollup}) r
+ORDER BY region_code, code, dim  -- the unique index's order: the insert appends to its B-tree
 """
         return con.sql(sql).to_arrow_table()
     finally:
@@ -162,9 +163,13 @@ def refresh_snapshot(snapshot: Snapshot, *, year: int, today: dt.date | None = N
     table = compute(snapshot, prefix=prefix, today=today)
     rates = {i.code for i in INDICATORS if i.rate}
     now = timezone.now()
+    # Half a million rows for a province: the timestamp is adapted once (as the ORM would, per row) and a
+    # count's value is the integer itself, so the per-row work is building the tuple.
+    stamp = connection.ops.adapt_datetimefield_value(now)
     cols = [table.column(c).to_pylist() for c in ("code", "region_code", "level", "dim", "n", "denominator")]
     rows = [
-        (code, region, level, year, dim or "", _value(n, den, code in rates), n, den if code in rates else None, now)
+        (code, region, level, year, dim or "", _value(n, den, True), n, den, stamp) if code in rates else
+        (code, region, level, year, dim or "", n, n, None, stamp)
         for code, region, level, dim, n, den in zip(*cols, strict=True)
     ]
     fields = ("code", "region_code", "level", "year", "dim", "value", "numerator", "denominator", "refreshed_at")
