@@ -125,9 +125,12 @@ def literal(value: Any) -> str:
         return str(Decimal(str(value)))
     if isinstance(value, str):
         try:
-            return str(Decimal(value))
+            number = Decimal(value)
         except ArithmeticError:
-            return "'" + value.replace("'", "''") + "'"
+            number = None
+        if number is not None and number.is_finite():
+            return str(number)
+        return "'" + value.replace("'", "''") + "'"  # text (and "NaN"/"Infinity") stays a quoted string
     raise RuleError(f"不支持的参数值：{value!r}")
 
 

@@ -175,3 +175,14 @@ def test_rules_are_switched_and_tuned_by_the_administrator_only(county):
     run = _run(region, admin)
     assert "SB04" not in run.counts
     assert run.rules["parameters"]["CP02"] == {"vehicle_price_min": 50000}
+
+
+def test_rule_parameters_become_literals_both_engines_read_alike():
+    from jingzhun.comparison.engine import RuleError, literal, render
+
+    assert literal("30000") == "30000" and literal(30000.5) == "30000.5" and literal(True) == "TRUE"
+    assert literal("NaN") == "'NaN'" and literal("Infinity") == "'Infinity'" and literal("o'k") == "'o''k'"
+    assert literal(dt.date(2026, 1, 2)) == "2026-01-02"
+    assert render("x > {{ min }}", {"min": 5}, where="规则 T") == "x > 5"
+    with pytest.raises(RuleError, match="未定义的参数"):
+        render("x > {{missing}}", {}, where="规则 T")
