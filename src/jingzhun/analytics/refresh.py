@@ -109,14 +109,13 @@ def _population(prefix: str) -> pa.Table:
 
 def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
     """Every indicator for every region inside ``prefix``: (code, region_code, level, dim, n, denominator)."""
-    import duckdb
+    from jingzhun.comparison.engine import DuckEngine
 
-    con = duckdb.connect()
+    engine = DuckEngine()  # the snapshot's tables as the comparison rules see them
+    con = engine.con
     try:
         for table in TABLES:
-            cols = ", ".join(f.name for f in schema(table))
-            con.execute(f"CREATE VIEW {table} AS SELECT {cols} FROM read_parquet('{snapshot.table_glob(table)}', "
-                        "hive_partitioning = false)")
+            engine.table(table, [snapshot.table_glob(table)], schema(table))
         con.register("db_counts", _db_village_counts(prefix, today))
         con.register("population", _population(prefix))
         rates = ", ".join(f"'{i.code}'" for i in INDICATORS if i.rate) or "''"

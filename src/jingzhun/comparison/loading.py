@@ -47,7 +47,7 @@ from jingzhun.registry.staging import (
     CSV_OPTIONS,
     ImportFileError,
     _sheet_first_rows,
-    _utf8_copy,
+    csv_into_raw,
     looks_like_excel_number,
 )
 
@@ -218,28 +218,8 @@ def _csv_table(con: duckdb.DuckDBPyConnection, source: Path, ds: Dataset, warnin
 
 
 def _read_csv(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
-    """DuckDB's parallel reader; a file that is not UTF-8 is taken as GB18030 (what Excel saves in China).
-    ``rowid`` is the row's place in the file (DuckDB keeps insertion order)."""
-    with path.open("rb") as fh:
-        if not fh.read(4096).lstrip(b"\xef\xbb\xbf").strip():
-            raise ImportFileError("文件是空的，没有任何数据")
-    con = duckdb.connect()
-    try:
-        _csv_table(con, path, ds, warnings)
-    except duckdb.InvalidInputException as exc:
-        if "unicode" not in str(exc).lower():
-            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
-        source = _utf8_copy(path)
-        warnings.clear()
-        try:
-            con.execute("DROP TABLE IF EXISTS raw_text")
-            _csv_table(con, source, ds, warnings)
-        except duckdb.Error as again:
-            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(again).splitlines()[0]}") from again
-        finally:
-            source.unlink(missing_ok=True)
-    con.execute("CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
-                " FROM raw_text")
+    """DuckDB's parallel reader, with the register import's GB18030 fallback (``staging.csv_into_raw``)."""
+    con, _ = csv_into_raw(path, lambda c, source, w: _csv_table(c, source, ds, w), warnings)
     return con
 
 

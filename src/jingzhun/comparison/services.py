@@ -162,7 +162,8 @@ def run_comparison(
         files, used = _dataset_files(snap.counties or [region.prefix[:6]])
         rules = list(Rule.objects.filter(enabled=True).order_by("code"))
         catalogue = engine.load_catalogue()
-        specs = [catalogue.rule(r.code) for r in rules if r.code in {s.code for s in catalogue.rules}]
+        shipped = {spec.code: spec for spec in catalogue.rules}
+        specs = [shipped[r.code] for r in rules if r.code in shipped]
         params = {r.code: r.parameters for r in rules}
         step(10, "运行比对规则")
         eng = engine.make_engine(engine_name, spark_master=spark_master)
@@ -281,8 +282,7 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
     with transaction.atomic():
         Doubt.objects.bulk_create(doubts, batch_size=2000, ignore_conflicts=True)
         # Audited as created by whoever started the run (ignore_conflicts leaves no pks: read them back).
-        created = list(Doubt.objects.filter(run=run, key__in=[d.key for d in doubts]).select_related("household")
-                       ) if len(doubts) <= CHUNK else list(Doubt.objects.filter(run=run).select_related("household"))
+        created = list(Doubt.objects.filter(run=run).select_related("household"))  # the run is new: all are these
         at = timezone.now()
         audit.record_many(
             audit.build_change(actor, ChangeAction.CREATE, d, before=None, after=audit.snapshot(d),
@@ -291,9 +291,20 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
     return len(created), len(live)
 
 
-def _lock(doubt: Doubt, version: int) -> None:
+def _required(note: str, message: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(message, {"note": ["必填"]})
+    return note
+
+
+def _locked(actor: audit.Actor, doubt_id: int, action: doubt_access.Action, version: int) -> Doubt:
+    """The doubt, if this user may do ``action`` on it, locked for the transaction and still at ``version``."""
+    doubt = doubt_access.access_doubt(actor.user, doubt_id, action)
+    doubt = Doubt.objects.select_for_update().get(pk=doubt.pk)
     if doubt.version != version:
         raise ConcurrentEditError("该疑点已被他人核实或修改，请刷新后再操作")
+    return doubt
 
 
 def verify(
@@ -302,13 +313,9 @@ def verify(
 ) -> Doubt:
     """The village's answer: 属实 (confirmed) or 不属实 with a reason. A confirmed doubt whose rule names a
     procedure opens it for the household (one open case per kind; an existing one is linked instead)."""
-    note = (note or "").strip()
-    if not note:
-        raise ValidationFailed("请填写核实说明（属实的情况或不属实的理由）", {"note": ["必填"]})
+    note = _required(note, "请填写核实说明（属实的情况或不属实的理由）")
     with transaction.atomic():
-        doubt = doubt_access.access_doubt(actor.user, doubt_id, "verify")
-        doubt = Doubt.objects.select_for_update().get(pk=doubt.pk)
-        _lock(doubt, version)
+        doubt = _locked(actor, doubt_id, "verify", version)
         if doubt.state != DoubtState.OPEN:
             raise ValidationFailed(f"该疑点已核实为「{doubt.get_state_display()}」，不能再次核实")
         before = audit.snapshot(doubt)
@@ -356,13 +363,9 @@ def _start_procedure(actor: audit.Actor, doubt: Doubt) -> Any:
 
 def resolve(*, actor: audit.Actor, doubt_id: int, note: str, version: int) -> Doubt:
     """Close a confirmed doubt once the problem was corrected (已整改); the same problem may be raised again."""
-    note = (note or "").strip()
-    if not note:
-        raise ValidationFailed("请填写整改情况", {"note": ["必填"]})
+    note = _required(note, "请填写整改情况")
     with transaction.atomic():
-        doubt = doubt_access.access_doubt(actor.user, doubt_id, "resolve")
-        doubt = Doubt.objects.select_for_update().get(pk=doubt.pk)
-        _lock(doubt, version)
+        doubt = _locked(actor, doubt_id, "resolve", version)
         if doubt.state != DoubtState.CONFIRMED:
             raise ValidationFailed("只有核实属实的疑点才能标为已整改")
         before = audit.snapshot(doubt)

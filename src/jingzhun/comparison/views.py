@@ -13,7 +13,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.utils.text import get_valid_filename
 
 from jingzhun.accounts.choices import Role
 from jingzhun.comparison import access, datasets, doubt_access, jobs, loading, selectors, services
@@ -41,6 +38,7 @@ from jingzhun.core.errors import (
     PermissionDeniedError,
 )
 from jingzhun.core.models import ObjectChange
+from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
@@ -348,26 +346,11 @@ def rules(request: HttpRequest) -> HttpResponse:
 # Department files
 
 
-def _save_upload(upload: Any) -> Path:
-    """Store the upload as MEDIA_ROOT/uploads/<uuid>_<safe name> for the loader to read."""
-    folder = Path(settings.MEDIA_ROOT) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        safe = get_valid_filename(Path(upload.name).name)[-100:]
-    except SuspiciousFileOperation:  # a name made only of unsafe characters
-        safe = "upload" + Path(upload.name).suffix.lower()
-    path = folder / f"{uuid.uuid4().hex}_{safe}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return path
-
-
 def _start_load(request: HttpRequest, form: LoadForm) -> str:
     data = form.cleaned_data
     jobs.check_load(user=request.user, dataset=data["dataset"], policy=data["policy"])
     upload = data["file"]
-    jobs.start_load(user=request.user, path=_save_upload(upload), file_name=Path(upload.name).name,
+    jobs.start_load(user=request.user, path=save_upload(upload), file_name=Path(upload.name).name,
                     dataset=data["dataset"], as_of=data["as_of"], region_prefix=data["region_prefix"],
                     policy=data["policy"])
     return f"已上传「{Path(upload.name).name}」，正在校验入库"

@@ -11,9 +11,10 @@ import datetime as dt
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -21,6 +22,8 @@ import pyarrow as pa
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry import idnumbers
 from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, header_index, normalise_header
+
+T = TypeVar("T")
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
@@ -359,32 +362,40 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
     return by_key
 
 
-def read_csv(path: Path) -> Staged:
-    """One pass of DuckDB's parallel CSV reader into ``raw_text``; ``raw`` numbers the rows by their
-    position (DuckDB keeps insertion order, so ``rowid`` is the row's place in the file)."""
+def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, list[str]], T],
+                 warnings: list[str]) -> tuple[duckdb.DuckDBPyConnection, T]:
+    """A CSV file into a new DuckDB connection's ``raw_text`` by ``read`` (which creates that table), then
+    the ``raw`` view numbering the rows by their position (DuckDB keeps insertion order, so ``rowid`` is the
+    row's place in the file). DuckDB reads UTF-8 only; a file that is not UTF-8 is read again as GB18030
+    (what Excel saves in China). Used by the register's import and the department loads."""
     with path.open("rb") as fh:
         head = fh.read(4096)
     if not head.strip().lstrip(b"\xef\xbb\xbf").strip():
         raise ImportFileError("文件是空的，没有任何数据")
     con = duckdb.connect()
     try:
-        warnings: list[str] = []
-        by_key = _read_csv_text(con, path, warnings)
+        result = read(con, path, warnings)
     except duckdb.InvalidInputException as exc:
         if "unicode" not in str(exc).lower():
             raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
-        # DuckDB reads UTF-8 only; a file that is not UTF-8 is taken as GB18030 (what Excel saves in China).
         source = _utf8_copy(path)
         warnings.clear()
         try:
             con.execute("DROP TABLE IF EXISTS raw_text")
-            by_key = _read_csv_text(con, source, warnings)
+            result = read(con, source, warnings)
         except duckdb.Error as again:
             raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(again).splitlines()[0]}") from again
         finally:
             source.unlink(missing_ok=True)
     con.execute("CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
                 " FROM raw_text")
+    return con, result
+
+
+def read_csv(path: Path) -> Staged:
+    """One pass of DuckDB's parallel CSV reader into ``raw_text`` (``csv_into_raw``)."""
+    warnings: list[str] = []
+    con, by_key = csv_into_raw(path, _read_csv_text, warnings)
     rows = con.execute("SELECT count(*) FROM raw_text").fetchall()[0][0]
     if rows == 0:
         raise ImportFileError("CSV 文件中没有任何数据行")

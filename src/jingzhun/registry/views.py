@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -26,7 +24,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,6 +35,7 @@ from jingzhun.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
 from jingzhun.regions import selectors as region_selectors
 from jingzhun.regions.choices import Level
@@ -377,21 +375,6 @@ def _batch(user: Any, batch_id: str) -> ImportBatch:
     return batch
 
 
-def _save_upload(upload: Any) -> Path:
-    """Store the upload as MEDIA_ROOT/uploads/<uuid>_<safe name> for the importer to read."""
-    folder = Path(settings.MEDIA_ROOT) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        safe = get_valid_filename(Path(upload.name).name)[-100:]
-    except SuspiciousFileOperation:  # a name made only of unsafe characters
-        safe = "upload" + Path(upload.name).suffix.lower()
-    path = folder / f"{uuid.uuid4().hex}_{safe}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return path
-
-
 @login_required
 @web_errors
 def import_page(request: HttpRequest) -> HttpResponse:
@@ -406,7 +389,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             from jingzhun.registry.importer import start_import
 
             upload = form.cleaned_data["file"]
-            path = _save_upload(upload)
+            path = save_upload(upload)
             try:
                 batch = start_import(
                     user=user, upload_path=path, file_name=Path(upload.name).name, policy=form.cleaned_data["policy"]
