@@ -15,9 +15,15 @@ from a freshly migrated database (SQLite in a temporary home unless JINGZHUN_DAT
 
 Measured:
 
-1. ``refresh_snapshot`` over the province snapshot (every level, every indicator), one warm-up then
-   ``--runs`` runs: min / median, rows written, and the split between the DuckDB computation and the
-   database write (delete, insert, re-sum above).
+1. ``refresh_snapshot`` over the province snapshot (every level, every indicator), ``--runs`` runs of
+   each of three cases: min / median, rows computed and written, and the split between the DuckDB
+   computation and the database work (compare, write, re-sum above, stamp):
+   - *first*: the year has no figures yet (the table emptied and vacuumed before each run): every row
+     copied in;
+   - *changed*: before each run about 12 % of the province's rows are made wrong (a tenth changed, a
+     fiftieth deleted), as if the register had moved under them; the refresh must find and write exactly
+     those, and the table is checked equal to the first refresh's afterwards;
+   - *unchanged*: refreshed again at once (nothing to write, everything still compared).
 2. Baseline, same run: the same numbers by the ORM (``values(...).annotate(Count)`` per indicator on the
    register tables, rolled up the region tree in Python). The register of only one county is in the
    database (importing 2 million members for a baseline would take minutes), so both methods run on that
@@ -190,6 +196,44 @@ def prepare(households: int, members: int, seed: int) -> tuple[object, object]:
 # Refresh and its baseline
 
 
+def table_sum() -> tuple[int, int, object]:
+    from django.db.models import Count, Sum
+
+    from jingzhun.analytics.models import IndicatorValue
+
+    got = IndicatorValue.objects.filter(year=YEAR).aggregate(n=Count("id"), num=Sum("numerator"), v=Sum("value"))
+    return got["n"], got["num"], got["v"]
+
+
+def empty_year() -> None:
+    """No figures for the year, as before the first refresh (PostgreSQL: dead rows vacuumed away)."""
+    from django.db import connection
+
+    from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
+
+    IndicatorValue.objects.filter(year=YEAR).delete()
+    IndicatorRefresh.objects.filter(year=YEAR).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE analytics_indicatorvalue")
+
+
+def drift(seed: int) -> int:
+    """Make about 12 % of the year's rows wrong: a tenth changed, a fiftieth deleted. Returns the rows hit."""
+    from django.db import connection
+
+    k = seed % 10
+    with connection.cursor() as cur:
+        cur.execute("UPDATE analytics_indicatorvalue SET numerator = numerator + 1, value = value + 1 "
+                    "WHERE year = %s AND id %% 10 = %s", [YEAR, k])
+        changed = cur.rowcount
+        cur.execute("DELETE FROM analytics_indicatorvalue WHERE year = %s AND id %% 50 = %s", [YEAR, (k + 1) % 50])
+        deleted = cur.rowcount
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE analytics_indicatorvalue")  # the day's churn, vacuumed as autovacuum would
+    return changed + deleted
+
+
 def timed_refresh(snapshot: object) -> dict[str, float]:
     """One ``refresh_snapshot``, split into the DuckDB computation and the rest (the database write)."""
     from jingzhun.analytics import refresh
@@ -211,7 +255,8 @@ def timed_refresh(snapshot: object) -> dict[str, float]:
         total = time.perf_counter() - t
     finally:
         refresh.compute = inner
-    return {"total": total, "compute": spent["compute"], "write": total - spent["compute"], "rows": result.rows}
+    return {"total": total, "compute": spent["compute"], "write": total - spent["compute"], "rows": result.rows,
+            "written": result.written}
 
 
 def repeat(label: str, fn: object, runs: int) -> list[dict[str, float]]:
@@ -433,7 +478,20 @@ def main() -> None:
     say(f"province snapshot: {province.rows['members']:,} members, {province.rows['households']:,} households, "
         f"{len(province.counties)} counties")
 
-    prov = repeat("province refresh", lambda: timed_refresh(province), args.runs)
+    cases: dict[str, list[dict[str, float]]] = {"first": [], "changed": [], "unchanged": []}
+    timed_refresh(province)  # warm-up
+    expected = None
+    for i in range(args.runs):
+        empty_year()
+        cases["first"].append(timed_refresh(province))
+        expected = expected or table_sum()
+        hit = drift(i)
+        cases["changed"].append(timed_refresh(province) | {"hit": hit})
+        assert table_sum() == expected, "the refresh after the drift did not restore the figures"
+        assert cases["changed"][-1]["written"] == hit, "the refresh wrote other rows than the drifted ones"
+        cases["unchanged"].append(timed_refresh(province))
+        say(f"province refresh run {i + 1}: " + ", ".join(f"{k} {v[-1]['total']:.2f} s ({int(v[-1]['written']):,} "
+                                                           f"written)" for k, v in cases.items()))
     county = repeat("county refresh", lambda: timed_refresh(county_snap), args.runs)
 
     def orm() -> dict[str, float]:
@@ -457,11 +515,13 @@ def main() -> None:
     print(f"machine: {machine()}; database: {connection.vendor}; {load()} at the end")
     print(f"province {PROVINCE}: {province.rows['members']:,} members, {province.rows['households']:,} households, "
           f"{len(province.counties)} counties; county {COUNTY}: {county_snap.rows['members']:,} members")
-    print("| run | total min / median | DuckDB compute | database write | rows |")
-    print("|---|---|---|---|---|")
-    for label, runs in (("refresh_snapshot, province", prov), (f"refresh_snapshot, county {COUNTY}", county)):
+    print("| run | total min / median | DuckDB compute | database | rows computed | rows written |")
+    print("|---|---|---|---|---|---|")
+    rows = [(f"refresh_snapshot, province, {k}", v) for k, v in cases.items()]
+    for label, runs in (*rows, (f"refresh_snapshot, county {COUNTY}, unchanged", county)):
+        written = sorted(int(r["written"]) for r in runs)
         print(f"| {label} | {mm(runs, 'total')} | {mm(runs, 'compute')} | {mm(runs, 'write')} | "
-              f"{int(runs[0]['rows']):,} |")
+              f"{int(runs[0]['rows']):,} | {written[0]:,}–{written[-1]:,} |")
     print(f"| ORM baseline, county {COUNTY} | {mm(baseline, 'total')} | | | {checked:,} checked equal |")
     if web:
         print(f"dashboard /analytics/?region=…, gunicorn {args.workers} sync workers, {args.users} users, "

@@ -147,7 +147,7 @@ def region_values(request: HttpRequest, code: RegionCode, year: Year = None) -> 
         out.append({"code": ind_code, "name": name, "dim": dim, "dim_label": label if dim else "",
                     "value": row.value, "numerator": row.numerator, "denominator": row.denominator, "unit": unit})
     return {"region": {"code": region.code, "name": region.name}, "level": region.level, "year": year,
-            "refreshed_at": max((v.refreshed_at for v in values.values()), default=None), "values": out}
+            "refreshed_at": selectors.refreshed_at(region, year), "values": out}
 
 
 @router.get("/regions/{code}/children", response={200: ChildrenOut, READ_ERRORS: ErrorOut}, tags=TAGS,

@@ -20,7 +20,6 @@ class IndicatorValue(models.Model):
     value = models.DecimalField("数值", max_digits=18, decimal_places=4)
     numerator = models.BigIntegerField("分子", null=True, blank=True)
     denominator = models.BigIntegerField("分母", null=True, blank=True)
-    refreshed_at = models.DateTimeField("更新时间")
 
     class Meta:
         verbose_name = "指标值"
@@ -28,6 +27,44 @@ class IndicatorValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["region_code", "year", "code", "dim"], name="analytics_value_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.region_code} {self.year} {self.dim}={self.value}"
+
+
+class IndicatorRefresh(models.Model):
+    """When a region's figures for a year were last computed (a refresh writes only the values that changed,
+    so the time is kept once per region rather than on every value)."""
+
+    region_code = models.CharField("区划代码", max_length=12)
+    year = models.PositiveSmallIntegerField("年度")
+    refreshed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "指标计算时间"
+        verbose_name_plural = "指标计算时间"
+        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="analytics_refresh_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.year} {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class StagedValue(models.Model):
+    """The values one refresh computed, staged in a temporary table of its transaction and compared with
+    ``IndicatorValue`` there (``refresh._replace``). Not a table of the schema: the refresh creates it."""
+
+    code = models.CharField(max_length=40)
+    region_code = models.CharField(max_length=12)
+    level = models.SmallIntegerField()
+    year = models.SmallIntegerField()
+    dim = models.CharField(max_length=20)
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    numerator = models.BigIntegerField(null=True)
+    denominator = models.BigIntegerField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "analytics_staged_value"
 
     def __str__(self) -> str:
         return f"{self.code} {self.region_code} {self.year} {self.dim}={self.value}"

@@ -4,12 +4,13 @@ through the registry's access."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from jingzhun.analytics import indicators
-from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.regions.access import access_region
 from jingzhun.regions.models import Region
 from jingzhun.registry.access import households_for
@@ -24,6 +25,12 @@ def region_values(user: object, region_key: str, year: int, codes: list[str] | N
     if codes:
         qs = qs.filter(code__in=codes)
     return region, {(v.code, v.dim): v for v in qs}
+
+
+def refreshed_at(region: Region, year: int) -> dt.datetime | None:
+    """When the region's figures for the year were computed (None: never). ``region`` has passed the access."""
+    return (IndicatorRefresh.objects.filter(region_code=region.code, year=year)
+            .values_list("refreshed_at", flat=True).first())
 
 
 def total(values: dict[tuple[str, str], IndicatorValue], code: str) -> Decimal:

@@ -183,8 +183,8 @@ def _charts(user: Any, values: Values, region: Region, year: int, bar: str) -> d
                         "height": max(220, 30 * len(items) + 40)}}
 
 
-def _refresh_status(user: Any, region: Region, values: Values) -> dict[str, Any]:
-    refreshed = max((v.refreshed_at for v in values.values()), default=None)
+def _refresh_status(user: Any, region: Region, year: int) -> dict[str, Any]:
+    refreshed = selectors.refreshed_at(region, year)
     county = access.refresh_county(user, region)
     return {"refreshed_at": refreshed, "county": county,
             "running": hooks.refreshing(region.prefix)}
@@ -211,7 +211,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": _charts(user, values, region, year, bar), "bar": bar,
         "bar_options": [(code, indicators.BY_CODE[code].name) for code in BAR_CODES],
         "exit_url": f"{reverse('analytics:exit')}?{urlencode({'region': region.code, 'year': year})}",
-        **_refresh_status(user, region, values),
+        **_refresh_status(user, region, year),
     }
     response = render(request, "analytics/dashboard.html", context)
     if getattr(request, "htmx", False) and not context["running"]:
@@ -272,7 +272,7 @@ def households(request: HttpRequest, code: str) -> HttpResponse:
         "indicator": indicator, "dim": dim, "dim_label": indicator.label(dim) if dim else "",
         "region": region, "year": year, "notices": notices, "breadcrumb": _breadcrumb(user, region),
         "number": _number(number, indicator.rate), "raw": number, "numerator": numerator, "people": people,
-        "page": page, "refreshed_at": max((v.refreshed_at for v in values.values()), default=None),
+        "page": page, "refreshed_at": selectors.refreshed_at(region, year),
         "differs": bool(values) and not multi and Decimal(counted or 0) != Decimal(expected or 0),
         "multi": multi,
         "back": dashboard_url(region, year),

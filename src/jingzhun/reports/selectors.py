@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max
 from django.utils import timezone
 
 from jingzhun.analytics import selectors as analytics
@@ -60,9 +59,8 @@ def report_year(user: object, region_key: str, year: int | None) -> int:
 def region_values(user: object, region_key: str, year: int, codes: list[str]) -> RegionValues:
     """The region's values and each child region's, for ``codes``, in three queries (whatever the number of children)."""
     region, own = analytics.region_values(user, report_region(user, region_key).code, year, codes)
-    # Any indicator of the year says the region was refreshed (a township may have no monitoring objects).
-    refreshed = IndicatorValue.objects.filter(region_code=region.code, year=year).aggregate(
-        at=Max("refreshed_at"))["at"]
+    # The region's computation time says it was refreshed for the year (whatever it counted).
+    refreshed = analytics.refreshed_at(region, year)
     if refreshed is None:
         raise NoIndicators(f"{region.name}{year}年尚无统计指标数据，请先刷新指标后再生成报表")
     kids = list(region.children.order_by("code"))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jingzhun.accounts.choices import Role
 from jingzhun.analytics import hooks
-from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.core.audit import Actor
 from jingzhun.core.signals import register_changed
 from jingzhun.regions.models import Region
@@ -67,10 +67,10 @@ def test_an_import_that_commits_refreshes_its_county(sync, tmp_path, django_capt
     # and the temporary snapshots are gone
     assert not [p for p in (Path(tmp_path) / "media" / "snapshots").iterdir()]
     # when a file changes nothing, the figures are left as they were
-    stamp = IndicatorValue.objects.filter(region_code=county.code).latest("refreshed_at").refreshed_at
+    stamp = IndicatorRefresh.objects.get(region_code=county.code, year=timezone.localdate().year).refreshed_at
     batch = load("all.csv")
     assert batch.households_unchanged == 120
-    assert IndicatorValue.objects.filter(region_code=county.code).latest("refreshed_at").refreshed_at == stamp
+    assert IndicatorRefresh.objects.get(region_code=county.code, year=timezone.localdate().year).refreshed_at == stamp
 
 
 @pytest.mark.django_db

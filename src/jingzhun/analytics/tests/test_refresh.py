@@ -8,9 +8,11 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jingzhun.analytics import indicators
-from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.analytics.refresh import refresh_snapshot
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.regions.models import Region
@@ -116,11 +118,22 @@ def test_incidence_is_the_ratio_of_the_sums_not_an_average(county):
             assert row.value == (Decimal(people) * 100 / population).quantize(Decimal("0.0001"))
 
 
+ROW = ("code", "region_code", "level", "year", "dim", "value", "numerator", "denominator")
+
+
 def test_refresh_is_idempotent_and_keeps_the_province_summed(county):
-    before = sorted(IndicatorValue.objects.values_list("code", "region_code", "dim", "value"))
-    refresh_snapshot(county, year=YEAR, today=dt.date(2026, 11, 30))
-    after = sorted(IndicatorValue.objects.values_list("code", "region_code", "dim", "value"))
+    before = sorted(IndicatorValue.objects.values_list(*ROW))
+    stamped = IndicatorRefresh.objects.get(region_code=COUNTY.ljust(12, "0"), year=YEAR).refreshed_at
+    result = refresh_snapshot(county, year=YEAR, today=dt.date(2026, 11, 30))
+    after = sorted(IndicatorValue.objects.values_list(*ROW))
     assert before == after
+    # the second refresh wrote nothing below the county, and every region was stamped again
+    assert result.rows > 1000
+    above = IndicatorValue.objects.filter(year=YEAR, region_code__in=["620000000000", "620500000000"]).count()
+    assert result.written == 0 and above > 0
+    stamps = dict(IndicatorRefresh.objects.filter(year=YEAR).values_list("region_code", "refreshed_at"))
+    assert set(stamps) == {r for _, r, *_ in after}
+    assert stamps[COUNTY.ljust(12, "0")] > stamped and len(set(stamps.values())) == 1
     def by_dim(region: str) -> dict[str, Decimal]:
         return dict(IndicatorValue.objects.filter(code="households_by_status", region_code=region, year=YEAR)
                     .values_list("dim", "value"))
@@ -149,3 +162,48 @@ def test_the_households_behind_each_number_add_up_to_it(county):
     assert checked > 50
     helper = UserFactory(role=Role.HELPER, region=Region.objects.get(prefix=COUNTY))
     assert not households_behind(helper, "households_by_status", COUNTY, "1").exists()
+
+
+def test_a_refresh_repairs_changed_missing_and_stray_rows(county):
+    before = sorted(IndicatorValue.objects.values_list(*ROW))
+    # given a table that has drifted from the register: a value changed, a rate's row lost, a stray row
+    changed = IndicatorValue.objects.filter(code="households_by_status", level=5, year=YEAR).first()
+    IndicatorValue.objects.filter(pk=changed.pk).update(value=changed.value + 5, numerator=changed.numerator + 5)
+    lost = IndicatorValue.objects.filter(code="poverty_incidence", level=4, year=YEAR).first()
+    lost.delete()
+    IndicatorValue.objects.create(code="households_by_cause", region_code=changed.region_code, level=5, year=YEAR,
+                                  dim="99", value=3, numerator=3)
+    other_year = IndicatorValue.objects.create(code="households_by_cause", region_code=changed.region_code, level=5,
+                                               year=YEAR - 1, dim="1", value=1, numerator=1)
+    # when the indicators are refreshed
+    result = refresh_snapshot(county, year=YEAR, today=dt.date(2026, 11, 30))
+    # then exactly those three rows were written, and the table is as a full recount leaves it
+    assert result.written == 3
+    assert sorted(IndicatorValue.objects.filter(year=YEAR).values_list(*ROW)) == before
+    # and another year's figures are not touched
+    assert IndicatorValue.objects.filter(pk=other_year.pk).exists()
+
+
+@given(n=st.integers(0, 10_000_000), denominator=st.integers(1, 50_000_000))
+@settings(max_examples=300, deadline=None)
+def test_a_rate_is_rounded_in_duckdb_exactly_as_decimal_rounds_it(n, denominator):
+    import duckdb
+
+    from jingzhun.analytics.refresh import _value, _value_sql
+
+    sql = f"SELECT {_value_sql(['r'])} FROM (SELECT 'r' AS code, {n}::BIGINT AS n, {denominator}::BIGINT AS denominator)"
+    got = duckdb.sql(sql).fetchall()[0][0]
+    assert got == _value(n, denominator, True)
+
+
+def test_half_way_rates_round_to_even():
+    import duckdb
+
+    from jingzhun.analytics.refresh import _value_sql
+
+    cases = [(1, 128), (3, 128), (5, 128), (0, 0), (7, 0), (128, 128)]
+    rows = " UNION ALL ".join(f"SELECT {i} AS i, 'r' AS code, {n}::BIGINT AS n, {d}::BIGINT AS denominator"
+                              for i, (n, d) in enumerate(cases))
+    got = [v for _, v in duckdb.sql(f"SELECT i, {_value_sql(['r'])} FROM ({rows}) ORDER BY i").fetchall()]
+    # 1/128 = 0.78125 %, 3/128 = 2.34375 %, 5/128 = 3.90625 %: the tie goes to the even last digit
+    assert got == [Decimal("0.7812"), Decimal("2.3438"), Decimal("3.9062"), 0, 0, Decimal("100")]

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from jingzhun.analytics import indicators
-from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.analytics.tests.conftest import YEAR, Figures
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Member
@@ -247,7 +247,7 @@ def test_the_county_administrator_refreshes_the_figures(figures):
     admin = client_for(figures, "county_admin")
     page = admin.get(DASHBOARD)
     assert 'id="refresh-button"' in page.content.decode()
-    before = IndicatorValue.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    before = IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
     # when the county administrator presses 「刷新指标」 (synchronously in tests)
     response = admin.post("/analytics/refresh/", {"region": figures.township_a.code, "year": YEAR})
     assert response.status_code == 302
@@ -257,7 +257,7 @@ def test_the_county_administrator_refreshes_the_figures(figures):
     # then this year's figures of the county are recomputed
     from django.utils import timezone
 
-    latest = IndicatorValue.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    latest = IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
     assert latest.refreshed_at > before.refreshed_at and latest.year == timezone.localdate().year
     assert admin.get(response["Location"]).context["refreshed_at"] is not None
     # and nobody else may

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jingzhun.analytics import indicators
 from jingzhun.analytics.hooks import area_of, refresh_now
-from jingzhun.analytics.models import IndicatorValue
+from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.analytics.refresh import DB_INDICATORS, DECISIONS
 from jingzhun.regions.models import Region
 
@@ -96,7 +96,7 @@ class Command(BaseCommand):
         for v in values:
             name, label, unit = _label(v.code, v.dim)
             lines.append((name, label, _number(v.value, v.code), unit, f"{v.code}{':' + v.dim if v.dim else ''}"))
-        refreshed = max(v.refreshed_at for v in values)
+        refreshed = IndicatorRefresh.objects.get(region_code=region.code, year=year).refreshed_at
         self.stdout.write(f"{region.full_name()}（{region.code}）{year}年，"
                           f"更新于 {timezone.localtime(refreshed):%Y-%m-%d %H:%M}")
         self.stdout.write(table(lines, right={2}))
