@@ -59,3 +59,12 @@ def page(browser) -> Iterator:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (the dashboard keeps rendered figures there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

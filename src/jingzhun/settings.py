@@ -94,6 +94,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("JINGZHUN_TEST_SQLITE_NAME") or None}
 
+# Each web process keeps the dashboard's rendered figures in memory until a region's next refresh (about
+# 25 KB a region and year; when full, a third is dropped). A miss costs one rendering, so no shared cache.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "jingzhun",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+
 # Column comments carry the national field codes on PostgreSQL; SQLite simply has none.
 SILENCED_SYSTEM_CHECKS = ["fields.W163"]
 

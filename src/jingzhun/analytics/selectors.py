@@ -60,7 +60,7 @@ def children(user: object, region_key: str, year: int, code: str, dim: str | Non
 
 def years(user: object, region_key: str) -> list[int]:
     region = access_region(user, region_key)
-    return sorted(set(IndicatorValue.objects.filter(region_code=region.code).values_list("year", flat=True)))
+    return sorted(IndicatorRefresh.objects.filter(region_code=region.code).values_list("year", flat=True))
 
 
 def households_behind(user: object, code: str, region_key: str, dim: str = "") -> QuerySet[Household]:

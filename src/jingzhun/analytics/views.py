@@ -17,13 +17,17 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from jingzhun.analytics import access, drilldown, hooks, indicators, selectors
 from jingzhun.analytics.models import IndicatorValue
@@ -190,6 +194,33 @@ def _refresh_status(user: Any, region: Region, year: int) -> dict[str, Any]:
             "running": hooks.refreshing(region.prefix)}
 
 
+FIGURES_SECONDS = 24 * 3600  # a region's rendered figures are kept until its next refresh, at most a day
+
+
+def _figures(user: Any, region: Region, year: int, bar: str, refreshed: dt.datetime | None) -> dict[str, Any]:
+    """The cards, charts and region table of one region and year: their data and their rendered HTML.
+
+    They depend on the region, year, compared indicator and language only (the user has passed the region's
+    access; every region under it is theirs), and change only when the region is refreshed: kept in the
+    cache under the region's computation time, so twenty leaders on one page cost one rendering.
+    """
+    key = f"analytics:figures:{region.code}:{year}:{bar}:{get_language()}:{refreshed.isoformat() if refreshed else ''}"
+    if refreshed is not None and (kept := cache.get(key)) is not None:
+        return {**kept, "figures": mark_safe(kept["figures"])}
+    _region, values = selectors.region_values(user, region.code, year)
+    figures: dict[str, Any] = {"has_values": bool(values), "cards": [], "charts": {}, "figures": ""}
+    if values:
+        figures["cards"] = _cards(values, region, year)
+        figures["charts"] = _charts(user, values, region, year, bar)
+        figures["figures"] = str(render_to_string("analytics/_figures.html", {
+            "region": region, "year": year, "bar": bar, **figures,
+            "bar_options": [(code, indicators.BY_CODE[code].name) for code in BAR_CODES],
+        }))
+    if refreshed is not None:
+        cache.set(key, figures, FIGURES_SECONDS)
+    return {**figures, "figures": mark_safe(figures["figures"])}  # our own template's output
+
+
 @login_required
 @web_errors
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -203,15 +234,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if bar not in BAR_CODES:
         notices.append("指标无效，已显示建档立卡户数。")
         bar = DEFAULT_BAR
-    _region, values = selectors.region_values(user, region.code, year)
+    status = _refresh_status(user, region, year)
     context = {
         "region": region, "year": year, "years": sorted(set(years) | {year}), "notices": notices,
         "breadcrumb": _breadcrumb(user, region), "children": list(region.children.order_by("code")),
-        "has_values": bool(values), "cards": _cards(values, region, year),
-        "charts": _charts(user, values, region, year, bar), "bar": bar,
-        "bar_options": [(code, indicators.BY_CODE[code].name) for code in BAR_CODES],
+        **_figures(user, region, year, bar, status["refreshed_at"]), "bar": bar,
         "exit_url": f"{reverse('analytics:exit')}?{urlencode({'region': region.code, 'year': year})}",
-        **_refresh_status(user, region, year),
+        **status,
     }
     response = render(request, "analytics/dashboard.html", context)
     if getattr(request, "htmx", False) and not context["running"]:

@@ -287,3 +287,29 @@ def test_a_running_refresh_is_shown_and_polled_until_done(figures, monkeypatch):
     monkeypatch.setattr(hooks, "_busy", set())
     assert client.get(DASHBOARD, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
     assert "正在刷新" not in client.get(DASHBOARD).content.decode()
+
+
+def test_the_figures_are_kept_rendered_until_the_next_refresh(figures):
+    from jingzhun.analytics.refresh import refresh_snapshot
+    from jingzhun.comparison.snapshot import write_snapshot
+    from jingzhun.registry.models import Household
+
+    leader = client_for(figures, "leader")
+    path = f"{DASHBOARD}?region={figures.county.code}&year={YEAR}"
+    # given a leader opened the county's dashboard
+    first = leader.get(path)
+    shown = card_values(first.content.decode())["registered"]
+    assert shown == value(figures.county, "households_by_status") > 0
+    # when another leader opens it, the page is the same, numbers and charts
+    again = client_for(figures, "leader").get(path)
+    assert without_tokens(again, path) == without_tokens(first, path)
+    assert again.context["charts"] == first.context["charts"]
+    # when a registered household leaves the register and the county is refreshed
+    gone = Household.objects.exclude(poverty_status="").filter(village__code__startswith=figures.county.prefix).first()
+    Household.objects.filter(pk=gone.pk).update(poverty_status="")
+    import datetime as dt
+
+    refresh_snapshot(write_snapshot(figures.county.prefix), year=YEAR, today=dt.date(YEAR, 11, 30))
+    # then the dashboard shows the new number at once
+    after = card_values(leader.get(path).content.decode())["registered"]
+    assert after == shown - 1 == value(figures.county, "households_by_status")
