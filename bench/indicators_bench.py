@@ -385,6 +385,25 @@ def get(port: int, cookie: str, code: str) -> tuple[int, int]:
         conn.close()
 
 
+def cpu_seconds(names: tuple[str, ...]) -> float:
+    """User + system CPU seconds so far of every live process whose command name starts with one of ``names``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        if comm.startswith(names):
+            fields = text[text.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+SERVER, DATABASE = ("gunicorn",), ("postgres",)
+
+
 def load_run(port: int, sessions: list[tuple[str, list[str]]], duration: float, think: float) -> dict[str, float]:
     """Every user requests a page, reads it for ``think`` seconds on average (0: closed loop), and again."""
     say(f"load for {duration:.0f} s, think time {think:.1f} s")
@@ -414,16 +433,21 @@ def load_run(port: int, sessions: list[tuple[str, list[str]]], duration: float, 
             times.extend(mine)
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(len(sessions))]
+    cpu = (cpu_seconds(SERVER), cpu_seconds(DATABASE), time.process_time())
     start = time.perf_counter()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     wall = time.perf_counter() - start
+    spent = [cpu_seconds(SERVER) - cpu[0], cpu_seconds(DATABASE) - cpu[1], time.process_time() - cpu[2]]
     times.sort()
     q = statistics.quantiles(times, n=100)
     return {"think": think, "requests": len(times), "errors": len(errors), "rps": len(times) / wall,
-            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "max": times[-1] * 1000}
+            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "max": times[-1] * 1000,
+            # CPU milliseconds a page: the web workers, PostgreSQL's processes (0 on SQLite), the client threads
+            "cpu_server": spent[0] * 1000 / len(times), "cpu_database": spent[1] * 1000 / len(times),
+            "cpu_client": spent[2] * 1000 / len(times)}
 
 
 def serve_and_load(sessions: list[tuple[str, list[str]]], workers: int, duration: float,
@@ -526,11 +550,12 @@ def main() -> None:
     if web:
         print(f"dashboard /analytics/?region=…, gunicorn {args.workers} sync workers, {args.users} users, "
               f"{args.duration:.0f} s each:")
-        print("| think time | requests | errors | requests/s | p50 | p95 | p99 | max |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| think time | requests | errors | requests/s | p50 | p95 | p99 | max | CPU ms a page: web / database / client |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for w in web:
             print(f"| {w['think']:.1f} s | {w['requests']:,} | {w['errors']} | {w['rps']:.1f} | {w['p50']:.0f} ms | "
-                  f"{w['p95']:.0f} ms | {w['p99']:.0f} ms | {w['max']:.0f} ms |")
+                  f"{w['p95']:.0f} ms | {w['p99']:.0f} ms | {w['max']:.0f} ms | "
+                  f"{w['cpu_server']:.1f} / {w['cpu_database']:.1f} / {w['cpu_client']:.1f} |")
     print(f"peak memory of the bench process {peak_rss_mb():.0f} MB")
 
 

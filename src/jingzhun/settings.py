@@ -94,13 +94,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("JINGZHUN_TEST_SQLITE_NAME") or None}
 
-# Each web process keeps the dashboard's rendered figures in memory until a region's next refresh (about
-# 25 KB a region and year; when full, a third is dropped). A miss costs one rendering, so no shared cache.
+# The dashboard keeps each region's rendered figures until the region's next refresh (about 25 KB a region
+# and year). In files under the home folder: shared by every web worker, so the first leader to open a page
+# renders it for all of them, and kept across restarts; when full, a third is dropped.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "jingzhun",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(HOME / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
 
@@ -109,6 +110,7 @@ SILENCED_SYSTEM_CHECKS = ["fields.W163"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["jingzhun.accounts.backends.RegionModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,6 +139,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 JINGZHUN_MAX_IMPORT_BYTES = int(os.environ.get("JINGZHUN_MAX_IMPORT_BYTES", str(1024 * 1024 * 1024)))
 
+# Sessions are read from the shared cache (files, see CACHES) and written through to the database: a page
+# costs no session query, and logging out removes the session for every worker at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

@@ -58,6 +58,11 @@ def children(user: object, region_key: str, year: int, code: str, dim: str | Non
     return [(k, sums.get(k.code, Decimal(0))) for k in kids]
 
 
+def refreshes(region: Region) -> dict[int, dt.datetime]:
+    """Year → when the region's figures for it were computed. ``region`` has passed the access."""
+    return dict(IndicatorRefresh.objects.filter(region_code=region.code).values_list("year", "refreshed_at"))
+
+
 def years(user: object, region_key: str) -> list[int]:
     region = access_region(user, region_key)
     return sorted(IndicatorRefresh.objects.filter(region_code=region.code).values_list("year", flat=True))

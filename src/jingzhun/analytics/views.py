@@ -187,8 +187,7 @@ def _charts(user: Any, values: Values, region: Region, year: int, bar: str) -> d
                         "height": max(220, 30 * len(items) + 40)}}
 
 
-def _refresh_status(user: Any, region: Region, year: int) -> dict[str, Any]:
-    refreshed = selectors.refreshed_at(region, year)
+def _refresh_status(user: Any, region: Region, refreshed: dt.datetime | None) -> dict[str, Any]:
     county = access.refresh_county(user, region)
     return {"refreshed_at": refreshed, "county": county,
             "running": hooks.refreshing(region.prefix)}
@@ -208,7 +207,8 @@ def _figures(user: Any, region: Region, year: int, bar: str, refreshed: dt.datet
     if refreshed is not None and (kept := cache.get(key)) is not None:
         return {**kept, "figures": mark_safe(kept["figures"])}
     _region, values = selectors.region_values(user, region.code, year)
-    figures: dict[str, Any] = {"has_values": bool(values), "cards": [], "charts": {}, "figures": ""}
+    figures: dict[str, Any] = {"has_values": bool(values), "cards": [], "charts": {}, "figures": "",
+                               "children": [(r.code, r.name) for r in region.children.order_by("code")]}
     if values:
         figures["cards"] = _cards(values, region, year)
         figures["charts"] = _charts(user, values, region, year, bar)
@@ -228,16 +228,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     region = access.access_figures(user, request.GET.get("region", "").strip())
     if (refused := _get_only(request)) is not None:
         return refused
-    years = selectors.years(user, region.code)
+    refreshes = selectors.refreshes(region)
+    years = sorted(refreshes)
     year, notices = _year_param(request, years[-1] if years else timezone.localdate().year)
     bar = request.GET.get("indicator", "").strip() or DEFAULT_BAR
     if bar not in BAR_CODES:
         notices.append("指标无效，已显示建档立卡户数。")
         bar = DEFAULT_BAR
-    status = _refresh_status(user, region, year)
+    status = _refresh_status(user, region, refreshes.get(year))
     context = {
         "region": region, "year": year, "years": sorted(set(years) | {year}), "notices": notices,
-        "breadcrumb": _breadcrumb(user, region), "children": list(region.children.order_by("code")),
+        "breadcrumb": _breadcrumb(user, region),
         **_figures(user, region, year, bar, status["refreshed_at"]), "bar": bar,
         "exit_url": f"{reverse('analytics:exit')}?{urlencode({'region': region.code, 'year': year})}",
         **status,
