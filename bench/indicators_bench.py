@@ -97,6 +97,9 @@ def import_county(folder: Path, households: int, seed: int) -> None:
     with acting(source="bench"):
         batch = run_import(actor=Actor(None, "基准测试"), user=None, path=register)
     assert batch.state == ImportBatch.State.COMMITTED, batch.message
+    from jingzhun.assistance.generate import generate_assistance
+
+    generate_assistance(COUNTY, year=YEAR, seed=seed)  # helpers and measures (帮扶), replicated with the rest
 
 
 def build_province(county_snap: Path, out: Path, members: int, seed: int) -> None:
@@ -304,10 +307,12 @@ def orm_indicators(prefix: str) -> dict[tuple[str, str, str], tuple[int, int | N
     for v, risks in open_mon.values_list("village_id", "risk_types"):
         for risk in risks or []:
             village[("monitoring_by_risk", v, str(risk))] += 1
-    gaps = indicators.BY_CODE["guarantee_gaps"]
-    for dim in indicators.GAPS:
-        for v, n in hh.filter(gaps.households(dim, prefix)).values_list("village_id").annotate(n=Count("id")):
-            village[("guarantee_gaps", v, dim)] += n
+    for code in ("guarantee_gaps", "helper_coverage", "measure_coverage"):  # through their drill-down filters
+        indicator = indicators.BY_CODE[code]
+        for dim in indicator.dims:
+            for v, n in hh.filter(indicator.households(dim, prefix)).values_list("village_id").annotate(
+                    n=Count("id")):
+                village[(code, v, dim)] += n
     population = dict(Region.objects.filter(level=5, code__startswith=prefix).values_list("code", "rural_population"))
     result: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (code, v, dim), n in village.items():

@@ -19,6 +19,9 @@ import jingzhun
 from jingzhun.accounts import services as account_services
 from jingzhun.assessment.tests.audit_calls import ACTORS as ASSESSMENT_ACTORS
 from jingzhun.assessment.tests.audit_calls import CALLS as ASSESSMENT_CALLS
+from jingzhun.assistance.tests.audit_calls import ACTORS as ASSISTANCE_ACTORS
+from jingzhun.assistance.tests.audit_calls import CALLS as ASSISTANCE_CALLS
+from jingzhun.assistance.tests.audit_calls import NOT_WRITERS as ASSISTANCE_NOT_WRITERS
 from jingzhun.comparison.tests.audit_calls import ACTORS as COMPARISON_ACTORS
 from jingzhun.comparison.tests.audit_calls import CALLS as COMPARISON_CALLS
 from jingzhun.core.audit import Actor
@@ -73,9 +76,10 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     **PROCEDURE_CALLS,
     **COMPARISON_CALLS,
     **ASSESSMENT_CALLS,
+    **ASSISTANCE_CALLS,
 }
 # Writers only some roles may call, and who calls them (everything else: the 玉泉镇 township officer).
-ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS}
+ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS, **ASSISTANCE_ACTORS}
 # Public functions in services modules that only read or validate (no write, nothing to audit).
 NOT_WRITERS = {
     "jingzhun.registry.services.parse_id_for_member",
@@ -94,6 +98,7 @@ NOT_WRITERS = {
     # Pure helpers: a path and a key.
     "jingzhun.comparison.services.findings_dir",
     "jingzhun.comparison.services.doubt_key",
+    *ASSISTANCE_NOT_WRITERS,
 }
 
 

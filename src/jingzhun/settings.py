@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "jingzhun.registry",
     "jingzhun.policy",
     "jingzhun.procedures",
+    "jingzhun.assistance",
     "jingzhun.comparison",
     "jingzhun.assessment",
     "jingzhun.analytics",

@@ -89,6 +89,11 @@ CAUSE = _labels(c.Cause)
 MONITORING = _labels(c.MonitoringType)
 RISK = _labels(c.RiskType)
 ELIMINATION = {"1": "帮扶消除", "2": "自然消除"}
+PAIRED = {"paired": "已结对帮扶责任人", "unpaired": "未结对帮扶责任人"}
+MEASURED = {"with": "有已实施的帮扶措施", "without": "无已实施的帮扶措施"}
+# The households that need a helper and measures: registered households still under the policies (未脱贫,
+# 已脱贫(享受政策), 返贫) and monitored households whose risk is not eliminated.
+NEEDS_HELP = f"(poverty_status IN ('0', '1', '3') OR ({RISK_OPEN}))"
 GAPS = {"dropout": "义务教育阶段失学辍学", "no_medical": "未参加基本医疗保险", "housing": "住房为C、D级危房",
         "water": "未解决安全饮水"}
 
@@ -202,6 +207,68 @@ GROUP BY h.village_code, g.dim""",
         }[dim],
     ),
 )
+
+
+
+def _needs_help() -> Q:
+    return Q(poverty_status__in=["0", "1", "3"]) | (~Q(monitoring_type="") & Q(risk_elimination__in=["", "0"]))
+
+
+def _paired() -> Q:
+    """An active pairing today: started, and not ended before today."""
+    import datetime as dt
+
+    from jingzhun.assistance.models import Pairing
+
+    today = dt.date.today()
+    active = Pairing.objects.filter(household=OuterRef("pk"), started_on__lte=today).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+    return Q(Exists(active))
+
+
+def _measured() -> Q:
+    """An implemented measure in the household's latest year with measures."""
+    from django.db.models import Max, Subquery
+
+    from jingzhun.assistance.models import Measure
+
+    latest = Measure.objects.filter(household=OuterRef("household")).values("household").annotate(
+        m=Max("year")).values("m")
+    done = Measure.objects.filter(household=OuterRef("pk"), implemented=True, year=Subquery(latest))
+    return Q(Exists(done))
+
+
+ASSISTANCE: tuple[Indicator, ...] = (
+    Indicator(
+        "helper_coverage", "需帮扶户帮扶责任人结对情况", "户",
+        "未脱贫、已脱贫(享受政策)、返贫户和风险未消除的监测户，按今天是否有在结帮扶责任人（开始日期不晚于今天、"
+        "没有结束日期或结束日期不早于今天）分组。", dims=PAIRED, dim_name="结对",
+        sql=f"""
+SELECT h.village_code, CASE WHEN p.household_number IS NULL THEN 'unpaired' ELSE 'paired' END AS dim, COUNT(*) AS n
+FROM households h LEFT JOIN (
+  SELECT DISTINCT household_number FROM pairings
+  WHERE started_on <= current_date AND (ended_on IS NULL OR ended_on >= current_date)
+) p ON p.household_number = h.household_number
+WHERE {NEEDS_HELP} GROUP BY 1, 2""",
+        households=lambda dim, prefix: _needs_help() & (_paired() if dim == "paired" else ~_paired()),
+    ),
+    Indicator(
+        "measure_coverage", "需帮扶户帮扶措施落实情况", "户",
+        "同上范围的农户，按本户最新一个有帮扶措施的年度中是否有已实施的措施分组（没有任何措施记录的计入“无”）。",
+        dims=MEASURED, dim_name="措施",
+        sql=f"""
+SELECT h.village_code, CASE WHEN m.household_number IS NULL THEN 'without' ELSE 'with' END AS dim, COUNT(*) AS n
+FROM households h LEFT JOIN (
+  SELECT DISTINCT x.household_number FROM measures x JOIN (
+    SELECT household_number, MAX(year) AS year FROM measures GROUP BY household_number) l
+    ON l.household_number = x.household_number AND l.year = x.year
+  WHERE x.implemented
+) m ON m.household_number = h.household_number
+WHERE {NEEDS_HELP} GROUP BY 1, 2""",
+        households=lambda dim, prefix: _needs_help() & (_measured() if dim == "with" else ~_measured()),
+    ),
+)
+INDICATORS = INDICATORS + ASSISTANCE
 
 BY_CODE: dict[str, Indicator] = {i.code: i for i in INDICATORS}
 

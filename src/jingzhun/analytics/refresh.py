@@ -142,7 +142,8 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
                 continue
             # Each snapshot table is read once, only the columns the indicators name, into memory: a dozen
             # queries then scan it instead of decoding the Parquet files a dozen times.
-            engine.table(f"_snapshot_{table}", [snapshot.table_glob(table)], schema(table))
+            files = [snapshot.table_glob(table)] if snapshot.has(table) else []  # older snapshots lack some tables
+            engine.table(f"_snapshot_{table}", files, schema(table))
             columns = ", ".join(f.name for f in schema(table) if f.name in used[table])
             con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM _snapshot_{table} "
                         f"WHERE village_code LIKE '{like}'")

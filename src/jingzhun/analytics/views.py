@@ -153,6 +153,11 @@ def _cards(values: Values, region: Region, year: int) -> list[Card]:
                 parts=_parts(values, "guarantee_gaps", region, year), note="一户可计入几项")
     doubts = card("doubts_open", "待核实疑点", "doubts_open_by_rule", "条",
                   parts=_parts(values, "doubts_open_by_rule", region, year, labels={}, limit=4))
+    unpaired = values.get(("helper_coverage", "unpaired"))
+    helpers = Card("unpaired", "未结对帮扶责任人", unpaired.value if unpaired else Decimal(0), "户",
+                   drill_url("helper_coverage", region, year, "unpaired"), note="需帮扶户中",
+                   parts=_parts(values, "helper_coverage", region, year) + _parts(values, "measure_coverage", region,
+                                                                                   year))
     return [
         registered,
         card("remaining", "剩余贫困人口", "remaining_poor_people", "人", accent=True),
@@ -163,6 +168,7 @@ def _cards(values: Values, region: Region, year: int) -> list[Card]:
         card("eliminated", "风险已消除", "elimination_by_mode", "户",
              parts=_parts(values, "elimination_by_mode", region, year)),
         gaps,
+        helpers,
         doubts,
     ]
 

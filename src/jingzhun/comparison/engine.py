@@ -337,6 +337,9 @@ def run_catalogue(
     catalogue = catalogue or load_catalogue()
     chosen = list(rules) if rules is not None else list(catalogue.rules)
     for table in TABLES:
+        if not snapshot.has(table):  # a snapshot older than the table: read as empty
+            engine.table(table, [], schema(table))
+            continue
         engine.table(table, [snapshot.table_glob(table)] if engine.name == "duckdb" else
                      [str(p) for p in sorted((snapshot.path / table).glob("*/*.parquet"))], schema(table))
     policy_paths = [str(snapshot.policy_path)] if snapshot.policy_path.exists() else []

@@ -114,6 +114,21 @@ STATUS_EVENTS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("monitoring_type", pa.string(), "e.monitoring_type"),
     ("risk_elimination", pa.string(), "e.risk_elimination"),
 )
+# Assistance (帮扶): the helper pairings (no names or phones: analysis counts them) and the measures per year.
+PAIRINGS: tuple[tuple[str, pa.DataType, str], ...] = (
+    ("household_number", pa.string(), "h.household_number"),
+    ("village_code", pa.string(), "h.village_id"),
+    ("unit_level", pa.string(), "p.unit_level"),
+    ("started_on", pa.date32(), "p.started_on"),
+    ("ended_on", pa.date32(), "p.ended_on"),
+)
+MEASURES: tuple[tuple[str, pa.DataType, str], ...] = (
+    ("household_number", pa.string(), "h.household_number"),
+    ("village_code", pa.string(), "h.village_id"),
+    ("year", pa.int32(), "x.year"),
+    ("family", pa.string(), "x.family"),
+    ("implemented", pa.bool_(), "x.implemented"),
+)
 POLICY: tuple[tuple[str, pa.DataType], ...] = (
     ("county_code", pa.string()),
     ("year", pa.int32()),
@@ -127,12 +142,16 @@ TABLES: dict[str, tuple[tuple[str, pa.DataType, str], ...]] = {
     "members": MEMBERS,
     "years": YEARS,
     "status_events": STATUS_EVENTS,
+    "pairings": PAIRINGS,
+    "measures": MEASURES,
 }
 FROM = {
     "households": "registry_household h",
     "members": "registry_member m JOIN registry_household h ON h.id = m.household_id",
     "years": "registry_householdyear y JOIN registry_household h ON h.id = y.household_id",
     "status_events": "registry_statusevent e JOIN registry_household h ON h.id = e.household_id",
+    "pairings": "assistance_pairing p JOIN registry_household h ON h.id = p.household_id",
+    "measures": "assistance_measure x JOIN registry_household h ON h.id = x.household_id",
 }
 MULTI = {"other_causes", "risk_types", "health"}
 FETCH = 50_000
@@ -163,6 +182,10 @@ class Snapshot:
 
     def table_glob(self, table: str) -> str:
         return str(self.path / table / "*" / "*.parquet")
+
+    def has(self, table: str) -> bool:
+        """Whether the snapshot holds the table (one written before the table existed does not)."""
+        return any((self.path / table).glob("*/*.parquet"))
 
     @property
     def policy_path(self) -> Path:

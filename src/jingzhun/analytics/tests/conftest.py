@@ -11,6 +11,7 @@ import pytest
 from jingzhun.accounts.choices import Role
 from jingzhun.accounts.models import User
 from jingzhun.analytics.refresh import refresh_snapshot
+from jingzhun.assistance.generate import generate_assistance
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Household
@@ -40,6 +41,7 @@ def figures(tmp_path: Any, settings: Any) -> Figures:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.JINGZHUN_SYNC_IMPORTS = True
     import_generated_county(tmp_path / "gen", households=160)
+    generate_assistance(COUNTY, year=YEAR)
     refresh_snapshot(write_snapshot(COUNTY), year=YEAR, today=dt.date(YEAR, 11, 30))
     county = Region.objects.get(prefix=COUNTY)
     used = sorted({code[:9] for code in Household.objects.values_list("village_id", flat=True)})

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from jingzhun.analytics import indicators
 from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.analytics.refresh import refresh_snapshot
+from jingzhun.assistance.generate import generate_assistance
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Household, HouseholdYear, Member
@@ -27,6 +28,7 @@ YEAR = 2026
 def county(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     import_generated_county(tmp_path / "gen", households=300)
+    generate_assistance(COUNTY, year=YEAR)
     snap = write_snapshot(COUNTY)
     refresh_snapshot(snap, year=YEAR, today=dt.date(2026, 11, 30))
     return snap
@@ -55,8 +57,20 @@ def _independent() -> dict[str, Counter]:
     dropout = set(Member.objects.filter(left_on__isnull=True, schooling="8").values_list("household_id", flat=True))
     no_medical = set(Member.objects.filter(left_on__isnull=True, basic_medical_insurance=False)
                      .values_list("household_id", flat=True))
+    from jingzhun.assistance.models import Measure, Pairing
+
+    today = dt.date.today()
+    paired = {p.household_id for p in Pairing.objects.all()
+              if p.started_on <= today and (p.ended_on is None or p.ended_on >= today)}
+    last_year: dict[int, int] = {}
+    for m in Measure.objects.all():
+        last_year[m.household_id] = max(m.year, last_year.get(m.household_id, m.year))
+    measured = {m.household_id for m in Measure.objects.filter(implemented=True) if m.year == last_year[m.household_id]}
     for h in Household.objects.all():
         v = h.village_id
+        if h.poverty_status in ("0", "1", "3") or (bool(h.monitoring_type) and h.risk_elimination in ("", "0")):
+            counts["helper_coverage"][(v, "paired" if h.pk in paired else "unpaired")] += 1
+            counts["measure_coverage"][(v, "with" if h.pk in measured else "without")] += 1
         registered = bool(h.poverty_status)
         remaining = h.poverty_status in ("0", "3")
         open_risk = bool(h.monitoring_type) and h.risk_elimination in ("", "0")
@@ -101,6 +115,8 @@ def test_every_count_indicator_matches_an_independent_count_at_every_level(count
             checked += len(expected)
     assert checked > 100
     assert counts["households_by_status"] and counts["monitoring_by_type"] and counts["exits_by_year"]
+    assert {d for _, d in counts["helper_coverage"]} == {"paired", "unpaired"}
+    assert {d for _, d in counts["measure_coverage"]} == {"with", "without"}
 
 
 def test_incidence_is_the_ratio_of_the_sums_not_an_average(county):

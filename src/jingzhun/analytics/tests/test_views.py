@@ -67,6 +67,7 @@ def test_a_county_leader_sees_the_numbers_of_the_table(figures):
         "monitoring": value(county, "monitoring_by_type"),
         "eliminated": value(county, "elimination_by_mode"),
         "gaps": value(county, "guarantee_gaps"),
+        "unpaired": value(county, "helper_coverage", "unpaired"),
         "doubts_open": value(county, "doubts_open_by_rule"),
     }
     assert shown["registered"] > 0 and shown["monitoring"] > 0

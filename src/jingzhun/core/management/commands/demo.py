@@ -139,8 +139,14 @@ class Command(BaseCommand):
 
         if ComparisonRun.objects.filter(region__prefix=county).exists():
             return
-        self.say("    部门数据比对：生成各部门数据（含植入的疑点）、校验入库、运行比对规则 …")
         today = timezone.localdate()
+        from jingzhun.assistance.generate import generate_assistance
+        from jingzhun.assistance.models import Pairing
+
+        if not Pairing.objects.filter(household__village__code__startswith=county).exists():
+            pairs, measures = generate_assistance(county, year=today.year)
+            self.say(f"    帮扶：{pairs:,} 个帮扶责任人结对，{measures:,} 条帮扶措施")
+        self.say("    部门数据比对：生成各部门数据（含植入的疑点）、校验入库、运行比对规则 …")
         snap = write_snapshot(county)
         out = Path(settings.HOME) / "generated" / county / "departments"
         generate_departments(snap.path, out, seed=1, as_of=today, scale=0.3)
