@@ -558,9 +558,11 @@ def main() -> None:
         print("| think time | requests | errors | requests/s | p50 | p95 | p99 | max | CPU ms a page: web / database / client |")
         print("|---|---|---|---|---|---|---|---|---|")
         for w in web:
+            # a database process that ended during the run takes its CPU time with it: then not measured
+            database = f"{w['cpu_database']:.1f}" if w["cpu_database"] >= 0 else "—"
             print(f"| {w['think']:.1f} s | {w['requests']:,} | {w['errors']} | {w['rps']:.1f} | {w['p50']:.0f} ms | "
                   f"{w['p95']:.0f} ms | {w['p99']:.0f} ms | {w['max']:.0f} ms | "
-                  f"{w['cpu_server']:.1f} / {w['cpu_database']:.1f} / {w['cpu_client']:.1f} |")
+                  f"{w['cpu_server']:.1f} / {database} / {w['cpu_client']:.1f} |")
     print(f"peak memory of the bench process {peak_rss_mb():.0f} MB")
 
 
