@@ -471,8 +471,8 @@ def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowEr
     for row in rows:
         if not row.ok:
             continue  # a row refused already is not the first of a pair
-        key = tuple(row.values[k] for k in spec.key)
-        first = seen.setdefault(key, row)
+        seen_key = tuple(row.values[k] for k in spec.key)
+        first = seen.setdefault(seen_key, row)
         if first is not row:
             where = f"{first.raw.sheet}第 {first.raw.row} 行" if first.raw.sheet != row.raw.sheet else \
                 f"第 {first.raw.row} 行"
@@ -490,7 +490,7 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 
 def _write(spec: _KindSpec, rows: list[_Row], actor: audit.Actor, batch: str, result: ImportResult) -> None:
-    model = spec.model
+    model: Any = spec.model  # Pairing or Measure
     household_ids = sorted({r.values["household_id"] for r in rows})
     existing: dict[tuple[Any, ...], Any] = {}
     for chunk in _chunks(household_ids):
