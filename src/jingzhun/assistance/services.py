@@ -33,7 +33,7 @@ from jingzhun.core.errors import ConcurrentEditError, PermissionDeniedError
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry.access import households_for
 from jingzhun.registry.models import Household
-from jingzhun.registry.staging import CSV_OPTIONS, ImportFileError, csv_into_raw
+from jingzhun.registry.staging import CSV_OPTIONS, ImportFileError, csv_into_raw, match_headers
 
 Kind = Literal["pairings", "measures"]
 MAX_NOTE = 1000
@@ -324,24 +324,8 @@ def _norm_header(name: object) -> str:
 
 def _map_headers(names: Iterable[object], spec: _KindSpec, where: str, warnings: list[str]) -> dict[str, int]:
     """{column key: position} of the spec's columns among ``names``; unknown headers are warned about."""
-    index = {c.header: c for c in spec.columns}
-    found: dict[str, int] = {}
-    for j, name in enumerate(names):
-        header = _norm_header(name)
-        if not header:
-            continue
-        col = index.get(header)
-        if col is None:
-            warnings.append(f"{where}：列「{str(name).strip()}」不是{spec.name}模板中的列，已忽略")
-            continue
-        if col.key in found:
-            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {found[col.key] + 1} 列和第 {j + 1} 列）")
-        found[col.key] = j
-    missing = [c.header for c in spec.columns if c.required and c.key not in found]
-    if missing:
-        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。"
-                              f"请使用 jingzhun assistance template {spec.code} 生成的模板")
-    return found
+    return match_headers(names, spec.columns, where=where, what=f"{spec.name}模板中", warnings=warnings,
+                         template=f"jingzhun assistance template {spec.code}")
 
 
 def _quote(name: str) -> str:

@@ -49,6 +49,7 @@ from jingzhun.registry.staging import (
     _sheet_first_rows,
     csv_into_raw,
     looks_like_excel_number,
+    match_headers,
 )
 
 Progress = Callable[[int, str], None]
@@ -123,25 +124,8 @@ def _header_index(ds: Dataset) -> dict[str, Col]:
 
 def _map_headers(names: Sequence[object], ds: Dataset, where: str, warnings: list[str]) -> dict[str, int]:
     """Column key → position in the file; unknown columns are warned about, a missing required one is fatal."""
-    index = _header_index(ds)
-    ignored = {_norm_header(h) for h in IGNORED_HEADERS}
-    found: dict[str, int] = {}
-    for j, name in enumerate(names):
-        norm = _norm_header(name)
-        if not norm or norm in ignored:
-            continue
-        col = index.get(norm)
-        if col is None:
-            warnings.append(f"{where}：列「{str(name).strip()}」不是{ds.name}的列，已忽略")
-        elif col.key in found:
-            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {found[col.key] + 1} 列和第 {j + 1} 列）")
-        else:
-            found[col.key] = j
-    missing = [c.header for c in ds.columns if c.required and c.key not in found]
-    if missing:
-        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。"
-                              f"请使用 jingzhun dataset template {ds.code} 生成的模板")
-    return found
+    return match_headers(names, ds.columns, where=where, what=ds.name, template=f"jingzhun dataset template {ds.code}",
+                         warnings=warnings, ignored=IGNORED_HEADERS)
 
 
 def _quote(name: str) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +35,38 @@ class ImportFileError(JingzhunError):
     """The file as a whole cannot be read: nothing is imported."""
 
     code = "bad_file"
+
+
+def match_headers(names: Iterable[object], columns: Sequence[Any], *, where: str, what: str, template: str,
+                  warnings: list[str], ignored: Iterable[str] = ()) -> dict[str, int]:
+    """Column key → position of ``columns`` (each with ``key``, ``header`` and ``required``) among a file's
+    header cells ``names``. A header names a column by its Chinese header or its key, ignoring spaces, the
+    width of brackets, a required column's asterisk and case. An unknown header is warned about (``what``: the
+    table it is not a column of); a column given twice, or a required column missing, is an ImportFileError
+    that points to ``template`` (the command writing the right template)."""
+    def norm(text: object) -> str:
+        return normalise_header(text).lower()
+
+    index: dict[str, Any] = {}
+    for col in columns:
+        index[norm(col.header)] = index[norm(col.key)] = col
+    skipped = {norm(h) for h in ignored}
+    found: dict[str, int] = {}
+    for j, name in enumerate(names):
+        key = norm(name)
+        if not key or key in skipped:
+            continue
+        col = index.get(key)
+        if col is None:
+            warnings.append(f"{where}：列「{str(name).strip()}」不是{what}的列，已忽略")
+        elif col.key in found:
+            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {found[col.key] + 1} 列和第 {j + 1} 列）")
+        else:
+            found[col.key] = j
+    missing = [c.header for c in columns if c.required and c.key not in found]
+    if missing:
+        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。请使用 {template} 生成的模板")
+    return found
 
 
 @dataclass
