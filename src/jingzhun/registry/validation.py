@@ -234,7 +234,13 @@ def build_parsed(staged: Staged) -> None:
             joins.append(f'LEFT JOIN d_{col.key} ON d_{col.key}.t = r."{col.key}"')
         else:
             values.append(f"{parse_expr(col)[0]} AS v_{col.key}")
-    con.execute(f"CREATE TABLE p0 AS SELECT {', '.join(values)}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)}")
+    # Whether the row has a cell error of its own is decided here, while the raw texts are at hand, so that
+    # collect_errors re-reads the raw rows of the few rows with an error only (``_bad``).
+    texts = [f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED]
+    cell = [e for name, e in _cell_error_exprs() if not name.endswith(SECOND)]
+    con.execute(f"""CREATE TABLE p0 AS SELECT * EXCLUDE ({', '.join(t.rsplit(' AS ', 1)[1] for t in texts)}),
+        coalesce({', '.join(cell)}) IS NOT NULL AS _bad
+        FROM (SELECT {', '.join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)})""")
     firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in SHARED)
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
                 " GROUP BY hh")
@@ -293,9 +299,14 @@ def collect_errors(staged: Staged) -> None:
     exprs = _cell_error_exprs()
     texts = ", ".join(f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED)
     # Most rows have no error at all: find the rows with one first, and unpivot only those.
-    con.execute(f"""CREATE TABLE bad_rows AS SELECT p0.*, hh_first.*EXCLUDE (hh), {texts}
+    # Candidates: a cell error of their own (p0._bad), or a household value that differs from the household's
+    # first; only those rows are joined to their raw texts and checked in full.
+    differs = " OR ".join(f"(v_{c.key} IS NOT NULL AND h_{c.key} IS NOT NULL AND v_{c.key} <> h_{c.key})"
+                          for c in SHARED) or "FALSE"
+    con.execute(f"""CREATE TABLE bad_rows AS SELECT p0.* EXCLUDE (_bad), hh_first.*EXCLUDE (hh), {texts}
         FROM p0 JOIN raw r USING (_i) LEFT JOIN hh_first USING (hh)
-        WHERE coalesce({', '.join(e for _, e in exprs)}) IS NOT NULL""")
+        WHERE p0._i IN (SELECT _i FROM p0 LEFT JOIN hh_first USING (hh) WHERE _bad OR {differs})
+          AND coalesce({', '.join(e for _, e in exprs)}) IS NOT NULL""")
     checks = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs)
     con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, split_part(col, '{SECOND}', 1), NULL, msg FROM (
         UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM bad_rows)
@@ -316,10 +327,10 @@ def collect_errors(staged: Staged) -> None:
         FROM p0 WHERE id_error IS NOT NULL""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '性别', t_sex,
         '性别与证件号码不符：证件号码显示为' || CASE id_sex WHEN '1' THEN '男' ELSE '女' END
-        FROM p WHERE v_sex IS NOT NULL AND id_sex IS NOT NULL AND v_sex <> id_sex""")
+        FROM p0 WHERE v_sex IS NOT NULL AND id_sex IS NOT NULL AND v_sex <> id_sex""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '出生日期', t_birth_date,
         '出生日期与证件号码不符：证件号码显示为 ' || strftime(id_birth, '%Y-%m-%d')
-        FROM p WHERE v_birth_date IS NOT NULL AND id_birth IS NOT NULL AND v_birth_date <> id_birth""")
+        FROM p0 WHERE v_birth_date IS NOT NULL AND id_birth IS NOT NULL AND v_birth_date <> id_birth""")
     _cross_row_errors(staged)
 
 
@@ -329,26 +340,26 @@ def _cross_row_errors(staged: Staged) -> None:
         SELECT _i, _sheet, _row, hh, '证件号码', id_canon, '证件号码与' || first_sheet || '第 ' || first_row || ' 行重复（一人只能在一户）'
         FROM (SELECT *, first_value(_row) OVER w AS first_row, first_value(_sheet) OVER w AS first_sheet,
                      row_number() OVER w AS n
-              FROM p WHERE id_canon IS NOT NULL WINDOW w AS (PARTITION BY id_canon ORDER BY _i))
+              FROM p0 WHERE id_canon IS NOT NULL WINDOW w AS (PARTITION BY id_canon ORDER BY _i))
         WHERE n > 1""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '人编号', t_person_number, '人编号与第 ' || first_row || ' 行重复'
         FROM (SELECT *, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
-              FROM p WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
+              FROM p0 WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
         WHERE n > 1""")
     con.execute("""INSERT INTO errors
         SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
-        FROM p WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = '02') = 0""")
+        FROM p0 WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = '02') = 0""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '与户主关系', t_relation, '一户只能有一个户主，本户有 ' || heads || ' 个'
-        FROM (SELECT *, count(*) FILTER (WHERE v_relation = '02') OVER (PARTITION BY hh) AS heads FROM p)
+        FROM (SELECT *, count(*) FILTER (WHERE v_relation = '02') OVER (PARTITION BY hh) AS heads FROM p0)
         WHERE heads > 1 AND v_relation = '02'""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '户主姓名', h_head_name, '户主姓名「' || h_head_name || '」与户主本人的姓名「' || v_name || '」不一致'
         FROM p WHERE v_relation = '02' AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '务工所在地', t_migrant_place, '务工时间为 0 个月却填写了务工所在地'
-        FROM p WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")
+        FROM p0 WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")
 
 
 def check_against_store(staged: Staged) -> None:
