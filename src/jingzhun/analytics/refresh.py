@@ -149,7 +149,7 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
                         f"WHERE village_code LIKE '{like}'")
         con.register("db_counts", _db_village_counts(prefix, today))
         con.register("population", _population(prefix))
-        rates = ", ".join(f"'{i.code}'" for i in INDICATORS if i.rate) or "''"
+        rates = _codes(i.code for i in INDICATORS if i.rate)
         levels = [(n, level) for n, level in LEVELS if n >= len(prefix)]
         rollup = "\nUNION ALL\n".join(
             f"SELECT code, rpad(substr(village_code, 1, {n}), 12, '0') AS region_code, {level} AS level, dim, "
@@ -184,10 +184,14 @@ def _value(n: int, denominator: int | None, rate: bool) -> Decimal:
     return (Decimal(n) * 100 / Decimal(denominator)).quantize(Decimal("0.0001"))
 
 
+def _codes(rates: Iterable[str]) -> str:
+    return ", ".join(f"'{c}'" for c in sorted(rates)) or "''"
+
+
 def _value_sql(rates: Iterable[str]) -> str:
     """``_value`` in DuckDB, exactly: a rate is n × 100 / denominator to four places, rounded half to even
     (as ``Decimal.quantize``), computed on integers so no float ever rounds it."""
-    codes = ", ".join(f"'{c}'" for c in sorted(rates)) or "''"
+    codes = _codes(rates)
     scaled = ("(n * 1000000 // denominator + CASE WHEN 2 * (n * 1000000 % denominator) > denominator OR "
               "(2 * (n * 1000000 % denominator) = denominator AND (n * 1000000 // denominator) % 2 = 1) "
               "THEN 1 ELSE 0 END)")
@@ -208,22 +212,17 @@ def refresh_snapshot(snapshot: Snapshot, *, year: int, today: dt.date | None = N
     table = compute(snapshot, prefix=prefix, today=today)
     rates = {i.code for i in INDICATORS if i.rate}
     now = timezone.now()
-    codes = ", ".join(f"'{c}'" for c in sorted(rates)) or "''"
     sql = (f"SELECT code, region_code, level, {int(year)} AS year, coalesce(dim, '') AS dim, "
            f"{_value_sql(rates)} AS value, n AS numerator, "
-           f"CASE WHEN code IN ({codes}) THEN denominator END AS denominator FROM computed")
+           f"CASE WHEN code IN ({_codes(rates)}) THEN denominator END AS denominator FROM computed")
     with duckdb.connect() as con, transaction.atomic():
         # a table of the DuckDB database, not a view of this connection: the COPY reads it from a cursor of its own
         con.register("computed_arrow", table)
         con.execute("CREATE TABLE computed AS SELECT * FROM computed_arrow")
         changed = _replace(con, sql, prefix, year)
-        t = time.perf_counter()
         ancestors = _resum_ancestors(prefix, year, rates)
         regions = [r for (r,) in con.execute("SELECT DISTINCT region_code FROM computed").fetchall()]
         _stamp(regions + ancestors, year, now)
-        log.debug("re-summed and stamped in %.2f s", time.perf_counter() - t)
-        t = time.perf_counter()
-    log.debug("committed in %.2f s", time.perf_counter() - t)
     seconds = time.perf_counter() - started
     log.info("indicators %s %s: %d rows, %d written, in %.2fs", prefix or "全部", year, table.num_rows,
              changed, seconds)
@@ -239,10 +238,7 @@ def _replace(con: duckdb.DuckDBPyConnection, sql: str, prefix: str, year: int) -
     million unchanged rows each time would leave as many dead ones behind (PostgreSQL then checks each
     insert against them in the unique index).
     """
-    t = time.perf_counter()
-    existing = IndicatorValue.objects.filter(year=year, region_code__startswith=prefix).exists()
-    log.debug("looked for existing rows in %.2f s", time.perf_counter() - t)
-    if not existing:
+    if not IndicatorValue.objects.filter(year=year, region_code__startswith=prefix).exists():
         count = bulk.load_queries(con, [bulk.Load(IndicatorValue, FIELDS, sql)])[0]
         if connection.vendor == "postgresql":  # the next refresh plans its comparison on the table's real size
             with connection.cursor() as cur:
