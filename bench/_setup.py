@@ -62,4 +62,22 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"yardstick {yardstick():.2f} s")
+
+
+def yardstick() -> float:
+    """CPU seconds of a fixed pure-Python loop (best of three): how fast this machine is today.
+
+    This VM's speed changes from day to day (the same import took 33 s one day and 64 s another, with the
+    same code), so every report carries this figure; compare runs of different days through it.
+    """
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return best
