@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import sys
@@ -66,14 +67,15 @@ def machine() -> str:
             f"yardstick {yardstick():.2f} s")
 
 
+@functools.cache
 def yardstick() -> float:
-    """CPU seconds of a fixed pure-Python loop (best of three): how fast this machine is today.
+    """CPU seconds of a fixed pure-Python loop (best of three; measured once per process).
 
-    This VM's speed changes from day to day (the same import took 33 s one day and 64 s another, with the
-    same code), so every report carries this figure; compare runs of different days through it.
+    This VM's speed changes from day to day, so every report carries this figure to set runs of different
+    days side by side. It gauges the core only, not memory or the database server: on 2026-12-02 the same
+    import took 36 s one day and 64 s the next while the yardstick stayed quick. For the server, compare the
+    index-rebuild time the import logs at INFO.
     """
-    import time
-
     best = float("inf")
     for _ in range(3):
         started, total = time.process_time(), 0
