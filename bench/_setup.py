@@ -73,7 +73,7 @@ def yardstick() -> float:
 
     This VM's speed changes from day to day, so every report carries this figure to set runs of different
     days side by side. It gauges the core only, not memory or the database server: on 2026-12-02 the same
-    import took 36 s one day and 64 s the next while the yardstick stayed quick. For the server, compare the
+    import took 36 s in one session and 64 s in the next while the yardstick stayed quick. For the server, compare the
     index-rebuild time the import logs at INFO.
     """
     best = float("inf")
