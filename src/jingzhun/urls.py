@@ -18,5 +18,6 @@ urlpatterns = [
     path("comparison/", include("jingzhun.comparison.urls")),
     path("assessment/", include("jingzhun.assessment.urls")),
     path("analytics/", include("jingzhun.analytics.urls")),
+    path("assistance/", include("jingzhun.assistance.urls")),
     path("reports/", include("jingzhun.reports.urls")),
 ]

@@ -325,7 +325,7 @@ def _norm_header(name: object) -> str:
 def _map_headers(names: Iterable[object], spec: _KindSpec, where: str, warnings: list[str]) -> dict[str, int]:
     """{column key: position} of the spec's columns among ``names``; unknown headers are warned about."""
     return match_headers(names, spec.columns, where=where, what=f"{spec.name}模板中", warnings=warnings,
-                         template=f"jingzhun assistance template {spec.code}")
+                         template=f"导入页面或 jingzhun assistance template {spec.code}")
 
 
 def _quote(name: str) -> str:
@@ -382,7 +382,7 @@ def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
             cells = {key: row[j] if j < len(row) else None for key, j in found.items()}
             result.append(_Raw(name, h + 2 + offset, cells))
     if not found_any:
-        raise ImportFileError(f"文件中没有找到{spec.name}的表头：请使用 jingzhun assistance template {spec.code} 生成的模板")
+        raise ImportFileError(f"文件中没有找到{spec.name}的表头：请使用导入页面或 jingzhun assistance template {spec.code} 生成的模板")
     return result
 
 
