@@ -26,6 +26,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from jingzhun.analytics.tests import isolation as analytics_iso
 from jingzhun.assessment.tests import isolation as assessment_iso
+from jingzhun.assistance.tests import isolation as assistance_iso
 from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import isolation as procedures_iso
@@ -172,6 +173,10 @@ COVERAGE: dict[str, Case] = {
     "assessment:interview": Case(assessment_iso.sampled_kwargs, assessment_iso.READERS,
                                  post=assessment_iso.interview_form),
     "reports:card": Case(household_kwargs, HOUSEHOLD_READERS),
+    "assistance:pairing_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form),
+    "assistance:pairing_edit": Case(assistance_iso.pairing_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form),
+    "assistance:measure_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
+    "assistance:measure_edit": Case(assistance_iso.measure_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).

@@ -1,4 +1,5 @@
-"""The upload form of the assistance import page."""
+"""Forms of the assistance pages: the import upload, and one pairing or measure from the household page
+(rendered and cleaned here, checked and saved by ``services``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from jingzhun.assistance.models import Measure, Pairing
 from jingzhun.assistance.services import KINDS
+from jingzhun.registry.forms import ServiceForm
 
 EXTENSIONS = (".xlsx", ".csv")
 
@@ -29,3 +32,22 @@ class AssistanceImportForm(forms.Form):
         if upload.size > limit:
             raise forms.ValidationError(f"文件太大：最大 {limit // (1024 * 1024)} MB，请拆分后分批导入")
         return upload
+
+
+class PairingForm(ServiceForm):
+    """One helper pairing; the household's version rides along as the lock."""
+
+    class Meta:
+        model = Pairing
+        fields = ["helper_name", "helper_unit", "unit_level", "helper_phone", "started_on", "ended_on"]
+        help_texts = {"ended_on": "结对结束（换人、脱贫不再帮扶）时填写；仍在帮扶留空",
+                      "helper_phone": "帮扶责任人的电话，数字和“-”"}
+
+
+class MeasureForm(ServiceForm):
+    """One family of measures of one year: what was done, and whether it has been carried out."""
+
+    class Meta:
+        model = Measure
+        fields = ["year", "family", "implemented", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}

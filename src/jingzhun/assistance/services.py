@@ -1,4 +1,5 @@
-"""Writes of assistance: importing helper pairings (帮扶结对) and assistance measures (帮扶措施) from a file.
+"""Writes of assistance: importing helper pairings (帮扶结对) and assistance measures (帮扶措施) from a file,
+and saving one of them from the household page (``save_pairing``, ``save_measure``, at the end).
 
 An import reads the whole file (.csv in UTF-8 or GB18030, or .xlsx), checks every row and only then writes,
 in one transaction, recording every created or changed row in the audit log (``core.audit``), under the
@@ -29,9 +30,15 @@ from django.utils import timezone
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
 from jingzhun.core import audit
-from jingzhun.core.errors import ConcurrentEditError, PermissionDeniedError
+from jingzhun.core.errors import (
+    ConcurrentEditError,
+    NotFoundOrForbidden,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry.access import households_for
+from jingzhun.registry.locking import lock_household
 from jingzhun.registry.models import Household
 from jingzhun.registry.staging import CSV_OPTIONS, ImportFileError, csv_into_raw, match_headers
 
@@ -587,3 +594,141 @@ def write_template(kind: str, path: Path | str) -> Path:
     notes.set_column(2, 2, 70)
     book.close()
     return path
+
+
+# --------------------------------------------------------------------------------------------------
+# One record from the household page
+
+PAIRING_FIELDS = ("helper_name", "helper_unit", "unit_level", "helper_phone", "started_on", "ended_on")
+MEASURE_FIELDS = ("year", "family", "implemented", "note")
+
+
+def _editable(user: Any, household_id: int) -> Household:
+    """The household, if the user may change it; otherwise the same refusal as for a missing one."""
+    household = households_for(user, "change").filter(pk=household_id).first()
+    if household is None:
+        raise NotFoundOrForbidden("农户不存在或无权访问")
+    return household
+
+
+def _checked(obj: models.Model, parsers: dict[str, Callable[[Any], Any]], data: dict[str, Any],
+             twin: Callable[[], tuple[str, str] | None]) -> None:
+    """Set the record's fields from ``data`` through the import's own cell checks, so a value the import
+    refuses is refused here too with the same message; then ``twin`` (another record with the same natural
+    key: (field, message) or None), then the model's constraints (dates, year range)."""
+    from django.core.exceptions import ValidationError
+
+    unknown = set(data) - set(parsers)
+    if unknown:
+        raise ValidationFailed(f"不能填写的字段：{', '.join(sorted(unknown))}")
+    errors: dict[str, list[str]] = {}
+    for key, parse in parsers.items():
+        if key not in data:
+            continue
+        try:
+            setattr(obj, key, parse(data[key]))
+        except _Bad as bad:
+            errors[key] = [bad.message]
+    if not errors and (found := twin()) is not None:
+        errors = {found[0]: [found[1]]}
+    if not errors:
+        try:
+            obj.full_clean(validate_unique=False, validate_constraints=True)
+        except ValidationError as exc:
+            errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}  # "__all__": the form's top
+    if errors:
+        raise ValidationFailed("填写有误：" + "；".join("，".join(v) for v in errors.values()), errors)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _date_field(label: str, required: bool) -> Callable[[Any], dt.date | None]:
+    def parse(value: Any) -> dt.date | None:
+        if value is None or value == "":
+            if required:
+                raise _Bad(f"请填写{label}")
+            return None
+        return value if isinstance(value, dt.date) else _date(value)
+
+    return parse
+
+
+def _choice(choices: type[models.TextChoices], label: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in choices.values:
+            raise _Bad(f"请选择{label}")
+        return str(value)
+
+    return parse
+
+
+PAIRING_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "helper_name": _required_text("帮扶责任人姓名", 40),
+    "helper_unit": _required_text("帮扶单位", 100),
+    "unit_level": _choice(UnitLevel, "单位隶属关系"),
+    "helper_phone": _phone,
+    "started_on": _date_field("帮扶开始日期", True),
+    "ended_on": _date_field("帮扶结束日期", False),
+}
+MEASURE_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "year": _as_is,  # the model's range check says what is wrong with it
+    "family": _choice(MeasureFamily, "措施类别"),
+    "implemented": bool,
+    "note": _note,
+}
+
+
+@transaction.atomic
+def save_pairing(*, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
+                 data: dict[str, Any], pairing_id: int | None = None) -> Pairing:
+    """Add a helper pairing to a household (``pairing_id`` None) or change one; ending a pairing is setting
+    its end date. The household's version is the lock, as for every edit under a household; audited under
+    the household. Raises NotFoundOrForbidden for a household or pairing the user may not change."""
+    household = _editable(user, household_id)
+    if pairing_id is None:
+        pairing, before = Pairing(household=household), None
+    else:
+        found = Pairing.objects.filter(pk=pairing_id, household=household).first()
+        if found is None:
+            raise NotFoundOrForbidden("帮扶结对不存在或无权访问")
+        pairing, before = found, audit.snapshot(found)
+
+    def twin() -> tuple[str, str] | None:
+        same = Pairing.objects.filter(household=household, helper_name=pairing.helper_name,
+                                      started_on=pairing.started_on).exclude(pk=pairing.pk)
+        return ("started_on", "本户已有这位帮扶责任人从这一天开始的结对记录") if same.exists() else None
+
+    _checked(pairing, PAIRING_PARSERS, data, twin)
+    lock_household(household, expected_version)
+    pairing.save()
+    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, pairing, before=before,
+                 root=household)
+    return pairing
+
+
+@transaction.atomic
+def save_measure(*, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
+                 data: dict[str, Any], measure_id: int | None = None) -> Measure:
+    """Add an assistance measure to a household (``measure_id`` None) or change one (mark it carried out,
+    say what was done). Lock, audit and refusals as ``save_pairing``."""
+    household = _editable(user, household_id)
+    if measure_id is None:
+        measure, before = Measure(household=household), None
+    else:
+        found = Measure.objects.filter(pk=measure_id, household=household).first()
+        if found is None:
+            raise NotFoundOrForbidden("帮扶措施不存在或无权访问")
+        measure, before = found, audit.snapshot(found)
+
+    def twin() -> tuple[str, str] | None:
+        same = Measure.objects.filter(household=household, year=measure.year, family=measure.family)
+        return ("family", "本户这一年度已有这一类帮扶措施，请修改原有记录") if same.exclude(pk=measure.pk).exists() else None
+
+    _checked(measure, MEASURE_PARSERS, data, twin)
+    lock_household(household, expected_version)
+    measure.save()
+    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, measure, before=before,
+                 root=household)
+    return measure

@@ -1,4 +1,5 @@
-"""Assistance pages: the import of helper pairings and measures, and the template downloads.
+"""Assistance pages: the import of helper pairings and measures, the template downloads, and adding or
+changing one pairing or measure from the household page.
 
 The household page shows a household's helpers and measures through the ``household_assistance`` tag."""
 
@@ -12,14 +13,18 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jingzhun.assistance import services
-from jingzhun.assistance.forms import AssistanceImportForm
+from jingzhun.assistance.forms import AssistanceImportForm, MeasureForm, PairingForm
+from jingzhun.assistance.models import Measure, Pairing
 from jingzhun.core import audit
-from jingzhun.core.errors import JingzhunError, PermissionDeniedError
+from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError
 from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
 from jingzhun.registry import access
+from jingzhun.registry.editing import submit
 
 REFUSED = "只有系统管理员、县级管理员和乡镇、村级经办人员可以导入帮扶结对和帮扶措施"
 
@@ -76,3 +81,85 @@ def template_download(request: HttpRequest) -> HttpResponse:
     finally:
         path.unlink(missing_ok=True)
     return FileResponse(handle, as_attachment=True, filename=f"{services.KINDS[kind].name}导入模板.xlsx")
+
+
+# ---------------------------------------------------------------------------------------------------
+# One pairing or measure, from the household page (the register's edit flow: 422 invalid, 409 stale)
+
+
+def _household(user: Any, pk: int) -> Any:
+    return access.access_household(user, pk, "change")
+
+
+def _edit(request: HttpRequest, household: Any, form: Any, save: Any, *, title: str, done: str,
+          subject: Any = None) -> HttpResponse:
+    return submit(request, form, save, household=household, success_message=done,
+                  context={"title": title, "subject": subject, "reload_url": request.path})
+
+
+@login_required
+@web_errors
+def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    household = _household(user, pk)
+    form = PairingForm(request.POST if request.method == "POST" else None, version=household.version,
+                       initial={"started_on": timezone.localdate()})
+
+    def save(form: PairingForm) -> None:
+        services.save_pairing(actor=audit.Actor.of(user), user=user, household_id=household.pk,
+                              expected_version=form.expected_version, data=form.service_data())
+
+    return _edit(request, household, form, save, title=_("添加帮扶责任人"), done=_("已添加帮扶责任人。"))
+
+
+@login_required
+@web_errors
+def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    pairing = Pairing.objects.filter(pk=pk, household__in=access.households_for(user, "change")).first()
+    if pairing is None:
+        raise NotFoundOrForbidden("帮扶结对不存在或无权访问")
+    household = _household(user, pairing.household_id)
+    form = PairingForm(request.POST if request.method == "POST" else None, instance=pairing,
+                       version=household.version)
+
+    def save(form: PairingForm) -> None:
+        services.save_pairing(actor=audit.Actor.of(user), user=user, household_id=household.pk,
+                              expected_version=form.expected_version, data=form.service_data(), pairing_id=pk)
+
+    return _edit(request, household, form, save, title=_("修改帮扶结对"), done=_("帮扶结对已保存。"),
+                 subject=pairing.helper_name)
+
+
+@login_required
+@web_errors
+def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    household = _household(user, pk)
+    form = MeasureForm(request.POST if request.method == "POST" else None, version=household.version,
+                       initial={"year": timezone.localdate().year})
+
+    def save(form: MeasureForm) -> None:
+        services.save_measure(actor=audit.Actor.of(user), user=user, household_id=household.pk,
+                              expected_version=form.expected_version, data=form.service_data())
+
+    return _edit(request, household, form, save, title=_("添加帮扶措施"), done=_("已添加帮扶措施。"))
+
+
+@login_required
+@web_errors
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    measure = Measure.objects.filter(pk=pk, household__in=access.households_for(user, "change")).first()
+    if measure is None:
+        raise NotFoundOrForbidden("帮扶措施不存在或无权访问")
+    household = _household(user, measure.household_id)
+    form = MeasureForm(request.POST if request.method == "POST" else None, instance=measure,
+                       version=household.version)
+
+    def save(form: MeasureForm) -> None:
+        services.save_measure(actor=audit.Actor.of(user), user=user, household_id=household.pk,
+                              expected_version=form.expected_version, data=form.service_data(), measure_id=pk)
+
+    return _edit(request, household, form, save, title=_("修改帮扶措施"), done=_("帮扶措施已保存。"),
+                 subject=f"{measure.year} {measure.get_family_display()}")

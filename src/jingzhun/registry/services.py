@@ -12,11 +12,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, JSONField
+from django.db.models import JSONField
 from django.utils import timezone
 
 from jingzhun.core import audit
-from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
+from jingzhun.core.errors import ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import idnumbers, income
 from jingzhun.registry.choices import (
@@ -30,6 +30,7 @@ from jingzhun.registry.choices import (
     RiskElimination,
     RiskType,
 )
+from jingzhun.registry.locking import lock_household as _lock
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
@@ -109,16 +110,6 @@ def _clean(obj: Any, exclude: list[str] | None = None) -> None:
     except ValidationError as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
         raise ValidationFailed("填写有误：" + "；".join(f"{k} {'，'.join(v)}" for k, v in errors.items()), errors) from exc
-
-
-def _lock(household: Household, expected_version: int) -> None:
-    """Bump the version only if nobody saved since the form was opened; otherwise refuse."""
-    updated = Household.objects.filter(pk=household.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise ConcurrentEditError()
-    household.version = expected_version + 1
 
 
 def _record_status(household: Household, before: dict[str, Any], on: dt.date, reason: str) -> None:

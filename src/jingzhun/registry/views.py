@@ -21,7 +21,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -29,11 +28,9 @@ from django.utils.translation import gettext_lazy
 
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
-    ConcurrentEditError,
     JingzhunError,
     NotFoundOrForbidden,
     PermissionDeniedError,
-    ValidationFailed,
 )
 from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
@@ -42,6 +39,7 @@ from jingzhun.regions.choices import Level
 from jingzhun.regions.views import access_region
 from jingzhun.registry import access, selectors, services
 from jingzhun.registry.choices import LeaveReason, MonitoringType, PovertyStatus
+from jingzhun.registry.editing import submit as _submit
 from jingzhun.registry.forms import (
     HouseholdForm,
     ImportForm,
@@ -204,38 +202,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Edits: every form goes through ``_submit``: 422 for invalid input, 409 for a stale version.
-
-
-def _submit(
-    request: HttpRequest,
-    form: Any,
-    save: Callable[[Any], object],
-    *,
-    household: Household,
-    success_message: str,
-    context: dict[str, Any],
-) -> HttpResponse:
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                save(form)
-            except ValidationFailed as exc:
-                if hasattr(form, "add_service_errors"):
-                    form.add_service_errors(exc.errors)
-                context["error"] = exc.message
-            except ConcurrentEditError as exc:
-                status = 409
-                context["conflict"] = exc.message
-            else:
-                messages.success(request, success_message)
-                return redirect("registry:household_detail", pk=household.pk)
-        else:
-            context["error"] = _("填写有误，请按提示修改后再保存。")
-    context.update(form=form, household=household, cancel_url=reverse("registry:household_detail", args=[household.pk]))
-    return render(request, "registry/edit.html", context, status=status)
+# Edits: every form goes through ``_submit`` (registry.editing): 422 for invalid input, 409 for a stale version.
 
 
 def _fresh(user: Any, household: Household) -> Household:

@@ -15,6 +15,8 @@ register = template.Library()
 @register.simple_tag
 def household_assistance(household: Any, user: Any) -> dict[str, Any]:
     """The household's pairings and measures as far as the user may see them, and whether the user may
-    import more."""
+    change them here or import more."""
     found = selectors.household_assistance(user, household.pk)
-    return {"pairings": found.pairings, "years": found.years, "can_import": access.can_import(user)}
+    can_edit = access.households_for(user, "change").filter(pk=household.pk).exists()
+    return {"pairings": found.pairings, "years": found.years, "can_import": access.can_import(user),
+            "can_edit": can_edit}

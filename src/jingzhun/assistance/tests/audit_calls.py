@@ -1,7 +1,7 @@
 """Calls of the assistance writers for ``tests/test_every_write_audited.py``.
 
-Each imports a one-row file for the 南山村 household of the test world as the 玉泉镇 township officer, whose
-jurisdiction holds it (``write_template`` writes a file, not the database: it is not a writer).
+Each imports a one-row file for, or saves one record of, the 南山村 household of the test world as the 玉泉镇
+township officer, whose jurisdiction holds it (``write_template`` writes a file, not the database: it is not a writer).
 """
 
 from __future__ import annotations
@@ -31,9 +31,26 @@ def _measures(world: Any, actor: Actor) -> Any:
     return services.import_measures(actor=actor, user=actor.user, path=path)
 
 
+def _pairing(world: Any, actor: Actor) -> Any:
+    world.household_a.refresh_from_db()
+    return services.save_pairing(actor=actor, user=actor.user, household_id=world.household_a.pk,
+                                 expected_version=world.household_a.version,
+                                 data={"helper_name": "李娜", "helper_unit": "玉泉镇人民政府", "unit_level": "4",
+                                       "helper_phone": "", "started_on": "2025-01-01", "ended_on": None})
+
+
+def _measure(world: Any, actor: Actor) -> Any:
+    world.household_a.refresh_from_db()
+    return services.save_measure(actor=actor, user=actor.user, household_id=world.household_a.pk,
+                                 expected_version=world.household_a.version,
+                                 data={"year": 2026, "family": "05", "implemented": True, "note": "家庭医生签约"})
+
+
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.assistance.services.import_pairings": _pairings,
     "jingzhun.assistance.services.import_measures": _measures,
+    "jingzhun.assistance.services.save_pairing": _pairing,
+    "jingzhun.assistance.services.save_measure": _measure,
 }
 ACTORS = dict.fromkeys(CALLS, "township_officer")
 # Public functions of assistance.services that write no database row.

@@ -191,3 +191,121 @@ def test_the_english_switch_translates_the_assistance_screens(client, world):
     assert "Assistance" in page and "No helper is paired with this household." in page
     page = client.get(reverse("assistance:import")).content.decode()
     assert "Import assistance data" in page and "Download the" in page
+
+
+# ---------------------------------------------------------------------------------------------------
+# One pairing or measure from the household page
+
+
+def _pairing_data(household: Any, **over: Any) -> dict[str, Any]:
+    household.refresh_from_db()
+    return {"version": household.version, "helper_name": "张建平", "helper_unit": "秦州区农业农村局",
+            "unit_level": UnitLevel.COUNTY, "helper_phone": "13909381234", "started_on": "2025-01-01",
+            "ended_on": "", **over}
+
+
+def test_an_officer_adds_a_helper_then_ends_the_pairing(client, world):
+    hh = world.household_a
+    client.force_login(world.users["village_officer"])
+    page = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
+    assert reverse("assistance:pairing_add", args=[hh.pk]) in page
+    response = client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh))
+    assert response.status_code == 302 and response["Location"] == reverse("registry:household_detail", args=[hh.pk])
+    pairing = Pairing.objects.get(household=hh)
+    assert (pairing.helper_name, pairing.unit_level, pairing.started_on, pairing.ended_on) == (
+        "张建平", UnitLevel.COUNTY, dt.date(2025, 1, 1), None)
+    created = ObjectChange.objects.get(object_type="assistance.pairing", action="create")
+    assert created.before is None and created.after["helper_name"] == "张建平"
+    assert created.root_id == str(hh.pk) and created.user_id == world.users["village_officer"].pk
+
+    edit = reverse("assistance:pairing_edit", args=[pairing.pk])
+    assert 'value="张建平"' in client.get(edit).content.decode()
+    response = client.post(edit, _pairing_data(hh, ended_on="2025-06-30"))
+    assert response.status_code == 302
+    pairing.refresh_from_db()
+    assert pairing.ended_on == dt.date(2025, 6, 30)
+    changed = ObjectChange.objects.get(object_type="assistance.pairing", action="update")
+    assert changed.before["ended_on"] is None and changed.after["ended_on"] == "2025-06-30"
+    section = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
+    assert "已结束" in section[section.index('id="pairings"'):]
+
+
+def test_a_stale_form_is_refused_and_changes_nothing(client, world):
+    hh = world.household_a
+    client.force_login(world.users["village_officer"])
+    stale = _pairing_data(hh)
+    assert client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh)).status_code == 302
+    pairing = Pairing.objects.get()
+    before = ObjectChange.objects.count()
+    response = client.post(reverse("assistance:pairing_edit", args=[pairing.pk]), {**stale, "helper_unit": "别的单位"})
+    assert response.status_code == 409
+    pairing.refresh_from_db()
+    assert pairing.helper_unit == "秦州区农业农村局" and ObjectChange.objects.count() == before
+
+
+@pytest.mark.parametrize("over,field_message", [
+    ({"ended_on": "2024-12-31"}, "帮扶结束日期不能早于帮扶开始日期"),
+    ({"helper_phone": "电话138"}, "联系电话只能包含数字和“-”"),
+    ({"helper_name": ""}, "这个字段是必填项"),
+    ({"unit_level": ""}, "这个字段是必填项"),
+])
+def test_bad_pairing_input_is_refused_with_its_reason(client, world, over, field_message):
+    hh = world.household_a
+    client.force_login(world.users["township_officer"])
+    response = client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh, **over))
+    assert response.status_code == 422
+    assert field_message in response.content.decode()
+    assert not Pairing.objects.exists() and not ObjectChange.objects.filter(object_type="assistance.pairing")
+
+
+def test_the_same_helper_from_the_same_day_twice_is_refused(client, world):
+    hh = world.household_a
+    client.force_login(world.users["township_officer"])
+    assert client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh)).status_code == 302
+    response = client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh))
+    assert response.status_code == 422
+    assert "本户已有这位帮扶责任人从这一天开始的结对记录" in response.content.decode()
+    assert Pairing.objects.count() == 1
+
+
+def test_a_measure_is_added_then_marked_carried_out(client, world):
+    hh = world.household_a
+    client.force_login(world.users["village_officer"])
+    hh.refresh_from_db()
+    data = {"version": hh.version, "year": "2026", "family": MeasureFamily.values[4], "note": "家庭医生签约"}
+    assert client.post(reverse("assistance:measure_add", args=[hh.pk]), data).status_code == 302
+    measure = Measure.objects.get()
+    assert (measure.year, measure.implemented) == (2026, False)
+    hh.refresh_from_db()
+    response = client.post(reverse("assistance:measure_edit", args=[measure.pk]),
+                           {**data, "version": hh.version, "implemented": "on", "note": "已签约，每季度随访"})
+    assert response.status_code == 302
+    measure.refresh_from_db()
+    assert measure.implemented and measure.note == "已签约，每季度随访"
+    update = ObjectChange.objects.get(object_type="assistance.measure", action="update")
+    assert update.before["implemented"] is False and update.after["implemented"] is True
+    hh.refresh_from_db()
+    again = client.post(reverse("assistance:measure_add", args=[hh.pk]), {**data, "version": hh.version})
+    assert again.status_code == 422 and "本户这一年度已有这一类帮扶措施" in again.content.decode()
+    hh.refresh_from_db()
+    early = client.post(reverse("assistance:measure_add", args=[hh.pk]),
+                        {**data, "version": hh.version, "year": "1900", "family": MeasureFamily.values[0]})
+    assert early.status_code == 422 and "年度应在1978到2100之间" in early.content.decode()
+    assert Measure.objects.count() == 1
+
+
+def test_readers_get_no_edit_links_and_outsiders_no_edit_page(client, world):
+    hh = world.household_a
+    Pairing.objects.create(household=hh, helper_name="李娜", helper_unit="玉泉镇人民政府",
+                           unit_level=UnitLevel.TOWNSHIP, started_on=dt.date(2025, 1, 1))
+    pairing = Pairing.objects.get()
+    client.force_login(world.users["leader"])
+    page = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
+    assert "李娜" in page and reverse("assistance:pairing_edit", args=[pairing.pk]) not in page
+    assert reverse("assistance:pairing_add", args=[hh.pk]) not in page
+    client.force_login(world.users["township_b_officer"])
+    assert client.get(reverse("assistance:pairing_edit", args=[pairing.pk])).status_code == 404
+    response = client.post(reverse("assistance:pairing_edit", args=[pairing.pk]), _pairing_data(hh, helper_unit="改"))
+    assert response.status_code == 404
+    pairing.refresh_from_db()
+    assert pairing.helper_unit == "玉泉镇人民政府"
