@@ -26,6 +26,7 @@ from django.utils import timezone
 from jingzhun.accounts.services import create_api_token
 from jingzhun.api import api
 from jingzhun.assessment.tests import isolation as assessment_iso
+from jingzhun.assistance.tests import isolation as assistance_iso
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
 from jingzhun.regions.models import Region
@@ -38,14 +39,14 @@ OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
 MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
            "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9,
-           "survey": 10**9, "sampled": 10**9}
+           "survey": 10**9, "sampled": 10**9, "pairing": 10**9, "measure": 10**9}
 
 
 @dataclass(frozen=True)
 class ObjectOperation:
     """An operation on one object: which kind of object its path names, and a valid body for writes."""
 
-    target: str  # household, member, batch, region, parameter, case, notice, run, doubt or confirmed_doubt
+    target: str  # household, member, batch, region, parameter, case, notice, run, doubt, confirmed_doubt, pairing, ...
     body: Callable[[], dict[str, Any]] | None = None
     query: dict[str, str] = field(default_factory=dict)
     owner: str = "township_officer"  # who succeeds on 玉泉镇's object (policy parameters: the county admin)
@@ -111,6 +112,11 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("post", "/api/assessment/households/{id}/interview"): ObjectOperation(
         "sampled", assessment_iso.interview_body, owner="county_admin"
     ),
+    ("get", "/api/assistance/households/{id}"): ObjectOperation("household"),
+    ("post", "/api/assistance/households/{id}/pairings"): ObjectOperation("household", assistance_iso.pairing_body),
+    ("post", "/api/assistance/households/{id}/measures"): ObjectOperation("household", assistance_iso.measure_body),
+    ("put", "/api/assistance/pairings/{id}"): ObjectOperation("pairing", assistance_iso.pairing_body),
+    ("put", "/api/assistance/measures/{id}"): ObjectOperation("measure", assistance_iso.measure_body),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
 LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
@@ -171,6 +177,8 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
 
         make = {"run": comparison.run_a, "doubt": comparison.doubt_a, "confirmed_doubt": comparison.confirmed_doubt_a}
         return make[target](world).pk
+    if target in ("pairing", "measure"):
+        return (assistance_iso.pairing_a if target == "pairing" else assistance_iso.measure_a)(world.household_a).pk
     if target in ("survey", "sampled"):
         return (assessment_iso.survey_a if target == "survey" else assessment_iso.sampled_a)(world).pk
     user = world.users[user_name]

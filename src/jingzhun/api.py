@@ -203,6 +203,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def _register_routers() -> None:
     from jingzhun.analytics.api import router as analytics_router
     from jingzhun.assessment.api import router as assessment_router
+    from jingzhun.assistance.api import router as assistance_router
     from jingzhun.comparison.api import router as comparison_router
     from jingzhun.policy.api import router as policy_router
     from jingzhun.procedures.api import router as procedures_router
@@ -216,6 +217,7 @@ def _register_routers() -> None:
     api.add_router("/comparison", comparison_router)
     api.add_router("/assessment", assessment_router)
     api.add_router("/analytics", analytics_router)
+    api.add_router("/assistance", assistance_router)
 
 
 _register_routers()

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from jingzhun.assistance.models import Measure, Pairing
+from jingzhun.core.errors import NotFoundOrForbidden
 from jingzhun.registry import access
 
 
@@ -29,3 +30,13 @@ def household_assistance(user: Any, household_id: int, today: dt.date | None = N
     measures = Measure.objects.filter(household__in=visible).order_by("-year", "family")
     years = [(year, list(rows)) for year, rows in itertools.groupby(measures, key=lambda m: m.year)]
     return HouseholdAssistance(pairings=pairings, years=years)
+
+
+def household_of(model: type[Pairing] | type[Measure], user: Any, pk: int) -> int:
+    """The household id of a pairing or measure the user may see (NotFoundOrForbidden otherwise), for
+    ``save_pairing`` / ``save_measure``, which then decide whether the user may change it."""
+    household_id = model.objects.filter(pk=pk, household__in=access.households_for(user, "view")).values_list(
+        "household_id", flat=True).first()
+    if household_id is None:
+        raise NotFoundOrForbidden(f"{model._meta.verbose_name}不存在或无权访问")
+    return household_id

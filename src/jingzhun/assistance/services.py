@@ -604,11 +604,14 @@ MEASURE_FIELDS = ("year", "family", "implemented", "note")
 
 
 def _editable(user: Any, household_id: int) -> Household:
-    """The household, if the user may change it; otherwise the same refusal as for a missing one."""
+    """The household, if the user may change it. Visible but read-only → PermissionDeniedError (403);
+    invisible or missing → the same NotFoundOrForbidden (404), as the registry's writes answer."""
     household = households_for(user, "change").filter(pk=household_id).first()
-    if household is None:
-        raise NotFoundOrForbidden("农户不存在或无权访问")
-    return household
+    if household is not None:
+        return household
+    if households_for(user, "view").filter(pk=household_id).exists():
+        raise PermissionDeniedError("当前角色只能查看，不能修改该户的帮扶情况")
+    raise NotFoundOrForbidden("农户不存在或无权访问")
 
 
 def _checked(obj: models.Model, parsers: dict[str, Callable[[Any], Any]], data: dict[str, Any],
