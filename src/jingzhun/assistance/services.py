@@ -683,32 +683,56 @@ MEASURE_PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Record:
+    """How one record of a household is saved from a form: its model, the cell checks of its fields, the
+    natural key besides the household and what to say when another record already has it."""
+
+    model: type[Pairing] | type[Measure]
+    parsers: dict[str, Callable[[Any], Any]]
+    key: tuple[str, ...]
+    key_field: str
+    duplicate: str
+
+
+PAIRING = _Record(Pairing, PAIRING_PARSERS, ("helper_name", "started_on"), "started_on",
+                  "本户已有这位帮扶责任人从这一天开始的结对记录")
+MEASURE = _Record(Measure, MEASURE_PARSERS, ("year", "family"), "family",
+                  "本户这一年度已有这一类帮扶措施，请修改原有记录")
+
+
+def _save(spec: _Record, *, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
+          data: dict[str, Any], record_id: int | None) -> Any:
+    household = _editable(user, household_id)
+    if record_id is None:
+        record, before = spec.model(household=household), None
+    else:
+        found = spec.model.objects.filter(pk=record_id, household=household).first()
+        if found is None:
+            raise NotFoundOrForbidden(f"{spec.model._meta.verbose_name}不存在或无权访问")
+        record, before = found, audit.snapshot(found)
+
+    def twin() -> tuple[str, str] | None:
+        same = spec.model.objects.filter(household=household, **{k: getattr(record, k) for k in spec.key})
+        return (spec.key_field, spec.duplicate) if same.exclude(pk=record.pk).exists() else None
+
+    _checked(record, spec.parsers, data, twin)
+    lock_household(household, expected_version)
+    record.save()
+    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, record, before=before,
+                 root=household)
+    return record
+
+
 @transaction.atomic
 def save_pairing(*, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
                  data: dict[str, Any], pairing_id: int | None = None) -> Pairing:
     """Add a helper pairing to a household (``pairing_id`` None) or change one; ending a pairing is setting
     its end date. The household's version is the lock, as for every edit under a household; audited under
-    the household. Raises NotFoundOrForbidden for a household or pairing the user may not change."""
-    household = _editable(user, household_id)
-    if pairing_id is None:
-        pairing, before = Pairing(household=household), None
-    else:
-        found = Pairing.objects.filter(pk=pairing_id, household=household).first()
-        if found is None:
-            raise NotFoundOrForbidden("帮扶结对不存在或无权访问")
-        pairing, before = found, audit.snapshot(found)
-
-    def twin() -> tuple[str, str] | None:
-        same = Pairing.objects.filter(household=household, helper_name=pairing.helper_name,
-                                      started_on=pairing.started_on).exclude(pk=pairing.pk)
-        return ("started_on", "本户已有这位帮扶责任人从这一天开始的结对记录") if same.exists() else None
-
-    _checked(pairing, PAIRING_PARSERS, data, twin)
-    lock_household(household, expected_version)
-    pairing.save()
-    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, pairing, before=before,
-                 root=household)
-    return pairing
+    the household. A household or pairing the user may not see: NotFoundOrForbidden; one the user may
+    only read: PermissionDeniedError."""
+    return _save(PAIRING, actor=actor, user=user, household_id=household_id, expected_version=expected_version,
+                 data=data, record_id=pairing_id)
 
 
 @transaction.atomic
@@ -716,22 +740,5 @@ def save_measure(*, actor: audit.Actor, user: Any, household_id: int, expected_v
                  data: dict[str, Any], measure_id: int | None = None) -> Measure:
     """Add an assistance measure to a household (``measure_id`` None) or change one (mark it carried out,
     say what was done). Lock, audit and refusals as ``save_pairing``."""
-    household = _editable(user, household_id)
-    if measure_id is None:
-        measure, before = Measure(household=household), None
-    else:
-        found = Measure.objects.filter(pk=measure_id, household=household).first()
-        if found is None:
-            raise NotFoundOrForbidden("帮扶措施不存在或无权访问")
-        measure, before = found, audit.snapshot(found)
-
-    def twin() -> tuple[str, str] | None:
-        same = Measure.objects.filter(household=household, year=measure.year, family=measure.family)
-        return ("family", "本户这一年度已有这一类帮扶措施，请修改原有记录") if same.exclude(pk=measure.pk).exists() else None
-
-    _checked(measure, MEASURE_PARSERS, data, twin)
-    lock_household(household, expected_version)
-    measure.save()
-    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, measure, before=before,
-                 root=household)
-    return measure
+    return _save(MEASURE, actor=actor, user=user, household_id=household_id, expected_version=expected_version,
+                 data=data, record_id=measure_id)
