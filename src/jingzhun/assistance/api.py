@@ -12,7 +12,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from jingzhun.assistance import selectors, services
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
-from jingzhun.assistance.models import Measure, Pairing
+from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
 from jingzhun.core import audit
 from jingzhun.registry import access
 from jingzhun.registry.schemas import MAX_ID, ErrorOut
@@ -67,10 +67,10 @@ class PairingIn(Schema):
 
 class MeasureIn(Schema):
     version: int = Field(ge=1, description="读取时得到的农户 version")
-    year: int = Field(ge=1978, le=2100, description="年度")
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR, description="年度")
     family: str = Field(max_length=2, description=f"措施类别：{FAMILIES}")
     implemented: bool = Field(False, description="是否已实施")
-    note: str = Field("", max_length=1000, description="备注")
+    note: str = Field("", max_length=services.MAX_NOTE, description="备注")
 
 
 def _user(request: HttpRequest) -> Any:
@@ -117,7 +117,7 @@ def add_pairing(request: HttpRequest, payload: PairingIn, id: HouseholdId) -> St
             description="整条替换一条帮扶结对；结束结对即填写帮扶结束日期。需带上农户的 version。返回本户最新的帮扶情况。")
 def update_pairing(request: HttpRequest, payload: PairingIn, id: PairingId) -> dict[str, Any]:
     user = _user(request)
-    household_id = selectors.household_of(Pairing, user, id)
+    household_id = selectors.record_of(Pairing, user, id).household_id
     services.save_pairing(actor=audit.Actor.of(user), user=user, household_id=household_id,
                           expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
                           pairing_id=id)
@@ -140,7 +140,7 @@ def add_measure(request: HttpRequest, payload: MeasureIn, id: HouseholdId) -> St
             description="整条替换一条帮扶措施，例如入户核实后标记为已实施。需带上农户的 version。返回本户最新的帮扶情况。")
 def update_measure(request: HttpRequest, payload: MeasureIn, id: MeasureId) -> dict[str, Any]:
     user = _user(request)
-    household_id = selectors.household_of(Measure, user, id)
+    household_id = selectors.record_of(Measure, user, id).household_id
     services.save_measure(actor=audit.Actor.of(user), user=user, household_id=household_id,
                           expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
                           measure_id=id)

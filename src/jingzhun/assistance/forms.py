@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from jingzhun.assistance.models import Measure, Pairing
-from jingzhun.assistance.services import KINDS
+from jingzhun.assistance.services import KINDS, MEASURE_FIELDS, PAIRING_FIELDS
+from jingzhun.core.uploads import checked_upload
 from jingzhun.registry.forms import ServiceForm
 
 EXTENSIONS = (".xlsx", ".csv")
@@ -25,13 +24,7 @@ class AssistanceImportForm(forms.Form):
                                     help_text="不勾选：全部行都正确才导入；勾选：导入正确的行，列出错误的行")
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if PurePath(upload.name or "").suffix.lower() not in EXTENSIONS:
-            raise forms.ValidationError("只能导入 .xlsx 或 .csv 文件")
-        limit = settings.JINGZHUN_MAX_IMPORT_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(f"文件太大：最大 {limit // (1024 * 1024)} MB，请拆分后分批导入")
-        return upload
+        return checked_upload(self.cleaned_data["file"], EXTENSIONS)
 
 
 class PairingForm(ServiceForm):
@@ -39,7 +32,7 @@ class PairingForm(ServiceForm):
 
     class Meta:
         model = Pairing
-        fields = ["helper_name", "helper_unit", "unit_level", "helper_phone", "started_on", "ended_on"]
+        fields = list(PAIRING_FIELDS)
         help_texts = {"ended_on": "结对结束（换人、脱贫不再帮扶）时填写；仍在帮扶留空",
                       "helper_phone": "帮扶责任人的电话，数字和“-”"}
 
@@ -49,5 +42,5 @@ class MeasureForm(ServiceForm):
 
     class Meta:
         model = Measure
-        fields = ["year", "family", "implemented", "note"]
+        fields = list(MEASURE_FIELDS)
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}

@@ -32,11 +32,10 @@ def household_assistance(user: Any, household_id: int, today: dt.date | None = N
     return HouseholdAssistance(pairings=pairings, years=years)
 
 
-def household_of(model: type[Pairing] | type[Measure], user: Any, pk: int) -> int:
-    """The household id of a pairing or measure the user may see (NotFoundOrForbidden otherwise), for
-    ``save_pairing`` / ``save_measure``, which then decide whether the user may change it."""
-    household_id = model.objects.filter(pk=pk, household__in=access.households_for(user, "view")).values_list(
-        "household_id", flat=True).first()
-    if household_id is None:
+def record_of(model: type[Pairing] | type[Measure], user: Any, pk: int, action: access.Action = "view") -> Any:
+    """A pairing or measure of a household the user may see (``action`` "change": may change), or
+    NotFoundOrForbidden, the same answer as for a missing id."""
+    row = model.objects.filter(pk=pk, household__in=access.households_for(user, action)).first()
+    if row is None:
         raise NotFoundOrForbidden(f"{model._meta.verbose_name}不存在或无权访问")
-    return household_id
+    return row

@@ -16,11 +16,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jingzhun.assistance import services
+from jingzhun.assistance import selectors, services
 from jingzhun.assistance.forms import AssistanceImportForm, MeasureForm, PairingForm
 from jingzhun.assistance.models import Measure, Pairing
 from jingzhun.core import audit
-from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError
+from jingzhun.core.errors import JingzhunError, PermissionDeniedError
 from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
 from jingzhun.registry import access
@@ -110,13 +110,6 @@ def _record_page(request: HttpRequest, model: type[Pairing] | type[Measure], *, 
                   context={"title": title, "subject": subject, "reload_url": request.path})
 
 
-def _editable(model: type[Pairing] | type[Measure], user: Any, pk: int) -> Any:
-    row = model.objects.filter(pk=pk, household__in=access.households_for(user, "change")).first()
-    if row is None:
-        raise NotFoundOrForbidden(f"{model._meta.verbose_name}不存在或无权访问")
-    return row
-
-
 @login_required
 @web_errors
 def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -127,7 +120,7 @@ def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @web_errors
 def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    pairing = _editable(Pairing, request.user, pk)
+    pairing = selectors.record_of(Pairing, request.user, pk, "change")
     return _record_page(request, Pairing, household_id=pairing.household_id, record=pairing, title=_("修改帮扶结对"),
                         done=_("帮扶结对已保存。"), subject=pairing.helper_name)
 
@@ -142,6 +135,6 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @web_errors
 def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    measure = _editable(Measure, request.user, pk)
+    measure = selectors.record_of(Measure, request.user, pk, "change")
     return _record_page(request, Measure, household_id=measure.household_id, record=measure, title=_("修改帮扶措施"),
                         done=_("帮扶措施已保存。"), subject=f"{measure.year} {measure.get_family_display()}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from jingzhun.comparison import access, datasets, jobs
+from jingzhun.core.uploads import checked_upload
 from jingzhun.regions.access import regions_for
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
@@ -100,12 +99,4 @@ class LoadForm(forms.Form):
             raise forms.ValidationError("区划不存在或不在您的辖区内") from None
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if PurePath(upload.name or "").suffix.lower() not in LOAD_EXTENSIONS:
-            raise forms.ValidationError("只能上传 .xlsx、.csv 或 .parquet 文件")
-        limit = settings.JINGZHUN_MAX_IMPORT_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(f"文件太大：最大 {limit // (1024 * 1024)} MB，请拆分后分批上传")
-        if upload.size == 0:
-            raise forms.ValidationError("文件是空的")
-        return upload
+        return checked_upload(self.cleaned_data["file"], LOAD_EXTENSIONS, "上传")

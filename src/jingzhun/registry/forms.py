@@ -7,14 +7,13 @@ service as ``expected_version``.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jingzhun.core.uploads import checked_upload
 from jingzhun.registry import choices, columns, income, services
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
 
@@ -249,16 +248,7 @@ class ImportForm(forms.Form):
     )
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        suffix = PurePath(upload.name or "").suffix.lower()
-        if suffix not in IMPORT_EXTENSIONS:
-            raise forms.ValidationError("只能导入 .xlsx、.xls 或 .csv 文件")
-        limit = settings.JINGZHUN_MAX_IMPORT_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(f"文件太大：最大 {limit // (1024 * 1024)} MB，请拆分后分批导入")
-        if upload.size == 0:
-            raise forms.ValidationError("文件是空的")
-        return upload
+        return checked_upload(self.cleaned_data["file"], IMPORT_EXTENSIONS)
 
 
 def year_choices(today: dt.date | None = None) -> list[int]:
