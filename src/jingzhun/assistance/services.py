@@ -40,7 +40,15 @@ from jingzhun.core.models import ChangeAction
 from jingzhun.registry.access import households_for
 from jingzhun.registry.locking import lock_household
 from jingzhun.registry.models import Household
-from jingzhun.registry.staging import CSV_OPTIONS, ImportFileError, csv_into_raw, match_headers
+from jingzhun.registry.staging import (
+    CSV_OPTIONS,
+    ImportFileError,
+    csv_format_error,
+    csv_into_raw,
+    match_headers,
+    unreadable_excel,
+    unreadable_sheet,
+)
 
 Kind = Literal["pairings", "measures"]
 MAX_NOTE = 1000
@@ -332,7 +340,11 @@ def _norm_header(name: object) -> str:
 def _map_headers(names: Iterable[object], spec: _KindSpec, where: str, warnings: list[str]) -> dict[str, int]:
     """{column key: position} of the spec's columns among ``names``; unknown headers are warned about."""
     return match_headers(names, spec.columns, where=where, what=f"{spec.name}模板中", warnings=warnings,
-                         template=f"导入页面或 jingzhun assistance template {spec.code}")
+                         template=_template_hint(spec))
+
+
+def _template_hint(spec: _KindSpec) -> str:
+    return f"导入页面“下载{spec.name}模板”得到的模板"
 
 
 def _quote(name: str) -> str:
@@ -350,7 +362,7 @@ def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
         except duckdb.InvalidInputException:
             raise  # csv_into_raw reads a file that is not UTF-8 again as GB18030
         except duckdb.Error as exc:
-            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+            raise csv_format_error(exc) from exc
         return found
 
     con, found = csv_into_raw(path, read, warnings)
@@ -370,7 +382,7 @@ def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise unreadable_excel(exc) from exc
     headers = {c.header for c in spec.columns}
     result: list[_Raw] = []
     found_any = False
@@ -378,7 +390,7 @@ def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise ImportFileError(f"工作表「{name}」无法读取：{exc}") from exc
+            raise unreadable_sheet(name, exc) from exc
         h = next((i for i, row in enumerate(rows[:10])
                   if sum(1 for v in row if isinstance(v, str) and _norm_header(v) in headers) >= 2), None)
         if h is None:
@@ -389,7 +401,7 @@ def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
             cells = {key: row[j] if j < len(row) else None for key, j in found.items()}
             result.append(_Raw(name, h + 2 + offset, cells))
     if not found_any:
-        raise ImportFileError(f"文件中没有找到{spec.name}的表头：请使用导入页面或 jingzhun assistance template {spec.code} 生成的模板")
+        raise ImportFileError(f"文件中没有找到{spec.name}的表头：请按{_template_hint(spec)}的表头填写")
     return result
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -47,11 +48,15 @@ from jingzhun.registry.staging import (
     CSV_OPTIONS,
     ImportFileError,
     _sheet_first_rows,
+    csv_format_error,
     csv_into_raw,
     looks_like_excel_number,
     match_headers,
+    unreadable_excel,
+    unreadable_sheet,
 )
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 POLICIES = ("all", "valid")
 LIVE_STATES = (LoadState.COMMITTED, LoadState.PARTIAL)
@@ -124,8 +129,12 @@ def _header_index(ds: Dataset) -> dict[str, Col]:
 
 def _map_headers(names: Sequence[object], ds: Dataset, where: str, warnings: list[str]) -> dict[str, int]:
     """Column key → position in the file; unknown columns are warned about, a missing required one is fatal."""
-    return match_headers(names, ds.columns, where=where, what=ds.name, template=f"jingzhun dataset template {ds.code}",
+    return match_headers(names, ds.columns, where=where, what=ds.name, template=_template_hint(ds),
                          warnings=warnings, ignored=IGNORED_HEADERS)
+
+
+def _template_hint(ds: Dataset) -> str:
+    return f"“部门数据”页面“数据集与模板”中「{ds.name}」的模板"
 
 
 def _quote(name: str) -> str:
@@ -150,7 +159,7 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         reader = fastexcel.read_excel(str(path))
         first_rows = _sheet_first_rows(path)
     except Exception as exc:  # corrupt zip, not a workbook
-        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise unreadable_excel(exc) from exc
     index = _header_index(ds)
     parts: list[pa.Table] = []
     total = 0
@@ -158,7 +167,7 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         try:
             table = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
         except Exception as exc:
-            raise ImportFileError(f"工作表「{name}」无法读取：{exc}") from exc
+            raise unreadable_sheet(name, exc) from exc
         head = [list(r.values()) for r in table.slice(0, 10).to_pylist()]
         # The header row names at least two of the dataset's columns (the template's help sheet names
         # each column twice, by header and key, one per row).
@@ -179,7 +188,7 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         }))
         total += body.num_rows
     if not parts:
-        raise ImportFileError(f"文件中没有找到{ds.name}的表头：请使用 jingzhun dataset template {ds.code} 生成的模板")
+        raise ImportFileError(f"文件中没有找到{ds.name}的表头：请按{_template_hint(ds)}的表头填写")
     con = duckdb.connect()
     con.register("raw_arrow", pa.concat_tables(parts, promote_options="default"))
     present = {name for part in parts for name in part.column_names}
@@ -198,7 +207,7 @@ def _csv_table(con: duckdb.DuckDBPyConnection, source: Path, ds: Dataset, warnin
     except duckdb.InvalidInputException:
         raise
     except duckdb.Error as exc:
-        raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+        raise csv_format_error(exc) from exc
 
 
 def _read_csv(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
@@ -218,7 +227,9 @@ def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDB
             CAST(file_row_number + 1 AS INTEGER) AS _row, {text} FROM read_parquet(?, file_row_number = true)""",
                     [str(path)])
     except duckdb.Error as exc:
-        raise ImportFileError(f"Parquet 文件无法读取：{str(exc).splitlines()[0]}") from exc
+        log.info("Parquet file not readable: %s", exc)
+        raise ImportFileError("Parquet 文件无法读取：文件已损坏，或者并不是 Parquet 文件。请重新导出后再上传，"
+                              "或改用 Excel / CSV 模板") from exc
     return con
 
 

@@ -19,7 +19,7 @@ class Level(StrEnum):
     HOUSEHOLD = "household"
     YEAR = "year"
     MEMBER = "member"
-    INFO = "info"  # shown in exports for people, ignored on import (region names)
+    INFO = "info"  # shown in exports for people; region names are read only to find a village without a code
 
 
 class Kind(StrEnum):
@@ -55,10 +55,21 @@ class Column:
 
 H, Y, M, INFO = Level.HOUSEHOLD, Level.YEAR, Level.MEMBER, Level.INFO
 
+# Sheets of the workbooks Jingzhun writes: the template and the exports (data sheet, hidden code lists, help)
+# and the error report (rows to correct, list of problems). Import reads only the data sheets of these.
+DATA_SHEET = "成员信息"
+CODES_SHEET = "代码表"
+HELP_SHEET = "填写说明"
+REPORT_SHEET = "待修改数据"
+REPORT_LIST_SHEET = "错误清单"
+
 COLUMNS: tuple[Column, ...] = (
+    Column("省", "province_name", INFO, aliases=("省份", "省名称"), derived=True),
+    Column("市", "city_name", INFO, aliases=("市州", "地市", "市名称"), derived=True),
     Column("县（市、区）", "county_name", INFO, aliases=("县", "县名称")),
     Column("乡（镇）", "township_name", INFO, aliases=("乡", "乡镇", "乡镇名称")),
-    Column("行政村", "village_name", INFO, aliases=("村", "行政村名称")),
+    Column("行政村", "village_name", INFO, aliases=("村", "行政村名称"),
+           notes="没有“行政村编号”列时，按县、乡、村名称在您的辖区内查找行政村"),
     Column("行政村编号", "village", H, Kind.REGION, required=True, aliases=("所在行政村编号", "村编号", "区划代码"),
            notes="12 位统计用区划代码"),
     Column("自然村", "natural_village", H, max_length=60, aliases=("所在组", "自然村（组）")),
@@ -98,7 +109,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("财产性收入", "property_income", Y, Kind.MONEY, derived=True),
     Column("转移性收入", "transfer_income", Y, Kind.MONEY, derived=True),
     Column("家庭纯收入", "net_income", Y, Kind.MONEY, derived=True),
-    Column("人数", "household_size", Y, Kind.INT, derived=True, aliases=("家庭人口数",)),
+    Column("人数", "household_size", Y, Kind.INT, max_value=99, aliases=("家庭人口数",),
+           notes="该数据年度的家庭人口数；可不填，按本户的成员行数计算"),
     Column("人均纯收入", "per_capita_net_income", Y, Kind.MONEY, derived=True),
     Column("耕地面积（亩）", "cultivated_land", Y, Kind.AREA, aliases=("耕地面积",)),
     Column("有效灌溉面积（亩）", "irrigated_land", Y, Kind.AREA, aliases=("有效灌溉面积",)),
@@ -122,9 +134,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("危房级别", "housing_grade", Y, Kind.CODE, codes=c.HousingGrade, aliases=("危房等级",)),
     Column("有无卫生厕所", "sanitary_toilet", Y, Kind.BOOL),
     Column("主要燃料类型", "fuel_type", Y, Kind.CODE, codes=c.FuelType),
-    Column("人编号", "person_number", M, required=True, max_length=30),
+    Column("户类型", "household_kind", INFO, derived=True),
+    Column("人编号", "person_number", M, required=True, max_length=30, aliases=("人口编号", "成员编号")),
     Column("姓名", "name", M, required=True, max_length=50),
-    Column("证件号码", "id_number", M, Kind.ID, required=True, aliases=("身份证号码", "证件号码（身份证或残疾证）")),
+    Column("证件类型", "id_kind", INFO, derived=True, notes="由证件号码推算：20 位为残疾人证，其余为居民身份证"),
+    Column("证件号码", "id_number", M, Kind.ID, required=True, aliases=("身份证号码", "证件号码（身份证或残疾证）"),
+           notes="18 位居民身份证号码，或 20 位残疾人证号（身份证号码加残疾类别、残疾等级各 1 位）"),
     Column("性别", "sex", M, Kind.CODE, codes=c.Sex, notes="可不填，由证件号码推算；填写时须与证件号码一致"),
     Column("出生日期", "birth_date", M, Kind.DATE, notes="可不填，由证件号码推算；填写时须与证件号码一致"),
     Column("与户主关系", "relation", M, Kind.CODE, required=True, codes=c.Relation),
@@ -133,36 +148,59 @@ COLUMNS: tuple[Column, ...] = (
     Column("文化程度", "education", M, Kind.CODE, codes=c.Education),
     Column("在校生状况", "schooling", M, Kind.CODE, codes=c.Schooling),
     Column("健康状况", "health", M, Kind.CODES, codes=c.Health, max_items=4),
+    Column("残疾类别", "disability_category", M, Kind.CODE, codes=c.DisabilityCategory,
+           notes="可不填：证件号码为 20 位残疾人证号时由第 19 位推算；填写时以填写的为准"),
+    Column("残疾等级", "disability_grade", M, Kind.CODE, codes=c.DisabilityGrade,
+           notes="可不填：证件号码为 20 位残疾人证号时由第 20 位推算；填写时以填写的为准"),
     Column("劳动技能", "labour_skill", M, Kind.CODE, codes=c.LabourSkill),
     Column("务工时间（月）", "migrant_months", M, Kind.INT, max_value=12, aliases=("务工时间",)),
     Column("务工所在地", "migrant_place", M, max_length=100, aliases=("务工区域",)),
     Column("是否会讲普通话", "speaks_mandarin", M, Kind.BOOL),
-    Column("是否参加城乡居民基本医疗保险", "basic_medical_insurance", M, Kind.BOOL),
+    Column("是否参加城乡居民基本医疗保险", "basic_medical_insurance", M, Kind.BOOL,
+           aliases=("是否参加新型农村合作医疗（城乡居民基本医疗保险）", "是否参加新型农村合作医疗")),
     Column("是否参加大病保险", "serious_illness_insurance", M, Kind.BOOL),
     Column("是否参加商业补充医疗保险", "commercial_medical_insurance", M, Kind.BOOL),
     Column("是否参加城乡居民基本养老保险", "basic_pension_insurance", M, Kind.BOOL),
-    Column("是否享受农村最低生活保障", "dibao", M, Kind.BOOL),
-    Column("是否特困供养", "tekun", M, Kind.BOOL),
+    Column("是否享受农村最低生活保障", "dibao", M, Kind.BOOL, aliases=("是否享受低保",)),
+    Column("是否特困供养", "tekun", M, Kind.BOOL, aliases=("是否特困供养人员",)),
     Column("是否享受人身意外保险补贴", "accident_insurance", M, Kind.BOOL),
-    Column("人联系电话", "member_phone", M, max_length=20),
+    Column("人联系电话", "member_phone", M, max_length=20, aliases=("成员联系电话",)),
     Column("人员识别时间", "joined_on", M, Kind.DATE),
+    Column("户主证件号码", "head_id_number", INFO, derived=True),
 )
 
 BY_KEY = {col.key: col for col in COLUMNS}
 INPUT_COLUMNS = tuple(col for col in COLUMNS if not col.derived and col.level != Level.INFO)
+# Region names: read on import only when the file has no 行政村编号 column (the village is then found by name).
+PLACE_COLUMNS = tuple(col for col in COLUMNS if col.level == Level.INFO and not col.derived)
+READ_COLUMNS = INPUT_COLUMNS + PLACE_COLUMNS  # what an import reads of a file (staging's columns)
+# Columns every file must have: they say which household and which person a row is. Any other column may be
+# left out: on update the stored value stays as it is; a new household still needs the required ones.
+IDENTITY_KEYS = ("household_number", "person_number", "name", "id_number", "relation")
 # Model field name where it differs from the column key.
 FIELD_NAME = {"member_phone": "phone", "village": "village_id"}
 
-# The columns of the national system's person-level export (domain.md §1.3), in its order.
+# The national system's person-level export of the monitoring era (national-forms.md, "Member export
+# columns"), in its order, as far as the register holds the field; then the columns of the 2022 export
+# (domain.md §1.3) that the monitoring-era list lacks. The 2022 headers (人编号, 人联系电话, 县/乡/行政村 …)
+# are accepted on import as aliases (``COLUMNS``).
 NATIONAL_EXPORT: tuple[tuple[str, str], ...] = (
-    ("县", "county_name"), ("乡", "township_name"), ("行政村", "village_name"), ("自然村", "natural_village"),
-    ("户编号", "household_number"), ("人编号", "person_number"), ("姓名", "name"), ("证件号码", "id_number"),
-    ("人数", "household_size"), ("与户主关系", "relation"), ("民族", "ethnicity"), ("文化程度", "education"),
-    ("在校生状况", "schooling"), ("健康状况", "health"), ("劳动技能", "labour_skill"),
-    ("务工时间（月）", "migrant_months"), ("是否参加大病保险", "serious_illness_insurance"),
-    ("致贫原因1", "main_cause"), ("危房户", "dangerous_house"), ("是否解决安全饮用水", "water_safe"),
-    ("人均纯收入", "per_capita_net_income"), ("户联系电话", "phone"), ("人联系电话", "member_phone"),
-    ("首次识别时间", "first_identified_on"), ("人员识别时间", "joined_on"), ("户类型", "household_kind"),
+    ("省", "province_name"), ("市", "city_name"), ("县", "county_name"), ("乡", "township_name"),
+    ("村", "village_name"), ("户编号", "household_number"), ("人口编号", "person_number"), ("姓名", "name"),
+    ("性别", "sex"), ("出生日期", "birth_date"), ("证件类型", "id_kind"), ("证件号码", "id_number"),
+    ("民族", "ethnicity"), ("户联系电话", "phone"), ("成员联系电话", "member_phone"), ("年度", "year"),
+    ("与户主关系", "relation"), ("文化程度", "education"), ("在校生状况", "schooling"), ("劳动技能", "labour_skill"),
+    ("务工时间（月）", "migrant_months"), ("健康状况", "health"), ("政治面貌", "political_status"),
+    ("是否享受低保", "dibao"), ("是否参加大病保险", "serious_illness_insurance"),
+    ("是否参加新型农村合作医疗（城乡居民基本医疗保险）", "basic_medical_insurance"),
+    ("是否参加城乡居民基本养老保险", "basic_pension_insurance"), ("是否会讲普通话", "speaks_mandarin"),
+    ("是否参加商业补充医疗保险", "commercial_medical_insurance"), ("残疾类别", "disability_category"),
+    ("务工所在地", "migrant_place"), ("户主姓名", "head_name"), ("户主证件号码", "head_id_number"),
+    ("是否特困供养人员", "tekun"), ("识别标准", "identification_standard"),
+    # the 2022 export's further columns
+    ("自然村", "natural_village"), ("人数", "household_size"), ("致贫原因1", "main_cause"), ("危房户", "dangerous_house"),
+    ("是否解决安全饮用水", "water_safe"), ("人均纯收入", "per_capita_net_income"), ("首次识别时间", "first_identified_on"),
+    ("人员识别时间", "joined_on"), ("户类型", "household_kind"),
     ("易返贫致贫户(监测对象)类型", "monitoring_type"), ("风险是否消除", "risk_elimination"),
     ("风险识别时间", "monitoring_identified_on"), ("风险消除时间", "risk_eliminated_on"),
 )

@@ -6,20 +6,34 @@ All three use ``columns.COLUMNS`` so a file exported here imports back unchanged
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from django.db.models import Max
 
 from jingzhun.regions.models import Region, pad
 from jingzhun.registry import access
-from jingzhun.registry.columns import COLUMNS, NATIONAL_EXPORT, Column, Kind, Level
-from jingzhun.registry.models import HouseholdYear
+from jingzhun.registry.choices import IdKind, Relation
+from jingzhun.registry.columns import (
+    CODES_SHEET,
+    COLUMNS,
+    DATA_SHEET,
+    FIELD_NAME,
+    HELP_SHEET,
+    NATIONAL_EXPORT,
+    PLACE_COLUMNS,
+    REPORT_LIST_SHEET,
+    REPORT_SHEET,
+    Column,
+    Kind,
+    Level,
+)
+from jingzhun.registry.models import Household, HouseholdYear, Member
 
-SHEET = "成员信息"
+SHEET = DATA_SHEET
 TEXT_KINDS = {Kind.TEXT, Kind.ID, Kind.REGION, Kind.CODE, Kind.CODES}
 
 
@@ -54,8 +68,8 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
                          "valign": "vcenter"})
     text = wb.add_format({"num_format": "@"})
     ws = wb.add_worksheet(SHEET)
-    codes_ws = wb.add_worksheet("代码表")
-    help_ws = wb.add_worksheet("填写说明")
+    codes_ws = wb.add_worksheet(CODES_SHEET)
+    help_ws = wb.add_worksheet(HELP_SHEET)
     ws.freeze_panes(1, 0)
     ws.set_row(0, 36)
     code_col = 0
@@ -69,7 +83,7 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
                 codes_ws.write(i, code_col, label)
             letter = xlsxwriter.utility.xl_col_to_name(code_col)
             ws.data_validation(1, j, 100000, j, {
-                "validate": "list", "source": f"=代码表!${letter}$2:${letter}${len(labels) + 1}",
+                "validate": "list", "source": f"={CODES_SHEET}!${letter}$2:${letter}${len(labels) + 1}",
                 "error_type": "warning", "error_message": f"请从下拉列表中选择{col.header}",
             })
             code_col += 1
@@ -96,9 +110,13 @@ IGNORED_HEADERS = {"错误说明", "原工作表", "原行号"}
 
 
 def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
-    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import."""
+    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import.
+
+    The report has the columns the file had, no more: a column the file lacked must stay absent when the
+    corrected report is imported, or its empty cells would clear what the register holds."""
     con = staged.con
-    cols = template_columns()
+    given = {c.key for c in staged.columns}
+    cols = [c for c in (*PLACE_COLUMNS, *template_columns()) if c.key in given]
     bad_rows = con.execute("""
         SELECT DISTINCT p._i FROM p WHERE p.hh IN (SELECT hh FROM errors WHERE hh IS NOT NULL)
         UNION SELECT _i FROM errors WHERE hh IS NULL ORDER BY 1""").fetchall()
@@ -115,7 +133,7 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "@"})
     text = wb.add_format({"num_format": "@"})
     msg_fmt = wb.add_format({"font_color": "#9C0006", "text_wrap": True})
-    ws = wb.add_worksheet("待修改数据")
+    ws = wb.add_worksheet(REPORT_SHEET)
     headers = ["错误说明", "原工作表", "原行号", *(c.header for c in cols)]
     ws.write_row(0, 0, headers, head)
     ws.freeze_panes(1, 3)
@@ -141,7 +159,7 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
         for c, m in problems:
             if c in col_pos:
                 ws.write_comment(out_row, col_pos[c], m)
-    ws2 = wb.add_worksheet("错误清单")
+    ws2 = wb.add_worksheet(REPORT_LIST_SHEET)
     ws2.write_row(0, 0, ["工作表", "行号", "户编号", "列", "填写内容", "错误原因"], head)
     for k, e in enumerate(errors, start=1):
         ws2.write_row(k, 0, [e.sheet, e.row, e.household_number, e.column, e.value, e.message])
@@ -153,6 +171,9 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
 # ----------------------------------------------------------------------------------------------- export
 
 
+CODE_SEPARATORS = re.compile(r"[、,，;；/\s]")  # how an import splits a multi-code cell (validation.CODE_PARTS)
+
+
 def _cell(col_kind: Kind, col: Column | None, value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -162,7 +183,9 @@ def _cell(col_kind: Kind, col: Column | None, value: Any) -> str:
         return _label_map(col).get(str(value), str(value))
     if col_kind == Kind.CODES and col is not None:
         labels = _label_map(col)
-        return "、".join(labels.get(str(v), str(v)) for v in value)
+        # A label an import would split in two is written as its code.
+        return "、".join(lbl if not CODE_SEPARATORS.search(lbl := labels.get(str(v), str(v))) else str(v)
+                        for v in value)
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else f"{value:.2f}"
     if hasattr(value, "isoformat"):
@@ -170,43 +193,77 @@ def _cell(col_kind: Kind, col: Column | None, value: Any) -> str:
     return str(value)
 
 
+EXPORT_CHUNK = 2000
+
+
+def member_id_text(member: Member) -> str:
+    """证件号码 as the national forms hold it: the 20-digit disability certificate number for a member whose
+    document is the certificate (it carries the ID, the category and the grade), else the 18-digit ID."""
+    if member.id_kind == IdKind.DISABILITY_CERT and member.disability_cert_number:
+        return member.disability_cert_number
+    return member.id_number
+
+
 def export_rows(user: Any, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
-    """One dict per active member (keys = column keys), restricted to what ``user`` may see."""
+    """One dict per active member (keys = column keys, of the template and of the national layout),
+    restricted to what ``user`` may see. ``year``: the data year of the income and conditions columns
+    (default: each household's latest)."""
     households = access.households_for(user, "view")
     if region_prefix:
         households = households.filter(village__code__startswith=region_prefix)
     hh_cols = [c for c in COLUMNS if c.level == Level.HOUSEHOLD]
     year_cols = [c for c in COLUMNS if c.level == Level.YEAR]
-    mem_cols = [c for c in COLUMNS if c.level == Level.MEMBER]
+    mem_cols = [c for c in COLUMNS if c.level == Level.MEMBER and c.key != "id_number"]
     names = _region_names(households)
-    latest = dict(
-        HouseholdYear.objects.filter(household__in=households).values("household").annotate(y=Max("year"))
-        .values_list("household", "y")
-    ) if year is None else None
-    for hh in households.order_by("village_id", "household_number").iterator(chunk_size=2000):
-        y = year if year is not None else (latest or {}).get(hh.pk)
-        record = HouseholdYear.objects.filter(household=hh, year=y).first() if y else None
+    id_kinds = dict(IdKind.choices)
+    ordered = households.order_by("village_id", "household_number")
+    chunk: list[Household] = []
+    for hh in ordered.iterator(chunk_size=EXPORT_CHUNK):
+        chunk.append(hh)
+        if len(chunk) == EXPORT_CHUNK:
+            yield from _export_chunk(chunk, year, names, id_kinds, hh_cols, year_cols, mem_cols)
+            chunk = []
+    if chunk:
+        yield from _export_chunk(chunk, year, names, id_kinds, hh_cols, year_cols, mem_cols)
+
+
+def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str], id_kinds: dict[str, str],
+                  hh_cols: list[Column], year_cols: list[Column], mem_cols: list[Column]) -> Iterator[dict[str, str]]:
+    records: dict[int, HouseholdYear] = {}
+    for record in HouseholdYear.objects.filter(household__in=chunk, **({"year": year} if year is not None else {})):
+        if record.household_id not in records or record.year > records[record.household_id].year:
+            records[record.household_id] = record
+    members: dict[int, list[Member]] = {}
+    for m in Member.objects.filter(household__in=chunk, left_on__isnull=True).order_by("person_number"):
+        members.setdefault(m.household_id, []).append(m)
+    for hh in chunk:
+        record = records.get(hh.pk)
+        village = hh.village_id
         base: dict[str, str] = {
-            "county_name": names.get(hh.village_id[:6], ""), "township_name": names.get(hh.village_id[:9], ""),
-            "village_name": names.get(hh.village_id, ""), "household_kind": hh.kind,
+            "province_name": names.get(village[:2], ""), "city_name": names.get(village[:4], ""),
+            "county_name": names.get(village[:6], ""), "township_name": names.get(village[:9], ""),
+            "village_name": names.get(village, ""), "household_kind": hh.kind,
         }
         for col in hh_cols:
-            attr = "village_id" if col.key == "village" else col.key
-            base[col.key] = _cell(col.kind, col, getattr(hh, attr))
+            base[col.key] = _cell(col.kind, col, getattr(hh, FIELD_NAME.get(col.key, col.key)))
         for col in year_cols:
             base[col.key] = _cell(col.kind, col, getattr(record, col.key, None) if record else None)
-        for m in hh.members.filter(left_on__isnull=True).order_by("person_number"):
+        people = members.get(hh.pk, [])
+        head = next((m for m in people if m.relation == Relation.HEAD), None)
+        base["head_id_number"] = member_id_text(head) if head else ""
+        for m in people:
             row = dict(base)
+            row["id_number"] = member_id_text(m)
+            row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
             for col in mem_cols:
-                attr = {"member_phone": "phone"}.get(col.key, col.key)
-                row[col.key] = _cell(col.kind, col, getattr(m, attr))
+                row[col.key] = _cell(col.kind, col, getattr(m, FIELD_NAME.get(col.key, col.key)))
             yield row
 
 
 def _region_names(households: Any) -> dict[str, str]:
     prefixes = set()
     for code in households.values_list("village_id", flat=True).distinct():
-        prefixes.update({code, code[:9], code[:6]})
+        prefixes.update({code, code[:9], code[:6], code[:4], code[:2]})
     codes = [p if len(p) == 12 else pad(p) for p in prefixes]
     return {r.prefix: r.name for r in Region.objects.filter(code__in=codes)}
 

@@ -7,7 +7,8 @@ NBS list (``regions/data``); identity numbers are valid GB 11643 numbers (``idnu
 Rows are what a village clerk types into the template (``columns.COLUMNS``): one dict per member keyed by
 column key, household and year columns repeated on every member row, all values strings — code lists
 mostly as Chinese labels (sometimes as codes), booleans 是/否, dates ``2016-03-15``, money with up to two
-decimals, several codes joined with "、". Derived columns (income totals, household size) are left out.
+decimals, several codes joined with "、". Derived columns (income totals) are left out; 人数 is the number of
+members, and 残疾类别/残疾等级 are filled for holders of a disability certificate (from its number).
 
 Public API:
 
@@ -216,7 +217,7 @@ LABEL = {
     for cls in (
         c.Attribute, c.PovertyStatus, c.MonitoringType, c.RiskElimination, c.IdentificationStandard, c.Cause,
         c.RiskType, c.HousingGrade, c.RoadType, c.FuelType, c.Sex, c.Relation, c.Ethnicity, c.PoliticalStatus,
-        c.Education, c.Schooling, c.Health, c.LabourSkill,
+        c.Education, c.Schooling, c.Health, c.LabourSkill, c.DisabilityCategory, c.DisabilityGrade,
     )
 }
 ETHNIC_CODE = {label: code for code, label in LABEL[c.Ethnicity].items()}
@@ -1177,6 +1178,7 @@ class _CountyGenerator:
         # Business expense must stay below business income after rounding.
         if hh["business_income"] != "0" and float(hh["business_expense"]) >= float(hh["business_income"]):
             hh["business_expense"] = _money(float(hh["business_income"]) * 0.5, cents)
+        hh["household_size"] = str(len(family))
         for key in ("cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
                     "pasture_land", "water_surface"):
             hh[key] = _area(cond[key])
@@ -1250,6 +1252,10 @@ class _CountyGenerator:
             row["education"] = code(c.Education, p.edu)
             row["schooling"] = code(c.Schooling, p.school)
             row["health"] = codes(c.Health, health)
+            # Only a disability certificate says the category and grade (digits 19 and 20 of its number).
+            certified = len(p.id_number) == 20
+            row["disability_category"] = LABEL[c.DisabilityCategory][p.id_number[18]] if certified else ""
+            row["disability_grade"] = LABEL[c.DisabilityGrade][p.id_number[19]] if certified else ""
             row["labour_skill"] = code(c.LabourSkill, p.labour)
             row["migrant_months"] = str(p.months)
             row["migrant_place"] = p.place

@@ -16,8 +16,8 @@ and after snapshots; the after-state of households created by a batch is the bat
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +35,7 @@ from jingzhun.registry import access, validation, writer
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.staging import ImportFileError, Staged, read_file
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 PREVIEW_ERRORS = 200
 
@@ -99,6 +100,7 @@ def _set_progress(batch: ImportBatch, percent: int, stage: str, progress: Progre
 
 def validate(staged: Staged, prefix: str) -> None:
     validation.attach_ids(staged)
+    writer.load_village_names(staged, prefix)
     validation.build_parsed(staged)
     validation.collect_errors(staged)
     if staged.cell_errors:
@@ -207,9 +209,11 @@ def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -
             with acting(request_id=ctx.request_id, remote_addr=ctx.remote_addr, source="import"):
                 run_import(actor=actor, user=user, path=upload_path, file_name=file_name, policy=policy, batch=batch)
         except Exception:  # the thread must always close the batch, whatever happened
+            # The traceback goes to the log for the administrator; the page says what to do, in Chinese.
+            log.exception("import batch %s failed", batch.pk)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 state=ImportBatch.State.FAILED, progress=100, stage="失败", finished_at=timezone.now(),
-                message="导入时发生内部错误，没有导入任何数据。请联系管理员。\n" + traceback.format_exc(limit=3),
+                message=f"导入时发生内部错误，没有导入任何数据。请把批次编号 {batch.pk} 告诉系统管理员，由管理员查看系统日志。",
             )
         finally:
             if threaded:

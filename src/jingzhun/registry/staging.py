@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import logging
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
@@ -21,9 +23,24 @@ import pyarrow as pa
 
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry import idnumbers
-from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, header_index, normalise_header
+from jingzhun.registry.columns import (
+    CODES_SHEET,
+    DATA_SHEET,
+    HELP_SHEET,
+    IDENTITY_KEYS,
+    INPUT_COLUMNS,
+    READ_COLUMNS,
+    REPORT_LIST_SHEET,
+    REPORT_SHEET,
+    Column,
+    Kind,
+    Level,
+    header_index,
+    normalise_header,
+)
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
@@ -37,13 +54,62 @@ class ImportFileError(JingzhunError):
     code = "bad_file"
 
 
+# What a user is told to do when a file's headers are wrong: the template is on the import page. Messages
+# shown on web pages never name a command; the command line adds its own hint.
+TEMPLATE_HINT = "请在导入页面点击“下载导入模板”，按模板的表头填写"
+
+
+def unreadable_excel(exc: Exception) -> ImportFileError:
+    """An Excel file the reader refuses, in words a village officer can act on (the reader's text is English)."""
+    log.info("Excel file not readable: %s", exc)
+    return ImportFileError("无法读取 Excel 文件：文件已损坏，或者并不是 Excel 文件（例如把其他文件改成了 .xlsx"
+                           " 扩展名）。请用 Excel 或 WPS 打开它，另存为 .xlsx 格式后再上传。")
+
+
+def unreadable_sheet(name: str, exc: Exception) -> ImportFileError:
+    log.info("Excel sheet %r not readable: %s", name, exc)
+    return ImportFileError(f"工作表「{name}」无法读取（可能已损坏）。请用 Excel 或 WPS 打开文件，把这张表的内容复制到"
+                           "新的工作簿，另存为 .xlsx 格式后再上传。")
+
+
+def csv_format_error(exc: Exception) -> ImportFileError:
+    """A CSV the reader refuses; the reader's own message (English) goes to the log, not to the user."""
+    log.info("CSV file not readable: %s", exc)
+    line = re.search(r"[Ll]ine:?\s*(\d+)", str(exc))
+    where = f"第 {line.group(1)} 行附近" if line else ""
+    return ImportFileError(f"CSV 文件{where}格式有误（某一行的列数与表头不一致，或者引号不成对），无法读取。"
+                           "请用 Excel 或 WPS 打开它，另存为“CSV UTF-8（逗号分隔）”格式后再上传。")
+
+
+# Sheets of Jingzhun's own workbooks (template, export, error report): True for a data sheet. A workbook
+# whose sheets are all among these is ours, and only its data sheets are read.
+OWN_SHEETS = {DATA_SHEET: True, CODES_SHEET: False, HELP_SHEET: False, REPORT_SHEET: True, REPORT_LIST_SHEET: False}
+# Words in the name of a sheet that is a code list or filling instructions, never data.
+NOT_DATA_WORDS = ("代码", "码表", "字典", "说明", "下拉", "选项")
+
+
+def sheets_to_read(names: Sequence[str], warnings: list[str]) -> list[str]:
+    """The sheets of a workbook that may hold member rows. Our own workbooks: their data sheet only (the
+    template's hidden code list names many columns and must not be read as data). Other workbooks: every
+    sheet except those named as code lists or instructions (each one skipped is noted)."""
+    if set(names) <= set(OWN_SHEETS) and any(OWN_SHEETS[n] for n in names):
+        return [n for n in names if OWN_SHEETS[n]]
+    keep = []
+    for name in names:
+        if any(word in name for word in NOT_DATA_WORDS):
+            warnings.append(f"工作表「{name}」是代码表或填写说明，不作为数据导入")
+        else:
+            keep.append(name)
+    return keep
+
+
 def match_headers(names: Iterable[object], columns: Sequence[Any], *, where: str, what: str, template: str,
                   warnings: list[str], ignored: Iterable[str] = ()) -> dict[str, int]:
     """Column key → position of ``columns`` (each with ``key``, ``header`` and ``required``) among a file's
     header cells ``names``. A header names a column by its Chinese header or its key, ignoring spaces, the
     width of brackets, a required column's asterisk and case. An unknown header is warned about (``what``: the
     table it is not a column of); a column given twice, or a required column missing, is an ImportFileError
-    that points to ``template`` (the command writing the right template)."""
+    that points to ``template`` (where a web user downloads the right template: never a command)."""
     def norm(text: object) -> str:
         return normalise_header(text).lower()
 
@@ -65,7 +131,7 @@ def match_headers(names: Iterable[object], columns: Sequence[Any], *, where: str
             found[col.key] = j
     missing = [c.header for c in columns if c.required and c.key not in found]
     if missing:
-        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。请使用 {template} 生成的模板")
+        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。请按{template}的表头填写")
     return found
 
 
@@ -121,6 +187,7 @@ def _find_header(rows: list[list[Any]], index: dict[str, Column]) -> int | None:
 def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnings: list[str]) -> dict[int, Column]:
     mapping: dict[int, Column] = {}
     seen: dict[str, int] = {}
+    places: dict[str, int] = {}
     for j, name in enumerate(header):
         if name is None or str(name).strip() == "":
             continue
@@ -128,20 +195,36 @@ def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnin
         if col is None:
             warnings.append(f"{where}：列「{str(name).strip()}」不是模板中的列，已忽略")
             continue
-        if col.derived or col.level.value == "info":
+        if col.derived:
+            continue
+        if col.level == Level.INFO:
+            places.setdefault(col.key, j)
             continue
         if col.key in seen:
             raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {seen[col.key] + 1} 列和第 {j + 1} 列）")
         seen[col.key] = j
         mapping[j] = col
+    if "village" not in seen:  # region names are read only to find the village when its code is missing
+        for key, j in places.items():
+            mapping[j] = _PLACES[key]
     return mapping
 
 
+_PLACES = {c.key: c for c in READ_COLUMNS if c.level == Level.INFO}
+
+
+def _is_data(mapping: dict[int, Column]) -> bool:
+    """A sheet without any column naming a household or a person (a code list, a summary) is not data."""
+    return any(c.key in IDENTITY_KEYS for c in mapping.values())
+
+
 def _check_required(mapping: dict[int, Column], where: str) -> None:
+    """Only the columns saying which household and person a row is are required of every file; the others
+    may be left out (kept as stored on update; a new household's required values are checked per row)."""
     present = {c.key for c in mapping.values()}
-    missing = [c.header for c in INPUT_COLUMNS if c.required and c.key not in present]
+    missing = [c.header for c in INPUT_COLUMNS if c.key in IDENTITY_KEYS and c.key not in present]
     if missing:
-        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。请使用 jingzhun template 生成的模板")
+        raise ImportFileError(f"{where}：缺少必需的列：{'、'.join(missing)}。{TEMPLATE_HINT}")
 
 
 def _sheet_first_rows(path: Path) -> dict[str, int]:
@@ -189,20 +272,20 @@ def read_xlsx_fast(path: Path) -> Staged:
         reader = fastexcel.read_excel(str(path))
         first_rows = _sheet_first_rows(path)
     except Exception as exc:  # corrupt zip, not a workbook
-        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise unreadable_excel(exc) from exc
     index = header_index()
-    keys = [c.key for c in INPUT_COLUMNS]
+    keys = [c.key for c in READ_COLUMNS]
     parts: list[pa.Table] = []
     id_values: list[Any] = []
     warnings: list[str] = []
     errors: list[CellError] = []
     used: set[str] = set()
     total = 0
-    for name in reader.sheet_names:
+    for name in sheets_to_read(reader.sheet_names, warnings):
         try:
             table = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
         except Exception as exc:
-            raise ImportFileError(f"工作表「{name}」无法读取：{exc}") from exc
+            raise unreadable_sheet(name, exc) from exc
         if table.num_rows == 0:
             warnings.append(f"工作表「{name}」是空的，已跳过")
             continue
@@ -212,6 +295,9 @@ def read_xlsx_fast(path: Path) -> Staged:
             warnings.append(f"工作表「{name}」没有找到模板表头，已跳过")
             continue
         mapping = _map_headers(head[h], index, f"工作表「{name}」", warnings)
+        if not _is_data(mapping):
+            warnings.append(f"工作表「{name}」没有户编号、证件号码等成员信息列，不是数据表，已跳过")
+            continue
         _check_required(mapping, f"工作表「{name}」")
         body = table.slice(h + 1)
         n = body.num_rows
@@ -246,7 +332,7 @@ def read_xlsx_fast(path: Path) -> Staged:
         }))
         total += n
     if not parts:
-        raise ImportFileError("文件中没有任何数据行（所有工作表都是空的或没有模板表头）")
+        raise ImportFileError(f"文件中没有任何数据行（所有工作表都是空的或没有模板表头）。{TEMPLATE_HINT}")
     con = duckdb.connect()
     con.register("raw_arrow", pa.concat_tables(parts))
     trimmed = ", ".join(f"nullif(trim(\"{k}\"), '') AS \"{k}\"" for k in keys)
@@ -268,7 +354,7 @@ def read_xlsx_fast(path: Path) -> Staged:
             e.index = remap[e.index]
     if not kept:
         raise ImportFileError("文件中没有任何数据行")
-    columns_used = [c for c in INPUT_COLUMNS if c.key in used]
+    columns_used = [c for c in READ_COLUMNS if c.key in used]
     return Staged(con=con, rows=len(kept), id_values=id_values, columns=columns_used, cell_errors=errors,
                   warnings=warnings)
 
@@ -280,9 +366,9 @@ def read_excel(path: Path) -> Staged:
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise unreadable_excel(exc) from exc
     index = header_index()
-    keys = [c.key for c in INPUT_COLUMNS]
+    keys = [c.key for c in READ_COLUMNS]
     data: dict[str, list[str | None]] = {k: [] for k in keys}
     meta_sheet: list[str] = []
     meta_row: list[int] = []
@@ -290,11 +376,11 @@ def read_excel(path: Path) -> Staged:
     warnings: list[str] = []
     errors: list[CellError] = []
     used: set[str] = set()
-    for name in wb.sheet_names:
+    for name in sheets_to_read(wb.sheet_names, warnings):
         try:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise ImportFileError(f"工作表「{name}」无法读取：{exc}") from exc
+            raise unreadable_sheet(name, exc) from exc
         if not any(any(v not in (None, "") for v in r) for r in rows):
             warnings.append(f"工作表「{name}」是空的，已跳过")
             continue
@@ -303,6 +389,9 @@ def read_excel(path: Path) -> Staged:
             warnings.append(f"工作表「{name}」没有找到模板表头，已跳过")
             continue
         mapping = _map_headers(rows[h], index, f"工作表「{name}」", warnings)
+        if not _is_data(mapping):
+            warnings.append(f"工作表「{name}」没有户编号、证件号码等成员信息列，不是数据表，已跳过")
+            continue
         _check_required(mapping, f"工作表「{name}」")
         body = rows[h + 1 :]
         # Drop trailing rows that are entirely empty (Excel's used range often extends past the data).
@@ -341,8 +430,8 @@ def read_excel(path: Path) -> Staged:
                                                 f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))
                         data[key][base + k] = None
     if not meta_row:
-        raise ImportFileError("文件中没有任何数据行（所有工作表都是空的或没有模板表头）")
-    columns = [c for c in INPUT_COLUMNS if c.key in used]
+        raise ImportFileError(f"文件中没有任何数据行（所有工作表都是空的或没有模板表头）。{TEMPLATE_HINT}")
+    columns = [c for c in READ_COLUMNS if c.key in used]
     table = pa.table({"_i": pa.array(range(len(meta_row)), pa.int64()), "_sheet": meta_sheet, "_row": meta_row,
                       **{k: pa.array(v, pa.string()) for k, v in data.items()}})
     con = duckdb.connect()
@@ -380,7 +469,7 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
         _check_required(mapping, "CSV")
         by_key = {c.key: header[j] for j, c in mapping.items()}
         select = []
-        for c in INPUT_COLUMNS:
+        for c in READ_COLUMNS:
             src = by_key.get(c.key)
             quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
             expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
@@ -390,7 +479,7 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
     except duckdb.InvalidInputException:
         raise
     except duckdb.Error as exc:
-        raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+        raise csv_format_error(exc) from exc
     return by_key
 
 
@@ -409,14 +498,14 @@ def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, li
         result = read(con, path, warnings)
     except duckdb.InvalidInputException as exc:
         if "unicode" not in str(exc).lower():
-            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(exc).splitlines()[0]}") from exc
+            raise csv_format_error(exc) from exc
         source = _utf8_copy(path)
         warnings.clear()
         try:
             con.execute("DROP TABLE IF EXISTS raw_text")
             result = read(con, source, warnings)
         except duckdb.Error as again:
-            raise ImportFileError(f"CSV 文件格式有误，无法读取：{str(again).splitlines()[0]}") from again
+            raise csv_format_error(again) from again
         finally:
             source.unlink(missing_ok=True)
     con.execute("CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
@@ -431,7 +520,7 @@ def read_csv(path: Path) -> Staged:
     rows = con.execute("SELECT count(*) FROM raw_text").fetchall()[0][0]
     if rows == 0:
         raise ImportFileError("CSV 文件中没有任何数据行")
-    columns = [c for c in INPUT_COLUMNS if c.key in by_key]
+    columns = [c for c in READ_COLUMNS if c.key in by_key]
     return Staged(con=con, rows=rows, id_values=None, columns=columns, warnings=warnings)
 
 

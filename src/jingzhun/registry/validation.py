@@ -12,7 +12,8 @@ import pyarrow as pa
 from django.db import models
 
 from jingzhun.registry import idnumbers
-from jingzhun.registry.columns import INPUT_COLUMNS, Column, Kind, Level
+from jingzhun.registry.choices import Relation
+from jingzhun.registry.columns import INPUT_COLUMNS, PLACE_COLUMNS, Column, Kind, Level
 from jingzhun.registry.staging import Staged
 
 TRUE_WORDS = ("是", "Y", "YES", "1", "TRUE", "√", "有", "T")
@@ -209,6 +210,25 @@ def attach_ids(staged: Staged) -> None:
 TEXT_USED = ("person_number", "relation", "migrant_place", "migrant_months", "sex", "birth_date", "village")
 
 
+def present_keys(staged: Staged) -> set[str]:
+    """The input columns the file has. A column the file lacks leaves the stored value as it is (on update);
+    户主姓名 is then the head member's name, and 行政村编号 is found from the 县/乡/村 names when given."""
+    keys = {c.key for c in staged.columns}
+    keys.add("head_name")
+    if villages_by_name(staged):
+        keys.add("village")
+    return keys
+
+
+def villages_by_name(staged: Staged) -> bool:
+    """Whether the file names its villages (县/乡/村) instead of giving their 12-digit codes."""
+    keys = {c.key for c in staged.columns}
+    return "village" not in keys and any(c.key in keys for c in PLACE_COLUMNS)
+
+
+PLACE_JOIN = " AND ".join(f'vn.{c.key} IS NOT DISTINCT FROM r."{c.key}"' for c in PLACE_COLUMNS)
+
+
 def build_parsed(staged: Staged) -> None:
     """Parse every cell once: table ``p0`` holds the parsed value ``v_`` of each column per row, ``hh_first``
     the household's value ``h_`` of household and year columns (the first given on any of its rows), and
@@ -219,6 +239,8 @@ def build_parsed(staged: Staged) -> None:
     that one column, not over the whole wide row."""
     con = staged.con
     parsed = [c for c in INPUT_COLUMNS if c.kind != Kind.ID]
+    by_name = villages_by_name(staged)
+    given = {c.key for c in staged.columns}
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
     con.executemany("INSERT INTO lookups VALUES (?, ?, ?)", lookup_rows())
     con.execute("""CREATE TABLE hh_fill AS SELECT _i,
@@ -232,6 +254,9 @@ def build_parsed(staged: Staged) -> None:
             if col.kind == Kind.CODES:
                 values.append(f"d_{col.key}.e AS e_{col.key}")
             joins.append(f'LEFT JOIN d_{col.key} ON d_{col.key}.t = r."{col.key}"')
+        elif col.key == "village" and by_name:  # the code found from the names (table ``village_names``)
+            values.append("vn.vn_code AS v_village")
+            joins.append(f"LEFT JOIN village_names vn ON {PLACE_JOIN}")
         else:
             values.append(f"{parse_expr(col)[0]} AS v_{col.key}")
     # Whether the row has a cell error of its own is decided here, while the raw texts are at hand, so that
@@ -241,7 +266,10 @@ def build_parsed(staged: Staged) -> None:
     con.execute(f"""CREATE TABLE p0 AS SELECT * EXCLUDE ({', '.join(t.rsplit(' AS ', 1)[1] for t in texts)}),
         coalesce({', '.join(cell)}) IS NOT NULL AS _bad
         FROM (SELECT {', '.join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)})""")
-    firsts = ", ".join(f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL) AS h_{c.key}" for c in SHARED)
+    first = {c.key: f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL)" for c in SHARED}
+    if "head_name" not in given:  # no 户主姓名 column: the name of the member whose relation is the head
+        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(Relation.HEAD.value)})"
+    firsts = ", ".join(f"{expr} AS h_{key}" for key, expr in first.items())
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
                 " GROUP BY hh")
     con.execute("CREATE VIEW p AS SELECT p0.*, hh_first.*EXCLUDE (hh) FROM p0 LEFT JOIN hh_first USING (hh)")
@@ -314,13 +342,6 @@ def collect_errors(staged: Staged) -> None:
     con.execute("DROP TABLE bad_rows")
     quote = " ".join(f"WHEN {lit(c.header)} THEN r.\"{c.key}\"" for c in INPUT_COLUMNS if c.kind != Kind.ID)
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
-    required = [c for c in INPUT_COLUMNS if c.required and c in SHARED]
-    if required:  # one pass over the households for every column a household must fill in somewhere
-        counts = ", ".join(f'count(r."{c.key}") AS "{c.header}"' for c in required)
-        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, col, NULL, '必填项：本户各行都没有填写' FROM (
-            UNPIVOT (SELECT min(_i) AS _i, arg_min(p0._sheet, _i) AS _sheet, min(p0._row) AS _row, hh, {counts}
-                     FROM p0 JOIN raw r USING (_i) WHERE hh IS NOT NULL GROUP BY hh)
-            ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE n) WHERE n = 0""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
         '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p0 WHERE hh IS NULL""")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '证件号码', id_raw, id_error
@@ -362,13 +383,68 @@ def _cross_row_errors(staged: Staged) -> None:
         FROM p0 WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")
 
 
+def _required_errors(staged: Staged) -> None:
+    """Each required household or year column must be filled on some row of the household. A column the
+    file lacks is required of new households only (a registered household keeps its stored value); a
+    registered household may come without a data year when it gives no year values (its years stay as
+    they are). Villages found by name report the names that match no village, or several."""
+    con = staged.con
+    present = {c.key for c in staged.columns}
+    by_name = villages_by_name(staged)
+    new = "hh NOT IN (SELECT number FROM db_households)"
+    year_values = " OR ".join(f'r."{c.key}" IS NOT NULL' for c in SHARED
+                              if c.level == Level.YEAR and c.key != "year" and c.key in present) or "FALSE"
+    checks: list[tuple[str, str]] = []  # (column header, message expression per household)
+    for col in (c for c in INPUT_COLUMNS if c.required and c in SHARED):
+        if col.key == "head_name" and col.key not in present:
+            continue  # the head member's name (a household without a head has its own error)
+        if col.key == "village" and by_name:
+            continue  # below
+        if col.key in present:
+            missing = f'count(r."{col.key}") = 0'
+            if col.key == "year":
+                missing += f" AND ({new} OR count(*) FILTER (WHERE {year_values}) > 0)"
+            message = "必填项：本户各行都没有填写"
+        else:
+            missing = new
+            message = f"新增的户必须填写「{col.header}」，文件中没有这一列" + MISSING_HINTS.get(col.key, "")
+        checks.append((col.header, f"CASE WHEN {missing} THEN {lit(message)} END"))
+    if checks:
+        cases = ", ".join(f'{expr} AS "{header}"' for header, expr in checks)
+        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, col, NULL, msg FROM (
+            UNPIVOT (SELECT min(_i) AS _i, arg_min(p0._sheet, _i) AS _sheet, min(p0._row) AS _row, hh, {cases}
+                     FROM p0 JOIN raw r USING (_i) WHERE hh IS NOT NULL GROUP BY hh)
+            ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
+    if by_name:
+        where = PLACE_COLUMNS[-1].header
+        names = " || ' ' || ".join(f"coalesce(r.\"{c.key}\", '')" for c in PLACE_COLUMNS)
+        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, {lit(where)}, names, msg FROM (
+            SELECT p0._i, p0._sheet, p0._row, p0.hh, trim({names}) AS names, vn.vn_problem AS msg,
+                   row_number() OVER (PARTITION BY p0.hh ORDER BY p0._i) AS n
+            FROM p0 JOIN raw r USING (_i) JOIN village_names vn ON {PLACE_JOIN}
+            WHERE vn.vn_problem IS NOT NULL) WHERE n = 1""")
+        con.execute(f"""INSERT INTO errors SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, {lit(where)}, NULL,
+            '必填项：本户各行都没有填写村名称（文件中没有“行政村编号”列时，按县、乡、村名称查找行政村）'
+            FROM p WHERE hh IS NOT NULL AND h_village IS NULL GROUP BY hh
+            HAVING hh NOT IN (SELECT hh FROM errors WHERE col = {lit(where)} AND hh IS NOT NULL)""")
+
+
+MISSING_HINTS = {
+    "village": "（也没有县、乡、村名称列）",
+    "year": "（或“年度”）",
+}
+
+
 def check_against_store(staged: Staged) -> None:
-    """Errors that need the database: villages, and people or numbers already in another household.
+    """Errors that need the database: required values of new households, villages, and people or numbers
+    already in another household.
 
     Expects tables ``allowed_villages(code)``, ``db_households(number, village, inside)`` and
-    ``db_people(id_number, person_number, household_number, inside)`` loaded by the importer.
+    ``db_people(id_number, person_number, household_number, inside)`` loaded by the importer (and
+    ``village_names`` when the file names its villages).
     """
     con = staged.con
+    _required_errors(staged)
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '行政村编号', t_village,
                CASE WHEN EXISTS (SELECT 1 FROM known_villages k WHERE k.code = p.h_village)

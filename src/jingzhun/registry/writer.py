@@ -15,14 +15,21 @@ from jingzhun.core import audit, bulk
 from jingzhun.core.context import current
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.regions.models import Region
+from jingzhun.regions.selectors import villages_named
 from jingzhun.registry import income
-from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, Kind, Level
+from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, PLACE_COLUMNS, Kind, Level
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 from jingzhun.registry.staging import Staged
+from jingzhun.registry.validation import present_keys, villages_by_name
 
 HH_COLS = [c for c in INPUT_COLUMNS if c.level == Level.HOUSEHOLD]
-YEAR_COLS = [c for c in INPUT_COLUMNS if c.level == Level.YEAR and c.key != "year"]
-MEMBER_COLS = [c for c in INPUT_COLUMNS if c.level == Level.MEMBER and c.kind != Kind.ID and c.key not in ("sex", "birth_date")]
+# The data year and its household size are written apart (the size defaults to the household's row count).
+YEAR_COLS = [c for c in INPUT_COLUMNS if c.level == Level.YEAR and c.key not in ("year", "household_size")]
+# Sex and birth date follow from the ID number; the disability category and grade from a certificate number
+# when the file does not give them.
+DISABILITY_KEYS = ("disability_category", "disability_grade")
+MEMBER_COLS = [c for c in INPUT_COLUMNS if c.level == Level.MEMBER and c.kind != Kind.ID
+               and c.key not in ("sex", "birth_date", *DISABILITY_KEYS)]
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 CHUNK = 5000
 
@@ -76,6 +83,35 @@ def load_store_tables(staged: Staged, prefix: str) -> None:
                              .values_list("person_number", "household__household_number", "household__village_id")])
 
 
+def load_village_names(staged: Staged, prefix: str) -> None:
+    """Table ``village_names``: each distinct (县, 乡, 村) of a file that names its villages instead of giving
+    their codes, with the code of the one village under ``prefix`` (the importer's jurisdiction) it names,
+    or the problem: no such village, or several the names do not tell apart."""
+    if not villages_by_name(staged):
+        return
+    con = staged.con
+    keys = [c.key for c in PLACE_COLUMNS]
+    triples = con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM raw WHERE village_name IS NOT NULL").fetchall()
+    found = villages_named([tuple(t) for t in triples], prefix)
+    rows: list[tuple[Any, ...]] = []
+    for triple, codes in found.items():
+        names = "「" + " ".join(n for n in triple if n) + "」"
+        if len(codes) == 1:
+            rows.append((*triple, codes[0], None))
+        elif not codes:
+            rows.append((*triple, None, f"在您的辖区内找不到{names}这个行政村：请核对县、乡、村名称，或增加“行政村编号”列填写"
+                                        " 12 位行政村编号"))
+        else:
+            shown = "、".join(codes[:5]) + ("等" if len(codes) > 5 else "")
+            rows.append((*triple, None, f"{names}在您的辖区内有 {len(codes)} 个同名的行政村（编号 {shown}）：请同时填写县、"
+                                        "乡名称加以区分，或增加“行政村编号”列填写 12 位行政村编号"))
+    names = [*keys, "vn_code", "vn_problem"]
+    con.register("names_arrow", pa.table({n: pa.array([r[k] for r in rows], pa.string())
+                                          for k, n in enumerate(names)}))
+    con.execute("CREATE TABLE village_names AS SELECT * FROM names_arrow")
+    con.unregister("names_arrow")
+
+
 # ----------------------------------------------------------------------------------------------- values
 
 
@@ -87,33 +123,57 @@ def _clean_value(col_kind: Kind, value: Any) -> Any:
     return value
 
 
-def household_values(row: dict[str, Any]) -> dict[str, Any]:
+# ``present``: the column keys the file has (``validation.present_keys``); None: every column. A column the
+# file lacks is left out of the values, so an update keeps what is stored (a new record gets the default).
+
+
+def household_values(row: dict[str, Any], present: set[str] | None = None) -> dict[str, Any]:
     values = {field_name(c.key): _clean_value(c.kind, row[f"h_{c.key}"] if c.key != "household_number" else row["hh"])
-              for c in HH_COLS}
-    values["relocated"] = bool(values["relocated"])
-    values["military_family"] = bool(values["military_family"])
+              for c in HH_COLS if present is None or c.key in present}
+    for key in ("relocated", "military_family"):
+        if key in values:
+            values[key] = bool(values[key])
     return values
 
 
-def year_values(row: dict[str, Any]) -> dict[str, Any]:
-    values = {c.key: _clean_value(c.kind, row[f"h_{c.key}"]) for c in YEAR_COLS}
+def year_values(row: dict[str, Any], present: set[str] | None = None,
+                record: HouseholdYear | None = None) -> dict[str, Any]:
+    """A data year's values; a column the file lacks keeps ``record``'s value. The household size is the
+    file's 人数 when given, else the household's row count; the totals are computed from the result."""
+    values = {}
+    for c in YEAR_COLS:
+        if present is None or c.key in present:
+            values[c.key] = _clean_value(c.kind, row[f"h_{c.key}"])
+        else:
+            values[c.key] = getattr(record, c.key) if record is not None else _clean_value(c.kind, None)
     for key in income.INPUT_FIELDS:
         values[key] = values[key] if values[key] is not None else Decimal(0)
-    values["household_size"] = row["size"]
-    values.update(income.compute(values, row["size"]))
+    size = row.get("h_household_size")
+    values["household_size"] = size if size is not None else row["size"]
+    values.update(income.compute(values, values["household_size"]))
     return values
 
 
-def member_values(row: dict[str, Any]) -> dict[str, Any]:
-    values = {field_name(c.key): _clean_value(c.kind, row[f"v_{c.key}"]) for c in MEMBER_COLS}
+def member_values(row: dict[str, Any], present: set[str] | None = None) -> dict[str, Any]:
+    values = {field_name(c.key): _clean_value(c.kind, row[f"v_{c.key}"])
+              for c in MEMBER_COLS if present is None or c.key in present}
     values.update(
         id_number=row["id_canon"], id_kind=row["id_kind"] or "resident_id", disability_cert_number=row["id_cert"] or "",
-        sex=row["id_sex"], birth_date=row["id_birth"], migrant_months=values["migrant_months"] or 0,
-        dibao=bool(values["dibao"]), tekun=bool(values["tekun"]),
+        sex=row["id_sex"], birth_date=row["id_birth"],
     )
-    if row["id_dcat"]:
-        values["disability_category"] = row["id_dcat"]
-        values["disability_grade"] = row["id_dgrade"]
+    if "migrant_months" in values:
+        values["migrant_months"] = values["migrant_months"] or 0
+    for key in ("dibao", "tekun"):
+        if key in values:
+            values[key] = bool(values[key])
+    # A disability category or grade the file gives is stored as given; an empty one is taken from a
+    # 20-digit certificate number (digits 19 and 20), else cleared (or, when the file lacks the column, kept).
+    for key, from_cert in zip(DISABILITY_KEYS, ("id_dcat", "id_dgrade"), strict=True):
+        given = row.get(f"v_{key}")
+        if given is not None or row[from_cert]:
+            values[key] = given if given is not None else row[from_cert]
+        elif present is None or key in present:
+            values[key] = ""
     return values
 
 
@@ -134,7 +194,7 @@ def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
 def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) -> dict[str, int]:
     con = staged.con
     con.execute("CREATE TABLE bad AS SELECT DISTINCT hh FROM errors WHERE hh IS NOT NULL")
-    columns = HOUSEHOLD_SELECT.replace("size, ", "") + ", " + MEMBER_SELECT.replace("hh, ", "", 1)
+    columns = ", ".join(["hh", *HOUSEHOLD_FIELDS, *MEMBER_FIELDS])
     # A view, not a table: the batch file is its one full read (the member rows load from p0 directly), so
     # the million wide rows are not materialised once more.
     con.execute(f"""CREATE VIEW acc AS SELECT {columns}, h_size AS size FROM p
@@ -148,17 +208,19 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
     counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
     new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
-    changed = _update_existing(con, actor=actor, batch_id=batch_id)
+    changed = _update_existing(con, actor=actor, batch_id=batch_id, present=present_keys(staged))
     counts.update(changed)
     counts["households_created"] = new["households_created"]
     counts["members_created"] = new["members_created"] + changed.get("members_created", 0)
     return counts
 
 
-HOUSEHOLD_SELECT = ", ".join(["hh", "size", *(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"),
-                               "h_year", *(f"h_{c.key}" for c in YEAR_COLS)])
-MEMBER_SELECT = ", ".join(["_i", "hh", *(f"v_{c.key}" for c in MEMBER_COLS),
-                           "id_canon", "id_kind", "id_cert", "id_sex", "id_birth", "id_dcat", "id_dgrade"])
+HOUSEHOLD_FIELDS = [*(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"), "h_year", "h_household_size",
+                    *(f"h_{c.key}" for c in YEAR_COLS)]
+MEMBER_FIELDS = ["_i", *(f"v_{c.key}" for c in MEMBER_COLS), *(f"v_{k}" for k in DISABILITY_KEYS),
+                 "id_canon", "id_kind", "id_cert", "id_sex", "id_birth", "id_dcat", "id_dgrade"]
+HOUSEHOLD_SELECT = ", ".join(["hh", "size", *HOUSEHOLD_FIELDS])
+MEMBER_SELECT = ", ".join(["hh", *MEMBER_FIELDS])
 
 
 def _household_sql(where: str) -> str:
@@ -199,8 +261,9 @@ YEAR_INSERT = [(c.key, sql_value(c.key, c.kind, f"h_{c.key}")) for c in YEAR_COL
 MEMBER_INSERT = [(field_name(c.key), sql_value(c.key, c.kind, f"v_{c.key}")) for c in MEMBER_COLS] + [
     ("id_number", "id_canon"), ("id_kind", "coalesce(id_kind, 'resident_id')"),
     ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"),
-    ("birth_date", "CAST(id_birth AS VARCHAR)"), ("disability_category", "coalesce(id_dcat, '')"),
-    ("disability_grade", "coalesce(id_dgrade, '')"),
+    ("birth_date", "CAST(id_birth AS VARCHAR)"),
+    ("disability_category", "coalesce(v_disability_category, id_dcat, '')"),
+    ("disability_grade", "coalesce(v_disability_grade, id_dgrade, '')"),
 ]
 EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year", "monitoring_type",
               "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")
@@ -213,7 +276,8 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     in DuckDB without a round trip per household. ``then``: DuckDB statements to run alongside the loads.
     """
     # One row per household is what hh_first already is: no need to pick it out of the member rows.
-    con.execute("""CREATE TABLE new_hh AS SELECT hh_first.*, h_size AS size FROM hh_first
+    con.execute("""CREATE TABLE new_hh AS SELECT hh_first.*, h_size AS size,
+                   coalesce(h_household_size, h_size) AS year_size FROM hh_first
                    WHERE hh NOT IN (SELECT number FROM existing) AND hh NOT IN (SELECT hh FROM bad)""")
     n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
     if not n:
@@ -228,7 +292,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]  # type: ignore[index]
     loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
-    totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "size")
+    totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "year_size")
     year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
     member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
@@ -240,7 +304,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     jobs = [
         bulk.Load(Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp}, {stamp}
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
-        bulk.Load(HouseholdYear, year_fields, f"""SELECT i.id, h_year, size, {', '.join(e for _, e in YEAR_INSERT)},
+        bulk.Load(HouseholdYear, year_fields, f"""SELECT i.id, h_year, year_size, {', '.join(e for _, e in YEAR_INSERT)},
             {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
         bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
@@ -294,18 +358,13 @@ def _status_events_sql(stamp: str, today: dt.date) -> str:
             f" risk_elimination, reason, {stamp} FROM ({' UNION ALL '.join(selects)}) WHERE effective_on <= {t}")
 
 
-def _member_values_full(row: dict[str, Any]) -> dict[str, Any]:
-    values = member_values(row)
-    values.setdefault("disability_category", "")
-    values.setdefault("disability_grade", "")
-    return values
-
-
 def _differs(obj: Any, values: dict[str, Any]) -> bool:
     return any(getattr(obj, k) != v for k, v in values.items())
 
 
-def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str, int]:
+def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: set[str]) -> dict[str, int]:
+    """Registered households of the file: only what differs is written. A column the file lacks keeps the
+    stored value; a household row without a data year leaves its years alone."""
     counts = {"households_updated": 0, "households_unchanged": 0, "members_updated": 0, "members_created": 0}
     where = "hh IN (SELECT number FROM existing)"
     rows = list(_rows(con, _household_sql(where)))
@@ -322,11 +381,15 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str) -> dict[str
     created_members = 0
     for row in rows:
         household = households[row["hh"]]
-        changed = _apply_household(household, household_values(row), actor, batch_id)
-        changed |= _apply_year(household, years.get((household.pk, row["h_year"])), row, actor, batch_id)
+        changed = _apply_household(household, household_values(row, present), actor, batch_id)
+        if row["h_year"] is not None:
+            record = years.get((household.pk, row["h_year"]))
+            changed |= _apply_year(household, record, year_values(row, present, record), row["h_year"], actor,
+                                   batch_id)
         for mrow in member_rows.get(row["hh"], []):
             member = members_by_number.get(mrow["v_person_number"])
-            outcome = _apply_member(household, member, mrow, actor, batch_id)
+            outcome = _apply_member(household, member, member_values(mrow, present), mrow["v_person_number"], actor,
+                                    batch_id)
             changed |= outcome != "same"
             counts["members_updated"] += outcome == "updated"
             created_members += outcome == "created"
@@ -354,13 +417,12 @@ def _apply_household(household: Household, values: dict[str, Any], actor: audit.
     return True
 
 
-def _apply_year(household: Household, record: HouseholdYear | None, row: dict[str, Any], actor: audit.Actor,
-                batch_id: str) -> bool:
-    values = year_values(row)
+def _apply_year(household: Household, record: HouseholdYear | None, values: dict[str, Any], year: int,
+                actor: audit.Actor, batch_id: str) -> bool:
     if record is not None and not _differs(record, values):
         return False
     before = audit.snapshot(record) if record else None
-    record = record or HouseholdYear(household=household, year=row["h_year"])
+    record = record or HouseholdYear(household=household, year=year)
     for k, v in values.items():
         setattr(record, k, v)
     record.save()
@@ -369,13 +431,12 @@ def _apply_year(household: Household, record: HouseholdYear | None, row: dict[st
     return True
 
 
-def _apply_member(household: Household, member: Member | None, row: dict[str, Any], actor: audit.Actor,
-                  batch_id: str) -> str:
-    values = _member_values_full(row)
+def _apply_member(household: Household, member: Member | None, values: dict[str, Any], person_number: str,
+                  actor: audit.Actor, batch_id: str) -> str:
     if member is not None and not _differs(member, values):
         return "same"
     before = audit.snapshot(member) if member else None
-    member = member or Member(household=household, person_number=row["v_person_number"])
+    member = member or Member(household=household, person_number=person_number)
     for k, v in values.items():
         setattr(member, k, v)
     member.save()
@@ -392,15 +453,18 @@ def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] 
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{parquet}')")
+    stored = {r[0] for r in con.execute("DESCRIBE acc").fetchall()}
+    # A batch written before a column existed lacks it: it held no value for it.
+    wanted = ["hh", "size", *HOUSEHOLD_FIELDS, *MEMBER_FIELDS]
+    select = ", ".join(name if name in stored else f"NULL AS {name}" for name in wanted)
     number = household_number.replace("'", "")
-    rows = list(_rows(con, f"SELECT {HOUSEHOLD_SELECT}, {MEMBER_SELECT.replace('hh, ', '', 1)} FROM acc"
-                           f" WHERE hh = '{number}' ORDER BY _i"))
+    rows = list(_rows(con, f"SELECT {select} FROM acc WHERE hh = '{number}' ORDER BY _i"))
     if not rows:
         return None
     first = rows[0]
     hh = audit.jsonable_dict(household_values(first))
     year = {"year": first["h_year"], **audit.jsonable_dict(year_values(first))}
-    members = [{"person_number": r["v_person_number"], **audit.jsonable_dict(_member_values_full(r))} for r in rows]
+    members = [{"person_number": r["v_person_number"], **audit.jsonable_dict(member_values(r))} for r in rows]
     return {"household": hh, "years": [year], "members": members}
 
 

@@ -309,7 +309,9 @@ def test_a_missing_required_column_rejects_the_file_naming_it(media, tmp_path):
     header = ["身份证号码", "姓名", "结算日期", "医疗机构", "医疗总费用", "基金支付", "个人自付", "科室"]
     result = load(write_csv(tmp_path / "e.csv", header, [expense(1)[:3] + expense(1)[4:] + ["内科"]]))
     assert result.state == LoadState.REJECTED
-    assert "缺少必需的列：就诊类型" in result.message and "jingzhun dataset template medical_expense" in result.message
+    assert "缺少必需的列：就诊类型" in result.message
+    # the message points to the page's template, not to a command a village officer cannot run
+    assert "“部门数据”页面" in result.message and "jingzhun" not in result.message
     assert not result.parquet_path and result.rows_total == 0
     assert ObjectChange.objects.filter(object_id=result.id).count() == 1  # rejected loads are audited too
 
