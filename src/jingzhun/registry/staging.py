@@ -57,6 +57,7 @@ class ImportFileError(JingzhunError):
 # What a user is told to do when a file's headers are wrong: the template is on the import page. Messages
 # shown on web pages never name a command; the command line adds its own hint.
 TEMPLATE_HINT = "请在导入页面点击“下载导入模板”，按模板的表头填写"
+NO_ROWS_HINT = "请在表头下面每位家庭成员填写一行（同一户的户信息填在本户各行或第一行）后再上传"
 
 
 def unreadable_excel(exc: Exception) -> ImportFileError:
@@ -213,9 +214,12 @@ def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnin
 _PLACES = {c.key: c for c in READ_COLUMNS if c.level == Level.INFO}
 
 
+ROW_KEYS = ("household_number", "person_number", "id_number", "name")
+
+
 def _is_data(mapping: dict[int, Column]) -> bool:
     """A sheet without any column naming a household or a person (a code list, a summary) is not data."""
-    return any(c.key in IDENTITY_KEYS for c in mapping.values())
+    return any(c.key in ROW_KEYS for c in mapping.values())
 
 
 def _check_required(mapping: dict[int, Column], where: str) -> None:
@@ -353,7 +357,7 @@ def read_xlsx_fast(path: Path) -> Staged:
         for e in errors:
             e.index = remap[e.index]
     if not kept:
-        raise ImportFileError("文件中没有任何数据行")
+        raise ImportFileError(f"文件中没有任何数据行：{NO_ROWS_HINT}")
     columns_used = [c for c in READ_COLUMNS if c.key in used]
     return Staged(con=con, rows=len(kept), id_values=id_values, columns=columns_used, cell_errors=errors,
                   warnings=warnings)
@@ -519,7 +523,7 @@ def read_csv(path: Path) -> Staged:
     con, by_key = csv_into_raw(path, _read_csv_text, warnings)
     rows = con.execute("SELECT count(*) FROM raw_text").fetchall()[0][0]
     if rows == 0:
-        raise ImportFileError("CSV 文件中没有任何数据行")
+        raise ImportFileError(f"CSV 文件中没有任何数据行：{NO_ROWS_HINT}")
     columns = [c for c in READ_COLUMNS if c.key in by_key]
     return Staged(con=con, rows=rows, id_values=None, columns=columns, warnings=warnings)
 

@@ -154,7 +154,7 @@ def year_values(row: dict[str, Any], present: set[str] | None = None,
     return values
 
 
-def member_values(row: dict[str, Any], present: set[str] | None = None) -> dict[str, Any]:
+def member_values(row: dict[str, Any], present: set[str] | None = None, stored: Member | None = None) -> dict[str, Any]:
     values = {field_name(c.key): _clean_value(c.kind, row[f"v_{c.key}"])
               for c in MEMBER_COLS if present is None or c.key in present}
     values.update(
@@ -166,10 +166,13 @@ def member_values(row: dict[str, Any], present: set[str] | None = None) -> dict[
     for key in ("dibao", "tekun"):
         if key in values:
             values[key] = bool(values[key])
-    # A disability category or grade the file gives is stored as given; an empty one is taken from a
-    # 20-digit certificate number (digits 19 and 20), else cleared (or, when the file lacks the column, kept).
+    # A disability category or grade the file gives is stored as given; an empty cell takes digit 19 or 20
+    # of a 20-digit certificate number, else clears it. When the file lacks the column, the ``stored``
+    # member's value is kept, and only an empty one is filled from the certificate.
     for key, from_cert in zip(DISABILITY_KEYS, ("id_dcat", "id_dgrade"), strict=True):
         given = row.get(f"v_{key}")
+        if present is not None and key not in present and stored is not None and getattr(stored, key):
+            continue
         if given is not None or row[from_cert]:
             values[key] = given if given is not None else row[from_cert]
         elif present is None or key in present:
@@ -388,8 +391,8 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
                                    batch_id)
         for mrow in member_rows.get(row["hh"], []):
             member = members_by_number.get(mrow["v_person_number"])
-            outcome = _apply_member(household, member, member_values(mrow, present), mrow["v_person_number"], actor,
-                                    batch_id)
+            outcome = _apply_member(household, member, member_values(mrow, present, member), mrow["v_person_number"],
+                                    actor, batch_id)
             changed |= outcome != "same"
             counts["members_updated"] += outcome == "updated"
             created_members += outcome == "created"

@@ -52,6 +52,8 @@ class Command(BaseCommand):
             shutil.copy(imports_dir().parent / batch.error_report, str(opts["report"]))
             self.stdout.write(f"错误报告已保存：{opts['report']}")
         self.stdout.write(f"批次 {batch.id}，用时 {elapsed:.1f} 秒，共 {batch.rows_total} 行")
+        if batch.state == ImportBatch.State.FAILED:
+            self.stdout.write("提示：导入模板可用 jingzhun template 生成（与导入页面“下载导入模板”得到的相同）")
         if batch.state in (ImportBatch.State.REJECTED, ImportBatch.State.FAILED):
             raise CommandError(f"导入未完成：{batch.get_state_display()}")
 
