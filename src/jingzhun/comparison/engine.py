@@ -37,7 +37,12 @@ Progress = Callable[[int, str], None]
 
 
 class RuleError(ValueError):
-    """A rule that cannot run; the message is Chinese and names the rule."""
+    """A rule that cannot run; the message is Chinese and names the rule. ``detail``: the engine's own text
+    (English), for the log and the command line, never for a page."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -367,7 +372,8 @@ def run_catalogue(
         try:
             table = engine.query(sql)
         except Exception as exc:  # the engines raise their own types; name the rule for the user
-            raise RuleError(f"规则 {rule.code}（{rule.name}）执行失败：{exc}") from exc
+            raise RuleError(f"规则 {rule.code}（{rule.name}）执行失败：规则的查询无法执行，请系统管理员检查该规则的定义"
+                            "（详细原因见系统日志）", detail=str(exc)) from exc
         outcome.seconds = time.perf_counter() - t0
         outcome.rows = table.num_rows
         tables.append(table.cast(FINDINGS_SCHEMA))

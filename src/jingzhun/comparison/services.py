@@ -192,7 +192,9 @@ def run_comparison(
         )
     except Exception as exc:
         log.exception("comparison run %s failed", run.pk)
-        message = str(exc) if isinstance(exc, engine.RuleError | ValidationFailed) else f"比对失败：{exc}"
+        # The page says what happened in Chinese; the engine's or library's own text is in the log.
+        message = (str(exc) if isinstance(exc, engine.RuleError | ValidationFailed)
+                   else f"比对时发生内部错误，没有下发疑点。请把运行编号 {run.pk} 告诉系统管理员，由管理员查看系统日志。")
         ComparisonRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, message=message[:2000],
                                                        finished_at=timezone.now())
         run.refresh_from_db()

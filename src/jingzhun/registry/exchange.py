@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -174,23 +174,29 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
 CODE_SEPARATORS = re.compile(r"[、,，;；/\s]")  # how an import splits a multi-code cell (validation.CODE_PARTS)
 
 
-def _cell(col_kind: Kind, col: Column | None, value: Any) -> str:
+def _plain(value: Any) -> str:
     if value is None or value == "":
         return ""
-    if col_kind == Kind.BOOL:
-        return "是" if value else "否"
-    if col_kind == Kind.CODE and col is not None:
-        return _label_map(col).get(str(value), str(value))
-    if col_kind == Kind.CODES and col is not None:
-        labels = _label_map(col)
-        # A label an import would split in two is written as its code.
-        return "、".join(lbl if not CODE_SEPARATORS.search(lbl := labels.get(str(v), str(v))) else str(v)
-                        for v in value)
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else f"{value:.2f}"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def _formatter(col: Column) -> Callable[[Any], str]:
+    """How an export writes a stored value of ``col``: yes/no as 是/否, codes as their labels (a label an
+    import would split in two, in a multi-code cell, as its code), dates as ISO, amounts without trailing
+    zeros. Built once per column and export, not per cell."""
+    if col.kind == Kind.BOOL:
+        return lambda v: "" if v is None else ("是" if v else "否")
+    if col.kind == Kind.CODE and col.codes:
+        labels = _label_map(col)
+        return lambda v: "" if v is None or v == "" else labels.get(str(v), str(v))
+    if col.kind == Kind.CODES and col.codes:
+        written = {code: code if CODE_SEPARATORS.search(label) else label for code, label in _label_map(col).items()}
+        return lambda v: "、".join(written.get(str(x), str(x)) for x in v) if v else ""
+    return _plain
 
 
 EXPORT_CHUNK = 2000
@@ -211,9 +217,9 @@ def export_rows(user: Any, *, region_prefix: str = "", year: int | None = None) 
     households = access.households_for(user, "view")
     if region_prefix:
         households = households.filter(village__code__startswith=region_prefix)
-    hh_cols = [c for c in COLUMNS if c.level == Level.HOUSEHOLD]
-    year_cols = [c for c in COLUMNS if c.level == Level.YEAR]
-    mem_cols = [c for c in COLUMNS if c.level == Level.MEMBER and c.key != "id_number"]
+    hh_cols = _writers(Level.HOUSEHOLD)
+    year_cols = _writers(Level.YEAR)
+    mem_cols = [(key, attr, write) for key, attr, write in _writers(Level.MEMBER) if key != "id_number"]
     names = _region_names(households)
     id_kinds = dict(IdKind.choices)
     ordered = households.order_by("village_id", "household_number")
@@ -227,8 +233,15 @@ def export_rows(user: Any, *, region_prefix: str = "", year: int | None = None) 
         yield from _export_chunk(chunk, year, names, id_kinds, hh_cols, year_cols, mem_cols)
 
 
+Writer = tuple[str, str, Callable[[Any], str]]  # (column key, model attribute, formatter)
+
+
+def _writers(level: Level) -> list[Writer]:
+    return [(c.key, FIELD_NAME.get(c.key, c.key), _formatter(c)) for c in COLUMNS if c.level == level]
+
+
 def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str], id_kinds: dict[str, str],
-                  hh_cols: list[Column], year_cols: list[Column], mem_cols: list[Column]) -> Iterator[dict[str, str]]:
+                  hh_cols: list[Writer], year_cols: list[Writer], mem_cols: list[Writer]) -> Iterator[dict[str, str]]:
     records: dict[int, HouseholdYear] = {}
     for record in HouseholdYear.objects.filter(household__in=chunk, **({"year": year} if year is not None else {})):
         if record.household_id not in records or record.year > records[record.household_id].year:
@@ -244,10 +257,10 @@ def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str
             "county_name": names.get(village[:6], ""), "township_name": names.get(village[:9], ""),
             "village_name": names.get(village, ""), "household_kind": hh.kind,
         }
-        for col in hh_cols:
-            base[col.key] = _cell(col.kind, col, getattr(hh, FIELD_NAME.get(col.key, col.key)))
-        for col in year_cols:
-            base[col.key] = _cell(col.kind, col, getattr(record, col.key, None) if record else None)
+        for key, attr, write in hh_cols:
+            base[key] = write(getattr(hh, attr))
+        for key, attr, write in year_cols:
+            base[key] = write(getattr(record, attr) if record else None)
         people = members.get(hh.pk, [])
         head = next((m for m in people if m.relation == Relation.HEAD), None)
         base["head_id_number"] = member_id_text(head) if head else ""
@@ -255,8 +268,8 @@ def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str
             row = dict(base)
             row["id_number"] = member_id_text(m)
             row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
-            for col in mem_cols:
-                row[col.key] = _cell(col.kind, col, getattr(m, FIELD_NAME.get(col.key, col.key)))
+            for key, attr, write in mem_cols:
+                row[key] = write(getattr(m, attr))
             yield row
 
 

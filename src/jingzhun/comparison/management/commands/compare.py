@@ -78,7 +78,7 @@ class Command(BaseCommand):
         except JingzhunError as exc:
             raise CommandError(str(exc)) from exc
         except engine.RuleError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc}{f'：{exc.detail}' if exc.detail else ''}") from exc
         self.stdout.write(f"比对完成（{run.engine}，{run.seconds} 秒）：{run.message}")
         for code_, n in sorted(run.counts.items()):
             self.stdout.write(f"  {code_}: {n}")
@@ -110,7 +110,7 @@ class Command(BaseCommand):
             result = engine.run_catalogue(eng, open_snapshot(snap_path), files, as_of=as_of, rules=rules,
                                           catalogue=catalogue, progress=self._progress)
         except engine.RuleError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc}{f'：{exc.detail}' if exc.detail else ''}") from exc
         finally:
             eng.close()
         elapsed = time.perf_counter() - started
