@@ -223,7 +223,7 @@ def present_keys(staged: Staged) -> set[str]:
 def villages_by_name(staged: Staged) -> bool:
     """Whether the file names its villages (县/乡/村) instead of giving their 12-digit codes."""
     keys = {c.key for c in staged.columns}
-    return "village" not in keys and any(c.key in keys for c in PLACE_COLUMNS)
+    return "village" not in keys and "village_name" in keys
 
 
 PLACE_JOIN = " AND ".join(f'vn.{c.key} IS NOT DISTINCT FROM r."{c.key}"' for c in PLACE_COLUMNS)
@@ -402,9 +402,7 @@ def _required_errors(staged: Staged) -> None:
             continue  # below
         if col.key in present:
             missing = f'count(r."{col.key}") = 0'
-            if col.key == "year":
-                missing += f" AND ({new} OR count(*) FILTER (WHERE {year_values}) > 0)"
-            message = "必填项：本户各行都没有填写"
+            message = UNFILLED
         else:
             missing = new
             message = f"新增的户必须填写「{col.header}」，文件中没有这一列" + MISSING_HINTS.get(col.key, "")
@@ -415,6 +413,13 @@ def _required_errors(staged: Staged) -> None:
             UNPIVOT (SELECT min(_i) AS _i, arg_min(p0._sheet, _i) AS _sheet, min(p0._row) AS _row, hh, {cases}
                      FROM p0 JOIN raw r USING (_i) WHERE hh IS NOT NULL GROUP BY hh)
             ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
+        # A registered household without a data year and without year values keeps its years (checked on
+        # the few households without a year only, not in the pass over every row).
+        year = lit(HEADER_OF["year"])
+        unfilled = f"col = {year} AND msg = {lit(UNFILLED)}"
+        con.execute(f"""DELETE FROM errors WHERE {unfilled} AND hh IN (SELECT number FROM db_households)
+            AND hh NOT IN (SELECT p0.hh FROM p0 JOIN raw r USING (_i)
+                           WHERE p0.hh IN (SELECT hh FROM errors WHERE {unfilled}) AND ({year_values}))""")
     if by_name:
         where = PLACE_COLUMNS[-1].header
         names = " || ' ' || ".join(f"coalesce(r.\"{c.key}\", '')" for c in PLACE_COLUMNS)
@@ -429,6 +434,8 @@ def _required_errors(staged: Staged) -> None:
             HAVING hh NOT IN (SELECT hh FROM errors WHERE col = {lit(where)} AND hh IS NOT NULL)""")
 
 
+HEADER_OF = {c.key: c.header for c in INPUT_COLUMNS}
+UNFILLED = "必填项：本户各行都没有填写"
 MISSING_HINTS = {
     "village": "（也没有县、乡、村名称列）",
     "year": "（或“年度”）",

@@ -455,3 +455,26 @@ def test_the_household_size_given_is_the_years_size(county_admin, tmp_path):
     rows = household_rows(HH2, start=10, members=2, household_size="")
     do_import(county_admin, write_csv(tmp_path / "t.csv", rows))
     assert HouseholdYear.objects.get(household__household_number=HH2).household_size == 2
+
+
+def test_a_department_upload_that_cannot_be_read_gets_plain_chinese_guidance(client, world, settings, tmp_path):
+    from jingzhun.comparison.models import DatasetLoad
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.JINGZHUN_SYNC_IMPORTS = True  # the load runs in the request, not a thread
+    user = world.users["department"]
+    user.department = "housing"
+    user.save()
+    client.force_login(user)
+    url = reverse("comparison:datasets")
+    for name, content, words in [
+        ("危房.xlsx", "户主身份证号码,姓名\n1,张三\n".encode(), "无法读取 Excel 文件"),
+        ("危房.csv", "户主身份证号码,姓名\n110105194912310021,张三\n".encode("utf-8-sig"), "缺少必需的列"),
+    ]:
+        response = client.post(url, {"dataset": "housing", "as_of": "2025-06-30", "policy": "valid",
+                                     "file": SimpleUploadedFile(name, content)})
+        assert response.status_code == 302
+        load = DatasetLoad.objects.order_by("-started_at").first()
+        assert load.file_name == name and words in load.message, load.message
+        assert_plain_chinese(load.message)
+    assert "“部门数据”页面" in load.message
