@@ -328,7 +328,7 @@ def ct01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def _bad_housing(d: Data, exited: bool) -> pd.DataFrame:
     m = d.registered_people.merge(d.housing_latest, on="id_number")
-    m = m[(m.exited == exited) & (m.relation == "02") & m.grade.isin(["C", "D"]) & is_false(m.renovated)]
+    m = m[(m.exited == exited) & (m.relation == "01") & m.grade.isin(["C", "D"]) & is_false(m.renovated)]
     g = m.groupby(["household_number", "village_code"], dropna=False).agg(
         id_number=("id_number", "min"), name=("name", "min"), grade=("grade", "min"),
         assessed_on=("assessed_on", "min")).reset_index()
@@ -515,8 +515,8 @@ def sj03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
-    heads = people.loc[people.relation == "02", ["household_number", "name", "sex"]]
-    spouses = people[people.relation == "10"]
+    heads = people.loc[people.relation == "01", ["household_number", "name", "sex"]]
+    spouses = people[people.relation == "02"]
     m = spouses.merge(heads.rename(columns={"name": "head_name", "sex": "head_sex"}), on="household_number")
     m = m[m.sex == m.head_sex]
     return findings(m, "户主 " + m.head_name + " 与配偶 " + m.name + " 性别相同")
@@ -524,7 +524,7 @@ def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
-    heads = people[people.relation == "02"].groupby("household_number").size().rename("heads").reset_index()
+    heads = people[people.relation == "01"].groupby("household_number").size().rename("heads").reset_index()
     h = d.households
     h = h[h.household_number.isin(people.household_number)].merge(heads, on="household_number", how="left")
     h["heads"] = h.heads.fillna(0).astype(int)
@@ -536,7 +536,7 @@ def sj06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     sick = people.loc[contains(people.health, ",2,") | contains(people.health, ",3,"), "household_number"]
     disabled = people.loc[contains(people.health, ",4,") | ~blank(people.disability_category), "household_number"]
-    students = people.loc[people.schooling.isin(["1", "2", "3", "4", "5", "6", "7"]), "household_number"]
+    students = people.loc[people.schooling.fillna("") != "", "household_number"]
     r = d.registered
     cause, hh = r.main_cause, r.household_number
     m = r[((cause == "1") & ~hh.isin(sick)) | ((cause == "2") & ~hh.isin(disabled))
@@ -577,9 +577,9 @@ def sj09(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj10(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     rp = d.registered_people
-    m = rp[((rp.schooling == "4") & (rp.age <= 14)).fillna(False)
-           | (rp.schooling.isin(["1", "2"]) & (rp.age >= 20)).fillna(False)]
-    stage = np.select([m.schooling == "4", m.schooling == "2"], ["高中", "小学"], "学前教育")
+    senior = rp.schooling.isin(["11", "12", "13", "94"])
+    m = rp[(senior & (rp.age <= 14)).fillna(False) | (rp.schooling.isin(["01", "02", "03"]) & (rp.age >= 20)).fillna(False)]
+    stage = np.select([m.schooling.isin(["11", "12", "13", "94"]), m.schooling == "03"], ["高中", "小学"], "学前")
     return findings(m, integer(m.age) + " 岁，在校生状况 " + pd.Series(stage, index=m.index, dtype="str"))
 
 

@@ -66,6 +66,7 @@ __all__ = [
 RULES = Path(__file__).parent / "data" / "rules.toml"
 PLANT_RATE = 0.006  # share of the registered members planted per rule
 MIN_PLANTS = 3  # per rule, when the register has that many candidates
+DROPPED_OUT = -2  # ``schooling`` of a member whose 失学或辍学原因 is filled
 OUTSIDERS_PER_MEMBER = 2.0  # residents outside the register per register member, at scale 1.0
 FORMATS = ("parquet", "csv", "xlsx")
 XLSX_MAX_ROWS = 1_000_000
@@ -370,7 +371,7 @@ class _Pop:
     hh: np.ndarray  # household index, -1 for residents outside the register
     head: np.ndarray
     relation: np.ndarray  # register relation code as int (2 = head), 0 outside
-    schooling: np.ndarray  # register schooling code, -1 unknown
+    schooling: np.ndarray  # register schooling code, -1 unknown, DROPPED_OUT for 失学或辍学
     dis_cat: np.ndarray
     dis_grade: np.ndarray
     dibao: np.ndarray
@@ -465,7 +466,8 @@ def _read_snapshot(path: Path, as_of: dt.date, general_min: float) -> tuple[pa.T
                CAST(EXTRACT(YEAR FROM DATE '{as_of.isoformat()}') - EXTRACT(YEAR FROM birth_date)
                     - CASE WHEN EXTRACT(MONTH FROM birth_date) * 100 + EXTRACT(DAY FROM birth_date) > {mmdd}
                            THEN 1 ELSE 0 END AS INTEGER) AS age,
-               TRY_CAST(relation AS INTEGER) AS relation, TRY_CAST(schooling AS INTEGER) AS schooling,
+               TRY_CAST(relation AS INTEGER) AS relation,
+               CASE WHEN COALESCE(dropout_reason, '') <> '' THEN -2 ELSE TRY_CAST(schooling AS INTEGER) END AS schooling,
                TRY_CAST(NULLIF(disability_category, '') AS INTEGER) AS dis_cat,
                TRY_CAST(NULLIF(disability_grade, '') AS INTEGER) AS dis_grade,
                COALESCE(dibao, false) AS dibao, COALESCE(tekun, false) AS tekun,
@@ -569,7 +571,7 @@ class _Generator:
         registered = self.hh.registered[hh] if n else np.array([], dtype=bool)
         kind = np.where(left_on != NA, LEFT, np.where(registered, REG, ORD)).astype(np.int8)
         relation = _np(mt["relation"], np.int16, 0)
-        head = (relation == 2) & (kind != LEFT)
+        head = (relation == 1) & (kind != LEFT)
         self.pop = _Pop(
             id=mt["id_number"].combine_chunks(), name=mt["name"].combine_chunks(), village=village,
             household_number=mt["household_number"].combine_chunks(),
@@ -1141,7 +1143,7 @@ class _Generator:
         self.plant("SB01", ct01)
         sb01_pool = _minus(alive[reg & compulsory], ct01)
         # children the register already lists as 失学或辍学 come first
-        dropped = sb01_pool[p.schooling[sb01_pool] == 8]
+        dropped = sb01_pool[p.schooling[sb01_pool] == DROPPED_OUT]
         sb01 = _pick(rng, dropped, self.quota)
         sb01 = np.union1d(sb01, _pick(rng, _minus(sb01_pool, sb01), self.quota - len(sb01))).astype(np.int64)
         self.plant("SB01", sb01)
@@ -1516,7 +1518,7 @@ class _Generator:
         add(hp[again], g[again], _between(rng, early_lo, early_hi, int(again.sum())), False)
         add(hp[again], rng.integers(0, 2, int(again.sum())), _between(rng, late_lo, A, int(again.sum())), True)
         # noise: a spouse's own C/D assessment (the rules look at heads only)
-        spouses = _pick(rng, np.flatnonzero((p.kind == REG) & (p.relation == 10)), self.quota)
+        spouses = _pick(rng, np.flatnonzero((p.kind == REG) & (p.relation == 2)), self.quota)
         add(spouses, rng.integers(2, 4, len(spouses)), _between(rng, late_lo, A, len(spouses)), False)
         # 一般农户 heads: whatever the register says (no rule looks at them)
         ord_h = np.flatnonzero(~self.hh.registered & (heads >= 0))
@@ -1591,7 +1593,7 @@ class _Generator:
                      event_on=self.dead["on"], region_code=self.dead["village"])
         moved = np.flatnonzero((p.kind == LEFT) & ~p.died)
         add(moved, "迁出", np.minimum(p.left_on[moved], A))
-        married = np.flatnonzero(((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (10, 41, 42))
+        married = np.flatnonzero(((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (2, 5, 6))
                                  & (p.joined_on != NA))
         married = self.with_prob(rng, married, 0.3)
         add(married, "迁入", p.joined_on[married])

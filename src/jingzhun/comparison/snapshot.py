@@ -67,6 +67,7 @@ MEMBERS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("relation", pa.string(), "m.relation"),
     ("education", pa.string(), "m.education"),
     ("schooling", pa.string(), "m.schooling"),
+    ("dropout_reason", pa.string(), "m.dropout_reason"),
     ("health", pa.string(), "m.health"),
     ("disability_category", pa.string(), "m.disability_category"),
     ("disability_grade", pa.string(), "m.disability_grade"),

@@ -391,7 +391,12 @@ def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] 
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{parquet}')")
+    con.execute(f"CREATE VIEW stored AS SELECT * FROM read_parquet('{parquet}')")
+    # A batch written before a column existed (e.g. 失学或辍学原因) lacks it: read it as empty.
+    present = {r[0] for r in con.execute("DESCRIBE stored").fetchall()}
+    wanted = {c.strip() for c in f"{HOUSEHOLD_SELECT}, {MEMBER_SELECT}".split(",")}
+    missing = "".join(f", NULL AS {c}" for c in sorted(wanted - present))
+    con.execute(f"CREATE VIEW acc AS SELECT *{missing} FROM stored")
     number = household_number.replace("'", "")
     rows = list(_rows(con, f"SELECT {HOUSEHOLD_SELECT}, {MEMBER_SELECT.replace('hh, ', '', 1)} FROM acc"
                            f" WHERE hh = '{number}' ORDER BY _i"))
