@@ -40,7 +40,7 @@ from jingzhun.core import audit
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import PREFIX_LENGTH
-from jingzhun.registry import idnumbers, validation
+from jingzhun.registry import codelists, idnumbers, validation
 from jingzhun.registry.columns import Column, Kind, Level, normalise_header
 from jingzhun.registry.importer import _sha256
 from jingzhun.registry.staging import (
@@ -246,7 +246,12 @@ def _lookup_rows(ds: Dataset) -> list[tuple[str, str, str]]:
     """(key, accepted spelling, stored value): a code is stored as its label; 是/否 as true/false."""
     rows: dict[tuple[str, str], str] = {}
     for col in ds.columns:
-        if col.type == T.CODE:
+        if col.type == T.CODE and col.codelist:
+            for spelling, code in codelists.get(col.codelist).spellings().items():
+                if code:
+                    for text in (spelling, spelling.lower()):
+                        rows[(col.key, validation._norm_py(text))] = col.stored_value(code)
+        elif col.type == T.CODE:
             for label in col.choices:
                 for spelling in (label, label.lower()):
                     rows[(col.key, validation._norm_py(spelling))] = label

@@ -1269,7 +1269,11 @@ class _CountyGenerator:
             # (Both draws are made either way, so the rest of the generated county stays the same.)
             grade = national_schooling(p.school, age)
             education = code(c.Education, p.edu)
-            schooling = code(c.Schooling, grade) if grade else ("" if rand() < 2 else "")
+            if grade:
+                schooling = code(c.Schooling, grade)
+            else:
+                schooling = ""
+                rand()  # the draw a non-pupil's 非在校生 took before
             row["education"] = "" if grade else education
             row["schooling"] = schooling
             row["dropout_reason"] = DROPOUT_REASONS[p.id_number[-2] in "0123"] if p.school == "8" else ""
