@@ -87,10 +87,17 @@ class Col:
     choices: tuple[str, ...] = ()
     max_length: int = 100
     notes: str = ""
+    # A long number kept as text (a certificate or credit code): like an ID column, a number cell that cannot
+    # hold its digits exactly is a row error (registry.numbercells).
+    digits: bool = False
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
+
+    @property
+    def long_number(self) -> bool:
+        return self.type == T.ID or self.digits
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ DATASETS: tuple[Dataset, ...] = (
         "第二代残疾人证持证人员：残疾类别、等级、发证日期与持证状态，含户籍所在村",
         (
             *_person(),
-            Col("certificate_number", "残疾人证号", required=True, max_length=22),
+            Col("certificate_number", "残疾人证号", required=True, max_length=22, digits=True),
             Col("region_code", "户籍所在地区划代码", T.REGION, max_length=12),
             Col("category", "残疾类别", T.CODE, required=True, choices=DISABILITY_CATEGORIES),
             Col("grade", "残疾等级", T.CODE, required=True, choices=DISABILITY_GRADES),
@@ -248,7 +255,7 @@ DATASETS: tuple[Dataset, ...] = (
         (
             *_person(),
             Col("entity_name", "市场主体名称", required=True),
-            Col("credit_code", "统一社会信用代码", required=True, max_length=18),
+            Col("credit_code", "统一社会信用代码", required=True, max_length=18, digits=True),
             Col("role", "身份", T.CODE, required=True, choices=BUSINESS_ROLES),
             Col("capital", "注册资本（万元）", T.MONEY),
             Col("established_on", "成立日期", T.DATE, required=True),
