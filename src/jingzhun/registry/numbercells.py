@@ -88,15 +88,17 @@ def _letters(index: int) -> bytes:
     return name.encode()
 
 
-def _number_rows(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, set[int]] | None:
-    """Sheet column (0-based) → the Excel rows (1-based) of its number cells: cells with no type or type
-    ``n`` (text is ``s``/``inlineStr``/``str``, booleans ``b``, errors ``e``, ISO dates ``d``). One pass of
-    a regular expression over the sheet's XML, in blocks; None when the cells are not written as
-    ``<c r="A1" ...>`` (a namespace prefix, no cell references), which the expression would not see."""
+def _number_cells(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, dict[int, bytes]] | None:
+    """Sheet column (0-based) → Excel row (1-based) → value, of the number cells with a value in these columns:
+    cells with no type or type ``n`` (text is ``s``/``inlineStr``/``str``, booleans ``b``, errors ``e``, ISO
+    dates ``d``). One pass of a regular expression over the sheet's XML, in blocks cut after a cell; None
+    when the cells are not written as ``<c r="A1" ...>`` (a namespace prefix, no cell references), which the
+    expression would not see."""
     by_letters = {_letters(j): j for j in columns}
-    cell = re.compile(rb'<c r="(' + b"|".join(by_letters) + rb')([0-9]+)"(?![^>]*\st="(?!n")[^"]*")[^>]*>')
+    cell = re.compile(rb'<c r="(' + b"|".join(by_letters) + rb')([0-9]+)"(?![^>]*\st="(?!n")[^"]*")[^>]*>'
+                      rb"\s*(?:<f[^>]*/>\s*|<f[^>]*>[^<]*</f>\s*)?<v(?:\s[^>]*)?>\s*([^<]*?)\s*</v>")
     first_cell = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
-    found: dict[int, set[int]] = {j: set() for j in columns}
+    found: dict[int, dict[int, bytes]] = {j: {} for j in columns}
     with zipfile.ZipFile(path) as zf:
         member = sheet_members(zf).get(sheet)
         if member is None:
@@ -106,16 +108,15 @@ def _number_rows(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, se
             while True:
                 block = fh.read(BLOCK)
                 data = tail + block
-                cut = data.rfind(b"<") if block else len(data)
-                data, tail = data[:max(cut, 0)], data[max(cut, 0):]
-                if not checked:
-                    start = first_cell.search(data)
-                    if start is not None:
-                        if not data.startswith(b'<c r="', start.start()):
-                            return None
-                        checked = True
-                for letters, row in cell.findall(data):
-                    found[by_letters[letters]].add(int(row))
+                end = data.rfind(b"</c>") if block else len(data) - 4
+                cut = end + 4 if end >= 0 else 0
+                data, tail = data[:cut], data[cut:]
+                if not checked and (start := first_cell.search(data)) is not None:
+                    if not data.startswith(b'<c r="', start.start()):
+                        return None
+                    checked = True
+                for letters, row, value in cell.findall(data):
+                    found[by_letters[letters]][int(row)] = value
                 if not block:
                     return found
 
@@ -130,8 +131,10 @@ def xlsx_numbers(path: Path, reader: Any, sheet: Any, table: pa.Table, header: i
     header row's index in it, ``columns`` key → column index, ``first_row`` the Excel row (1-based) of the
     first row below the header. Only a cell whose text could be a damaged number (16 digits or more, a
     fraction, an exponent) needs its type, so a sheet without one costs nothing more; otherwise the sheet's
-    XML is read once (about 1.3 s for a 445 MB sheet), or, when it is not written the usual way, the
-    columns again by fastexcel (booleans: a value for number cells only)."""
+    XML is read once (about 1 s of CPU for a 445 MB sheet). Each number cell found there must have the same
+    value as fastexcel's cell of that row (so the rows are matched right); when they differ, or the XML is
+    not written the usual way, the columns are read again by fastexcel (booleans: a value for number cells
+    only), which costs as much as reading the sheet."""
     body = table.slice(header + 1)
     suspects: dict[str, pa.Array] = {}
     for key, j in columns.items():
@@ -143,19 +146,37 @@ def xlsx_numbers(path: Path, reader: Any, sheet: Any, table: pa.Table, header: i
     if not suspects:
         return {}
     absolute = {key: sheet.selected_columns[columns[key]].absolute_index for key in suspects}
-    rows = _number_rows(path, sheet.name, list(absolute.values()))
-    excel_rows = pa.array(range(first_row, first_row + body.num_rows), pa.int64())
+    cells = _number_cells(path, sheet.name, list(absolute.values()))
     result: dict[str, pa.Array] = {}
     for key, suspect in suspects.items():
-        if rows is not None:
-            is_number = pc.is_in(excel_rows, value_set=pa.array(sorted(rows[absolute[key]]), pa.int64()))
-        else:
+        text = _array(body.column(columns[key]))
+        is_number = None if cells is None else _matched(text, cells[absolute[key]], first_row)
+        if is_number is None:
             flags = reader.load_sheet(sheet.name, header_row=None, dtypes="boolean",
                                       use_columns=[absolute[key]]).to_arrow().column(0)
             is_number = pc.is_valid(_array(flags.slice(header + 1)))
-        text = pc.if_else(pc.and_(suspect, is_number), _array(body.column(columns[key])), None)
-        result[key] = pc.cast(text, pa.float64())
+        result[key] = pc.cast(pc.if_else(pc.and_(suspect, is_number), text, None), pa.float64())
     return result
+
+
+def _matched(text: pa.Array, cells: dict[int, bytes], first_row: int) -> pa.Array | None:
+    """Which rows of a column are number cells, from the XML's cells (row → value); None when a number cell
+    of the XML does not have the value fastexcel gave for that row."""
+    rows = pa.array([r - first_row for r in cells if r >= first_row], pa.int64())
+    values = pa.array([v.decode() for r, v in cells.items() if r >= first_row], pa.string())
+    if len(rows) == 0:
+        return pa.array([False] * len(text), pa.bool_())
+    if pc.max(rows).as_py() >= len(text):
+        return None
+    given = pc.take(text, rows)
+    if not pc.all(pc.fill_null(pc.match_substring_regex(given, NUMBER_TEXT), False)).as_py():
+        return None
+    try:
+        if not pc.all(pc.equal(pc.cast(given, pa.float64()), pc.cast(values, pa.float64()))).as_py():
+            return None
+    except pa.ArrowInvalid:  # a value the XML writes in a way Arrow does not read
+        return None
+    return pc.is_in(pa.array(range(len(text)), pa.int64()), value_set=rows)
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:

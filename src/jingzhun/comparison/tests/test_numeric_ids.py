@@ -5,6 +5,8 @@ number cells and text cells are read."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +171,41 @@ def test_the_error_report_shows_the_number_as_excel_does_with_the_reason(media, 
     assert [r[:4] for r in listed] == [("Sheet", 3, "身份证号码", "620502198211189000")]
     assert_damage(listed[0][4])
     assert not damaged_forms(TRAP) & {r["id_number"] for r in stored(result)}
+
+
+def test_a_formula_giving_a_number_below_a_title_row_is_a_number_cell(media, tmp_path):
+    path = tmp_path / "formula.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("结算")
+    ws.write(0, 0, "2025 年第一季度结算")
+    ws.write_row(1, 0, MEDICAL_EXPENSE)
+    ws.write_row(2, 0, expense(pid(1), 1))
+    ws.write_row(3, 0, expense(None, 2))
+    ws.write_formula(3, 0, f"={TRAP}", None, int(TRAP))  # the formula's value, as Excel saves it
+    wb.close()
+    result = load(path)
+    found = errors_by(result)
+    assert list(found) == [(4, "身份证号码")]
+    assert_damage(found[(4, "身份证号码")]["message"])
+    assert [r["id_number"] for r in stored(result)] == [pid(1)]
+
+
+def test_rows_the_xml_and_the_reader_count_differently_fall_back_to_the_reader(media, tmp_path):
+    # An empty value in A1 (<v></v>): the reader starts the sheet at row 2, the row count of the XML at row 1.
+    # The number cell found in the XML then does not match the reader's cell of that row, so the column is
+    # read again by the reader and the number cell is still found.
+    path = write_openpyxl(tmp_path / "shifted.xlsx", ["说明"], [MEDICAL_EXPENSE, expense(int(TRAP), 1),
+                                                                 expense(pid(2), 2)])
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet], replaced = re.subn(rb'<c r="A1" t="inlineStr"><is><t>[^<]*</t></is></c>',
+                                     rb'<c r="A1" t="n"><v></v></c>', parts[sheet])
+    assert replaced == 1
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    result = load(path)
+    assert [e["column"] for e in result.errors_preview] == ["身份证号码"]
+    assert_damage(result.errors_preview[0]["message"])
+    assert [r["id_number"] for r in stored(result)] == [pid(2)]
