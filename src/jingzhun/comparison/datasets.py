@@ -93,6 +93,9 @@ class Col:
     # list's codes, labels and aliases; ``store_code`` keeps the code (else the label); choices are its labels.
     codelist: str = ""
     store_code: bool = False
+    # A long number kept as text (a certificate or credit code): like an ID column, a number cell that cannot
+    # hold its digits exactly is a row error (registry.numbercells).
+    digits: bool = False
 
     def __post_init__(self) -> None:
         if self.codelist and not self.choices:
@@ -105,6 +108,10 @@ class Col:
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
+
+    @property
+    def long_number(self) -> bool:
+        return self.type == T.ID or self.digits
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,7 @@ DATASETS: tuple[Dataset, ...] = (
         "第二代残疾人证持证人员：残疾类别、等级、发证日期与持证状态，含户籍所在村",
         (
             *_person(),
-            Col("certificate_number", "残疾人证号", required=True, max_length=22),
+            Col("certificate_number", "残疾人证号", required=True, max_length=22, digits=True),
             Col("region_code", "户籍所在地区划代码", T.REGION, max_length=12),
             Col("category", "残疾类别", T.CODE, required=True, codelist="disability_category"),
             Col("grade", "残疾等级", T.CODE, required=True, codelist="disability_grade"),
@@ -263,7 +270,7 @@ DATASETS: tuple[Dataset, ...] = (
         (
             *_person(),
             Col("entity_name", "市场主体名称", required=True),
-            Col("credit_code", "统一社会信用代码", required=True, max_length=18),
+            Col("credit_code", "统一社会信用代码", required=True, max_length=18, digits=True),
             Col("role", "身份", T.CODE, required=True, choices=BUSINESS_ROLES),
             Col("capital", "注册资本（万元）", T.MONEY),
             Col("established_on", "成立日期", T.DATE, required=True),

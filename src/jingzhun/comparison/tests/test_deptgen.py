@@ -244,8 +244,8 @@ def test_the_loader_reads_the_csv_and_xlsx_back_into_the_stored_rows(code, gener
     stored = pq.read_table(generated.parquet(code)).sort_by("row_number")
     for ext in ("csv", "xlsx"):
         warnings: list[str] = []
-        con, excel = loading.read_source(generated.path.parent / f"{code}.{ext}", ds, warnings)
-        checked = loading.check(con, ds, excel=excel)
+        con = loading.read_source(generated.path.parent / f"{code}.{ext}", ds, warnings)
+        checked = loading.check(con, ds)
         assert checked.rejected_rows == 0 and not warnings, (ext, warnings)
         loading.write_rows(checked, tmp_path / f"{code}-{ext}.parquet")
         loaded = pq.read_table(tmp_path / f"{code}-{ext}.parquet").sort_by("row_number").cast(stored.schema)

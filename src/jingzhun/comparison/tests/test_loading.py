@@ -302,7 +302,7 @@ def test_excel_mangled_id_in_a_number_cell_is_a_row_error(media, tmp_path):
     result = load(path)
     assert result.state == LoadState.PARTIAL and result.rows_accepted == 1
     message = errors_by(result)[(3, "身份证号码")]
-    assert "被 Excel 存成了数字" in message and "设为文本" in message
+    assert "Excel 或生成文件的程序把这一列存成了数字" in message and "设为“文本”格式" in message
 
 
 def test_a_missing_required_column_rejects_the_file_naming_it(media, tmp_path):
