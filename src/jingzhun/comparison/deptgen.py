@@ -20,7 +20,9 @@ What the files hold:
   at most half of a small pool (JC05's monitored 因病 households, SB03's not-exited heads depend on the
   register), and **noise** next to each: rows that look like the anomaly but must not hit (a car bought
   after registration, an ended 低保, a renovated C-grade house, a large bill on the day the 12-month window
-  starts, a 三级 certificate, a mistyped ID whose name and birth date match no register member, …).
+  starts, a 三级 certificate, a mistyped ID whose name and birth date match no register member, the
+  register's name written in 繁体 or 简体, with another middle dot or a space, an older year's enrolment
+  under a mistyped name, …).
 
 Everything is drawn from numpy generators seeded with ``(seed, stream)``, one stream per dataset, and the
 work is vectorised (numpy and Arrow; DuckDB only scans the snapshot), so a province of two million members
