@@ -528,10 +528,11 @@ def policy_note(missing: Iterable[tuple[str, int, str]], *, whole: bool) -> str:
         counties = sorted(set(counties))
         shown = "、".join(counties[:10]) + (f" 等 {len(counties)} 个县" if len(counties) > 10 else "")
         parts.append(f"{year} 年度「{policy_catalogue.get(number).name}」（{shown}）")
-    text = "缺少政策参数：" + "；".join(parts)
+    text = "；".join(parts)
     if whole:
-        return text + "。未使用任何默认值，请在政策参数中补充后重新比对"
-    return "以下县未比对，" + text + "；其余县已比对"
+        return "缺少政策参数：" + text + "。未使用任何默认值，请在政策参数中补充后重新比对"
+    # JC01 still compares ordinary households' members there: say what was left out, not more
+    return "缺少政策参数的县未按该参数比对：" + text + "；其余县已比对"
 
 
 def finding_rows(table: pa.Table) -> set[tuple[str | None, ...]]:

@@ -206,7 +206,8 @@ def test_a_policy_number_missing_for_some_counties_leaves_them_out_and_says_so(p
     notes, by_rule = result["notes"], result["by_rule"]
     # CT03 ran for 秦州区 (both households below 4,200) and not for 麦积区, which has no 2026 poverty line
     assert {row["household_number"][:6] for row in by_rule["CT03"]} == {A}
-    assert notes["CT03"] == "以下县未比对，缺少政策参数：2026 年度「国家扶贫标准（贫困线）」（620503）；其余县已比对"
+    assert notes["CT03"] == ("缺少政策参数的县未按该参数比对：2026 年度「国家扶贫标准（贫困线）」（620503）；"
+                             "其余县已比对")
     # JC01: 周强 of 麦积区 paid 30,000 himself, above the general line of 20,000, but his county has no
     # trigger for 2026: not compared with any default
     assert [row["name"] for row in by_rule["JC01"]] == ["李秀英"]
