@@ -78,11 +78,11 @@ def write_register(root: Path, policy: list[dict[str, Any]]) -> Path:
                 "birth_date": dt.date(1980, 1, 1)} for p in PEOPLE]
     members.append({"household_number": VILLAGE_A + "0002", "village_code": VILLAGE_A,
                     "person_number": VILLAGE_A + "000201", "name": "张秀英", "id_number": ident(f"{A}19700505021"),
-                    "sex": "2", "relation": "02", "birth_date": dt.date(1970, 5, 5)})
+                    "sex": "2", "relation": "01", "birth_date": dt.date(1970, 5, 5)})
     _write("members", members, snap, A)
     _write("members", [{"household_number": VILLAGE_B + "0001", "village_code": VILLAGE_B,
                         "person_number": VILLAGE_B + "000101", "name": "周强", "id_number": ident(f"{B}19600101011"),
-                        "sex": "1", "relation": "02", "birth_date": dt.date(1960, 1, 1)}], snap, B)
+                        "sex": "1", "relation": "01", "birth_date": dt.date(1960, 1, 1)}], snap, B)
     income = Decimal("3000.00")  # below any poverty line
     _write("years", [{"household_number": VILLAGE_A + n, "village_code": VILLAGE_A, "year": y,
                       "per_capita_net_income": income} for n in ("0001", "0002") for y in (2025, 2026)], snap, A)

@@ -535,9 +535,9 @@ def test_add_member_to_a_household(as_user: Callable[[str], Client], world: Worl
 @pytest.mark.parametrize(
     "body",
     [
-        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "relation": "20"},  # no ID
-        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "id_number": "123", "relation": "20"},
-        {"version": 9, "person_number": "P-NEW-2", "name": "甲", "id_number": "@", "relation": "20"},
+        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "relation": "03"},  # no ID
+        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "id_number": "123", "relation": "03"},
+        {"version": 9, "person_number": "P-NEW-2", "name": "甲", "id_number": "@", "relation": "03"},
     ],
 )
 def test_add_member_with_bad_input_is_422_and_adds_nobody(
@@ -555,7 +555,7 @@ def test_add_member_with_stale_version_is_409(as_user: Callable[[str], Client], 
     before, members = changes(), Member.objects.count()
     response = as_user("village_officer").post(
         f"{API}/households/{world.household_a.pk}/members",
-        {"version": 7, "person_number": "P-NEW-3", "name": "甲", "id_number": next_id(), "relation": "20"},
+        {"version": 7, "person_number": "P-NEW-3", "name": "甲", "id_number": next_id(), "relation": "03"},
         content_type="application/json",
     )
     assert response.status_code == 409
