@@ -31,6 +31,7 @@ from jingzhun.comparison.deptgen import (
     generate_departments,
     stored_schema,
 )
+from jingzhun.registry import codelists
 
 pytestmark = pytest.mark.django_db  # so pytest-django sets the test database up for the module fixture
 
@@ -169,7 +170,10 @@ def test_ids_are_valid_unless_marked_and_choices_are_labels(generated):
         for number, ok in zip(ids, valid, strict=True):
             assert idnumbers.is_valid(number) == ok, (ds.code, number)
         for col in ds.columns:
-            if col.choices:
+            if col.codelist:  # written as the list's codes or labels, as a department writes them
+                accepted = set(codelists.get(col.codelist).spellings())
+                assert set(table[col.key].drop_null().to_pylist()) <= accepted, (ds.code, col.key)
+            elif col.choices:
                 assert set(table[col.key].drop_null().to_pylist()) <= set(col.choices), (ds.code, col.key)
 
 
