@@ -187,7 +187,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "最新年度未解决安全饮水。一户可计入几项。", dims=GAPS, dim_name="问题",
         sql=f"""
 SELECT h.village_code, g.dim, COUNT(DISTINCT h.household_number) AS n FROM households h JOIN (
-  SELECT household_number, 'dropout' AS dim FROM members WHERE left_on IS NULL AND schooling = '8'
+  SELECT household_number, 'dropout' AS dim FROM members WHERE left_on IS NULL AND COALESCE(dropout_reason, '') <> ''
   UNION ALL SELECT household_number, 'no_medical' FROM members WHERE left_on IS NULL AND basic_medical_insurance = FALSE
   UNION ALL SELECT y.household_number, 'housing' FROM years y JOIN (
       SELECT household_number, MAX(year) AS year FROM years GROUP BY household_number) l
@@ -200,7 +200,7 @@ WHERE h.{REMAINING} OR ({RISK_OPEN.replace('monitoring_type', 'h.monitoring_type
 GROUP BY h.village_code, g.dim""",
         households=lambda dim, prefix: (Q(poverty_status__in=["0", "3"]) | (~Q(monitoring_type="")
                                                                    & Q(risk_elimination__in=["", "0"]))) & {
-            "dropout": _active_members(Q(schooling="8")),
+            "dropout": _active_members(~Q(dropout_reason="")),
             "no_medical": _active_members(Q(basic_medical_insurance=False)),
             "housing": _latest_year(Q(housing_grade__in=["C", "D"])),
             "water": _latest_year(Q(water_safe=False)),

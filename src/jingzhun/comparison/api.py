@@ -107,7 +107,8 @@ class TownshipCount(Schema):
 
 class RunDetailOut(RunOut):
     counts: dict[str, int] = Field(description="各规则命中数（规则编号 → 条数）")
-    skipped: dict[str, str] = Field(description="未运行的规则及原因（规则编号 → 中文说明）")
+    skipped: dict[str, str] = Field(description="未运行（或部分县未运行）的规则及原因（规则编号 → 中文说明："
+                                                "缺少的部门数据，或缺少的政策参数及其年度和县）")
     loads: dict[str, list[str]] = Field(description="使用的部门数据批次（数据集 → 批次 ID）")
     townships: list[TownshipCount] = Field(description="本人辖区内各乡镇的疑点")
 

@@ -9,7 +9,8 @@ It gives the same rows as the SQL in ``data/rules.toml`` (``engine.run_catalogue
 text: money printed with two decimals as DuckDB prints DECIMAL(14,2), dates ISO, integers plain. SQL's NULL
 rules are followed where pandas differs (a NULL never equals anything, ``NOT NULL`` is not true, NULL keys
 never join). Thresholds come from the catalogue's rule parameters. A rule whose dataset has no file is
-skipped, as the engine does.
+skipped, as the engine does, and so is a rule whose policy numbers no county has (counties without them
+are named, as the engine names them). Names are compared by ``namekeys.keys``, the engine's name keys.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from jingzhun.comparison import datasets as ds
-from jingzhun.comparison.engine import FINDING_COLUMNS, Catalogue, RuleOutcome, load_catalogue, minus_months
+from jingzhun.comparison import namekeys
+from jingzhun.comparison.engine import (
+    FINDING_COLUMNS,
+    Catalogue,
+    RuleOutcome,
+    RuleSpec,
+    load_catalogue,
+    minus_months,
+    policy_note,
+)
 
 KEYS = ["household_number", "person_number", "id_number", "name", "village_code"]
 OUT = list(FINDING_COLUMNS[1:])
@@ -39,7 +49,7 @@ SNAPSHOT_COLUMNS = {
     "members": ["household_number", "village_code", "person_number", "name", "id_number", "sex", "birth_date",
                 "relation", "schooling", "health", "disability_category", "migrant_months", "migrant_place",
                 "serious_illness_insurance", "dibao", "left_on"],
-    "years": ["household_number", "year", "per_capita_net_income", "water_safe"],
+    "years": ["household_number", "village_code", "year", "per_capita_net_income", "water_safe"],
 }
 DATASET_COLUMNS = {
     "payroll": ["id_number", "employer", "start_on", "end_on"],
@@ -51,7 +61,7 @@ DATASET_COLUMNS = {
                    "valid"],
     "education": ["id_number", "school", "state", "state_on"],
     "housing": ["id_number", "grade", "assessed_on", "renovated"],
-    "medical_enrolment": ["id_number", "name", "year", "basic_enrolled"],
+    "medical_enrolment": ["id_number", "name", "year", "basic_enrolled", "row_number"],
     "medical_expense": ["id_number", "settled_on", "self_paid"],
     "police_events": ["id_number", "event", "event_on"],
 }
@@ -117,9 +127,11 @@ def findings(frame: pd.DataFrame, detail: pd.Series, **columns: Any) -> pd.DataF
 class Data:
     """Frames read once and shared by the rules (the catalogue's views become properties)."""
 
-    def __init__(self, snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date):
+    def __init__(self, snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date,
+                 load_regions: Mapping[str, str | None] | None = None):
         self.path = Path(snapshot_path)
         self.files = {code: list(paths) for code, paths in dataset_files.items() if paths}
+        self.load_regions = dict(load_regions or {})
         self.as_of = pd.Timestamp(as_of)
         self.as_of_year = as_of.year
         self.as_of_mmdd = as_of.month * 100 + as_of.day
@@ -150,8 +162,9 @@ class Data:
             cols = [*DATASET_COLUMNS[code], "id_valid"]
             if code == "education" or code == "housing":
                 cols.append("row_number")
-            frames = [pd.read_parquet(f, columns=cols) for f in self.files.get(code, [])]
-            df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+            frames = [pd.read_parquet(f, columns=cols).assign(load_region=self.load_regions.get(f) or None)
+                      for f in self.files.get(code, [])]
+            df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, "load_region"])
             types = {c.key: c.type for c in dataset.columns}
             cached[code] = self._typed(df, dates=[c for c in cols if types.get(c) == ds.T.DATE],
                                        moneys=[c for c in cols if types.get(c) == ds.T.MONEY])
@@ -306,11 +319,12 @@ def lp02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     c = c[is_true(c.valid) & c.grade.isin(["一级", "二级"]) & (c.issued_on <= d.as_of)
           & ~c.id_number.isin(d.registered_ids)]
     g = c.groupby("id_number").agg(name=("name", "min"), region_code=("region_code", "min"),
+                                   load_region=("load_region", "min"),
                                    certificate_number=("certificate_number", "min"),
                                    category=("category", "min"), grade=("grade", "min")).reset_index()
     return findings(g, "残疾人证 " + g.certificate_number + "：" + g.category + g.grade + "，未纳入建档立卡或监测",
                     household_number=None, person_number=None,
-                    village_code=g.region_code.fillna(g.id_number.str[:6]))
+                    village_code=g.region_code.fillna(g.load_region))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -328,7 +342,7 @@ def ct01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def _bad_housing(d: Data, exited: bool) -> pd.DataFrame:
     m = d.registered_people.merge(d.housing_latest, on="id_number")
-    m = m[(m.exited == exited) & (m.relation == "02") & m.grade.isin(["C", "D"]) & is_false(m.renovated)]
+    m = m[(m.exited == exited) & (m.relation == "01") & m.grade.isin(["C", "D"]) & is_false(m.renovated)]
     g = m.groupby(["household_number", "village_code"], dropna=False).agg(
         id_number=("id_number", "min"), name=("name", "min"), grade=("grade", "min"),
         assessed_on=("assessed_on", "min")).reset_index()
@@ -423,7 +437,7 @@ def jc01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     pl = d.policy.loc[d.policy.year == d.as_of_year, ["county_code", "medical_self_pay_trigger"]]
     q = q.assign(county_code=q.village_code.str[:6]).merge(pl, on="county_code", how="left")
     general = float(p["general_self_pay_min"])
-    q["trigger_line"] = np.where(q.registered, q.medical_self_pay_trigger.fillna(general), general)
+    q["trigger_line"] = np.where(q.registered, q.medical_self_pay_trigger, general)  # no default: NaN never hits
     e = _recent(d, d.dataset("medical_expense"), "settled_on")[["id_number", "self_paid"]]
     m = q.merge(e, on="id_number")
     g = m.groupby(KEYS, dropna=False).agg(self_paid=("self_paid", "sum"),
@@ -494,20 +508,31 @@ def sj01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     return findings(g, "公安死亡注销：" + iso(g.event_on))
 
 
+def name_keys(s: pd.Series) -> pd.Series:
+    """Each name's comparison key (``namekeys.keys``)."""
+    import pyarrow as pa
+
+    return pd.Series(namekeys.keys(pa.array(s.astype(object), pa.string())).to_pylist(), index=s.index,
+                     dtype="str")
+
+
 def sj02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    e = d.dataset("medical_enrolment")[["id_number", "name"]].rename(columns={"name": "insured_name"})
-    m = d.people[KEYS].merge(e, on="id_number")
+    e = d.dataset("medical_enrolment")[["id_number", "name", "year", "row_number"]]
+    latest = e.sort_values(["year", "row_number"], ascending=False).drop_duplicates("id_number")
+    m = d.people[KEYS].merge(latest.rename(columns={"name": "insured_name"}), on="id_number")
     m = m[m.insured_name.notna() & m.name.notna() & (m.insured_name != m.name)]
-    g = m.groupby(KEYS, dropna=False).agg(insured_name=("insured_name", "min")).reset_index()
-    return findings(g, "登记姓名「" + g.name + "」，医保登记姓名「" + g.insured_name + "」")
+    m = m[name_keys(m.insured_name) != name_keys(m.name)]
+    return findings(m, "登记姓名「" + m.name + "」，医保登记姓名「" + m.insured_name + "」（" + integer(m.year)
+                    + " 年度参保登记）")
 
 
 def sj03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     e = d._dataset("medical_enrolment")
     e = e.loc[is_false(e.id_valid) & e.id_number.notna() & e.name.notna(), ["id_number", "name"]]
-    e = e.assign(id14=e.id_number.str[:14]).rename(columns={"id_number": "insured_id"})
+    e = e.assign(id14=e.id_number.str[:14], key=name_keys(e.name))
+    e = e.drop(columns="name").rename(columns={"id_number": "insured_id"})
     q = d.people[KEYS].dropna(subset=["id_number", "name"])
-    m = q.assign(id14=q.id_number.str[:14]).merge(e, on=["name", "id14"])
+    m = q.assign(id14=q.id_number.str[:14], key=name_keys(q.name)).merge(e, on=["key", "id14"])
     m = m[m.insured_id != m.id_number]
     g = m.groupby(KEYS, dropna=False).agg(insured_id=("insured_id", "min")).reset_index()
     return findings(g, "医保登记证件号码 " + g.insured_id + "（校验位错误）")
@@ -515,8 +540,8 @@ def sj03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
-    heads = people.loc[people.relation == "02", ["household_number", "name", "sex"]]
-    spouses = people[people.relation == "10"]
+    heads = people.loc[people.relation == "01", ["household_number", "name", "sex"]]
+    spouses = people[people.relation == "02"]
     m = spouses.merge(heads.rename(columns={"name": "head_name", "sex": "head_sex"}), on="household_number")
     m = m[m.sex == m.head_sex]
     return findings(m, "户主 " + m.head_name + " 与配偶 " + m.name + " 性别相同")
@@ -524,7 +549,7 @@ def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
-    heads = people[people.relation == "02"].groupby("household_number").size().rename("heads").reset_index()
+    heads = people[people.relation == "01"].groupby("household_number").size().rename("heads").reset_index()
     h = d.households
     h = h[h.household_number.isin(people.household_number)].merge(heads, on="household_number", how="left")
     h["heads"] = h.heads.fillna(0).astype(int)
@@ -536,7 +561,7 @@ def sj06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     sick = people.loc[contains(people.health, ",2,") | contains(people.health, ",3,"), "household_number"]
     disabled = people.loc[contains(people.health, ",4,") | ~blank(people.disability_category), "household_number"]
-    students = people.loc[people.schooling.isin(["1", "2", "3", "4", "5", "6", "7"]), "household_number"]
+    students = people.loc[people.schooling.fillna("") != "", "household_number"]
     r = d.registered
     cause, hh = r.main_cause, r.household_number
     m = r[((cause == "1") & ~hh.isin(sick)) | ((cause == "2") & ~hh.isin(disabled))
@@ -577,9 +602,9 @@ def sj09(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def sj10(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     rp = d.registered_people
-    m = rp[((rp.schooling == "4") & (rp.age <= 14)).fillna(False)
-           | (rp.schooling.isin(["1", "2"]) & (rp.age >= 20)).fillna(False)]
-    stage = np.select([m.schooling == "4", m.schooling == "2"], ["高中", "小学"], "学前教育")
+    senior = rp.schooling.isin(["11", "12", "13", "94"])
+    m = rp[(senior & (rp.age <= 14)).fillna(False) | (rp.schooling.isin(["01", "02", "03"]) & (rp.age >= 20)).fillna(False)]
+    stage = np.select([m.schooling.isin(["11", "12", "13", "94"]), m.schooling == "03"], ["高中", "小学"], "学前")
     return findings(m, integer(m.age) + " 岁，在校生状况 " + pd.Series(stage, index=m.index, dtype="str"))
 
 
@@ -624,13 +649,32 @@ def _as_text(frame: pd.DataFrame, code: str) -> pd.DataFrame:
     return out
 
 
+def policy_gaps(d: Data, rule: RuleSpec) -> tuple[bool, str]:
+    """The engine's ``policy_gaps`` in pandas: whether no county has the rule's policy numbers, and the note."""
+    if rule.policy_year == "as_of":
+        counties = d.households.village_code.dropna().str[:6].unique()
+        needs = pd.DataFrame({"county_code": counties, "year": d.as_of_year})
+    else:
+        latest = d.years.groupby("household_number").agg(village_code=("village_code", "min"),
+                                                         year=("year", "max"))
+        needs = pd.DataFrame({"county_code": latest.village_code.str[:6], "year": latest.year}).drop_duplicates()
+    numbers = list(rule.policy)
+    pl = d.policy.groupby(["county_code", "year"])[numbers].min().reset_index()
+    m = needs.merge(pl, on=["county_code", "year"], how="left")
+    missing = [(n, int(row["year"]), row["county_code"]) for row in m.to_dict("records") for n in numbers
+               if pd.isna(row[n])]
+    whole = len(m) > 0 and not m[numbers].notna().all(axis=1).any()
+    return whole, policy_note(missing, whole=whole)
+
+
 def run_rules(snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date, *,
-              codes: Sequence[str] | None = None, catalogue: Catalogue | None = None) -> BaselineResult:
+              codes: Sequence[str] | None = None, catalogue: Catalogue | None = None,
+              load_regions: Mapping[str, str | None] | None = None) -> BaselineResult:
     """Run the pandas rules (default: all) and return the findings with per-rule rows and seconds."""
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue()
     chosen = [r for r in catalogue.rules if codes is None or r.code in codes]
-    data = Data(snapshot_path, dataset_files, as_of)
+    data = Data(snapshot_path, dataset_files, as_of, load_regions)
     runnable = [r for r in chosen if all(data.files.get(c) for c in r.datasets)]
     data.preload(sorted({c for r in runnable for c in r.datasets}))
     read_seconds = time.perf_counter() - started
@@ -642,6 +686,12 @@ def run_rules(snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[st
         if missing:
             outcome.skipped = "缺少部门数据：" + "、".join(ds.BY_CODE[c].name for c in missing)
             continue
+        if rule.policy:
+            whole, note = policy_gaps(data, rule)
+            if whole:
+                outcome.skipped = note
+                continue
+            outcome.partly_skipped = note
         t0 = time.perf_counter()
         found = _as_text(RULES[rule.code](data, rule.parameters), rule.code)
         outcome.seconds = time.perf_counter() - t0

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from jingzhun.registry import codelists
+
 
 class Department(StrEnum):
     EDUCATION = "education"
@@ -87,10 +89,29 @@ class Col:
     choices: tuple[str, ...] = ()
     max_length: int = 100
     notes: str = ""
+    # A code column backed by one of the register's code lists (registry/data/codelists.toml): it accepts the
+    # list's codes, labels and aliases; ``store_code`` keeps the code (else the label); choices are its labels.
+    codelist: str = ""
+    store_code: bool = False
+    # A long number kept as text (a certificate or credit code): like an ID column, a number cell that cannot
+    # hold its digits exactly is a row error (registry.numbercells).
+    digits: bool = False
+
+    def __post_init__(self) -> None:
+        if self.codelist and not self.choices:
+            object.__setattr__(self, "choices", tuple(c.label for c in codelists.get(self.codelist).current))
+
+    def stored_value(self, spelling_code: str) -> str:
+        """What a code-list column stores for the code a spelling means."""
+        return spelling_code if self.store_code else codelists.get(self.codelist).label(spelling_code)
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
+
+    @property
+    def long_number(self) -> bool:
+        return self.type == T.ID or self.digits
 
 
 @dataclass(frozen=True)
@@ -126,9 +147,9 @@ STAGES = ("学前教育", "小学", "初中", "高中", "中职", "高职", "大
 STUDY_STATES = ("在读", "休学", "辍学", "毕业", "转出")
 VISIT_TYPES = ("住院", "门诊慢特病", "普通门诊")
 CIVIL_KINDS = ("低保", "特困供养", "孤儿", "事实无人抚养儿童", "残疾人两项补贴", "高龄津贴", "临时救助")
-DISABILITY_CATEGORIES = ("视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾")
-DISABILITY_GRADES = ("一级", "二级", "三级", "四级")
-HOUSING_GRADES = ("A", "B", "C", "D")
+DISABILITY_CATEGORIES = tuple(c.label for c in codelists.get("disability_category").current)
+DISABILITY_GRADES = tuple(c.label for c in codelists.get("disability_grade").current)
+HOUSING_GRADES = tuple(c.code for c in codelists.get("housing_grade").current)
 POLICE_EVENTS = ("死亡", "迁出", "迁入", "出生")
 VEHICLE_TYPES = ("小型轿车", "小型越野客车", "小型普通客车", "轻型货车", "重型货车", "三轮汽车", "摩托车", "工程机械")
 BUSINESS_ROLES = ("法定代表人", "股东", "个体工商户经营者")
@@ -191,10 +212,10 @@ DATASETS: tuple[Dataset, ...] = (
         "第二代残疾人证持证人员：残疾类别、等级、发证日期与持证状态，含户籍所在村",
         (
             *_person(),
-            Col("certificate_number", "残疾人证号", required=True, max_length=22),
+            Col("certificate_number", "残疾人证号", required=True, max_length=22, digits=True),
             Col("region_code", "户籍所在地区划代码", T.REGION, max_length=12),
-            Col("category", "残疾类别", T.CODE, required=True, choices=DISABILITY_CATEGORIES),
-            Col("grade", "残疾等级", T.CODE, required=True, choices=DISABILITY_GRADES),
+            Col("category", "残疾类别", T.CODE, required=True, codelist="disability_category"),
+            Col("grade", "残疾等级", T.CODE, required=True, codelist="disability_grade"),
             Col("issued_on", "发证日期", T.DATE, required=True),
             Col("valid", "是否有效", T.BOOL, required=True),
         ),
@@ -205,7 +226,8 @@ DATASETS: tuple[Dataset, ...] = (
         (
             *_person("户主身份证号码"),
             Col("region_code", "所在地区划代码", T.REGION, required=True, max_length=12),
-            Col("grade", "鉴定等级", T.CODE, required=True, choices=HOUSING_GRADES),
+            Col("grade", "鉴定等级", T.CODE, required=True, codelist="housing_grade", store_code=True,
+                notes="A、B、C、D 级；C 级为局部危房，D 级为整幢危房（也可填“D级”等写法）"),
             Col("assessed_on", "鉴定日期", T.DATE, required=True),
             Col("renovated", "是否已完成改造", T.BOOL, required=True),
         ),
@@ -248,7 +270,7 @@ DATASETS: tuple[Dataset, ...] = (
         (
             *_person(),
             Col("entity_name", "市场主体名称", required=True),
-            Col("credit_code", "统一社会信用代码", required=True, max_length=18),
+            Col("credit_code", "统一社会信用代码", required=True, max_length=18, digits=True),
             Col("role", "身份", T.CODE, required=True, choices=BUSINESS_ROLES),
             Col("capital", "注册资本（万元）", T.MONEY),
             Col("established_on", "成立日期", T.DATE, required=True),

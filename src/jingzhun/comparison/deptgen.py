@@ -20,7 +20,9 @@ What the files hold:
   at most half of a small pool (JC05's monitored 因病 households, SB03's not-exited heads depend on the
   register), and **noise** next to each: rows that look like the anomaly but must not hit (a car bought
   after registration, an ended 低保, a renovated C-grade house, a large bill on the day the 12-month window
-  starts, a 三级 certificate, a mistyped ID whose name and birth date match no register member, …).
+  starts, a 三级 certificate, a mistyped ID whose name and birth date match no register member, the
+  register's name written in 繁体 or 简体, with another middle dot or a space, an older year's enrolment
+  under a mistyped name, …).
 
 Everything is drawn from numpy generators seeded with ``(seed, stream)``, one stream per dataset, and the
 work is vectorised (numpy and Arrow; DuckDB only scans the snapshot), so a province of two million members
@@ -51,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jingzhun.comparison import datasets as dsm
+from jingzhun.comparison import namekeys
 from jingzhun.registry import names as nm
 
 __all__ = [
@@ -66,6 +69,7 @@ __all__ = [
 RULES = Path(__file__).parent / "data" / "rules.toml"
 PLANT_RATE = 0.006  # share of the registered members planted per rule
 MIN_PLANTS = 3  # per rule, when the register has that many candidates
+DROPPED_OUT = -2  # ``schooling`` of a member whose 失学或辍学原因 is filled
 OUTSIDERS_PER_MEMBER = 2.0  # residents outside the register per register member, at scale 1.0
 FORMATS = ("parquet", "csv", "xlsx")
 XLSX_MAX_ROWS = 1_000_000
@@ -370,7 +374,7 @@ class _Pop:
     hh: np.ndarray  # household index, -1 for residents outside the register
     head: np.ndarray
     relation: np.ndarray  # register relation code as int (2 = head), 0 outside
-    schooling: np.ndarray  # register schooling code, -1 unknown
+    schooling: np.ndarray  # register schooling code, -1 unknown, DROPPED_OUT for 失学或辍学
     dis_cat: np.ndarray
     dis_grade: np.ndarray
     dibao: np.ndarray
@@ -397,7 +401,7 @@ class _Households:
     relocated: np.ndarray  # 1 true, 0 false, -1 unknown
     reg_on: np.ndarray  # days, NA when unknown
     risk_illness: np.ndarray
-    trigger: np.ndarray  # JC01 threshold in cents for the household's members
+    trigger: np.ndarray  # JC01 threshold in cents for the household's members (-1: none, not compared)
     grade: np.ndarray  # latest register housing grade, index into GRADES
     head: np.ndarray  # first active head's person index, -1
 
@@ -465,7 +469,8 @@ def _read_snapshot(path: Path, as_of: dt.date, general_min: float) -> tuple[pa.T
                CAST(EXTRACT(YEAR FROM DATE '{as_of.isoformat()}') - EXTRACT(YEAR FROM birth_date)
                     - CASE WHEN EXTRACT(MONTH FROM birth_date) * 100 + EXTRACT(DAY FROM birth_date) > {mmdd}
                            THEN 1 ELSE 0 END AS INTEGER) AS age,
-               TRY_CAST(relation AS INTEGER) AS relation, TRY_CAST(schooling AS INTEGER) AS schooling,
+               TRY_CAST(relation AS INTEGER) AS relation,
+               CASE WHEN COALESCE(dropout_reason, '') <> '' THEN -2 ELSE TRY_CAST(schooling AS INTEGER) END AS schooling,
                TRY_CAST(NULLIF(disability_category, '') AS INTEGER) AS dis_cat,
                TRY_CAST(NULLIF(disability_grade, '') AS INTEGER) AS dis_grade,
                COALESCE(dibao, false) AS dibao, COALESCE(tekun, false) AS tekun,
@@ -481,7 +486,8 @@ def _read_snapshot(path: Path, as_of: dt.date, general_min: float) -> tuple[pa.T
     grade = pc.if_else(pc.is_null(at), pa.scalar(""), grade) if households.num_rows else grade
     counties = households["county"].to_pylist()
     registered = households["registered"].to_numpy(zero_copy_only=False).astype(bool)
-    line = np.array([triggers.get(c, general_min) for c in counties], dtype=float) if counties else np.zeros(0)
+    # no line for a county without the policy number: JC01 does not look at its registered households
+    line = np.array([triggers.get(c, -0.01) for c in counties], dtype=float) if counties else np.zeros(0)
     trigger = np.round(np.where(registered, line, general_min) * 100).astype(np.int64)
     households = households.append_column("grade", grade).append_column("trigger", pa.array(trigger))
     # members: one per ID (the active membership first), with the household's index
@@ -569,7 +575,7 @@ class _Generator:
         registered = self.hh.registered[hh] if n else np.array([], dtype=bool)
         kind = np.where(left_on != NA, LEFT, np.where(registered, REG, ORD)).astype(np.int8)
         relation = _np(mt["relation"], np.int16, 0)
-        head = (relation == 2) & (kind != LEFT)
+        head = (relation == 1) & (kind != LEFT)
         self.pop = _Pop(
             id=mt["id_number"].combine_chunks(), name=mt["name"].combine_chunks(), village=village,
             household_number=mt["household_number"].combine_chunks(),
@@ -885,10 +891,21 @@ class _Generator:
         used[sb02] = True
         self.plant("SB02", sb02)
         variant = np.arange(len(sb02)) % 3
-        # SJ02: the register's name differs from the medical insurance's (traditional → simplified, a typo)
+        # SJ02: the name of the person's latest enrolment differs from the register's (a mistyped character)
         sj02 = _pick(rng, np.flatnonzero(people_mask & ~used), self.quota)
         used[sj02] = True
         self.plant("SJ02", sj02)
+        # noise: the same name written another way (繁体/简体, another middle dot, a space) — no mismatch;
+        # half of them among the names that have such a variant beyond a space
+        special = self._special_names(people_mask & ~used)
+        spell = _pick(rng, special, self.quota // 2 + 1)
+        used[spell] = True
+        more = _pick(rng, np.flatnonzero(people_mask & ~used), self.quota - len(spell))
+        used[more] = True
+        spell = np.union1d(spell, more)
+        # noise: an older year's enrolment with a mistyped name, the latest one right — no mismatch
+        old_typo = _pick(rng, np.flatnonzero(people_mask & ~used), self.quota)
+        used[old_typo] = True
         # SJ03: an extra row with a mistyped ID (check character wrong), same name, same first 14 digits
         keys = self._name_keys(np.flatnonzero(people_mask))
         unique_key = self._unique_keys(keys)
@@ -911,20 +928,17 @@ class _Generator:
         subsidised = np.where(hh_reg, rng.random(n) < 0.97,
                               np.where(p.dibao[normal] | p.tekun[normal], True, rng.random(n) < 0.04))
         names = p.name.take(pa.array(normal))
-        if len(sj02):
-            changed = [_name_variant(rng, s) for s in p.name.take(pa.array(sj02)).to_pylist()]
-            pos = np.searchsorted(normal, sj02)
-            names_list = names.to_pylist() if n < 200_000 else None
-            if names_list is not None:
-                for k, value in zip(pos, changed, strict=True):
-                    names_list[k] = value
-                names = pa.array(names_list, pa.string())
-            else:
-                mask = np.zeros(n, dtype=bool)
-                mask[pos] = True
-                replacement = np.empty(n, dtype=object)
-                replacement[pos] = changed
-                names = pc.if_else(pa.array(mask), pa.array(replacement, pa.string()), names)
+        renamed = np.concatenate([sj02, spell]).astype(np.int64)
+        if len(renamed):
+            originals = p.name.take(pa.array(renamed)).to_pylist()
+            changed = [_name_variant(rng, s) for s in originals[:len(sj02)]]
+            changed += [_spelling_variant(rng, s) for s in originals[len(sj02):]]
+            mask = np.zeros(n, dtype=bool)
+            pos = np.searchsorted(normal, renamed)
+            mask[pos] = True
+            replacement = np.empty(n, dtype=object)
+            replacement[pos] = changed
+            names = pc.if_else(pa.array(mask), pa.array(replacement, pa.string()), names)
         ids = p.id.take(pa.array(normal))
         valid = np.ones(n, dtype=bool)
         # residents' IDs a clerk mistyped — never the name and first 14 digits of a register member
@@ -959,12 +973,31 @@ class _Generator:
         prev = self.with_prob(rng, reg[~used[reg]], 0.05)
         rows.add(len(prev), **self.person_cols(prev), year=year - 1, basic_enrolled=rng.random(len(prev)) < 0.5,
                  serious_illness_enrolled=True, subsidised=True)
+        # SJ02 reads the latest enrolment only: an older mistyped name does not count, and an older right
+        # name does not excuse the latest mistyped one
+        typos = [_name_variant(rng, s) for s in p.name.take(pa.array(old_typo)).to_pylist()]
+        rows.add(len(old_typo), id_number=p.id.take(pa.array(old_typo)), name=pa.array(typos, pa.string()),
+                 year=year - 2, basic_enrolled=True, serious_illness_enrolled=True, subsidised=True)
+        right = sj02[: len(sj02) // 2]
+        rows.add(len(right), **self.person_cols(right), year=year - 1, basic_enrolled=True,
+                 serious_illness_enrolled=True, subsidised=True)
         return rows
 
+    def _special_names(self, mask: np.ndarray) -> np.ndarray:
+        """People (of ``mask``) whose name has a middle dot or a character written differently in 繁体."""
+        p = self.pop
+        people = np.flatnonzero(mask)
+        if not len(people):
+            return people
+        chars = "".join(sorted(set(nm.TRADITIONAL) | set(nm.TRADITIONAL.values())))
+        hit = pc.match_substring_regex(p.name.take(pa.array(people)), f"[\u00b7{chars}]").fill_null(False)
+        return people[hit.to_numpy(zero_copy_only=False)]
+
     def _name_keys(self, people: np.ndarray) -> pa.Array:
+        """First 14 digits and name as SJ03 compares them (the name's comparison key, namekeys.py)."""
         at = pa.array(np.asarray(people, dtype=np.int64))
         first14 = pc.utf8_slice_codeunits(self.pop.id.take(at), 0, 14)
-        return _join(first14, "|", self.pop.name.take(at))
+        return _join(first14, "|", namekeys.keys(self.pop.name.take(at)))
 
     def _unique_keys(self, keys: pa.Array) -> np.ndarray:
         """Per person of the population: True when no other register member has the same name and first 14."""
@@ -1009,9 +1042,9 @@ class _Generator:
         members = (p.kind == REG) | (p.kind == ORD)
         monitored = np.zeros(p.n, dtype=bool)
         monitored[members] = self.hh.monitored[p.hh[members]]
-        subject[members & ~monitored] = True
         limit = np.zeros(p.n, dtype=np.int64)
         limit[members] = self.hh.trigger[p.hh[members]]
+        subject[members & ~monitored & (limit >= 0)] = True
         window = (settled > M12) & (settled <= A)
         sums = np.bincount(person[window], weights=self_paid[window], minlength=p.n)
         allowed = np.floor(limit * 0.85)
@@ -1141,7 +1174,7 @@ class _Generator:
         self.plant("SB01", ct01)
         sb01_pool = _minus(alive[reg & compulsory], ct01)
         # children the register already lists as 失学或辍学 come first
-        dropped = sb01_pool[p.schooling[sb01_pool] == 8]
+        dropped = sb01_pool[p.schooling[sb01_pool] == DROPPED_OUT]
         sb01 = _pick(rng, dropped, self.quota)
         sb01 = np.union1d(sb01, _pick(rng, _minus(sb01_pool, sb01), self.quota - len(sb01))).astype(np.int64)
         self.plant("SB01", sb01)
@@ -1516,7 +1549,7 @@ class _Generator:
         add(hp[again], g[again], _between(rng, early_lo, early_hi, int(again.sum())), False)
         add(hp[again], rng.integers(0, 2, int(again.sum())), _between(rng, late_lo, A, int(again.sum())), True)
         # noise: a spouse's own C/D assessment (the rules look at heads only)
-        spouses = _pick(rng, np.flatnonzero((p.kind == REG) & (p.relation == 10)), self.quota)
+        spouses = _pick(rng, np.flatnonzero((p.kind == REG) & (p.relation == 2)), self.quota)
         add(spouses, rng.integers(2, 4, len(spouses)), _between(rng, late_lo, A, len(spouses)), False)
         # 一般农户 heads: whatever the register says (no rule looks at them)
         ord_h = np.flatnonzero(~self.hh.registered & (heads >= 0))
@@ -1591,7 +1624,7 @@ class _Generator:
                      event_on=self.dead["on"], region_code=self.dead["village"])
         moved = np.flatnonzero((p.kind == LEFT) & ~p.died)
         add(moved, "迁出", np.minimum(p.left_on[moved], A))
-        married = np.flatnonzero(((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (10, 41, 42))
+        married = np.flatnonzero(((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (2, 5, 6))
                                  & (p.joined_on != NA))
         married = self.with_prob(rng, married, 0.3)
         add(married, "迁入", p.joined_on[married])
@@ -1957,24 +1990,48 @@ _NAME_SWAPS = {v: k for k, v in nm.TRADITIONAL.items()}
 _LOOKALIKE_PAIRS = ("明敏", "华桦", "军君", "伟玮", "丽莉", "芳方", "红宏", "兰岚", "英瑛", "平萍", "强祥", "建健",
                     "国帼", "文雯", "海梅", "林琳", "霞侠", "春椿", "娟鹃", "涛滔", "秀绣", "珍贞", "梅玫", "凤风")
 _LOOKALIKE = {pair[1]: pair[0] for pair in _LOOKALIKE_PAIRS} | {pair[0]: pair[1] for pair in _LOOKALIKE_PAIRS}
+_TYPO_POOL = "秀明华英军兰芳红平强建国文海林春霞"
+# Other ways a department writes the same dot: what SJ02 must see through.
+_DOT_VARIANTS = ("\u2022", "\u30fb", "\uff0e", "\u2027", "\uff65", " \u00b7 ")
 
 
 def _name_variant(rng: np.random.Generator, name: str) -> str:
-    """How a name comes out of another office: simplified characters, or one character mistyped."""
-    simplified = "".join(_NAME_SWAPS.get(ch, ch) for ch in name)
-    if simplified != name:
-        return simplified
+    """A genuinely different name (one character mistyped, never the surname or the dot): SJ02 must find it."""
+    name_key = namekeys.name_key
     chars = list(name)
-    positions = [i for i, ch in enumerate(chars) if i > 0 and ch in _LOOKALIKE] or list(range(1, len(chars)))
-    if not positions:
+    letters = [i for i, ch in enumerate(chars) if i > 0 and ch not in namekeys.DOTS]
+    if not letters:
         return name + "华"
+    positions = [i for i in letters if chars[i] in _LOOKALIKE] or letters
     i = positions[int(rng.integers(0, len(positions)))]
-    replacement = _LOOKALIKE.get(chars[i])
-    if replacement is None or replacement == chars[i]:
-        pool = "秀明华英军兰芳红平强建国文海林春霞"
-        replacement = next(ch for ch in pool[int(rng.integers(0, len(pool))):] + pool if ch != chars[i])
-    chars[i] = replacement
-    return "".join(chars)
+    start = int(rng.integers(0, len(_TYPO_POOL)))
+    for replacement in (_LOOKALIKE.get(chars[i], ""), *(_TYPO_POOL[start:] + _TYPO_POOL[:start])):
+        if not replacement:
+            continue
+        typed = "".join([*chars[:i], replacement, *chars[i + 1:]])
+        if name_key(typed) != name_key(name):  # not 華 for 华: a spelling variant is no mismatch
+            return typed
+    return name + "华"  # pragma: no cover - the pool always holds a character the name does not
+
+
+def _spelling_variant(rng: np.random.Generator, name: str) -> str:
+    """The same name written another way (traditional or simplified characters, another middle dot, a space):
+    not a mismatch, SJ02 must not find it. Returns ``name`` when no variant keeps the same key."""
+    name_key = namekeys.name_key
+    options = []
+    if "\u00b7" in name:
+        options.append(name.replace("\u00b7", _DOT_VARIANTS[int(rng.integers(0, len(_DOT_VARIANTS)))]))
+    swapped = "".join(_NAME_SWAPS.get(ch, ch) for ch in name)
+    if swapped == name:
+        swapped = "".join(nm.TRADITIONAL.get(ch, ch) for ch in name)
+    if swapped != name:
+        options.append(swapped)
+    if len(name) > 1:
+        options.append(name[0] + ("\u3000" if rng.random() < 0.5 else " ") + name[1:])
+    for variant in options:
+        if variant != name and name_key(variant) == name_key(name):  # 鍾 folds to 锺, not 钟: not a variant
+            return variant
+    return name
 
 
 # ----------------------------------------------------------------------------------------------------

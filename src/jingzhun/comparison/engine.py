@@ -4,7 +4,14 @@ Each rule is written once, in DuckDB's SQL (``data/rules.toml``). DuckDB runs it
 same text translated by sqlglot (``read="duckdb", write="spark"``). Both engines see the same named tables:
 the snapshot's ``households``, ``members``, ``years``, ``status_events`` and ``policy``, and ``d_<dataset>``
 for each department dataset (the current loads' Parquet files, or an empty table of the declared columns
-when a dataset was never loaded: its rules are then skipped and the run says so).
+when a dataset was never loaded: its rules are then skipped and the run says so). Each ``d_<dataset>`` row
+also has ``load_region``: the region prefix the file was loaded for (NULL when it covers everything).
+
+Names are compared as people would (``namekeys.py``): before the views, the engine fills the table
+``name_keys(name, name_key)`` with the names of the catalogue's ``name_keys`` sources whose key differs from
+the name (a rule reads ``COALESCE(k.name_key, x.name)``). Rules that need a policy number (``policy``) run
+only where the snapshot's ``policy`` table has it: counties without it are reported, and a rule no county
+can run is skipped with the reason, never run with a default.
 
 Findings are rows of (rule_code, household_number, person_number, id_number, name, village_code, detail).
 """
@@ -25,7 +32,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from jingzhun.comparison import datasets as ds
-from jingzhun.comparison.snapshot import TABLES, Snapshot, policy_schema, schema
+from jingzhun.comparison import namekeys
+from jingzhun.comparison.snapshot import POLICY, TABLES, Snapshot, policy_schema, schema
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,8 @@ CATALOGUE = Path(__file__).parent / "data" / "rules.toml"
 FINDING_COLUMNS = ("rule_code", "household_number", "person_number", "id_number", "name", "village_code", "detail")
 FINDINGS_SCHEMA = pa.schema([(name, pa.string()) for name in FINDING_COLUMNS])
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+NAME_KEYS_SCHEMA = pa.schema([("name", pa.string()), ("name_key", pa.string())])
+POLICY_YEARS = ("data", "as_of")
 Progress = Callable[[int, str], None]
 
 
@@ -65,12 +75,15 @@ class RuleSpec:
     on_true: str = ""
     exact: bool = True
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    policy: tuple[str, ...] = ()  # the policy numbers (columns of the snapshot's policy table) it compares with
+    policy_year: str = ""  # which year's number: "data" (each household's latest data year) or "as_of"
 
 
 @dataclass(frozen=True)
 class Catalogue:
     views: tuple[View, ...]
     rules: tuple[RuleSpec, ...]
+    name_sources: tuple[str, ...] = ()  # tables whose ``name`` column the table name_keys covers
 
     def rule(self, code: str) -> RuleSpec:
         for rule in self.rules:
@@ -88,16 +101,26 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
             code=r["code"], category=r["category"], severity=r["severity"], name=r["name"], message=r["message"],
             sql=r["sql"], explanation=r.get("explanation", ""), datasets=tuple(r.get("datasets", ())),
             audience=tuple(r.get("audience", ())), on_true=r.get("on_true", ""), exact=r.get("exact", True),
-            parameters=dict(r.get("parameters", {})),
+            parameters=dict(r.get("parameters", {})), policy=tuple(r.get("policy", ())),
+            policy_year=r.get("policy_year", ""),
         ))
     codes = [r.code for r in rules]
     if len(codes) != len(set(codes)):
         raise RuleError("规则编号重复")
+    numbers = {name for name, _ in POLICY if name not in ("county_code", "year")}
     for rule in rules:
         unknown = set(rule.datasets) - set(ds.BY_CODE)
         if unknown:
             raise RuleError(f"规则 {rule.code} 使用了不存在的部门数据集：{'、'.join(sorted(unknown))}")
-    return Catalogue(views, tuple(rules))
+        if set(rule.policy) - numbers:
+            raise RuleError(f"规则 {rule.code} 使用了不存在的政策参数：{'、'.join(sorted(set(rule.policy) - numbers))}")
+        if rule.policy and rule.policy_year not in POLICY_YEARS:
+            raise RuleError(f"规则 {rule.code} 的 policy_year 应为 {' 或 '.join(POLICY_YEARS)}")
+    sources = tuple(data.get("name_keys", ()))
+    known = set(TABLES) | {f"d_{d.code}" for d in ds.DATASETS}
+    if set(sources) - known:
+        raise RuleError(f"name_keys 使用了不存在的表：{'、'.join(sorted(set(sources) - known))}")
+    return Catalogue(views, tuple(rules), sources)
 
 
 def minus_months(day: dt.date, months: int) -> dt.date:
@@ -135,8 +158,18 @@ def literal(value: Any) -> str:
             number = None
         if number is not None and number.is_finite():
             return str(number)
-        return "'" + value.replace("'", "''") + "'"  # text (and "NaN"/"Infinity") stays a quoted string
+        return literal_text(value)  # text (and "NaN"/"Infinity") stays a quoted string
     raise RuleError(f"不支持的参数值：{value!r}")
+
+
+def literal_text(value: str | None) -> str:
+    """A string as an SQL string literal both engines read alike (NULL for None). Backslashes are refused:
+    Spark reads them as escapes, DuckDB does not."""
+    if value is None:
+        return "NULL"
+    if "\\" in value:
+        raise RuleError(f"文本参数不能含反斜杠：{value!r}")
+    return "'" + value.replace("'", "''") + "'"
 
 
 def render(sql: str, params: Mapping[str, Any], *, where: str) -> str:
@@ -160,7 +193,13 @@ class RuleOutcome:
     code: str
     rows: int = 0
     seconds: float = 0.0
-    skipped: str = ""  # why the rule did not run (a dataset missing), in Chinese
+    skipped: str = ""  # why the rule did not run (a dataset or a policy number missing), in Chinese
+    partly_skipped: str = ""  # it ran, but not for these counties (a policy number missing), in Chinese
+
+    @property
+    def note(self) -> str:
+        """What a run keeps and shows about a rule that did not run everywhere ("" when it did)."""
+        return self.skipped or self.partly_skipped
 
 
 @dataclass
@@ -173,11 +212,17 @@ class Result:
     def counts(self) -> dict[str, int]:
         return {o.code: o.rows for o in self.outcomes if not o.skipped}
 
+    def notes(self) -> dict[str, str]:
+        """Rule code → why it did not run, or for which counties it did not (Chinese)."""
+        return {o.code: o.note for o in self.outcomes if o.note}
+
 
 class Engine(Protocol):
     name: str
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema) -> None: ...
+    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
+              load_regions: Sequence[str | None] | None = None) -> None: ...
+    def local(self, name: str, table: pa.Table) -> None: ...
     def view(self, name: str, sql: str) -> None: ...
     def query(self, sql: str) -> pa.Table: ...
     def close(self) -> None: ...
@@ -193,6 +238,19 @@ def dataset_schema(dataset: ds.Dataset) -> pa.Schema:
     return pa.schema(fields)
 
 
+LOAD_REGION = pa.field("load_region", pa.string())
+
+
+def _by_region(paths: Sequence[str], regions: Sequence[str | None]) -> list[tuple[str | None, list[str]]]:
+    """Files grouped by the region they were loaded for ("" and None: no region), in first-seen order."""
+    if len(regions) != len(paths):
+        raise ValueError("load_regions must name a region for each path")
+    groups: dict[str | None, list[str]] = {}
+    for path, region in zip(paths, regions, strict=True):
+        groups.setdefault(region or None, []).append(path)
+    return list(groups.items())
+
+
 class DuckEngine:
     name = "duckdb"
 
@@ -206,16 +264,27 @@ class DuckEngine:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema) -> None:
+    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
+              load_regions: Sequence[str | None] | None = None) -> None:
         cols = ", ".join(f'"{f.name}"' for f in arrow_schema)
         if paths:
-            files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-            self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} "
+            groups = _by_region(paths, load_regions) if load_regions is not None else [(None, list(paths))]
+            parts = []
+            for region, group in groups:
+                files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in group) + "]"
+                extra = "" if load_regions is None else f", CAST({literal_text(region)} AS VARCHAR) AS load_region"
+                parts.append(f"SELECT {cols}{extra} "
                              f"FROM read_parquet({files}, hive_partitioning = false, union_by_name = true)")
+            self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {' UNION ALL '.join(parts)}")
         else:
-            self.con.register(f"_empty_{name}", arrow_schema.empty_table())
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM _empty_{name}")
-            self.con.unregister(f"_empty_{name}")
+            empty = arrow_schema if load_regions is None else arrow_schema.append(LOAD_REGION)
+            self.local(name, empty.empty_table())
+
+    def local(self, name: str, table: pa.Table) -> None:
+        """A small table from this process (the name keys, an empty dataset) as a table of the session."""
+        self.con.register(f"_local_{name}", table)
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _local_{name}")
+        self.con.unregister(f"_local_{name}")
 
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
@@ -235,14 +304,27 @@ class SparkEngine:
     def __init__(self, master: str = "local[2]", *, session: Any | None = None) -> None:
         self.spark = session or spark_session(master)
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema) -> None:
+    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
+              load_regions: Sequence[str | None] | None = None) -> None:
+        from pyspark.sql import functions as F
+
         spark_schema = _spark_schema(arrow_schema)
         if paths:
-            frame = self.spark.read.schema(spark_schema).parquet(*paths)
-            frame = frame.select(*[f.name for f in arrow_schema])
+            groups = _by_region(paths, load_regions) if load_regions is not None else [(None, list(paths))]
+            frame = None
+            for region, group in groups:
+                part = self.spark.read.schema(spark_schema).parquet(*group).select(*[f.name for f in arrow_schema])
+                if load_regions is not None:
+                    part = part.withColumn("load_region", F.lit(region).cast("string"))
+                frame = part if frame is None else frame.unionByName(part)
+            assert frame is not None
+            frame.createOrReplaceTempView(name)
         else:
-            frame = self.spark.createDataFrame([], spark_schema)
-        frame.createOrReplaceTempView(name)
+            self.local(name, (arrow_schema if load_regions is None else arrow_schema.append(LOAD_REGION)).empty_table())
+
+    def local(self, name: str, table: pa.Table) -> None:
+        rows = [tuple(row.values()) for row in table.to_pylist()]
+        self.spark.createDataFrame(rows, _spark_schema(table.schema)).createOrReplaceTempView(name)
 
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(to_spark(sql)).createOrReplaceTempView(name)
@@ -332,11 +414,13 @@ def run_catalogue(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     catalogue: Catalogue | None = None,
     progress: Progress | None = None,
+    load_regions: Mapping[str, str | None] | None = None,
 ) -> Result:
     """Run ``rules`` (default: the whole catalogue) and return every finding.
 
     ``dataset_files`` maps a dataset code to its stored Parquet files; a rule whose dataset has none is
-    skipped. ``parameters`` overrides a rule's threshold parameters by rule code.
+    skipped. ``load_regions`` maps a file to the region prefix it was loaded for (the ``load_region`` of its
+    rows; a file not listed has none). ``parameters`` overrides a rule's threshold parameters by rule code.
     """
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue()
@@ -350,20 +434,33 @@ def run_catalogue(
     policy_paths = [str(snapshot.policy_path)] if snapshot.policy_path.exists() else []
     engine.table("policy", policy_paths, policy_schema())
     for dataset in ds.DATASETS:
-        engine.table(f"d_{dataset.code}", list(dataset_files.get(dataset.code, ())), dataset_schema(dataset))
+        paths = list(dataset_files.get(dataset.code, ()))
+        engine.table(f"d_{dataset.code}", paths, dataset_schema(dataset),
+                     load_regions=[(load_regions or {}).get(path) for path in paths])
     params = base_parameters(as_of)
-    for view in catalogue.views:
-        engine.view(view.name, render(view.sql, params, where=f"视图 {view.name}"))
-    outcomes: list[RuleOutcome] = []
-    tables: list[pa.Table] = []
-    total = max(1, len(chosen))
-    for index, rule in enumerate(chosen):
-        outcome = RuleOutcome(rule.code)
-        outcomes.append(outcome)
+    outcomes = [RuleOutcome(rule.code) for rule in chosen]
+    for rule, outcome in zip(chosen, outcomes, strict=True):
         missing = [code for code in rule.datasets if not dataset_files.get(code)]
         if missing:
             outcome.skipped = "缺少部门数据：" + "、".join(ds.BY_CODE[c].name for c in missing)
+    runnable = [rule for rule, outcome in zip(chosen, outcomes, strict=True) if not outcome.skipped]
+    keyed = any("name_keys" in text for text in [*(v.sql for v in catalogue.views), *(r.sql for r in runnable)])
+    if progress and keyed:
+        progress(0, "姓名比对键")
+    engine.local("name_keys", name_keys(engine, catalogue.name_sources) if keyed else NAME_KEYS_SCHEMA.empty_table())
+    for view in catalogue.views:
+        engine.view(view.name, render(view.sql, params, where=f"视图 {view.name}"))
+    tables: list[pa.Table] = []
+    total = max(1, len(chosen))
+    for index, (rule, outcome) in enumerate(zip(chosen, outcomes, strict=True)):
+        if outcome.skipped:
             continue
+        if rule.policy:
+            whole, note = policy_gaps(engine, rule, params)
+            if whole:
+                outcome.skipped = note
+                continue
+            outcome.partly_skipped = note
         if progress:
             progress(int(100 * index / total), f"{rule.code} {rule.name}")
         values = {**params, **rule.parameters, **(parameters or {}).get(rule.code, {})}
@@ -382,6 +479,66 @@ def run_catalogue(
         progress(100, "完成")
     findings = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
     return Result(findings, outcomes, engine.name, time.perf_counter() - started)
+
+
+def name_keys(engine: Engine, sources: Sequence[str]) -> pa.Table:
+    """The table ``name_keys``: each distinct name of the sources whose comparison key differs from it.
+
+    The engine sends only the names ``namekeys.may_change`` matches (a few per cent: traditional characters,
+    dot variants, spaces); Python folds each of those once."""
+    if not sources:
+        return NAME_KEYS_SCHEMA.empty_table()
+    union = " UNION ALL ".join(f"SELECT name FROM {table}" for table in sources)
+    sql = (f"SELECT DISTINCT n.name FROM ({union}) n "
+           f"WHERE REGEXP_MATCHES(n.name, {literal_text(namekeys.may_change())})")
+    folded = namekeys.changed(engine.query(sql).column("name").to_pylist())
+    return pa.table({"name": list(folded), "name_key": list(folded.values())}, schema=NAME_KEYS_SCHEMA)
+
+
+# The (county, year) pairs a rule's policy numbers are needed for, by ``policy_year``: the year of the
+# comparison date for every county of the snapshot, or each household's latest data year.
+POLICY_NEEDS = {
+    "as_of": "SELECT DISTINCT SUBSTR(h.village_code, 1, 6) AS county_code, {{as_of_year}} AS year FROM households h",
+    "data": """SELECT DISTINCT SUBSTR(t.village_code, 1, 6) AS county_code, t.year FROM (
+                 SELECT y.household_number, MIN(y.village_code) AS village_code, MAX(y.year) AS year
+                 FROM years y GROUP BY y.household_number) t""",
+}
+
+
+def policy_gaps(engine: Engine, rule: RuleSpec, params: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether none of the counties has the rule's policy numbers (skip it), and the Chinese note naming
+    each missing number, year and county ("" when none is missing)."""
+    needs = render(POLICY_NEEDS[rule.policy_year], params, where=f"规则 {rule.code}")
+    values = ", ".join(f"CAST(MIN(pl.{number}) AS VARCHAR) AS {number}" for number in rule.policy)
+    rows = engine.query(
+        f"SELECT c.county_code, CAST(c.year AS VARCHAR) AS year, {values} FROM ({needs}) c "
+        "LEFT JOIN policy pl ON pl.county_code = c.county_code AND pl.year = c.year "
+        "GROUP BY c.county_code, c.year").to_pylist()
+    missing = [(number, int(row["year"]), row["county_code"]) for row in rows for number in rule.policy
+               if row[number] is None]
+    complete = {(row["county_code"], row["year"]) for row in rows if all(row[n] is not None for n in rule.policy)}
+    return bool(rows) and not complete, policy_note(missing, whole=bool(rows) and not complete)
+
+
+def policy_note(missing: Iterable[tuple[str, int, str]], *, whole: bool) -> str:
+    """"缺少政策参数：2026 年度「国家扶贫标准（贫困线）」（620502、620503）…" from (number, year, county)."""
+    from jingzhun.policy import catalogue as policy_catalogue
+
+    grouped: dict[tuple[str, int], list[str]] = {}
+    for number, year, county in missing:
+        grouped.setdefault((number, year), []).append(county)
+    if not grouped:
+        return ""
+    parts = []
+    for (number, year), counties in sorted(grouped.items()):
+        counties = sorted(set(counties))
+        shown = "、".join(counties[:10]) + (f" 等 {len(counties)} 个县" if len(counties) > 10 else "")
+        parts.append(f"{year} 年度「{policy_catalogue.get(number).name}」（{shown}）")
+    text = "；".join(parts)
+    if whole:
+        return "缺少政策参数：" + text + "。未使用任何默认值，请在政策参数中补充后重新比对"
+    # JC01 still compares ordinary households' members there: say what was left out, not more
+    return "缺少政策参数的县未按该参数比对：" + text + "；其余县已比对"
 
 
 def finding_rows(table: pa.Table) -> set[tuple[str | None, ...]]:

@@ -4,7 +4,9 @@
    cells with sheet and row number. Headers are the Chinese headers of ``datasets.py`` or the keys.
 2. One SQL pass parses every cell to its typed value ``v_<key>`` and names its problem: ``e_<key>`` rejects
    the row, ``w_<key>`` is a warning (the row is kept). IDs are checked like the register's: clean numbers
-   in SQL, everything else by ``idnumbers.parse_many``.
+   in SQL, everything else by ``idnumbers.parse_many``. A number cell (Excel, or a float column of Parquet)
+   in an ID or other long-number column is read only when it holds the exact digits; otherwise it is a row
+   error (``registry.numbercells``, table ``number_damage``).
 3. The policy decides: ``all`` stores nothing when any row has an error, ``valid`` stores the valid rows.
    Accepted rows go to ``MEDIA_ROOT/datasets/<dataset>/<load id>.parquet`` with the dataset's typed
    columns plus ``row_number`` and ``id_valid``; rejected rows to an .xlsx error report beside it.
@@ -41,7 +43,7 @@ from jingzhun.core import audit
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import PREFIX_LENGTH
-from jingzhun.registry import idnumbers, validation
+from jingzhun.registry import codelists, idnumbers, numbercells, validation
 from jingzhun.registry.columns import Column, Kind, Level, normalise_header
 from jingzhun.registry.importer import _sha256
 from jingzhun.registry.staging import (
@@ -50,7 +52,6 @@ from jingzhun.registry.staging import (
     _sheet_first_rows,
     csv_format_error,
     csv_into_raw,
-    looks_like_excel_number,
     match_headers,
     unreadable_excel,
     unreadable_sheet,
@@ -150,6 +151,29 @@ def _text_columns(ds: Dataset, sources: dict[str, str]) -> str:
     )
 
 
+DAMAGE_TABLE = "CREATE TABLE IF NOT EXISTS number_damage (_i BIGINT, key VARCHAR, msg VARCHAR)"
+
+
+def _settle_numbers(text: pa.Array, number: pa.Array, key: str, first: int, damage: list[tuple[int, str, str]],
+                    limit: float = numbercells.LIMIT) -> pa.Array:
+    """A long-number column's text after ``numbercells.settle`` (a damaged cell as Excel shows it, for the
+    error report); its damaged cells listed in ``damage`` as (row index, key, message), ``first`` the index
+    of row 0."""
+    settled, damaged = numbercells.settle(text, number, limit)
+    damage += [(first + k, key, idnumbers.damaged_number_message(v)) for k, v in damaged]
+    return settled
+
+
+def _store_damage(con: duckdb.DuckDBPyConnection, damage: list[tuple[int, str, str]]) -> None:
+    """Table ``number_damage(_i, key, msg)``: the number cells that cannot hold their digits."""
+    con.execute(DAMAGE_TABLE)
+    if damage:
+        rows, keys, messages = zip(*damage, strict=True)
+        con.register("damage_arrow", pa.table({"_i": pa.array(rows, pa.int64()), "key": keys, "msg": messages}))
+        con.execute("INSERT INTO number_damage SELECT * FROM damage_arrow")
+        con.unregister("damage_arrow")
+
+
 def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
     """Every sheet with the dataset's headers (fastexcel: no Python object per cell); rows numbered as Excel
     shows them."""
@@ -162,10 +186,12 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         raise unreadable_excel(exc) from exc
     index = _header_index(ds)
     parts: list[pa.Table] = []
+    damage: list[tuple[int, str, str]] = []
     total = 0
     for name in reader.sheet_names:
         try:
-            table = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
+            table = sheet.to_arrow()
         except Exception as exc:
             raise unreadable_sheet(name, exc) from exc
         head = [list(r.values()) for r in table.slice(0, 10).to_pylist()]
@@ -180,11 +206,17 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         found = _map_headers(head[h], ds, f"工作表「{name}」", warnings)
         body = table.slice(h + 1)
         first = first_rows.get(name, 0) + h + 2
+        columns = {key: body.column(j).cast(pa.string()) for key, j in found.items()}
+        numbers = numbercells.xlsx_numbers(path, reader, sheet, table, h,
+                                           {c.key: found[c.key] for c in ds.columns if c.long_number and c.key in found},
+                                           first)
+        for key, number in numbers.items():
+            columns[key] = _settle_numbers(columns[key], number, key, total, damage)
         parts.append(pa.table({
             "_i": pa.array(range(total, total + body.num_rows), pa.int64()),
             "_sheet": pa.array([name] * body.num_rows, pa.string()),
             "_row": pa.array(range(first, first + body.num_rows), pa.int32()),
-            **{key: body.column(j).cast(pa.string()) for key, j in found.items()},
+            **columns,
         }))
         total += body.num_rows
     if not parts:
@@ -195,6 +227,7 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
     text = _text_columns(ds, {c.key: c.key for c in ds.columns if c.key in present})
     con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {text} FROM raw_arrow")
     con.unregister("raw_arrow")
+    _store_damage(con, damage)
     return con
 
 
@@ -217,15 +250,32 @@ def _read_csv(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyCo
 
 
 def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
-    """A machine's file: columns named by key (or header), any Parquet type (read as its text)."""
+    """A machine's file: columns named by key (or header), any Parquet type (read as its text). An integer
+    column holds an 18-digit ID exactly (int64 up to 9.2e18; a 20-digit certificate number does not fit and
+    the writer would have refused it); a float column does not: its long-number values go by the rule of
+    number cells (DOUBLE exact below 15 digits, FLOAT below 2**24)."""
     con = duckdb.connect()
     try:
-        names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        names = [r[0] for r in described]
         found = _map_headers(names, ds, "Parquet 文件", warnings)
         text = _text_columns(ds, {key: names[j] for key, j in found.items()})
         con.execute(f"""CREATE TABLE raw AS SELECT file_row_number AS _i, 'Parquet' AS _sheet,
             CAST(file_row_number + 1 AS INTEGER) AS _row, {text} FROM read_parquet(?, file_row_number = true)""",
                     [str(path)])
+        damage: list[tuple[int, str, str]] = []
+        for col in ds.columns:
+            kind = described[found[col.key]][1] if col.key in found else None
+            if not col.long_number or kind not in ("FLOAT", "DOUBLE"):
+                continue
+            number = con.sql(f"SELECT {_quote(names[found[col.key]])} FROM read_parquet(?, file_row_number = true)"
+                             " ORDER BY file_row_number", params=[str(path)]).to_arrow_table().column(0)
+            settled = _settle_numbers(pa.nulls(len(number), pa.string()), number, col.key, 0, damage,
+                                      2**24 if kind == "FLOAT" else numbercells.LIMIT)
+            con.register("settled_arrow", pa.table({"_i": pa.array(range(len(number)), pa.int64()), "t": settled}))
+            con.execute(f"UPDATE raw SET {_quote(col.key)} = s.t FROM settled_arrow s WHERE s._i = raw._i")
+            con.unregister("settled_arrow")
+        _store_damage(con, damage)
     except duckdb.Error as exc:
         log.info("Parquet file not readable: %s", exc)
         raise ImportFileError("Parquet 文件无法读取：文件已损坏，或者并不是 Parquet 文件。请重新导出后再上传，"
@@ -233,15 +283,15 @@ def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDB
     return con
 
 
-def read_source(path: Path, ds: Dataset, warnings: list[str]) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """(connection holding ``raw``, whether the cells came from Excel)."""
+def read_source(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
+    """A connection holding ``raw`` (and, for Excel and Parquet files, ``number_damage``)."""
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_xlsx(path, ds, warnings), True
+        return _read_xlsx(path, ds, warnings)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, ds, warnings), False
+        return _read_csv(path, ds, warnings)
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path, ds, warnings), False
+        return _read_parquet(path, ds, warnings)
     raise ImportFileError(f"不支持的文件类型「{suffix or '无扩展名'}」：请上传 .xlsx、.csv 或 .parquet 文件")
 
 
@@ -257,7 +307,12 @@ def _lookup_rows(ds: Dataset) -> list[tuple[str, str, str]]:
     """(key, accepted spelling, stored value): a code is stored as its label; 是/否 as true/false."""
     rows: dict[tuple[str, str], str] = {}
     for col in ds.columns:
-        if col.type == T.CODE:
+        if col.type == T.CODE and col.codelist:
+            for spelling, code in codelists.get(col.codelist).spellings().items():
+                if code:
+                    for text in (spelling, spelling.lower()):
+                        rows[(col.key, validation._norm_py(text))] = col.stored_value(code)
+        elif col.type == T.CODE:
             for label in col.choices:
                 for spelling in (label, label.lower()):
                     rows[(col.key, validation._norm_py(spelling))] = label
@@ -267,19 +322,18 @@ def _lookup_rows(ds: Dataset) -> list[tuple[str, str, str]]:
     return [(key, spelling, value) for (key, spelling), value in rows.items()]
 
 
-def _attach_ids(con: duckdb.DuckDBPyConnection, key: str, excel: bool) -> None:
+def _attach_ids(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """Table ``ids_<key>(_i, canon, norm, msg, excel_number)``: each given ID checked (GB 11643).
 
     Clean 18-digit numbers are checked in SQL (the register's check, applied to this column); the rest go
-    to ``idnumbers.parse_many`` so the messages are the register's. Excel cells arrive as digits, so a number
-    Excel truncated is recognised by its shape (as the register's import does)."""
+    to ``idnumbers.parse_many`` so the messages are the register's. A number cell that cannot hold the ID's
+    digits (``number_damage``) is an error like an ID Excel turned into text such as 6.20502E+17."""
     fast = validation._fast_id_sql().replace('"id_number"', _quote(key))
     con.execute(f"CREATE TABLE ok_{key} AS SELECT _i, id_canon FROM ({fast})")
     slow = con.execute(f"SELECT _i, {_quote(key)} FROM raw ANTI JOIN ok_{key} USING (_i)"
                        f" WHERE {_quote(key)} IS NOT NULL").fetchall()
     texts = [t for _, t in slow]
-    values = [float(t) if excel and looks_like_excel_number(t) and not idnumbers.is_valid(t) else t for t in texts]
-    numbers, _sexes, codes, _births, messages = idnumbers.parse_many(values)
+    numbers, _sexes, codes, _births, messages = idnumbers.parse_many(texts)
     table = pa.table({
         "_i": pa.array([i for i, _ in slow], pa.int64()),
         "canon": pa.array(numbers, pa.string()),
@@ -292,6 +346,8 @@ def _attach_ids(con: duckdb.DuckDBPyConnection, key: str, excel: bool) -> None:
         CAST(NULL AS VARCHAR) AS msg, false AS excel_number FROM ok_{key} UNION ALL SELECT * FROM ids_arrow""")
     con.unregister("ids_arrow")
     con.execute(f"DROP TABLE ok_{key}")
+    con.execute(f"""UPDATE ids_{key} SET canon = NULL, norm = NULL, msg = d.msg, excel_number = true
+        FROM number_damage d WHERE d.key = {validation.lit(key)} AND d._i = ids_{key}._i""")
 
 
 def _quoted(t: str, before: str, after: str = "」") -> str:
@@ -389,9 +445,10 @@ def _column_sql(col: Col, keep_invalid_ids: bool) -> tuple[list[str], str, str |
     return [f"{_src(col)} AS {t}", *items], err, warn
 
 
-def check(con: duckdb.DuckDBPyConnection, ds: Dataset, *, excel: bool) -> Checked:
+def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     """Build ``p`` (one row per non-empty file row: values, problems) and ``errors`` (one row per problem)."""
     result = Checked(con=con, dataset=ds)
+    con.execute(DAMAGE_TABLE)
     con.execute("CREATE TABLE cols (key VARCHAR, header VARCHAR, pos INTEGER)")
     con.executemany("INSERT INTO cols VALUES (?, ?, ?)", [(c.key, c.header, j) for j, c in enumerate(ds.columns)])
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
@@ -407,9 +464,14 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset, *, excel: bool) -> Checke
             validation._distinct_table(con, _registry_column(col))
             joins.append(f"LEFT JOIN d_{col.key} ON d_{col.key}.t = r.{_quote(col.key)}")
         elif col.type == T.ID:
-            _attach_ids(con, col.key, excel)
+            _attach_ids(con, col.key)
             joins.append(f"LEFT JOIN ids_{col.key} ON ids_{col.key}._i = r._i")
         items, err, warn = _column_sql(col, ds.keep_invalid_ids)
+        if col.digits:  # a number cell that cannot hold the digits: the error of the column, whatever the text
+            joins.append(f"LEFT JOIN number_damage n_{col.key} ON n_{col.key}._i = r._i"
+                         f" AND n_{col.key}.key = {validation.lit(col.key)}")
+            items.append(f"n_{col.key}.msg AS g_{col.key}")
+            err = f"coalesce(g_{col.key}, {err})"
         inner += items
         errors[col.key] = err
         if warn:
@@ -581,10 +643,10 @@ def _run(load: DatasetLoad, ds: Dataset, path: Path, progress: Progress | None) 
         raise ImportFileError(f"文件超过 {settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)} MB，请分开上传")
     _set_progress(load, 5, "读取文件", progress)
     notes: list[str] = []
-    con, excel = read_source(path, ds, notes)
+    con = read_source(path, ds, notes)
     try:
         _set_progress(load, 30, "校验数据", progress)
-        checked = check(con, ds, excel=excel)
+        checked = check(con, ds)
         if checked.rows == 0:
             raise ImportFileError("文件中没有任何数据行")
         load.rows_total = checked.rows

@@ -116,23 +116,28 @@ def findings_dir() -> Path:
     return path
 
 
-def _dataset_files(counties: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """The stored files of each dataset's current loads covering ``counties`` (and the load ids used)."""
+def _dataset_files(
+    counties: Sequence[str],
+) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """The stored files of each dataset's current loads covering ``counties``, the load ids used, and the
+    region prefix each file was loaded for (where a person without a 户籍 code is routed)."""
     from jingzhun.comparison import datasets as ds
     from jingzhun.comparison.loading import current_load
 
     files: dict[str, list[str]] = {}
     used: dict[str, list[str]] = {}
+    regions: dict[str, str] = {}
     for dataset in ds.DATASETS:
         seen: dict[str, str] = {}
         for county in counties:
             load = current_load(dataset.code, county)
             if load is not None and load.parquet_path:
                 seen[load.pk] = load.parquet_path
+                regions[load.parquet_path] = load.region_prefix
         if seen:
             files[dataset.code] = sorted(set(seen.values()))
             used[dataset.code] = sorted(seen)
-    return files, used
+    return files, used, regions
 
 
 def run_comparison(
@@ -158,8 +163,9 @@ def run_comparison(
     try:
         sync_catalogue()
         step(2, "写出登记数据快照")
-        snap = write_snapshot(region.prefix, progress=lambda text: step(5, f"快照 {text}"))
-        files, used = _dataset_files(snap.counties or [region.prefix[:6]])
+        snap = write_snapshot(region.prefix, extra_years=[as_of.year],
+                              progress=lambda text: step(5, f"快照 {text}"))
+        files, used, load_regions = _dataset_files(snap.counties or [region.prefix[:6]])
         rules = list(Rule.objects.filter(enabled=True).order_by("code"))
         catalogue = engine.load_catalogue()
         shipped = {spec.code: spec for spec in catalogue.rules}
@@ -170,7 +176,7 @@ def run_comparison(
         try:
             result = engine.run_catalogue(
                 eng, snap, files, as_of=as_of, rules=specs, parameters=params, catalogue=catalogue,
-                progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"),
+                progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"), load_regions=load_regions,
             )
         finally:
             eng.close()
@@ -179,7 +185,7 @@ def run_comparison(
         pq.write_table(findings, path)
         step(85, "下发疑点")
         created, skipped = raise_doubts(run, findings)
-        skipped_rules = {o.code: o.skipped for o in result.outcomes if o.skipped}
+        skipped_rules = result.notes()  # not run, or not run for some counties (a policy number missing)
         counts: dict[str, int] = {}
         for code in findings.column("rule_code").to_pylist():
             counts[code] = counts.get(code, 0) + 1
@@ -209,7 +215,8 @@ def run_comparison(
 def _summary(findings: int, created: int, skipped: int, skipped_rules: dict[str, str]) -> str:
     text = f"命中 {findings} 条，新增疑点 {created} 条，已有疑点未重复下发 {skipped} 条"
     if skipped_rules:
-        text += "；未运行的规则：" + "；".join(f"{code}（{why}）" for code, why in sorted(skipped_rules.items()))
+        text += "；未运行或部分县未运行的规则：" + "；".join(
+            f"{code}（{why}）" for code, why in sorted(skipped_rules.items()))
     return text
 
 
@@ -228,12 +235,13 @@ def doubt_key(rule_code: str, household_number: str | None, person_number: str |
 
 
 def _route(codes: set[str]) -> dict[str, str]:
-    """Department address code → the most specific known region (village, else township, else county)."""
+    """Department address code, or the region a file was loaded for → the most specific known region
+    (village, else township, county, city, province)."""
     known: dict[str, str] = {}
     candidates: dict[str, list[str]] = {}
     for code in codes:
         digits = "".join(ch for ch in (code or "") if ch.isdigit())
-        options = [digits[:n].ljust(12, "0") for n in (12, 9, 6) if len(digits) >= n]
+        options = [digits[:n].ljust(12, "0") for n in (12, 9, 6, 4, 2) if len(digits) >= n]
         candidates[code] = options
     wanted = {o for opts in candidates.values() for o in opts}
     present: set[str] = set()

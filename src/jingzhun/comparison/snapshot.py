@@ -67,6 +67,7 @@ MEMBERS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("relation", pa.string(), "m.relation"),
     ("education", pa.string(), "m.education"),
     ("schooling", pa.string(), "m.schooling"),
+    ("dropout_reason", pa.string(), "m.dropout_reason"),
     ("health", pa.string(), "m.health"),
     ("disability_category", pa.string(), "m.disability_category"),
     ("disability_grade", pa.string(), "m.disability_grade"),
@@ -292,13 +293,14 @@ def _policy_rows(counties: Sequence[str], years: Iterable[int]) -> pa.Table:
 
 
 def write_snapshot(region_prefix: str = "", *, name: str | None = None, root: Path | None = None,
-                   years: Iterable[int] | None = None,
+                   years: Iterable[int] | None = None, extra_years: Iterable[int] = (),
                    progress: Callable[[str], None] | None = None) -> Snapshot:
     """Write the register under ``region_prefix`` (all of it for "") to a new snapshot folder.
 
     ``years`` are the years the policy table covers (default: every data year in the register, and the
-    current one). The folder is written under a temporary name and renamed when complete, so a reader never
-    sees half a snapshot.
+    current one), plus ``extra_years`` (a comparison's as-of year). A number the policy app does not have
+    for a county and year is NULL: no default is filled in. The folder is written under a temporary name
+    and renamed when complete, so a reader never sees half a snapshot.
     """
     base = root or snapshots_dir()
     name = name or f"{region_prefix or 'all'}-{dt.datetime.now():%Y%m%d-%H%M%S-%f}"
@@ -318,7 +320,7 @@ def write_snapshot(region_prefix: str = "", *, name: str | None = None, root: Pa
         found = set(HouseholdYear.objects.values_list("year", flat=True).distinct())
         found.add(dt.date.today().year)
         years = sorted(found)
-    year_list = tuple(sorted(set(years)))
+    year_list = tuple(sorted(set(years) | set(extra_years)))
     pq.write_table(_policy_rows(sorted(counties), year_list), tmp / "policy.parquet")
     ensure_tables(tmp)
     if final.exists():

@@ -34,7 +34,6 @@ from jingzhun.registry.choices import (
     MonitoringType,
     PovertyStatus,
     RiskType,
-    Schooling,
 )
 from jingzhun.registry.models import Household, HouseholdYear, Member
 
@@ -46,7 +45,6 @@ PURPOSES = {
     "elimination": "监测对象风险消除",
 }
 CAPABLE_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
-OUT_OF_SCHOOL = frozenset({Schooling.DROPOUT, Schooling.NOT_STUDENT})
 UNSAFE_GRADES = frozenset({HousingGrade.C, HousingGrade.D})
 REGISTERED_POOR = frozenset({PovertyStatus.NOT_EXITED, PovertyStatus.RETURNED})
 EXITED = frozenset({PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING})
@@ -236,13 +234,19 @@ def _income_vs_poverty_line(
 def _education(facts: Facts, required: bool) -> Criterion:
     low, high = SCHOOL_AGE
     children = [m for m in facts.members if low <= age_on(m.birth_date, facts.on) <= high]
-    out = [m for m in children if m.schooling in OUT_OF_SCHOOL]
+    out = [m for m in children if not m.schooling or m.dropout_reason]
     rule = f"{low}—{high}周岁义务教育阶段成员都在校（无失学、辍学）"
     if out:
-        value = "、".join(f"{m.name}（{age_on(m.birth_date, facts.on)}岁，{m.get_schooling_display()}）" for m in out)
+        value = "、".join(f"{m.name}（{age_on(m.birth_date, facts.on)}岁，{_out_of_school(m)}）" for m in out)
     else:
         value = f"{len(children)}名适龄成员均在校" if children else "无义务教育阶段适龄成员"
     return Criterion("education", "义务教育保障", rule, "失学辍学人数 = 0", value, not out, required=required)
+
+
+def _out_of_school(member: Member) -> str:
+    if member.dropout_reason:
+        return f"失学或辍学：{member.dropout_reason}"
+    return "非在校生"
 
 
 def _medical(facts: Facts, required: bool) -> Criterion:

@@ -15,7 +15,7 @@ from typing import Any
 import xlsxwriter
 
 from jingzhun.regions.models import Region, pad
-from jingzhun.registry import access
+from jingzhun.registry import access, codelists
 from jingzhun.registry.choices import IdKind, Relation
 from jingzhun.registry.columns import (
     CODES_SHEET,
@@ -45,9 +45,14 @@ def _label_map(col: Column) -> dict[str, str]:
     return {str(v): str(lbl) for v, lbl in col.codes.choices} if col.codes else {}
 
 
+def _offered_labels(col: Column) -> list[str]:
+    """The labels a template offers: the list's current values, not the retired ones of older forms."""
+    return [c.label for c in codelists.get(col.codes.codelist).current]  # type: ignore[union-attr]
+
+
 def _describe(col: Column) -> str:
     if col.codes:
-        return "、".join(_label_map(col).values())
+        return "、".join(_offered_labels(col))
     return {
         Kind.BOOL: "是 / 否", Kind.MONEY: "元，数字", Kind.AREA: "数字", Kind.DATE: "日期，如 2024-03-15",
         Kind.YEAR: "年份，如 2024", Kind.INT: f"整数{f'，0–{col.max_value}' if col.max_value else ''}",
@@ -77,7 +82,7 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
         ws.write(0, j, col.header + ("*" if col.required else ""), req if col.required else head)
         ws.set_column(j, j, max(10, len(col.header) * 2 + 2), text if col.kind in TEXT_KINDS else None)
         if col.codes and col.kind == Kind.CODE:
-            labels = list(_label_map(col).values())
+            labels = _offered_labels(col)
             codes_ws.write(0, code_col, col.header)
             for i, label in enumerate(labels, start=1):
                 codes_ws.write(i, code_col, label)

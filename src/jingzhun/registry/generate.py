@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from jingzhun.regions.services import RegionRow, national_rows
 from jingzhun.registry import choices as c
-from jingzhun.registry import idnumbers, names
+from jingzhun.registry import idnumbers, legacy_codes, names
 from jingzhun.registry.columns import COLUMNS, Level
 
 __all__ = [
@@ -295,6 +295,24 @@ DISABILITY_GRADE = _Pick((("1", 12.0), ("2", 25.0), ("3", 33.0), ("4", 30.0)))
 RISK_COUNT = _Pick(((1, 55.0), (2, 32.0), (3, 13.0)))
 MONTHS = _Pick(((12, 25.0), (11, 8.0), (10, 12.0), (9, 10.0), (8, 9.0), (7, 8.0), (6, 8.0), (5, 5.0), (4, 5.0),
                 (3, 5.0), (2, 3.0), (1, 2.0)))
+
+# The generator draws schooling as a level (legacy_codes' old list); the register holds the national grade.
+GRADE_START = {"3": (12, ("07", "08", "09")), "4": (16, ("11", "12", "13")), "5": (16, ("21", "22", "23")),
+               "6": (19, ("31", "32", "33")), "7": (19, ("51", "52", "53", "54"))}
+DROPOUT_REASONS = ("家庭经济困难", "因病")
+
+
+def national_schooling(level: str, age: int) -> str:
+    """在校生状况 (national code) of a pupil of ``level`` aged ``age``; "" for non-pupils and drop-outs."""
+    if level in ("0", "8", ""):
+        return ""
+    if level == "1":
+        return "02"
+    if level == "2":
+        return "03"
+    start, grades = GRADE_START[level]
+    return grades[min(max(age - start, 0), len(grades) - 1)]
+
 
 # Education of adults (not in school) by birth year: (until year, Pick over Education codes).
 ADULT_EDUCATION = (
@@ -1246,11 +1264,21 @@ class _CountyGenerator:
             row["id_number"] = p.id_number
             row["sex"] = code(c.Sex, p.sex)
             row["birth_date"] = p.birth.isoformat()
-            row["relation"] = code(c.Relation, p.rel)
+            row["relation"] = code(c.Relation, legacy_codes.RELATION[p.rel])
             row["ethnicity"] = (ETHNIC_CODE[p.ethnicity] if rand() < rate else p.ethnicity)
             row["political_status"] = code(c.PoliticalStatus, political)
-            row["education"] = code(c.Education, p.edu)
-            row["schooling"] = code(c.Schooling, p.school)
+            # The national forms fill exactly one of 文化程度 (non-pupils) and 在校生状况 (pupils, by grade).
+            # (Both draws are made either way, so the rest of the generated county stays the same.)
+            grade = national_schooling(p.school, age)
+            education = code(c.Education, p.edu)
+            if grade:
+                schooling = code(c.Schooling, grade)
+            else:
+                schooling = ""
+                rand()  # the draw a non-pupil's 非在校生 took before
+            row["education"] = "" if grade else education
+            row["schooling"] = schooling
+            row["dropout_reason"] = DROPOUT_REASONS[p.id_number[-2] in "0123"] if p.school == "8" else ""
             row["health"] = codes(c.Health, health)
             # Only a disability certificate says the category and grade (digits 19 and 20 of its number).
             certified = len(p.id_number) == 20

@@ -20,16 +20,20 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 __all__ = [
     "DISABILITY_CATEGORIES",
     "DISABILITY_GRADES",
     "ERROR_CODES",
+    "NUMBER_CELL_DIGITS",
     "PROVINCE_CODES",
+    "DamagedNumber",
     "IdNumberError",
     "ParsedId",
     "birth_date_from_id",
     "check_digit",
+    "damaged_number_message",
     "is_valid",
     "make_id",
     "normalize",
@@ -87,7 +91,9 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
 _DOT_ZERO = re.compile(r"(\d+)\.0+")
 _ALLOWED = frozenset("0123456789X")
 _SEX = {d: ("1" if int(d) % 2 else "2") for d in "0123456789"}
-_EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
+#: Excel keeps 15 significant digits of a number; a number cell with more is not read (registry.numbercells).
+NUMBER_CELL_DIGITS = 15
+_EXCEL_DIGITS = NUMBER_CELL_DIGITS
 
 
 @dataclass(frozen=True)
@@ -200,12 +206,37 @@ def _excel_error(shown: str, lost: bool) -> IdNumberError:
     )
 
 
+def damaged_number_message(shown: str) -> str:
+    """The row error of a number cell that cannot hold its digits (``registry.numbercells``)."""
+    return (f"该单元格是数字（{shown}），不是文本：Excel 或生成文件的程序把这一列存成了数字，超过 "
+            f"{NUMBER_CELL_DIGITS} 位的号码存成数字后末尾几位会被改掉，无法还原。请把这一列设为“文本”格式后"
+            "重新输入或粘贴号码，或从原系统重新导出为 CSV 文件")
+
+
+class DamagedNumber(str):
+    """A number cell whose digits the spreadsheet could not hold, as Excel shows it (``str``);
+    :func:`parse` rejects it with code ``excel_number`` and :func:`damaged_number_message`."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: float) -> DamagedNumber:
+        """Excel's view of the number: 15 significant digits, a whole number written out
+        (620502198211188624 stored as a double shows as 620502198211189000)."""
+        text = f"{value:.{NUMBER_CELL_DIGITS}g}"
+        if "e" in text and value.is_integer() and abs(value) < 1e21:
+            text = format(Decimal(text), "f")
+        return cls(text.upper())
+
+
 def _is_int(raw: object) -> bool:
     return isinstance(raw, int) and not isinstance(raw, bool)
 
 
 def _reject_numeric_input(raw: object) -> None:
     """Floats and ints of an impossible length come from numeric spreadsheet cells."""
+    if isinstance(raw, DamagedNumber):
+        raise IdNumberError("excel_number", damaged_number_message(raw))
     if isinstance(raw, float) and not math.isnan(raw):
         if raw.is_integer() and abs(raw) < 10**_EXCEL_DIGITS:
             raise _excel_error(str(int(raw)), lost=False)

@@ -130,7 +130,10 @@ class Member(models.Model):
         "政治面貌", max_length=2, choices=PoliticalStatus.choices, blank=True, db_comment="aak033"
     )
     education = models.CharField("文化程度", max_length=1, choices=Education.choices, blank=True, db_comment="aab008")
-    schooling = models.CharField("在校生状况", max_length=1, choices=Schooling.choices, blank=True, db_comment="aab009")
+    schooling = models.CharField(
+        "在校生状况", max_length=2, choices=Schooling.choices, blank=True, db_comment="aab009"
+    )
+    dropout_reason = models.CharField("失学或辍学原因", max_length=50, blank=True)
     health = models.JSONField("健康状况", default=list, blank=True, db_comment="aab017")
     disability_category = models.CharField(
         "残疾类别", max_length=1, choices=DisabilityCategory.choices, blank=True

@@ -12,7 +12,7 @@ from jingzhun.core.audit import object_type
 from jingzhun.core.models import ObjectChange
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
-from jingzhun.registry import access, idnumbers
+from jingzhun.registry import access, idnumbers, legacy_codes
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 
 
@@ -96,12 +96,16 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
             if change.batch and change.before is None and after and set(after) == {"batch", "household_number"}:
                 snap = batch_households_snapshot(change.batch, after["household_number"])
             if snap is not None:
+                if legacy_codes.is_legacy(change.time):
+                    snap["members"] = [legacy_codes.upgrade_member(m) for m in snap["members"]]
                 state = snap["household"]
                 members = {m["person_number"]: m for m in snap["members"]}
                 years = {str(y["year"]): y for y in snap["years"]}
             else:
                 state = after
         elif change.object_type == mtype and after is not None:
+            if legacy_codes.is_legacy(change.time):
+                after = legacy_codes.upgrade_member(after)
             members[str(after.get("person_number") or change.object_id)] = after
         elif change.object_type == ytype and after is not None:
             years[str(after.get("year"))] = after

@@ -1,7 +1,9 @@
 """Reading an import file into a DuckDB staging table, every cell as text, with its sheet and row.
 
 Excel is read with python-calamine (Rust); CSV (UTF-8 or GB18030) by DuckDB's own reader. Headers are
-matched to ``columns.COLUMNS`` by their Chinese names; the header row may sit below a title row.
+matched to ``columns.COLUMNS`` by their Chinese names; the header row may sit below a title row. A number
+cell in a long-number column (``NUMBER_KEYS``) is read only when it still holds the exact digits
+(``numbercells``); otherwise it is a row error.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from jingzhun.core.errors import JingzhunError
-from jingzhun.registry import idnumbers
+from jingzhun.registry import idnumbers, numbercells
 from jingzhun.registry.columns import (
     CODES_SHEET,
     DATA_SHEET,
@@ -46,6 +48,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
 # Keys whose long digit strings Excel ruins when it stores them as numbers (15 significant digits).
 LONG_NUMBER_KEYS = {"household_number", "person_number", "bank_account", "village"}
+NUMBER_KEYS = ("id_number", *sorted(LONG_NUMBER_KEYS))
 
 
 class ImportFileError(JingzhunError):
@@ -150,7 +153,9 @@ class CellError:
 class Staged:
     con: duckdb.DuckDBPyConnection
     rows: int
-    id_values: list[Any] | None  # the ID cells as the reader gave them (Excel types); None: the text in ``raw``
+    # The ID cells of an Excel file (text; idnumbers.DamagedNumber for a damaged number cell, NULL in ``raw``);
+    # None: the text in ``raw``.
+    id_values: list[Any] | None
     columns: list[Column]
     cell_errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -235,17 +240,8 @@ def _sheet_first_rows(path: Path) -> dict[str, int]:
     """0-based index of the first row with a value in each sheet of an .xlsx (the reader trims leading
     empty rows; error messages must still name the row as Excel shows it)."""
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    result: dict[str, int] = {}
     with zipfile.ZipFile(path) as zf:
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        workbook = ET.fromstring(zf.read("xl/workbook.xml"))
-        for sheet in workbook.iter(f"{ns}sheet"):
-            target = targets.get(sheet.get(f"{rel_ns}id"), "")
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            result[sheet.get("name", "")] = _first_value_row(zf, member, ns)
-    return result
+        return {name: _first_value_row(zf, member, ns) for name, member in numbercells.sheet_members(zf).items()}
 
 
 def _first_value_row(zf: zipfile.ZipFile, member: str, ns: str) -> int:
@@ -259,13 +255,19 @@ def _first_value_row(zf: zipfile.ZipFile, member: str, ns: str) -> int:
     return 0
 
 
-def looks_like_excel_number(text: str) -> bool:
-    """A long digit string that is exactly a double of at most 15 significant digits: what remains of an
-    ID or account number after Excel stored it as a number (the reader turns the number back to digits)."""
-    if not (15 < len(text) <= 20 and text.isdigit()):
-        return False
-    value = float(text)
-    return int(value) == int(text) and float(f"{value:.15g}") == value
+def _number_error(index: int, sheet: str, row: int, col: Column, shown: str) -> CellError:
+    return CellError(index, sheet, row, col.header, shown, idnumbers.damaged_number_message(shown))
+
+
+def _settle_typed(values: Sequence[Any]) -> tuple[list[Any], list[tuple[int, idnumbers.DamagedNumber]]]:
+    """Typed cells (python-calamine) of a long-number column as text, number cells by ``numbercells.settle``;
+    and the damaged ones."""
+    numbers = [float(v) if v.__class__ in (int, float) else None for v in values]
+    texts = [v if v.__class__ is str else _cell_text(v) for v in values]
+    if all(n is None for n in numbers):
+        return texts, []
+    settled, damaged = numbercells.settle(pa.array(texts, pa.string()), pa.array(numbers, pa.float64()))
+    return settled.to_pylist(), damaged
 
 
 def read_xlsx_fast(path: Path) -> Staged:
@@ -284,10 +286,12 @@ def read_xlsx_fast(path: Path) -> Staged:
     warnings: list[str] = []
     errors: list[CellError] = []
     used: set[str] = set()
+    damaged_rows: list[int] = []
     total = 0
     for name in sheets_to_read(reader.sheet_names, warnings):
         try:
-            table = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
+            table = sheet.to_arrow()
         except Exception as exc:
             raise unreadable_sheet(name, exc) from exc
         if table.num_rows == 0:
@@ -309,25 +313,22 @@ def read_xlsx_fast(path: Path) -> Staged:
         by_key = {c.key: j for j, c in mapping.items()}
         used.update(by_key)
         columns = {k: body.column(by_key[k]) if k in by_key else pa.nulls(n, pa.string()) for k in keys}
-        # The reader turns number cells into digits, so a number Excel truncated is recognised by its shape:
-        # an ID when its check digit also fails; other long numbers when most of the column has that shape
-        # (the whole column was formatted as numbers). A real value has that shape about once in a thousand.
-        ids = columns["id_number"].to_pylist()
-        id_values.extend(
-            float(v) if v and looks_like_excel_number(v) and not idnumbers.is_valid(v) else v for v in ids
-        )
-        for key in LONG_NUMBER_KEYS & set(by_key):
-            col = mapping[by_key[key]]
-            values = columns[key].to_pylist()
-            bad = [k for k, v in enumerate(values) if v and looks_like_excel_number(v)]
-            if len(bad) * 2 < sum(1 for v in values if v):
-                bad = []
-            for k in bad:
-                errors.append(CellError(total + k, name, first_row + k, col.header, values[k],
-                                        f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))
-            if bad:
-                bad_set = set(bad)
-                columns[key] = pa.array([None if k in bad_set else v for k, v in enumerate(values)], pa.string())
+        # The reader renders number cells as digits: a long number Excel could not hold is found by the cell's type.
+        numbers = numbercells.xlsx_numbers(path, reader, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key},
+                                           first_row)
+        ids: list[Any] | None = None
+        for key, number in numbers.items():
+            columns[key], damaged = numbercells.settle(columns[key], number)
+            damaged_rows += [total + k for k, _ in damaged]
+            if key != "id_number":  # stays as Excel shows it, with a cell error
+                errors += [_number_error(total + k, name, first_row + k, mapping[by_key[key]], v) for k, v in damaged]
+            elif damaged:  # goes on as the marker idnumbers.parse rejects, NULL for the SQL check
+                ids = columns[key].to_pylist()
+                for k, shown in damaged:
+                    ids[k] = shown
+                columns[key] = pa.array([None if isinstance(v, idnumbers.DamagedNumber) else v for v in ids],
+                                        pa.string())
+        id_values.extend(columns["id_number"].to_pylist() if ids is None else ids)
         parts.append(pa.table({
             "_i": pa.array(range(total, total + n), pa.int64()),
             "_sheet": pa.array([name] * n, pa.string()),
@@ -344,7 +345,7 @@ def read_xlsx_fast(path: Path) -> Staged:
     con.unregister("raw_arrow")
     # Excel's used range can run past the data: rows with nothing in them are not data rows.
     filled = " OR ".join(f'"{k}" IS NOT NULL' for k in keys)
-    con.execute(f"DELETE FROM raw WHERE NOT ({filled})")
+    con.execute(f"DELETE FROM raw WHERE NOT ({filled}) AND NOT list_contains(?, _i)", [damaged_rows])
     kept = [r[0] for r in con.execute("SELECT _i FROM raw ORDER BY _i").fetchall()]
     if len(kept) != total:
         id_values = [id_values[i] for i in kept]
@@ -417,22 +418,24 @@ def read_excel(path: Path) -> Staged:
                 data[key].extend([None] * len(body))
                 continue
             values = transposed[j]
-            if key == "id_number":
-                id_values.extend(values)
-                data[key].extend([None] * len(body))
+            if key in NUMBER_KEYS:
+                texts, damaged = _settle_typed(values)
+                for k, shown in damaged:  # as in read_xlsx_fast (the ID is never in ``raw`` here)
+                    if key == "id_number":
+                        texts[k] = shown
+                    else:
+                        errors.append(_number_error(base + k, name, h + 2 + k, mapping[j], shown))
+                if key == "id_number":
+                    id_values.extend(texts)
+                    data[key].extend([None] * len(body))
+                else:
+                    data[key].extend(texts)
                 continue
             # Text cells pass as they are (DuckDB trims them); numbers, dates and booleans become text.
             if set(map(type, values)) <= {str}:
                 data[key].extend(values)
             else:
                 data[key].extend([v if v.__class__ is str else _cell_text(v) for v in values])
-            if key in LONG_NUMBER_KEYS:
-                col = mapping[j]
-                for k, v in enumerate(values):
-                    if v.__class__ is float and abs(v) >= 1e15:
-                        errors.append(CellError(base + k, name, h + 2 + k, col.header, _cell_text(v) or "",
-                                                f"「{col.header}」被 Excel 存成了数字，末尾几位已丢失，请把该列设为文本后重新填写"))
-                        data[key][base + k] = None
     if not meta_row:
         raise ImportFileError(f"文件中没有任何数据行（所有工作表都是空的或没有模板表头）。{TEMPLATE_HINT}")
     columns = [c for c in READ_COLUMNS if c.key in used]

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
-from django.db import models
 
-from jingzhun.registry import idnumbers
-from jingzhun.registry.choices import Relation
+from jingzhun.registry import codelists, idnumbers
+from jingzhun.registry.choices import HEAD_CODE
 from jingzhun.registry.columns import INPUT_COLUMNS, PLACE_COLUMNS, Column, Kind, Level
 from jingzhun.registry.staging import Staged
 
@@ -20,19 +19,6 @@ TRUE_WORDS = ("是", "Y", "YES", "1", "TRUE", "√", "有", "T")
 FALSE_WORDS = ("否", "N", "NO", "0", "FALSE", "×", "无", "F")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
 MONEY_MAX = 100_000_000
-# Spellings villages use besides the code list's labels.
-EXTRA_SPELLINGS: dict[str, dict[str, str]] = {
-    "relation": {"本人": "02", "妻": "10", "妻子": "10", "夫": "10", "丈夫": "10", "子": "20", "儿子": "20",
-                 "长子": "20", "次子": "20", "女": "30", "女儿": "30", "长女": "30", "次女": "30", "儿媳": "41",
-                 "女婿": "42", "孙子": "51", "孙女": "52", "父亲": "61", "母亲": "62", "祖父": "71", "祖母": "72",
-                 "兄弟姐妹": "80", "兄": "80", "弟": "80", "姐": "80", "妹": "80"},
-    "sex": {"男性": "1", "女性": "2"},
-    "ethnicity": {"汉": "01"},
-    "poverty_status": {"已脱贫": "1"},
-    "housing_grade": {"A": "A", "B": "B", "C": "C", "D": "D", "A级": "A", "B级": "B", "C级": "C", "D级": "D"},
-}
-
-
 def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -45,19 +31,16 @@ def _norm_py(text: str) -> str:
     return text.replace("（", "(").replace("）", ")").replace(" ", "").replace("\u3000", "")
 
 
-def spellings(col: Column) -> dict[str, str]:
-    """Every accepted spelling of each code: the code, the label, the code without leading zeros."""
+def codelist(col: Column) -> codelists.CodeList:
+    """The code list behind a code column (``data/codelists.toml``)."""
     assert col.codes is not None
-    result: dict[str, str] = {}
-    for value, label in col.codes.choices:
-        value = str(value)
-        result[_norm_py(str(label))] = value
-        result[value] = value
-        if value.isdigit() and value.lstrip("0"):
-            result[value.lstrip("0")] = value
-    for k, v in EXTRA_SPELLINGS.get(col.key, {}).items():
-        result.setdefault(_norm_py(k), v)
-    return result
+    return codelists.get(col.codes.codelist)  # type: ignore[attr-defined]
+
+
+def spellings(col: Column) -> dict[str, str]:
+    """Every accepted spelling of each code: the code, the code without leading zeros, the label and the
+    list's documented aliases (``""``: a documented way of leaving the cell empty)."""
+    return {_norm_py(k): v for k, v in codelist(col).spellings().items()}
 
 
 def lookup_rows() -> list[tuple[str, str, str]]:
@@ -80,9 +63,8 @@ def _case(expr: str, mapping: dict[str, str]) -> str:
     return f"(CASE {_norm(expr)} {whens} END)"
 
 
-def _choices_hint(codes: type[models.Choices]) -> str:
-    labels = [str(label) for _, label in codes.choices]
-    return "、".join(labels) if len(labels) <= 14 else f"{'、'.join(labels[:8])} 等（代码或名称均可）"
+def _choices_hint(col: Column) -> str:
+    return codelist(col).hint()
 
 
 CODE_PARTS = "list_filter(string_split_regex({x}, '[、,，;；/\\s]+'), lambda x: x <> '')"
@@ -92,7 +74,7 @@ def _codes_error(col: Column, t: str, v: str) -> str:
     """The error of a code-list cell: unknown items, or too many."""
     bad = f"list_filter({CODE_PARTS.format(x=t)}, lambda x: {_case('x', spellings(col))} IS NULL)"
     too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
-    hint = lit(f"，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
+    hint = lit(f"，可填：{_choices_hint(col)}")
     return (f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
             f" || {hint} {too_many} END")
 
@@ -111,7 +93,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
     if k == Kind.REGION:
         return src, f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
     if k == Kind.CODE:
-        hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col.codes)}")  # type: ignore[arg-type]
+        hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col)}")
         return f"l_{col.key}.value", f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
     if k == Kind.CODES:
         case = _case("x", spellings(col))
@@ -268,7 +250,7 @@ def build_parsed(staged: Staged) -> None:
         FROM (SELECT {', '.join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)})""")
     first = {c.key: f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL)" for c in SHARED}
     if "head_name" not in given:  # no 户主姓名 column: the name of the member whose relation is the head
-        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(Relation.HEAD.value)})"
+        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(HEAD_CODE)})"
     firsts = ", ".join(f"{expr} AS h_{key}" for key, expr in first.items())
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
                 " GROUP BY hh")
@@ -368,16 +350,17 @@ def _cross_row_errors(staged: Staged) -> None:
         FROM (SELECT *, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
               FROM p0 WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
         WHERE n > 1""")
-    con.execute("""INSERT INTO errors
+    head = lit(HEAD_CODE)
+    con.execute(f"""INSERT INTO errors
         SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
-        FROM p0 WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = '02') = 0""")
-    con.execute("""INSERT INTO errors
+        FROM p0 WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = {head}) = 0""")
+    con.execute(f"""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '与户主关系', t_relation, '一户只能有一个户主，本户有 ' || heads || ' 个'
-        FROM (SELECT *, count(*) FILTER (WHERE v_relation = '02') OVER (PARTITION BY hh) AS heads FROM p0)
-        WHERE heads > 1 AND v_relation = '02'""")
-    con.execute("""INSERT INTO errors
+        FROM (SELECT *, count(*) FILTER (WHERE v_relation = {head}) OVER (PARTITION BY hh) AS heads FROM p0)
+        WHERE heads > 1 AND v_relation = {head}""")
+    con.execute(f"""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '户主姓名', h_head_name, '户主姓名「' || h_head_name || '」与户主本人的姓名「' || v_name || '」不一致'
-        FROM p WHERE v_relation = '02' AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
+        FROM p WHERE v_relation = {head} AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '务工所在地', t_migrant_place, '务工时间为 0 个月却填写了务工所在地'
         FROM p0 WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")

@@ -457,7 +457,7 @@ def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{parquet}')")
     stored = {r[0] for r in con.execute("DESCRIBE acc").fetchall()}
-    # A batch written before a column existed lacks it: it held no value for it.
+    # A batch written before a column existed (失学或辍学原因, 人数, 残疾类别) lacks it: it held no value for it.
     wanted = ["hh", "size", *HOUSEHOLD_FIELDS, *MEMBER_FIELDS]
     select = ", ".join(name if name in stored else f"NULL AS {name}" for name in wanted)
     number = household_number.replace("'", "")

@@ -22,12 +22,11 @@ from jingzhun.policy import catalogue
 from jingzhun.policy.criteria import age_on
 from jingzhun.policy.selectors import ParameterMissing, resolve
 from jingzhun.registry.access import access_household
-from jingzhun.registry.choices import Health, Relation, RiskType
+from jingzhun.registry.choices import Relation, RiskType
 from jingzhun.registry.models import Household, HouseholdYear, Member
 from jingzhun.reports.layout import format_date
 
 HOTLINE = "12317"  # the public 防止返贫监测帮扶 hotline
-HEALTH = dict(Health.choices)
 RISKS = dict(RiskType.choices)
 
 
@@ -48,7 +47,6 @@ class CardMember:
     sex: str
     age: str
     id_masked: str
-    health: str
     labour: str
     schooling: str
 
@@ -74,7 +72,7 @@ class Card:
         parts = [self.title, self.household_number, self.head_name, self.place, *self.policies,
                  *(a + b for a, b in self.facts), *(a + b for a, b in self.income)]
         for m in self.members:
-            parts.extend((m.name, m.relation, m.sex, m.age, m.id_masked, m.health, m.labour, m.schooling))
+            parts.extend((m.name, m.relation, m.sex, m.age, m.id_masked, m.labour, m.schooling))
         return "".join(parts)
 
 
@@ -85,10 +83,10 @@ def _members(household: Household, on: dt.date) -> tuple[CardMember, ...]:
 
 
 def _member(m: Member, on: dt.date) -> CardMember:
-    health = "、".join(HEALTH.get(str(code), str(code)) for code in (m.health or [])) or "—"
+    # No health on a card that hangs on a wall (domain.md §2.4: notices show no health data).
     return CardMember(
         name=m.name, relation=m.get_relation_display(), sex=m.get_sex_display(), age=str(age_on(m.birth_date, on)),
-        id_masked=mask_id(m.id_number), health=health, labour=m.get_labour_skill_display() or "—",
+        id_masked=mask_id(m.id_number), labour=m.get_labour_skill_display() or "—",
         schooling=m.get_schooling_display() or "—",
     )
 

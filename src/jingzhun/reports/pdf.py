@@ -141,13 +141,13 @@ def _members(pdf: Any, card: Card) -> None:
     from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
 
-    headings = ("序号", "姓名", "与户主关系", "性别", "年龄", "身份证号码", "健康状况", "劳动技能", "在校生状况")
-    with pdf.table(col_widths=(10, 18, 20, 10, 10, 34, 24, 22, 22), text_align="CENTER", line_height=5.5,
+    headings = ("序号", "姓名", "与户主关系", "性别", "年龄", "身份证号码", "劳动技能", "在校生状况")
+    with pdf.table(col_widths=(10, 20, 24, 10, 10, 34, 30, 32), text_align="CENTER", line_height=5.5,
                    wrapmode=WrapMode.CHAR, padding=(0.6, 1), repeat_headings=1,
                    headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL)) as grid:
         grid.row(headings)
         for i, m in enumerate(card.members, start=1):
-            grid.row((str(i), m.name, m.relation, m.sex, m.age, m.id_masked, m.health, m.labour, m.schooling))
+            grid.row((str(i), m.name, m.relation, m.sex, m.age, m.id_masked, m.labour, m.schooling))
 
 
 def _rules(pdf: Any, count: int) -> None:

@@ -37,3 +37,16 @@ def raise_doubts(region: Any, rows: list[dict[str, Any]], user: Any = None) -> l
     run = run_row(region, user)
     services.raise_doubts(run, findings_table(rows))
     return list(Doubt.objects.filter(run=run).order_by("pk"))
+
+
+def set_policy_lines(county: str, years: Any, *, poverty: str = "4900", monitoring: str = "7600") -> None:
+    """Give the county a poverty line and a monitoring line for each year (the shipped policy has none for
+    recent years, and a rule never falls back to a default), through the policy app's writer."""
+    from jingzhun.core.audit import Actor
+    from jingzhun.policy import catalogue
+    from jingzhun.policy.services import create_parameter
+
+    for year in sorted(set(years)):
+        for key, value in ((catalogue.POVERTY_LINE, poverty), (catalogue.MONITORING_LINE, monitoring)):
+            create_parameter(actor=Actor(None, "测试"), key=key, region_prefix=county, value=value, year=year,
+                             document=f"测试用{year}年{catalogue.get(key).name}")

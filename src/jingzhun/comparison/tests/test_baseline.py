@@ -110,11 +110,11 @@ HAND_SQL: dict[str, str] = {
         SELECT id_number, name, village_code AS region_code,
                CASE b % 4 WHEN 0 THEN 'C' WHEN 1 THEN 'D' WHEN 2 THEN 'B' ELSE 'C' END AS grade,
                DATE '2024-05-01' AS assessed_on, b % 4 = 3 AS renovated, TRUE AS id_valid
-        FROM rp WHERE relation = '02' AND b % 3 = 0
+        FROM rp WHERE relation = '01' AND b % 3 = 0
         UNION ALL SELECT id_number, name, village_code, 'A', DATE '2025-05-01', FALSE, TRUE
-        FROM rp WHERE relation = '02' AND b % 3 = 0 AND b % 8 = 1
+        FROM rp WHERE relation = '01' AND b % 3 = 0 AND b % 8 = 1
         UNION ALL SELECT id_number, name, village_code, 'A', DATE '{as_of}' + 20, FALSE, TRUE
-        FROM rp WHERE relation = '02' AND b % 3 = 0 AND b % 8 = 2                          -- after as_of
+        FROM rp WHERE relation = '01' AND b % 3 = 0 AND b % 8 = 2                          -- after as_of
     """,
     "medical_enrolment": """
         SELECT id_number,
@@ -229,15 +229,15 @@ PLANT_SQL = {
         CASE WHEN h IN (14, 15, 16, 17) THEN ',1,' ELSE risk_types END AS risk_types)""",
     "members": """SELECT * REPLACE (
         CASE WHEN h = 0 THEN '1' ELSE sex END AS sex,
-        CASE WHEN h = 1 AND relation = '02' THEN '03' WHEN h = 2 AND relation = '10' THEN '02' ELSE relation END
+        CASE WHEN h = 1 AND relation = '01' THEN '03' WHEN h = 2 AND relation = '02' THEN '01' ELSE relation END
             AS relation,
-        CASE WHEN h = 3 AND relation = '02' THEN 6 WHEN h = 4 AND relation = '02' THEN 0 ELSE migrant_months END
+        CASE WHEN h = 3 AND relation = '01' THEN 6 WHEN h = 4 AND relation = '01' THEN 0 ELSE migrant_months END
             AS migrant_months,
-        CASE WHEN h = 3 AND relation = '02' THEN '' WHEN h = 4 AND relation = '02' THEN '浙江省宁波市'
+        CASE WHEN h = 3 AND relation = '01' THEN '' WHEN h = 4 AND relation = '01' THEN '浙江省宁波市'
              ELSE migrant_place END AS migrant_place,
         CASE WHEN h = 7 THEN FALSE ELSE dibao END AS dibao,
-        CASE WHEN h = 8 AND birth_date > DATE '2013-01-01' THEN '4' WHEN h = 9 AND birth_date < DATE '2000-01-01'
-             THEN '2' WHEN h = 12 THEN '0' ELSE schooling END AS schooling,
+        CASE WHEN h = 8 AND birth_date > DATE '2013-01-01' THEN '11' WHEN h = 9 AND birth_date < DATE '2000-01-01'
+             THEN '03' WHEN h = 12 THEN '' ELSE schooling END AS schooling,
         CASE WHEN h IN (10, 11) THEN ',1,' ELSE health END AS health,
         CASE WHEN h = 11 THEN '' ELSE disability_category END AS disability_category)""",
     "years": """SELECT * REPLACE (

@@ -302,7 +302,7 @@ def test_excel_mangled_id_in_a_number_cell_is_a_row_error(media, tmp_path):
     result = load(path)
     assert result.state == LoadState.PARTIAL and result.rows_accepted == 1
     message = errors_by(result)[(3, "身份证号码")]
-    assert "被 Excel 存成了数字" in message and "设为文本" in message
+    assert "Excel 或生成文件的程序把这一列存成了数字" in message and "设为“文本”格式" in message
 
 
 def test_a_missing_required_column_rejects_the_file_naming_it(media, tmp_path):
@@ -472,3 +472,18 @@ def test_cli_template_load_and_list(media, tmp_path, capsys):
     with pytest.raises(CommandError, match="不能上传"):
         call_command("dataset", "load", str(bad), "--dataset", "education", "--as-of", "2025-06-30",
                      "--user", "helper")
+
+
+
+def test_housing_grades_are_read_through_the_registers_code_list(media, tmp_path):
+    # given a housing department's file that writes grades as the register accepts them
+    header = ["户主身份证号码", "姓名", "所在地区划代码", "鉴定等级", "鉴定日期", "是否已完成改造"]
+    spellings = [("D级", "D"), ("整幢危房", "D"), ("C级（局部危房）", "C"), ("b", "B"), ("A", "A")]
+    rows = [[pid(n), f"王{n}", "620502100201", text, "2024-05-01", "否"] for n, (text, _) in enumerate(spellings)]
+    rows.append([pid(9), "王9", "620502100201", "E级", "2024-05-01", "否"])
+    # when it is loaded
+    result = load(write_csv(tmp_path / "housing.csv", header, rows), "housing")
+    # then each grade is stored as the code it means, and a grade outside the list is refused with the list
+    assert [r["grade"] for r in stored(result)] == [c for _, c in spellings]
+    message = errors_by(result)[(7, "鉴定等级")]
+    assert "E级" in message and "D级（整幢危房）" in message

@@ -22,7 +22,6 @@ from jingzhun.registry.choices import (
     MonitoringType,
     PovertyStatus,
     Relation,
-    Schooling,
 )
 from jingzhun.registry.models import Household, HouseholdYear
 from jingzhun.testing.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory, next_id
@@ -82,9 +81,9 @@ def test_a_c_or_d_house_fails_housing_safety(world: Any, grade: str, safe: bool)
 def test_a_school_age_child_out_of_school_fails_compulsory_education(world: Any) -> None:
     hh = poor_household(world)
     MemberFactory(household=hh, name="李小明", relation=Relation.SON, basic_medical_insurance=True,
-                  id_number=next_id(birth=dt.date(2008, 9, 1)), schooling=Schooling.DROPOUT)
+                  id_number=next_id(birth=dt.date(2008, 9, 1)), schooling="", dropout_reason="家庭经济困难")
     education = by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["education"]
-    assert not education.passed and "李小明（11岁，失学或辍学）" in education.value
+    assert not education.passed and "李小明（11岁，失学或辍学：家庭经济困难）" in education.value
     # Given the same child at 16 (past compulsory age), the criterion no longer applies to them
     assert by_code(evaluate_household(hh, purpose="exit", on=dt.date(2025, 3, 1)))["education"].passed
 
@@ -92,7 +91,7 @@ def test_a_school_age_child_out_of_school_fails_compulsory_education(world: Any)
 def test_a_school_age_child_who_is_not_a_student_fails_too(world: Any) -> None:
     hh = poor_household(world)
     MemberFactory(household=hh, name="李小红", relation=Relation.DAUGHTER, basic_medical_insurance=True,
-                  id_number=next_id(birth=dt.date(2010, 1, 1), male=False), schooling=Schooling.NOT_STUDENT)
+                  id_number=next_id(birth=dt.date(2010, 1, 1), male=False), schooling="")
     assert not by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["education"].passed
 
 

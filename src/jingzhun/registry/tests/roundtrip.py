@@ -39,13 +39,14 @@ def field(col: Column) -> str:
 class Picker:
     """Chooses every value of a generated household; subclasses say how."""
 
-    def choice(self, values: list[Any]) -> Any:
+    def choice(self, values: list[Any], key: str = "") -> Any:
+        """One of ``values``; ``key`` names what is chosen (a column), so each column walks its own list."""
         raise NotImplementedError
 
     def integer(self, lo: int, hi: int) -> int:
         raise NotImplementedError
 
-    def subset(self, values: list[str], most: int) -> list[str]:
+    def subset(self, values: list[str], most: int, key: str = "") -> list[str]:
         raise NotImplementedError
 
     def text(self, most: int) -> str:
@@ -53,11 +54,11 @@ class Picker:
 
     def code(self, col: Column) -> str:
         assert col.codes is not None
-        return self.choice([str(v) for v in col.codes.values])
+        return self.choice([str(v) for v in col.codes.values], col.key)
 
     def codes(self, col: Column) -> list[str]:
         assert col.codes is not None
-        chosen = self.subset([str(v) for v in col.codes.values], col.max_items or len(col.codes.values))
+        chosen = self.subset([str(v) for v in col.codes.values], col.max_items or len(col.codes.values), col.key)
         return sorted(set(chosen), key=lambda c: (len(c), c))  # as the services store them
 
     def date(self, lo: dt.date, hi: dt.date = TODAY) -> dt.date:
@@ -103,20 +104,20 @@ class CyclingPicker(Picker):
         self.rnd = random.Random(seed)
         self.turns: dict[tuple[str, ...], int] = {}
 
-    def _turn(self, values: list[Any]) -> int:
-        key = tuple(map(str, values))
-        n = self.turns.get(key, 0)
-        self.turns[key] = n + 1
+    def _turn(self, values: list[Any], key: str) -> int:
+        turn = (key, *map(str, values))
+        n = self.turns.get(turn, 0)
+        self.turns[turn] = n + 1
         return n
 
-    def choice(self, values: list[Any]) -> Any:
-        return values[self._turn(values) % len(values)]
+    def choice(self, values: list[Any], key: str = "") -> Any:
+        return values[self._turn(values, key) % len(values)]
 
     def integer(self, lo: int, hi: int) -> int:
         return self.rnd.randint(lo, hi)
 
-    def subset(self, values: list[str], most: int) -> list[str]:
-        start = self._turn(values) * most
+    def subset(self, values: list[str], most: int, key: str = "") -> list[str]:
+        start = self._turn(values, key) * most
         return [values[(start + k) % len(values)] for k in range(min(most, len(values)))]
 
     def text(self, most: int) -> str:
@@ -133,13 +134,13 @@ class DrawingPicker(Picker):
         self.st = st
         self.data = data
 
-    def choice(self, values: list[Any]) -> Any:
+    def choice(self, values: list[Any], key: str = "") -> Any:
         return self.data.draw(self.st.sampled_from(values))
 
     def integer(self, lo: int, hi: int) -> int:
         return self.data.draw(self.st.integers(lo, hi))
 
-    def subset(self, values: list[str], most: int) -> list[str]:
+    def subset(self, values: list[str], most: int, key: str = "") -> list[str]:
         return self.data.draw(self.st.lists(self.st.sampled_from(values), min_size=1, max_size=most, unique=True))
 
     def text(self, most: int) -> str:
@@ -169,7 +170,7 @@ def build_household(picker: Picker, village: str, *, members: int, years: tuple[
     spouse = getattr(Relation, "SPOUSE", None)
     head_male = picker.choice([True, False])
     for k in range(members):
-        relation = Relation.HEAD.value if k == 0 else picker.choice(relations)
+        relation = Relation.HEAD.value if k == 0 else picker.choice(relations, "relation")
         if k > 1 and relation == spouse:  # one spouse per household
             relation = next(r for r in relations if r != spouse)
         male = (not head_male) if relation == spouse else (head_male if k == 0 else picker.choice([True, False]))

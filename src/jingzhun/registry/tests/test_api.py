@@ -222,7 +222,7 @@ def test_detail_shows_members_and_years_in_full_to_an_editor(as_user: Callable[[
     assert body["main_cause"] == {"code": "1", "label": "因病"}
     [m] = body["members"]
     assert m["id"] == member.pk and m["id_number"] == member.id_number and m["phone"] == "13900001111"
-    assert m["relation"] == {"code": "02", "label": "户主"}
+    assert m["relation"] == {"code": "01", "label": "本人或户主"}
     assert m["sex"]["label"] in {"男", "女"}
     assert body["former_members"] == []
     [year] = body["years"]
@@ -321,7 +321,7 @@ def test_patch_with_a_stale_version_is_409_and_changes_nothing(as_user: Callable
         ({"version": 1, "exit_year": "twenty"}, "exit_year"),
         ({"version": 1, "first_identified_on": "2024-02-30"}, "first_identified_on"),
         ({"version": 1, "relocated": "maybe"}, "relocated"),
-        ({"version": 1, "other_causes": ["1", "99"]}, "other_causes"),
+        ({"version": 1, "other_causes": ["1", "98"]}, "other_causes"),
         ({"version": 1, "other_causes": ["1", "2", "3"]}, "other_causes"),
         ({"version": 1, "household_number": "1"}, "household_number"),  # read-only
         ({"version": 1, "village": "620502101201"}, "village"),  # moving is not an edit
@@ -516,15 +516,15 @@ def test_add_member_to_a_household(as_user: Callable[[str], Client], world: Worl
     before = changes()
     response = as_user("village_officer").post(
         f"{API}/households/{household.pk}/members",
-        {"version": 1, "person_number": "P-NEW-1", "name": "王小明", "id_number": id_number, "relation": "20",
-         "schooling": "3"},
+        {"version": 1, "person_number": "P-NEW-1", "name": "王小明", "id_number": id_number, "relation": "03",
+         "schooling": "07"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["name"] == "王小明" and body["sex"]["code"] == "1"
     assert body["birth_date"] == idnumbers.birth_date_from_id(id_number).isoformat()
-    assert body["relation"] == {"code": "20", "label": "之子"}
+    assert body["relation"] == {"code": "03", "label": "之子"}
     assert body["household_ref"]["version"] == 2
     assert Member.objects.filter(household=household, person_number="P-NEW-1").exists()
     assert changes() == before + 1
@@ -535,9 +535,9 @@ def test_add_member_to_a_household(as_user: Callable[[str], Client], world: Worl
 @pytest.mark.parametrize(
     "body",
     [
-        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "relation": "20"},  # no ID
-        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "id_number": "123", "relation": "20"},
-        {"version": 9, "person_number": "P-NEW-2", "name": "甲", "id_number": "@", "relation": "20"},
+        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "relation": "03"},  # no ID
+        {"version": 1, "person_number": "P-NEW-2", "name": "甲", "id_number": "123", "relation": "03"},
+        {"version": 9, "person_number": "P-NEW-2", "name": "甲", "id_number": "@", "relation": "03"},
     ],
 )
 def test_add_member_with_bad_input_is_422_and_adds_nobody(
@@ -555,7 +555,7 @@ def test_add_member_with_stale_version_is_409(as_user: Callable[[str], Client], 
     before, members = changes(), Member.objects.count()
     response = as_user("village_officer").post(
         f"{API}/households/{world.household_a.pk}/members",
-        {"version": 7, "person_number": "P-NEW-3", "name": "甲", "id_number": next_id(), "relation": "20"},
+        {"version": 7, "person_number": "P-NEW-3", "name": "甲", "id_number": next_id(), "relation": "03"},
         content_type="application/json",
     )
     assert response.status_code == 409
@@ -564,7 +564,7 @@ def test_add_member_with_stale_version_is_409(as_user: Callable[[str], Client], 
 
 def test_member_leaves_the_household(as_user: Callable[[str], Client], world: World) -> None:
     household = world.household_a
-    child = MemberFactory(household=household, name="王小红", relation="30")
+    child = MemberFactory(household=household, name="王小红", relation="04")
     client = as_user("township_officer")
     before = changes()
     response = client.post(
@@ -599,7 +599,7 @@ def test_member_leaves_the_household(as_user: Callable[[str], Client], world: Wo
     ],
 )
 def test_leave_with_bad_input_is_422(as_user: Callable[[str], Client], world: World, body: dict) -> None:
-    child = MemberFactory(household=world.household_a, relation="30")
+    child = MemberFactory(household=world.household_a, relation="04")
     before = changes()
     response = as_user("township_officer").post(
         f"{API}/members/{child.pk}/leave", body, content_type="application/json"
@@ -611,7 +611,7 @@ def test_leave_with_bad_input_is_422(as_user: Callable[[str], Client], world: Wo
 
 def test_head_cannot_leave_while_others_remain(as_user: Callable[[str], Client], world: World) -> None:
     head = world.household_a.members.get()
-    MemberFactory(household=world.household_a, relation="10")
+    MemberFactory(household=world.household_a, relation="02")
     response = as_user("township_officer").post(
         f"{API}/members/{head.pk}/leave", {"version": 1, "reason": "death", "date": "2025-01-01"},
         content_type="application/json",

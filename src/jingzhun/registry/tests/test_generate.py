@@ -39,7 +39,9 @@ def _values_of(cls) -> set[str]:
 
 
 def _code(cls, value: str) -> str:
-    """Code of a value given as code or label."""
+    """Code of a value given as code or label ("" for an empty cell)."""
+    if value == "":
+        return ""
     for v, lbl in cls.choices:
         if value in (str(v), str(lbl)):
             return str(v)
@@ -149,7 +151,7 @@ def test_one_head_per_household_and_unique_numbers(rows, households):
     for number, members in households.items():
         assert len(number) in (18, 19, 20) and number.isdigit()
         assert number.startswith(members[0]["village"])
-        heads = [m for m in members if _code(ch.Relation, m["relation"]) == "02"]
+        heads = [m for m in members if _code(ch.Relation, m["relation"]) == ch.Relation.HEAD]
         assert len(heads) == 1
         assert heads[0]["name"] == members[0]["head_name"]
         for i, m in enumerate(members, start=1):
@@ -286,30 +288,32 @@ def test_every_value_is_valid_for_its_column(rows):
 
 
 def test_labels_dominate_codes(rows):
-    values = [row["education"] for row in rows]
+    values = [row["education"] for row in rows if row["education"]]
     labels = sum(v in set(ch.Education.labels) for v in values)
     assert labels > 0.8 * len(values)
 
 
 def test_schooling_consistent_with_age(rows):
-    in_compulsory = {"2", "3"}
+    # The national forms fill exactly one of 文化程度 (non-pupils) and 在校生状况 (pupils, by grade).
     dropouts = school_age = 0
     for row in rows:
         age = _age(date.fromisoformat(row["birth_date"]))
         school = _code(ch.Schooling, row["schooling"])
         edu = _code(ch.Education, row["education"])
+        assert (school == "") != (edu == ""), row
         if 6 <= age <= 15:
             school_age += 1
-            if school == "8":
+            if row["dropout_reason"]:
                 dropouts += 1
+                assert school == ""
             else:
-                assert school in in_compulsory, row
+                assert school in ch.SCHOOL_COMPULSORY, row
         elif age < 6:
-            assert school in ("0", "1") and edu == "9"
+            assert (school, edu) in (("", "9"), ("02", "")), row
         elif age >= 25:
-            assert school == "0"
+            assert school == ""
             assert edu != "9"
-        if school in ("2", "3", "4", "5", "6", "7") or age < 16:
+        if school or age < 16:
             assert _code(ch.LabourSkill, row["labour_skill"]) == "5"
             assert row["migrant_months"] == "0"
     assert school_age > 50

@@ -57,7 +57,7 @@ def test_status_change_records_a_status_event(world, actor):
 
 
 @pytest.mark.parametrize("data,words", [
-    ({"other_causes": ["1", "99"]}, "无效代码"),
+    ({"other_causes": ["1", "98"]}, "无效代码"),
     ({"other_causes": ["2", "3", "4"]}, "最多 2 项"),
     ({"main_cause": "1", "other_causes": ["1"]}, "重复"),
     ({"village": "620502101201"}, "不能修改"),

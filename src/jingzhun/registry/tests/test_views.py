@@ -392,7 +392,7 @@ def test_member_add_and_remove(client, world):
     login(client, world)
     household = world.household_a
     new_id = idnumbers.make_id("620502", dt.date(1985, 3, 2), 124)
-    data = member_post(Member(name="李秀英", relation="10", migrant_months=0), household.version)
+    data = member_post(Member(name="李秀英", relation="02", migrant_months=0), household.version)
     data.update(person_number="P777000000001", id_number=new_id)
     response = client.post(reverse("registry:member_add", args=[household.pk]), data)
     assert response.status_code == 302, text(response)

@@ -47,6 +47,8 @@ def test_the_card_shows_the_household_and_hides_what_must_not_hang_on_a_wall(cou
     assert household.village.name in text and household.get_monitoring_type_display() in text
     for m in members:
         assert m.name in text and mask_id(m.id_number) in text
+    # and no member's health: the card hangs on a wall
+    assert "健康状况" not in text and not any(label in text for label in ("长期慢性病", "患有大病", "残疾"))
     assert f"{latest.year}年度收入情况" in text and f"{latest.per_capita_net_income:,.2f}" in text
     assert "国家扶贫标准" in text and "防止返贫监测范围" in text and "12317" in text
     assert "帮扶措施" in text and "户主（签字）" in text and "村委会（盖章）" in text

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--region", help="比对范围的区划代码（县或更大），比对数据库中的登记数据并下发疑点")
         parser.add_argument("--snapshot", help="只比对文件：登记数据快照目录")
         parser.add_argument("--datasets", help="只比对文件：部门数据目录（<数据集>.parquet）")
+        parser.add_argument("--datasets-region", default="",
+                            help="只比对文件：部门数据覆盖的区划代码前缀（未填户籍地的人员按此下发；默认不限）")
         parser.add_argument("--out", help="只比对文件：命中结果写到这个 .parquet/.csv 文件")
         parser.add_argument("--truth", help="只比对文件：植入异常的真值文件 ground_truth.csv，打印各规则精确率和召回率")
         parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
@@ -107,8 +109,10 @@ class Command(BaseCommand):
         eng = engine.make_engine(str(opts["engine"]), spark_master=str(opts["spark_master"]))
         started = time.perf_counter()
         try:
+            region = str(opts.get("datasets_region") or "")
             result = engine.run_catalogue(eng, open_snapshot(snap_path), files, as_of=as_of, rules=rules,
-                                          catalogue=catalogue, progress=self._progress)
+                                          catalogue=catalogue, progress=self._progress,
+                                          load_regions={p: region for paths in files.values() for p in paths})
         except engine.RuleError as exc:
             raise CommandError(f"{exc}{f'：{exc.detail}' if exc.detail else ''}") from exc
         finally:
@@ -117,6 +121,8 @@ class Command(BaseCommand):
         self.stdout.write(f"比对完成（{result.engine}）：{result.findings.num_rows} 条命中，用时 {elapsed:.1f} 秒")
         for outcome in result.outcomes:
             text = outcome.skipped or f"{outcome.rows} 条，{outcome.seconds:.2f} 秒"
+            if outcome.partly_skipped:
+                text += f"（{outcome.partly_skipped}）"
             self.stdout.write(f"  {outcome.code} {catalogue.rule(outcome.code).name}：{text}")
         if opts.get("out"):
             out = Path(str(opts["out"]))
