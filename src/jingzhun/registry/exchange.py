@@ -31,7 +31,7 @@ from jingzhun.registry.columns import (
     Kind,
     Level,
 )
-from jingzhun.registry.models import Household, HouseholdYear, Member
+from jingzhun.registry.models import MEMBER_YEARLY_FIELDS, Household, HouseholdYear, Member, MemberYear
 
 SHEET = DATA_SHEET
 TEXT_KINDS = {Kind.TEXT, Kind.ID, Kind.REGION, Kind.CODE, Kind.CODES}
@@ -254,6 +254,10 @@ def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str
     members: dict[int, list[Member]] = {}
     for m in Member.objects.filter(household__in=chunk, left_on__isnull=True).order_by("person_number"):
         members.setdefault(m.household_id, []).append(m)
+    # A member's yearly values of a year other than its own data year are in MemberYear.
+    member_years = {(y.member_id, y.year): y for y in MemberYear.objects.filter(
+        member__household__in=chunk, member__left_on__isnull=True,
+        **({"year": year} if year is not None else {}))}
     for hh in chunk:
         record = records.get(hh.pk)
         village = hh.village_id
@@ -273,9 +277,19 @@ def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str
             row = dict(base)
             row["id_number"] = member_id_text(m)
             row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
+            yearly = _yearly_source(m, record.year if record else None, member_years)
             for key, attr, write in mem_cols:
-                row[key] = write(getattr(m, attr))
+                source = yearly if attr in MEMBER_YEARLY_FIELDS else m
+                row[key] = write(getattr(source, attr) if source is not None else None)
             yield row
+
+
+def _yearly_source(member: Member, year: int | None, member_years: dict[tuple[int, int], MemberYear]) -> Any:
+    """Where a member's values of data year ``year`` are: the member itself for its own data year, else that
+    year's MemberYear, else nowhere (None: the register holds no member values for that year)."""
+    if year is None or member.data_year in (None, year):
+        return member
+    return member_years.get((member.pk, year))
 
 
 def _region_names(households: Any) -> dict[str, str]:

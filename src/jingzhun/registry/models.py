@@ -160,6 +160,9 @@ class Member(models.Model):
     accident_insurance = models.BooleanField("是否享受人身意外保险补贴", null=True, blank=True, db_comment="aab066")
     phone = models.CharField("联系电话", max_length=20, blank=True)
     joined_on = models.DateField("人员识别时间", null=True, blank=True)
+    data_year = models.PositiveSmallIntegerField(
+        "数据年度", null=True, blank=True, help_text="本行年度字段（在校生状况、健康状况、务工、保险等）所属的数据年度"
+    )
     left_on = models.DateField("减少时间", null=True, blank=True)
     leave_reason = models.CharField("减少原因", max_length=20, choices=LeaveReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -253,6 +256,43 @@ class HouseholdYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.year}年度"
+
+
+# A member's values that the national system keeps per data year (分区年度), like the household's income.
+# ``Member`` holds them for its ``data_year`` (the latest one imported); ``MemberYear`` for the other years.
+MEMBER_YEARLY_FIELDS = (
+    "education", "schooling", "dropout_reason", "health", "labour_skill", "migrant_months", "migrant_place",
+    "speaks_mandarin", "basic_medical_insurance", "serious_illness_insurance", "commercial_medical_insurance",
+    "basic_pension_insurance", "dibao", "tekun", "accident_insurance",
+)
+
+
+class MemberYear(models.Model):
+    """A member's yearly values for a data year other than the member's current ``data_year``.
+
+    Written when a newer year's file arrives (the member's values of the year before are kept here) or an
+    older year's file is imported; exports of that year read them, so each year's export comes back
+    unchanged. The fields are the member's own (``MEMBER_YEARLY_FIELDS``), added below.
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="years", verbose_name="成员", db_index=False
+    )  # the (member, year) unique index serves lookups by member
+    year = models.PositiveSmallIntegerField("数据年度", db_comment="aar040")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "成员年度信息"
+        verbose_name_plural = "成员年度信息"
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="registry_member_year_unique")]
+        ordering = ["member", "-year"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}年度"
+
+
+for _name in MEMBER_YEARLY_FIELDS:
+    Member._meta.get_field(_name).clone().contribute_to_class(MemberYear, _name)
 
 
 class StatusEvent(models.Model):

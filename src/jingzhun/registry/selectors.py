@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -13,7 +13,7 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, idnumbers, legacy_codes
-from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+from jingzhun.registry.models import Household, HouseholdYear, Member, MemberYear, StatusEvent
 
 
 def search_households(
@@ -75,6 +75,7 @@ class HouseholdAsOf:
     household: dict[str, Any] | None
     members: list[dict[str, Any]]
     years: list[dict[str, Any]]
+    member_years: list[dict[str, Any]] = field(default_factory=list)  # members' values of other data years
 
 
 def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
@@ -86,6 +87,8 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
     from jingzhun.registry.importer import batch_households_snapshot
 
     htype, mtype, ytype = object_type(Household), object_type(Member), object_type(HouseholdYear)
+    mytype = object_type(MemberYear)
+    member_years: dict[tuple[Any, Any], dict[str, Any]] = {}
     state: dict[str, Any] | None = None
     members: dict[str, dict[str, Any]] = {}
     years: dict[str, dict[str, Any]] = {}
@@ -109,6 +112,8 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
             members[str(after.get("person_number") or change.object_id)] = after
         elif change.object_type == ytype and after is not None:
             years[str(after.get("year"))] = after
+        elif change.object_type == mytype and after is not None:
+            member_years[(after.get("member"), after.get("year"))] = after
     day = at.date().isoformat()
     current = [m for m in members.values() if not m.get("left_on") or m["left_on"] > day]
     return HouseholdAsOf(
@@ -116,7 +121,14 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
         household=state,
         members=sorted(current, key=lambda m: (m.get("relation", ""), m.get("person_number", ""))),
         years=sorted(years.values(), key=lambda y: -int(y.get("year", 0))),
+        member_years=_named_member_years(member_years.values(), household),
     )
+
+
+def _named_member_years(records: Any, household: Household) -> list[dict[str, Any]]:
+    names = dict(household.members.values_list("pk", "name"))
+    return sorted(({**r, "name": names.get(r.get("member"), "")} for r in records),
+                  key=lambda r: (-int(r.get("year") or 0), r["name"]))
 
 
 def status_on(household: Household, on: dt.date) -> StatusEvent | None:

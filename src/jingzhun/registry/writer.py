@@ -18,7 +18,14 @@ from jingzhun.regions.models import Region
 from jingzhun.regions.selectors import villages_named
 from jingzhun.registry import income
 from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, PLACE_COLUMNS, Kind, Level
-from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
+    Household,
+    HouseholdYear,
+    Member,
+    MemberYear,
+    StatusEvent,
+)
 from jingzhun.registry.staging import Staged
 from jingzhun.registry.validation import present_keys, villages_by_name
 
@@ -288,8 +295,8 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
             con.execute(sql)
         return {"households_created": 0, "members_created": 0}
     first_id = bulk.reserve_ids(Household, n)
-    con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id"
-                " FROM new_hh")
+    con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id,"
+                " h_year AS data_year FROM new_hh")
     now = timezone.now()
     stamp = _sql_literal(bulk.db_datetime(now))
     members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]  # type: ignore[index]
@@ -298,7 +305,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "year_size")
     year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
-    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "created_at", "updated_at"]
+    member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "data_year", "created_at", "updated_at"]
     ctx = current()
     htype = _sql_literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
@@ -312,7 +319,8 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
         bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
         # hh_ids holds only new households without errors: the join is acc's filter, without its join.
-        bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, {stamp}, {stamp}
+        bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, i.data_year,
+            {stamp}, {stamp}
             FROM p0 JOIN hh_ids i ON i.number = p0.hh"""),
         bulk.Load(ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
             {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
@@ -378,6 +386,7 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
         m.person_number: m for m in Member.objects.filter(household__in=households.values())
     }
     years = {(y.household_id, y.year): y for y in HouseholdYear.objects.filter(household__in=households.values())}
+    member_years = {(y.member_id, y.year): y for y in MemberYear.objects.filter(member__household__in=households.values())}
     member_rows: dict[str, list[dict[str, Any]]] = {}
     for row in _rows(con, _member_sql(where)):
         member_rows.setdefault(row["hh"], []).append(row)
@@ -392,7 +401,7 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
         for mrow in member_rows.get(row["hh"], []):
             member = members_by_number.get(mrow["v_person_number"])
             outcome = _apply_member(household, member, member_values(mrow, present, member), mrow["v_person_number"],
-                                    actor, batch_id)
+                                    row["h_year"], member_years, actor, batch_id)
             changed |= outcome != "same"
             counts["members_updated"] += outcome == "updated"
             created_members += outcome == "created"
@@ -435,9 +444,25 @@ def _apply_year(household: Household, record: HouseholdYear | None, values: dict
 
 
 def _apply_member(household: Household, member: Member | None, values: dict[str, Any], person_number: str,
-                  actor: audit.Actor, batch_id: str) -> str:
+                  year: int | None, member_years: dict[tuple[int, int], MemberYear], actor: audit.Actor,
+                  batch_id: str) -> str:
+    """The member as the file gives it for data year ``year``. The member row holds the yearly values of
+    its ``data_year``: a file of an older year writes that year's ``MemberYear`` only; a file of a newer
+    year first keeps the member's values of its year in a ``MemberYear``, then updates the member."""
+    archived = False
+    if member is not None and year is not None and member.data_year is not None and year != member.data_year:
+        if year < member.data_year:
+            yearly = {k: v for k, v in values.items() if k in MEMBER_YEARLY_FIELDS}
+            return "updated" if _apply_member_year(household, member, year, yearly, member_years, actor,
+                                                   batch_id) else "same"
+        current = {k: getattr(member, k) for k in MEMBER_YEARLY_FIELDS}
+        archived = _apply_member_year(household, member, member.data_year, current, member_years, actor, batch_id)
     if member is not None and not _differs(member, values):
-        return "same"
+        # (a member whose year is not known yet takes the file's year only with a change of its own)
+        if year is None or member.data_year in (None, year):
+            return "updated" if archived else "same"
+    if year is not None:
+        values = {**values, "data_year": year}
     before = audit.snapshot(member) if member else None
     member = member or Member(household=household, person_number=person_number)
     for k, v in values.items():
@@ -446,6 +471,23 @@ def _apply_member(household: Household, member: Member | None, values: dict[str,
     audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, member, before=before,
                  root=household, batch=batch_id)
     return "updated" if before else "created"
+
+
+def _apply_member_year(household: Household, member: Member, year: int, values: dict[str, Any],
+                       member_years: dict[tuple[int, int], MemberYear], actor: audit.Actor, batch_id: str) -> bool:
+    """One data year's record of a member other than its current year; True if anything was written."""
+    record = member_years.get((member.pk, year))
+    if record is not None and not _differs(record, values):
+        return False
+    before = audit.snapshot(record) if record else None
+    record = record or MemberYear(member=member, year=year)
+    for k, v in values.items():
+        setattr(record, k, v)
+    record.save()
+    member_years[(member.pk, year)] = record
+    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before,
+                 root=household, batch=batch_id)
+    return True
 
 
 def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] | None:
