@@ -60,12 +60,27 @@ class RuleSpec:
     on_true: str = ""
     exact: bool = True
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    county_checks: tuple[str, ...] = ()  # the county tools' logic checks (逻辑校验) this rule is
+    on_import: bool = False  # also run on every registry import, as a warning naming ``column``
+    column: str = ""  # the register column (key) an import warning names
+
+
+@dataclass(frozen=True)
+class CountyCheck:
+    """One of the logic checks county tools run on the national member export (national-forms.md), and
+    where Jingzhun checks it: the rules that are it, or the import's own refusal (``at_import``)."""
+
+    number: str
+    name: str
+    at_import: str = ""
+    not_checked: str = ""
 
 
 @dataclass(frozen=True)
 class Catalogue:
     views: tuple[View, ...]
     rules: tuple[RuleSpec, ...]
+    county_checks: tuple[CountyCheck, ...] = ()
 
     def rule(self, code: str) -> RuleSpec:
         for rule in self.rules:
@@ -83,7 +98,8 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
             code=r["code"], category=r["category"], severity=r["severity"], name=r["name"], message=r["message"],
             sql=r["sql"], explanation=r.get("explanation", ""), datasets=tuple(r.get("datasets", ())),
             audience=tuple(r.get("audience", ())), on_true=r.get("on_true", ""), exact=r.get("exact", True),
-            parameters=dict(r.get("parameters", {})),
+            parameters=dict(r.get("parameters", {})), county_checks=tuple(r.get("county_checks", ())),
+            on_import=r.get("on_import", False), column=r.get("column", ""),
         ))
     codes = [r.code for r in rules]
     if len(codes) != len(set(codes)):
@@ -92,7 +108,9 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
         unknown = set(rule.datasets) - set(ds.BY_CODE)
         if unknown:
             raise RuleError(f"规则 {rule.code} 使用了不存在的部门数据集：{'、'.join(sorted(unknown))}")
-    return Catalogue(views, tuple(rules))
+    checks = tuple(CountyCheck(c["number"], c["name"], c.get("at_import", ""), c.get("not_checked", ""))
+                   for c in data.get("county_check", []))
+    return Catalogue(views, tuple(rules), checks)
 
 
 def minus_months(day: dt.date, months: int) -> dt.date:
