@@ -6,7 +6,7 @@ All three use ``columns.COLUMNS`` so a file exported here imports back unchanged
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -95,8 +95,9 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
 IGNORED_HEADERS = {"错误说明", "原工作表", "原行号"}
 
 
-def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
-    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import."""
+def write_error_report(staged: Any, errors: list[Any], path: Path, warnings: Sequence[Any] = ()) -> Path:
+    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import;
+    then the logic checks' warnings as the county tools list them (``registry.logic``)."""
     con = staged.con
     cols = template_columns()
     bad_rows = con.execute("""
@@ -146,6 +147,10 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
     for k, e in enumerate(errors, start=1):
         ws2.write_row(k, 0, [e.sheet, e.row, e.household_number, e.column, e.value, e.message])
     ws2.set_column(5, 5, 70)
+    if warnings:
+        from jingzhun.registry.logic import add_report_sheets
+
+        add_report_sheets(wb, list(warnings))
     wb.close()
     return path
 
