@@ -1149,8 +1149,15 @@ class _CountyGenerator:
         household_number = f"{village.code}{village.serial:06d}"
         registered = h["registered"]
         head = family[0]
-        # Nearly every household gives a mobile number (county check 15 flags the few that do not).
-        phone = f"1{rnd.choice(PHONE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}" if rand() < 0.99 else ""
+        # Nearly every household gives a mobile number (county check 15 flags the few that do not). The extra
+        # 6% are made from the household number, so the draws (and the rest of the county) stay as they were.
+        u = rand()
+        if u < 0.93:
+            phone = f"1{rnd.choice(PHONE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}"
+        elif u < 0.99:
+            phone = f"1{PHONE_PREFIXES[int(household_number[-2:]) % len(PHONE_PREFIXES)]}{household_number[-8:]}"
+        else:
+            phone = ""
         bank_name = bank_account = ""
         if registered or h["monitoring"] or rand() < 0.5:
             bank_name, prefix = self.banks.pick(rand())

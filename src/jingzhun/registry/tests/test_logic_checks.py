@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.urls import reverse
 
 from jingzhun.comparison import engine
 from jingzhun.comparison.checks import SUMMARY_SHEET, label
@@ -137,6 +138,22 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
     sheet = book[next(s for s, code in names.items() if code == "SJ14")]
     listed = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[3]) for r in listed] == [(expected["SJ14"][1], "健康状况"), (refused["05"][1], "健康状况")]
+
+
+def test_the_api_and_the_import_page_show_the_warnings(officer, tmp_path, client):
+    from jingzhun.registry.tests.test_api import client_for
+
+    path = write_csv(tmp_path / "one.csv", case(7, {1: {"health": ""}}))
+    with path.open("rb") as handle:
+        response = client_for(officer).post("/api/registry/imports", {"file": handle, "policy": "all"})
+    body = response.json()
+    assert response.status_code == 201 and body["state"]["code"] == "committed", body
+    assert body["warning_count"] == 1 and body["error_count"] == 0
+    assert body["warning_summary"] == [{"numbers": "11", "name": "健康状况为空", "rule": "SJ14", "rows": 1}]
+    assert body["error_report_url"]
+    client.force_login(officer)
+    page = client.get(reverse("registry:import_batch", args=[body["id"]])).content.decode()
+    assert 'id="batch-warnings"' in page and "健康状况为空" in page and 'id="warning-report"' in page
 
 
 def test_a_clean_file_has_no_warnings_and_no_report(officer, tmp_path):
