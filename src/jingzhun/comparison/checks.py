@@ -182,20 +182,14 @@ def add_sheets(wb: Any, rows: Sequence[SummaryRow], details: Mapping[str, Sequen
         sheet = wb.add_worksheet(sheet_name(rule, used))
         sheet.write_row(0, 0, list(headers), head)
         listed = details.get(rule.code, ())
+        sheet.set_column(0, len(headers) - 1, 16, text)
         for i, values in enumerate(listed[:DETAIL_LIMIT], start=1):
-            for j, value in enumerate(values):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, int):
-                    sheet.write_number(i, j, value)
-                else:
-                    sheet.write_string(i, j, str(value), text)
+            sheet.write_row(i, 0, values)
         total = (totals_by_rule or {}).get(rule.code, len(listed))
         if total > DETAIL_LIMIT:
             sheet.write_string(DETAIL_LIMIT + 1, 0, f"共 {total} 行，这里只列出前 {DETAIL_LIMIT} 行", note)
         sheet.freeze_panes(1, 0)
-        sheet.set_column(0, len(headers) - 1, 16)
-        sheet.set_column(len(headers) - 1, len(headers) - 1, 50)
+        sheet.set_column(len(headers) - 1, len(headers) - 1, 50, text)
 
 
 def write_run_workbook(path: Path, findings: pa.Table, village_names: Mapping[str, str],

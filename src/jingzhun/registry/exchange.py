@@ -6,7 +6,7 @@ All three use ``columns.COLUMNS`` so a file exported here imports back unchanged
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -95,9 +95,11 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
 IGNORED_HEADERS = {"错误说明", "原工作表", "原行号"}
 
 
-def write_error_report(staged: Any, errors: list[Any], path: Path, warnings: Sequence[Any] = ()) -> Path:
+def write_error_report(staged: Any, errors: list[Any], path: Path,
+                       warnings: Mapping[str, int] | None = None) -> Path:
     """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import;
-    then the logic checks' warnings as the county tools list them (``registry.logic``)."""
+    then the logic checks' warnings (``warnings``: rows per rule) as the county tools list them
+    (``registry.logic``)."""
     con = staged.con
     cols = template_columns()
     bad_rows = con.execute("""
@@ -150,7 +152,7 @@ def write_error_report(staged: Any, errors: list[Any], path: Path, warnings: Seq
     if warnings:
         from jingzhun.registry.logic import add_report_sheets
 
-        add_report_sheets(wb, list(warnings))
+        add_report_sheets(wb, staged, dict(warnings))
     wb.close()
     return path
 

@@ -1289,9 +1289,10 @@ class _CountyGenerator:
             row["basic_medical_insurance"] = yn(basic)
             # Most people outside 城乡居民医保 are in 城镇职工医保 instead (exactly one of the two: county
             # check 17); drawn from the ID, so the rest of the generated county stays the same.
-            row["employee_medical_insurance"] = yn(not basic and p.id_number[-4] in "0123456")
-            # 大病保险 comes with 城乡居民医保; a rare member lacks it (county check 14, rule SB05).
-            row["serious_illness_insurance"] = yn(basic and rand() < 0.995)
+            employee = not basic and p.id_number[-4] in "0123456"
+            row["employee_medical_insurance"] = yn(employee)
+            # 大病保险 comes with either basic medical insurance; a rare member lacks it (county check 14, SB05).
+            row["serious_illness_insurance"] = yn((basic and rand() < 0.998) or employee)
             row["commercial_medical_insurance"] = yn(commercial)
             row["basic_pension_insurance"] = yn(age >= 16 and not in_school and rand() < 0.92)
             row["dibao"] = yn(p.dibao)

@@ -143,7 +143,7 @@ def run_import(
         _set_progress(batch, 35, "校验数据", progress)
         validate(staged, prefix)
         errors = row_errors(staged)
-        warnings = logic.row_warnings(staged)
+        warnings = logic.counts(staged)
         _finish_validation(batch, staged, errors, warnings, progress)
         if errors and batch.policy == ImportBatch.Policy.ALL_OR_NOTHING:
             batch.state = ImportBatch.State.REJECTED
@@ -157,7 +157,7 @@ def run_import(
             batch.state = ImportBatch.State.PARTIAL if errors else ImportBatch.State.COMMITTED
             batch.message = _summary(batch, errors)
         if warnings:
-            batch.message += (f"\n逻辑校验提示 {len(warnings)} 处（不影响导入，请核对修改），"
+            batch.message += (f"\n逻辑校验提示 {batch.warning_count} 处（不影响导入，请核对修改），"
                               "各校验项的行数见页面和报告中的疑点数据统计表。")
         if staged.warnings:
             batch.message += "\n" + "\n".join(staged.warnings[:20])
@@ -173,13 +173,13 @@ def run_import(
     return batch
 
 
-def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], warnings: list[logic.RowWarning],
+def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], warnings: dict[str, int],
                        progress: Progress | None) -> None:
     batch.error_count = len(errors)
     batch.rows_rejected = len({(e.sheet, e.row) for e in errors})
     batch.errors_preview = [e.as_dict() for e in errors[:PREVIEW_ERRORS]]
-    batch.warning_count = len(warnings)
-    batch.warnings_preview = [w.as_dict() for w in warnings[:logic.PREVIEW]]
+    batch.warning_count = sum(warnings.values())
+    batch.warnings_preview = logic.preview(staged)
     batch.warning_summary = logic.summary(warnings)
     if errors or warnings:
         from jingzhun.registry.exchange import write_error_report
