@@ -15,6 +15,7 @@ that already has an error is dropped. The table ``warnings`` holds them next to 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -76,8 +77,14 @@ def _select(table: str, exprs: dict[str, str], prefix: str, keys: set[str]) -> s
     return ", ".join(cols)
 
 
+@cache
+def shipped() -> engine.Catalogue:
+    """The catalogue as shipped, read once per process (every import reads it several times)."""
+    return engine.load_catalogue()
+
+
 def import_rules(catalogue: engine.Catalogue | None = None) -> list[engine.RuleSpec]:
-    catalogue = catalogue or engine.load_catalogue()
+    catalogue = catalogue or shipped()
     return [r for r in catalogue.rules if r.on_import]
 
 
@@ -87,7 +94,7 @@ def build_tables(staged: Staged, *, as_of: dt.date | None = None,
     views over them. Views, not copies: each rule reads only the columns and rows it needs (a million
     members are checked in well under a second)."""
     con = staged.con
-    catalogue = catalogue or engine.load_catalogue()
+    catalogue = catalogue or shipped()
     con.execute(f"CREATE VIEW households AS SELECT {_select('households', HOUSEHOLD_EXPR, 'h', SHARED_KEYS)} "
                 "FROM hh_first")
     con.execute(f"CREATE VIEW members AS SELECT {_select('members', MEMBER_EXPR, 'v', MEMBER_KEYS)} "
@@ -101,7 +108,7 @@ def build_tables(staged: Staged, *, as_of: dt.date | None = None,
 def run_checks(staged: Staged, *, as_of: dt.date | None = None, catalogue: engine.Catalogue | None = None) -> None:
     """Table ``warnings`` (one row per warning, as ``errors`` plus the rule code) from the import rules."""
     con = staged.con
-    catalogue = catalogue or engine.load_catalogue()
+    catalogue = catalogue or shipped()
     rules = import_rules(catalogue)
     build_tables(staged, as_of=as_of, catalogue=catalogue)
     params = engine.base_parameters(as_of or dt.date.today())
@@ -135,7 +142,7 @@ def counts(staged: Staged) -> dict[str, int]:
 def _labels(catalogue: engine.Catalogue | None) -> dict[str, str]:
     from jingzhun.comparison.checks import label
 
-    return {r.code: label(r) for r in (catalogue or engine.load_catalogue()).rules}
+    return {r.code: label(r) for r in (catalogue or shipped()).rules}
 
 
 def preview(staged: Staged, limit: int = PREVIEW, catalogue: engine.Catalogue | None = None) -> list[dict[str, Any]]:
@@ -153,7 +160,7 @@ def summary(found: dict[str, int], catalogue: engine.Catalogue | None = None) ->
     from jingzhun.comparison.checks import summary as check_summary
 
     return [{"numbers": s.numbers, "name": s.name, "rule": s.rule, "rows": s.rows}
-            for s in check_summary(found, catalogue=catalogue) if s.failed]
+            for s in check_summary(found, catalogue=catalogue or shipped()) if s.failed]
 
 
 WARNING_HEADERS = ("工作表", "行号", "户编号", "列", "填写内容", "说明")
@@ -166,7 +173,7 @@ def add_report_sheets(wb: Any, staged: Staged, found: dict[str, int],
     from jingzhun.comparison.checks import DETAIL_LIMIT, add_sheets
     from jingzhun.comparison.checks import summary as check_summary
 
-    catalogue = catalogue or engine.load_catalogue()
+    catalogue = catalogue or shipped()
     details: dict[str, list[list[Any]]] = {}
     for code, *row in staged.con.execute("""SELECT rule_code, _sheet, _row, coalesce(hh, ''), col, coalesce(val, ''),
             msg FROM (SELECT *, row_number() OVER (PARTITION BY rule_code ORDER BY _i) AS n FROM warnings)
