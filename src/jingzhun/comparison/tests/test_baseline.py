@@ -110,11 +110,11 @@ HAND_SQL: dict[str, str] = {
         SELECT id_number, name, village_code AS region_code,
                CASE b % 4 WHEN 0 THEN 'C' WHEN 1 THEN 'D' WHEN 2 THEN 'B' ELSE 'C' END AS grade,
                DATE '2024-05-01' AS assessed_on, b % 4 = 3 AS renovated, TRUE AS id_valid
-        FROM rp WHERE relation = '02' AND b % 3 = 0
+        FROM rp WHERE relation = '01' AND b % 3 = 0
         UNION ALL SELECT id_number, name, village_code, 'A', DATE '2025-05-01', FALSE, TRUE
-        FROM rp WHERE relation = '02' AND b % 3 = 0 AND b % 8 = 1
+        FROM rp WHERE relation = '01' AND b % 3 = 0 AND b % 8 = 1
         UNION ALL SELECT id_number, name, village_code, 'A', DATE '{as_of}' + 20, FALSE, TRUE
-        FROM rp WHERE relation = '02' AND b % 3 = 0 AND b % 8 = 2                          -- after as_of
+        FROM rp WHERE relation = '01' AND b % 3 = 0 AND b % 8 = 2                          -- after as_of
     """,
     "medical_enrolment": """
         SELECT id_number,
@@ -229,20 +229,45 @@ PLANT_SQL = {
         CASE WHEN h IN (14, 15, 16, 17) THEN ',1,' ELSE risk_types END AS risk_types)""",
     "members": """SELECT * REPLACE (
         CASE WHEN h = 0 THEN '1' ELSE sex END AS sex,
-        CASE WHEN h = 1 AND relation = '02' THEN '03' WHEN h = 2 AND relation = '10' THEN '02' ELSE relation END
+        CASE WHEN h = 1 AND relation = '01' THEN '03' WHEN h = 2 AND relation = '02' THEN '01' ELSE relation END
             AS relation,
-        CASE WHEN h = 3 AND relation = '02' THEN 6 WHEN h = 4 AND relation = '02' THEN 0 ELSE migrant_months END
+        CASE WHEN h = 3 AND relation = '01' THEN 6 WHEN h = 4 AND relation = '01' THEN 0 ELSE migrant_months END
             AS migrant_months,
-        CASE WHEN h = 3 AND relation = '02' THEN '' WHEN h = 4 AND relation = '02' THEN '浙江省宁波市'
+        CASE WHEN h = 3 AND relation = '01' THEN '' WHEN h = 4 AND relation = '01' THEN '浙江省宁波市'
              ELSE migrant_place END AS migrant_place,
         CASE WHEN h = 7 THEN FALSE ELSE dibao END AS dibao,
-        CASE WHEN h = 8 AND birth_date > DATE '2013-01-01' THEN '4' WHEN h = 9 AND birth_date < DATE '2000-01-01'
-             THEN '2' WHEN h = 12 THEN '0' ELSE schooling END AS schooling,
+        CASE WHEN h = 8 AND birth_date > DATE '2013-01-01' THEN '11' WHEN h = 9 AND birth_date < DATE '2000-01-01'
+             THEN '03' WHEN h = 12 THEN '' ELSE schooling END AS schooling,
         CASE WHEN h IN (10, 11) THEN ',1,' ELSE health END AS health,
         CASE WHEN h = 11 THEN '' ELSE disability_category END AS disability_category)""",
     "years": """SELECT * REPLACE (
         CASE WHEN h = 5 THEN CAST(-120.50 AS DECIMAL(14,2)) WHEN h = 6 THEN CAST(150000 AS DECIMAL(14,2))
              ELSE per_capita_net_income END AS per_capita_net_income)""",
+}
+
+
+# The county tools' logic checks (SJ04 by the ID, SJ11–SJ25), planted in buckets of their own in a second pass.
+LOGIC_PLANT_SQL = {
+    "households": """SELECT * REPLACE (
+        CASE WHEN h = 18 THEN '' WHEN h = 19 THEN '9999-9999999' ELSE phone_shape END AS phone_shape)""",
+    "members": """SELECT * REPLACE (
+        CASE WHEN h = 0 AND relation = '02' THEN substr(id_number, 1, 16)
+             || CAST((CAST(substr(id_number, 17, 1) AS INTEGER) + 1) % 10 AS VARCHAR) || substr(id_number, 18)
+             ELSE id_number END AS id_number,
+        CASE WHEN h = 19 AND relation = '03' THEN '02' ELSE relation END AS relation,
+        CASE WHEN h = 18 THEN '3' WHEN h = 20 THEN '' ELSE education END AS education,
+        CASE WHEN h = 18 THEN '07' WHEN h = 20 THEN '94' ELSE schooling END AS schooling,
+        CASE WHEN h = 21 THEN '' ELSE health END AS health,
+        CASE WHEN h = 22 THEN FALSE WHEN h = 29 THEN NULL ELSE serious_illness_insurance END
+            AS serious_illness_insurance,
+        CASE WHEN h = 23 THEN NULL ELSE basic_pension_insurance END AS basic_pension_insurance,
+        CASE WHEN h = 24 THEN TRUE WHEN h = 25 THEN NULL ELSE basic_medical_insurance END AS basic_medical_insurance,
+        CASE WHEN h = 24 THEN TRUE WHEN h = 26 THEN NULL ELSE employee_medical_insurance END
+            AS employee_medical_insurance,
+        CASE WHEN h = 27 THEN NULL ELSE speaks_mandarin END AS speaks_mandarin,
+        CASE WHEN h = 28 THEN NULL ELSE dibao END AS dibao,
+        CASE WHEN h = 30 THEN NULL ELSE commercial_medical_insurance END AS commercial_medical_insurance,
+        CASE WHEN h = 31 THEN NULL ELSE tekun END AS tekun)""",
 }
 
 
@@ -256,7 +281,7 @@ def _plant_in_snapshot(snapshot_path: Path) -> None:
     import duckdb
     import pyarrow.compute as pc
 
-    for table, sql in PLANT_SQL.items():
+    for table, sql in [*PLANT_SQL.items(), *LOGIC_PLANT_SQL.items()]:
         path = snapshot_path / table / f"county={COUNTY}" / "data.parquet"
         with duckdb.connect() as con:
             rows = con.sql(f"SELECT *, CAST(hash(household_number) % 40 AS INTEGER) AS h FROM read_parquet('{path}', hive_partitioning = false)")
