@@ -55,8 +55,12 @@ SHARED_KEYS = {c.key for c in SHARED}
 # Snapshot columns whose value in the staged file is not simply ``v_<name>`` / ``h_<name>``.
 # The members carry no village code: rules output it for routing doubts, which an import does not do, and
 # leaving it out spares every rule a join of the rows with their households (``registered`` has it).
+# A row without a person number (an error of its own) gets one made of its row index, so that its findings
+# still come back to it and never to the household's first row.
+PERSON_KEY = "coalesce(v_person_number, '#' || _i)"
 MEMBER_EXPR = {
     "member_id": "_i", "household_number": "hh", "village_code": "NULL", "county_code": "NULL",
+    "person_number": PERSON_KEY,
     "id_number": "id_canon", "disability_cert_number": "id_cert", "sex": "coalesce(id_sex, v_sex)",
     "birth_date": "coalesce(id_birth, v_birth_date)", "disability_category": "id_dcat",
     "disability_grade": "id_dgrade", "health": _multi("v_health"),
@@ -111,6 +115,10 @@ def run_checks(staged: Staged, *, as_of: dt.date | None = None, catalogue: engin
     catalogue = catalogue or shipped()
     rules = import_rules(catalogue)
     build_tables(staged, as_of=as_of, catalogue=catalogue)
+    if not rules:
+        con.execute("CREATE TABLE warnings AS SELECT _i, _sheet, _row, hh, CAST(NULL AS VARCHAR) AS rule_code, col, val,"
+                    " msg FROM errors LIMIT 0")
+        return
     params = engine.base_parameters(as_of or dt.date.today())
     parts = [f"SELECT {lit(r.code)} AS rule_code, CAST(f.household_number AS VARCHAR) AS household_number, "
              f"CAST(f.person_number AS VARCHAR) AS person_number, CAST(f.detail AS VARCHAR) AS detail "
@@ -120,10 +128,11 @@ def run_checks(staged: Staged, *, as_of: dt.date | None = None, catalogue: engin
     texts = " ".join(f'WHEN {lit(r.code)} THEN r."{r.column}"' for r in rules if BY_KEY[r.column].kind != Kind.ID)
     value = f"CASE l.rule_code {texts} END" if texts else "NULL"
     con.execute(f"""CREATE TABLE warnings AS
-        WITH firsts AS (SELECT hh, min(_i) AS _i FROM p0 WHERE hh IS NOT NULL GROUP BY hh),
+        WITH firsts AS (SELECT hh, min(_i) AS _i FROM p0 WHERE hh IN (
+            SELECT household_number FROM logic_findings WHERE person_number IS NULL) GROUP BY hh),
         located AS (
             SELECT q._i, f.* FROM logic_findings f
-            JOIN p0 q ON q.hh = f.household_number AND q.v_person_number = f.person_number
+            JOIN p0 q ON q.hh = f.household_number AND coalesce(q.v_person_number, '#' || q._i) = f.person_number
             UNION ALL
             SELECT firsts._i, f.* FROM logic_findings f JOIN firsts ON firsts.hh = f.household_number
             WHERE f.person_number IS NULL)

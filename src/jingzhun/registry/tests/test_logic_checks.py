@@ -78,6 +78,7 @@ def the_file(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, int]], dict[str
     add("05", case(21, {1: {"relation": "户主", "health": ""}}), 1, "relation")
     add("12", case(22, {1: {"labour_skill": "壮劳力"}}), 1, "labour_skill")
     add("13", case(23, {1: {"migrant_months": "0", "migrant_place": "兰州市"}}), 1, "migrant_place")
+    add("人编号", case(24, {1: {"person_number": "", "health": ""}}), 1, "person_number")
     rows: list[dict[str, str]] = []
     warnings: dict[str, tuple[str, int]] = {}
     refused: dict[str, tuple[str, int]] = {}
@@ -98,7 +99,8 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
     wanted = {(rule, header, row) for rule, (header, row) in expected.items()}
     wanted.add(("SJ12", "与户主关系", expected["SJ12"][1] - 1))
     wanted.add(("SJ14", "健康状况", refused["05"][1]))
-    rows_of = {rule: 2 if rule in ("SJ12", "SJ14") else 1 for rule in expected}
+    wanted.add(("SJ14", "健康状况", refused["人编号"][1]))  # a row without a person number is still found
+    rows_of = {rule: {"SJ12": 2, "SJ14": 3}.get(rule, 1) for rule in expected}
     assert found == wanted
     assert batch.warning_count == len(wanted)
     for w in batch.warnings_preview:
@@ -137,7 +139,8 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
     assert {rule: table[rule] for rule in expected} == rows_of
     sheet = book[next(s for s, code in names.items() if code == "SJ14")]
     listed = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[3]) for r in listed] == [(expected["SJ14"][1], "健康状况"), (refused["05"][1], "健康状况")]
+    assert [(r[1], r[3]) for r in listed] == [(expected["SJ14"][1], "健康状况"), (refused["05"][1], "健康状况"),
+                                              (refused["人编号"][1], "健康状况")]
 
 
 def test_the_api_and_the_import_page_show_the_warnings(officer, tmp_path, client):
