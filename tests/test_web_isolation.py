@@ -155,6 +155,8 @@ COVERAGE: dict[str, Case] = {
     "procedures:notice_pdf": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS),
     "procedures:evidence_file": Case(procedures_iso.evidence_kwargs, HOUSEHOLD_READERS),
     "comparison:run_detail": Case(comparison_iso.run_kwargs, RUN_READERS),
+    "comparison:run_checks": Case(comparison_iso.run_kwargs, RUN_READERS),
+    "comparison:run_checks_xlsx": Case(comparison_iso.run_kwargs, RUN_READERS),
     "comparison:doubt_detail": Case(comparison_iso.doubt_kwargs, HOUSEHOLD_READERS, post=comparison_iso.verify_form),
     "comparison:doubt_file": Case(comparison_iso.file_kwargs, HOUSEHOLD_READERS),
     "comparison:load_errors": Case(comparison_iso.load_kwargs, HOUSEHOLD_READERS),

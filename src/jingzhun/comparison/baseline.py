@@ -45,10 +45,12 @@ OUT = list(FINDING_COLUMNS[1:])
 SNAPSHOT_COLUMNS = {
     "households": ["household_number", "village_code", "head_name", "attribute", "poverty_status", "main_cause",
                    "relocated", "monitoring_type", "risk_types", "risk_elimination", "first_identified_on",
-                   "monitoring_identified_on", "risk_eliminated_on"],
+                   "monitoring_identified_on", "risk_eliminated_on", "phone_shape"],
     "members": ["household_number", "village_code", "person_number", "name", "id_number", "sex", "birth_date",
-                "relation", "schooling", "health", "disability_category", "migrant_months", "migrant_place",
-                "serious_illness_insurance", "dibao", "left_on"],
+                "relation", "education", "schooling", "health", "disability_category", "migrant_months",
+                "migrant_place", "speaks_mandarin", "basic_medical_insurance", "employee_medical_insurance",
+                "serious_illness_insurance", "commercial_medical_insurance", "basic_pension_insurance", "dibao",
+                "tekun", "left_on"],
     "years": ["household_number", "village_code", "year", "per_capita_net_income", "water_safe"],
 }
 DATASET_COLUMNS = {
@@ -538,13 +540,20 @@ def sj03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     return findings(g, "医保登记证件号码 " + g.insured_id + "（校验位错误）")
 
 
+def _male_by_id(ids: pd.Series) -> pd.Series:
+    """The ID's 17th character odd (NULL for no ID)."""
+    return ids.str[16].isin(list("13579")).where(ids.notna())
+
+
 def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
-    heads = people.loc[people.relation == "01", ["household_number", "name", "sex"]]
+    heads = people.loc[people.relation == "01", ["household_number", "name", "id_number"]]
     spouses = people[people.relation == "02"]
-    m = spouses.merge(heads.rename(columns={"name": "head_name", "sex": "head_sex"}), on="household_number")
-    m = m[m.sex == m.head_sex]
-    return findings(m, "户主 " + m.head_name + " 与配偶 " + m.name + " 性别相同")
+    m = spouses.merge(heads.rename(columns={"name": "head_name", "id_number": "head_id"}), on="household_number")
+    same = _male_by_id(m.id_number), _male_by_id(m.head_id)
+    m = m[same[0].notna() & same[1].notna() & (same[0] == same[1])]
+    g = m.groupby(KEYS, dropna=False).agg(head_name=("head_name", "min")).reset_index()
+    return findings(g, "户主 " + g.head_name + " 与配偶 " + g.name + " 的证件号码显示性别相同")
 
 
 def sj05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -574,11 +583,11 @@ def sj06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def sj07(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    rp = d.registered_people
-    months, place = rp.migrant_months, rp.migrant_place
-    m = rp[((months > 0) & blank(place)) | ((months.fillna(0) == 0) & ~blank(place))]
-    text = np.where(m.migrant_months > 0, "务工 " + integer(m.migrant_months) + " 个月，未填务工地",
-                    "务工地 " + m.migrant_place.fillna("") + "，务工 0 个月")
+    people = d.people
+    months, place = people.migrant_months, people.migrant_place
+    m = people[((months > 0) & blank(place)) | ((months.fillna(0) == 0) & ~blank(place))]
+    text = np.where(m.migrant_months > 0, "务工 " + integer(m.migrant_months) + " 个月，未填务工所在地",
+                    "务工所在地 " + m.migrant_place.fillna("") + "，务工 0 个月")
     return findings(m, pd.Series(text, index=m.index, dtype="str"))
 
 
@@ -616,13 +625,111 @@ def cf01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     return findings(m, "该证件号码在 " + m.households.astype(str) + " 户中在册")
 
 
+# --- the county tools' logic checks (逻辑校验) ---
+
+
+def _text(m: pd.DataFrame, text: str) -> pd.Series:
+    return pd.Series(text, index=m.index, dtype="str")
+
+
+def sj11(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    people = d.people
+    m = people[blank(people.education) == blank(people.schooling)]
+    text = np.where(blank(m.education), "文化程度和在校生状况都未填写", "文化程度和在校生状况同时填写")
+    return findings(m, pd.Series(text, index=m.index, dtype="str"))
+
+
+def sj12(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    spouses = d.people[d.people.relation == "02"]
+    counts = spouses.groupby("household_number").size().rename("spouses").reset_index()
+    m = spouses.merge(counts[counts.spouses > 1], on="household_number")
+    return findings(m, "本户有 " + m.spouses.astype(str) + " 名配偶")
+
+
+def sj13(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    people = d.people
+    m = people[people.schooling.isin(["93", "94", "95", "96", "97"])]
+    return findings(m, _text(m, "在校生状况只填了学段（旧表的值），未填年级"))
+
+
+def sj14(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    m = d.people[blank(d.people.health)]
+    return findings(m, _text(m, "健康状况为空"))
+
+
+def sj15(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    rp = d.registered_people
+    m = rp[~is_true(rp.serious_illness_insurance)]
+    text = np.where(m.serious_illness_insurance.isna(), "是否参加大病保险未填写", "未参加大病保险")
+    return findings(m, pd.Series(text, index=m.index, dtype="str"))
+
+
+def sj16(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    h = d.households
+    shape = h.phone_shape.fillna("")
+    m = h[(shape != "9" * 11) & h.household_number.isin(d.people.household_number)]
+    shape = m.phone_shape.fillna("")
+    text = np.where(shape == "", "户联系电话为空",
+                    "户联系电话不是 11 位数字（" + shape.str.len().astype(str) + " 个字符）")
+    return findings(m, pd.Series(text, index=m.index, dtype="str"), person_number=None, id_number=None,
+                    name=m.head_name)
+
+
+def _empty(d: Data, column: str, text: str) -> pd.DataFrame:
+    m = d.people[d.people[column].isna()]
+    return findings(m, _text(m, text))
+
+
+def sj17(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "basic_pension_insurance", "是否参加城乡居民基本养老保险为空")
+
+
+def sj18(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    people = d.people
+    basic, employee = people.basic_medical_insurance, people.employee_medical_insurance
+    m = people[basic.notna() & employee.notna() & (basic == employee)]
+    text = np.where(is_true(m.basic_medical_insurance), "城乡居民医保和城镇职工医保同为“是”",
+                    "城乡居民医保和城镇职工医保同为“否”")
+    return findings(m, pd.Series(text, index=m.index, dtype="str"))
+
+
+def sj19(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "basic_medical_insurance", "是否参加城乡居民基本医疗保险为空")
+
+
+def sj20(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "employee_medical_insurance", "是否参加城镇职工基本医疗保险为空")
+
+
+def sj21(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "speaks_mandarin", "是否会讲普通话为空")
+
+
+def sj22(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "dibao", "是否享受农村最低生活保障为空（按“否”登记）")
+
+
+def sj23(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "serious_illness_insurance", "是否参加大病保险为空")
+
+
+def sj24(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "commercial_medical_insurance", "是否参加商业补充医疗保险为空")
+
+
+def sj25(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
+    return _empty(d, "tekun", "是否特困供养为空（按“否”登记）")
+
+
 RULES: dict[str, Callable[[Data, Mapping[str, Any]], pd.DataFrame]] = {
     "CP01": cp01, "CP02": cp02, "CP03": cp03, "CP04": cp04, "LP01": lp01, "LP02": lp02,
     "CT01": ct01, "CT02": ct02, "CT03": ct03,
     "SB01": sb01, "SB02": sb02, "SB03": sb03, "SB04": sb04, "SB05": sb05,
     "JC01": jc01, "JC02": jc02, "JC03": jc03, "JC04": jc04, "JC05": jc05, "JC06": jc06,
     "SJ01": sj01, "SJ02": sj02, "SJ03": sj03, "SJ04": sj04, "SJ05": sj05, "SJ06": sj06, "SJ07": sj07,
-    "SJ08": sj08, "SJ09": sj09, "SJ10": sj10, "CF01": cf01,
+    "SJ08": sj08, "SJ09": sj09, "SJ10": sj10, "SJ11": sj11, "SJ12": sj12, "SJ13": sj13, "SJ14": sj14,
+    "SJ15": sj15, "SJ16": sj16, "SJ17": sj17, "SJ18": sj18, "SJ19": sj19, "SJ20": sj20, "SJ21": sj21,
+    "SJ22": sj22, "SJ23": sj23, "SJ24": sj24, "SJ25": sj25, "CF01": cf01,
 }
 
 

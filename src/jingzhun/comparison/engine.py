@@ -77,6 +77,20 @@ class RuleSpec:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     policy: tuple[str, ...] = ()  # the policy numbers (columns of the snapshot's policy table) it compares with
     policy_year: str = ""  # which year's number: "data" (each household's latest data year) or "as_of"
+    county_checks: tuple[str, ...] = ()  # the county tools' logic checks (逻辑校验) this rule is
+    on_import: bool = False  # also run on every registry import, as a warning naming ``column``
+    column: str = ""  # the register column (key) an import warning names
+
+
+@dataclass(frozen=True)
+class CountyCheck:
+    """One of the logic checks county tools run on the national member export (national-forms.md), and
+    where Jingzhun checks it: the rules that are it, or the import's own refusal (``at_import``)."""
+
+    number: str
+    name: str
+    at_import: str = ""
+    not_checked: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,7 @@ class Catalogue:
     views: tuple[View, ...]
     rules: tuple[RuleSpec, ...]
     name_sources: tuple[str, ...] = ()  # tables whose ``name`` column the table name_keys covers
+    county_checks: tuple[CountyCheck, ...] = ()
 
     def rule(self, code: str) -> RuleSpec:
         for rule in self.rules:
@@ -102,7 +117,8 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
             sql=r["sql"], explanation=r.get("explanation", ""), datasets=tuple(r.get("datasets", ())),
             audience=tuple(r.get("audience", ())), on_true=r.get("on_true", ""), exact=r.get("exact", True),
             parameters=dict(r.get("parameters", {})), policy=tuple(r.get("policy", ())),
-            policy_year=r.get("policy_year", ""),
+            policy_year=r.get("policy_year", ""), county_checks=tuple(r.get("county_checks", ())),
+            on_import=r.get("on_import", False), column=r.get("column", ""),
         ))
     codes = [r.code for r in rules]
     if len(codes) != len(set(codes)):
@@ -120,7 +136,9 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
     known = set(TABLES) | {f"d_{d.code}" for d in ds.DATASETS}
     if set(sources) - known:
         raise RuleError(f"name_keys 使用了不存在的表：{'、'.join(sorted(set(sources) - known))}")
-    return Catalogue(views, tuple(rules), sources)
+    checks = tuple(CountyCheck(c["number"], c["name"], c.get("at_import", ""), c.get("not_checked", ""))
+                   for c in data.get("county_check", []))
+    return Catalogue(views, tuple(rules), sources, checks)
 
 
 def minus_months(day: dt.date, months: int) -> dt.date:

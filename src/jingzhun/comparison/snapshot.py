@@ -7,7 +7,8 @@ county's rules need for each year. The comparison and the indicators read these 
 Conventions that keep rules portable between DuckDB and Spark SQL:
 
 * multi-valued codes (health, causes, risk types) are strings like ``,2,3,`` so ``LIKE '%,3,%'`` tests one;
-* no phone or bank numbers: analysis needs none;
+* no phone or bank numbers: analysis needs none. The household phone's shape is kept for the logic check
+  of its length (``phone_shape``: every digit written as 9, so ``99999999999`` is an 11-digit number);
 * dates are DATE, money DECIMAL(14,2); booleans may be NULL (not filled in).
 """
 
@@ -39,6 +40,7 @@ HOUSEHOLDS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("village_code", pa.string(), "h.village_id"),
     ("natural_village", pa.string(), "h.natural_village"),
     ("head_name", pa.string(), "h.head_name"),
+    ("phone_shape", pa.string(), "h.phone"),
     ("identification_standard", pa.string(), "h.identification_standard"),
     ("attribute", pa.string(), "h.attribute"),
     ("poverty_status", pa.string(), "h.poverty_status"),
@@ -65,6 +67,7 @@ MEMBERS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("sex", pa.string(), "m.sex"),
     ("birth_date", pa.date32(), "m.birth_date"),
     ("relation", pa.string(), "m.relation"),
+    ("political_status", pa.string(), "m.political_status"),
     ("education", pa.string(), "m.education"),
     ("schooling", pa.string(), "m.schooling"),
     ("dropout_reason", pa.string(), "m.dropout_reason"),
@@ -74,8 +77,12 @@ MEMBERS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("labour_skill", pa.string(), "m.labour_skill"),
     ("migrant_months", pa.int32(), "m.migrant_months"),
     ("migrant_place", pa.string(), "m.migrant_place"),
+    ("speaks_mandarin", pa.bool_(), "m.speaks_mandarin"),
     ("basic_medical_insurance", pa.bool_(), "m.basic_medical_insurance"),
+    ("employee_medical_insurance", pa.bool_(), "m.employee_medical_insurance"),
     ("serious_illness_insurance", pa.bool_(), "m.serious_illness_insurance"),
+    ("commercial_medical_insurance", pa.bool_(), "m.commercial_medical_insurance"),
+    ("basic_pension_insurance", pa.bool_(), "m.basic_pension_insurance"),
     ("dibao", pa.bool_(), "m.dibao"),
     ("tekun", pa.bool_(), "m.tekun"),
     ("joined_on", pa.date32(), "m.joined_on"),
@@ -204,9 +211,17 @@ def _multi(value: Any) -> str:
     return f",{','.join(items)}," if items else ""
 
 
+def phone_shape(value: Any) -> str:
+    """A phone number with every digit written as 9 ("" when empty): its length and form, not the number.
+    ``registry.logic`` computes the same in DuckDB for an import."""
+    return "".join("9" if ch in "0123456789" else ch for ch in str(value or "").strip())
+
+
 def _convert(name: str, typ: pa.DataType, values: list[Any]) -> pa.Array:
     if name in MULTI:
         values = [_multi(v) for v in values]
+    elif name == "phone_shape":
+        values = [phone_shape(v) for v in values]
     elif pa.types.is_decimal(typ):
         cent = Decimal("0.01")
         values = [None if v is None else Decimal(str(v)).quantize(cent) for v in values]

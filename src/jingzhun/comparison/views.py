@@ -27,7 +27,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from jingzhun.accounts.choices import Role
-from jingzhun.comparison import access, datasets, doubt_access, jobs, loading, selectors, services
+from jingzhun.comparison import access, checks, datasets, doubt_access, jobs, loading, selectors, services
 from jingzhun.comparison.forms import LoadForm, ResolveForm, RunForm, VerifyForm, loadable
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
 from jingzhun.core.audit import Actor, object_type
@@ -172,6 +172,47 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["loads"] = [(datasets.BY_CODE[code].name if code in datasets.BY_CODE else code, ids)
                             for code, ids in sorted((run.loads or {}).items())]
     return _polled(request, "comparison/run_detail.html", "comparison/_run_status.html", context)
+
+
+def _run_checks(request: HttpRequest, pk: int) -> tuple[Any, checks.RunChecks | None]:
+    """The run and its logic checks inside the reader's jurisdiction (None while the run is not done)."""
+    run = doubt_access.access_run(request.user, pk)
+    if run.state != RunState.DONE:
+        return run, None
+    prefix = checks.reader_prefix(request.user, run.region.prefix)
+    return run, checks.for_run(run.findings_path, prefix, (run.rules or {}).get("parameters", {}).keys())
+
+
+@login_required
+@web_errors
+def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The national logic checks of a run as the county tools' 疑点数据统计表, with the counts per village."""
+    run, found = _run_checks(request, pk)
+    if (refused := _get_only(request)) is not None:
+        return refused
+    return render(request, "comparison/run_checks.html", {"run": run, "checks": found})
+
+
+@login_required
+@web_errors
+def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same as the county tools' workbook: the summary, the villages and one sheet per failed check."""
+    run, found = _run_checks(request, pk)
+    if (refused := _get_only(request)) is not None:
+        return refused
+    if found is None:
+        raise Http404()
+    fd, name = tempfile.mkstemp(suffix=".xlsx", prefix="jingzhun-")
+    os.close(fd)
+    path = Path(name)
+    try:
+        checks.write_run_workbook(path, found.findings, found.names,
+                                  ran=(run.rules or {}).get("parameters", {}).keys())
+        handle = path.open("rb")
+    finally:
+        path.unlink(missing_ok=True)
+    download = f"逻辑校验_{run.region.name}_{run.as_of:%Y%m%d}.xlsx"
+    return FileResponse(handle, as_attachment=True, filename=download)  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ def _batch_out(batch: ImportBatch) -> dict[str, Any]:
             for name in (
                 "progress", "stage", "rows_total", "rows_rejected", "households_created", "households_updated",
                 "households_unchanged", "households_rejected", "members_created", "members_updated",
-                "members_left", "error_count", "message", "started_at", "finished_at",
+                "members_left", "error_count", "message", "started_at", "finished_at", "warning_count",
+                "warning_summary",
             )
         },
         "errors": [_row_error(e) for e in (batch.errors_preview or [])[:ERRORS_PREVIEW]],

@@ -159,6 +159,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("是否会讲普通话", "speaks_mandarin", M, Kind.BOOL),
     Column("是否参加城乡居民基本医疗保险", "basic_medical_insurance", M, Kind.BOOL,
            aliases=("是否参加新型农村合作医疗（城乡居民基本医疗保险）", "是否参加新型农村合作医疗")),
+    Column("是否参加城镇职工基本医疗保险", "employee_medical_insurance", M, Kind.BOOL),
     Column("是否参加大病保险", "serious_illness_insurance", M, Kind.BOOL),
     Column("是否参加商业补充医疗保险", "commercial_medical_insurance", M, Kind.BOOL),
     Column("是否参加城乡居民基本养老保险", "basic_pension_insurance", M, Kind.BOOL),

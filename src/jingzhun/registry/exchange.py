@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,11 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
 IGNORED_HEADERS = {"错误说明", "原工作表", "原行号"}
 
 
-def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
-    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import.
+def write_error_report(staged: Any, errors: list[Any], path: Path,
+                       warnings: Mapping[str, int] | None = None) -> Path:
+    """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import;
+    then the logic checks' warnings (``warnings``: rows per rule) as the county tools list them
+    (``registry.logic``).
 
     The report has the columns the file had, no more: a column the file lacked must stay absent when the
     corrected report is imported, or its empty cells would clear what the register holds."""
@@ -169,6 +172,10 @@ def write_error_report(staged: Any, errors: list[Any], path: Path) -> Path:
     for k, e in enumerate(errors, start=1):
         ws2.write_row(k, 0, [e.sheet, e.row, e.household_number, e.column, e.value, e.message])
     ws2.set_column(5, 5, 70)
+    if warnings:
+        from jingzhun.registry.logic import add_report_sheets
+
+        add_report_sheets(wb, staged, dict(warnings))
     wb.close()
     return path
 

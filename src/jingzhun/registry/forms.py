@@ -163,7 +163,8 @@ class MemberForm(ServiceForm):
         (
             "保障",
             (
-                "basic_medical_insurance", "serious_illness_insurance", "commercial_medical_insurance",
+                "basic_medical_insurance", "employee_medical_insurance", "serious_illness_insurance",
+                "commercial_medical_insurance",
                 "basic_pension_insurance", "accident_insurance", "dibao", "tekun",
             ),
         ),

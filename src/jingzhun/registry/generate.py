@@ -1150,7 +1150,15 @@ class _CountyGenerator:
         household_number = f"{village.code}{village.serial:06d}"
         registered = h["registered"]
         head = family[0]
-        phone = f"1{rnd.choice(PHONE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}" if rand() < 0.93 else ""
+        # Nearly every household gives a mobile number (county check 15 flags the few that do not). The extra
+        # 6% are made from the household number, so the draws (and the rest of the county) stay as they were.
+        u = rand()
+        if u < 0.93:
+            phone = f"1{rnd.choice(PHONE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}"
+        elif u < 0.99:
+            phone = f"1{PHONE_PREFIXES[int(household_number[-2:]) % len(PHONE_PREFIXES)]}{household_number[-8:]}"
+        else:
+            phone = ""
         bank_name = bank_account = ""
         if registered or h["monitoring"] or rand() < 0.5:
             bank_name, prefix = self.banks.pick(rand())
@@ -1244,7 +1252,7 @@ class _CountyGenerator:
                 else:
                     political = "13"
             if age < 3:
-                mandarin = ""
+                mandarin = NO  # the national form's answer for an infant; empty is county check 20
             else:
                 p_yes = 0.97 if age <= 50 else (0.8 if age <= 65 else 0.55)
                 if names.NAME_STYLE.get(p.ethnicity) in ("tibetan", "turkic", "mongol") and age > 30:
@@ -1289,7 +1297,12 @@ class _CountyGenerator:
             row["migrant_place"] = p.place
             row["speaks_mandarin"] = mandarin
             row["basic_medical_insurance"] = yn(basic)
-            row["serious_illness_insurance"] = yn(basic and rand() < 0.98)
+            # Most people outside 城乡居民医保 are in 城镇职工医保 instead (exactly one of the two: county
+            # check 17); drawn from the ID, so the rest of the generated county stays the same.
+            employee = not basic and p.id_number[-4] in "0123456"
+            row["employee_medical_insurance"] = yn(employee)
+            # 大病保险 comes with either basic medical insurance; a rare member lacks it (county check 14, SB05).
+            row["serious_illness_insurance"] = yn((basic and rand() < 0.998) or employee)
             row["commercial_medical_insurance"] = yn(commercial)
             row["basic_pension_insurance"] = yn(age >= 16 and not in_school and rand() < 0.92)
             row["dibao"] = yn(p.dibao)

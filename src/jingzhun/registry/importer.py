@@ -31,7 +31,7 @@ from django.utils import timezone
 from jingzhun.accounts.choices import Role
 from jingzhun.core import audit
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError
-from jingzhun.registry import access, validation, writer
+from jingzhun.registry import access, logic, validation, writer
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.staging import ImportFileError, Staged, read_file
 
@@ -110,6 +110,7 @@ def validate(staged: Staged, prefix: str) -> None:
         )
     writer.load_store_tables(staged, prefix)
     validation.check_against_store(staged)
+    logic.run_checks(staged)
 
 
 def row_errors(staged: Staged) -> list[RowError]:
@@ -144,7 +145,8 @@ def run_import(
         _set_progress(batch, 35, "校验数据", progress)
         validate(staged, prefix)
         errors = row_errors(staged)
-        _finish_validation(batch, staged, errors, progress)
+        warnings = logic.counts(staged)
+        _finish_validation(batch, staged, errors, warnings, progress)
         if errors and batch.policy == ImportBatch.Policy.ALL_OR_NOTHING:
             batch.state = ImportBatch.State.REJECTED
             batch.message = f"发现 {len(errors)} 处错误，按“全部正确才导入”的要求，本次没有导入任何数据。请按错误报告修改后重新导入。"
@@ -156,6 +158,9 @@ def run_import(
                 setattr(batch, key, value)
             batch.state = ImportBatch.State.PARTIAL if errors else ImportBatch.State.COMMITTED
             batch.message = _summary(batch, errors)
+        if warnings:
+            batch.message += (f"\n逻辑校验提示 {batch.warning_count} 处（不影响导入，请核对修改），"
+                              "各校验项的行数见页面和报告中的疑点数据统计表。")
         if staged.warnings:
             batch.message += "\n" + "\n".join(staged.warnings[:20])
     except JingzhunError as exc:
@@ -170,15 +175,19 @@ def run_import(
     return batch
 
 
-def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], progress: Progress | None) -> None:
+def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], warnings: dict[str, int],
+                       progress: Progress | None) -> None:
     batch.error_count = len(errors)
     batch.rows_rejected = len({(e.sheet, e.row) for e in errors})
     batch.errors_preview = [e.as_dict() for e in errors[:PREVIEW_ERRORS]]
-    if errors:
+    batch.warning_count = sum(warnings.values())
+    batch.warnings_preview = logic.preview(staged)
+    batch.warning_summary = logic.summary(warnings)
+    if errors or warnings:
         from jingzhun.registry.exchange import write_error_report
 
         name = f"{batch.id}-errors.xlsx"
-        write_error_report(staged, errors, imports_dir() / name)
+        write_error_report(staged, errors, imports_dir() / name, warnings=warnings)
         batch.error_report = f"imports/{name}"
         _set_progress(batch, 55, "生成错误报告", progress)
 

@@ -148,6 +148,7 @@ class Member(models.Model):
     basic_medical_insurance = models.BooleanField(
         "是否参加城乡居民基本医疗保险", null=True, blank=True, db_comment="aab013"
     )
+    employee_medical_insurance = models.BooleanField("是否参加城镇职工基本医疗保险", null=True, blank=True)
     serious_illness_insurance = models.BooleanField("是否参加大病保险", null=True, blank=True, db_comment="aab022")
     commercial_medical_insurance = models.BooleanField(
         "是否参加商业补充医疗保险", null=True, blank=True, db_comment="aab067"
@@ -263,7 +264,7 @@ class HouseholdYear(models.Model):
 MEMBER_YEARLY_FIELDS = (
     "education", "schooling", "dropout_reason", "health", "labour_skill", "migrant_months", "migrant_place",
     "speaks_mandarin", "basic_medical_insurance", "serious_illness_insurance", "commercial_medical_insurance",
-    "basic_pension_insurance", "dibao", "tekun", "accident_insurance",
+    "basic_pension_insurance", "dibao", "tekun", "accident_insurance", "employee_medical_insurance",
 )
 
 
@@ -362,6 +363,10 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors_preview = models.JSONField(default=list, blank=True)
     error_report = models.CharField("错误报告", max_length=255, blank=True)
+    # The national logic checks (逻辑校验) that found something but do not refuse the row (registry.logic).
+    warning_count = models.PositiveIntegerField("校验提示数", default=0)
+    warnings_preview = models.JSONField(default=list, blank=True)
+    warning_summary = models.JSONField("各校验项提示数", default=list, blank=True)
     message = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -237,6 +237,7 @@ class MemberOut(Schema):
     migrant_place: str = fd(Member, "migrant_place")
     speaks_mandarin: bool | None = fd(Member, "speaks_mandarin")
     basic_medical_insurance: bool | None = fd(Member, "basic_medical_insurance")
+    employee_medical_insurance: bool | None = fd(Member, "employee_medical_insurance")
     serious_illness_insurance: bool | None = fd(Member, "serious_illness_insurance")
     commercial_medical_insurance: bool | None = fd(Member, "commercial_medical_insurance")
     basic_pension_insurance: bool | None = fd(Member, "basic_pension_insurance")
@@ -430,6 +431,7 @@ class MemberFields(Schema):
     migrant_place: str = fd(Member, "migrant_place", None, max_length=100)
     speaks_mandarin: bool | None = fd(Member, "speaks_mandarin", None)
     basic_medical_insurance: bool | None = fd(Member, "basic_medical_insurance", None)
+    employee_medical_insurance: bool | None = fd(Member, "employee_medical_insurance", None)
     serious_illness_insurance: bool | None = fd(Member, "serious_illness_insurance", None)
     commercial_medical_insurance: bool | None = fd(Member, "commercial_medical_insurance", None)
     basic_pension_insurance: bool | None = fd(Member, "basic_pension_insurance", None)
@@ -540,6 +542,15 @@ class ImportRowError(Schema):
     household_number: str = Field("", description="所属户编号")
 
 
+class ImportCheckCount(Schema):
+    """One failed national logic check (逻辑校验) of an import and its rows: warnings, never refused."""
+
+    numbers: str = Field(description="县级校验工具的校验项序号，如 11")
+    name: str = Field(description="校验项名称")
+    rule: str = Field(description="比对规则编号")
+    rows: int = Field(description="提示行数")
+
+
 class ImportBatchOut(Schema):
     """One run of an import and what happened."""
 
@@ -562,7 +573,9 @@ class ImportBatchOut(Schema):
     members_left: int = Field(description="减少成员数")
     error_count: int = Field(description="错误条数")
     errors: list[ImportRowError] = Field(description="前 50 条错误；完整清单见错误报告")
-    error_report_url: str | None = Field(description="错误报告（xlsx）下载地址；没有错误时为 null")
+    error_report_url: str | None = Field(description="错误报告（xlsx）下载地址；没有错误也没有逻辑校验提示时为 null")
+    warning_count: int = Field(0, description="逻辑校验提示条数（不影响导入）")
+    warning_summary: list[ImportCheckCount] = Field(default_factory=list, description="各校验项的提示行数")
     message: str = Field(description="说明")
     started_at: dt.datetime = Field(description="开始时间")
     finished_at: dt.datetime | None = Field(description="结束时间")

@@ -246,6 +246,31 @@ PLANT_SQL = {
 }
 
 
+# The county tools' logic checks (SJ04 by the ID, SJ11–SJ25), planted in buckets of their own in a second pass.
+LOGIC_PLANT_SQL = {
+    "households": """SELECT * REPLACE (
+        CASE WHEN h = 18 THEN '' WHEN h = 19 THEN '9999-9999999' ELSE phone_shape END AS phone_shape)""",
+    "members": """SELECT * REPLACE (
+        CASE WHEN h = 0 AND relation = '02' THEN substr(id_number, 1, 16)
+             || CAST((CAST(substr(id_number, 17, 1) AS INTEGER) + 1) % 10 AS VARCHAR) || substr(id_number, 18)
+             ELSE id_number END AS id_number,
+        CASE WHEN h = 19 AND relation = '03' THEN '02' ELSE relation END AS relation,
+        CASE WHEN h = 18 THEN '3' WHEN h = 20 THEN '' ELSE education END AS education,
+        CASE WHEN h = 18 THEN '07' WHEN h = 20 THEN '94' ELSE schooling END AS schooling,
+        CASE WHEN h = 21 THEN '' ELSE health END AS health,
+        CASE WHEN h = 22 THEN FALSE WHEN h = 29 THEN NULL ELSE serious_illness_insurance END
+            AS serious_illness_insurance,
+        CASE WHEN h = 23 THEN NULL ELSE basic_pension_insurance END AS basic_pension_insurance,
+        CASE WHEN h = 24 THEN TRUE WHEN h = 25 THEN NULL ELSE basic_medical_insurance END AS basic_medical_insurance,
+        CASE WHEN h = 24 THEN TRUE WHEN h = 26 THEN NULL ELSE employee_medical_insurance END
+            AS employee_medical_insurance,
+        CASE WHEN h = 27 THEN NULL ELSE speaks_mandarin END AS speaks_mandarin,
+        CASE WHEN h = 28 THEN NULL ELSE dibao END AS dibao,
+        CASE WHEN h = 30 THEN NULL ELSE commercial_medical_insurance END AS commercial_medical_insurance,
+        CASE WHEN h = 31 THEN NULL ELSE tekun END AS tekun)""",
+}
+
+
 def _plant_in_snapshot(snapshot_path: Path) -> None:
     """What the generated register cannot hold but the rules look for: the data-quality anomalies above,
     poverty and monitoring lines for the county (the shipped policy has none for recent years; CT03, JC03),
@@ -256,7 +281,7 @@ def _plant_in_snapshot(snapshot_path: Path) -> None:
     import duckdb
     import pyarrow.compute as pc
 
-    for table, sql in PLANT_SQL.items():
+    for table, sql in [*PLANT_SQL.items(), *LOGIC_PLANT_SQL.items()]:
         path = snapshot_path / table / f"county={COUNTY}" / "data.parquet"
         with duckdb.connect() as con:
             rows = con.sql(f"SELECT *, CAST(hash(household_number) % 40 AS INTEGER) AS h FROM read_parquet('{path}', hive_partitioning = false)")

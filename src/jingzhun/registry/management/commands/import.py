@@ -64,5 +64,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {e['sheet']} 第 {e['row']} 行「{e['column']}」{e['value'] or ''}：{e['message']}")
         if batch.error_count > limit:
             self.stdout.write(f"  …… 共 {batch.error_count} 处错误，完整清单见错误报告")
+        for check in batch.warning_summary:
+            self.stdout.write(f"  逻辑校验 {check['numbers']} {check['name']}：{check['rows']} 行（提示，不影响导入）")
         if batch.error_report:
             self.stdout.write(f"错误报告：{imports_dir().parent / batch.error_report}")

@@ -17,7 +17,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0005_national_code_lists'),
+        ('registry', '0006_member_employee_insurance_import_warnings'),
     ]
 
     operations = [
@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                 ('dibao', models.BooleanField(db_comment='aab030', default=False, verbose_name='是否享受农村最低生活保障')),
                 ('tekun', models.BooleanField(default=False, verbose_name='是否特困供养')),
                 ('accident_insurance', models.BooleanField(blank=True, db_comment='aab066', null=True, verbose_name='是否享受人身意外保险补贴')),
+                ('employee_medical_insurance', models.BooleanField(blank=True, null=True, verbose_name='是否参加城镇职工基本医疗保险')),
                 ('member', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='years', to='registry.member', verbose_name='成员')),
             ],
             options={
