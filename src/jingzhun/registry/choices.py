@@ -6,16 +6,19 @@ stored code and whose label the Chinese term shown on forms and templates, so mo
 a value (``Relation.HEAD``). Lists that are Jingzhun's own (证件类型, 减少原因) are written here.
 """
 
+from typing import Any
+
 from django.db import models
 
 from jingzhun.registry import codelists
 
 
-def _choices(name: str, key: str, doc: str) -> type[models.TextChoices]:
+def _choices(name: str, key: str, doc: str) -> Any:
+    """A ``TextChoices`` of the list ``key`` (typed Any: its members come from the data file)."""
     cls = models.TextChoices(name, codelists.members(key))  # type: ignore[misc]
     cls.__doc__ = doc
-    cls.codelist = key  # type: ignore[attr-defined]
-    return cls  # type: ignore[no-any-return]
+    cls.codelist = key
+    return cls
 
 
 Attribute = _choices("Attribute", "attribute", "贫困户属性 (aac006).")
