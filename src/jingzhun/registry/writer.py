@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -431,16 +431,24 @@ def _apply_household(household: Household, values: dict[str, Any], actor: audit.
 
 def _apply_year(household: Household, record: HouseholdYear | None, values: dict[str, Any], year: int,
                 actor: audit.Actor, batch_id: str) -> bool:
+    return _write_yearly(household, record, lambda: HouseholdYear(household=household, year=year), values, actor,
+                         batch_id) is not None
+
+
+def _write_yearly(household: Household, record: Any, new: Callable[[], Any], values: dict[str, Any],
+                  actor: audit.Actor, batch_id: str) -> Any:
+    """A data year's record (``record``, or ``new()`` when there is none) given ``values``, audited under the
+    household; the record written, or None when nothing differed."""
     if record is not None and not _differs(record, values):
-        return False
+        return None
     before = audit.snapshot(record) if record else None
-    record = record or HouseholdYear(household=household, year=year)
+    record = record or new()
     for k, v in values.items():
         setattr(record, k, v)
     record.save()
     audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before,
                  root=household, batch=batch_id)
-    return True
+    return record
 
 
 def _apply_member(household: Household, member: Member | None, values: dict[str, Any], person_number: str,
@@ -476,18 +484,11 @@ def _apply_member(household: Household, member: Member | None, values: dict[str,
 def _apply_member_year(household: Household, member: Member, year: int, values: dict[str, Any],
                        member_years: dict[tuple[int, int], MemberYear], actor: audit.Actor, batch_id: str) -> bool:
     """One data year's record of a member other than its current year; True if anything was written."""
-    record = member_years.get((member.pk, year))
-    if record is not None and not _differs(record, values):
-        return False
-    before = audit.snapshot(record) if record else None
-    record = record or MemberYear(member=member, year=year)
-    for k, v in values.items():
-        setattr(record, k, v)
-    record.save()
-    member_years[(member.pk, year)] = record
-    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before,
-                 root=household, batch=batch_id)
-    return True
+    record = _write_yearly(household, member_years.get((member.pk, year)),
+                           lambda: MemberYear(member=member, year=year), values, actor, batch_id)
+    if record is not None:
+        member_years[(member.pk, year)] = record
+    return record is not None
 
 
 def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] | None:
