@@ -238,7 +238,7 @@ class YearForm(ServiceForm):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="数据文件",
-        help_text="Excel（.xlsx、.xls）或 CSV 文件，表头与导入模板一致",
+        help_text="Excel（.xlsx、.xls）或 CSV 文件：本系统的导入模板或导出文件，或全国系统的成员导出表",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(IMPORT_EXTENSIONS)}),
     )
     policy = forms.ChoiceField(
