@@ -680,9 +680,6 @@ def _empty(d: Data, column: str, text: str) -> pd.DataFrame:
     return findings(m, _text(m, text))
 
 
-def sj17(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "basic_pension_insurance", "是否参加城乡居民基本养老保险为空")
-
 
 def sj18(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
@@ -693,32 +690,28 @@ def sj18(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     return findings(m, pd.Series(text, index=m.index, dtype="str"))
 
 
-def sj19(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "basic_medical_insurance", "是否参加城乡居民基本医疗保险为空")
 
 
-def sj20(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "employee_medical_insurance", "是否参加城镇职工基本医疗保险为空")
 
 
-def sj21(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "speaks_mandarin", "是否会讲普通话为空")
 
 
-def sj22(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "dibao", "是否享受农村最低生活保障为空（按“否”登记）")
+
+# The logic checks "… 为空": the flag's column and the evidence text.
+EMPTY_FLAGS = {
+    "SJ17": ("basic_pension_insurance", "是否参加城乡居民基本养老保险为空"),
+    "SJ19": ("basic_medical_insurance", "是否参加城乡居民基本医疗保险为空"),
+    "SJ20": ("employee_medical_insurance", "是否参加城镇职工基本医疗保险为空"),
+    "SJ21": ("speaks_mandarin", "是否会讲普通话为空"),
+    "SJ22": ("dibao", "是否享受农村最低生活保障为空（按“否”登记）"),
+    "SJ23": ("serious_illness_insurance", "是否参加大病保险为空"),
+    "SJ24": ("commercial_medical_insurance", "是否参加商业补充医疗保险为空"),
+    "SJ25": ("tekun", "是否特困供养为空（按“否”登记）"),
+}
 
 
-def sj23(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "serious_illness_insurance", "是否参加大病保险为空")
-
-
-def sj24(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "commercial_medical_insurance", "是否参加商业补充医疗保险为空")
-
-
-def sj25(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
-    return _empty(d, "tekun", "是否特困供养为空（按“否”登记）")
+def _empty_rule(column: str, text: str) -> Callable[[Data, Mapping[str, Any]], pd.DataFrame]:
+    return lambda d, p: _empty(d, column, text)
 
 
 RULES: dict[str, Callable[[Data, Mapping[str, Any]], pd.DataFrame]] = {
@@ -728,8 +721,8 @@ RULES: dict[str, Callable[[Data, Mapping[str, Any]], pd.DataFrame]] = {
     "JC01": jc01, "JC02": jc02, "JC03": jc03, "JC04": jc04, "JC05": jc05, "JC06": jc06,
     "SJ01": sj01, "SJ02": sj02, "SJ03": sj03, "SJ04": sj04, "SJ05": sj05, "SJ06": sj06, "SJ07": sj07,
     "SJ08": sj08, "SJ09": sj09, "SJ10": sj10, "SJ11": sj11, "SJ12": sj12, "SJ13": sj13, "SJ14": sj14,
-    "SJ15": sj15, "SJ16": sj16, "SJ17": sj17, "SJ18": sj18, "SJ19": sj19, "SJ20": sj20, "SJ21": sj21,
-    "SJ22": sj22, "SJ23": sj23, "SJ24": sj24, "SJ25": sj25, "CF01": cf01,
+    "SJ15": sj15, "SJ16": sj16, "SJ18": sj18, "CF01": cf01,
+    **{code: _empty_rule(column, text) for code, (column, text) in EMPTY_FLAGS.items()},
 }
 
 

@@ -311,11 +311,11 @@ def _lookup_rows(ds: Dataset) -> list[tuple[str, str, str]]:
             for spelling, code in codelists.get(col.codelist).spellings().items():
                 if code:
                     for text in (spelling, spelling.lower()):
-                        rows[(col.key, validation._norm_py(text))] = col.stored_value(code)
+                        rows[(col.key, codelists.normalise(text))] = col.stored_value(code)
         elif col.type == T.CODE:
             for label in col.choices:
                 for spelling in (label, label.lower()):
-                    rows[(col.key, validation._norm_py(spelling))] = label
+                    rows[(col.key, codelists.normalise(spelling))] = label
         elif col.type == T.BOOL:
             rows.update({(col.key, w): "true" for w in validation.TRUE_WORDS})
             rows.update({(col.key, w): "false" for w in validation.FALSE_WORDS})

@@ -42,12 +42,8 @@ LabourSkill = _choices("LabourSkill", "labour_skill", "劳动技能 (aab010, tab
 DisabilityCategory = _choices("DisabilityCategory", "disability_category", "残疾类别 (certificate digit 19).")
 DisabilityGrade = _choices("DisabilityGrade", "disability_grade", "残疾等级 (certificate digit 20).")
 
-# Values of 在校生状况 by stage, for rules and criteria (the codes are in data/codelists.toml).
-SCHOOL_PRIMARY_OR_BELOW = frozenset({"01", "02", "03"})
+# Values of 在校生状况 in compulsory education (the codes are in data/codelists.toml).
 SCHOOL_COMPULSORY = frozenset({"03", "07", "08", "09", "93"})
-SCHOOL_SENIOR = frozenset({"11", "12", "13", "94"})
-HEAD_CODE = "01"
-SPOUSE_CODE = "02"
 
 
 class IdKind(models.TextChoices):

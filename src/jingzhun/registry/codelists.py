@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 DATA = Path(__file__).with_name("data") / "codelists.toml"
@@ -56,7 +56,15 @@ class CodeList:
                 return c.label
         return code
 
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        return self._spelling_map()
+
     def spellings(self) -> dict[str, str]:
+        """Normalised spelling → stored code, for every accepted spelling (``""``: not filled); a copy."""
+        return dict(self._spellings)
+
+    def _spelling_map(self) -> dict[str, str]:
         """Normalised spelling → stored code, for every accepted spelling (``""``: not filled)."""
         result: dict[str, str] = {}
         for c in self.codes:
@@ -72,7 +80,7 @@ class CodeList:
 
     def parse(self, text: object) -> str | None:
         """The stored code of one cell's text, ``""`` for a documented "not filled", None if not accepted."""
-        return self.spellings().get(normalise(text))
+        return self._spellings.get(normalise(text))
 
     def hint(self, limit: int = 14) -> str:
         labels = [c.label for c in self.current]

@@ -11,7 +11,7 @@ import datetime as dt
 import pyarrow as pa
 
 from jingzhun.registry import codelists, idnumbers
-from jingzhun.registry.choices import HEAD_CODE
+from jingzhun.registry.choices import Relation
 from jingzhun.registry.columns import INPUT_COLUMNS, PLACE_COLUMNS, Column, Kind, Level
 from jingzhun.registry.staging import Staged
 
@@ -27,10 +27,6 @@ def _norm(expr: str) -> str:
     return f"replace(replace(replace(replace({expr}, '（', '('), '）', ')'), ' ', ''), '\u3000', '')"
 
 
-def _norm_py(text: str) -> str:
-    return text.replace("（", "(").replace("）", ")").replace(" ", "").replace("\u3000", "")
-
-
 def codelist(col: Column) -> codelists.CodeList:
     """The code list behind a code column (``data/codelists.toml``)."""
     assert col.codes is not None
@@ -40,7 +36,7 @@ def codelist(col: Column) -> codelists.CodeList:
 def spellings(col: Column) -> dict[str, str]:
     """Every accepted spelling of each code: the code, the code without leading zeros, the label and the
     list's documented aliases (``""``: a documented way of leaving the cell empty)."""
-    return {_norm_py(k): v for k, v in codelist(col).spellings().items()}
+    return codelist(col).spellings()
 
 
 def lookup_rows() -> list[tuple[str, str, str]]:
@@ -250,7 +246,7 @@ def build_parsed(staged: Staged) -> None:
         FROM (SELECT {', '.join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)})""")
     first = {c.key: f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL)" for c in SHARED}
     if "head_name" not in given:  # no 户主姓名 column: the name of the member whose relation is the head
-        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(HEAD_CODE)})"
+        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(Relation.HEAD)})"
     firsts = ", ".join(f"{expr} AS h_{key}" for key, expr in first.items())
     con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
                 " GROUP BY hh")
@@ -350,7 +346,7 @@ def _cross_row_errors(staged: Staged) -> None:
         FROM (SELECT *, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
               FROM p0 WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
         WHERE n > 1""")
-    head = lit(HEAD_CODE)
+    head = lit(Relation.HEAD)
     con.execute(f"""INSERT INTO errors
         SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
         FROM p0 WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = {head}) = 0""")
