@@ -27,7 +27,7 @@ def test_the_final_step_can_take_effect_on_the_decided_date(world, poor_househol
 
 
 def test_editing_a_policy_number_later_changes_no_stored_decision(world, poor_household):
-    # given an exit decided in 2019 on the 2018 line (2,952 yuan), income 5,000
+    # given an exit decided in 2019 on the 2018 line (2,995 yuan), income 5,000
     case = helpers.open_case(world, poor_household, "exit", dt.date(2019, 9, 1))
     helpers.run_through(world, case, dt.date(2019, 9, 1))
     approval = CaseStep.objects.get(case=case, step__code="county_approval")
@@ -36,16 +36,16 @@ def test_editing_a_policy_number_later_changes_no_stored_decision(world, poor_ho
     line = Parameter.objects.get(key="poverty_line", region_prefix="", year=2018)
     policy_services.update_parameter(actor=Actor.of(world.users["admin"]), parameter=line,
                                      expected_version=line.version, data={"value": "6000"})
-    # then the stored decision is unchanged and still explained by 2,952 …
+    # then the stored decision is unchanged and still explained by 2,995 …
     approval.refresh_from_db()
     assert approval.evaluation == stored
     income = next(c for c in approval.evaluation["criteria"] if c["code"] == "income")
-    assert income["parameter"]["value"] == "2952"
+    assert income["parameter"]["value"] == "2995"
     poor_household.refresh_from_db()
     assert poor_household.poverty_status == PovertyStatus.EXITED_ENJOYING
     # … and the annual replay says it would not hold under today's number
     [decision] = selectors.decisions(world.users["county_admin"], 2019)
-    assert decision.case == case and decision.parameters[0]["value"] == "2952"
+    assert decision.case == case and decision.parameters[0]["value"] == "2995"
     [replayed] = selectors.replay(world.users["county_admin"], 2019)
     assert replayed.passed_then and not replayed.passed_now and not replayed.still_holds
     assert "收入" in replayed.changed[0]
