@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -185,7 +186,8 @@ def run_comparison(
         pq.write_table(findings, path)
         step(85, "下发疑点")
         created, skipped = raise_doubts(run, findings)
-        skipped_rules = result.notes()  # not run, or not run for some counties (a policy number missing)
+        # not run, or not run for some counties (a policy number missing); counties named for the user
+        skipped_rules = _county_names(result.notes())
         counts: dict[str, int] = {}
         for code in findings.column("rule_code").to_pylist():
             counts[code] = counts.get(code, 0) + 1
@@ -210,6 +212,19 @@ def run_comparison(
     audit.record(actor, ChangeAction.CREATE, run)
     signals.register_changed.send(sender=ComparisonRun, prefixes=[region.prefix[:6]], cause="comparison")
     return run
+
+
+COUNTY_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+
+def _county_names(notes: dict[str, str]) -> dict[str, str]:
+    """The engine names a county by its code (it runs without the database); a person reads "秦州区 620502"."""
+    from jingzhun.regions.models import Region
+
+    codes = {code for why in notes.values() for code in COUNTY_CODE.findall(why)}
+    names = dict(Region.objects.filter(prefix__in=codes).values_list("prefix", "name")) if codes else {}
+    return {rule: COUNTY_CODE.sub(lambda m: f"{names[m[0]]} {m[0]}" if m[0] in names else m[0], why)
+            for rule, why in notes.items()}
 
 
 def _summary(findings: int, created: int, skipped: int, skipped_rules: dict[str, str]) -> str:

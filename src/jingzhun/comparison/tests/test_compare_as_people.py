@@ -296,17 +296,17 @@ def test_a_run_compares_names_as_people_would_routes_by_the_load_and_names_missi
     [lp02] = Doubt.objects.filter(run=run, rule__code="LP02")
     assert lp02.id_number == OUTSIDER_BEIJING and lp02.village_id == world.county.code  # not 110101
     skipped = run.rules["skipped"]
-    assert skipped["JC01"] == ("缺少政策参数：2026 年度「医疗自付预警线」（620502）。"
+    assert skipped["JC01"] == ("缺少政策参数：2026 年度「医疗自付预警线」（秦州区 620502）。"
                                "未使用任何默认值，请在政策参数中补充后重新比对")
     assert "JC01" not in run.counts and not Doubt.objects.filter(run=run, rule__code="JC01").exists()
-    assert skipped["CT03"].startswith("缺少政策参数：2025 年度「国家扶贫标准（贫困线）」（620502）")
+    assert skipped["CT03"].startswith("缺少政策参数：2025 年度「国家扶贫标准（贫困线）」（秦州区 620502）")
     assert "JC01（缺少政策参数" in run.message
 
     # the run's page and the API show why
     client.force_login(world.users["township_officer"])
     page = client.get(reverse("comparison:run_detail", args=[run.pk])).content.decode()
-    assert 'id="skipped"' in page and "2026 年度「医疗自付预警线」（620502）" in page
-    assert "2025 年度「国家扶贫标准（贫困线）」（620502）" in page
+    assert 'id="skipped"' in page and "2026 年度「医疗自付预警线」（秦州区 620502）" in page
+    assert "2025 年度「国家扶贫标准（贫困线）」（秦州区 620502）" in page
     token = create_api_token(actor=system, user=world.users["leader"])[1]
     detail = client.get(f"/api/comparison/runs/{run.pk}", headers={"Authorization": f"Bearer {token}"}).json()
     assert detail["skipped"]["JC01"] == skipped["JC01"] and detail["skipped"]["CT03"] == skipped["CT03"]
