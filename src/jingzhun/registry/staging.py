@@ -450,19 +450,87 @@ def read_excel(path: Path) -> Staged:
                   warnings=warnings)
 
 
-def _utf8_copy(path: Path) -> Path:
-    """A UTF-8 copy of a GB18030 (GBK) file, transcoded in blocks so a province file is never held in memory."""
+SAVE_AS_UTF8 = "请用 Excel 或 WPS 打开它，另存为“CSV UTF-8（逗号分隔）”格式后再上传"
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The encoding a text file announces: a UTF-16/UTF-32 byte-order mark, or UTF-16 without one (NUL
+    bytes next to ASCII characters, as Windows' "Unicode text" writes it: UTF-8 and GBK text has no NUL
+    byte at all); else "utf-8", which DuckDB
+    reads itself (a file that is not UTF-8 then goes through ``_utf8_copy`` as GB18030)."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:1024]
+    if 0 in sample:
+        odd_zeros = sample[1::2].count(0)
+        return "utf-16-le" if odd_zeros >= sample[0::2].count(0) else "utf-16-be"
+    return "utf-8"
+
+
+def _utf8_copy(path: Path, encoding: str = "gb18030") -> Path:
+    """A UTF-8 copy of a UTF-16/32 or GB18030 (GBK) file, so DuckDB can read it.
+
+    UTF-16/32 is transcoded in blocks. A GB18030 file is read line by line, because a file that mixes
+    encodings must be refused, not read as mojibake: GB18030 decodes almost any bytes, so a UTF-8 row in a
+    GBK file (or a GBK row in a UTF-8 file, which is why DuckDB refused it) would otherwise be stored as
+    garbage. A line counts as UTF-8 when it decodes as UTF-8 and has at least three non-ASCII characters
+    (a real GBK line of Chinese text essentially never does)."""
     tmp = Path(tempfile.mkstemp(suffix=".csv", prefix="jz-utf8-")[1])
-    decoder = codecs.getincrementaldecoder("gb18030")()
     try:
-        with path.open("rb") as src, tmp.open("w", encoding="utf-8") as out:
-            while block := src.read(1 << 24):
-                out.write(decoder.decode(block))
-            out.write(decoder.decode(b"", final=True))
+        with path.open("rb") as src, tmp.open("w", encoding="utf-8", newline="") as out:
+            if encoding != "gb18030":
+                decoder = codecs.getincrementaldecoder(encoding)()
+                while block := src.read(1 << 24):
+                    text = decoder.decode(block)
+                    if out.tell() == 0 and "," not in text[:65536]:  # UTF-16 decodes any bytes: a CSV has commas
+                        raise ImportFileError(f"CSV 文件编码无法识别（不是 UTF-8、GB18030 或 UTF-16 的逗号分隔文件）。"
+                                              f"{SAVE_AS_UTF8}")
+                    out.write(text)
+                out.write(decoder.decode(b"", final=True))
+                return tmp
+            _gb18030_lines(src, out)
     except UnicodeDecodeError as exc:
         tmp.unlink(missing_ok=True)
-        raise ImportFileError("CSV 文件编码无法识别：请保存为 UTF-8 或 GB18030（GBK）编码") from exc
+        name = {"utf-32": "UTF-32", "utf-16": "UTF-16"}.get(encoding[:6], "UTF-16")
+        raise ImportFileError(f"CSV 文件看起来是 {name} 编码，但其中有无法识别的内容，无法读取。{SAVE_AS_UTF8}") from exc
+    except ImportFileError:
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp
+
+
+def _gb18030_lines(src: Any, out: Any) -> None:
+    utf8_lines: list[int] = []
+    gbk_lines: list[int] = []
+    for number, line in enumerate(src, start=1):
+        if line.isascii():
+            out.write(line.decode("ascii"))
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if sum(not c.isascii() for c in text) >= 3:
+                utf8_lines.append(number)
+                continue
+        try:
+            out.write(line.decode("gb18030"))
+        except UnicodeDecodeError:
+            raise ImportFileError(f"CSV 文件第 {number} 行既不是 UTF-8 也不是 GB18030（GBK）编码，无法读取。"
+                                  f"{SAVE_AS_UTF8}") from None
+        gbk_lines.append(number)
+    if utf8_lines and gbk_lines:
+        raise ImportFileError(
+            "CSV 文件中混有两种编码，无法可靠读取：" + _lines(utf8_lines) + "是 UTF-8 编码，" + _lines(gbk_lines)
+            + f"是 GB18030（GBK）编码（常见于把两个文件的内容拼在一起）。{SAVE_AS_UTF8}")
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = "、".join(str(n) for n in numbers[:5])
+    return f"第 {shown} 行" + (f"等 {len(numbers)} 行" if len(numbers) > 5 else "")
 
 
 CSV_OPTIONS = "all_varchar=true, header=true, delim=',', quote='\"', escape='\"', null_padding=true, ignore_errors=false"
@@ -490,6 +558,10 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
     return by_key
 
 
+class _NotUtf8(Exception):
+    """The file announces another encoding than UTF-8 (DuckDB reads UTF-8 only)."""
+
+
 def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, list[str]], T],
                  warnings: list[str]) -> tuple[duckdb.DuckDBPyConnection, T]:
     """A CSV file into a new DuckDB connection's ``raw_text`` by ``read`` (which creates that table), then
@@ -501,12 +573,15 @@ def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, li
     if not head.strip().lstrip(b"\xef\xbb\xbf").strip():
         raise ImportFileError("文件是空的，没有任何数据")
     con = duckdb.connect()
+    encoding = sniff_encoding(head)
     try:
+        if encoding != "utf-8":
+            raise _NotUtf8
         result = read(con, path, warnings)
-    except duckdb.InvalidInputException as exc:
-        if "unicode" not in str(exc).lower():
+    except (duckdb.InvalidInputException, _NotUtf8) as exc:
+        if isinstance(exc, duckdb.InvalidInputException) and "unicode" not in str(exc).lower():
             raise csv_format_error(exc) from exc
-        source = _utf8_copy(path)
+        source = _utf8_copy(path, "gb18030" if encoding == "utf-8" else encoding)
         warnings.clear()
         try:
             con.execute("DROP TABLE IF EXISTS raw_text")

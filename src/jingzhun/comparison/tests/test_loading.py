@@ -137,6 +137,21 @@ def test_gb18030_csv_with_other_date_and_yes_no_spellings(media, tmp_path):
                    ("李三", 2025, False, False, None)]
 
 
+def test_utf16_is_read_and_a_file_mixing_encodings_is_refused_with_its_lines(media, tmp_path):
+    header = ["身份证号码", "姓名", "参保年度", "是否参加基本医保", "是否参加大病保险", "是否资助参保"]
+    rows = [[pid(1), "李一", "2025", "是", "否", "是"], [pid(2), "李二", "2025", "是", "是", "否"]]
+    result = load(write_csv(tmp_path / "u16.csv", header, rows, encoding="utf-16"), "medical_enrolment")
+    assert result.state == LoadState.COMMITTED, result.message
+    assert [r["name"] for r in stored(result)] == ["李一", "李二"]
+    mixed = write_csv(tmp_path / "mixed.csv", header, rows, encoding="utf-8")
+    lines = mixed.read_bytes().split(b"\n")
+    lines[2] = lines[2].decode().encode("gb18030")
+    mixed.write_bytes(b"\n".join(lines))
+    refused = load(mixed, "medical_enrolment")
+    assert refused.state == LoadState.REJECTED and not refused.parquet_path and "混有两种编码" in refused.message
+    assert "第 3 行是 GB18030（GBK）编码" in refused.message
+
+
 def test_bad_integers_and_yes_no_values_are_named(media, tmp_path):
     header = ["身份证号码", "姓名", "参保年度", "是否参加基本医保", "是否资助参保"]
     rows = [[pid(1), "李一", "2025.5", "是的", "否"], [pid(2), "李二", "二〇二五", "否", "2"]]

@@ -85,6 +85,34 @@ def test_gb18030_csv_and_bom_are_read(officer, tmp_path):
     assert Household.objects.get(household_number=HH1).head_name == "李大山"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_csv_with_or_without_byte_order_mark_is_read(officer, tmp_path, encoding):
+    # Windows' "Unicode text" (UTF-16 with a BOM) and machine exports without one
+    batch = do_import(officer, write_csv(tmp_path / "u16.csv", household_rows(HH1), encoding=encoding))
+    assert batch.state == ImportBatch.State.COMMITTED, batch.message
+    assert Household.objects.get(household_number=HH1).head_name == "李大山"
+
+
+def _mixed(path: Path, base: str, odd: str, line: int) -> Path:
+    """A file written in ``base`` with its ``line`` (1-based) re-encoded in ``odd``."""
+    write_csv(path, household_rows(HH1) + household_rows(HH2, start=10, head="王大山"), encoding=base)
+    lines = path.read_bytes().split(b"\n")
+    lines[line - 1] = lines[line - 1].decode(base).encode(odd)
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+@pytest.mark.parametrize(("base", "odd", "words"), [
+    ("utf-8", "gb18030", "第 3 行是 GB18030（GBK）编码"),  # one GBK row pasted into a UTF-8 file
+    ("gb18030", "utf-8", "第 3 行是 UTF-8 编码"),  # one UTF-8 row in a GBK file: never read as mojibake
+])
+def test_a_file_mixing_two_encodings_is_refused_naming_the_line(officer, tmp_path, base, odd, words):
+    batch = do_import(officer, _mixed(tmp_path / "mixed.csv", base, odd, 3))
+    assert batch.state == ImportBatch.State.FAILED
+    assert "混有两种编码" in batch.message and words in batch.message and "另存为“CSV UTF-8" in batch.message
+    assert not Household.objects.filter(household_number__in=[HH1, HH2]).exists()
+
+
 def hostile_rows() -> list[dict[str, str]]:
     """One good household and one bad row of every kind the villages produce."""
     good = household_rows(HH1)
