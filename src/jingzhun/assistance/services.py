@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
-from jingzhun.core import audit
+from jingzhun.core import audit, workbooks
 from jingzhun.core.errors import (
     ConcurrentEditError,
     NotFoundOrForbidden,
@@ -46,7 +46,6 @@ from jingzhun.registry.staging import (
     csv_format_error,
     csv_into_raw,
     match_headers,
-    unreadable_excel,
     unreadable_sheet,
 )
 
@@ -377,20 +376,17 @@ def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
 def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     """Every sheet with the template's header row (within its first ten rows); cells as calamine gives them
     (text, numbers, dates), rows numbered as Excel shows them."""
-    from python_calamine import CalamineWorkbook
-
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise unreadable_excel(exc) from exc
+        sheet_names, sheets, failed = workbooks.open_cells(path)
+    except workbooks.WorkbookError as exc:
+        raise ImportFileError(exc.message) from exc
     headers = {c.header for c in spec.columns}
     result: list[_Raw] = []
     found_any = False
-    for name in book.sheet_names:
-        try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise unreadable_sheet(name, exc) from exc
+    for name in sheet_names:
+        if name in failed:
+            raise unreadable_sheet(name, Exception(failed[name]))
+        rows = sheets[name]
         h = next((i for i, row in enumerate(rows[:10])
                   if sum(1 for v in row if isinstance(v, str) and _norm_header(v) in headers) >= 2), None)
         if h is None:

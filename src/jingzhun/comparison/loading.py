@@ -39,7 +39,7 @@ from jingzhun.comparison import access
 from jingzhun.comparison.datasets import DATASETS, Col, Dataset, T
 from jingzhun.comparison.datasets import get as get_dataset
 from jingzhun.comparison.models import DatasetLoad, LoadState
-from jingzhun.core import audit
+from jingzhun.core import audit, workbooks
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import PREFIX_LENGTH
@@ -54,7 +54,6 @@ from jingzhun.registry.staging import (
     csv_into_raw,
     match_headers,
     unreadable_excel,
-    unreadable_sheet,
 )
 
 log = logging.getLogger(__name__)
@@ -177,23 +176,23 @@ def _store_damage(con: duckdb.DuckDBPyConnection, damage: list[tuple[int, str, s
 def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyConnection:
     """Every sheet with the dataset's headers (fastexcel: no Python object per cell); rows numbered as Excel
     shows them."""
-    import fastexcel
-
     try:
-        reader = fastexcel.read_excel(str(path))
+        book = workbooks.open_xlsx(path)
         first_rows = _sheet_first_rows(path)
+    except workbooks.WorkbookError as exc:
+        raise ImportFileError(exc.message) from exc
     except Exception as exc:  # corrupt zip, not a workbook
         raise unreadable_excel(exc) from exc
     index = _header_index(ds)
     parts: list[pa.Table] = []
     damage: list[tuple[int, str, str]] = []
     total = 0
-    for name in reader.sheet_names:
+    for name in book.sheet_names:
         try:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
-            table = sheet.to_arrow()
-        except Exception as exc:
-            raise unreadable_sheet(name, exc) from exc
+            sheet = book.sheet(name)
+        except workbooks.WorkbookError as exc:
+            raise ImportFileError(exc.message) from exc
+        table = sheet.table
         head = [list(r.values()) for r in table.slice(0, 10).to_pylist()]
         # The header row names at least two of the dataset's columns (the template's help sheet names
         # each column twice, by header and key, one per row).
@@ -207,7 +206,7 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         body = table.slice(h + 1)
         first = first_rows.get(name, 0) + h + 2
         columns = {key: body.column(j).cast(pa.string()) for key, j in found.items()}
-        numbers = numbercells.xlsx_numbers(path, reader, sheet, table, h,
+        numbers = numbercells.xlsx_numbers(path, book, sheet, table, h,
                                            {c.key: found[c.key] for c in ds.columns if c.long_number and c.key in found},
                                            first)
         for key, number in numbers.items():

@@ -21,15 +21,14 @@ read from the sheet's XML (``xlsx_numbers``); a Parquet file says so by its colu
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jingzhun.core.workbooks import Book, Sheet, sheet_members
 from jingzhun.registry import idnumbers
 
 #: A number cell is read when it is a whole number below this: 15 digits, as many as Excel keeps (a double
@@ -63,19 +62,6 @@ def settle(text: pa.Array, number: pa.Array, limit: float = LIMIT
 
 
 # ----------------------------------------------------------------------------------------- .xlsx files
-
-
-def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its XML part in an .xlsx."""
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    members: dict[str, str] = {}
-    for sheet in ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{ns}sheet"):
-        target = targets.get(sheet.get(f"{rel_ns}id"), "")
-        members[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return members
 
 
 def _letters(index: int) -> bytes:
@@ -121,13 +107,13 @@ def _number_cells(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, d
                     return found
 
 
-def xlsx_numbers(path: Path, reader: Any, sheet: Any, table: pa.Table, header: int, columns: Mapping[str, int],
+def xlsx_numbers(path: Path, book: Book, sheet: Sheet, table: pa.Table, header: int, columns: Mapping[str, int],
                  first_row: int) -> dict[str, pa.Array]:
     """For the .xlsx readers (fastexcel, every cell rendered as text): key → the value of each number cell of
     the column that is not already exact as text (float64, null elsewhere; keys without one are left out),
     for ``settle`` over the rows below the header.
 
-    ``sheet`` is fastexcel's sheet and ``table`` its cells (loaded with ``header_row=None``), ``header`` the
+    ``sheet`` is the sheet as ``core.workbooks`` read it and ``table`` its cells, ``header`` the
     header row's index in it, ``columns`` key → column index, ``first_row`` the Excel row (1-based) of the
     first row below the header. Only a cell whose text could be a damaged number (16 digits or more, a
     fraction, an exponent) needs its type, so a sheet without one costs nothing more; otherwise the sheet's
@@ -145,15 +131,14 @@ def xlsx_numbers(path: Path, reader: Any, sheet: Any, table: pa.Table, header: i
             suspects[key] = pc.fill_null(suspect, False)
     if not suspects:
         return {}
-    absolute = {key: sheet.selected_columns[columns[key]].absolute_index for key in suspects}
+    absolute = {key: sheet.absolute[columns[key]] for key in suspects}
     cells = _number_cells(path, sheet.name, list(absolute.values()))
     result: dict[str, pa.Array] = {}
     for key, suspect in suspects.items():
         text = _array(body.column(columns[key]))
         is_number = None if cells is None else _matched(text, cells[absolute[key]], first_row)
         if is_number is None:
-            flags = reader.load_sheet(sheet.name, header_row=None, dtypes="boolean",
-                                      use_columns=[absolute[key]]).to_arrow().column(0)
+            flags = book.number_flags(sheet.name, absolute[key])
             is_number = pc.is_valid(_array(flags.slice(header + 1)))
         result[key] = pc.cast(pc.if_else(pc.and_(suspect, is_number), text, None), pa.float64())
     return result

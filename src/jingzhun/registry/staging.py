@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
+from jingzhun.core import workbooks
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry import idnumbers, numbercells
 from jingzhun.registry.columns import (
@@ -66,14 +67,12 @@ NO_ROWS_HINT = "请在表头下面每位家庭成员填写一行（同一户的�
 def unreadable_excel(exc: Exception) -> ImportFileError:
     """An Excel file the reader refuses, in words a village officer can act on (the reader's text is English)."""
     log.info("Excel file not readable: %s", exc)
-    return ImportFileError("无法读取 Excel 文件：文件已损坏，或者并不是 Excel 文件（例如把其他文件改成了 .xlsx"
-                           " 扩展名）。请用 Excel 或 WPS 打开它，另存为 .xlsx 格式后再上传。")
+    return ImportFileError(workbooks.OPEN_FAILED)
 
 
 def unreadable_sheet(name: str, exc: Exception) -> ImportFileError:
     log.info("Excel sheet %r not readable: %s", name, exc)
-    return ImportFileError(f"工作表「{name}」无法读取（可能已损坏）。请用 Excel 或 WPS 打开文件，把这张表的内容复制到"
-                           "新的工作簿，另存为 .xlsx 格式后再上传。")
+    return ImportFileError(workbooks.sheet_failed(name))
 
 
 def csv_format_error(exc: Exception) -> ImportFileError:
@@ -241,7 +240,7 @@ def _sheet_first_rows(path: Path) -> dict[str, int]:
     empty rows; error messages must still name the row as Excel shows it)."""
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     with zipfile.ZipFile(path) as zf:
-        return {name: _first_value_row(zf, member, ns) for name, member in numbercells.sheet_members(zf).items()}
+        return {name: _first_value_row(zf, member, ns) for name, member in workbooks.sheet_members(zf).items()}
 
 
 def _first_value_row(zf: zipfile.ZipFile, member: str, ns: str) -> int:
@@ -272,11 +271,11 @@ def _settle_typed(values: Sequence[Any]) -> tuple[list[Any], list[tuple[int, idn
 
 def read_xlsx_fast(path: Path) -> Staged:
     """.xlsx straight to Arrow (fastexcel, Rust calamine): no Python object per cell."""
-    import fastexcel
-
     try:
-        reader = fastexcel.read_excel(str(path))
+        book = workbooks.open_xlsx(path)
         first_rows = _sheet_first_rows(path)
+    except workbooks.WorkbookError as exc:
+        raise ImportFileError(exc.message) from exc
     except Exception as exc:  # corrupt zip, not a workbook
         raise unreadable_excel(exc) from exc
     index = header_index()
@@ -288,12 +287,12 @@ def read_xlsx_fast(path: Path) -> Staged:
     used: set[str] = set()
     damaged_rows: list[int] = []
     total = 0
-    for name in sheets_to_read(reader.sheet_names, warnings):
+    for name in sheets_to_read(book.sheet_names, warnings):
         try:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
-            table = sheet.to_arrow()
-        except Exception as exc:
-            raise unreadable_sheet(name, exc) from exc
+            sheet = book.sheet(name)
+        except workbooks.WorkbookError as exc:
+            raise ImportFileError(exc.message) from exc
+        table = sheet.table
         if table.num_rows == 0:
             warnings.append(f"工作表「{name}」是空的，已跳过")
             continue
@@ -314,7 +313,7 @@ def read_xlsx_fast(path: Path) -> Staged:
         used.update(by_key)
         columns = {k: body.column(by_key[k]) if k in by_key else pa.nulls(n, pa.string()) for k in keys}
         # The reader renders number cells as digits: a long number Excel could not hold is found by the cell's type.
-        numbers = numbercells.xlsx_numbers(path, reader, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key},
+        numbers = numbercells.xlsx_numbers(path, book, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key},
                                            first_row)
         ids: list[Any] | None = None
         for key, number in numbers.items():
@@ -366,12 +365,10 @@ def read_xlsx_fast(path: Path) -> Staged:
 
 def read_excel(path: Path) -> Staged:
     """Other Excel formats (.xls, .xlsb, .ods): python-calamine, one Python value per cell."""
-    from python_calamine import CalamineWorkbook
-
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise unreadable_excel(exc) from exc
+        sheet_names, sheets, failed = workbooks.open_cells(path)
+    except workbooks.WorkbookError as exc:
+        raise ImportFileError(exc.message) from exc
     index = header_index()
     keys = [c.key for c in READ_COLUMNS]
     data: dict[str, list[str | None]] = {k: [] for k in keys}
@@ -381,11 +378,10 @@ def read_excel(path: Path) -> Staged:
     warnings: list[str] = []
     errors: list[CellError] = []
     used: set[str] = set()
-    for name in sheets_to_read(wb.sheet_names, warnings):
-        try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise unreadable_sheet(name, exc) from exc
+    for name in sheets_to_read(sheet_names, warnings):
+        if name in failed:
+            raise unreadable_sheet(name, Exception(failed[name]))
+        rows = sheets[name]
         if not any(any(v not in (None, "") for v in r) for r in rows):
             warnings.append(f"工作表「{name}」是空的，已跳过")
             continue
