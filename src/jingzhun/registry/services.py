@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -324,19 +325,23 @@ def _check_medical(expense: HouseholdExpense) -> None:
         return
     if expense.total_cost is not None and expense.reimbursed is not None:
         limit = expense.total_cost - expense.reimbursed
-        if expense.amount is not None and expense.amount > limit:
-            msg = f"计入金额（合规自付）不能大于医疗总费用减已报销金额（{limit} 元）"
+        if expense.amount > limit:
+            msg = f"计入金额（合规自付）不能大于医疗总费用减已报销金额（{limit:,.2f} 元）"
             raise ValidationFailed(msg, {"amount": [msg]})
 
 
 def _save_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any,
-                   data: dict[str, Any], allowed: tuple[str, ...], check: Any) -> Any:
+                   data: dict[str, Any], allowed: tuple[str, ...], check: Any, derive: Any = None) -> Any:
+    """Set the fields, derive what is computed, check each field (model validation), then the rules across
+    fields (``check``); lock, save, audit under the household."""
     _only(data, allowed)
     before = audit.snapshot(record) if record.pk else None
     for key, value in _normalise(type(record), data).items():
         setattr(record, key, value)
-    check(record)
+    if derive is not None:
+        derive(record)
     _clean(record, exclude=["household"])
+    check(record)
     _lock(household, expected_version)
     record.save()
     audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
@@ -370,22 +375,20 @@ def save_income_assessment(
     record = (IncomeAssessment(household=household) if assessment_id is None
               else _record_of(IncomeAssessment, household, assessment_id))
 
+    def derive(assessment: IncomeAssessment) -> None:
+        valid = isinstance(assessment.persons, int) and 0 < assessment.persons < 100
+        assessment.per_capita_income = (income.per_capita(assessment.net_income, assessment.persons)
+                                        if valid and assessment.net_income is not None else Decimal(0))
+
     def check(assessment: IncomeAssessment) -> None:
         _not_future(assessment.period_end, "period_end", "收入截止日期")
-        start, end = assessment.period_start, assessment.period_end
-        if isinstance(start, dt.date) and isinstance(end, dt.date):
-            if end < start:
-                raise ValidationFailed("收入截止日期不能早于起始日期", {"period_end": ["不能早于收入起始日期"]})
-            clash = IncomeAssessment.objects.filter(household=household, period_start=start, period_end=end)
-            if clash.exclude(pk=assessment.pk).exists():
-                msg = "本户已有同一期间的收入核算，请修改原有记录"
-                raise ValidationFailed(msg, {"period_end": [msg]})
-        if isinstance(assessment.persons, int) and assessment.persons > 0 and assessment.net_income is not None:
-            assessment.per_capita_income = income.per_capita(assessment.net_income, assessment.persons)
-        else:
-            assessment.per_capita_income = 0
+        clash = IncomeAssessment.objects.filter(household=household, period_start=assessment.period_start,
+                                                period_end=assessment.period_end)
+        if clash.exclude(pk=assessment.pk).exists():
+            msg = "本户已有同一期间的收入核算，请修改原有记录"
+            raise ValidationFailed(msg, {"period_end": [msg]})
 
-    return _save_evidence(actor, household, expected_version, record, data, ASSESSMENT_FIELDS, check)
+    return _save_evidence(actor, household, expected_version, record, data, ASSESSMENT_FIELDS, check, derive)
 
 
 def _delete_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any) -> None:
