@@ -288,3 +288,32 @@ def test_latest_income_within_the_range_is_not_stable(gansu: Any) -> None:
     evaluation = evaluate_household(hh, purpose="elimination", on=dt.date(2025, 4, 1))
     stable = {x.code: x for x in evaluation.criteria}["stable"]
     assert not stable.passed and "最近的收入 7,000 元/人·年" in stable.value and not evaluation.passed
+
+
+# --- the evaluation page and API take the type applied for ------------------------------------------
+
+
+def test_the_evaluation_page_and_api_judge_the_type_chosen(gansu: Any, client: Any, settings: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from jingzhun.accounts.services import create_api_token
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hh = household(gansu)
+    assess(gansu, hh, "12000")
+    spend(gansu, hh, "5000")
+    client.force_login(gansu.users["village_officer"])
+    url = reverse("policy:household_evaluate", args=[hh.pk])
+    page = client.get(url, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": SUDDEN}).content.decode()
+    assert 'id="verdict">全部满足' in page and "扣除后人均 7,000 元/人·年" in page
+    page = client.get(url, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": "x"})
+    assert page.status_code == 200 and "监测对象类型无效" in page.content.decode()
+    _token, raw = create_api_token(actor=Actor(user=None, name="测试"), user=gansu.users["village_officer"])
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    path = f"/api/policy/households/{hh.pk}/evaluation"
+    body = api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": SUDDEN}).json()
+    assert body["passed"] and {c["code"] for c in body["criteria"]} >= {"category", "expenses", "hardship", "coping"}
+    refused = api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": "9"})
+    assert refused.status_code == 422 and "监测对象类型无效" in refused.json()["detail"]
+    assert not api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": MARGINAL}).json()["passed"]
