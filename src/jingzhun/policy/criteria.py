@@ -9,8 +9,10 @@ Decisions taken here (see docs/policy.md):
 * "稳定超过" (exit, elimination) is strict: income exactly at the line does NOT pass; identification and
   return need income strictly below the line; monitoring allows "at or below" the range's upper bound.
 * Income of identification, exit and return is the data year before the decision year; monitoring and
-  elimination use the latest data year up to the decision year (the register holds yearly data, not
-  monthly: the criterion says so).
+  elimination use the income assessment of the 12 months before the decision (入户核实), else the latest
+  data year up to the decision year, and the criterion says so.
+* Monitoring judges the type applied for with the four factors (收入, 合规自付支出, 突出困难问题, 自主应对能力);
+  elimination counts the stable months from when income rose above the range (docs/policy.md).
 * A yes/no fact the register does not hold (insurance, safe water) fails as "未填写": it must be verified.
 * Labour capacity means a member coded 普通劳动力 or 技能劳动力 (``CAPABLE_LABOUR``).
 """
