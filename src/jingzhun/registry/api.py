@@ -169,7 +169,9 @@ def _member_detail(user: object, member: Member) -> dict[str, Any]:
     return out
 
 
-MODELS_BY_TYPE = {audit.object_type(m): m for m in (Household, Member, HouseholdYear)}
+MODELS_BY_TYPE = {
+    audit.object_type(m): m for m in (Household, Member, HouseholdYear, HouseholdExpense, IncomeAssessment)
+}
 
 
 def _history_entry(change: ObjectChange, *, full: bool) -> dict[str, Any]:

@@ -199,6 +199,10 @@ def test_api_expenses_round_trip(world: Any) -> None:
     gone = client.delete(f"{API}/expenses/{expense_id}", {"version": changed.json()["version"]},
                          content_type="application/json")
     assert gone.status_code == 200 and gone.json()["expenses"] == []
+    history = client.get(f"{API}/households/{hh.pk}/history").json()
+    deleted = next(h for h in history if h["action"]["code"] == "delete")
+    assert deleted["object_label"] == "刚性支出" and {"field": "amount", "label": "计入金额（元）", "before": "9000",
+                                                    "after": None} in deleted["changes"]
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
