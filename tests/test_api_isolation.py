@@ -32,6 +32,7 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.regions.models import Region
 from jingzhun.registry import access
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
+from jingzhun.registry.tests import isolation as registry_iso
 from jingzhun.testing.factories import next_id
 from jingzhun.testing.world import World
 
@@ -39,7 +40,8 @@ OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
 MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
            "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9,
-           "survey": 10**9, "sampled": 10**9, "pairing": 10**9, "measure": 10**9}
+           "survey": 10**9, "sampled": 10**9, "pairing": 10**9, "measure": 10**9,
+           "expense": 10**9, "assessment": 10**9}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,15 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("post", "/api/registry/members/{id}/leave"): ObjectOperation(
         "member", lambda: {"version": 1, "reason": "death", "date": "2025-01-01"}
     ),
+    ("get", "/api/registry/households/{id}/expenses"): ObjectOperation("household"),
+    ("post", "/api/registry/households/{id}/expenses"): ObjectOperation("household", registry_iso.expense_body),
+    ("put", "/api/registry/expenses/{id}"): ObjectOperation("expense", registry_iso.expense_body),
+    ("delete", "/api/registry/expenses/{id}"): ObjectOperation("expense", registry_iso.delete_body),
+    ("get", "/api/registry/households/{id}/income-assessments"): ObjectOperation("household"),
+    ("post", "/api/registry/households/{id}/income-assessments"): ObjectOperation(
+        "household", registry_iso.assessment_body),
+    ("put", "/api/registry/income-assessments/{id}"): ObjectOperation("assessment", registry_iso.assessment_body),
+    ("delete", "/api/registry/income-assessments/{id}"): ObjectOperation("assessment", registry_iso.delete_body),
     ("get", "/api/registry/imports/{batch_id}"): ObjectOperation("batch"),
     ("get", "/api/registry/imports/{batch_id}/errors"): ObjectOperation("batch"),
     ("get", "/api/policy/parameters/{id}"): ObjectOperation("parameter", owner="county_admin"),
@@ -179,6 +190,8 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
         return make[target](world).pk
     if target in ("pairing", "measure"):
         return (assistance_iso.pairing_a if target == "pairing" else assistance_iso.measure_a)(world.household_a).pk
+    if target in ("expense", "assessment"):
+        return (registry_iso.expense_a if target == "expense" else registry_iso.assessment_a)(world.household_a).pk
     if target in ("survey", "sampled"):
         return (assessment_iso.survey_a if target == "survey" else assessment_iso.sampled_a)(world).pk
     user = world.users[user_name]

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -50,6 +51,32 @@ def _remove(world: Any, actor: Actor) -> Any:
                                            left_on=dt.date.today())
 
 
+def _expense(world: Any, actor: Actor) -> Any:
+    return registry_services.save_expense(
+        actor=actor, household=_household(world), expected_version=world.household_a.version,
+        data={"kind": "medical", "incurred_on": dt.date(2025, 1, 5), "amount": Decimal("800"), "source": "verified"})
+
+
+def _assessment(world: Any, actor: Actor) -> Any:
+    return registry_services.save_income_assessment(
+        actor=actor, household=_household(world), expected_version=world.household_a.version,
+        data={"period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 12, 31), "net_income": Decimal("9000"),
+              "persons": 1, "source": "verified"})
+
+
+def _delete_expense(world: Any, actor: Actor) -> None:
+    expense = _expense(world, actor)
+    registry_services.delete_expense(actor=actor, household=world.household_a,
+                                     expected_version=world.household_a.version, expense_id=expense.pk)
+
+
+def _delete_assessment(world: Any, actor: Actor) -> None:
+    assessment = _assessment(world, actor)
+    registry_services.delete_income_assessment(actor=actor, household=world.household_a,
+                                               expected_version=world.household_a.version,
+                                               assessment_id=assessment.pk)
+
+
 def _policy_row(actor: Actor) -> Any:
     return policy_services.create_parameter(actor=actor, key="monitoring_line", region_prefix="620502", year=2024,
                                             value="7000", document="测试文件")
@@ -64,6 +91,10 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.registry.services.remove_member": _remove,
     "jingzhun.registry.services.save_year": lambda w, a: registry_services.save_year(
         actor=a, household=_household(w), expected_version=1, year=2024, data={"wage_income": 100}),
+    "jingzhun.registry.services.save_expense": _expense,
+    "jingzhun.registry.services.save_income_assessment": _assessment,
+    "jingzhun.registry.services.delete_expense": _delete_expense,
+    "jingzhun.registry.services.delete_income_assessment": _delete_assessment,
     "jingzhun.accounts.services.create_user": lambda w, a: account_services.create_user(
         actor=a, username="new-user", password="pass-1234-x", role="leader", region=w.county),
     "jingzhun.accounts.services.create_api_token": lambda w, a: account_services.create_api_token(

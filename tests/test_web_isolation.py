@@ -31,6 +31,7 @@ from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import isolation as procedures_iso
 from jingzhun.registry.models import Household, ImportBatch, Member
+from jingzhun.registry.tests import isolation as registry_iso
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +146,13 @@ COVERAGE: dict[str, Case] = {
     "registry:year_edit": Case(year_kwargs, HOUSEHOLD_EDITORS, post=year_form),
     "registry:member_edit": Case(member_kwargs, HOUSEHOLD_EDITORS, post=member_form),
     "registry:member_remove": Case(member_kwargs, HOUSEHOLD_EDITORS, post=remove_form),
+    "registry:expense_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form),
+    "registry:expense_edit": Case(registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form),
+    "registry:expense_delete": Case(registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form),
+    "registry:income_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.assessment_form),
+    "registry:income_edit": Case(registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS,
+                                 post=registry_iso.assessment_form),
+    "registry:income_delete": Case(registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form),
     "registry:import_batch": Case(batch_kwargs, BATCH_READERS),
     "registry:import_errors": Case(batch_kwargs, BATCH_READERS),
     "procedures:case_detail": Case(procedures_iso.case_kwargs, HOUSEHOLD_READERS, post=procedures_iso.step_form),

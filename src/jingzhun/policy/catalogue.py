@@ -27,6 +27,9 @@ COUNTY_EXIT_MAX_WRONG_EXIT_RATE = "county_exit_max_wrong_exit_rate"
 COUNTY_EXIT_MAX_MISSED_RATE = "county_exit_max_missed_rate"
 COUNTY_EXIT_MIN_APPROVAL = "county_exit_min_approval"
 MEDICAL_SELF_PAY_TRIGGER = "medical_self_pay_trigger"
+SUDDEN_HARDSHIP_EXPENSE_SHARE = "sudden_hardship_expense_share"
+SUDDEN_HARDSHIP_EXPENSE_AMOUNT = "sudden_hardship_expense_amount"
+RURAL_DISPOSABLE_INCOME = "rural_disposable_income"
 
 YUAN_PER_PERSON_YEAR = "元/人·年"
 DAYS = "天"
@@ -85,6 +88,14 @@ KEYS: tuple[Key, ...] = (
     Key(COUNTY_EXIT_MIN_APPROVAL, "贫困县退出群众认可度下限", RATIO, "群众认可度不低于此值（§3.4）", ratio=True),
     Key(MEDICAL_SELF_PAY_TRIGGER, "医疗自付预警线", YUAN_PER_YEAR,
         "年度合规医疗自付费用超过此值时推送预警（§4.2、§5.1；各地不同，默认值待确认）"),
+    Key(SUDDEN_HARDSHIP_EXPENSE_SHARE, "突发严重困难：刚性支出占家庭纯收入比例", RATIO,
+        "识别突发严重困难户：人均收入低于上年农村居民人均可支配收入，且申请前规定月数的合规刚性支出超过家庭纯收入的"
+        "此比例时，视为基本生活严重困难（§4.2、§4.9、§5.1；各地不同，默认值待确认）", ratio=True),
+    Key(SUDDEN_HARDSHIP_EXPENSE_AMOUNT, "突发严重困难：刚性支出金额线", YUAN_PER_YEAR,
+        "识别突发严重困难户：人均收入低于上年农村居民人均可支配收入，且申请前规定月数的合规刚性支出超过此金额时，"
+        "视为基本生活严重困难（§5.1；各地不同，默认值待确认）"),
+    Key(RURAL_DISPOSABLE_INCOME, "农村居民人均可支配收入", YUAN_PER_PERSON_YEAR,
+        "该年度本地农村居民人均可支配收入；识别突发严重困难户时与上年数值比较（§4.9 民政刚性支出困难）", yearly=True),
 )
 CATALOGUE: dict[str, Key] = {k.key: k for k in KEYS}
 CHOICES: list[tuple[str, str]] = [(k.key, k.name) for k in KEYS]

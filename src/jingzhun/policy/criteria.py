@@ -9,8 +9,10 @@ Decisions taken here (see docs/policy.md):
 * "稳定超过" (exit, elimination) is strict: income exactly at the line does NOT pass; identification and
   return need income strictly below the line; monitoring allows "at or below" the range's upper bound.
 * Income of identification, exit and return is the data year before the decision year; monitoring and
-  elimination use the latest data year up to the decision year (the register holds yearly data, not
-  monthly: the criterion says so).
+  elimination use the income assessment of the 12 months before the decision (入户核实), else the latest
+  data year up to the decision year, and the criterion says so.
+* Monitoring judges the type applied for with the four factors (收入, 合规自付支出, 突出困难问题, 自主应对能力);
+  elimination counts the stable months from when income rose above the range (docs/policy.md).
 * A yes/no fact the register does not hold (insurance, safe water) fails as "未填写": it must be verified.
 * Labour capacity means a member coded 普通劳动力 or 技能劳动力 (``CAPABLE_LABOUR``).
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +37,14 @@ from jingzhun.registry.choices import (
     PovertyStatus,
     RiskType,
 )
-from jingzhun.registry.models import Household, HouseholdYear, Member
+from jingzhun.registry.income import per_capita
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    IncomeAssessment,
+    Member,
+)
 
 PURPOSES = {
     "identification": "贫困户识别",
@@ -144,6 +153,9 @@ class Facts:
     on: dt.date
     members: list[Member]
     years: dict[int, HouseholdYear]
+    # Monitoring evidence, loaded on first use by the monitoring criteria (one query each).
+    assessments: list[PeriodIncome] | None = None
+    expenses: list[HouseholdExpense] | None = None
 
     @classmethod
     def load(cls, household: Household, on: dt.date) -> Facts:
@@ -180,28 +192,27 @@ def age_on(birth: dt.date, on: dt.date) -> int:
 # Income
 
 
-def _income(facts: Facts, purpose: str, resolver: Resolver) -> Criterion:
-    record, note = facts.year_for(purpose)
+def _income(facts: Facts, purpose: str, resolver: Resolver, applied: str = "") -> Criterion:
     code = "income"
     if purpose in ("identification", "exit", "return"):
+        record, note = facts.year_for(purpose)
         return _income_vs_poverty_line(facts, purpose, record, note, resolver)
-    rule = ("人均纯收入不高于当年监测范围上限（或为突发严重困难户）" if purpose == "monitoring"
+    sudden = purpose == "monitoring" and applied == MonitoringType.SUDDEN_HARDSHIP
+    rule = ("申请前规定月数的人均纯收入不高于当年监测范围上限" if purpose == "monitoring"
             else "人均纯收入稳定超过当年监测范围（高于上限）")
+    if sudden:
+        rule = "突发严重困难户：收入可高于监测范围，由合规自付支出判断（仅供参考）"
     try:
-        line = resolver.resolve(c.MONITORING_LINE, region_code=facts.household.village_id, year=facts.on.year)
+        line = _monitoring_line(facts, resolver)
+        period, note = period_income(facts, resolver)
     except ParameterMissing as exc:
         return _missing(code, "收入", rule, exc)
-    if record is None:
-        return Criterion(code, "收入", rule, _line_text(line, purpose), "无收入数据", False, line, note)
-    income = record.per_capita_net_income
-    value = f"{money(income)} 元/人·年（{record.year}年度数据）"
-    if purpose == "monitoring":
-        passed = income <= line.value
-        if not passed and facts.household.monitoring_type == MonitoringType.SUDDEN_HARDSHIP:
-            passed, note = True, note + "；收入高于监测范围，但为突发严重困难户（刚性支出骤增或收入骤减），须入户核实"
-    else:
-        passed = income > line.value
-    return Criterion(code, "收入", rule, _line_text(line, purpose), value, passed, line, note.lstrip("；"))
+    if period is None:
+        return Criterion(code, "收入", rule, _line_text(line, purpose), "无收入数据", False, line, note,
+                         required=not sudden)
+    value = f"{money(period.per_capita)} 元/人·年（{period.label}）"
+    passed = period.per_capita <= line.value if purpose == "monitoring" else period.per_capita > line.value
+    return Criterion(code, "收入", rule, _line_text(line, purpose), value, passed, line, note, required=not sudden)
 
 
 def _line_text(line: Resolved, purpose: str) -> str:
@@ -340,46 +351,311 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
-def _stable(facts: Facts, income: Criterion, record: HouseholdYear | None, resolver: Resolver) -> Criterion:
-    rule = "收入持续稳定超过监测范围，原则上不少于规定月数"
+# --------------------------------------------------------------------------------------------------
+# Monitoring: the four factors (收入, 合规自付支出, 突出困难问题, 自主应对能力; domain.md §4.1–4.3) and
+# the stability of income at risk elimination (§4.7). See docs/policy.md "Monitoring identification".
+
+
+@dataclass(frozen=True)
+class PeriodIncome:
+    """An income the monitoring criteria read: an income assessment (收入核算) of a period, or a data year."""
+
+    per_capita: Decimal
+    net: Decimal
+    persons: int
+    start: dt.date
+    end: dt.date
+    assessed: bool  # an IncomeAssessment (True) or a HouseholdYear (False)
+
+    @property
+    def label(self) -> str:
+        if self.assessed:
+            return f"{self.start:%Y-%m-%d}至{self.end:%Y-%m-%d}收入核算"
+        return f"{self.start.year}年度数据"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier if negative), on the month's last day when it is shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = (dt.date(year + (month == 11), (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def covered_months(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end`` inclusive: 2024-04-01 … 2025-03-31 is 12."""
+    return months_between(start, end + dt.timedelta(days=1))
+
+
+def _assessments(facts: Facts) -> list[PeriodIncome]:
+    if facts.assessments is None:
+        facts.assessments = [
+            PeriodIncome(a.per_capita_income, a.net_income, a.persons, a.period_start, a.period_end, True)
+            for a in IncomeAssessment.objects.filter(household=facts.household).order_by("-period_end", "-id")
+        ]
+    return facts.assessments
+
+
+def _expense_rows(facts: Facts) -> list[HouseholdExpense]:
+    if facts.expenses is None:
+        facts.expenses = list(HouseholdExpense.objects.filter(household=facts.household))
+    return facts.expenses
+
+
+def _year_income(record: HouseholdYear, on: dt.date) -> PeriodIncome:
+    end = min(dt.date(record.year, 12, 31), on)
+    return PeriodIncome(record.per_capita_net_income, record.net_income, record.household_size,
+                        dt.date(record.year, 1, 1), end, False)
+
+
+def _income_months(facts: Facts, resolver: Resolver) -> Resolved:
+    return resolver.resolve(c.MONITORING_INCOME_MONTHS, region_code=facts.household.village_id, on=facts.on)
+
+
+def _monitoring_line(facts: Facts, resolver: Resolver) -> Resolved:
+    return resolver.resolve(c.MONITORING_LINE, region_code=facts.household.village_id, year=facts.on.year)
+
+
+def period_income(facts: Facts, resolver: Resolver) -> tuple[PeriodIncome | None, str]:
+    """The income of the policy's months before the decision day (``monitoring_income_months``, §4.2): the
+    latest income assessment that ends within those months before ``facts.on`` and covers at least that many
+    months; otherwise the latest data year, and the note says so."""
+    need = int(_income_months(facts, resolver).value)
+    earliest_end = add_months(facts.on, -need)
+    for found in _assessments(facts):
+        if earliest_end < found.end <= facts.on and covered_months(found.start, found.end) >= need:
+            return found, f"采用入户核实的{need}个月收入（{found.label}）"
+    record, _ = facts.year_for("monitoring")
+    if record is None:
+        return None, f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算，也没有年度收入数据"
+    return (_year_income(record, facts.on),
+            f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算：登记系统为年度数据，"
+            f"采用最近的{record.year}年度人均纯收入，代替申请前{need}个月的收入")
+
+
+def applied_type(household: Household, monitoring_type: str | None) -> tuple[str, str]:
+    """The monitoring type judged (the one applied for) and a note when it had to be assumed."""
+    if monitoring_type:
+        if monitoring_type not in MonitoringType.values:
+            raise ValidationFailed(f"监测对象类型无效：{monitoring_type}", {"monitoring_type": ["无效代码"]})
+        return monitoring_type, ""
+    if household.monitoring_type:
+        return household.monitoring_type, "未指定申请的类型，按户登记的监测对象类型判断"
+    if household.poverty_status in EXITED:
+        return MonitoringType.UNSTABLE_EXITED, "未指定申请的类型，脱贫户按脱贫不稳定户判断"
+    return MonitoringType.MARGINAL, "未指定申请的类型，按边缘易致贫户判断"
+
+
+def _category(facts: Facts, applied: str, note: str) -> Criterion:
+    """Who may be monitored as the type applied for (§4.1)."""
+    status = facts.household.poverty_status
+    rules = {
+        MonitoringType.UNSTABLE_EXITED: ("脱贫不稳定户须为脱贫户", status in EXITED),
+        MonitoringType.MARGINAL: ("边缘易致贫户须为一般农户（未建档立卡）", not status),
+        MonitoringType.SUDDEN_HARDSHIP: ("突发严重困难户须为脱贫户或一般农户（不是未脱贫户、返贫户）",
+                                         status not in REGISTERED_POOR),
+    }
+    rule, passed = rules[applied]
+    shown = facts.household.get_poverty_status_display() if status else "一般农户（未建档立卡）"
+    value = f"{shown}；申请类型：{MonitoringType(applied).label}"
+    return Criterion("category", "对象类别", rule, "—", value, passed, note=note)
+
+
+@dataclass(frozen=True)
+class ExpenseThresholds:
+    line: Resolved
+    share: Resolved | None
+    amount: Resolved | None
+    disposable: Resolved | None
+    missing: list[str]
+
+
+def _expense_thresholds(facts: Facts, line: Resolved, resolver: Resolver) -> ExpenseThresholds:
+    region, found, missing = facts.household.village_id, {}, []
+    for key, kwargs in ((c.SUDDEN_HARDSHIP_EXPENSE_SHARE, {"on": facts.on}),
+                        (c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, {"on": facts.on}),
+                        (c.RURAL_DISPOSABLE_INCOME, {"year": facts.on.year - 1})):
+        try:
+            found[key] = resolver.resolve(key, region_code=region, **kwargs)
+        except ParameterMissing as exc:
+            missing.append(exc.message)
+    return ExpenseThresholds(line, found.get(c.SUDDEN_HARDSHIP_EXPENSE_SHARE),
+                             found.get(c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT), found.get(c.RURAL_DISPOSABLE_INCOME),
+                             missing)
+
+
+def _expenses(facts: Facts, applied: str, resolver: Resolver) -> Criterion:
+    """合规自付支出: whether the compliant rigid expenses of the income period make basic living seriously
+    difficult. Decisive for 突发严重困难户, shown for reference for the other types. Serious difficulty is
+    (a) per-capita income after the expenses within the monitoring range, or (b) per-capita income below last
+    year's rural per-capita disposable income and the expenses above the share of the household's net
+    income or above the amount (民政's 刚性支出困难, §4.9; thresholds §5.1)."""
+    required = applied == MonitoringType.SUDDEN_HARDSHIP
+    name = "合规自付支出"
+    rule = ("刚性支出导致基本生活严重困难：扣除合规刚性支出后的人均收入不高于监测范围；或人均收入低于上年农村居民"
+            "人均可支配收入，且刚性支出超过家庭纯收入的规定比例或超过规定金额")
+    try:
+        line = _monitoring_line(facts, resolver)
+        period, income_note = period_income(facts, resolver)
+        months = int(_income_months(facts, resolver).value)
+    except ParameterMissing as exc:
+        return replace(_missing("expenses", name, rule, exc), required=required)
+    t = _expense_thresholds(facts, line, resolver)
+    start, end = ((period.start, period.end) if period and period.assessed
+                  else (add_months(facts.on, -months) + dt.timedelta(days=1), facts.on))
+    rows = [e for e in _expense_rows(facts) if start <= e.incurred_on <= end]
+    total = sum((e.amount for e in rows), Decimal(0))
+    by_kind: dict[str, Decimal] = {}
+    for e in rows:
+        by_kind[e.get_kind_display()] = by_kind.get(e.get_kind_display(), Decimal(0)) + e.amount
+    parts = "、".join(f"{k} {money(v)} 元" for k, v in by_kind.items())
+    value = f"{start:%Y-%m-%d}至{end:%Y-%m-%d}合规刚性支出 {money(total)} 元" + (
+        f"（{parts}，共{len(rows)}笔）" if rows else "（无支出记录）")
+    threshold = _expense_threshold_text(t)
+    notes = [n for n in (income_note, *t.missing) if n]
+    if period is None:
+        return Criterion("expenses", name, rule, threshold, value + "；无收入数据", False, line, "；".join(notes),
+                         required=required)
+    after = per_capita(period.net - total, period.persons)
+    value += f"；家庭纯收入 {money(period.net)} 元，{period.persons}人；扣除后人均 {money(after)} 元/人·年"
+    passed = after <= line.value
+    if not passed and t.disposable is not None and period.per_capita < t.disposable.value:
+        over_share = t.share is not None and (total > t.share.value * period.net if period.net > 0 else total > 0)
+        over_amount = t.amount is not None and total > t.amount.value
+        passed = over_share or over_amount
+    if period.net > 0:
+        value += f"；支出占家庭纯收入 {percent(total / period.net)}"
+    return Criterion("expenses", name, rule, threshold, value, passed, line, "；".join(notes), required=required)
+
+
+def _expense_threshold_text(t: ExpenseThresholds) -> str:
+    text = f"扣除后人均 ≤ {money(t.line.value)} {t.line.unit}（{source(t.line)}）"
+    if t.disposable is not None:
+        text += f"；或人均收入 < {money(t.disposable.value)} {t.disposable.unit}（{source(t.disposable)}）且"
+        alternatives = []
+        if t.share is not None:
+            alternatives.append(f"支出 > 家庭纯收入×{percent(t.share.value)}（{source(t.share)}）")
+        if t.amount is not None:
+            alternatives.append(f"支出 > {money(t.amount.value)} {t.amount.unit}（{source(t.amount)}）")
+        text += "或".join(alternatives) or "（比例、金额均未设置）"
+    return text
+
+
+def _hardship(facts: Facts, guarantees: list[Criterion]) -> Criterion:
+    """突出困难问题: the 三保障 and drinking-water problems the register shows, and the risks recorded."""
+    problems = [f"{x.name}：{x.value}" for x in guarantees if not x.passed]
+    risks = [RiskType(r).label if r in RiskType.values else r for r in facts.household.risk_types or []]
+    value = "；".join(problems) or "登记数据未显示三保障和饮水问题"
+    note = f"登记的致贫返贫风险：{'、'.join(risks)}" if risks else ""
+    rule = "有义务教育、基本医疗、住房安全或饮水安全方面的突出问题（与收入、支出综合研判，仅供参考）"
+    return Criterion("hardship", "突出困难问题", rule, "有问题 ≥ 1 项", value, bool(problems), note=note,
+                     required=False)
+
+
+def _coping(facts: Facts) -> Criterion:
+    """自主应对能力: what the register says about the household's own capacity; savings and assets are not in
+    the register and are checked at 入户核实 (承诺授权书)."""
+    capable = [m for m in facts.members if m.labour_skill in CAPABLE_LABOUR]
+    assisted = [m for m in facts.members if m.dibao or m.tekun]
+    months = sum(m.migrant_months or 0 for m in capable)
+    value = (f"劳动力 {len(capable)} 人（共 {len(facts.members)} 人），务工 {months} 个月"
+             + (f"；享受低保或特困供养：{'、'.join(m.name for m in assisted)}" if assisted else ""))
+    rule = "自身难以应对：无劳动能力成员，或已靠低保、特困供养兜底（仅供参考；存款、资产等须入户核实）"
+    note = "存款、车辆、房产等家庭资产不在登记系统中，须入户核实（承诺授权书授权查询）；有劳动力的户宜采取开发式帮扶"
+    return Criterion("coping", "自主应对能力", rule, "劳动力 = 0 或享受兜底", value,
+                     not capable or bool(assisted), note=note, required=False)
+
+
+def _income_history(facts: Facts, resolver: Resolver) -> list[PeriodIncome]:
+    """Every income the register holds for a year's worth of months up to the decision day, latest first:
+    assessments covering the policy's months, and data years (a data year the same as an assessment's period
+    is left out: the assessment was verified at the household)."""
+    need = int(_income_months(facts, resolver).value)
+    found = [a for a in _assessments(facts) if a.end <= facts.on and covered_months(a.start, a.end) >= need]
+    periods = {(a.start, a.end) for a in found}
+    for record in facts.years.values():
+        if record.year <= facts.on.year:
+            year = _year_income(record, facts.on)
+            if (year.start, dt.date(record.year, 12, 31)) not in periods:
+                found.append(year)
+    return sorted(found, key=lambda x: (x.end, x.assessed), reverse=True)
+
+
+def _stable(facts: Facts, income: Criterion, resolver: Resolver) -> Criterion:
+    """Income above the range without a break for the policy's months (§4.7), counted from when it rose above
+    the range: the start of the unbroken run of above-range incomes, after the last income at or below it,
+    and not before the household was identified (it was at risk then)."""
+    rule = "收入持续稳定超过监测范围（从收入高于监测范围起连续计算，不早于纳入监测），不少于规定月数"
     try:
         months = resolver.resolve(c.ELIMINATION_STABLE_MONTHS, region_code=facts.household.village_id, on=facts.on)
+        line = _monitoring_line(facts, resolver)
+        history = _income_history(facts, resolver)
     except ParameterMissing as exc:
         return _missing("stable", "收入稳定", rule, exc)
     need = int(months.value)
-    since = facts.household.monitoring_identified_on
-    monitored = months_between(since, facts.on) if since else None
-    checked = [f"{record.year}年度全年收入{'高于' if income.passed else '未高于'}监测范围"] if record else ["无年度收入数据"]
-    if monitored is not None:
-        checked.append(f"自{since:%Y-%m-%d}纳入监测已{monitored}个月")
-    passed = income.passed and record is not None and (monitored is None or monitored >= need)
-    note = "登记系统为年度数据：以整年度收入代替逐月核对；纳入监测时间不足规定月数的不得消除"
-    return Criterion("stable", "收入稳定", rule, f"≥ {need} 个月（{source(months)}）", "；".join(checked), passed,
-                     months, note)
+    threshold = f"≥ {need} 个月（{source(months)}）；监测范围 > {money(line.value)} {line.unit}（{source(line)}）"
+    if not history:
+        return Criterion("stable", "收入稳定", rule, threshold, "无收入数据", False, months)
+    if history[0].per_capita <= line.value:
+        value = f"最近的收入 {money(history[0].per_capita)} 元/人·年（{history[0].label}）未高于监测范围"
+        return Criterion("stable", "收入稳定", rule, threshold, value, False, months)
+    run, below = [], None
+    for item in history:
+        if item.per_capita <= line.value:
+            below = item
+            break
+        run.append(item)
+    since = min(x.start for x in run)
+    notes = []
+    if below is not None and below.end >= since:
+        since = below.end + dt.timedelta(days=1)
+    if below is not None:
+        notes.append(f"此前{below.label}人均 {money(below.per_capita)} 元，未高于监测范围")
+    identified = facts.household.monitoring_identified_on
+    if identified and identified > since:
+        since = identified
+        notes.append(f"于{identified:%Y-%m-%d}纳入监测，从该日起计算")
+    if any(not x.assessed for x in run):
+        notes.append("登记系统年度数据按整年度计算")
+    elapsed = months_between(since, facts.on)
+    used = "、".join(f"{x.label}人均 {money(x.per_capita)} 元" for x in run)
+    value = f"自{since:%Y-%m-%d}起收入高于监测范围，已{elapsed}个月（{used}）"
+    return Criterion("stable", "收入稳定", rule, threshold, value, income.passed and elapsed >= need, months,
+                     "；".join(notes))
 
 
 # --------------------------------------------------------------------------------------------------
 # Entry points
 
 
-HOUSEHOLD_KEYS = (c.POVERTY_LINE, c.MONITORING_LINE, c.ELIMINATION_STABLE_MONTHS)
+HOUSEHOLD_KEYS = (c.POVERTY_LINE, c.MONITORING_LINE, c.MONITORING_INCOME_MONTHS, c.ELIMINATION_STABLE_MONTHS,
+                  c.SUDDEN_HARDSHIP_EXPENSE_SHARE, c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, c.RURAL_DISPOSABLE_INCOME)
 
 
-def evaluate_household(household: Household, *, purpose: str, on: dt.date) -> Evaluation:
-    """Check a household against the standard of ``purpose`` on ``on`` (one query per table)."""
+def evaluate_household(
+    household: Household, *, purpose: str, on: dt.date, monitoring_type: str | None = None
+) -> Evaluation:
+    """Check a household against the standard of ``purpose`` on ``on`` (one query per table).
+
+    ``monitoring_type`` is the type applied for in a monitoring case (the case's params); without it the
+    household's registered type, or the one its status implies, is judged."""
     if purpose not in PURPOSES:
         raise ValidationFailed(f"未知的评估用途：{purpose}（应为 {'、'.join(PURPOSES)}）", {"purpose": ["未知的评估用途"]})
     facts = Facts.load(household, on)
     resolver = Resolver(HOUSEHOLD_KEYS, region_prefixes=candidate_prefixes(household.village_id))
     record, _ = facts.year_for(purpose)
-    income = _income(facts, purpose, resolver)
+    applied, type_note = applied_type(household, monitoring_type) if purpose == "monitoring" else ("", "")
+    income = _income(facts, purpose, resolver, applied)
     reference_only = purpose in ("identification", "return", "monitoring")
     guarantees = _guarantees(facts, record, required=not reference_only)
     criteria = [_status(facts, purpose), income, *guarantees]
+    if purpose == "monitoring":
+        criteria[1:1] = [_category(facts, applied, type_note)]
+        criteria[3:3] = [_expenses(facts, applied, resolver), _hardship(facts, guarantees), _coping(facts)]
     if purpose == "elimination":
         labour = _labour(facts)
         checked = {x.code: x for x in [*guarantees, labour]}
-        criteria += [_stable(facts, income, record, resolver), _risks(facts, checked), labour]
+        criteria += [_stable(facts, income, resolver), _risks(facts, checked), labour]
     subject = f"{household.head_name}户（户编号 {household.household_number}）"
     return Evaluation(purpose=purpose, subject=subject, on=on, criteria=criteria)
 

@@ -28,6 +28,7 @@ from jingzhun.policy.models import Parameter
 from jingzhun.regions.models import Region
 from jingzhun.registry import access as registry_access
 from jingzhun.registry.access import can_read_audit
+from jingzhun.registry.choices import MonitoringType
 
 PAGE_SIZE = 100
 HISTORY_LIMIT = 200
@@ -198,8 +199,13 @@ def household_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     on, notice = _evaluation_date(request.GET.get("on", "").strip())
     if notice:
         notices.append(notice)
+    monitoring_type = request.GET.get("monitoring_type", "").strip()
+    if monitoring_type and monitoring_type not in MonitoringType.values:
+        notices.append("监测对象类型无效，已按户的情况推定。")
+        monitoring_type = ""
+    evaluation = evaluate_household(household, purpose=purpose, on=on, monitoring_type=monitoring_type or None)
     context = {
-        "household": household, "evaluation": evaluate_household(household, purpose=purpose, on=on),
-        "purposes": PURPOSES, "purpose": purpose, "on": on, "notices": notices,
+        "household": household, "evaluation": evaluation, "purposes": PURPOSES, "purpose": purpose, "on": on,
+        "notices": notices, "monitoring_types": MonitoringType.choices, "monitoring_type": monitoring_type,
     }
     return render(request, "policy/household_evaluate.html", context)

@@ -7,13 +7,13 @@ household that exists but is not yours is answered exactly like one that does no
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 
 from jingzhun.accounts.choices import AUDIT_READERS, EDITOR_ROLES, JURISDICTION_READERS, Role
 from jingzhun.core.errors import NotFoundOrForbidden
-from jingzhun.registry.models import Household, ImportBatch, Member
+from jingzhun.registry.models import Household, HouseholdExpense, ImportBatch, IncomeAssessment, Member
 
 Action = Literal["view", "change"]
 
@@ -61,6 +61,17 @@ def access_member(user: object, member_id: int | str, action: Action = "view") -
         return members_for(user, action).select_related("household").get(pk=int(member_id))
     except (Member.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("成员不存在或无权访问") from None
+
+
+def access_evidence(
+    model: type[HouseholdExpense] | type[IncomeAssessment], user: object, pk: int | str, action: Action = "view"
+) -> Any:
+    """An expense or income assessment of a household the user may see (``action`` "change": may change);
+    a missing one and one outside the jurisdiction get the same answer."""
+    try:
+        return model.objects.filter(household__in=households_for(user, action)).get(pk=int(pk))
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFoundOrForbidden(f"{model._meta.verbose_name}记录不存在或无权访问") from None
 
 
 def can_read_audit(user: object) -> bool:

@@ -26,11 +26,21 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.regions.api import access_region
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, selectors, services
-from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    ImportBatch,
+    IncomeAssessment,
+    Member,
+)
 from jingzhun.registry.schemas import (
     MAX_ID,
     POLICY_NOTE,
+    DeleteBody,
     ErrorOut,
+    ExpenseIn,
+    ExpensesOut,
     HistoryEntry,
     HouseholdAsOf,
     HouseholdDetail,
@@ -39,6 +49,8 @@ from jingzhun.registry.schemas import (
     ImportBatchOut,
     ImportPolicy,
     ImportRowError,
+    IncomeAssessmentIn,
+    IncomeAssessmentsOut,
     MemberCreate,
     MemberDetail,
     MemberLeave,
@@ -57,6 +69,7 @@ HOUSEHOLDS = ["农户"]
 MEMBERS = ["家庭成员"]
 YEARS = ["年度收入与生产生活条件"]
 IMPORTS = ["导入"]
+EVIDENCE = ["收入核算与刚性支出"]
 READ_ERRORS = frozenset({401, 404, 422})
 WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 ERRORS_PREVIEW = 50
@@ -64,6 +77,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 HouseholdId = Annotated[int, Path(ge=1, le=MAX_ID, description="农户 ID")]
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID, description="成员 ID")]
+EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="记录 ID")]
 BatchId = Annotated[str, Path(max_length=32, description="导入批次号")]
 
 
@@ -155,7 +169,9 @@ def _member_detail(user: object, member: Member) -> dict[str, Any]:
     return out
 
 
-MODELS_BY_TYPE = {audit.object_type(m): m for m in (Household, Member, HouseholdYear)}
+MODELS_BY_TYPE = {
+    audit.object_type(m): m for m in (Household, Member, HouseholdYear, HouseholdExpense, IncomeAssessment)
+}
 
 
 def _history_entry(change: ObjectChange, *, full: bool) -> dict[str, Any]:
@@ -437,6 +453,115 @@ def save_year(
     out = _year_out(field_values(record))
     out["household_version"] = household.version
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Monitoring evidence: rigid expenses and income assessments (入户核实)
+# --------------------------------------------------------------------------------------------------
+
+EXPENSE_OUT = ("kind", "incurred_on", "amount", "total_cost", "reimbursed", "source", "note")
+ASSESSMENT_OUT = ("period_start", "period_end", "net_income", "persons", "per_capita_income", "source", "note")
+
+
+def _evidence_for_change(model: type[Any], user: object, record_id: int) -> Any:
+    """The record to write to. Visible but read-only → 403; invisible or missing → the usual 404."""
+    try:
+        return access.access_evidence(model, user, record_id, "change")
+    except NotFoundOrForbidden:
+        access.access_evidence(model, user, record_id, "view")
+        raise PermissionDeniedError("当前角色只能查看，不能修改该户") from None
+
+
+def _expenses(user: object, household_id: int) -> dict[str, Any]:
+    household = access.access_household(user, household_id, "view")
+    rows = [{"id": e.pk, **{k: getattr(e, k) for k in EXPENSE_OUT}} for e in selectors.expenses(household)]
+    return {"household_id": household.pk, "version": household.version, "expenses": rows}
+
+
+def _assessments(user: object, household_id: int) -> dict[str, Any]:
+    household = access.access_household(user, household_id, "view")
+    rows = [{"id": a.pk, **{k: getattr(a, k) for k in ASSESSMENT_OUT}} for a in selectors.income_assessments(household)]
+    return {"household_id": household.pk, "version": household.version, "assessments": rows}
+
+
+@router.get("/households/{id}/expenses", response={200: ExpensesOut, READ_ERRORS: ErrorOut}, tags=EVIDENCE,
+            summary="农户的刚性支出",
+            description="一户的合规刚性支出记录（医疗为报销后的合规自付），新发生的在前，以及修改时要带回的农户 version。")
+def list_expenses(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
+    return _expenses(_user(request), id)
+
+
+@router.post("/households/{id}/expenses", response={201: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
+             summary="新增刚性支出",
+             description="为本户新增一笔刚性支出或损失。医疗自付的计入金额不能大于医疗总费用减已报销金额；"
+             "只有医疗自付填写医疗总费用和已报销金额。需带上农户的 version，他人已先保存时返回 409。")
+def add_expense(request: HttpRequest, payload: ExpenseIn, id: HouseholdId) -> Status:
+    user = _user(request)
+    household = _household_for_change(user, id)
+    services.save_expense(actor=_actor(request), household=household, expected_version=payload.version,
+                          data=payload.model_dump(exclude={"version"}))
+    return Status(201, _expenses(user, id))
+
+
+@router.put("/expenses/{id}", response={200: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
+            summary="修改刚性支出", description="整条替换一笔刚性支出（更正金额、日期、来源等）。需带上农户的 version。")
+def update_expense(request: HttpRequest, payload: ExpenseIn, id: EvidenceId) -> dict[str, Any]:
+    user = _user(request)
+    record = _evidence_for_change(HouseholdExpense, user, id)
+    services.save_expense(actor=_actor(request), household=record.household, expected_version=payload.version,
+                          data=payload.model_dump(exclude={"version"}), expense_id=record.pk)
+    return _expenses(user, record.household_id)
+
+
+@router.delete("/expenses/{id}", response={200: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
+               summary="删除刚性支出", description="删除一笔录错的刚性支出；变更记录保留删除前的内容。需带上农户的 version。")
+def delete_expense(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
+    user = _user(request)
+    record = _evidence_for_change(HouseholdExpense, user, id)
+    services.delete_expense(actor=_actor(request), household=record.household, expected_version=payload.version,
+                            expense_id=record.pk)
+    return _expenses(user, record.household_id)
+
+
+@router.get("/households/{id}/income-assessments", response={200: IncomeAssessmentsOut, READ_ERRORS: ErrorOut},
+            tags=EVIDENCE, summary="农户的收入核算",
+            description="一户各期间（一般为申请前12个月）的家庭纯收入和人均纯收入，期间最近的在前。")
+def list_income_assessments(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
+    return _assessments(_user(request), id)
+
+
+@router.post("/households/{id}/income-assessments", response={201: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+             tags=EVIDENCE, summary="新增收入核算",
+             description="录入入户核实的某一期间家庭纯收入和计算人口数；人均纯收入由系统计算。同一期间只能有一条。"
+             "需带上农户的 version。")
+def add_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id: HouseholdId) -> Status:
+    user = _user(request)
+    household = _household_for_change(user, id)
+    services.save_income_assessment(actor=_actor(request), household=household, expected_version=payload.version,
+                                    data=payload.model_dump(exclude={"version"}))
+    return Status(201, _assessments(user, id))
+
+
+@router.put("/income-assessments/{id}", response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+            tags=EVIDENCE, summary="修改收入核算", description="整条替换一条收入核算。需带上农户的 version。")
+def update_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id: EvidenceId) -> dict[str, Any]:
+    user = _user(request)
+    record = _evidence_for_change(IncomeAssessment, user, id)
+    services.save_income_assessment(actor=_actor(request), household=record.household,
+                                    expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
+                                    assessment_id=record.pk)
+    return _assessments(user, record.household_id)
+
+
+@router.delete("/income-assessments/{id}", response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+               tags=EVIDENCE, summary="删除收入核算",
+               description="删除一条录错的收入核算；变更记录保留删除前的内容。需带上农户的 version。")
+def delete_income_assessment(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
+    user = _user(request)
+    record = _evidence_for_change(IncomeAssessment, user, id)
+    services.delete_income_assessment(actor=_actor(request), household=record.household,
+                                      expected_version=payload.version, assessment_id=record.pk)
+    return _assessments(user, record.household_id)
 
 
 # --------------------------------------------------------------------------------------------------

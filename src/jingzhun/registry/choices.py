@@ -61,3 +61,22 @@ class LeaveReason(models.TextChoices):
     PUBLIC_JOB = "public_job", "考入公职/参军"
     REMOVED = "removed", "核减（错误纳入）"
     OTHER = "other", "其他"
+
+
+class ExpenseKind(models.TextChoices):
+    """Kinds of a household's rigid expenses and losses judged at monitoring identification (domain.md §4.2)."""
+
+    MEDICAL = "medical", "医疗自付（报销后）"
+    EDUCATION = "education", "教育支出"
+    DISASTER = "disaster", "灾害损失"
+    ACCIDENT = "accident", "意外事故损失"
+    OTHER = "other", "其他刚性支出"
+
+
+class RecordSource(models.TextChoices):
+    """Where an expense or an income figure comes from (domain.md §4.5, §5.1)."""
+
+    DECLARED = "declared", "农户申报"
+    MEDICAL_INSURANCE = "medical_insurance", "医保部门推送"
+    VERIFIED = "verified", "入户核实"
+    OTHER = "other", "其他"

@@ -15,7 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.core.uploads import checked_upload
 from jingzhun.registry import choices, columns, income, services
-from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    ImportBatch,
+    IncomeAssessment,
+    Member,
+)
 
 # Multi-value code fields (JSON lists of codes) and their code lists, from the register's column table.
 MULTI_CODES: dict[str, type] = {
@@ -188,12 +195,10 @@ class MemberAddForm(MemberForm):
         pass
 
 
-class MemberRemoveForm(Grouped, forms.Form):
-    """减员: a member leaves the household (death, marriage out, split …) on a date."""
+class ConfirmForm(Grouped, forms.Form):
+    """A confirmation (deleting a record): only the household's version, the lock."""
 
     version = forms.IntegerField(label="版本号（请重新打开本页）", widget=forms.HiddenInput, min_value=1)
-    leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
-    left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
 
     def __init__(self, *args: Any, version: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -202,6 +207,13 @@ class MemberRemoveForm(Grouped, forms.Form):
     @property
     def expected_version(self) -> int:
         return int(self.cleaned_data["version"])
+
+
+class MemberRemoveForm(ConfirmForm):
+    """减员: a member leaves the household (death, marriage out, split …) on a date."""
+
+    leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
+    left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
 
 
 class YearForm(ServiceForm):
@@ -233,6 +245,42 @@ class YearForm(ServiceForm):
         model = HouseholdYear
         fields = list(services.YEAR_EDITABLE)
         help_texts = {"business_expense": "从家庭纯收入中扣除"}
+
+
+class ExpenseForm(ServiceForm):
+    """One rigid expense or loss of the household (monitoring evidence, domain.md §4.2)."""
+
+    fieldsets = (
+        ("支出", ("kind", "incurred_on", "amount", "source")),
+        ("医疗费用（仅医疗自付填写）", ("total_cost", "reimbursed")),
+        ("说明", ("note",)),
+    )
+    wide_fields = frozenset({"note"})
+
+    class Meta:
+        model = HouseholdExpense
+        fields = list(services.EXPENSE_FIELDS)
+
+
+class IncomeAssessmentForm(ServiceForm):
+    """The household's net income over a period (usually the 12 months before an application), verified at
+    入户核实; the per-capita figure is computed by the service."""
+
+    fieldsets = (
+        ("收入期间", ("period_start", "period_end")),
+        ("收入", ("net_income", "persons", "source")),
+        ("说明", ("note",)),
+    )
+    wide_fields = frozenset({"note"})
+
+    class Meta:
+        model = IncomeAssessment
+        fields = list(services.ASSESSMENT_FIELDS)
+        help_texts = {
+            "period_start": "一般为申请前12个月的第一天，例如上年同月1日",
+            "period_end": "一般为申请前一个月的最后一天",
+            "net_income": "期间全家纯收入：工资性、生产经营性、财产性、转移性收入减生产经营性支出",
+        }
 
 
 class ImportForm(forms.Form):

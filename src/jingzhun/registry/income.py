@@ -34,13 +34,18 @@ def compute(values: dict[str, Any], household_size: int) -> dict[str, Decimal]:
     transfer = sum((_d(values.get(k)) for k in TRANSFER_PARTS), Decimal(0))
     net = _d(values.get("wage_income")) + _d(values.get("business_income")) + prop + transfer
     net -= _d(values.get("business_expense"))
-    per_capita = (net / household_size).quantize(CENT, ROUND_HALF_UP) if household_size else Decimal(0)
+    per_capita_net = per_capita(net, household_size)
     return {
         "property_income": prop.quantize(CENT),
         "transfer_income": transfer.quantize(CENT),
         "net_income": net.quantize(CENT),
-        "per_capita_net_income": per_capita,
+        "per_capita_net_income": per_capita_net,
     }
+
+
+def per_capita(net: Any, persons: int) -> Decimal:
+    """Net income per person, rounded half up to the fen; 0 persons give 0 (no per-capita figure)."""
+    return (_d(net) / persons).quantize(CENT, ROUND_HALF_UP) if persons else Decimal(0)
 
 
 def sql_totals(col: Callable[[str], str], size: str) -> dict[str, str]:

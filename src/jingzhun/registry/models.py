@@ -7,8 +7,9 @@ by ``income.compute`` in the services and never typed in.
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from jingzhun.registry.choices import (
     Attribute,
@@ -17,6 +18,7 @@ from jingzhun.registry.choices import (
     DisabilityGrade,
     Education,
     Ethnicity,
+    ExpenseKind,
     FuelType,
     HousingGrade,
     IdentificationStandard,
@@ -26,6 +28,7 @@ from jingzhun.registry.choices import (
     MonitoringType,
     PoliticalStatus,
     PovertyStatus,
+    RecordSource,
     Relation,
     RiskElimination,
     RoadType,
@@ -294,6 +297,91 @@ class MemberYear(models.Model):
 
 for _name in MEMBER_YEARLY_FIELDS:
     Member._meta.get_field(_name).clone().contribute_to_class(MemberYear, _name)
+
+
+class HouseholdExpense(models.Model):
+    """A compliant rigid expense or loss of a household (合规自付支出, domain.md §4.2), for monitoring.
+
+    ``amount`` is what counts: for medical costs the compliant self-pay after 基本医保, 大病保险 and 医疗救助
+    (合规自付), which cannot exceed the total cost less the reimbursements when both are given.
+    """
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="expenses", verbose_name="户", db_index=False
+    )  # the (household, incurred_on) index serves lookups by household
+    kind = models.CharField("支出类别", max_length=10, choices=ExpenseKind.choices)
+    incurred_on = models.DateField("发生日期", help_text="支出或损失发生的日期（住院费用填出院结算日期）")
+    amount = models.DecimalField(
+        "计入金额（元）", max_digits=12, decimal_places=2, validators=[MinValueValidator(0)],
+        help_text="计入刚性支出的金额；医疗为报销后的合规自付部分",
+    )
+    total_cost = models.DecimalField(
+        "医疗总费用（元）", max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="仅医疗：报销前的总费用",
+    )
+    reimbursed = models.DecimalField(
+        "已报销金额（元）", max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="仅医疗：基本医保、大病保险、医疗救助等已报销的合计",
+    )
+    source = models.CharField("数据来源", max_length=20, choices=RecordSource.choices)
+    note = models.CharField("说明", max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "刚性支出"
+        verbose_name_plural = "刚性支出"
+        ordering = ["household", "-incurred_on", "-id"]
+        indexes = [models.Index(fields=["household", "incurred_on"], name="registry_expense_hh")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="registry_expense_amount",
+                                   violation_error_message="计入金额不能为负数"),
+            models.CheckConstraint(
+                condition=Q(total_cost__isnull=True) | Q(reimbursed__isnull=True) | Q(reimbursed__lte=F("total_cost")),
+                name="registry_expense_reimbursed",
+                violation_error_message="已报销金额不能大于医疗总费用",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} 元（{self.incurred_on:%Y-%m-%d}）"
+
+
+class IncomeAssessment(models.Model):
+    """A household's net income over a period (usually the 12 months before a monitoring application),
+    entered at 入户核实 (domain.md §4.2). The per-capita figure is derived (``income.per_capita``)."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="income_assessments", verbose_name="户", db_index=False
+    )  # the unique (household, period_start, period_end) index serves lookups by household
+    period_start = models.DateField("收入起始日期")
+    period_end = models.DateField("收入截止日期")
+    net_income = models.DecimalField("期间家庭纯收入（元）", max_digits=12, decimal_places=2)
+    persons = models.PositiveSmallIntegerField(
+        "计算人口数", validators=[MinValueValidator(1), MaxValueValidator(99)], help_text="收入期间的家庭人口数"
+    )
+    per_capita_income = models.DecimalField("期间人均纯收入（元）", max_digits=12, decimal_places=2, editable=False)
+    source = models.CharField("数据来源", max_length=20, choices=RecordSource.choices)
+    note = models.CharField("说明", max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "收入核算"
+        verbose_name_plural = "收入核算"
+        ordering = ["household", "-period_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "period_start", "period_end"],
+                                    name="registry_income_assessment_unique",
+                                    violation_error_message="本户已有同一期间的收入核算，请修改原有记录"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="registry_income_period",
+                                   violation_error_message="收入截止日期不能早于起始日期"),
+            models.CheckConstraint(condition=Q(persons__gte=1) & Q(persons__lte=99), name="registry_income_persons",
+                                   violation_error_message="计算人口数应为 1 到 99"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m-%d}至{self.period_end:%Y-%m-%d}人均纯收入 {self.per_capita_income} 元"
 
 
 class StatusEvent(models.Model):

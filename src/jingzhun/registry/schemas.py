@@ -22,8 +22,15 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
 from jingzhun.registry import columns
-from jingzhun.registry.choices import LeaveReason
-from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
+from jingzhun.registry.choices import ExpenseKind, LeaveReason, RecordSource
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    ImportBatch,
+    IncomeAssessment,
+    Member,
+)
 
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer and would be a 500, not a 404
 
@@ -579,3 +586,70 @@ class ImportBatchOut(Schema):
     message: str = Field(description="说明")
     started_at: dt.datetime = Field(description="开始时间")
     finished_at: dt.datetime | None = Field(description="结束时间")
+
+
+# --------------------------------------------------------------------------------------------------
+# Monitoring evidence: rigid expenses and income assessments (domain.md §4.2)
+# --------------------------------------------------------------------------------------------------
+
+
+class DeleteBody(WriteBody):
+    """A deletion: only the household's version, the lock."""
+
+
+class ExpenseIn(WriteBody):
+    """One rigid expense or loss; a correction replaces the whole record."""
+
+    kind: ExpenseKind = fd(HouseholdExpense, "kind")
+    incurred_on: dt.date = fd(HouseholdExpense, "incurred_on", extra="不能晚于今天")
+    amount: Decimal = fd(HouseholdExpense, "amount", extra="医疗为报销后的合规自付部分", **MONEY_IN)
+    total_cost: Decimal | None = fd(HouseholdExpense, "total_cost", None, **MONEY_IN)
+    reimbursed: Decimal | None = fd(HouseholdExpense, "reimbursed", None, **MONEY_IN)
+    source: RecordSource = fd(HouseholdExpense, "source")
+    note: str = fd(HouseholdExpense, "note", "", max_length=500)
+
+
+class ExpenseOut(Schema):
+    id: int
+    kind: str = fd(HouseholdExpense, "kind")
+    incurred_on: dt.date = fd(HouseholdExpense, "incurred_on")
+    amount: Decimal = fd(HouseholdExpense, "amount")
+    total_cost: Decimal | None = fd(HouseholdExpense, "total_cost")
+    reimbursed: Decimal | None = fd(HouseholdExpense, "reimbursed")
+    source: str = fd(HouseholdExpense, "source")
+    note: str = fd(HouseholdExpense, "note")
+
+
+class ExpensesOut(Schema):
+    household_id: int = Field(description="农户 ID")
+    version: int = Field(description="农户版本号：新增、修改、删除时带回")
+    expenses: list[ExpenseOut] = Field(description="刚性支出，新发生的在前")
+
+
+class IncomeAssessmentIn(WriteBody):
+    """The household's net income over a period; the per-capita figure is computed."""
+
+    period_start: dt.date = fd(IncomeAssessment, "period_start")
+    period_end: dt.date = fd(IncomeAssessment, "period_end", extra="不能早于起始日期，不能晚于今天")
+    net_income: Decimal = Field(max_digits=12, decimal_places=2,
+                                description=describe(IncomeAssessment, "net_income", "可为负数（经营亏损）"))
+    persons: int = fd(IncomeAssessment, "persons", ge=1, le=99)
+    source: RecordSource = fd(IncomeAssessment, "source")
+    note: str = fd(IncomeAssessment, "note", "", max_length=500)
+
+
+class IncomeAssessmentOut(Schema):
+    id: int
+    period_start: dt.date = fd(IncomeAssessment, "period_start")
+    period_end: dt.date = fd(IncomeAssessment, "period_end")
+    net_income: Decimal = fd(IncomeAssessment, "net_income")
+    persons: int = fd(IncomeAssessment, "persons")
+    per_capita_income: Decimal = fd(IncomeAssessment, "per_capita_income")
+    source: str = fd(IncomeAssessment, "source")
+    note: str = fd(IncomeAssessment, "note")
+
+
+class IncomeAssessmentsOut(Schema):
+    household_id: int = Field(description="农户 ID")
+    version: int = Field(description="农户版本号：新增、修改、删除时带回")
+    assessments: list[IncomeAssessmentOut] = Field(description="收入核算，期间最近的在前")

@@ -13,7 +13,15 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, idnumbers, legacy_codes
-from jingzhun.registry.models import Household, HouseholdYear, Member, MemberYear, StatusEvent
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    IncomeAssessment,
+    Member,
+    MemberYear,
+    StatusEvent,
+)
 
 
 def search_households(
@@ -60,6 +68,16 @@ def active_members(household: Household) -> QuerySet[Member]:
 
 def years(household: Household) -> QuerySet[HouseholdYear]:
     return household.years.order_by("-year")
+
+
+def expenses(household: Household) -> QuerySet[HouseholdExpense]:
+    """The household's rigid expenses (monitoring evidence), latest first."""
+    return household.expenses.order_by("-incurred_on", "-id")
+
+
+def income_assessments(household: Household) -> QuerySet[IncomeAssessment]:
+    """The household's income assessments of a period, latest period first."""
+    return household.income_assessments.order_by("-period_end", "-id")
 
 
 def changes_for(household: Household) -> QuerySet[ObjectChange]:

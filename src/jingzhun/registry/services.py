@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,12 +17,13 @@ from django.db.models import JSONField
 from django.utils import timezone
 
 from jingzhun.core import audit
-from jingzhun.core.errors import ValidationFailed
+from jingzhun.core.errors import NotFoundOrForbidden, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import idnumbers, income
 from jingzhun.registry.choices import (
     Attribute,
     Cause,
+    ExpenseKind,
     Health,
     LeaveReason,
     MonitoringType,
@@ -31,7 +33,14 @@ from jingzhun.registry.choices import (
     RiskType,
 )
 from jingzhun.registry.locking import lock_household as _lock
-from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+from jingzhun.registry.models import (
+    Household,
+    HouseholdExpense,
+    HouseholdYear,
+    IncomeAssessment,
+    Member,
+    StatusEvent,
+)
 
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 # Moving a household to another village is a procedure (分户/迁移), not an edit, and must not cross
@@ -109,7 +118,17 @@ def _clean(obj: Any, exclude: list[str] | None = None) -> None:
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=True)
     except ValidationError as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-        raise ValidationFailed("填写有误：" + "；".join(f"{k} {'，'.join(v)}" for k, v in errors.items()), errors) from exc
+        raise ValidationFailed(
+            "填写有误：" + "；".join(f"{_label(obj, k)}{'，'.join(v)}" for k, v in errors.items()), errors
+        ) from exc
+
+
+def _label(obj: Any, name: str) -> str:
+    """A field's Chinese name followed by a space ("" for errors of the whole record)."""
+    try:
+        return f"{obj._meta.get_field(name).verbose_name} "
+    except Exception:  # "__all__" or a name that is not a field
+        return ""
 
 
 def _record_status(household: Household, before: dict[str, Any], on: dt.date, reason: str) -> None:
@@ -274,6 +293,123 @@ def save_year(
     record.save()
     audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
     return record
+
+
+# ---------------------------------------------------------------------------------------------------
+# Monitoring evidence: rigid expenses and the income of a period (domain.md §4.2), entered at 入户核实
+
+EXPENSE_FIELDS = ("kind", "incurred_on", "amount", "total_cost", "reimbursed", "source", "note")
+ASSESSMENT_FIELDS = ("period_start", "period_end", "net_income", "persons", "source", "note")
+
+
+def _record_of(model: type[Any], household: Household, pk: int) -> Any:
+    found = model.objects.filter(pk=pk, household=household).first()
+    if found is None:
+        raise NotFoundOrForbidden(f"{model._meta.verbose_name}记录不存在或无权访问")
+    return found
+
+
+def _not_future(day: Any, field: str, label: str) -> None:
+    if isinstance(day, dt.date) and day > timezone.localdate():
+        raise ValidationFailed(f"{label}不能晚于今天", {field: ["不能晚于今天"]})
+
+
+def _check_medical(expense: HouseholdExpense) -> None:
+    """The compliant self-pay of a medical cost cannot exceed the cost less what was reimbursed; the cost and
+    reimbursement fields belong to medical costs only."""
+    if expense.kind != ExpenseKind.MEDICAL:
+        if expense.total_cost is not None or expense.reimbursed is not None:
+            msg = "只有医疗自付才填写医疗总费用和已报销金额"
+            field = "total_cost" if expense.total_cost is not None else "reimbursed"
+            raise ValidationFailed(msg, {field: [msg]})
+        return
+    if expense.total_cost is not None and expense.reimbursed is not None:
+        limit = expense.total_cost - expense.reimbursed
+        if expense.amount > limit:
+            msg = f"计入金额（合规自付）不能大于医疗总费用减已报销金额（{limit:,.2f} 元）"
+            raise ValidationFailed(msg, {"amount": [msg]})
+
+
+def _save_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any,
+                   data: dict[str, Any], allowed: tuple[str, ...], check: Any, derive: Any = None) -> Any:
+    """Set the fields, derive what is computed, check each field (model validation), then the rules across
+    fields (``check``); lock, save, audit under the household."""
+    _only(data, allowed)
+    before = audit.snapshot(record) if record.pk else None
+    for key, value in _normalise(type(record), data).items():
+        setattr(record, key, value)
+    if derive is not None:
+        derive(record)
+    _clean(record, exclude=["household"])
+    check(record)
+    _lock(household, expected_version)
+    record.save()
+    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
+    return record
+
+
+@transaction.atomic
+def save_expense(
+    *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any],
+    expense_id: int | None = None,
+) -> HouseholdExpense:
+    """Add a rigid expense of the household (``expense_id`` None) or correct one; audited under the household,
+    the household's version as the lock."""
+    record = (HouseholdExpense(household=household) if expense_id is None
+              else _record_of(HouseholdExpense, household, expense_id))
+
+    def check(expense: HouseholdExpense) -> None:
+        _not_future(expense.incurred_on, "incurred_on", "发生日期")
+        _check_medical(expense)
+
+    return _save_evidence(actor, household, expected_version, record, data, EXPENSE_FIELDS, check)
+
+
+@transaction.atomic
+def save_income_assessment(
+    *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any],
+    assessment_id: int | None = None,
+) -> IncomeAssessment:
+    """Add (``assessment_id`` None) or correct the household's net income over a period; the per-capita
+    figure is derived here, never typed in."""
+    record = (IncomeAssessment(household=household) if assessment_id is None
+              else _record_of(IncomeAssessment, household, assessment_id))
+
+    def derive(assessment: IncomeAssessment) -> None:
+        valid = isinstance(assessment.persons, int) and 0 < assessment.persons < 100
+        assessment.per_capita_income = (income.per_capita(assessment.net_income, assessment.persons)
+                                        if valid and assessment.net_income is not None else Decimal(0))
+
+    def check(assessment: IncomeAssessment) -> None:
+        _not_future(assessment.period_end, "period_end", "收入截止日期")
+        clash = IncomeAssessment.objects.filter(household=household, period_start=assessment.period_start,
+                                                period_end=assessment.period_end)
+        if clash.exclude(pk=assessment.pk).exists():
+            msg = "本户已有同一期间的收入核算，请修改原有记录"
+            raise ValidationFailed(msg, {"period_end": [msg]})
+
+    return _save_evidence(actor, household, expected_version, record, data, ASSESSMENT_FIELDS, check, derive)
+
+
+def _delete_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any) -> None:
+    before = audit.snapshot(record)
+    _lock(household, expected_version)
+    audit.record(actor, ChangeAction.DELETE, record, before=before, root=household)
+    record.delete()
+
+
+@transaction.atomic
+def delete_expense(*, actor: audit.Actor, household: Household, expected_version: int, expense_id: int) -> None:
+    """Delete a wrongly entered expense; the audit log keeps what it was."""
+    _delete_evidence(actor, household, expected_version, _record_of(HouseholdExpense, household, expense_id))
+
+
+@transaction.atomic
+def delete_income_assessment(
+    *, actor: audit.Actor, household: Household, expected_version: int, assessment_id: int
+) -> None:
+    """Delete a wrongly entered income assessment; the audit log keeps what it was."""
+    _delete_evidence(actor, household, expected_version, _record_of(IncomeAssessment, household, assessment_id))
 
 
 # ---------------------------------------------------------------------------------------------------

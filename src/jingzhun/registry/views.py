@@ -41,15 +41,18 @@ from jingzhun.registry import access, selectors, services
 from jingzhun.registry.choices import LeaveReason, MonitoringType, PovertyStatus
 from jingzhun.registry.editing import submit as _submit
 from jingzhun.registry.forms import (
+    ConfirmForm,
+    ExpenseForm,
     HouseholdForm,
     ImportForm,
+    IncomeAssessmentForm,
     MemberAddForm,
     MemberForm,
     MemberRemoveForm,
     YearForm,
     year_choices,
 )
-from jingzhun.registry.models import Household, ImportBatch
+from jingzhun.registry.models import Household, HouseholdExpense, ImportBatch, IncomeAssessment
 
 PAGE_SIZE = 50
 CHANGE_LOG_LIMIT = 200
@@ -186,6 +189,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": selectors.active_members(household),
         "left_members": household.members.filter(left_on__isnull=False).order_by("-left_on", "person_number"),
         "years": years,
+        "expenses": selectors.expenses(household),
+        "income_assessments": selectors.income_assessments(household),
         "new_years": [y for y in year_choices() if y not in existing_years],
         "status_events": household.status_events.order_by("-effective_on", "-id"),
         "can_edit": can_edit,
@@ -327,6 +332,98 @@ def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
         request, form, save, household=household, success_message=_("%(year)s 年度数据已保存。") % {"year": year},
         context={"title": title % {"year": year}, "year_record": record, "reload_url": request.path},
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Monitoring evidence: rigid expenses and income assessments (入户核实), added, corrected and deleted here
+
+EVIDENCE: dict[type[Any], dict[str, Any]] = {
+    HouseholdExpense: {"form": ExpenseForm, "save": services.save_expense, "delete": services.delete_expense,
+                       "id": "expense_id", "name": gettext_lazy("刚性支出")},
+    IncomeAssessment: {"form": IncomeAssessmentForm, "save": services.save_income_assessment,
+                       "delete": services.delete_income_assessment, "id": "assessment_id",
+                       "name": gettext_lazy("收入核算")},
+}
+
+
+def _evidence_page(request: HttpRequest, model: type[Any], *, household_id: int, record: Any = None,
+                   initial: dict[str, Any] | None = None) -> HttpResponse:
+    """The add (``record`` None) or correct page of one expense or income assessment of a household."""
+    user = request.user
+    spec = EVIDENCE[model]
+    household = access.access_household(user, household_id, "change")
+    data = request.POST if request.method == "POST" else None
+    form = spec["form"](data, instance=record, initial=initial, version=household.version)
+
+    def save(form: Any) -> None:
+        spec["save"](actor=Actor.of(user), household=_fresh(user, household), expected_version=form.expected_version,
+                     data=form.service_data(), **{spec["id"]: record.pk if record else None})
+
+    verb = _("修改") if record else _("添加")
+    return _submit(
+        request, form, save, household=household, success_message=_("%(name)s已保存。") % {"name": spec["name"]},
+        context={"title": f"{verb}{spec['name']}", "subject": record, "reload_url": request.path},
+    )
+
+
+def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpResponse:
+    user = request.user
+    spec = EVIDENCE[model]
+    record = access.access_evidence(model, user, pk, "change")
+    household = access.access_household(user, record.household_id, "change")
+    form = ConfirmForm(request.POST if request.method == "POST" else None, version=household.version)
+
+    def save(form: ConfirmForm) -> None:
+        spec["delete"](actor=Actor.of(user), household=_fresh(user, household),
+                       expected_version=form.expected_version, **{spec["id"]: record.pk})
+
+    return _submit(
+        request, form, save, household=household, success_message=_("%(name)s已删除。") % {"name": spec["name"]},
+        context={"title": _("删除%(name)s") % {"name": spec["name"]}, "subject": record, "danger": True,
+                 "confirm_label": _("确认删除"), "reload_url": request.path},
+    )
+
+
+@login_required
+@web_errors
+def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _evidence_page(request, HouseholdExpense, household_id=pk, initial={"incurred_on": timezone.localdate()})
+
+
+@login_required
+@web_errors
+def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.access_evidence(HouseholdExpense, request.user, pk, "change")
+    return _evidence_page(request, HouseholdExpense, household_id=record.household_id, record=record)
+
+
+@login_required
+@web_errors
+def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _evidence_delete(request, HouseholdExpense, pk)
+
+
+@login_required
+@web_errors
+def income_add(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    initial = {"period_start": first.replace(year=first.year - 1), "period_end": first - dt.timedelta(days=1),
+               "persons": selectors.active_members(access.access_household(request.user, pk, "change")).count()}
+    return _evidence_page(request, IncomeAssessment, household_id=pk, initial=initial)
+
+
+@login_required
+@web_errors
+def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.access_evidence(IncomeAssessment, request.user, pk, "change")
+    return _evidence_page(request, IncomeAssessment, household_id=record.household_id, record=record)
+
+
+@login_required
+@web_errors
+def income_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _evidence_delete(request, IncomeAssessment, pk)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -150,12 +150,17 @@ def test_monitoring_range_includes_its_upper_bound(world: Any, income: str, moni
     assert "年度数据" in income_check.note
 
 
-def test_sudden_hardship_is_monitored_above_the_range(world: Any) -> None:
+def test_sudden_hardship_above_the_range_is_judged_by_its_expenses(world: Any) -> None:
+    # Before issue 14 the household's registered type alone let it pass; now the type applied for is judged
+    # and income above the range needs the expenses (test_monitoring.py has the boundaries).
     gansu_line(world)
     hh = poor_household(world, income="12000", year=2024, status="")
     hh.monitoring_type = MonitoringType.SUDDEN_HARDSHIP
-    income = by_code(evaluate_household(hh, purpose="monitoring", on=dt.date(2025, 4, 1)))["income"]
-    assert income.passed and "突发严重困难户" in income.note
+    evaluation = evaluate_household(hh, purpose="monitoring", on=dt.date(2025, 4, 1))
+    income, expenses = by_code(evaluation)["income"], by_code(evaluation)["expenses"]
+    assert not income.passed and not income.required and "突发严重困难户" in income.rule
+    assert not expenses.passed and expenses.required and "无支出记录" in expenses.value
+    assert not evaluation.passed and "合规自付支出" in evaluation.summary_zh()
 
 
 def monitored(world: Any, *, income: str = "9000", since: dt.date = dt.date(2024, 6, 1), **kw: Any) -> Household:
