@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from jingzhun.registry.choices import Attribute, LabourSkill, PovertyStatus
-from jingzhun.registry.models import Household
 from jingzhun.assistance.choices import MeasureFamily
 from jingzhun.assistance.models import Measure
+from jingzhun.registry.choices import Attribute, LabourSkill, PovertyStatus
+from jingzhun.registry.models import Household
 from jingzhun.testing.factories import (
     MEMBER_INSURED,
     YEAR_GUARANTEES_MET,
