@@ -198,7 +198,9 @@ def household_evaluation(
     id: HouseholdId,
     purpose: str = Query("exit", description="用途：" + "，".join(f"{k} {v}" for k, v in PURPOSES.items())),
     on: dt.date | None = Query(None, description="评估日期（默认今天）"),  # noqa: B008
+    mode: str | None = Query(None, description="风险消除方式（仅 elimination）：1 帮扶消除（须有已实施的帮扶措施），"
+                             "2 自然消除；不填时帮扶措施一项仅供参考"),
 ) -> dict[str, Any]:
     household = registry_access.access_household(request.auth, id)  # type: ignore[attr-defined]
-    evaluation = evaluate_household(household, purpose=purpose, on=on or timezone.localdate())
+    evaluation = evaluate_household(household, purpose=purpose, on=on or timezone.localdate(), mode=mode)
     return {**evaluation.as_json(), "summary": evaluation.summary_zh()}

@@ -7,7 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from jingzhun.accounts.services import create_api_token
 from jingzhun.assistance.choices import MeasureFamily
 from jingzhun.assistance.models import Measure
 from jingzhun.core.audit import Actor
@@ -318,3 +320,15 @@ def test_a_natural_elimination_case_passes_without_a_measure(world: Any) -> None
     hh.refresh_from_db()
     assert hh.risk_elimination == "2"
     assert HouseholdYear.objects.filter(household=hh).count() == 1
+
+
+def test_the_evaluation_api_takes_the_elimination_mode(world: Any) -> None:
+    hh = monitored_2021(world)
+    _token, raw = create_api_token(actor=admin(world), user=world.users["county_admin"], name="测试")
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    url = f"/api/policy/households/{hh.pk}/evaluation?purpose=elimination&on=2021-09-01"
+    by_assistance = client.get(url + "&mode=1").json()
+    assert by_assistance["passed"] is False and "帮扶措施" in by_assistance["summary"]
+    assert client.get(url + "&mode=2").json()["passed"] is True
+    bad = client.get(url + "&mode=x")
+    assert bad.status_code == 422 and "风险消除方式无效" in bad.json()["detail"]
