@@ -27,7 +27,13 @@ from jingzhun.procedures.choices import CaseState
 from jingzhun.procedures.models import Case, CaseStep
 from jingzhun.registry.choices import Attribute, LabourSkill, PovertyStatus
 from jingzhun.registry.models import Household
-from jingzhun.testing.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory
+from jingzhun.testing.factories import (
+    MEMBER_INSURED,
+    YEAR_GUARANTEES_MET,
+    HouseholdFactory,
+    HouseholdYearFactory,
+    MemberFactory,
+)
 from jingzhun.testing.world import PASSWORD, TOWNSHIP_A
 
 pytestmark = pytest.mark.browser
@@ -51,9 +57,9 @@ def make_household(world, *, number: str, head: str, income: int, **fields) -> H
     """A one-person household of 南山村 with its 2018 data year (the year before the 2019 decisions)."""
     hh = HouseholdFactory(village=world.villages[VILLAGE], household_number=number, head_name=head, phone=PHONE,
                           **fields)
-    MemberFactory(household=hh, name=head, labour_skill=LabourSkill.ORDINARY, basic_medical_insurance=True)
-    HouseholdYearFactory(household=hh, year=2018, household_size=1, wage_income=income, water_safe=True,
-                         water_difficult=False, housing_grade="A")
+    MemberFactory(household=hh, name=head, labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
+    HouseholdYearFactory(household=hh, year=2018, household_size=1, wage_income=income, housing_grade="A",
+                         **YEAR_GUARANTEES_MET)
     return hh
 
 

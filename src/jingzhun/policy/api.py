@@ -200,8 +200,10 @@ def household_evaluation(
     on: dt.date | None = Query(None, description="评估日期（默认今天）"),  # noqa: B008
     monitoring_type: str = Query("", max_length=1, description="监测识别时申请的监测对象类型：1 脱贫不稳定户，"
                                  "2 边缘易致贫户，3 突发严重困难户（不填按户的情况推定）"),
+    mode: str | None = Query(None, description="风险消除方式（仅 elimination）：1 帮扶消除（须有已实施的帮扶措施），"
+                             "2 自然消除；不填时帮扶措施一项仅供参考"),
 ) -> dict[str, Any]:
     household = registry_access.access_household(request.auth, id)  # type: ignore[attr-defined]
     evaluation = evaluate_household(household, purpose=purpose, on=on or timezone.localdate(),
-                                    monitoring_type=monitoring_type or None)
+                                    monitoring_type=monitoring_type or None, mode=mode)
     return {**evaluation.as_json(), "summary": evaluation.summary_zh()}

@@ -30,12 +30,17 @@ MEDICAL_SELF_PAY_TRIGGER = "medical_self_pay_trigger"
 SUDDEN_HARDSHIP_EXPENSE_SHARE = "sudden_hardship_expense_share"
 SUDDEN_HARDSHIP_EXPENSE_AMOUNT = "sudden_hardship_expense_amount"
 RURAL_DISPOSABLE_INCOME = "rural_disposable_income"
+COMPULSORY_SCHOOL_AGE_FROM = "compulsory_school_age_from"
+COMPULSORY_SCHOOL_AGE_TO = "compulsory_school_age_to"
+MEDICAL_REQUIRES_SERIOUS_ILLNESS = "medical_requires_serious_illness"
 
 YUAN_PER_PERSON_YEAR = "元/人·年"
 DAYS = "天"
 MONTHS = "个月"
 RATIO = "比例"
 YUAN_PER_YEAR = "元/年"
+AGE_YEARS = "周岁"
+SWITCH = "是/否"
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,15 @@ class Key:
     yearly: bool = False
     integer: bool = False
     ratio: bool = False
+    switch: bool = False  # a policy choice stored as 1 (yes) or 0 (no)
 
     def format(self, value: object) -> str:
         """The value as users read it: 2,855 元/人·年, 7 天, 2%."""
         from decimal import Decimal
 
         number = Decimal(str(value))
+        if self.switch:
+            return "是" if number else "否"
         if self.ratio:
             return f"{(number * 100).normalize():f}%"
         text = f"{number.normalize():,f}" if not self.integer else f"{int(number)}"
@@ -96,6 +104,13 @@ KEYS: tuple[Key, ...] = (
         "视为基本生活严重困难（§5.1；各地不同，默认值待确认）"),
     Key(RURAL_DISPOSABLE_INCOME, "农村居民人均可支配收入", YUAN_PER_PERSON_YEAR,
         "该年度本地农村居民人均可支配收入；识别突发严重困难户时与上年数值比较（§4.9 民政刚性支出困难）", yearly=True),
+    Key(COMPULSORY_SCHOOL_AGE_FROM, "义务教育适龄起始年龄", AGE_YEARS,
+        "年满此周岁的成员起算义务教育阶段，须在校（§3.2；义务教育法第十一条：年满六周岁）", integer=True),
+    Key(COMPULSORY_SCHOOL_AGE_TO, "义务教育适龄截止年龄", AGE_YEARS,
+        "不超过此周岁的成员仍在义务教育阶段（§3.2；九年义务教育，6—15周岁）", integer=True),
+    Key(MEDICAL_REQUIRES_SERIOUS_ILLNESS, "基本医疗保障是否要求大病保险", SWITCH,
+        "1：每名参加城乡居民医保的成员还须登记参加大病保险；0：参加城乡居民医保即视为已覆盖大病保险"
+        "（国办发〔2015〕57号：大病保险覆盖所有城乡居民基本医保参保人）", integer=True, switch=True),
 )
 CATALOGUE: dict[str, Key] = {k.key: k for k in KEYS}
 CHOICES: list[tuple[str, str]] = [(k.key, k.name) for k in KEYS]

@@ -13,7 +13,10 @@ Decisions taken here (see docs/policy.md):
   data year up to the decision year, and the criterion says so.
 * Monitoring judges the type applied for with the four factors (收入, 合规自付支出, 突出困难问题, 自主应对能力);
   elimination counts the stable months from when income rose above the range (docs/policy.md).
-* A yes/no fact the register does not hold (insurance, safe water) fails as "未填写": it must be verified.
+* A yes/no fact the register does not hold (insurance, 两不愁, a water indicator) fails as "未填写": it must be
+  verified. The exit and elimination guarantees are 两不愁 + 义务教育 + 基本医疗 + 住房 + 饮水 (the four water
+  indicators of T/CHES 18-2018; the national yes/no water fields are shown, never converted).
+* 帮扶消除 needs an implemented assistance measure in the monitoring period; 自然消除 does not.
 * Labour capacity means a member coded 普通劳动力 or 技能劳动力 (``CAPABLE_LABOUR``).
 """
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from jingzhun.assistance.models import Measure
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.policy import catalogue as c
 from jingzhun.policy.selectors import ParameterMissing, Resolved, Resolver, candidate_prefixes
@@ -35,7 +39,9 @@ from jingzhun.registry.choices import (
     LabourSkill,
     MonitoringType,
     PovertyStatus,
+    RiskElimination,
     RiskType,
+    Schooling,
 )
 from jingzhun.registry.income import per_capita
 from jingzhun.registry.models import (
@@ -57,7 +63,6 @@ CAPABLE_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
 UNSAFE_GRADES = frozenset({HousingGrade.C, HousingGrade.D})
 REGISTERED_POOR = frozenset({PovertyStatus.NOT_EXITED, PovertyStatus.RETURNED})
 EXITED = frozenset({PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING})
-SCHOOL_AGE = (6, 15)
 
 
 @dataclass(frozen=True)
@@ -242,58 +247,191 @@ def _income_vs_poverty_line(
 # 两不愁三保障 and safe water
 
 
-def _education(facts: Facts, required: bool) -> Criterion:
-    low, high = SCHOOL_AGE
+def _yes_no(value: bool | None, yes: str, no: str) -> str:
+    return yes if value is True else no if value is False else "未填写，须核实"
+
+
+def _food_clothing(record: HouseholdYear | None, required: bool) -> Criterion:
+    """两不愁 (§3.2): the household does not worry about food and clothing, as recorded for the data year."""
+    rule = "吃穿不愁：不愁吃、不愁穿（两不愁，§3.2）"
+    threshold = "不愁吃＝是，且不愁穿＝是"
+    if record is None:
+        return Criterion("food_clothing", "不愁吃、不愁穿", rule, threshold, "无年度数据", False, required=required)
+    items = [("不愁吃", record.food_secure), ("不愁穿", record.clothing_secure)]
+    value = "；".join(f"{name}：{_yes_no(v, '是', '否')}" for name, v in items) + f"（{record.year}年度数据）"
+    passed = all(v is True for _, v in items)
+    return Criterion("food_clothing", "不愁吃、不愁穿", rule, threshold, value, passed, required=required)
+
+
+# 失学或辍学原因 that still count as receiving compulsory education: 送教上门 for children with severe
+# disabilities (the 在校生状况 list has no code for it; docs/policy.md, 待确认).
+SCHOOLING_AT_HOME = ("送教上门",)
+NOT_A_PUPIL = frozenset({"", Schooling.PRESCHOOL_CHILD})
+
+
+def _school_ages(facts: Facts, resolver: Resolver) -> tuple[Resolved, Resolved]:
+    where = facts.household.village_id
+    return (resolver.resolve(c.COMPULSORY_SCHOOL_AGE_FROM, region_code=where, on=facts.on),
+            resolver.resolve(c.COMPULSORY_SCHOOL_AGE_TO, region_code=where, on=facts.on))
+
+
+def _education(facts: Facts, required: bool, resolver: Resolver) -> Criterion:
+    name = "义务教育保障"
+    try:
+        low_p, high_p = _school_ages(facts, resolver)
+    except ParameterMissing as exc:
+        return replace(_missing("education", name, "义务教育阶段适龄成员都在校", exc), required=required)
+    low, high = int(low_p.value), int(high_p.value)
     children = [m for m in facts.members if low <= age_on(m.birth_date, facts.on) <= high]
-    out = [m for m in children if not m.schooling or m.dropout_reason]
-    rule = f"{low}—{high}周岁义务教育阶段成员都在校（无失学、辍学）"
+    out = [m for m in children if _out_of_school(m)]
+    rule = (f"{low}—{high}周岁义务教育阶段成员都在校（在校生状况为在读年级，无失学、辍学）；"
+            "学龄前儿童（未入学）视为未在校；重度残疾儿童送教上门视为在校")
     if out:
         value = "、".join(f"{m.name}（{age_on(m.birth_date, facts.on)}岁，{_out_of_school(m)}）" for m in out)
     else:
         value = f"{len(children)}名适龄成员均在校" if children else "无义务教育阶段适龄成员"
-    return Criterion("education", "义务教育保障", rule, "失学辍学人数 = 0", value, not out, required=required)
+    threshold = f"失学辍学人数 = 0（适龄：{source(low_p)}；截止：{source(high_p)}）"
+    note = "在校生状况为成员当前数据年度的登记值"
+    return Criterion("education", name, rule, threshold, value, not out, low_p, note, required=required)
 
 
 def _out_of_school(member: Member) -> str:
-    if member.dropout_reason:
-        return f"失学或辍学：{member.dropout_reason}"
-    return "非在校生"
+    """Why a member of compulsory age is not receiving compulsory education ('' if they are)."""
+    reason = member.dropout_reason.strip()
+    if any(word in reason for word in SCHOOLING_AT_HOME):
+        return ""
+    if reason:
+        return f"失学或辍学：{reason}"
+    if member.schooling in NOT_A_PUPIL:
+        return "学龄前儿童，未入学" if member.schooling else "非在校生"
+    return ""
 
 
-def _medical(facts: Facts, required: bool) -> Criterion:
-    missing = [m for m in facts.members if m.basic_medical_insurance is not True]
-    rule = "每名在册成员都参加城乡居民基本医疗保险"
-    value = ("、".join(f"{m.name}（{'未参加' if m.basic_medical_insurance is False else '未填写'}）" for m in missing)
-             if missing else f"{len(facts.members)}名成员均已参加")
-    return Criterion("medical", "基本医疗保障", rule, "未参保人数 = 0", value, not missing, required=required)
+def _medical(facts: Facts, required: bool, resolver: Resolver) -> Criterion:
+    name = "基本医疗保障"
+    rule = ("每名在册成员都参加基本医疗保险（城乡居民基本医疗保险或城镇职工基本医疗保险）；"
+            "参加城乡居民医保的成员按政策参数还须参加大病保险")
+    try:
+        switch = resolver.resolve(c.MEDICAL_REQUIRES_SERIOUS_ILLNESS, region_code=facts.household.village_id,
+                                  on=facts.on)
+    except ParameterMissing as exc:
+        return replace(_missing("medical", name, rule, exc), required=required)
+    need_serious = bool(switch.value)
+    problems = [(m, p) for m in facts.members if (p := _medical_problem(m, need_serious))]
+    value = ("、".join(f"{m.name}（{p}）" for m, p in problems) if problems
+             else f"{len(facts.members)}名成员均已参保")
+    serious = "须登记参加大病保险" if need_serious else "随城乡居民医保覆盖，不另行核对"
+    threshold = f"未参保人数 = 0（大病保险：{serious}；{source(switch)}）"
+    note = "" if need_serious else "国办发〔2015〕57号：大病保险覆盖所有城乡居民基本医保参保人"
+    return Criterion("medical", name, rule, threshold, value, not problems, switch, note, required=required)
 
 
-def _housing(record: HouseholdYear | None, required: bool) -> Criterion:
-    rule = "住房安全：不是C级（局部危房）或D级（整幢危房）（§1.5）"
+def _medical_problem(member: Member, need_serious: bool) -> str:
+    if member.employee_medical_insurance is True:
+        return ""  # employees' insurance has its own large-expense cover (职工大额医疗费用补助)
+    if member.basic_medical_insurance is not True:
+        unfilled = member.basic_medical_insurance is None and member.employee_medical_insurance is None
+        return "未填写是否参加基本医疗保险，须核实" if unfilled else "未参加基本医疗保险"
+    if need_serious and member.serious_illness_insurance is not True:
+        return "未填写是否参加大病保险，须核实" if member.serious_illness_insurance is None else "未参加大病保险"
+    return ""
+
+
+def _renovation(facts: Facts, record: HouseholdYear) -> int | None:
+    """The latest completed 危房改造 recorded in a data year up to the decision, done in the grade's data year
+    or later (an older renovation does not outweigh a later grading) and not after the decision year."""
+    years = [y.renovation_year for y in facts.years.values()
+             if y.year <= facts.on.year and y.renovation_year is not None]
+    done = [y for y in years if record.year <= y <= facts.on.year]
+    return max(done) if done else None
+
+
+def _housing(facts: Facts, record: HouseholdYear | None, required: bool) -> Criterion:
+    rule = "住房安全：鉴定为A级或B级（不是C级局部危房、D级整幢危房），或已完成危房改造（§1.5）"
+    threshold = "A级、B级、非危房，或危房改造已竣工（不晚于决定年度）"
     if record is None:
-        return Criterion("housing", "住房安全保障", rule, "A级、B级或非危房", "无年度数据", False, required=required)
+        return Criterion("housing", "住房安全保障", rule, threshold, "无年度数据", False, required=required)
     unsafe = record.housing_grade in UNSAFE_GRADES or (record.dangerous_house is True and not record.housing_grade)
     grade = record.get_housing_grade_display() if record.housing_grade else ("危房（未定级）" if unsafe else "非危房")
     value = f"{grade}（{record.year}年度数据）"
-    return Criterion("housing", "住房安全保障", rule, "A级、B级或非危房", value, not unsafe, required=required)
+    renovated = _renovation(facts, record)
+    note = ""
+    if unsafe and renovated is not None:
+        value += f"；{renovated}年已完成危房改造"
+    elif unsafe:
+        later = sorted({y.renovation_year for y in facts.years.values() if y.renovation_year is not None})
+        if later:
+            note = ("登记的危房改造竣工年度" + "、".join(map(str, later))
+                    + f"不在{record.year}—{facts.on.year}年之间（早于危房鉴定或晚于决定年度），不予认可")
+    passed = not unsafe or renovated is not None
+    return Criterion("housing", "住房安全保障", rule, threshold, value, passed, note=note, required=required)
+
+
+# The four indicators of 《农村饮水安全评价准则》(T/CHES 18-2018) and what 达标 means (docs/policy.md).
+WATER_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("water_quantity_ok", "水量", "每人每天可获得的水量：丰水地区不低于35升，缺水地区不低于20升"),
+    ("water_quality_ok", "水质", "符合生活饮用水卫生标准（GB 5749）：以水质检测报告为准，分散供水户可现场评价"),
+    ("water_convenience_ok", "用水方便程度",
+     "供水入户，或人力取水往返不超过20分钟，或水平距离不超过800米、垂直距离不超过80米（一说100米，待确认）"),
+    ("water_reliability_ok", "供水保证率", "一年内停水断水累计不超过36天（保证率约90%；缺水地区不低于90%，其他地区不低于95%）"),
+)
 
 
 def _water(record: HouseholdYear | None, required: bool) -> Criterion:
-    rule = "已解决安全饮用水，且饮水不困难"
+    rule = ("饮水安全：水量、水质、用水方便程度、供水保证率四项指标全部达标（含基本达标），"
+            "《农村饮水安全评价准则》T/CHES 18-2018：" + "；".join(f"{n}：{t}" for _, n, t in WATER_INDICATORS))
+    threshold = "四项指标均为达标"
     if record is None:
-        return Criterion("water", "饮水安全", rule, "安全且不困难", "无年度数据", False, required=required)
-    problems = []
-    if record.water_safe is not True:
-        problems.append("未解决安全饮用水" if record.water_safe is False else "未填写是否解决安全饮用水")
-    if record.water_difficult is True:
-        problems.append("饮水困难")
-    value = ("；".join(problems) or "安全、不困难") + f"（{record.year}年度数据）"
-    return Criterion("water", "饮水安全", rule, "安全且不困难", value, not problems, required=required)
+        return Criterion("water", "饮水安全", rule, threshold, "无年度数据", False, required=required)
+    values = {key: getattr(record, key) for key, _, _ in WATER_INDICATORS}
+    parts = [f"{n}{_yes_no(values[key], '达标', '不达标')}" for key, n, _ in WATER_INDICATORS]
+    passed = all(v is True for v in values.values())
+    legacy = _legacy_water(record)
+    note = ""
+    if all(v is None for v in values.values()) and legacy:
+        note = f"只有旧字段（{legacy}），不能代替四项指标：须入户核实并填写四项指标"
+    elif passed and (record.water_safe is False or record.water_difficult is True):
+        passed = False
+        note = f"四项指标均达标，但旧字段为（{legacy}），前后不一致，须核实"
+    value = "；".join(parts) + (f"；旧字段：{legacy}" if legacy else "") + f"（{record.year}年度数据）"
+    return Criterion("water", "饮水安全", rule, threshold, value, passed, note=note, required=required)
 
 
-def _guarantees(facts: Facts, record: HouseholdYear | None, required: bool) -> list[Criterion]:
-    return [_education(facts, required), _medical(facts, required), _housing(record, required),
-            _water(record, required)]
+def _legacy_water(record: HouseholdYear) -> str:
+    """The two yes/no fields of the national forms (aac091, aac311), shown as they are, never converted."""
+    parts = []
+    if record.water_safe is not None:
+        parts.append("已解决安全饮用水" if record.water_safe else "未解决安全饮用水")
+    if record.water_difficult is not None:
+        parts.append("饮水困难" if record.water_difficult else "饮水不困难")
+    return "、".join(parts)
+
+
+def _guarantees(facts: Facts, record: HouseholdYear | None, required: bool, resolver: Resolver) -> list[Criterion]:
+    return [_food_clothing(record, required), _education(facts, required, resolver),
+            _medical(facts, required, resolver), _housing(facts, record, required), _water(record, required)]
+
+
+def _assistance(facts: Facts, mode: str | None) -> Criterion:
+    """帮扶消除 needs at least one assistance measure carried out for the household while it was monitored
+    (national check 1_11_009, §4.7); 自然消除 (the risk disappeared by itself) needs none."""
+    since = facts.household.monitoring_identified_on
+    first = since.year if since else None
+    measures = Measure.objects.filter(household=facts.household, implemented=True, year__lte=facts.on.year)
+    if first is not None:
+        measures = measures.filter(year__gte=first)
+    found = sorted(measures, key=lambda x: (x.year, x.family))
+    period = f"{first}—{facts.on.year}年度" if first else f"{facts.on.year}年度及以前"
+    rule = f"帮扶消除：监测期间（{period}）至少有一项已实施的帮扶措施；自然消除不要求"
+    value = "、".join(f"{x.year}年{x.get_family_display()}" for x in found) or "监测期间没有已实施的帮扶措施"
+    threshold = "已实施的帮扶措施 ≥ 1"
+    if mode == RiskElimination.NATURAL:
+        return Criterion("assistance", "帮扶措施", rule, threshold, value, True,
+                         note="按自然消除办理：风险自然消失，不要求帮扶措施（仅供参考）", required=False)
+    if mode is None:
+        return Criterion("assistance", "帮扶措施", rule, threshold, value, bool(found),
+                         note="未选择消除方式：按帮扶消除办理时此项必须满足（仅供参考）", required=False)
+    return Criterion("assistance", "帮扶措施", rule, threshold, value, bool(found))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -629,25 +767,30 @@ def _stable(facts: Facts, income: Criterion, resolver: Resolver) -> Criterion:
 
 
 HOUSEHOLD_KEYS = (c.POVERTY_LINE, c.MONITORING_LINE, c.MONITORING_INCOME_MONTHS, c.ELIMINATION_STABLE_MONTHS,
-                  c.SUDDEN_HARDSHIP_EXPENSE_SHARE, c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, c.RURAL_DISPOSABLE_INCOME)
+                  c.SUDDEN_HARDSHIP_EXPENSE_SHARE, c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, c.RURAL_DISPOSABLE_INCOME,
+                  c.COMPULSORY_SCHOOL_AGE_FROM, c.COMPULSORY_SCHOOL_AGE_TO, c.MEDICAL_REQUIRES_SERIOUS_ILLNESS)
 
 
 def evaluate_household(
-    household: Household, *, purpose: str, on: dt.date, monitoring_type: str | None = None
+    household: Household, *, purpose: str, on: dt.date, monitoring_type: str | None = None, mode: str | None = None
 ) -> Evaluation:
     """Check a household against the standard of ``purpose`` on ``on`` (one query per table).
 
     ``monitoring_type`` is the type applied for in a monitoring case (the case's params); without it the
-    household's registered type, or the one its status implies, is judged."""
+    household's registered type, or the one its status implies, is judged. ``mode`` is the elimination mode
+    of a 风险消除 (帮扶消除 "1" / 自然消除 "2"): 帮扶消除 requires an implemented assistance measure; without a
+    mode that criterion is shown for reference only."""
     if purpose not in PURPOSES:
         raise ValidationFailed(f"未知的评估用途：{purpose}（应为 {'、'.join(PURPOSES)}）", {"purpose": ["未知的评估用途"]})
+    if mode not in (None, "", RiskElimination.BY_ASSISTANCE, RiskElimination.NATURAL):
+        raise ValidationFailed(f"风险消除方式无效：{mode}（应为帮扶消除或自然消除）", {"mode": ["风险消除方式无效"]})
     facts = Facts.load(household, on)
     resolver = Resolver(HOUSEHOLD_KEYS, region_prefixes=candidate_prefixes(household.village_id))
     record, _ = facts.year_for(purpose)
     applied, type_note = applied_type(household, monitoring_type) if purpose == "monitoring" else ("", "")
     income = _income(facts, purpose, resolver, applied)
     reference_only = purpose in ("identification", "return", "monitoring")
-    guarantees = _guarantees(facts, record, required=not reference_only)
+    guarantees = _guarantees(facts, record, required=not reference_only, resolver=resolver)
     criteria = [_status(facts, purpose), income, *guarantees]
     if purpose == "monitoring":
         criteria[1:1] = [_category(facts, applied, type_note)]
@@ -655,7 +798,8 @@ def evaluate_household(
     if purpose == "elimination":
         labour = _labour(facts)
         checked = {x.code: x for x in [*guarantees, labour]}
-        criteria += [_stable(facts, income, resolver), _risks(facts, checked), labour]
+        criteria += [_stable(facts, income, resolver), _risks(facts, checked), labour,
+                     _assistance(facts, mode or None)]
     subject = f"{household.head_name}户（户编号 {household.household_number}）"
     return Evaluation(purpose=purpose, subject=subject, on=on, criteria=criteria)
 

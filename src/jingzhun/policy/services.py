@@ -54,6 +54,8 @@ def _check_value(entry: catalogue.Key, raw: Any) -> Decimal:
         raise _fail("value", "数值最多4位小数")
     if entry.ratio and value > 1:
         raise _fail("value", f"{entry.name}是比例，应在0到1之间（2%填0.02）：{raw}")
+    if entry.switch and value not in (0, 1):
+        raise _fail("value", f"{entry.name}填1（是）或0（否）：{raw}")
     if entry.integer and value != value.to_integral():
         raise _fail("value", f"{entry.name}应为整数{entry.unit}：{raw}")
     if entry.key == catalogue.NOTICE_DAYS_MONITORING and value < 5:

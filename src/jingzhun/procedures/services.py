@@ -252,7 +252,8 @@ def _evaluation(case: Case, step: StepDefinition, on: dt.date) -> dict[str, Any]
     if not step.evaluate or purpose is None:
         return None
     evaluation = criteria.evaluate_household(case.household, purpose=purpose, on=on,
-                                             monitoring_type=case.params.get("monitoring_type"))
+                                             monitoring_type=case.params.get("monitoring_type"),
+                                             mode=case.params.get("mode"))
     if step.require_pass and not evaluation.passed:
         raise ValidationFailed(f"不符合政策标准，不能通过「{step.name}」：{evaluation.summary_zh()}")
     result: dict[str, Any] = evaluation.as_json()

@@ -215,11 +215,31 @@ class MemberRemoveForm(ConfirmForm):
     leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
     left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
 
+class IndicatorSelect(forms.NullBooleanSelect):
+    """A yes/no/unfilled choice read as 达标 / 不达标 (the water indicators of T/CHES 18-2018)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("未填写")), ("true", _("达标")), ("false", _("不达标"))]
+
+
+class YesNoSelect(forms.NullBooleanSelect):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("未填写")), ("true", _("是")), ("false", _("否"))]
+
+
+WATER_INDICATORS = ("water_quantity_ok", "water_quality_ok", "water_convenience_ok", "water_reliability_ok")
+
 
 class YearForm(ServiceForm):
     """A data year's income items and conditions; totals and per-capita income are derived by the service."""
 
     household_size = forms.IntegerField(label="家庭人口数", min_value=0, max_value=99)
+    renovation_year = forms.IntegerField(
+        label="危房改造竣工年度", required=False, min_value=1980, max_value=2100,
+        help_text="已完成危房改造（竣工验收）的年度；未改造留空",
+    )
 
     fieldsets = (
         ("收入（元）", ("household_size", *income.INPUT_FIELDS)),
@@ -235,16 +255,28 @@ class YearForm(ServiceForm):
             (
                 "production_power", "living_power", "broadcast_tv", "road_distance_km", "road_type",
                 "housing_area", "water_difficult", "water_safe", "dangerous_house", "housing_grade",
-                "sanitary_toilet", "fuel_type",
+                "renovation_year", "sanitary_toilet", "fuel_type",
             ),
         ),
+        ("两不愁与饮水安全", ("food_secure", "clothing_secure", *WATER_INDICATORS)),
     )
     wide_fields = frozenset()
 
     class Meta:
         model = HouseholdYear
         fields = list(services.YEAR_EDITABLE)
-        help_texts = {"business_expense": "从家庭纯收入中扣除"}
+        help_texts = {
+            "business_expense": "从家庭纯收入中扣除",
+            "water_quantity_ok": "每人每天可获得水量：丰水地区不低于35升，缺水地区不低于20升",
+            "water_quality_ok": "符合生活饮用水卫生标准（以水质检测报告为准，分散供水户可现场评价）",
+            "water_convenience_ok": "供水入户，或取水往返不超过20分钟、水平距离不超过800米、垂直距离不超过80米",
+            "water_reliability_ok": "一年内停水断水累计不超过36天",
+            "water_safe": "全国系统的原有字段；饮水安全按下方四项指标判断",
+        }
+        widgets = {
+            "food_secure": YesNoSelect, "clothing_secure": YesNoSelect,
+            **dict.fromkeys(WATER_INDICATORS, IndicatorSelect),
+        }
 
 
 class ExpenseForm(ServiceForm):

@@ -248,6 +248,19 @@ class HouseholdYear(models.Model):
     housing_grade = models.CharField(
         "危房级别", max_length=1, choices=HousingGrade.choices, blank=True, db_comment="aac322"
     )
+    # 两不愁三保障 and the four water indicators (domain.md §3.2, T/CHES 18-2018): Jingzhun's own screen/API
+    # fields, not columns of the national exports (docs/policy.md); null means 未填写.
+    food_secure = models.BooleanField("是否不愁吃", null=True, blank=True)
+    clothing_secure = models.BooleanField("是否不愁穿", null=True, blank=True)
+    water_quantity_ok = models.BooleanField("饮水水量是否达标", null=True, blank=True)
+    water_quality_ok = models.BooleanField("饮水水质是否达标", null=True, blank=True)
+    water_convenience_ok = models.BooleanField("用水方便程度是否达标", null=True, blank=True)
+    water_reliability_ok = models.BooleanField("供水保证率是否达标", null=True, blank=True)
+    renovation_year = models.PositiveSmallIntegerField(
+        "危房改造竣工年度", null=True, blank=True, help_text="已完成危房改造（或改造后验收）的年度；未改造留空",
+        validators=[MinValueValidator(1980, "危房改造竣工年度应在1980到2100之间"),
+                    MaxValueValidator(2100, "危房改造竣工年度应在1980到2100之间")],
+    )
     sanitary_toilet = models.BooleanField("有无卫生厕所", null=True, blank=True, db_comment="aac319")
     fuel_type = models.CharField("主要燃料类型", max_length=1, choices=FuelType.choices, blank=True, db_comment="aac320")
     updated_at = models.DateTimeField(auto_now=True)

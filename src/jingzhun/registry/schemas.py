@@ -59,6 +59,9 @@ def fd(model: type[models.Model], name: str, default: Any = ..., extra: str = ""
     return Field(default, description=describe(model, name, extra), **kw)
 
 
+GUARANTEE_NOTE = "两不愁；null 为未填写（脱贫退出时须核实）；不在全国导入导出表中"
+WATER_NOTE = "《农村饮水安全评价准则》四项指标之一，true 为达标；null 为未填写；不在全国导入导出表中"
+
 # Multi-valued coded fields (JSON lists) and the code list each draws from (columns.py).
 LIST_CODES = ("other_causes", "risk_types", "health")
 
@@ -298,6 +301,13 @@ class YearOut(Schema):
     water_safe: bool | None = fd(HouseholdYear, "water_safe")
     dangerous_house: bool | None = fd(HouseholdYear, "dangerous_house")
     housing_grade: CodeOut | None = fd(HouseholdYear, "housing_grade")
+    renovation_year: int | None = fd(HouseholdYear, "renovation_year")
+    food_secure: bool | None = fd(HouseholdYear, "food_secure", extra=GUARANTEE_NOTE)
+    clothing_secure: bool | None = fd(HouseholdYear, "clothing_secure", extra=GUARANTEE_NOTE)
+    water_quantity_ok: bool | None = fd(HouseholdYear, "water_quantity_ok", extra=WATER_NOTE)
+    water_quality_ok: bool | None = fd(HouseholdYear, "water_quality_ok", extra=WATER_NOTE)
+    water_convenience_ok: bool | None = fd(HouseholdYear, "water_convenience_ok", extra=WATER_NOTE)
+    water_reliability_ok: bool | None = fd(HouseholdYear, "water_reliability_ok", extra=WATER_NOTE)
     sanitary_toilet: bool | None = fd(HouseholdYear, "sanitary_toilet")
     fuel_type: CodeOut | None = fd(HouseholdYear, "fuel_type")
 
@@ -526,6 +536,13 @@ class YearSave(WriteBody):
     water_safe: bool | None = fd(HouseholdYear, "water_safe", None)
     dangerous_house: bool | None = fd(HouseholdYear, "dangerous_house", None)
     housing_grade: str = fd(HouseholdYear, "housing_grade", None)
+    renovation_year: int | None = fd(HouseholdYear, "renovation_year", None, ge=1980, le=2100)
+    food_secure: bool | None = fd(HouseholdYear, "food_secure", None, extra=GUARANTEE_NOTE)
+    clothing_secure: bool | None = fd(HouseholdYear, "clothing_secure", None, extra=GUARANTEE_NOTE)
+    water_quantity_ok: bool | None = fd(HouseholdYear, "water_quantity_ok", None, extra=WATER_NOTE)
+    water_quality_ok: bool | None = fd(HouseholdYear, "water_quality_ok", None, extra=WATER_NOTE)
+    water_convenience_ok: bool | None = fd(HouseholdYear, "water_convenience_ok", None, extra=WATER_NOTE)
+    water_reliability_ok: bool | None = fd(HouseholdYear, "water_reliability_ok", None, extra=WATER_NOTE)
     sanitary_toilet: bool | None = fd(HouseholdYear, "sanitary_toilet", None)
     fuel_type: str = fd(HouseholdYear, "fuel_type", None)
 

@@ -13,7 +13,7 @@ def load_new_defaults(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policy', '0002_defaults'),
+        ('policy', '0003_poverty_lines_corrected'),
     ]
 
     operations = [

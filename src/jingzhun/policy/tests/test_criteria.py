@@ -24,7 +24,14 @@ from jingzhun.registry.choices import (
     Relation,
 )
 from jingzhun.registry.models import Household, HouseholdYear
-from jingzhun.testing.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory, next_id
+from jingzhun.testing.factories import (
+    MEMBER_INSURED,
+    YEAR_GUARANTEES_MET,
+    HouseholdFactory,
+    HouseholdYearFactory,
+    MemberFactory,
+    next_id,
+)
 from jingzhun.testing.world import TOWNSHIP_A
 
 VILLAGE = TOWNSHIP_A + "201"
@@ -35,8 +42,8 @@ def poor_household(world: Any, *, income: str = "5000", year: int = 2019, status
                    **conditions: Any) -> Household:
     """A one-person household of 南山村 with every guarantee met unless ``conditions`` say otherwise."""
     hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="李有田")
-    MemberFactory(household=hh, name="李有田", basic_medical_insurance=True, labour_skill=LabourSkill.ORDINARY)
-    values = {"water_safe": True, "water_difficult": False, **conditions}
+    MemberFactory(household=hh, name="李有田", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
+    values = {**YEAR_GUARANTEES_MET, **conditions}
     HouseholdYearFactory(household=hh, year=year, household_size=1, wage_income=Decimal(income), **values)
     return hh
 
@@ -64,7 +71,8 @@ def test_income_at_the_2019_line(world: Any, income: str, exits: bool, identifie
 def test_a_household_meeting_every_exit_condition_passes(world: Any) -> None:
     evaluation = evaluate_household(poor_household(world), purpose="exit", on=DECIDED)
     assert evaluation.passed, evaluation.summary_zh()
-    assert [x.code for x in evaluation.criteria] == ["status", "income", "education", "medical", "housing", "water"]
+    assert [x.code for x in evaluation.criteria] == ["status", "income", "food_clothing", "education", "medical",
+                                                     "housing", "water"]
     assert "全部满足" in evaluation.summary_zh()
     json.dumps(evaluation.as_json(), ensure_ascii=False)  # what a decision stores must be JSON
 
@@ -99,7 +107,7 @@ def test_a_member_without_basic_medical_insurance_fails(world: Any) -> None:
     hh = poor_household(world)
     MemberFactory(household=hh, name="王秀英", relation=Relation.SPOUSE, basic_medical_insurance=False)
     medical = by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["medical"]
-    assert not medical.passed and "王秀英（未参加）" in medical.value
+    assert not medical.passed and "王秀英（未参加基本医疗保险）" in medical.value
 
 
 def test_unsafe_water_fails(world: Any) -> None:
@@ -196,8 +204,8 @@ def test_a_household_without_labour_is_never_eliminated(world: Any) -> None:
     gansu_line(world)
     hh = monitored(world)
     hh.members.update(labour_skill=LabourSkill.LOST)
-    MemberFactory(household=hh, name="李奶奶", relation=Relation.MOTHER, basic_medical_insurance=True,
-                  labour_skill=LabourSkill.WEAK)
+    MemberFactory(household=hh, name="李奶奶", relation=Relation.MOTHER, labour_skill=LabourSkill.WEAK,
+                  **MEMBER_INSURED)
     evaluation = evaluate_household(hh, purpose="elimination", on=dt.date(2025, 4, 1))
     labour = by_code(evaluation)["labour"]
     assert not labour.passed and not evaluation.passed

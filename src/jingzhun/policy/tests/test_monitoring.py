@@ -19,7 +19,13 @@ from jingzhun.policy.criteria import add_months, covered_months, evaluate_househ
 from jingzhun.registry import services
 from jingzhun.registry.choices import ExpenseKind, LabourSkill, MonitoringType, PovertyStatus, RecordSource
 from jingzhun.registry.models import Household
-from jingzhun.testing.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory
+from jingzhun.testing.factories import (
+    MEMBER_INSURED,
+    YEAR_GUARANTEES_MET,
+    HouseholdFactory,
+    HouseholdYearFactory,
+    MemberFactory,
+)
 from jingzhun.testing.world import TOWNSHIP_A
 
 VILLAGE = TOWNSHIP_A + "201"
@@ -47,9 +53,8 @@ def gansu(world: Any) -> Any:
 
 def household(world: Any, status: str = "") -> Household:
     hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="赵大山")
-    MemberFactory(household=hh, name="赵大山", basic_medical_insurance=True, labour_skill=LabourSkill.ORDINARY)
-    HouseholdYearFactory(household=hh, year=2024, household_size=1, wage_income=Decimal("3000"), water_safe=True,
-                         water_difficult=False)
+    MemberFactory(household=hh, name="赵大山", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
+    HouseholdYearFactory(household=hh, year=2024, household_size=1, wage_income=Decimal("3000"), **YEAR_GUARANTEES_MET)
     return hh
 
 

@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
+from jingzhun.assistance.choices import MeasureFamily
+from jingzhun.assistance.models import Measure
 from jingzhun.registry.choices import Attribute, LabourSkill, PovertyStatus
 from jingzhun.registry.models import Household
-from jingzhun.testing.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory
+from jingzhun.testing.factories import (
+    MEMBER_INSURED,
+    YEAR_GUARANTEES_MET,
+    HouseholdFactory,
+    HouseholdYearFactory,
+    MemberFactory,
+)
 from jingzhun.testing.world import TOWNSHIP_A, TOWNSHIP_B
 
 VILLAGE_A = TOWNSHIP_A + "201"  # 南山村
@@ -24,7 +32,8 @@ def _media(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def make_household(world: Any) -> Callable[..., Household]:
-    """A one-person household with a data year: income, insured, safe housing and water unless told."""
+    """A one-person household with a data year: income, 两不愁, insured, safe housing and water unless told;
+    a monitored one also has an implemented assistance measure that year (帮扶消除 needs one)."""
 
     def make(
         *, village: str = VILLAGE_A, poverty_status: str = "", attribute: str = Attribute.ORDINARY,
@@ -32,9 +41,11 @@ def make_household(world: Any) -> Callable[..., Household]:
     ) -> Household:
         hh = HouseholdFactory(village=world.villages[village], poverty_status=poverty_status, attribute=attribute,
                               **fields)
-        MemberFactory(household=hh, name=hh.head_name, labour_skill=labour, basic_medical_insurance=True)
-        HouseholdYearFactory(household=hh, year=year, household_size=1, wage_income=income, water_safe=True,
-                             water_difficult=False, housing_grade="A")
+        MemberFactory(household=hh, name=hh.head_name, labour_skill=labour, **MEMBER_INSURED)
+        HouseholdYearFactory(household=hh, year=year, household_size=1, wage_income=income, housing_grade="A",
+                             **YEAR_GUARANTEES_MET)
+        if hh.monitoring_type:
+            Measure.objects.create(household=hh, year=year, family=MeasureFamily.EMPLOYMENT, implemented=True)
         return hh
 
     return make
