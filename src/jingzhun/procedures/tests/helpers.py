@@ -12,6 +12,8 @@ from jingzhun.procedures import services
 from jingzhun.procedures.choices import CaseState, EvidenceKind, Signer
 from jingzhun.procedures.models import Case, StepDefinition
 from jingzhun.procedures.services import EvidenceInput, Signature
+from jingzhun.registry.choices import Relation
+from jingzhun.testing.factories import next_id
 
 # The world user who does a step of each role (all in 玉泉镇 / 南山村).
 USER_FOR_ROLE = {"village_officer": "village_officer", "township_officer": "township_officer",
@@ -65,3 +67,9 @@ def run_through(world: Any, case: Case, start: dt.date) -> dt.date:
 def open_case(world: Any, household: Any, kind: str, discovered_on: dt.date, **params: Any) -> Case:
     return services.open_case(actor=Actor.of(world.users["village_officer"]), household=household, kind=kind,
                               discovered_on=discovered_on, params=params)
+
+
+def birth(on: dt.date, name: str = "新生儿") -> dict[str, Any]:
+    """The params of a complete 出生 natural change on ``on`` (the child's ID number gives that birth date)."""
+    return {"change": "birth", "event_on": on.isoformat(), "note": "出生医学证明",
+            "new_member": {"name": name, "id_number": next_id(birth=on), "relation": Relation.SON}}

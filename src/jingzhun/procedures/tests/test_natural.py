@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from jingzhun.core.audit import object_type
@@ -280,3 +281,94 @@ def test_bad_details_name_the_field(world, params, field):
         helpers.open_case(world, hh, "natural_change", START, change="death", **params)
     assert field in err.value.errors
     assert not Case.objects.filter(household=hh).exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Screens
+
+
+def _page(response) -> str:
+    return response.content.decode()
+
+
+def test_opening_form_shows_the_fields_of_the_change_chosen(client, world):
+    hh = family(world)
+    client.force_login(world.users["village_officer"])
+    url = reverse("procedures:case_open", args=[hh.pk])
+    death = client.get(url, {"change": "death"}, headers={"HX-Request": "true"})
+    assert death.status_code == 200 and 'name="members"' in _page(death) and "王小军" in _page(death)
+    assert "<html" not in _page(death)
+    birth = _page(client.get(url, {"change": "birth"}, headers={"HX-Request": "true"}))
+    assert 'name="m-id_number"' in birth and 'name="m-relation"' in birth and 'name="members"' not in birth
+    split = _page(client.get(url, {"change": "split"}, headers={"HX-Request": "true"}))
+    assert 'name="new_household_number"' in split and f'name="rel_{member(hh, "王小军").pk}"' in split
+
+
+def test_opening_a_death_on_the_page_and_the_case_page_shows_what_will_be_applied(client, world):
+    hh = family(world)
+    son = member(hh, "王小军")
+    client.force_login(world.users["village_officer"])
+    response = client.post(reverse("procedures:case_open", args=[hh.pk]), {
+        "kind": "natural_change", "discovered_on": "2024-03-01", "change": "death", "event_on": "2024-02-20",
+        "note": "死亡医学证明", "members": [str(son.pk)]})
+    assert response.status_code == 302
+    case = Case.objects.get(household=hh)
+    assert case.params["members"] == [son.pk] and case.params["event_on"] == "2024-02-20"
+    page = _page(client.get(response["Location"]))
+    assert "办结后将登记的变更" in page and "减员：王小军，自 2024-02-20 起不再是本户成员" in page
+    helpers.run_through(world, case, START)
+    page = _page(client.get(response["Location"]))
+    assert "已登记的变更" in page and "王小军已于 2024-02-20 减员" in page
+
+
+@pytest.mark.parametrize(("post", "message"), [
+    ({"event_on": "", "note": "证明"}, "变更日期：请填写"),
+    ({"event_on": "2024-02-30", "note": "证明"}, "变更日期：格式不正确"),
+    ({"event_on": "2024-02-20", "note": ""}, "变更说明：请填写"),
+    ({"event_on": "2024-02-20", "note": "证明", "change": ""}, "变更类型：请选择"),
+])
+def test_a_bad_field_is_named_in_chinese_and_nothing_is_lost(client, world, post, message):
+    hh = family(world)
+    son = member(hh, "王小军")
+    client.force_login(world.users["village_officer"])
+    data = {"kind": "natural_change", "discovered_on": "2024-03-01", "change": "death", "members": [str(son.pk)],
+            **post}
+    response = client.post(reverse("procedures:case_open", args=[hh.pk]), data)
+    page = _page(response)
+    assert response.status_code == 422 and message in page
+    if data["change"]:
+        assert f'value="{son.pk}" id="member_{son.pk}" checked' in page
+    if post["note"]:
+        assert f'value="{post["note"]}"' in page
+    assert not Case.objects.filter(household=hh).exists()
+
+
+def test_a_bad_new_member_names_the_field_and_keeps_the_input(client, world):
+    hh = family(world)
+    client.force_login(world.users["village_officer"])
+    response = client.post(reverse("procedures:case_open", args=[hh.pk]), {
+        "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
+        "note": "出生医学证明", "m-name": "王小花", "m-id_number": "62050220240220123", "m-relation": "08"})
+    page = _page(response)
+    assert response.status_code == 422 and "证件号码" in page and 'value="王小花"' in page
+    assert 'value="62050220240220123"' in page
+    missing = client.post(reverse("procedures:case_open", args=[hh.pk]), {
+        "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
+        "note": "出生医学证明", "m-id_number": next_id(birth=EVENT), "m-relation": "08"})
+    assert missing.status_code == 422 and "新成员信息填写有误：姓名" in _page(missing)
+    assert not Case.objects.filter(household=hh).exists()
+
+
+def test_a_birth_opened_on_the_page(client, world):
+    hh = family(world)
+    client.force_login(world.users["village_officer"])
+    baby = next_id(birth=EVENT, male=False)
+    response = client.post(reverse("procedures:case_open", args=[hh.pk]), {
+        "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
+        "note": "出生医学证明", "m-name": "王小花", "m-id_number": baby, "m-relation": "08", "m-ethnicity": "01",
+        "m-migrant_months": "0"})
+    assert response.status_code == 302, _page(response)
+    case = Case.objects.get(household=hh)
+    helpers.run_through(world, case, START)
+    assert member(hh, "王小花").joined_on == EVENT
+
