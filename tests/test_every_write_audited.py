@@ -27,6 +27,7 @@ from jingzhun.comparison.tests.audit_calls import CALLS as COMPARISON_CALLS
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
 from jingzhun.policy import services as policy_services
+from jingzhun.procedures.tests import helpers
 from jingzhun.procedures.tests.audit_calls import CALLS as PROCEDURE_CALLS
 from jingzhun.registry import services as registry_services
 from jingzhun.registry.choices import Relation
@@ -79,7 +80,7 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
         actor=a, household=_household(w), members=[_with_son(w, a)[1]], left_on=dt.date.today(), reason="death"),
     "jingzhun.registry.services.member_joins": lambda w, a: registry_services.member_joins(
         actor=a, household=_household(w), joined_on=dt.date.today(),
-        data={"name": "新生儿", "relation": Relation.SON, "id_number": next_id(birth=dt.date.today())}),
+        data={"name": "新生儿", "relation": Relation.SON, "id_number": helpers.born_on(dt.date.today())}),
     "jingzhun.registry.services.create_household": lambda w, a: registry_services.create_household(
         actor=a, village=w.household_a.village, household_number="620502101201999999", head_name="王小军"),
     "jingzhun.registry.services.move_members": _moved,

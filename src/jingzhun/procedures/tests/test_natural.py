@@ -106,7 +106,7 @@ def test_death_of_the_head_needs_a_new_head(world):
 
 def test_birth_adds_the_member_from_the_birth_date(world):
     hh = family(world)
-    baby = next_id(birth=EVENT, male=False)
+    baby = helpers.born_on(EVENT, male=False)
     case = approve(world, hh, "birth", new_member={"name": "王小花", "id_number": baby, "relation": Relation.GRANDDAUGHTER,
                                                    "ethnicity": "01"})
     new = member(hh, "王小花")
@@ -225,7 +225,7 @@ def test_household_gone(world):
     assert active(hh) == set()
     with pytest.raises(ValidationFailed, match="销户"):
         helpers.open_case(world, hh, "natural_change", START, change="birth", event_on=EVENT.isoformat(), note="x",
-                          new_member={"name": "x", "id_number": next_id(birth=EVENT), "relation": "03"})
+                          new_member={"name": "x", "id_number": helpers.born_on(EVENT), "relation": "03"})
 
 
 def test_death_of_every_member_is_refused_as_a_death(world):
@@ -354,7 +354,7 @@ def test_a_bad_new_member_names_the_field_and_keeps_the_input(client, world):
     assert 'value="62050220240220123"' in page
     missing = client.post(reverse("procedures:case_open", args=[hh.pk]), {
         "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
-        "note": "出生医学证明", "m-id_number": next_id(birth=EVENT), "m-relation": "08"})
+        "note": "出生医学证明", "m-id_number": helpers.born_on(EVENT), "m-relation": "08"})
     assert missing.status_code == 422 and "新成员信息填写有误：姓名" in _page(missing)
     assert not Case.objects.filter(household=hh).exists()
 
@@ -362,7 +362,7 @@ def test_a_bad_new_member_names_the_field_and_keeps_the_input(client, world):
 def test_a_birth_opened_on_the_page(client, world):
     hh = family(world)
     client.force_login(world.users["village_officer"])
-    baby = next_id(birth=EVENT, male=False)
+    baby = helpers.born_on(EVENT, male=False)
     response = client.post(reverse("procedures:case_open", args=[hh.pk]), {
         "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
         "note": "出生医学证明", "m-name": "王小花", "m-id_number": baby, "m-relation": "08", "m-ethnicity": "01",
