@@ -83,6 +83,8 @@ def _pick(value: Any, allowed: set[str], field: str, label: str) -> str:
 
 def refusal(kind: str, household: Household) -> str | None:
     """Why this household cannot go through this kind of procedure now (None if it can)."""
+    if household.closed_on is not None:
+        return f"该户已于 {household.closed_on:%Y-%m-%d} 销户"
     status = household.poverty_status
     monitored = bool(household.monitoring_type) and household.risk_elimination in ("", RiskElimination.NOT_ELIMINATED)
     if kind == ProcedureKind.IDENTIFICATION and status:

@@ -372,3 +372,23 @@ def test_a_birth_opened_on_the_page(client, world):
     helpers.run_through(world, case, START)
     assert member(hh, "王小花").joined_on == EVENT
 
+
+
+def test_the_change_log_masks_the_new_members_id_for_a_reader_who_does_not_edit(client, world):
+    hh = family(world)
+    baby = helpers.born_on(EVENT, male=False)
+    helpers.open_case(world, hh, "natural_change", START, change="birth", event_on=EVENT.isoformat(), note="出生医学证明",
+                      new_member={"name": "王小花", "id_number": baby, "relation": Relation.GRANDDAUGHTER,
+                                  "health": ["1"], "phone": "13912345678"})
+    client.force_login(world.users["auditor"])
+    page = _page(client.get(reverse("registry:household_detail", args=[hh.pk])))
+    assert "王小花" in page and baby[:6] + "********" + baby[-4:] in page
+    assert baby not in page and "13912345678" not in page
+
+
+def test_a_closed_household_opens_no_other_procedure(world):
+    hh = family(world)
+    approve(world, hh, "household_gone", leave_reason=LeaveReason.MOVED)
+    hh.refresh_from_db()
+    with pytest.raises(ValidationFailed, match="该户已于 2024-02-20 销户"):
+        helpers.open_case(world, hh, "monitoring", START, monitoring_type="1")
