@@ -176,6 +176,9 @@ def clean(household: Household, params: dict[str, Any]) -> dict[str, Any]:
         result["new_member"] = _new_member(household, params.get("new_member"), on, change)
     elif change in LEAVES:
         members = _members(household, params.get("members"))
+        for m in members:
+            if m.joined_on and on < m.joined_on:
+                raise _fail("event_on", f"早于{m.name}成为本户成员的日期 {m.joined_on:%Y-%m-%d}")
         staying = _staying(household, members)
         result["members"] = [m.pk for m in members]
         moving_in_register = change == NaturalChange.SPLIT or str(params.get("target") or "").strip()

@@ -115,7 +115,8 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
         elif change.object_type == mytype and after is not None:
             member_years[(after.get("member"), after.get("year"))] = after
     day = at.date().isoformat()
-    _dated_membership(household, at, day, members)
+    if state is not None:  # a household the register did not have yet has no members that day either
+        _dated_membership(household, at, day, members)
     current = [m for m in members.values() if not m.get("left_on") or m["left_on"] > day]
     return HouseholdAsOf(
         at=at,

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from jingzhun.core import audit
 from jingzhun.core.audit import object_type
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.core.models import ObjectChange
@@ -72,10 +73,43 @@ def test_death_leaves_the_member_from_the_event_date_audited(world):
     assert any("王小军已于 2024-02-20 减员" in line for line in case.params["applied"])
 
 
+def recorded_in_january(hh: Household) -> None:
+    """The household as the register recorded it before the event (audit lines dated back)."""
+    at = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    ObjectChange.objects.create(time=at, user_name="导入", action="create", object_type=object_type(Household),
+                                object_id=str(hh.pk), object_repr=hh.head_name, root_type=object_type(Household),
+                                root_id=str(hh.pk), after=audit.snapshot(hh))
+    for m in hh.members.all():
+        ObjectChange.objects.create(time=at, user_name="导入", action="create", object_type=object_type(Member),
+                                    object_id=str(m.pk), object_repr=m.name, root_type=object_type(Household),
+                                    root_id=str(hh.pk), after=audit.snapshot(m))
+
+
+def test_as_of_counts_a_birth_from_the_birth_date(world):
+    hh = family(world)
+    recorded_in_january(hh)
+    approve(world, hh, "birth", new_member={"name": "王小花", "id_number": helpers.born_on(EVENT, male=False),
+                                            "relation": Relation.GRANDDAUGHTER})
+    assert "王小花" not in as_of_names(hh, EVENT - dt.timedelta(days=1))
+    assert "王小花" in as_of_names(hh, EVENT)
+
+
+def test_a_leave_before_the_member_joined_is_refused(world):
+    hh = family(world)
+    son = member(hh, "王小军")
+    Member.objects.filter(pk=son.pk).update(joined_on=dt.date(2024, 3, 1))
+    with pytest.raises(ValidationFailed, match="早于王小军成为本户成员的日期 2024-03-01"):
+        helpers.open_case(world, hh, "natural_change", START, change="death", event_on=EVENT.isoformat(), note="x",
+                          members=[son.pk])
+
+
 def test_as_of_before_the_event_shows_the_member_and_after_does_not(world):
     hh = family(world)
     son = member(hh, "王小军")
     # the household as the register recorded it before the event (audit lines dated back)
+    ObjectChange.objects.create(time=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), user_name="导入", action="create",
+                                object_type=object_type(Household), object_id=str(hh.pk), object_repr=hh.head_name,
+                                root_type=object_type(Household), root_id=str(hh.pk), after=audit.snapshot(hh))
     for m in hh.members.all():
         ObjectChange.objects.create(time=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), user_name="导入", action="create",
                                     object_type=object_type(Member), object_id=str(m.pk), object_repr=m.name,
