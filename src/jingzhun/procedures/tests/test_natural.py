@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jingzhun.core import audit
-from jingzhun.core.audit import object_type
+from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.core.models import ObjectChange
+from jingzhun.procedures import services
 from jingzhun.procedures.choices import CaseState
 from jingzhun.procedures.models import Case
 from jingzhun.procedures.tests import helpers
@@ -426,3 +427,23 @@ def test_a_closed_household_opens_no_other_procedure(world):
     hh.refresh_from_db()
     with pytest.raises(ValidationFailed, match="该户已于 2024-02-20 销户"):
         helpers.open_case(world, hh, "monitoring", START, monitoring_type="1")
+
+
+def test_a_county_approves_many_natural_changes_at_once_each_passing_or_failing_alone(world):
+    first, second = family(world), family(world, "620502101201000002")
+    cases = []
+    for hh in (first, second):
+        son = member(hh, "王小军")
+        case = helpers.open_case(world, hh, "natural_change", START, change="marriage_out",
+                                 event_on=EVENT.isoformat(), note="结婚登记", members=[son.pk])
+        case, on = helpers.do_step(world, case, START)
+        case, on = helpers.do_step(world, case, on)
+        cases.append(case)
+    Member.objects.filter(pk=member(second, "王小军").pk).update(left_on=dt.date(2024, 2, 1), leave_reason="death")
+    results = services.advance_many(actor=Actor.of(world.users["county_admin"]), cases=cases,
+                                    step_code="county_approval", on=on,
+                                    signatures=[services.Signature("county", "刘县长")])
+    assert [r.ok for r in results] == [True, False]
+    assert "王小军已于 2024-02-01 减员" in results[1].message
+    assert first.members.get(name="王小军").leave_reason == LeaveReason.MARRIAGE_OUT
+    assert Case.objects.get(pk=cases[1].pk).state == CaseState.OPEN
