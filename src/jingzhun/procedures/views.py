@@ -227,9 +227,20 @@ def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
                 params["new_member"] = member_form.params() if change in natural.JOINS else None
         if not error:
             params = {k: v for k, v in params.items() if v not in (None, "", [], {})}
-            case, error = _attempt(lambda: services.open_case(
-                actor=Actor.of(user), household=household, kind=kind, params=params,
-                discovered_on=_date(post.get("discovered_on"), "discovered_on", "发现日期", timezone.localdate())))
+
+            def open_it() -> Case:
+                try:
+                    return services.open_case(
+                        actor=Actor.of(user), household=household, kind=kind, params=params,
+                        discovered_on=_date(post.get("discovered_on"), "discovered_on", "发现日期",
+                                            timezone.localdate()))
+                except ValidationFailed as exc:  # the registry's word on the new member goes to its field too
+                    if member_form.is_bound:
+                        member_form.add_service_errors({k: v for k, v in exc.errors.items()
+                                                        if k in member_form.fields})
+                    raise
+
+            case, error = _attempt(open_it)
         if not error:
             messages.success(request, f"已开案：{case.get_kind_display()}")
             return redirect("procedures:case_detail", pk=case.pk)

@@ -383,10 +383,14 @@ def test_a_bad_new_member_names_the_field_and_keeps_the_input(client, world):
     client.force_login(world.users["village_officer"])
     response = client.post(reverse("procedures:case_open", args=[hh.pk]), {
         "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
-        "note": "出生医学证明", "m-name": "王小花", "m-id_number": "62050220240220123", "m-relation": "08"})
+        "note": "出生医学证明", "m-name": "王小花", "m-id_number": "62050220240220123", "m-relation": "08",
+        "m-migrant_months": "0"})
     page = _page(response)
+    assert "证件号码长度为 17 位" in page.split('id="form-error"', 1)[1].split("</div>", 1)[0]
     assert response.status_code == 422 and "证件号码" in page and 'value="王小花"' in page
-    assert 'value="62050220240220123"' in page
+    assert 'value="62050220240220123"' in page and 'value="2024-03-01"' in page and 'value="2024-02-20"' in page
+    field = page.split('for="id_m-id_number"', 1)[0].rsplit('<div class="field', 1)[1]
+    assert field.startswith(" has-error")  # the ID number's input is marked, with the registry's message
     missing = client.post(reverse("procedures:case_open", args=[hh.pk]), {
         "kind": "natural_change", "discovered_on": "2024-03-01", "change": "birth", "event_on": "2024-02-20",
         "note": "出生医学证明", "m-id_number": helpers.born_on(EVENT), "m-relation": "08"})
