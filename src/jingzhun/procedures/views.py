@@ -211,10 +211,10 @@ def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
     kind = (post or request.GET).get("kind", "")
     change = (post or request.GET).get("change", "")
     member_form = NewMemberForm(post if kind == ProcedureKind.NATURAL_CHANGE and change in natural.JOINS else None)
-    if request.method == "GET" and request.htmx and "change" in request.GET:
+    if request.method == "GET" and getattr(request, "htmx", False) and "change" in request.GET:
         return render(request, "procedures/_natural_fields.html", _natural_context(household, change, None, member_form))
     if post is not None:
-        params = {k: v for k in ("monitoring_type", "mode") if (v := post.get(k, "").strip())}
+        params: dict[str, Any] = {k: v for k in ("monitoring_type", "mode") if (v := post.get(k, "").strip())}
         if kind != ProcedureKind.MONITORING:
             params.pop("monitoring_type", None)
         if kind != ProcedureKind.ELIMINATION:

@@ -546,7 +546,8 @@ def move_members(
     if not closing:
         _set_head(actor, source, new_head, members)
     _leave(actor, source, members, on, reason)
-    moved, taken = [], set()
+    moved: list[Member] = []
+    taken: set[str] = set()
     for member, relation in moves:
         copy = Member(household=target, relation=relation, joined_on=on,
                       person_number=next_person_number(target, taken),
