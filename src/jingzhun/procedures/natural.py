@@ -127,6 +127,8 @@ def _target(household: Household, raw: Any) -> Household:
         raise _fail("target", "不能是本户")
     if target.closed_on is not None:
         raise _fail("target", f"户编号 {number} 已于 {target.closed_on:%Y-%m-%d} 销户")
+    if target.village_id[:6] != household.village_id[:6]:  # the county that approves holds both households
+        raise _fail("target", f"户编号 {number} 不在本县（区），跨县迁移请由两地分别办理迁出和迁入")
     return target
 
 

@@ -451,3 +451,18 @@ def test_a_county_approves_many_natural_changes_at_once_each_passing_or_failing_
     assert "王小军已于 2024-02-01 减员" in results[1].message
     assert first.members.get(name="王小军").leave_reason == LeaveReason.MARRIAGE_OUT
     assert Case.objects.get(pk=cases[1].pk).state == CaseState.OPEN
+
+
+def test_a_move_to_a_household_of_another_county_is_refused(world):
+    from jingzhun.regions.choices import Level
+    from jingzhun.regions.models import Region
+
+    hh = family(world)
+    elsewhere = Region.objects.create(code="620503100201", prefix="620503100201", name="外县村", level=Level.VILLAGE,
+                                      parent=world.villages[VILLAGE_A].parent)
+    other = HouseholdFactory(village=elsewhere, household_number="620503100201000001")
+    son = member(hh, "王小军")
+    with pytest.raises(ValidationFailed, match="不在本县"):
+        helpers.open_case(world, hh, "natural_change", START, change="move_out", event_on=EVENT.isoformat(),
+                          note="迁出", members=[son.pk], target=other.household_number,
+                          relations={str(son.pk): Relation.SON})
