@@ -29,6 +29,7 @@ from jingzhun.assessment.tests import isolation as assessment_iso
 from jingzhun.assistance.tests import isolation as assistance_iso
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
+from jingzhun.procedures.tests import helpers as procedure_helpers
 from jingzhun.regions.models import Region
 from jingzhun.registry import access
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
@@ -100,7 +101,7 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
                          "signatures": [{"signer": "township", "name": "乡镇审核人"}]}
     ),
     ("post", "/api/procedures/households/{id}/cases"): ObjectOperation(
-        "household", lambda: {"kind": "natural_change", "discovered_on": TODAY, "params": {"change": "birth"}}
+        "household", lambda: {"kind": "natural_change", "discovered_on": TODAY, "params": procedure_helpers.birth(dt.date.today())}
     ),
     ("get", "/api/procedures/notices/{id}"): ObjectOperation("notice"),
     ("get", "/api/comparison/runs/{id}"): ObjectOperation("run"),

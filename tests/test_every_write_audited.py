@@ -28,10 +28,11 @@ from jingzhun.comparison.tests.audit_calls import CALLS as COMPARISON_CALLS
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
 from jingzhun.policy import services as policy_services
+from jingzhun.procedures.tests import helpers
 from jingzhun.procedures.tests.audit_calls import CALLS as PROCEDURE_CALLS
 from jingzhun.registry import services as registry_services
 from jingzhun.registry.choices import Relation
-from jingzhun.testing.factories import next_id
+from jingzhun.testing.factories import MemberFactory, next_id
 
 
 def _household(world: Any) -> Any:
@@ -77,6 +78,19 @@ def _delete_assessment(world: Any, actor: Actor) -> None:
                                                assessment_id=assessment.pk)
 
 
+def _with_son(world: Any, actor: Actor) -> tuple[Any, Any]:
+    """household_a with a second member (a natural change's writers start from a two-person household)."""
+    hh = _household(world)
+    son = MemberFactory(household=hh, name="王小军", relation=Relation.SON)
+    return hh, son
+
+
+def _moved(world: Any, actor: Actor) -> Any:
+    hh, son = _with_son(world, actor)
+    return registry_services.move_members(actor=actor, source=hh, target=world.household_b,
+                                          moves=[(son, Relation.GRANDSON)], on=dt.date.today(), reason="moved")
+
+
 def _policy_row(actor: Actor) -> Any:
     return policy_services.create_parameter(actor=actor, key="monitoring_line", region_prefix="620502", year=2024,
                                             value="7000", document="测试文件")
@@ -89,6 +103,16 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
         actor=a, member=w.household_a.members.get(), expected_version=1, data={"migrant_months": 3}),
     "jingzhun.registry.services.add_member": lambda w, a: _new_son(w, a, "M1"),
     "jingzhun.registry.services.remove_member": _remove,
+    "jingzhun.registry.services.members_leave": lambda w, a: registry_services.members_leave(
+        actor=a, household=_household(w), members=[_with_son(w, a)[1]], left_on=dt.date.today(), reason="death"),
+    "jingzhun.registry.services.member_joins": lambda w, a: registry_services.member_joins(
+        actor=a, household=_household(w), joined_on=dt.date.today(),
+        data={"name": "新生儿", "relation": Relation.SON, "id_number": helpers.born_on(dt.date.today())}),
+    "jingzhun.registry.services.create_household": lambda w, a: registry_services.create_household(
+        actor=a, village=w.household_a.village, household_number="620502101201999999", head_name="王小军"),
+    "jingzhun.registry.services.move_members": _moved,
+    "jingzhun.registry.services.close_household": lambda w, a: registry_services.close_household(
+        actor=a, household=_household(w), on=dt.date.today(), reason="全户迁出", leave_reason="moved"),
     "jingzhun.registry.services.save_year": lambda w, a: registry_services.save_year(
         actor=a, household=_household(w), expected_version=1, year=2024, data={"wage_income": 100}),
     "jingzhun.registry.services.save_expense": _expense,
@@ -114,6 +138,8 @@ ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS, **ASSISTANCE
 # Public functions in services modules that only read or validate (no write, nothing to audit).
 NOT_WRITERS = {
     "jingzhun.registry.services.parse_id_for_member",
+    "jingzhun.registry.services.check_new_member",
+    "jingzhun.registry.services.next_person_number",
     "jingzhun.accounts.services.user_for_token",
     "jingzhun.regions.services.national_rows",
     "jingzhun.regions.services.parent_prefix",

@@ -84,7 +84,11 @@ class OpenIn(Schema):
     kind: ProcedureKind = Field(description="程序类型")
     discovered_on: dt.date = Field(description="发现日期（申请或排查发现之日）")
     params: dict[str, Any] = Field(default_factory=dict, description="办理参数：monitoring_type 监测对象类型（监测）、"
-                                   "mode 消除方式 1 帮扶消除 / 2 自然消除（风险消除）、change 变更原因（自然变更）")
+                                   "mode 消除方式 1 帮扶消除 / 2 自然消除（风险消除）；自然变更：change 变更类型、"
+                                   "event_on 变更日期、note 变更说明，及按类型的 members 成员 id 列表、"
+                                   "relations {成员 id: 在迁入户中与户主关系代码}、new_head 新户主成员 id、"
+                                   "target 迁入户户编号、new_household_number 新户户编号、new_member 新成员信息"
+                                   "（同添加成员）、leave_reason 销户时成员减少原因")
 
 
 class BulkIn(Schema):

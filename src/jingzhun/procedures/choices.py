@@ -69,13 +69,19 @@ class ObjectionState(models.TextChoices):
 
 
 class NaturalChange(models.TextChoices):
-    """自然增减 (domain.md §2.4): the reason of a natural-change case."""
+    """自然增减 and 自然销户 (domain.md §2.4): the reason of a natural-change case (``natural.py`` applies it).
+
+    迁入/迁出 and 合户 are the national system's terms for a person moving in or out and for two households
+    becoming one; §2.4's source names birth, death, marriage, split and 自然销户."""
 
     BIRTH = "birth", "出生"
     DEATH = "death", "死亡"
     MARRIAGE_IN = "marriage_in", "婚入"
     MARRIAGE_OUT = "marriage_out", "婚出"
+    MOVE_IN = "move_in", "迁入"
+    MOVE_OUT = "move_out", "迁出"
     SPLIT = "split", "分户"
+    MERGE = "merge", "合户"
     HOUSEHOLD_GONE = "household_gone", "自然销户"
 
 

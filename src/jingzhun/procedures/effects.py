@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from jingzhun.core.errors import ValidationFailed
+from jingzhun.procedures import natural
 from jingzhun.procedures.choices import Effect, NaturalChange, ProcedureKind
 from jingzhun.registry.choices import Attribute, MonitoringType, PovertyStatus, RiskElimination
 from jingzhun.registry.models import Household
@@ -43,8 +44,11 @@ NOTE: dict[str, str] = {
 }
 
 
-def clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Check the kind's own choices; unknown keys are refused so a typo is not silently stored."""
+def clean_params(kind: str, params: dict[str, Any], household: Household | None = None) -> dict[str, Any]:
+    """Check the kind's own choices; unknown keys are refused so a typo is not silently stored. A natural
+    change's details are checked against the household's members (``natural.clean``)."""
+    if kind == ProcedureKind.NATURAL_CHANGE and household is not None:
+        return natural.clean(household, params)
     allowed = {
         ProcedureKind.IDENTIFICATION: {"attribute"},
         ProcedureKind.MONITORING: {"monitoring_type"},
@@ -79,6 +83,8 @@ def _pick(value: Any, allowed: set[str], field: str, label: str) -> str:
 
 def refusal(kind: str, household: Household) -> str | None:
     """Why this household cannot go through this kind of procedure now (None if it can)."""
+    if household.closed_on is not None:
+        return f"该户已于 {household.closed_on:%Y-%m-%d} 销户"
     status = household.poverty_status
     monitored = bool(household.monitoring_type) and household.risk_elimination in ("", RiskElimination.NOT_ELIMINATED)
     if kind == ProcedureKind.IDENTIFICATION and status:

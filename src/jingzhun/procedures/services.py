@@ -25,8 +25,16 @@ from jingzhun.core.errors import ConcurrentEditError, JingzhunError, PermissionD
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
 from jingzhun.policy.selectors import resolve
-from jingzhun.procedures import access, effects
-from jingzhun.procedures.choices import CaseState, EvidenceKind, NoticeState, ObjectionState, Signer
+from jingzhun.procedures import access, effects, natural
+from jingzhun.procedures.choices import (
+    CaseState,
+    EvidenceKind,
+    NaturalChange,
+    NoticeState,
+    ObjectionState,
+    ProcedureKind,
+    Signer,
+)
 from jingzhun.procedures.models import (
     Case,
     CaseStep,
@@ -141,7 +149,7 @@ def open_case(
     _not_future(discovered_on, "discovered_on", "发现日期")
     village_code = household.village.code
     definition = definition_for(kind, village_code)
-    clean = effects.clean_params(kind, params or {})
+    clean = effects.clean_params(kind, params or {}, household)
     refused = effects.refusal(kind, household)
     if refused:
         raise ValidationFailed(refused)
@@ -216,6 +224,8 @@ def _problem(case: Case, step_code: str, on: dt.date, facts: _Facts, kinds: set[
     if missing:
         return f"缺少材料：{'、'.join(missing)}"
     if step.final:
+        if case.kind == ProcedureKind.NATURAL_CHANGE:
+            return natural.refusal(case.household, case.params)
         return effects.refusal(case.kind, case.household)
     return None
 
@@ -345,10 +355,21 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
         change = effects.status_change(case.definition.effect, case.household, case.params, effective_on, reason)
         if change is not None:
             changes.append(change)
+        if case.kind == ProcedureKind.NATURAL_CHANGE:
+            _apply_natural(actor, case, reason)
     change_status_many(actor=actor, changes=changes)
     _update_cases(actor, cases, bump=bump, next_step=None, state=CaseState.APPROVED, closed_on=on,
                   effective_on=effective_on)
     signals.register_changed.send(sender=Case, prefixes={c.household.village_id[:6] for c in cases}, cause="procedure")
+
+
+def _apply_natural(actor: audit.Actor, case: Case, reason: str) -> None:
+    """A natural change's member changes, written through the registry, and what was written kept on the case."""
+    before = audit.snapshot(case)
+    applied = natural.apply(actor, case.household, case.params, reason)
+    case.params = {**case.params, "applied": applied}
+    Case.objects.filter(pk=case.pk).update(params=case.params)
+    audit.record(actor, ChangeAction.UPDATE, case, before=before, root=case.household)
 
 
 def _update_cases(actor: audit.Actor, cases: Sequence[Case], bump: bool = True, **values: Any) -> None:
@@ -511,6 +532,8 @@ def _entry(notice: Notice, case: Case) -> NoticeEntry:
     """Only what a notice may show (domain.md §4.6): number, head's name, place, size, a note."""
     hh = case.household
     note = effects.NOTE.get(case.kind, "")
+    if case.kind == ProcedureKind.NATURAL_CHANGE and case.params.get("change") in NaturalChange.values:
+        note = f"自然变更（{NaturalChange(case.params['change']).label}）"
     if case.kind == "monitoring":
         note = f"拟纳入{MonitoringType(case.params['monitoring_type']).label}"
     place = f"{hh.village.name}{hh.natural_village}"

@@ -23,7 +23,7 @@ from jingzhun.accounts.choices import EDITOR_ROLES, Role
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.views import web_errors
-from jingzhun.procedures import access, rendering, selectors, services
+from jingzhun.procedures import access, natural, rendering, selectors, services
 from jingzhun.procedures.choices import (
     CaseState,
     EvidenceKind,
@@ -32,11 +32,13 @@ from jingzhun.procedures.choices import (
     ProcedureKind,
     Signer,
 )
+from jingzhun.procedures.forms import NewMemberForm
 from jingzhun.procedures.models import Case, Notice, StepDefinition
 from jingzhun.procedures.services import EvidenceInput, Signature
 from jingzhun.regions.models import Region
 from jingzhun.registry import access as registry_access
-from jingzhun.registry.choices import MonitoringType
+from jingzhun.registry import selectors as registry_selectors
+from jingzhun.registry.choices import MonitoringType, Relation
 
 QUEUE_LIMIT = 200
 BULK_LIMIT = 20000
@@ -155,6 +157,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "overdue": selectors.is_overdue(case), "error": error, "today": timezone.localdate(),
         "is_reviewer": getattr(user, "role", None) in access.REVIEWER_ROLES,
     }
+    if case.kind == ProcedureKind.NATURAL_CHANGE:
+        context["natural_plan"] = natural.describe(case.household, case.params)
+        context["natural_applied"] = case.params.get("applied") or []
     return render(request, "procedures/case_detail.html", context, status=422 if error else 200)
 
 
@@ -202,18 +207,40 @@ def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
     user = request.user
     household = registry_access.access_household(user, household_pk, "change")
     error = ""
-    if request.method == "POST":
-        kind = request.POST.get("kind", "")
-        params = {k: v for k in ("monitoring_type", "mode", "change") if (v := request.POST.get(k, "").strip())}
+    post = request.POST if request.method == "POST" else None
+    kind = (post or request.GET).get("kind", "")
+    change = (post or request.GET).get("change", "")
+    member_form = NewMemberForm(post if kind == ProcedureKind.NATURAL_CHANGE and change in natural.JOINS else None)
+    if request.method == "GET" and getattr(request, "htmx", False) and "change" in request.GET:
+        return render(request, "procedures/_natural_fields.html", _natural_context(household, change, None, member_form))
+    if post is not None:
+        params: dict[str, Any] = {k: v for k in ("monitoring_type", "mode") if (v := post.get(k, "").strip())}
         if kind != ProcedureKind.MONITORING:
             params.pop("monitoring_type", None)
         if kind != ProcedureKind.ELIMINATION:
             params.pop("mode", None)
-        if kind != ProcedureKind.NATURAL_CHANGE:
-            params.pop("change", None)
-        case, error = _attempt(lambda: services.open_case(
-            actor=Actor.of(user), household=household, kind=kind, params=params,
-            discovered_on=_date(request.POST.get("discovered_on"), "discovered_on", "发现日期", timezone.localdate())))
+        if kind == ProcedureKind.NATURAL_CHANGE:
+            params = _natural_params(post, household, change)
+            if change in natural.JOINS and not member_form.is_valid():
+                error = member_form.error_summary()
+            else:
+                params["new_member"] = member_form.params() if change in natural.JOINS else None
+        if not error:
+            params = {k: v for k, v in params.items() if v not in (None, "", [], {})}
+
+            def open_it() -> Case:
+                try:
+                    return services.open_case(
+                        actor=Actor.of(user), household=household, kind=kind, params=params,
+                        discovered_on=_date(post.get("discovered_on"), "discovered_on", "发现日期",
+                                            timezone.localdate()))
+                except ValidationFailed as exc:  # the registry's word on the new member goes to its field too
+                    if member_form.is_bound:
+                        member_form.add_service_errors({k: v for k, v in exc.errors.items()
+                                                        if k in member_form.fields})
+                    raise
+
+            case, error = _attempt(open_it)
         if not error:
             messages.success(request, f"已开案：{case.get_kind_display()}")
             return redirect("procedures:case_detail", pk=case.pk)
@@ -222,8 +249,42 @@ def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
     return render(request, "procedures/case_open.html", {
         "household": household, "kinds": ProcedureKind.choices, "error": error,
         "monitoring_types": MonitoringType.choices, "changes": NaturalChange.choices,
-        "today": timezone.localdate(), "posted": request.POST,
+        "today": timezone.localdate(), "posted": post or {},
+        **_natural_context(household, change, post, member_form),
     }, status=422 if error else 200)
+
+
+def _natural_params(post: Any, household: Any, change: str) -> dict[str, Any]:
+    """A natural change's details from the opening form (``natural.clean`` checks them)."""
+    members = post.getlist("members")
+    if change == NaturalChange.MERGE:
+        members = [str(m.pk) for m in registry_selectors.active_members(household)]
+    return {
+        "change": change, "event_on": post.get("event_on", "").strip(), "note": post.get("note", "").strip(),
+        "members": members if change in natural.LEAVES else None,
+        "relations": {pk: post.get(f"rel_{pk}", "") for pk in members} or None,
+        "new_head": post.get("new_head", "").strip(), "target": post.get("target", "").strip(),
+        "new_household_number": post.get("new_household_number", "").strip(),
+        "leave_reason": post.get("leave_reason", "") if change == NaturalChange.HOUSEHOLD_GONE else "",
+    }
+
+
+def _natural_context(household: Any, change: str, post: Any, member_form: NewMemberForm) -> dict[str, Any]:
+    """What the natural-change part of the opening form shows for ``change`` (with what was posted)."""
+    post = post or {}
+    chosen = set(post.getlist("members")) if hasattr(post, "getlist") else set()
+    moving = change in (NaturalChange.SPLIT, NaturalChange.MOVE_OUT, NaturalChange.MERGE)
+    rows = [{"member": m, "checked": str(m.pk) in chosen, "relation": post.get(f"rel_{m.pk}", "")}
+            for m in registry_selectors.active_members(household)]
+    return {
+        "change": change, "change_label": NaturalChange(change).label if change in NaturalChange.values else "",
+        "member_rows": rows, "relations": Relation.choices, "member_form": member_form,
+        "gone_reasons": [(r.value, r.label) for r in natural.GONE_REASONS],
+        "pick_members": change in natural.LEAVES, "pick_relations": moving, "pick_target": moving,
+        "pick_new_household": change == NaturalChange.SPLIT, "pick_new_head": change in natural.LEAVES,
+        "new_member": change in natural.JOINS, "gone": change == NaturalChange.HOUSEHOLD_GONE,
+        "natural_posted": post,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------

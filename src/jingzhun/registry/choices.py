@@ -58,6 +58,7 @@ class LeaveReason(models.TextChoices):
     MARRIAGE_OUT = "marriage", "婚出"
     SPLIT = "split", "分户"
     MOVED = "moved", "迁出"
+    MERGED = "merged", "合户"
     PUBLIC_JOB = "public_job", "考入公职/参军"
     REMOVED = "removed", "核减（错误纳入）"
     OTHER = "other", "其他"

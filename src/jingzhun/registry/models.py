@@ -85,6 +85,10 @@ class Household(models.Model):
         "风险是否消除", max_length=1, choices=RiskElimination.choices, blank=True
     )
     risk_eliminated_on = models.DateField("风险消除时间", null=True, blank=True)
+    # 自然销户 (domain.md §2.4): the whole household is gone (members died or moved, merged into another
+    # household). Set only by ``services.close_household``; the row stays for history.
+    closed_on = models.DateField("销户时间", null=True, blank=True, editable=False)
+    close_reason = models.CharField("销户原因", max_length=200, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -133,6 +133,8 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
         elif change.object_type == mytype and after is not None:
             member_years[(after.get("member"), after.get("year"))] = after
     day = at.date().isoformat()
+    if state is not None:  # a household the register did not have yet has no members that day either
+        _dated_membership(household, at, day, members)
     current = [m for m in members.values() if not m.get("left_on") or m["left_on"] > day]
     return HouseholdAsOf(
         at=at,
@@ -141,6 +143,21 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
         years=sorted(years.values(), key=lambda y: -int(y.get("year", 0))),
         member_years=_named_member_years(member_years.values(), household),
     )
+
+
+def _dated_membership(household: Household, at: dt.datetime, day: str, members: dict[str, dict[str, Any]]) -> None:
+    """Membership counts from its own dates: a leave or a join recorded after ``at`` (a natural change approved
+    later, effective on the day of the death or birth) with a date on or before ``day`` is applied too."""
+    later: dict[str, dict[str, Any]] = {}
+    for change in changes_for(household).filter(time__gt=at, object_type=object_type(Member)).order_by("time", "id"):
+        if change.after is not None:
+            later[str(change.after.get("person_number") or change.object_id)] = change.after
+    for number, after in later.items():
+        left, joined = after.get("left_on"), after.get("joined_on")
+        if number in members and left and left <= day:
+            members[number] = {**members[number], "left_on": left, "leave_reason": after.get("leave_reason", "")}
+        elif number not in members and joined and joined <= day and (not left or left > day):
+            members[number] = after
 
 
 def _named_member_years(records: Any, household: Household) -> list[dict[str, Any]]:

@@ -224,10 +224,9 @@ def update_member(
     return member
 
 
-@transaction.atomic
-def add_member(
-    *, actor: audit.Actor, household: Household, expected_version: int, person_number: str, data: dict[str, Any]
-) -> Member:
+def check_new_member(*, household: Household, person_number: str, data: dict[str, Any]) -> Member:
+    """A new member of ``household`` built and checked as ``add_member`` would save it (nothing is written):
+    the fields, the ID number (sex and birth date follow from it), one head, one household per person."""
     data = _normalise(Member, data)
     unknown = set(data) - set(MEMBER_EDITABLE)
     if unknown:
@@ -241,6 +240,14 @@ def add_member(
     if Member.objects.filter(person_number=person_number).exists():
         raise ValidationFailed(f"人编号 {person_number} 已存在", {"person_number": ["人编号已存在"]})
     _clean(member, exclude=["household"])
+    return member
+
+
+@transaction.atomic
+def add_member(
+    *, actor: audit.Actor, household: Household, expected_version: int, person_number: str, data: dict[str, Any]
+) -> Member:
+    member = check_new_member(household=household, person_number=person_number, data=data)
     _lock(household, expected_version)
     member.save()
     audit.record(actor, ChangeAction.CREATE, member, root=household)
@@ -491,3 +498,229 @@ def change_status_many(*, actor: audit.Actor, changes: list[StatusChange], batch
     StatusEvent.objects.bulk_create(events, batch_size=2000)
     audit.record_many(logs)
     return households
+
+
+# ---------------------------------------------------------------------------------------------------
+# Natural changes (自然变更, domain.md §2.4): decided by the procedures app's natural-change case, effective on
+# the date of the event (death, birth, marriage, split, merge, move). Like status decisions they carry no
+# expected version (the approved case is the authority); each bumps the household's version, so a form opened
+# before the change cannot overwrite it. A member who leaves keeps the row (left_on, leave_reason); a member
+# who moves to another household leaves the old row and gets a new one there, so each household's history
+# and as-of view stay whole and a person is an active member of one household only.
+
+# Fields a member keeps when moving to another household (relation and dates are the new household's).
+MEMBER_MOVED_FIELDS = tuple(
+    f.name for f in Member._meta.concrete_fields
+    if f.name not in {"id", "household", "person_number", "relation", "joined_on", "left_on", "leave_reason",
+                      "created_at", "updated_at"}
+)
+
+
+def _bump(household: Household) -> None:
+    """Take the household's lock at its current version (the decision does not depend on a form)."""
+    current = Household.objects.select_for_update().values_list("version", flat=True).get(pk=household.pk)
+    _lock(household, current)
+
+
+def _require_open(household: Household) -> None:
+    if household.closed_on is not None:
+        raise ValidationFailed(f"户编号 {household.household_number} 已于 {household.closed_on:%Y-%m-%d} 销户")
+
+
+def _require_active(household: Household, members: list[Member]) -> None:
+    for member in members:
+        if member.household_id != household.pk:
+            raise ValidationFailed(f"{member.name}不是户编号 {household.household_number} 的成员",
+                                   {"members": ["不是本户成员"]})
+        if member.left_on is not None:
+            raise ValidationFailed(f"{member.name}已于 {member.left_on:%Y-%m-%d} 减员", {"members": ["已减员"]})
+
+
+def _not_after_today(on: dt.date, label: str = "变更日期") -> None:
+    if on > timezone.localdate():
+        raise ValidationFailed(f"{label}不能晚于今天", {"event_on": ["不能晚于今天"]})
+
+
+def next_person_number(household: Household, taken: set[str] | None = None) -> str:
+    """The first free 人编号 of the form 户编号 + two digits (the national numbering of members)."""
+    used = set(Member.objects.filter(person_number__startswith=household.household_number)
+               .values_list("person_number", flat=True)) | (taken or set())
+    i = 1
+    while f"{household.household_number}{i:02d}" in used:
+        i += 1
+    return f"{household.household_number}{i:02d}"
+
+
+def _set_head(actor: audit.Actor, household: Household, new_head: Member | None, leaving: list[Member]) -> None:
+    """When the head leaves and others stay, the named staying member becomes head (户主)."""
+    head_leaves = any(m.relation == Relation.HEAD for m in leaving)
+    staying = household.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in leaving])
+    if not head_leaves or not staying.exists():
+        if new_head is not None and not head_leaves:
+            raise ValidationFailed("户主未减员，不能另定新户主", {"new_head": ["户主未减员"]})
+        return
+    if new_head is None:
+        raise ValidationFailed("户主减员后本户还有成员：请指定新户主", {"new_head": ["请指定新户主"]})
+    if not staying.filter(pk=new_head.pk).exists():
+        raise ValidationFailed("新户主应为留在本户的成员", {"new_head": ["应为留在本户的成员"]})
+    before = audit.snapshot(new_head)
+    new_head.relation = Relation.HEAD
+    new_head.save(update_fields=["relation", "updated_at"])
+    audit.record(actor, ChangeAction.UPDATE, new_head, before=before, root=household)
+    hh_before = audit.snapshot(household)
+    household.head_name = new_head.name
+    household.save(update_fields=["head_name", "updated_at"])
+    audit.record(actor, ChangeAction.UPDATE, household, before=hh_before)
+
+
+def _leave(actor: audit.Actor, household: Household, members: list[Member], on: dt.date, reason: str) -> None:
+    for member in members:
+        before = audit.snapshot(member)
+        member.left_on, member.leave_reason = on, reason
+        member.save(update_fields=["left_on", "leave_reason", "updated_at"])
+        audit.record(actor, ChangeAction.UPDATE, member, before=before, root=household)
+
+
+@transaction.atomic
+def members_leave(
+    *, actor: audit.Actor, household: Household, members: list[Member], left_on: dt.date, reason: str,
+    new_head: Member | None = None,
+) -> list[Member]:
+    """Members leave the household on ``left_on`` (death, marriage out, moving away). If the head leaves and
+    others stay, ``new_head`` (one who stays) becomes head. The last members leave only by ``close_household``."""
+    _require_open(household)
+    if not members:
+        raise ValidationFailed("请选择减员的成员", {"members": ["请选择成员"]})
+    _require_active(household, members)
+    _not_after_today(left_on)
+    if reason not in LeaveReason.values:
+        raise ValidationFailed(f"未知的减员原因：{reason}", {"leave_reason": ["请选择减员原因"]})
+    if not household.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in members]).exists():
+        raise ValidationFailed("本户成员将全部减员：请办理自然销户（或合户）", {"members": ["成员将全部减员"]})
+    _bump(household)
+    _set_head(actor, household, new_head, members)
+    _leave(actor, household, members, left_on, reason)
+    return members
+
+
+@transaction.atomic
+def member_joins(
+    *, actor: audit.Actor, household: Household, data: dict[str, Any], joined_on: dt.date, person_number: str = ""
+) -> Member:
+    """A new member joins on ``joined_on`` (birth, marriage in, moving in); 人编号 is assigned if not given."""
+    _require_open(household)
+    _not_after_today(joined_on)
+    member = check_new_member(household=household, person_number=person_number or next_person_number(household),
+                              data={**data, "joined_on": joined_on})
+    _bump(household)
+    member.save()
+    audit.record(actor, ChangeAction.CREATE, member, root=household)
+    return member
+
+
+@transaction.atomic
+def create_household(
+    *, actor: audit.Actor, village: Any, household_number: str, head_name: str, natural_village: str = "",
+    status_from: Household | None = None, effective_on: dt.date | None = None, reason: str = "",
+) -> Household:
+    """A new household of the register (分户 into a new household). ``status_from``: the household it split
+    from, whose status and identification it keeps (the people were identified with it); that status is
+    recorded as a StatusEvent on ``effective_on``."""
+    number = (household_number or "").strip()
+    if not number:
+        raise ValidationFailed("请填写新户的户编号", {"new_household_number": ["请填写户编号"]})
+    if Household.objects.filter(household_number=number).exists():
+        raise ValidationFailed(f"户编号 {number} 已存在", {"new_household_number": ["户编号已存在"]})
+    household = Household(village=village, household_number=number, head_name=head_name,
+                          natural_village=natural_village)
+    if status_from is not None:
+        for name in (*STATUS_FIELDS, "identification_standard", "first_identified_on", "exit_year", "return_year",
+                     "monitoring_identified_on", "risk_eliminated_on"):
+            setattr(household, name, getattr(status_from, name))
+    _clean(household)
+    household.save()
+    audit.record(actor, ChangeAction.CREATE, household)
+    if status_from is not None and (household.attribute != Attribute.ORDINARY or household.poverty_status
+                                    or household.monitoring_type):
+        StatusEvent.objects.create(household=household, effective_on=effective_on or timezone.localdate(),
+                                   reason=reason[:200], **{f: getattr(household, f) for f in STATUS_FIELDS})
+    return household
+
+
+@transaction.atomic
+def move_members(
+    *, actor: audit.Actor, source: Household, target: Household, moves: list[tuple[Member, str]], on: dt.date,
+    reason: str, new_head: Member | None = None,
+) -> list[Member]:
+    """Members move from ``source`` to ``target`` on ``on`` (分户, 迁出 to another household, 合户): each leaves
+    ``source`` with ``reason`` and joins ``target`` as a new row with the given relation to its head."""
+    _require_open(source)
+    _require_open(target)
+    if source.pk == target.pk:
+        raise ValidationFailed("迁入户不能是本户", {"target": ["不能是本户"]})
+    members = [m for m, _ in moves]
+    if not members:
+        raise ValidationFailed("请选择迁移的成员", {"members": ["请选择成员"]})
+    _require_active(source, members)
+    _not_after_today(on)
+    if reason not in LeaveReason.values:
+        raise ValidationFailed(f"未知的减员原因：{reason}", {"leave_reason": ["请选择减员原因"]})
+    relations = [r for _, r in moves]
+    bad = [r for r in relations if r not in Relation.values]
+    if bad:
+        raise ValidationFailed(f"与户主关系代码无效：{'、'.join(bad)}", {"relations": ["代码无效"]})
+    heads = relations.count(Relation.HEAD)
+    has_head = target.members.filter(left_on__isnull=True, relation=Relation.HEAD).exists()
+    if heads > 1 or (heads and has_head):
+        raise ValidationFailed(f"户编号 {target.household_number} 只能有一个户主", {"relations": ["户主重复"]})
+    if not heads and not has_head:
+        raise ValidationFailed(f"户编号 {target.household_number} 没有户主：请指定迁入成员中的户主",
+                               {"relations": ["请指定户主"]})
+    closing = not source.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in members]).exists()
+    _bump(source)
+    _bump(target)
+    if not closing:
+        _set_head(actor, source, new_head, members)
+    _leave(actor, source, members, on, reason)
+    moved: list[Member] = []
+    taken: set[str] = set()
+    for member, relation in moves:
+        copy = Member(household=target, relation=relation, joined_on=on,
+                      person_number=next_person_number(target, taken),
+                      **{f: getattr(member, f) for f in MEMBER_MOVED_FIELDS})
+        taken.add(copy.person_number)
+        _check_one_household(copy.id_number, None)
+        _clean(copy, exclude=["household"])
+        copy.save()
+        audit.record(actor, ChangeAction.CREATE, copy, root=target)
+        moved.append(copy)
+    if heads:
+        head = next(c for c in moved if c.relation == Relation.HEAD)
+        before = audit.snapshot(target)
+        target.head_name = head.name
+        target.save(update_fields=["head_name", "updated_at"])
+        audit.record(actor, ChangeAction.UPDATE, target, before=before)
+    return moved
+
+
+@transaction.atomic
+def close_household(
+    *, actor: audit.Actor, household: Household, on: dt.date, reason: str, leave_reason: str = ""
+) -> Household:
+    """自然销户: the household is gone from ``on``. Members still active leave with ``leave_reason``
+    (all died, all moved away); a household whose members all moved (合户) closes with none left."""
+    _require_open(household)
+    _not_after_today(on)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写销户原因", {"reason": ["请填写销户原因"]})
+    active = list(household.members.filter(left_on__isnull=True))
+    if active and leave_reason not in LeaveReason.values:
+        raise ValidationFailed("本户还有成员：请选择成员的减少原因", {"leave_reason": ["请选择减少原因"]})
+    _bump(household)
+    _leave(actor, household, active, on, leave_reason)
+    before = audit.snapshot(household)
+    household.closed_on, household.close_reason = on, reason[:200]
+    household.save(update_fields=["closed_on", "close_reason", "updated_at"])
+    audit.record(actor, ChangeAction.UPDATE, household, before=before)
+    return household

@@ -77,7 +77,8 @@ def test_an_import_that_commits_refreshes_its_county(sync, tmp_path, django_capt
 def test_the_last_step_of_a_procedure_refreshes_the_county(sync, world, django_capture_on_commit_callbacks):
     from jingzhun.procedures.tests import helpers
 
-    case = helpers.open_case(world, world.household_a, "natural_change", dt.date(2020, 5, 1), change="birth")
+    case = helpers.open_case(world, world.household_a, "natural_change", dt.date(2020, 5, 1),
+                             **helpers.birth(dt.date(2020, 4, 30)))
     with django_capture_on_commit_callbacks(execute=True):
         case, on = helpers.do_step(world, case, dt.date(2020, 5, 2))
     assert not IndicatorValue.objects.exists()  # a step that is not the last one changes no figures

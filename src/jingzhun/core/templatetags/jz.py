@@ -7,6 +7,7 @@ the views through ``access`` and passed in as ``reveal``.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -127,6 +128,8 @@ def display(model: type[models.Model] | None, name: str, value: Any, reveal: boo
     field = _field(model, name)
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(value, dict):  # a JSON field (a case's params, with a natural change's new member)
+        return json.dumps(_masked(value, reveal), ensure_ascii=False)
     if isinstance(value, list | tuple):
         labels = _multi_code_lists().get(name, {})
         return "、".join(str(labels.get(str(v), v)) for v in value) or EMPTY
@@ -135,6 +138,16 @@ def display(model: type[models.Model] | None, name: str, value: Any, reveal: boo
     if isinstance(value, models.Model):
         return str(value)
     return str(value)
+
+
+def _masked(value: Any, reveal: bool) -> Any:
+    """A JSON value with the personal numbers in it masked (unless revealed) and health never shown."""
+    if isinstance(value, dict):
+        return {k: (MASKERS[SENSITIVE[k]](v) if k in SENSITIVE and v and not reveal else
+                    "（不显示）" if k == "health" and v else _masked(v, reveal)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, reveal) for v in value]
+    return value
 
 
 @register.simple_tag

@@ -23,6 +23,7 @@ from jingzhun.procedures.models import (
     StepDefinition,
 )
 from jingzhun.procedures.services import EvidenceInput, Signature
+from jingzhun.procedures.tests import helpers
 from jingzhun.registry import services as registry_services
 from jingzhun.registry.services import StatusChange
 
@@ -63,7 +64,7 @@ def _status(world: Any) -> StatusChange:
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.procedures.services.open_case": lambda w, a: services.open_case(
         actor=a, household=w.household_a, kind="natural_change", discovered_on=timezone.localdate(),
-        params={"change": "birth"}),
+        params=helpers.birth(timezone.localdate())),
     "jingzhun.procedures.services.complete_step": lambda w, a: services.complete_step(
         actor=a, case=_case(w, "natural_change", "township_review"), step_code="township_review",
         expected_version=1, signatures=TOWNSHIP_SIGN),

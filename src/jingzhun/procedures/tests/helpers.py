@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from django.utils import timezone
@@ -12,6 +13,10 @@ from jingzhun.procedures import services
 from jingzhun.procedures.choices import CaseState, EvidenceKind, Signer
 from jingzhun.procedures.models import Case, StepDefinition
 from jingzhun.procedures.services import EvidenceInput, Signature
+from jingzhun.registry import idnumbers
+from jingzhun.registry.choices import Relation
+
+_born = itertools.count(1)
 
 # The world user who does a step of each role (all in 玉泉镇 / 南山村).
 USER_FOR_ROLE = {"village_officer": "village_officer", "township_officer": "township_officer",
@@ -65,3 +70,14 @@ def run_through(world: Any, case: Case, start: dt.date) -> dt.date:
 def open_case(world: Any, household: Any, kind: str, discovered_on: dt.date, **params: Any) -> Case:
     return services.open_case(actor=Actor.of(world.users["village_officer"]), household=household, kind=kind,
                               discovered_on=discovered_on, params=params)
+
+
+def birth(on: dt.date, name: str = "新生儿") -> dict[str, Any]:
+    """The params of a complete 出生 natural change on ``on`` (the child's ID number gives that birth date)."""
+    return {"change": "birth", "event_on": on.isoformat(), "note": "出生医学证明",
+            "new_member": {"name": name, "id_number": born_on(on), "relation": Relation.SON}}
+
+
+def born_on(on: dt.date, male: bool = True) -> str:
+    """A valid ID number of someone born on ``on`` exactly (``next_id`` drifts a day every 500 numbers)."""
+    return idnumbers.make_id("620502", on, (next(_born) * 2 + (1 if male else 0)) % 1000)

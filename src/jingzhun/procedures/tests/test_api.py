@@ -66,7 +66,7 @@ def test_bulk_and_notice_through_the_api(world, api, poor_household):
 def test_case_lists_never_leave_the_jurisdiction(world, api, make_household):
     for hh in world.households.values():
         services.open_case(actor=Actor.of(world.users["admin"]), household=hh, kind="natural_change",
-                           discovered_on=dt.date(2020, 1, 1), params={"change": "birth"})
+                           discovered_on=dt.date(2020, 1, 1), params=helpers.birth(dt.date(2020, 1, 1)))
     seen = {item["household_id"] for item in api("township_b_officer").get("/api/procedures/cases").json()["items"]}
     assert seen == {world.household_b.pk, world.households["620502101202"].pk}
     assert api("department").get("/api/procedures/cases").json()["count"] == 0

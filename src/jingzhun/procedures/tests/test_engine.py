@@ -271,7 +271,7 @@ def test_cases_for_agrees_with_the_registry_jurisdiction(world, make_household, 
 
     for hh in [*world.households.values(), make_household()]:
         services.open_case(actor=Actor.of(world.users["admin"]), household=hh, kind="natural_change",
-                           discovered_on=START, params={"change": "birth"})
+                           discovered_on=START, params=helpers.birth(START))
     for user in world.users.values():
         expected = set(households_for(user, action).values_list("pk", flat=True))
         assert set(access.cases_for(user, action).values_list("household_id", flat=True)) == expected

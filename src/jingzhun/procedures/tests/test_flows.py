@@ -56,13 +56,15 @@ def test_return_to_poverty(world, make_household):
     assert hh.return_year == 2019
 
 
-def test_natural_change_is_report_review_approval_and_changes_no_status(world, poor_household):
-    case = helpers.open_case(world, poor_household, "natural_change", dt.date(2020, 5, 1), change="birth")
+def test_natural_change_is_report_review_approval_and_changes_members_not_status(world, poor_household):
+    case = helpers.open_case(world, poor_household, "natural_change", dt.date(2020, 5, 1),
+                             **helpers.birth(dt.date(2020, 4, 28), "王小宝"))
     helpers.run_through(world, case, dt.date(2020, 5, 2))
     case.refresh_from_db()
     poor_household.refresh_from_db()
     assert case.state == CaseState.APPROVED and case.steps.count() == 3
     assert poor_household.poverty_status == PovertyStatus.NOT_EXITED
+    assert poor_household.members.get(name="王小宝").joined_on == dt.date(2020, 4, 28)
 
 
 def test_monitoring_inclusion_one_notice_and_a_deadline(world, make_household):
