@@ -5,25 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from jingzhun.assessment import estimates, sampling
-from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome
+from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome, SurveyState
 from jingzhun.assessment.models import EXITED, Interview, SampledHousehold, SampledVillage, Survey
-from jingzhun.policy import catalogue
-from jingzhun.policy.criteria import (
-    REGISTERED_POOR,
-    Criterion,
-    Evaluation,
-    evaluate_county_exit,
-    percent,
-    resolve_for,
-)
-from jingzhun.policy.criteria import source as parameter_source
-from jingzhun.policy.selectors import ParameterMissing
+from jingzhun.policy.criteria import REGISTERED_POOR, Evaluation, evaluate_county_exit
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 from jingzhun.registry.choices import LabourSkill
@@ -160,32 +149,15 @@ def survey_estimates(survey: Survey) -> estimates.Estimates:
     return estimates.compute(visits, villages, county)
 
 
-def _rate(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(round(value, 6)))
+def exit_survey(county: Region, year: int) -> Survey | None:
+    """The survey a county's exit check for ``year`` reads: the latest one of that county and year that is
+    not superseded by a redraw and has completed interviews (None when there is none)."""
+    return (Survey.objects.filter(county=county, year=year).exclude(state=SurveyState.SUPERSEDED)
+            .filter(households__interview__outcome=Outcome.COMPLETED).distinct()
+            .order_by("-created_at", "-id").first())
 
 
 def exit_evaluation(survey: Survey, figures: estimates.Estimates | None = None) -> Evaluation:
-    """The county exit check (policy.criteria.evaluate_county_exit) fed with the survey's three rates, plus
-    the 综合贫困发生率 including what the survey found (the policy check counts the register only)."""
-    figures = figures or survey_estimates(survey)
-    evaluation = evaluate_county_exit(
-        survey.county, year=survey.year, wrong_exit_rate=_rate(figures.wrong_exit_rate.value),
-        missed_rate=_rate(figures.missed_rate.value), approval=_rate(figures.approval.value),
-    )
-    evaluation.criteria.append(_comprehensive(survey, figures.comprehensive_incidence))
-    return evaluation
-
-
-def _comprehensive(survey: Survey, figure: estimates.Estimate) -> Criterion:
-    code, name = "comprehensive_incidence", "综合贫困发生率（含评估发现）"
-    rule = "（剩余建档立卡贫困人口 + 推算漏评人口 + 推算错退人口）÷ 农村户籍人口 低于上限（§3.4）"
-    try:
-        limit = resolve_for(catalogue.COUNTY_EXIT_MAX_INCIDENCE, survey.county.code, survey.year)
-    except ParameterMissing as exc:
-        return Criterion(code, name, rule, "未设置", "—", False, note=exc.message)
-    threshold = f"< {percent(limit.value)}（{parameter_source(limit)}）"
-    if figure.value is None:
-        return Criterion(code, name, rule, threshold, "未得出（" + "；".join(figure.notes) + "）", False, limit)
-    value = Decimal(str(round(figure.value, 6)))
-    shown = f"{percent(value)}（95%置信区间 {figure.low:.2%}—{figure.high:.2%}）"
-    return Criterion(code, name, rule, threshold, shown, value < limit.value, limit, "；".join(figure.notes))
+    """The county exit check (policy.criteria.evaluate_county_exit) on this survey: 综合贫困发生率 with the
+    missed and wrongly exited people it found, and its three rates."""
+    return evaluate_county_exit(survey.county, year=survey.year, survey=survey, figures=figures)
