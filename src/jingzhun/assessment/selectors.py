@@ -10,15 +10,20 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from jingzhun.assessment import estimates, sampling
-from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome, SurveyState
+from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome, StratumRule, SurveyState
 from jingzhun.assessment.models import EXITED, Interview, SampledHousehold, SampledVillage, Survey
-from jingzhun.policy.criteria import REGISTERED_POOR, Evaluation, evaluate_county_exit
+from jingzhun.policy import catalogue
+from jingzhun.policy.criteria import REGISTERED_POOR, Evaluation, evaluate_county_exit, percent
+from jingzhun.policy.selectors import ParameterMissing
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 from jingzhun.registry.choices import LabourSkill
 from jingzhun.registry.models import Household
 
 CAPABLE_LABOUR = (LabourSkill.ORDINARY, LabourSkill.SKILLED)  # as policy.criteria.CAPABLE_LABOUR
+# The 2014 identification compared villages with the province's incidence of 2013 (domain.md §2.1); the
+# registered share of a village (everyone ever registered) approximates its incidence at that time.
+IDENTIFICATION_BASE_YEAR = 2013
 
 
 # --------------------------------------------------------------------------------------------------
@@ -71,7 +76,40 @@ def _county_rows(county: Region) -> list[FrameRow]:
     return [FrameRow(*row) for row in rows]
 
 
-def build_frame(county: Region, design: sampling.Design) -> Frame:
+def _strata_inputs(county: Region, design: sampling.Design, year: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What ``sampling.assign_strata`` compares with, and how the survey page says it: the typed-in list, the
+    county's 贫困村 register, or the province's incidence × the policy factor (the county's own share when
+    the province's is not set)."""
+    from jingzhun.policy.criteria import resolve_for
+    from jingzhun.villages.selectors import poor_village_codes
+
+    if design.stratum_rule == StratumRule.LIST:
+        return {}, {"stratum_source": "list", "stratum_note": f"按填写的贫困村名单（{len(design.poor_villages)}个村）"}
+    register = poor_village_codes(county, year or 9999)
+    if register:
+        return {"register": register}, {
+            "stratum_source": "register", "stratum_note": f"按贫困村登记名单（{len(register)}个村）"}
+    factor = design.poor_village_factor
+    kwargs: dict[str, Any] = {}
+    if factor is None:
+        try:
+            factor = kwargs["factor"] = resolve_for(catalogue.POOR_VILLAGE_INCIDENCE_FACTOR, county.code,
+                                                    IDENTIFICATION_BASE_YEAR + 1).value
+        except ParameterMissing:
+            factor = sampling.DEFAULT_FACTOR
+    try:
+        province = resolve_for(catalogue.PROVINCE_POVERTY_INCIDENCE, county.code, IDENTIFICATION_BASE_YEAR)
+    except ParameterMissing:
+        return kwargs, {"stratum_source": "county", "stratum_note": (
+            f"未设置{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率：按建档立卡人口比例不低于全县 {factor.normalize():f} 倍"
+            "划为贫困村（请在政策参数中填写全省数值）")}
+    kwargs["province_rate"] = province.value
+    return kwargs, {"stratum_source": "province", "stratum_note": (
+        f"建档立卡人口比例不低于{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率 {percent(province.value)} 的 "
+        f"{factor.normalize():f} 倍的为贫困村")}
+
+
+def build_frame(county: Region, design: sampling.Design, year: int | None = None) -> Frame:
     """The frame a draw reads: every village of the county in its stratum, the households of each group
     (with at least one active member), and the county's population figures for the estimates."""
     rows = [r for r in _county_rows(county) if r.people > 0]
@@ -82,7 +120,8 @@ def build_frame(county: Region, design: sampling.Design) -> Frame:
     villages = list(Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix)
                     .values_list("code", "rural_population"))
     stats = {code: sampling.VillageStats(code, population, registered.get(code, 0)) for code, population in villages}
-    strata = sampling.assign_strata(list(stats.values()), design)
+    inputs, how = _strata_inputs(county, design, year)
+    strata = sampling.assign_strata(list(stats.values()), design, **inputs)
     households = {r.id: r for r in rows if r.village in stats}
     drawable = {r.village for r in households.values() if r.group and design.ratio.get(r.group, 0) > 0}
     frame_villages = [v for v in strata if v.code in drawable]
@@ -96,6 +135,7 @@ def build_frame(county: Region, design: sampling.Design) -> Frame:
         "registered_people": sum(r.people for r in households.values() if r.poverty_status),
         "poor_people": sum(r.people for r in households.values() if r.poverty_status in REGISTERED_POOR),
         "exited_people": sum(r.people for r in households.values() if r.poverty_status in EXITED),
+        **how,
     }
     return Frame(county, frame_villages, stats, households, summary)
 
