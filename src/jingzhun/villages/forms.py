@@ -43,7 +43,7 @@ class ImportForm(forms.Form):
                 self.add_error("file", "名单文件应为文本或CSV文件（UTF-8或GBK编码）")
                 return data
             # CSV: the first column of each line.
-            text += "\n" + "\n".join(line.split(",")[0] for line in decoded.splitlines())
+            text = "\n".join([text, *(line.split(",")[0] for line in decoded.splitlines())]).strip("\n")
         if not text.strip():
             self.add_error("codes", "请填写村代码或上传名单文件")
         data["text"] = text

@@ -111,8 +111,8 @@ def parse_codes(text: str) -> list[tuple[int, str]]:
         for token in CODE_SPLIT.split(line):
             if token:
                 found.append((number, token.strip('"\'')))
-    if found and found[0][0] == 1 and not found[0][1].isdigit() and any(w in found[0][1] for w in ("代码", "code")):
-        found = [f for f in found if f[0] != 1]
+    if found and not found[0][1].isdigit() and any(w in found[0][1].lower() for w in ("代码", "code")):
+        found = [f for f in found if f[0] != found[0][0]]
     return found
 
 
