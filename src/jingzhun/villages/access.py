@@ -73,6 +73,19 @@ def access_region(user: object, code: str, action: Action = "view", *, level: in
     return region
 
 
+def register_scope(user: object, code: str) -> tuple[Region, str]:
+    """The county of ``code`` and the part of its villages the user may see on its 贫困村 list: all of them
+    for county-level readers, a township's or a village's own for staff placed below the county."""
+    prefix = _prefix(user, set(JURISDICTION_READERS))
+    code = (code or "").strip()
+    county = None
+    if code.isascii() and code.isdigit() and len(code) in (6, 12):
+        county = Region.objects.filter(level=Level.COUNTY).filter(code=code.ljust(12, "0")).first()
+    if county is None or prefix is None or not (county.prefix.startswith(prefix) or prefix.startswith(county.prefix)):
+        raise NotFoundOrForbidden("区划不存在或无权访问")
+    return county, max(prefix, county.prefix, key=len)
+
+
 def access_county(user: object, code: str, action: Action = "view") -> Region:
     return access_region(user, code, action, level=Level.COUNTY)
 

@@ -78,9 +78,9 @@ def _user_county(user: Any) -> Region | None:
 # A county's 贫困村 list
 
 
-def _register_context(request: HttpRequest, county: Region) -> dict[str, Any]:
+def _register_context(request: HttpRequest, county: Region, scope: str = "") -> dict[str, Any]:
     user = request.user
-    rows = selectors.county_rows(county)
+    rows = [r for r in selectors.county_rows(county) if r.village.code.startswith(scope)]
     return {
         "county": county, "rows": rows, "listed": sum(1 for r in rows if r.entry),
         "exited": sum(1 for r in rows if r.entry and r.entry.exit_year),
@@ -94,12 +94,13 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     code = request.GET.get("county", "").strip()
-    county = access.access_county(request.user, code) if code else _user_county(request.user)
-    if county is None:
-        return render(request, "villages/choose_county.html", {})
-    if county.level != Level.COUNTY or not access.regions_for(request.user).filter(pk=county.pk).exists():
-        raise NotFoundOrForbidden()
-    return render(request, "villages/register.html", _register_context(request, county))
+    if not code:
+        county = _user_county(request.user)
+        if county is None:
+            return render(request, "villages/choose_county.html", {})
+        code = county.code
+    county, scope = access.register_scope(request.user, code)
+    return render(request, "villages/register.html", _register_context(request, county, scope))
 
 
 @login_required

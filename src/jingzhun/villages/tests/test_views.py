@@ -233,3 +233,15 @@ def test_api_runs_the_exit_case(world: Any, api: dict[str, Client]) -> None:
                                          {"discovered_on": (today + dt.timedelta(days=3)).isoformat()},
                                          content_type="application/json")
     assert future.status_code == 404  # 东川村 is outside the village officer's jurisdiction
+
+
+def test_township_staff_see_their_villages_of_the_list(world: Any) -> None:
+    PoorVillage.objects.create(village_id=VILLAGE, identified_year=2014, source_document="名单")
+    PoorVillage.objects.create(village_id=OTHER, identified_year=2014, source_document="名单")
+    page = web(world, "township_officer").get("/villages/")
+    html = page.content.decode()
+    assert page.status_code == 200 and f'id="village-{VILLAGE}"' in html and f'id="village-{OTHER}"' not in html
+    assert web(world, "township_officer").get(f"/villages/?county={COUNTY}").status_code == 200
+    assert web(world, "township_officer").get("/villages/?county=620503").status_code == 404
+    assert web(world, "helper").get(f"/villages/?county={COUNTY}").status_code == 404
+    assert 'href="/villages/"' in web(world, "leader").get("/").content.decode()
