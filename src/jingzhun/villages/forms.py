@@ -13,7 +13,8 @@ MAX_UPLOAD = 2 * 2**20
 
 
 class ImportForm(forms.Form):
-    """A county's 贫困村 list: codes pasted or a .txt/.csv file of codes, the year and the document."""
+    """A county's 贫困村 list: villages ticked in the list (``pick``), codes pasted or a .txt/.csv file of
+    codes; the year and the document."""
 
     codes = forms.CharField(label="村代码", required=False, widget=forms.Textarea(attrs={"rows": 6}),
                             help_text="12位村级区划代码，每行一个（也可用逗号分隔）")
@@ -27,7 +28,8 @@ class ImportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         upload = data.get("file")
-        text = data.get("codes") or ""
+        picked = self.data.getlist("pick") if hasattr(self.data, "getlist") else []
+        text = "\n".join([data.get("codes") or "", *picked]).strip("\n")
         if upload is not None:
             if upload.size > MAX_UPLOAD:
                 self.add_error("file", "名单文件不能超过 2 MB")
@@ -45,7 +47,7 @@ class ImportForm(forms.Form):
             # CSV: the first column of each line.
             text = "\n".join([text, *(line.split(",")[0] for line in decoded.splitlines())]).strip("\n")
         if not text.strip():
-            self.add_error("codes", "请填写村代码或上传名单文件")
+            self.add_error("codes", "请勾选村、填写村代码或上传名单文件")
         data["text"] = text
         return data
 

@@ -53,6 +53,15 @@ def test_the_county_admin_imports_the_list_and_sees_it(world: Any) -> None:
     assert f'id="village-{VILLAGE}"' in page and "贫困村 2 个" in page
 
 
+def test_villages_ticked_in_the_list_are_imported(world: Any) -> None:
+    client = web(world, "county_admin")
+    assert f'name="pick" value="{OTHER}"' in client.get(f"/villages/?county={COUNTY}").content.decode()
+    response = client.post(f"/villages/counties/{COUNTY_CODE}/import/", {
+        "pick": [VILLAGE, OTHER], "codes": "", "identified_year": "2015", "source_document": "补充名单"})
+    assert response.status_code == 302
+    assert set(PoorVillage.objects.filter(identified_year=2015).values_list("village_id", flat=True)) == {VILLAGE, OTHER}
+
+
 def test_an_uploaded_list_is_read_too(world: Any) -> None:
     upload = SimpleUploadedFile("list.csv", f"code,name\n{VILLAGE},南山村\n".encode("gb18030"), "text/csv")
     response = web(world, "county_admin").post(f"/villages/counties/{COUNTY_CODE}/import/", {
@@ -70,7 +79,7 @@ def test_a_bad_list_is_refused_whole_with_each_line_named(world: Any) -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"codes": "", "identified_year": "2014", "source_document": "名单"}, "请填写村代码或上传名单文件"),
+    ({"codes": "", "identified_year": "2014", "source_document": "名单"}, "请勾选村、填写村代码或上传名单文件"),
     ({"codes": VILLAGE, "identified_year": "二〇一四", "source_document": "名单"}, "识别年度"),
     ({"codes": VILLAGE, "identified_year": "2014", "source_document": ""}, "依据文件"),
 ])
