@@ -228,18 +228,36 @@ def _case_action(request: HttpRequest, case: Case) -> str:
             start_on=_date(request.POST.get("start_on"), "start_on", "公示开始日期", today),
             photo=EvidenceInput("notice_photo", name) if name else None)
         return f"已发布公示，{notice.end_on:%Y-%m-%d} 起可办理下一步"
-    version = _int(request.POST.get("version"), "version", "版本号")
     if action == "step":
         step = case.next_step
         if step is None:
             raise ValidationFailed("案件已办结，不能继续办理")
         procedure_services.complete_step(
-            actor=actor, case=case, step_code=request.POST.get("step_code", ""), expected_version=version,
+            actor=actor, case=case, step_code=request.POST.get("step_code", ""),
+            expected_version=_int(request.POST.get("version"), "version", "版本号"),
             on=_date(request.POST.get("on"), "on", "办理日期", today), signatures=_signatures(request, step),
             evidence=_evidence(request, step), comment=request.POST.get("comment", "").strip())
         return f"已办理「{step.name}」"
+    if action == "objection":
+        entry = NoticeEntry.objects.filter(case=case, active=True).select_related("notice").order_by("-pk").first()
+        if entry is None:
+            raise ValidationFailed("该村不在公示中，不能登记异议")
+        procedure_services.record_objection(
+            actor=actor, notice=entry.notice, case=case, text=request.POST.get("text", ""),
+            received_on=_date(request.POST.get("received_on"), "received_on", "收到日期", today))
+        return "异议已登记，案件退回复核"
+    if action == "resolve":
+        objection = procedure_access.access_objection(request.user, request.POST.get("objection", ""), "change",
+                                                      villages=True)
+        if objection.case_id != case.pk:
+            raise ValidationFailed("该异议不属于此案件")
+        procedure_services.resolve_objection(actor=actor, objection=objection, upheld=request.POST.get("upheld") == "1",
+                                             resolution=request.POST.get("resolution", ""),
+                                             on=_date(request.POST.get("on"), "on", "复核日期", today))
+        return "异议已复核"
     if action == "reject":
-        procedure_services.reject_case(actor=actor, case=case, expected_version=version,
+        procedure_services.reject_case(actor=actor, case=case,
+                                       expected_version=_int(request.POST.get("version"), "version", "版本号"),
                                        reason=request.POST.get("reason", ""),
                                        on=_date(request.POST.get("on"), "on", "日期", today))
         return "案件已不予通过"
@@ -271,6 +289,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "posted": next_step is not None and NoticeEntry.objects.filter(
             case=case, active=True, notice__step_code=next_step.code).exists(),
         "error": error, "today": timezone.localdate(),
+        "is_reviewer": getattr(user, "role", None) in procedure_access.REVIEWER_ROLES,
     }
     return render(request, "villages/case_detail.html", context, status=status)
 

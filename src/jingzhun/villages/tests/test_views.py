@@ -254,3 +254,35 @@ def test_township_staff_see_their_villages_of_the_list(world: Any) -> None:
     assert web(world, "township_officer").get("/villages/?county=620503").status_code == 404
     assert web(world, "helper").get(f"/villages/?county={COUNTY}").status_code == 404
     assert 'href="/villages/"' in web(world, "leader").get("/").content.decode()
+
+
+def test_an_objection_on_the_web_sends_the_case_back_and_is_resolved(world: Any) -> None:
+    from jingzhun.procedures import services as procedure_services
+    from jingzhun.procedures.choices import ProcedureKind
+    from jingzhun.villages.tests.test_exit_procedure import do
+
+    VillageYear.objects.create(village_id=VILLAGE, year=timezone.localdate().year, hardened_road=True,
+                               safe_water_coverage=Decimal("1"), power=True, clinic=True, broadband=True,
+                               collective_income=Decimal("60000"), rural_population=1000)
+    PoorVillage.objects.create(village_id=VILLAGE, identified_year=2014, source_document="名单")
+    start = timezone.localdate() - dt.timedelta(days=3)
+    case = procedure_services.open_village_case(actor=Actor.of(world.users["village_officer"]),
+                                                village=world.villages[VILLAGE], kind=ProcedureKind.VILLAGE_EXIT,
+                                                discovered_on=start)
+    for _ in range(3):
+        case = do(world, case, start)
+    township = web(world, "township_officer")
+    url = f"/villages/cases/{case.pk}/"
+    assert 'id="post-notice"' in township.get(url).content.decode()
+    posted = township.post(url, {"action": "notice", "start_on": start.isoformat(), "photo_name": "照片1"})
+    assert posted.status_code == 302 and 'id="record-objection"' in township.get(url).content.decode()
+    empty = township.post(url, {"action": "objection", "text": " ", "received_on": start.isoformat()})
+    assert empty.status_code == 422 and "请填写异议内容" in empty.content.decode()
+    township.post(url, {"action": "objection", "text": "道路未硬化到组", "received_on": start.isoformat()})
+    case.refresh_from_db()
+    assert case.next_step.code == "assessment"
+    objection = case.objections.get()
+    resolved = township.post(url, {"action": "resolve", "objection": objection.pk, "upheld": "0",
+                                   "resolution": "经复核，村道已硬化", "on": start.isoformat()})
+    objection.refresh_from_db()
+    assert resolved.status_code == 302 and objection.state == "dismissed"
