@@ -683,8 +683,8 @@ def evaluate_county_exit(
     counts = dict(survey.frame or {}) if survey is not None else _register_figures(county)
     estimated = {"wrong_exit_rate": figures.wrong_exit_rate, "missed_rate": figures.missed_rate,
                  "approval": figures.approval} if figures is not None else {}
-    used = {code: (estimates.Estimate(code, "", "", float(given[code]), float(given[code]), float(given[code]))
-                   if given[code] is not None else estimated.get(code)) for code in given}
+    used = {code: (estimates.Estimate(code, "", "", float(typed), float(typed), float(typed))
+                   if (typed := given[code]) is not None else estimated.get(code)) for code in given}
     frame = estimates.County(
         rural_population=int(counts.get("rural_population", 0)),
         registered_people=int(counts.get("registered_people", 0)),
@@ -758,9 +758,9 @@ def _figures(criteria: list[Criterion], frame: Any, used: dict[str, Any], estima
             "missed_people": None, "wrongly_exited_people": None,
         }
     for code in ("wrong_exit_rate", "missed_rate", "approval"):
-        figure = estimated.get(code)
+        figure, typed = estimated.get(code), given[code]
         result[code] = {
-            "value": float(given[code]) if given[code] is not None else (figure.value if figure else None),
+            "value": float(typed) if typed is not None else (figure.value if figure else None),
             "numerator": figure.numerator if figure else None, "denominator": figure.denominator if figure else None,
             "overridden": given[code] is not None,
         }

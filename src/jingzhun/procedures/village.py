@@ -74,19 +74,19 @@ def close(actor: audit.Actor, case: Case, effective_on: dt.date) -> None:
 
 def label(case: Case) -> str:
     """The subject as a notice or a bulk result names it: the household number or the village code."""
-    return case.household.household_number if case.household_id else str(case.village_id)
+    return case.household.household_number if case.household is not None else str(case.village_id)
 
 
 def subject_code(case: Case) -> str:
     """The village code of the subject (the household's village for household cases)."""
-    return case.household.village_id if case.household_id else str(case.village_id)
+    return case.household.village_id if case.household is not None else str(case.village_id)
 
 
 def notice_entry(notice: Any, case: Case) -> NoticeEntry:
     """A village on a notice: its code in the number column, its name, its township and rural population."""
     village = case.village
     assert village is not None
-    township = village.parent.name if village.parent_id else ""
+    township = village.parent.name if village.parent is not None else ""
     return NoticeEntry(notice=notice, case=case, household_number=village.code, head_name=village.name[:50],
                        place=f"{township}{village.name}"[:120], size=min(village.rural_population or 0, MAX_SIZE),
                        note="拟退出（出列）")

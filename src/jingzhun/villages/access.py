@@ -19,7 +19,7 @@ from jingzhun.regions.models import Region
 from jingzhun.villages.models import PoorVillage, VillageYear
 
 Action = Literal["view", "change"]
-LIST_EDITORS = {Role.ADMIN, Role.COUNTY_ADMIN}
+LIST_EDITORS: set[str] = {Role.ADMIN, Role.COUNTY_ADMIN}
 
 
 def _prefix(user: object, roles: set[str]) -> str | None:
@@ -37,21 +37,21 @@ def _prefix(user: object, roles: set[str]) -> str | None:
 def regions_for(user: object, action: Action = "view", *, records: bool = False) -> QuerySet[Region]:
     """Regions (any level) the user may see, or change the 贫困村 list of (``records``: the yearly records)."""
     roles = JURISDICTION_READERS if action == "view" else (EDITOR_ROLES if records else LIST_EDITORS)
-    prefix = _prefix(user, set(roles))
+    prefix = _prefix(user, {str(r) for r in roles})
     if prefix is None:
         return Region.objects.none()
     return Region.objects.filter(code__startswith=prefix)
 
 
 def poor_villages_for(user: object, action: Action = "view") -> QuerySet[PoorVillage]:
-    prefix = _prefix(user, set(JURISDICTION_READERS if action == "view" else LIST_EDITORS))
+    prefix = _prefix(user, {str(r) for r in (JURISDICTION_READERS if action == "view" else LIST_EDITORS)})
     if prefix is None:
         return PoorVillage.objects.none()
     return PoorVillage.objects.filter(village__code__startswith=prefix)
 
 
 def village_years_for(user: object, action: Action = "view") -> QuerySet[VillageYear]:
-    prefix = _prefix(user, set(JURISDICTION_READERS if action == "view" else EDITOR_ROLES))
+    prefix = _prefix(user, {str(r) for r in (JURISDICTION_READERS if action == "view" else EDITOR_ROLES)})
     if prefix is None:
         return VillageYear.objects.none()
     return VillageYear.objects.filter(village__code__startswith=prefix)
@@ -76,7 +76,7 @@ def access_region(user: object, code: str, action: Action = "view", *, level: in
 def register_scope(user: object, code: str) -> tuple[Region, str]:
     """The county of ``code`` and the part of its villages the user may see on its 贫困村 list: all of them
     for county-level readers, a township's or a village's own for staff placed below the county."""
-    prefix = _prefix(user, set(JURISDICTION_READERS))
+    prefix = _prefix(user, {str(r) for r in JURISDICTION_READERS})
     code = (code or "").strip()
     county = None
     if code.isascii() and code.isdigit() and len(code) in (6, 12):
@@ -107,5 +107,5 @@ def can_edit_list(user: object, region: Region) -> bool:
 
 
 def can_edit_records(user: object, region: Region) -> bool:
-    prefix = _prefix(user, set(EDITOR_ROLES))
+    prefix = _prefix(user, {str(r) for r in EDITOR_ROLES})
     return prefix is not None and region.code.startswith(prefix)

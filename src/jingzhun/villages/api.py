@@ -209,7 +209,7 @@ def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
 def complete_step(request: HttpRequest, id: CaseId, payload: StepIn) -> dict[str, Any]:
     user = _user(request)
     case = _village_case(user, id)
-    if not procedure_access.may_change_village(user, case.village):
+    if case.village is None or not procedure_access.may_change_village(user, case.village):
         raise PermissionDeniedError("无权办理此案件")
     procedure_services.complete_step(actor=audit.Actor.of(user), case=case, step_code=payload.step_code,
                                      expected_version=payload.version, on=payload.on,

@@ -26,7 +26,7 @@ class ImportForm(forms.Form):
     wide_fields = ("codes", "source_document")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         upload = data.get("file")
         picked = self.data.getlist("pick") if hasattr(self.data, "getlist") else []
         text = "\n".join([data.get("codes") or "", *picked]).strip("\n")
@@ -77,7 +77,9 @@ class RecordForm(forms.Form):
         if record is not None:
             for name in RECORD_FIELDS:
                 value = getattr(record, name)
-                initial[name] = {True: "1", False: "0"}.get(value, "") if isinstance(value, bool | None) else value
+                if value is None or isinstance(value, bool):
+                    value = "" if value is None else "1" if value else "0"
+                initial[name] = value
         super().__init__(data, initial=initial)
 
     @property

@@ -220,6 +220,7 @@ def _case_action(request: HttpRequest, case: Case) -> str:
     actor = Actor.of(request.user)
     action = request.POST.get("action", "step")
     today = timezone.localdate()
+    assert case.village is not None
     if action == "notice":
         step = case.next_step
         name = request.POST.get("photo_name", "").strip()
@@ -278,6 +279,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     case = _village_case(user, pk)
+    assert case.village is not None
     next_step = case.next_step if case.state == CaseState.OPEN else None
     notices = list(Notice.objects.filter(entries__case=case).order_by("pk"))
     context = {
