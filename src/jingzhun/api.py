@@ -209,6 +209,7 @@ def _register_routers() -> None:
     from jingzhun.procedures.api import router as procedures_router
     from jingzhun.regions.api import router as regions_router
     from jingzhun.registry.api import router as registry_router
+    from jingzhun.villages.api import router as villages_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
@@ -218,6 +219,7 @@ def _register_routers() -> None:
     api.add_router("/assessment", assessment_router)
     api.add_router("/analytics", analytics_router)
     api.add_router("/assistance", assistance_router)
+    api.add_router("/villages", villages_router)
 
 
 _register_routers()

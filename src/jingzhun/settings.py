@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jingzhun.assistance",
     "jingzhun.comparison",
     "jingzhun.assessment",
+    "jingzhun.villages",
     "jingzhun.analytics",
     "jingzhun.reports",
 ]

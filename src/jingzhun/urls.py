@@ -20,4 +20,5 @@ urlpatterns = [
     path("analytics/", include("jingzhun.analytics.urls")),
     path("assistance/", include("jingzhun.assistance.urls")),
     path("reports/", include("jingzhun.reports.urls")),
+    path("villages/", include("jingzhun.villages.urls")),
 ]

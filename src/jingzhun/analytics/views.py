@@ -343,8 +343,9 @@ def exit_checks(request: HttpRequest) -> HttpResponse:
     year, notices = _year_param(request, timezone.localdate().year)
     checks: list[Check] = []
     if region.level == Level.COUNTY:
-        # No assessment results are held yet: the three rates are shown as 未评估.
-        checks = [Check(region, evaluate_county_exit(region, year=year), set(ASSESSMENT_RATES))]
+        # The three rates come from the county's assessment survey of the year; without one: 未评估.
+        evaluation = evaluate_county_exit(region, year=year)
+        checks = [Check(region, evaluation, set() if evaluation.survey else set(ASSESSMENT_RATES))]
     elif region.level == Level.TOWNSHIP:
         checks = [Check(v, evaluate_village_exit(v, year=year), set()) for v in region.children.order_by("code")]
     elif region.level == Level.VILLAGE:

@@ -26,7 +26,7 @@ class Group(models.TextChoices):
 
 
 class StratumRule(models.TextChoices):
-    INCIDENCE = "incidence", "按建档立卡人口比例划分"
+    INCIDENCE = "incidence", "按贫困村登记名单；没有名单时按建档立卡人口比例与全省贫困发生率比较"
     LIST = "list", "按贫困村名单划分"
 
 

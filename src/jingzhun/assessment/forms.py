@@ -37,7 +37,8 @@ class SurveyForm(forms.Form):
     stratum_rule = forms.ChoiceField(label="村的分层方式", choices=StratumRule.choices, widget=forms.RadioSelect)
     poor_village_factor = forms.DecimalField(
         label="贫困村判定倍数", max_digits=6, decimal_places=2, min_value=0, required=False,
-        help_text="按比例分层时：建档立卡人口占农村人口的比例不低于全县比例的这个倍数的村为贫困村")
+        help_text="按比例分层、且本县没有贫困村登记名单时：建档立卡人口比例不低于全省贫困发生率的这个倍数的村为贫困村；"
+                  "不填按政策参数（高于全省一倍以上，即2倍）")
     poor_villages = forms.CharField(label="贫困村名单", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                     help_text="按名单分层时：12位村代码，每行一个或用逗号分隔")
 
@@ -64,7 +65,7 @@ class SurveyForm(forms.Form):
             "households_per_village": data["households_per_village"],
             "ratio": sampling.parse_ratio(data["ratio"]),
             "stratum_rule": data["stratum_rule"],
-            "poor_village_factor": data["poor_village_factor"] or _default_design().poor_village_factor,
+            "poor_village_factor": data["poor_village_factor"],
             "poor_villages": data["poor_villages"],
         }
 

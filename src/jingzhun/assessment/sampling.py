@@ -1,8 +1,11 @@
 """Drawing an assessment sample the way assessors draw it (domain.md §6): pure functions, no database.
 
-1. Villages are put in strata (``assign_strata``): 贫困村 and 非贫困村, from a list the county gives or, by
-   default, by incidence — a village whose share of registered (建档立卡) people is at least
-   ``poor_village_factor`` times the county's share counts as a 贫困村.
+1. Villages are put in strata (``assign_strata``): 贫困村 and 非贫困村 — from a list typed in for the survey;
+   else from the county's 贫困村 register (``jingzhun.villages``) when it has one; else by incidence: a
+   village whose share of registered (建档立卡) people is at least ``poor_village_factor`` (policy
+   ``poor_village_incidence_factor``, 2: "高于全省一倍以上", domain.md §2.1) times the province's incidence
+   (policy ``province_poverty_incidence`` of the 2014 identification's base year 2013) counts as a 贫困村.
+   Only when the province's figure is not set is the county's own share used instead (said on the survey).
 2. In each stratum, ``design.villages[stratum]`` villages are drawn by systematic sampling with a random
    start from the frame sorted by village code (so the sample spreads over the townships: the code
    begins with the township's).
@@ -22,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -52,7 +55,7 @@ class Design:
     ratio: Mapping[str, int] = field(default_factory=lambda: {
         Group.REGISTERED_WITH_LABOUR: 5, Group.NON_REGISTERED: 3, Group.REGISTERED_WITHOUT_LABOUR: 2})
     stratum_rule: str = StratumRule.INCIDENCE
-    poor_village_factor: Decimal = Decimal("2")
+    poor_village_factor: Decimal | None = None  # None: the policy's poor_village_incidence_factor
     poor_villages: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
@@ -61,7 +64,7 @@ class Design:
             "households_per_village": self.households_per_village,
             "ratio": {g: int(self.ratio.get(g, 0)) for g in GROUP_ORDER},
             "stratum_rule": str(self.stratum_rule),
-            "poor_village_factor": str(self.poor_village_factor),
+            "poor_village_factor": str(self.poor_village_factor) if self.poor_village_factor is not None else None,
             "poor_villages": list(self.poor_villages),
         }
 
@@ -80,12 +83,16 @@ class Design:
         rule = str(data.get("stratum_rule", default.stratum_rule))
         if rule not in StratumRule.values:
             raise _fail("stratum_rule", f"分层方式应为 {'、'.join(StratumRule.values)}")
-        try:
-            factor = Decimal(str(data.get("poor_village_factor", default.poor_village_factor)))
-        except (InvalidOperation, ValueError):
-            raise _fail("poor_village_factor", "贫困村判定倍数应为数字") from None
-        if not factor.is_finite() or not 0 < factor <= 100:
-            raise _fail("poor_village_factor", "贫困村判定倍数应大于0、不超过100")
+        raw_factor = data.get("poor_village_factor", default.poor_village_factor)
+        factor = None
+        if raw_factor is not None and str(raw_factor).strip() != "":
+            try:
+                factor = Decimal(str(raw_factor).strip())
+            except (InvalidOperation, ValueError):
+                raise _fail("poor_village_factor", "贫困村判定倍数应为数字") from None
+            if not factor.is_finite() or not 0 < factor <= 100:
+                raise _fail("poor_village_factor", "贫困村判定倍数应大于0、不超过100")
+            factor = factor.normalize()
         codes = data.get("poor_villages") or ()
         if isinstance(codes, str):
             codes = codes.replace("，", ",").replace("\n", ",").split(",")
@@ -96,7 +103,7 @@ class Design:
         if rule == StratumRule.LIST and not poor:
             raise _fail("poor_villages", "按贫困村名单分层时，请填写贫困村代码")
         return cls(villages=villages, households_per_village=per_village, ratio=ratio, stratum_rule=rule,
-                   poor_village_factor=factor.normalize(), poor_villages=poor)
+                   poor_village_factor=factor, poor_villages=poor)
 
 
 def _integer(value: Any, field_name: str, label: str, low: int, high: int) -> int:
@@ -156,17 +163,29 @@ class FrameHousehold:
     group: str
 
 
-def assign_strata(villages: Sequence[VillageStats], design: Design) -> list[FrameVillage]:
-    """Put each village in a stratum. By list: the listed codes are 贫困村. By incidence: registered people
-    ÷ rural population at least ``poor_village_factor`` × the county's (a village without a population
-    figure cannot be judged and counts as 非贫困村)."""
+DEFAULT_FACTOR = Decimal("2")  # only when neither the design nor the policy gives one
+
+
+def assign_strata(villages: Sequence[VillageStats], design: Design, *, register: Collection[str] = (),
+                  province_rate: Decimal | None = None, factor: Decimal | None = None) -> list[FrameVillage]:
+    """Put each village in a stratum (module docstring, step 1). By list: the listed codes are 贫困村. Else by
+    the county's register when ``register`` (its 贫困村 codes) is not empty. Else by incidence: registered
+    people ÷ rural population at least the factor (the design's, else ``factor`` from policy) × the
+    province's ``province_rate`` — or × the county's own share when the province's is not known (a
+    village without a population figure cannot be judged and counts as 非贫困村)."""
     if design.stratum_rule == StratumRule.LIST:
         listed = set(design.poor_villages)
         return [FrameVillage(v.code, Stratum.POOR if v.code in listed else Stratum.NON_POOR) for v in villages]
+    if register:
+        poor = set(register)
+        return [FrameVillage(v.code, Stratum.POOR if v.code in poor else Stratum.NON_POOR) for v in villages]
     known = [v for v in villages if v.rural_population]
     population = sum(v.rural_population or 0 for v in known)
-    county_rate = Fraction(sum(v.registered_people for v in known), population) if population else Fraction(0)
-    cut = county_rate * Fraction(design.poor_village_factor)
+    if province_rate is not None:
+        compare = Fraction(province_rate)
+    else:
+        compare = Fraction(sum(v.registered_people for v in known), population) if population else Fraction(0)
+    cut = compare * Fraction(design.poor_village_factor or factor or DEFAULT_FACTOR)
 
     def stratum(v: VillageStats) -> str:
         if not v.rural_population or v.registered_people == 0:

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from jingzhun.assessment import estimates, sampling
-from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome
+from jingzhun.assessment.choices import GROUP_ORDER, STRATUM_ORDER, Group, Outcome, StratumRule, SurveyState
 from jingzhun.assessment.models import EXITED, Interview, SampledHousehold, SampledVillage, Survey
 from jingzhun.policy import catalogue
-from jingzhun.policy.criteria import (
-    REGISTERED_POOR,
-    Criterion,
-    Evaluation,
-    evaluate_county_exit,
-    percent,
-    resolve_for,
-)
-from jingzhun.policy.criteria import source as parameter_source
+from jingzhun.policy.criteria import REGISTERED_POOR, Evaluation, evaluate_county_exit, percent
 from jingzhun.policy.selectors import ParameterMissing
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
@@ -30,6 +21,9 @@ from jingzhun.registry.choices import LabourSkill
 from jingzhun.registry.models import Household
 
 CAPABLE_LABOUR = (LabourSkill.ORDINARY, LabourSkill.SKILLED)  # as policy.criteria.CAPABLE_LABOUR
+# The 2014 identification compared villages with the province's incidence of 2013 (domain.md §2.1); the
+# registered share of a village (everyone ever registered) approximates its incidence at that time.
+IDENTIFICATION_BASE_YEAR = 2013
 
 
 # --------------------------------------------------------------------------------------------------
@@ -82,7 +76,40 @@ def _county_rows(county: Region) -> list[FrameRow]:
     return [FrameRow(*row) for row in rows]
 
 
-def build_frame(county: Region, design: sampling.Design) -> Frame:
+def _strata_inputs(county: Region, design: sampling.Design, year: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What ``sampling.assign_strata`` compares with, and how the survey page says it: the typed-in list, the
+    county's 贫困村 register, or the province's incidence × the policy factor (the county's own share when
+    the province's is not set)."""
+    from jingzhun.policy.criteria import resolve_for
+    from jingzhun.villages.selectors import poor_village_codes
+
+    if design.stratum_rule == StratumRule.LIST:
+        return {}, {"stratum_source": "list", "stratum_note": f"按填写的贫困村名单（{len(design.poor_villages)}个村）"}
+    register = poor_village_codes(county, year or 9999)
+    if register:
+        return {"register": register}, {
+            "stratum_source": "register", "stratum_note": f"按贫困村登记名单（{len(register)}个村）"}
+    factor = design.poor_village_factor
+    kwargs: dict[str, Any] = {}
+    if factor is None:
+        try:
+            factor = kwargs["factor"] = resolve_for(catalogue.POOR_VILLAGE_INCIDENCE_FACTOR, county.code,
+                                                    IDENTIFICATION_BASE_YEAR + 1).value
+        except ParameterMissing:
+            factor = sampling.DEFAULT_FACTOR
+    try:
+        province = resolve_for(catalogue.PROVINCE_POVERTY_INCIDENCE, county.code, IDENTIFICATION_BASE_YEAR)
+    except ParameterMissing:
+        return kwargs, {"stratum_source": "county", "stratum_note": (
+            f"未设置{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率：按建档立卡人口比例不低于全县 {factor.normalize():f} 倍"
+            "划为贫困村（请在政策参数中填写全省数值）")}
+    kwargs["province_rate"] = province.value
+    return kwargs, {"stratum_source": "province", "stratum_note": (
+        f"建档立卡人口比例不低于{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率 {percent(province.value)} 的 "
+        f"{factor.normalize():f} 倍的为贫困村")}
+
+
+def build_frame(county: Region, design: sampling.Design, year: int | None = None) -> Frame:
     """The frame a draw reads: every village of the county in its stratum, the households of each group
     (with at least one active member), and the county's population figures for the estimates."""
     rows = [r for r in _county_rows(county) if r.people > 0]
@@ -93,7 +120,8 @@ def build_frame(county: Region, design: sampling.Design) -> Frame:
     villages = list(Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix)
                     .values_list("code", "rural_population"))
     stats = {code: sampling.VillageStats(code, population, registered.get(code, 0)) for code, population in villages}
-    strata = sampling.assign_strata(list(stats.values()), design)
+    inputs, how = _strata_inputs(county, design, year)
+    strata = sampling.assign_strata(list(stats.values()), design, **inputs)
     households = {r.id: r for r in rows if r.village in stats}
     drawable = {r.village for r in households.values() if r.group and design.ratio.get(r.group, 0) > 0}
     frame_villages = [v for v in strata if v.code in drawable]
@@ -107,6 +135,7 @@ def build_frame(county: Region, design: sampling.Design) -> Frame:
         "registered_people": sum(r.people for r in households.values() if r.poverty_status),
         "poor_people": sum(r.people for r in households.values() if r.poverty_status in REGISTERED_POOR),
         "exited_people": sum(r.people for r in households.values() if r.poverty_status in EXITED),
+        **how,
     }
     return Frame(county, frame_villages, stats, households, summary)
 
@@ -160,32 +189,15 @@ def survey_estimates(survey: Survey) -> estimates.Estimates:
     return estimates.compute(visits, villages, county)
 
 
-def _rate(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(round(value, 6)))
+def exit_survey(county: Region, year: int) -> Survey | None:
+    """The survey a county's exit check for ``year`` reads: the latest one of that county and year that is
+    not superseded by a redraw and has completed interviews (None when there is none)."""
+    return (Survey.objects.filter(county=county, year=year).exclude(state=SurveyState.SUPERSEDED)
+            .filter(households__interview__outcome=Outcome.COMPLETED).distinct()
+            .order_by("-created_at", "-id").first())
 
 
 def exit_evaluation(survey: Survey, figures: estimates.Estimates | None = None) -> Evaluation:
-    """The county exit check (policy.criteria.evaluate_county_exit) fed with the survey's three rates, plus
-    the 综合贫困发生率 including what the survey found (the policy check counts the register only)."""
-    figures = figures or survey_estimates(survey)
-    evaluation = evaluate_county_exit(
-        survey.county, year=survey.year, wrong_exit_rate=_rate(figures.wrong_exit_rate.value),
-        missed_rate=_rate(figures.missed_rate.value), approval=_rate(figures.approval.value),
-    )
-    evaluation.criteria.append(_comprehensive(survey, figures.comprehensive_incidence))
-    return evaluation
-
-
-def _comprehensive(survey: Survey, figure: estimates.Estimate) -> Criterion:
-    code, name = "comprehensive_incidence", "综合贫困发生率（含评估发现）"
-    rule = "（剩余建档立卡贫困人口 + 推算漏评人口 + 推算错退人口）÷ 农村户籍人口 低于上限（§3.4）"
-    try:
-        limit = resolve_for(catalogue.COUNTY_EXIT_MAX_INCIDENCE, survey.county.code, survey.year)
-    except ParameterMissing as exc:
-        return Criterion(code, name, rule, "未设置", "—", False, note=exc.message)
-    threshold = f"< {percent(limit.value)}（{parameter_source(limit)}）"
-    if figure.value is None:
-        return Criterion(code, name, rule, threshold, "未得出（" + "；".join(figure.notes) + "）", False, limit)
-    value = Decimal(str(round(figure.value, 6)))
-    shown = f"{percent(value)}（95%置信区间 {figure.low:.2%}—{figure.high:.2%}）"
-    return Criterion(code, name, rule, threshold, shown, value < limit.value, limit, "；".join(figure.notes))
+    """The county exit check (policy.criteria.evaluate_county_exit) on this survey: 综合贫困发生率 with the
+    missed and wrongly exited people it found, and its three rates."""
+    return evaluate_county_exit(survey.county, year=survey.year, survey=survey, figures=figures)

@@ -89,7 +89,7 @@ def draw_survey(
     name = (name or "").strip() or f"{county.name}{year}年退出评估抽样（种子{seed}）"
     if len(name) > 100:
         raise _fail("name", "调查名称不能超过100个字")
-    frame = selectors.build_frame(county, design)
+    frame = selectors.build_frame(county, design, year)
     sample = sampling.draw(frame.villages, frame.frame_households(), design, seed)
     if not sample.households:
         raise _fail("county", f"{county.name}的登记系统中没有可抽样的农户：请先导入农户信息")

@@ -33,6 +33,19 @@ RURAL_DISPOSABLE_INCOME = "rural_disposable_income"
 COMPULSORY_SCHOOL_AGE_FROM = "compulsory_school_age_from"
 COMPULSORY_SCHOOL_AGE_TO = "compulsory_school_age_to"
 MEDICAL_REQUIRES_SERIOUS_ILLNESS = "medical_requires_serious_illness"
+# Poor villages (贫困村): identification "一高一低一无" (§2.1) and exit items (§3.3).
+POOR_VILLAGE_INCIDENCE_FACTOR = "poor_village_incidence_factor"
+POOR_VILLAGE_INCOME_SHARE = "poor_village_income_share"
+PROVINCE_POVERTY_INCIDENCE = "province_poverty_incidence"
+PROVINCE_RURAL_INCOME = "province_rural_income"
+VILLAGE_EXIT_REQUIRE_ROAD = "village_exit_require_road"
+VILLAGE_EXIT_MIN_WATER_COVERAGE = "village_exit_min_water_coverage"
+VILLAGE_EXIT_REQUIRE_POWER = "village_exit_require_power"
+VILLAGE_EXIT_REQUIRE_CLINIC = "village_exit_require_clinic"
+VILLAGE_EXIT_REQUIRE_BROADBAND = "village_exit_require_broadband"
+VILLAGE_EXIT_REQUIRE_RADIO_TV = "village_exit_require_radio_tv"
+VILLAGE_EXIT_MIN_COLLECTIVE_INCOME = "village_exit_min_collective_income"
+NOTICE_DAYS_VILLAGE_EXIT = "notice_days_village_exit"
 
 YUAN_PER_PERSON_YEAR = "元/人·年"
 DAYS = "天"
@@ -41,6 +54,7 @@ RATIO = "比例"
 YUAN_PER_YEAR = "元/年"
 AGE_YEARS = "周岁"
 SWITCH = "是/否"
+TIMES = "倍"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class Key:
     integer: bool = False
     ratio: bool = False
     switch: bool = False  # a policy choice stored as 1 (yes) or 0 (no)
+    regional: bool = False  # a province's own figure: no national default is shipped
+
 
     def format(self, value: object) -> str:
         """The value as users read it: 2,855 元/人·年, 7 天, 2%."""
@@ -111,6 +127,30 @@ KEYS: tuple[Key, ...] = (
     Key(MEDICAL_REQUIRES_SERIOUS_ILLNESS, "基本医疗保障是否要求大病保险", SWITCH,
         "1：每名参加城乡居民医保的成员还须登记参加大病保险；0：参加城乡居民医保即视为已覆盖大病保险"
         "（国办发〔2015〕57号：大病保险覆盖所有城乡居民基本医保参保人）", integer=True, switch=True),
+    Key(POOR_VILLAGE_INCIDENCE_FACTOR, "贫困村识别：贫困发生率高于全省的倍数", TIMES,
+        "“一高”：村贫困发生率达到全省贫困发生率的此倍数以上（高于全省一倍以上 = 2倍，§2.1）"),
+    Key(POOR_VILLAGE_INCOME_SHARE, "贫困村识别：人均纯收入低于全省平均的比例", RATIO,
+        "“一低”：村农民人均纯收入低于全省平均水平的此比例（60%，§2.1）", ratio=True),
+    Key(PROVINCE_POVERTY_INCIDENCE, "全省农村贫困发生率", RATIO,
+        "该年度本省农村贫困发生率，贫困村识别（“一高”）和评估抽样分层与之比较；按省填写（§2.1）",
+        yearly=True, ratio=True, regional=True),
+    Key(PROVINCE_RURAL_INCOME, "全省农民人均纯收入", YUAN_PER_PERSON_YEAR,
+        "该年度本省农民人均纯收入，贫困村识别（“一低”）与之比较；按省填写（§2.1）", yearly=True, regional=True),
+    Key(VILLAGE_EXIT_REQUIRE_ROAD, "贫困村退出：要求通硬化路", SWITCH, "贫困村出列须通硬化路（§3.3，省定标准）",
+        integer=True, switch=True),
+    Key(VILLAGE_EXIT_MIN_WATER_COVERAGE, "贫困村退出：安全饮水覆盖率下限", RATIO,
+        "贫困村出列时安全饮水覆盖率不低于此值（§3.3，省定标准）", ratio=True),
+    Key(VILLAGE_EXIT_REQUIRE_POWER, "贫困村退出：要求通动力电", SWITCH, "贫困村出列须通动力电（§3.3，省定标准）",
+        integer=True, switch=True),
+    Key(VILLAGE_EXIT_REQUIRE_CLINIC, "贫困村退出：要求标准化卫生室和合格村医", SWITCH,
+        "贫困村出列须有标准化卫生室和合格村医（§3.3，省定标准）", integer=True, switch=True),
+    Key(VILLAGE_EXIT_REQUIRE_BROADBAND, "贫困村退出：要求通宽带", SWITCH, "贫困村出列须通宽带（§3.3，省定标准）",
+        integer=True, switch=True),
+    Key(VILLAGE_EXIT_REQUIRE_RADIO_TV, "贫困村退出：要求通广播电视", SWITCH,
+        "贫困村出列须通广播电视（§3.3，部分省份的标准）", integer=True, switch=True),
+    Key(VILLAGE_EXIT_MIN_COLLECTIVE_INCOME, "贫困村退出：村集体经济收入下限", YUAN_PER_YEAR,
+        "贫困村出列时村集体经济年收入不低于此值（§3.3，省定标准）"),
+    Key(NOTICE_DAYS_VILLAGE_EXIT, "贫困村退出公示天数", DAYS, "贫困村退出公示公告的天数（§2.2、§3.3）", integer=True),
 )
 CATALOGUE: dict[str, Key] = {k.key: k for k in KEYS}
 CHOICES: list[tuple[str, str]] = [(k.key, k.name) for k in KEYS]

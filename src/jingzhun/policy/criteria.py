@@ -23,7 +23,6 @@ Decisions taken here (see docs/policy.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -51,6 +50,7 @@ from jingzhun.registry.models import (
     IncomeAssessment,
     Member,
 )
+from jingzhun.villages.models import VillageYear
 
 PURPOSES = {
     "identification": "贫困户识别",
@@ -58,6 +58,11 @@ PURPOSES = {
     "return": "返贫认定",
     "monitoring": "监测对象识别",
     "elimination": "监测对象风险消除",
+}
+REGION_PURPOSES = {
+    "village_identification": "贫困村识别（一高一低一无）",
+    "village_exit": "贫困村退出",
+    "county_exit": "贫困县退出",
 }
 CAPABLE_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
 UNSAFE_GRADES = frozenset({HousingGrade.C, HousingGrade.D})
@@ -94,6 +99,9 @@ class Evaluation:
     subject: str
     on: dt.date
     criteria: list[Criterion] = field(default_factory=list)
+    # County exit: the survey the rates come from, and each rate's numerator and denominator.
+    survey: dict[str, Any] | None = None
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -102,18 +110,20 @@ class Evaluation:
 
     @property
     def purpose_name(self) -> str:
-        return PURPOSES.get(self.purpose, {"village_exit": "贫困村退出", "county_exit": "贫困县退出"}.get(
-            self.purpose, self.purpose))
+        return PURPOSES.get(self.purpose, REGION_PURPOSES.get(self.purpose, self.purpose))
 
     @property
     def failed(self) -> list[Criterion]:
         return [x for x in self.criteria if x.required and not x.passed]
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "purpose": self.purpose, "purpose_name": self.purpose_name, "subject": self.subject,
             "on": self.on.isoformat(), "passed": self.passed, "criteria": [x.as_json() for x in self.criteria],
         }
+        if self.survey is not None or self.figures:
+            data |= {"survey": self.survey, "figures": self.figures}
+        return data
 
     def summary_zh(self) -> str:
         head = f"{self.subject}，{self.on:%Y年%m月%d日}{self.purpose_name}条件"
@@ -832,29 +842,217 @@ def resolve_for(key: str, region_code: str, year: int) -> Resolved:
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# Poor villages (贫困村): identification "一高一低一无" (§2.1) and exit (§3.3)
+
+
+VILLAGE_EXIT_KEYS = (
+    c.VILLAGE_EXIT_MAX_INCIDENCE, c.VILLAGE_EXIT_REQUIRE_ROAD, c.VILLAGE_EXIT_MIN_WATER_COVERAGE,
+    c.VILLAGE_EXIT_REQUIRE_POWER, c.VILLAGE_EXIT_REQUIRE_CLINIC, c.VILLAGE_EXIT_REQUIRE_BROADBAND,
+    c.VILLAGE_EXIT_REQUIRE_RADIO_TV, c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
+)
+VILLAGE_IDENTIFICATION_KEYS = (
+    c.POOR_VILLAGE_INCIDENCE_FACTOR, c.POOR_VILLAGE_INCOME_SHARE, c.PROVINCE_POVERTY_INCIDENCE,
+    c.PROVINCE_RURAL_INCOME,
+)
+# (code, name, key, VillageYear field) of the yes/no items of a village exit (§3.3).
+VILLAGE_SWITCHES = (
+    ("road", "通硬化路", c.VILLAGE_EXIT_REQUIRE_ROAD, "hardened_road"),
+    ("power", "通动力电", c.VILLAGE_EXIT_REQUIRE_POWER, "power"),
+    ("clinic", "标准化卫生室和合格村医", c.VILLAGE_EXIT_REQUIRE_CLINIC, "clinic"),
+    ("broadband", "通宽带", c.VILLAGE_EXIT_REQUIRE_BROADBAND, "broadband"),
+    ("radio_tv", "通广播电视", c.VILLAGE_EXIT_REQUIRE_RADIO_TV, "radio_tv"),
+)
+
+
+def village_record(village: Region, year: int) -> tuple[VillageYear | None, str]:
+    """The village's yearly record of ``year``, else its latest earlier one with a note saying so."""
+    record = VillageYear.objects.filter(village=village, year__lte=year).order_by("-year").first()
+    if record is None:
+        return None, f"没有{year}年度及以前的村级年度情况"
+    if record.year != year:
+        return record, f"没有{year}年度村级年度情况，采用最近的{record.year}年度数据"
+    return record, ""
+
+
+def _fact(record: VillageYear | None, value: str) -> str:
+    return f"{value}（{record.year}年度数据）" if record is not None else "无村级年度数据"
+
+
+def _switch(code: str, name: str, key: str, attr: str, record: VillageYear | None, resolver: Resolver,
+            village: Region, on: dt.date, note: str) -> Criterion:
+    """A yes/no item: passes only when the record says yes; not required where the province does not ask."""
+    rule = f"{name}（省定出列标准）"
+    try:
+        flag = resolver.resolve(key, region_code=village.code, on=on)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    required = bool(flag.value)
+    fact = getattr(record, attr) if record is not None else None
+    shown = "是" if fact is True else "否" if fact is False else "未填写"
+    threshold = f"{'要求：是' if required else '本地不作要求'}（{source(flag)}）"
+    return Criterion(code, name, rule, threshold, _fact(record, shown), fact is True, flag, note, required=required)
+
+
+def _at_least(code: str, name: str, rule: str, key: str, value: Decimal | None, shown: str,
+              record: VillageYear | None, resolver: Resolver, village: Region, on: dt.date, note: str) -> Criterion:
+    """A number that must reach the threshold (at the threshold passes: "不低于")."""
+    try:
+        limit = resolver.resolve(key, region_code=village.code, on=on)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    threshold = f"≥ {limit.display_value}（{source(limit)}）"
+    if value is None:
+        return Criterion(code, name, rule, threshold, _fact(record, "未填写"), False, limit, note)
+    return Criterion(code, name, rule, threshold, _fact(record, shown), value >= limit.value, limit, note)
+
+
 def evaluate_village_exit(village: Region, *, year: int) -> Evaluation:
-    """贫困村出列 (§3.3): incidence below 2% (3% in the west); infrastructure is judged by the province."""
+    """贫困村出列 (§3.3): incidence below 2% (3% in the west) AND the province's infrastructure, public
+    service and collective-income items, judged on the village's yearly record of ``year``."""
+    on = dt.date(year, 12, 31)
+    resolver = Resolver(VILLAGE_EXIT_KEYS, region_prefixes=candidate_prefixes(village.code))
+    record, note = village_record(village, year)
     poor = _poor_people({"household__village": village})
-    note = "按登记系统当前在册人口计算；基础设施、公共服务、集体经济收入等由省定标准另行核查"
-    criterion = _incidence("incidence", "贫困发生率", c.VILLAGE_EXIT_MAX_INCIDENCE, village, poor,
-                           village.rural_population, year, note)
-    return Evaluation(purpose="village_exit", subject=village.full_name(), on=dt.date(year, 12, 31),
-                      criteria=[criterion])
+    population = village.rural_population
+    incidence_note = "剩余贫困人口按登记系统当前在册人口计算"
+    if record is not None and record.rural_population:
+        population = record.rural_population
+        incidence_note += f"；农村户籍人口取{record.year}年度村级年度情况"
+    criteria = [_incidence("incidence", "贫困发生率", c.VILLAGE_EXIT_MAX_INCIDENCE, village, poor, population, year,
+                           incidence_note)]
+    for code, name, key, attr in VILLAGE_SWITCHES[:3]:
+        criteria.append(_switch(code, name, key, attr, record, resolver, village, on, note))
+    water = record.safe_water_coverage if record is not None else None
+    criteria.insert(2, _at_least(
+        "water", "安全饮水", "安全饮水覆盖率不低于省定标准", c.VILLAGE_EXIT_MIN_WATER_COVERAGE, water,
+        percent(water) if water is not None else "", record, resolver, village, on, note))
+    for code, name, key, attr in VILLAGE_SWITCHES[3:]:
+        criteria.append(_switch(code, name, key, attr, record, resolver, village, on, note))
+    income = record.collective_income if record is not None else None
+    criteria.append(_at_least(
+        "collective_income", "村集体经济收入", "村集体经济年收入不低于省定标准", c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
+        income, f"{money(income)} 元" if income is not None else "", record, resolver, village, on, note))
+    return Evaluation(purpose="village_exit", subject=village.full_name(), on=on, criteria=criteria)
+
+
+def _registered_people(village: Region) -> int:
+    """Active members of the village's registered (建档立卡) households, whatever their status."""
+    return Member.objects.filter(left_on__isnull=True, household__village=village).exclude(
+        household__poverty_status="").count()
+
+
+def evaluate_village_identification(village: Region, *, year: int) -> Evaluation:
+    """贫困村识别 "一高一低一无" (§2.1, 国开办发〔2014〕24号): in ``year`` a village qualifies when, on the previous
+    year's data, its poverty incidence is at least ``poor_village_incidence_factor`` times the province's
+    ("高于全省一倍以上"), its farmers' per-capita net income is below ``poor_village_income_share`` of the
+    province's average, and it has no collective-economy income. The province's figures are yearly
+    policy data (``province_poverty_incidence``, ``province_rural_income``) filled per province."""
+    data_year = year - 1
+    on = dt.date(year, 12, 31)
+    resolver = Resolver(VILLAGE_IDENTIFICATION_KEYS, region_prefixes=candidate_prefixes(village.code))
+    record, note = village_record(village, data_year)
+    return Evaluation(purpose="village_identification", subject=village.full_name(), on=on, criteria=[
+        _high(village, record, data_year, on, resolver, note),
+        _low(village, record, data_year, on, resolver, note),
+        _no_collective_income(record, note),
+    ])
+
+
+def _high(village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver,
+          note: str) -> Criterion:
+    code, name = "high_incidence", "一高：贫困发生率"
+    rule = "村贫困发生率达到全省农村贫困发生率的规定倍数以上（高于全省一倍以上）"
+    try:
+        factor = resolver.resolve(c.POOR_VILLAGE_INCIDENCE_FACTOR, region_code=village.code, on=on)
+        province = resolver.resolve(c.PROVINCE_POVERTY_INCIDENCE, region_code=village.code, year=data_year)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    cut = factor.value * province.value
+    threshold = (f"≥ {factor.value.normalize():f}倍 × 全省 {percent(province.value)} = {percent(cut)}"
+                 f"（{source(factor)}；全省：{source(province)}）")
+    if record is not None and record.poor_population is not None:
+        poor, whence = record.poor_population, f"{record.year}年度村级年度情况"
+    else:
+        poor, whence = _registered_people(village), "登记系统建档立卡人口"
+    population = record.rural_population if record is not None and record.rural_population else village.rural_population
+    if not population:
+        return Criterion(code, name, rule, threshold, f"{poor}人 ÷ 农村人口未填写", False, province, note)
+    rate = Decimal(poor) / Decimal(population)
+    value = f"{percent(rate)}（{poor}人 ÷ {population}人，贫困人口取{whence}）"
+    return Criterion(code, name, rule, threshold, value, rate >= cut, province, note)
+
+
+def _low(village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver,
+         note: str) -> Criterion:
+    code, name = "low_income", "一低：农民人均纯收入"
+    rule = "村农民人均纯收入低于全省平均水平的规定比例"
+    try:
+        share = resolver.resolve(c.POOR_VILLAGE_INCOME_SHARE, region_code=village.code, on=on)
+        province = resolver.resolve(c.PROVINCE_RURAL_INCOME, region_code=village.code, year=data_year)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    cut = share.value * province.value
+    threshold = (f"< {percent(share.value)} × 全省 {money(province.value)} 元 = {money(cut)} 元"
+                 f"（{source(share)}；全省：{source(province)}）")
+    income = record.per_capita_income if record is not None else None
+    if income is None:
+        return Criterion(code, name, rule, threshold, _fact(record, "未填写"), False, province, note)
+    return Criterion(code, name, rule, threshold, _fact(record, f"{money(income)} 元/人·年"), income < cut,
+                     province, note)
+
+
+def _no_collective_income(record: VillageYear | None, note: str) -> Criterion:
+    code, name = "no_collective_income", "一无：集体经济收入"
+    rule = "村无集体经济收入"
+    income = record.collective_income if record is not None else None
+    if income is None:
+        return Criterion(code, name, rule, "= 0 元", _fact(record, "未填写"), False, None, note)
+    return Criterion(code, name, rule, "= 0 元", _fact(record, f"{money(income)} 元"), income == 0, None, note)
+
+
+# --------------------------------------------------------------------------------------------------
+# County exit (摘帽): 三率一度 from the assessment survey (§3.4)
+
+
+RATES = (
+    ("wrong_exit_rate", "错退率", c.COUNTY_EXIT_MAX_WRONG_EXIT_RATE, False, "抽查错退人数 ÷ 抽查脱贫人数"),
+    ("missed_rate", "漏评率", c.COUNTY_EXIT_MAX_MISSED_RATE, False, "核实漏评人数 ÷ 抽查村未建档农村人口"),
+    ("approval", "群众认可度", c.COUNTY_EXIT_MIN_APPROVAL, True, "认可户数 ÷ 调查户数"),
+)
+OVERRIDE_NOTE = "人工填写，覆盖调查估计"
 
 
 def _rate(code: str, name: str, key: str, county: Region, year: int, given: Decimal | None, at_least: bool,
-          formula: str) -> Criterion:
+          formula: str, figure: Any = None, survey_name: str = "") -> Criterion:
+    """One of the three rates: from the survey's estimate (``figure``, an ``assessment.estimates.Estimate``)
+    or, when ``given``, a typed-in value that overrides it and says so."""
     rule = f"{name}（{formula}）{'不低于' if at_least else '低于'}{'下限' if at_least else '上限'}"
     try:
         limit = resolve_for(key, county.code, year)
     except ParameterMissing as exc:
         return _missing(code, name, rule, exc)
     threshold = f"{'≥' if at_least else '<'} {percent(limit.value)}（{source(limit)}）"
-    if given is None:
-        return Criterion(code, name, rule, threshold, "未提供（由专项评估检查得出）", False, limit)
-    rate = Decimal(str(given))
+    note = ""
+    if given is not None:
+        rate, value = given, f"{percent(given)}（{OVERRIDE_NOTE}）"
+        if figure is not None and figure.value is not None:
+            note = f"调查「{survey_name}」的估计值为 {figure.value_text}"
+    elif figure is not None and figure.value is not None:
+        rate = Decimal(str(figure.value))
+        value = (f"{percent(rate)}（{_count(figure.numerator)} ÷ {_count(figure.denominator)}；"
+                 f"调查「{survey_name}」）")
+        note = "；".join([f"95%置信区间 {figure.interval_text}", *figure.notes])
+    else:
+        why = "；".join(figure.notes) if figure is not None else ""
+        return Criterion(code, name, rule, threshold, "未提供（由专项评估检查得出）", False, limit, why)
     passed = rate >= limit.value if at_least else rate < limit.value
-    return Criterion(code, name, rule, threshold, percent(rate), passed, limit)
+    return Criterion(code, name, rule, threshold, value, passed, limit, note)
+
+
+def _count(number: float) -> str:
+    """A count as shown: whole numbers plainly, expanded (weighted) counts to one decimal."""
+    return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.1f}"
 
 
 def _county_population(county: Region) -> tuple[int, int]:
@@ -863,32 +1061,130 @@ def _county_population(county: Region) -> tuple[int, int]:
     return sum(v or 0 for v in values), sum(1 for v in values if not v)
 
 
+def _register_figures(county: Region) -> dict[str, int]:
+    """The county's figures from the register now (when there is no survey, whose frame holds them)."""
+    population, _ = _county_population(county)
+    where = {"household__village__code__startswith": county.prefix}
+    registered = Member.objects.filter(left_on__isnull=True, **where).exclude(household__poverty_status="").count()
+    exited = Member.objects.filter(left_on__isnull=True, household__poverty_status__in=list(EXITED), **where).count()
+    return {"rural_population": population, "registered_people": registered, "poor_people": _poor_people(where),
+            "exited_people": exited}
+
+
 def evaluate_county_exit(
     county: Region,
     *,
     year: int,
+    survey: Any = None,
+    figures: Any = None,
     wrong_exit_rate: Decimal | float | str | None = None,
     missed_rate: Decimal | float | str | None = None,
     approval: Decimal | float | str | None = None,
 ) -> Evaluation:
-    """贫困县摘帽 (§3.4): incidence over its villages and the three rates of the assessment ("三率一度")."""
-    poor = _poor_people({"household__village__code__startswith": county.prefix})
-    population, unfilled = _county_population(county)
-    note = "按登记系统在册人口计算（不含评估检查发现的漏评、错退人口）"
-    if unfilled:
-        note += f"；{unfilled}个村未填写农村人口，未计入分母"
-    rates: Iterable[tuple[str, str, str, Any, bool, str]] = (
-        ("wrong_exit_rate", "错退率", c.COUNTY_EXIT_MAX_WRONG_EXIT_RATE, wrong_exit_rate, False,
-         "抽查错退人数 ÷ 抽查脱贫人数"),
-        ("missed_rate", "漏评率", c.COUNTY_EXIT_MAX_MISSED_RATE, missed_rate, False,
-         "核实漏评人数 ÷ 抽查村未建档农村人口"),
-        ("approval", "群众认可度", c.COUNTY_EXIT_MIN_APPROVAL, approval, True, "认可户数 ÷ 调查户数"),
+    """贫困县摘帽 (§3.4): 综合贫困发生率 and the three rates of the assessment ("三率一度"), from ``survey`` (an
+    ``assessment.Survey``; ``figures`` its estimates when already computed) or, when none is given, the county's latest survey of ``year`` with results.
+
+    综合贫困发生率 = (remaining registered poor + missed + wrongly exited) ÷ rural population, with the missed
+    and wrongly exited people estimated from the survey (``assessment.estimates``). Typed-in rates may
+    override the survey's and are labelled so; without a survey and without them, the rates are not
+    passed and the incidence counts the register only (said in its note).
+    """
+    from jingzhun.assessment import estimates
+    from jingzhun.assessment.selectors import exit_survey, survey_estimates
+
+    given = {code: _decimal(value, code) for code, value in
+             (("wrong_exit_rate", wrong_exit_rate), ("missed_rate", missed_rate), ("approval", approval))}
+    if survey is None:
+        survey = exit_survey(county, year)
+    if survey is None:
+        figures = None
+    elif figures is None:
+        figures = survey_estimates(survey)
+    counts = dict(survey.frame or {}) if survey is not None else _register_figures(county)
+    estimated = {"wrong_exit_rate": figures.wrong_exit_rate, "missed_rate": figures.missed_rate,
+                 "approval": figures.approval} if figures is not None else {}
+    used = {code: (estimates.Estimate(code, "", "", float(typed), float(typed), float(typed))
+                   if (typed := given[code]) is not None else estimated.get(code)) for code in given}
+    frame = estimates.County(
+        rural_population=int(counts.get("rural_population", 0)),
+        registered_people=int(counts.get("registered_people", 0)),
+        poor_people=int(counts.get("poor_people", 0)), exited_people=int(counts.get("exited_people", 0)),
     )
-    criteria = [_incidence("incidence", "综合贫困发生率", c.COUNTY_EXIT_MAX_INCIDENCE, county, poor,
-                           population or None, year, note)]
-    criteria += [_rate(code, name, key, county, year, _decimal(given, code), at_least, formula)
-                 for code, name, key, given, at_least, formula in rates]
-    return Evaluation(purpose="county_exit", subject=county.full_name(), on=dt.date(year, 12, 31), criteria=criteria)
+    survey_name = survey.name if survey is not None else ""
+    criteria = [_comprehensive(county, year, frame, used.get("wrong_exit_rate"), used.get("missed_rate"),
+                               survey_name, any(given[k] is not None for k in ("wrong_exit_rate", "missed_rate")))]
+    criteria += [_rate(code, name, key, county, year, given[code], at_least, formula, estimated.get(code), survey_name)
+                 for code, name, key, at_least, formula in RATES]
+    evaluation = Evaluation(purpose="county_exit", subject=county.full_name(), on=dt.date(year, 12, 31),
+                            criteria=criteria)
+    if survey is not None:
+        evaluation.survey = {"id": survey.pk, "name": survey.name, "year": survey.year, "seed": survey.seed,
+                             "interviews": figures.interviews if figures else 0,
+                             "villages": figures.villages if figures else 0}
+    evaluation.figures = _figures(criteria, frame, used, estimated, given)
+    return evaluation
+
+
+def _comprehensive(county: Region, year: int, frame: Any, wrong: Any, missed: Any, survey_name: str,
+                   overridden: bool) -> Criterion:
+    """综合贫困发生率 by ``assessment.estimates.comprehensive_incidence`` (the one place of its formula)."""
+    from jingzhun.assessment import estimates
+
+    code, name = "incidence", "综合贫困发生率"
+    rule = "综合贫困发生率（（剩余建档立卡贫困人口 + 漏评人口 + 错退人口）÷ 农村户籍人口）低于上限"
+    try:
+        limit = resolve_for(c.COUNTY_EXIT_MAX_INCIDENCE, county.code, year)
+    except ParameterMissing as exc:
+        return _missing(code, name, rule, exc)
+    threshold = f"< {percent(limit.value)}（{source(limit)}）"
+    population, poor = frame.rural_population, frame.poor_people
+    if not population:
+        return Criterion(code, name, rule, threshold, f"{poor}人 ÷ 农村人口未填写", False, limit)
+    if wrong is None or missed is None or wrong.value is None or missed.value is None:
+        rate = Decimal(poor) / Decimal(population)
+        value = f"{percent(rate)}（{poor}人 ÷ {population}人）"
+        note = "没有评估调查的错退率和漏评率：只计登记系统剩余贫困人口，不含漏评、错退人口"
+        return Criterion(code, name, rule, threshold, value, rate < limit.value, limit, note)
+    figure = estimates.comprehensive_incidence(frame, wrong, missed)
+    assert figure.value is not None
+    rate = Decimal(str(figure.value))
+    wrongly, missing = wrong.value * frame.exited_people, missed.value * frame.non_registered_population
+    value = (f"{percent(rate)}（（{poor} + {_count(round(missing, 1))} + {_count(round(wrongly, 1))}）人 ÷ "
+             f"{population}人）")
+    where = f"调查「{survey_name}」" if survey_name else "人工填写的比率"
+    note = (f"剩余建档立卡贫困人口 {poor} 人；漏评人口 = 漏评率 × 未建档农村人口 {frame.non_registered_population} 人"
+            f" ≈ {missing:.1f}；错退人口 = 错退率 × 脱贫人口 {frame.exited_people} 人 ≈ {wrongly:.1f}（比率取{where}"
+            f"{'，含' + OVERRIDE_NOTE if overridden else ''}）")
+    return Criterion(code, name, rule, threshold, value, rate < limit.value, limit, note)
+
+
+def _figures(criteria: list[Criterion], frame: Any, used: dict[str, Any], estimated: dict[str, Any],
+             given: dict[str, Decimal | None]) -> dict[str, dict[str, Any]]:
+    """Each rate's value, numerator and denominator as used (for pages, the API and checks)."""
+    result: dict[str, dict[str, Any]] = {}
+    wrong, missed = used.get("wrong_exit_rate"), used.get("missed_rate")
+    if wrong is not None and missed is not None and wrong.value is not None and missed.value is not None:
+        wrongly, missing = wrong.value * frame.exited_people, missed.value * frame.non_registered_population
+        numerator = frame.poor_people + wrongly + missing
+        result["incidence"] = {
+            "value": numerator / frame.rural_population if frame.rural_population else None,
+            "numerator": numerator, "denominator": frame.rural_population, "poor_people": frame.poor_people,
+            "missed_people": missing, "wrongly_exited_people": wrongly,
+        }
+    else:
+        result["incidence"] = {
+            "value": frame.poor_people / frame.rural_population if frame.rural_population else None,
+            "numerator": frame.poor_people, "denominator": frame.rural_population, "poor_people": frame.poor_people,
+            "missed_people": None, "wrongly_exited_people": None,
+        }
+    for code in ("wrong_exit_rate", "missed_rate", "approval"):
+        figure, typed = estimated.get(code), given[code]
+        result[code] = {
+            "value": float(typed) if typed is not None else (figure.value if figure else None),
+            "numerator": figure.numerator if figure else None, "denominator": figure.denominator if figure else None,
+            "overridden": given[code] is not None,
+        }
+    return result
 
 
 def _decimal(value: Any, name: str) -> Decimal | None:

@@ -58,6 +58,8 @@ def _check_value(entry: catalogue.Key, raw: Any) -> Decimal:
         raise _fail("value", f"{entry.name}填1（是）或0（否）：{raw}")
     if entry.integer and value != value.to_integral():
         raise _fail("value", f"{entry.name}应为整数{entry.unit}：{raw}")
+    if entry.unit == catalogue.SWITCH and value not in (0, 1):
+        raise _fail("value", f"{entry.name}应填1（要求）或0（不要求）：{raw}")
     if entry.key == catalogue.NOTICE_DAYS_MONITORING and value < 5:
         raise _fail("value", "监测对象识别公示不少于5天（§4.6）")
     return value.quantize(Decimal("0.0001"))

@@ -20,39 +20,46 @@ from jingzhun.procedures.models import (
     Objection,
     StepDefinition,
 )
+from jingzhun.regions.models import Region
 from jingzhun.registry.access import Action, households_for
 
 # Who re-checks objections and may reject a case at any step (复核: township; county for its own decision).
 REVIEWER_ROLES = {Role.TOWNSHIP_OFFICER, Role.COUNTY_ADMIN}
 
 
-def cases_for(user: object, action: Action = "view") -> QuerySet[Case]:
+def cases_for(user: object, action: Action = "view", *, villages: bool = False) -> QuerySet[Case]:
     """The cases of the households ``households_for`` gives, as a join on the village code prefix: SQLite
-    plans ``household IN (subquery)`` badly (seconds for a village's cases). A test checks both agree."""
+    plans ``household IN (subquery)`` badly (seconds for a village's cases). A test checks both agree.
+
+    ``villages`` adds the cases whose subject is a village of the jurisdiction (贫困村退出); the household
+    screens and API leave it off, the village pages and the engine's writers turn it on."""
     if households_for(user, action).query.is_empty():
         return Case.objects.none()
     if user.role == Role.ADMIN:  # type: ignore[attr-defined]
-        return Case.objects.all()
-    return Case.objects.filter(household__village__code__startswith=user.jurisdiction_prefix)  # type: ignore[attr-defined]
+        return Case.objects.all() if villages else Case.objects.filter(household__isnull=False)
+    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
+    if villages:
+        return Case.objects.filter(Q(household__village__code__startswith=prefix) | Q(village__code__startswith=prefix))
+    return Case.objects.filter(household__village__code__startswith=prefix)
 
 
-def access_case(user: object, case_id: int | str, action: Action = "view") -> Case:
+def access_case(user: object, case_id: int | str, action: Action = "view", *, villages: bool = False) -> Case:
     try:
-        return cases_for(user, action).select_related(
-            "household__village", "definition", "next_step"
+        return cases_for(user, action, villages=villages).select_related(
+            "household__village", "village__parent", "definition", "next_step"
         ).get(pk=int(case_id))
     except (Case.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("案件不存在或无权访问") from None
 
 
-def notices_for(user: object, action: Action = "view") -> QuerySet[Notice]:
-    visible = NoticeEntry.objects.filter(case__in=cases_for(user, action)).values("notice_id")
+def notices_for(user: object, action: Action = "view", *, villages: bool = False) -> QuerySet[Notice]:
+    visible = NoticeEntry.objects.filter(case__in=cases_for(user, action, villages=villages)).values("notice_id")
     return Notice.objects.filter(pk__in=visible)
 
 
-def access_notice(user: object, notice_id: int | str, action: Action = "view") -> Notice:
+def access_notice(user: object, notice_id: int | str, action: Action = "view", *, villages: bool = False) -> Notice:
     try:
-        return notices_for(user, action).select_related("village").get(pk=int(notice_id))
+        return notices_for(user, action, villages=villages).select_related("village").get(pk=int(notice_id))
     except (Notice.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("公示不存在或无权访问") from None
 
@@ -73,15 +80,25 @@ def access_evidence(user: object, evidence_id: int | str, action: Action = "view
         raise NotFoundOrForbidden("材料不存在或无权访问") from None
 
 
-def objections_for(user: object, action: Action = "view") -> QuerySet[Objection]:
-    return Objection.objects.filter(case__in=cases_for(user, action))
+def objections_for(user: object, action: Action = "view", *, villages: bool = False) -> QuerySet[Objection]:
+    return Objection.objects.filter(case__in=cases_for(user, action, villages=villages))
 
 
-def access_objection(user: object, objection_id: int | str, action: Action = "view") -> Objection:
+def access_objection(user: object, objection_id: int | str, action: Action = "view", *,
+                     villages: bool = False) -> Objection:
     try:
-        return objections_for(user, action).select_related("case", "notice").get(pk=int(objection_id))
+        return objections_for(user, action, villages=villages).select_related("case", "notice").get(
+            pk=int(objection_id))
     except (Objection.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("异议不存在或无权访问") from None
+
+
+def may_change_village(user: object, village: Region) -> bool:
+    """May this user open or act on a case of ``village`` (an editor whose jurisdiction holds it)?"""
+    if households_for(user, "change").query.is_empty():
+        return False
+    prefix = "" if user.role == Role.ADMIN else user.jurisdiction_prefix  # type: ignore[attr-defined]
+    return prefix is not None and village.code.startswith(prefix)
 
 
 def may_do(user: object, step: StepDefinition) -> bool:

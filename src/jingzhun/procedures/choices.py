@@ -14,6 +14,7 @@ class ProcedureKind(models.TextChoices):
     NATURAL_CHANGE = "natural_change", "自然变更"
     MONITORING = "monitoring", "监测对象识别认定"
     ELIMINATION = "elimination", "风险消除"
+    VILLAGE_EXIT = "village_exit", "贫困村退出"  # a village's case (Case.village), domain.md §3.3
 
 
 class CaseState(models.TextChoices):
@@ -35,6 +36,7 @@ class EvidenceKind(models.TextChoices):
     EXIT_TABLE = "exit_table", "脱贫户验收表"
     CHANGE_PROOF = "change_proof", "变更证明材料"
     APPROVAL_DOCUMENT = "approval_document", "审批文件"
+    VILLAGE_ASSESSMENT = "village_assessment", "贫困村退出评估报告"
 
 
 class Signer(models.TextChoices):
@@ -55,6 +57,7 @@ class NoticeKind(models.TextChoices):
     MONITORING = "monitoring", "监测对象公示"
     ELIMINATION = "elimination", "风险消除公示"
     ANNOUNCEMENT = "announcement", "公告"
+    VILLAGE_EXIT = "village_exit", "贫困村退出公示公告"
 
 
 class NoticeState(models.TextChoices):
@@ -93,4 +96,5 @@ class Effect(models.TextChoices):
     RETURN = "return", "标注返贫"
     MONITOR = "monitor", "纳入监测对象"
     ELIMINATE = "eliminate", "标注风险消除"
+    VILLAGE_EXIT = "village_exit", "贫困村出列（备案销号）"
     NONE = "none", "不改变户状态"

@@ -103,12 +103,21 @@ class Case(models.Model):
     """A household going through one procedure (一户一案): opened on discovery, closed by the last step,
     a rejection or a withdrawal. At most one open case per household and kind.
 
+    A village-level procedure (贫困村退出, §3.3) has the village as its subject instead: exactly one of
+    ``household`` and ``village`` is set (``procedures/village.py`` holds what differs for it).
+
     ``next_step`` is the step waiting to be done (None once closed); ``version`` is the optimistic lock.
     ``params`` holds the kind's choices (monitoring type, elimination mode, natural-change reason);
     ``policy`` the snapshots of the numbers used at opening (the decision deadline).
     """
 
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cases")
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="cases", null=True, blank=True
+    )
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="cases", null=True, blank=True,
+        verbose_name="行政村", help_text="村级程序（贫困村退出）的对象",
+    )
     kind = models.CharField("程序类型", max_length=20, choices=ProcedureKind.choices)
     definition = models.ForeignKey(ProcedureDefinition, on_delete=models.PROTECT, related_name="cases")
     state = models.CharField("状态", max_length=12, choices=CaseState.choices, default=CaseState.OPEN)
@@ -136,7 +145,19 @@ class Case(models.Model):
                 condition=Q(state="open"),
                 name="procedures_one_open_case",
                 violation_error_message="该户已有同类办理中的案件",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["village", "kind"],
+                condition=Q(state="open"),
+                name="procedures_one_open_village_case",
+                violation_error_message="该村已有同类办理中的案件",
+            ),
+            models.CheckConstraint(
+                condition=Q(household__isnull=False, village__isnull=True)
+                | Q(household__isnull=True, village__isnull=False),
+                name="procedures_case_one_subject",
+                violation_error_message="案件的对象应为一户或一个村（只能填一个）",
+            ),
         ]
         indexes = [models.Index(fields=["state", "deadline"], name="procedures_case_queue")]
 

@@ -155,6 +155,7 @@ BODIES = {
     ProcedureKind.NATURAL_CHANGE: "下列农户家庭人口发生自然变更，现予公示。",
     ProcedureKind.MONITORING: "经农户申请（或干部排查）、入户核实、民主评议，下列农户拟纳入防止返贫监测对象，现予公示。",
     ProcedureKind.ELIMINATION: "经入户核实、民主评议，下列监测对象拟标注风险消除，现予公示。",
+    ProcedureKind.VILLAGE_EXIT: "经村自主申请、乡镇评估上报、县级审核批复，下列贫困村拟退出（出列），现予公示。",
 }
 
 

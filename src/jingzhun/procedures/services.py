@@ -26,6 +26,7 @@ from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
 from jingzhun.policy.selectors import resolve
 from jingzhun.procedures import access, effects, natural
+from jingzhun.procedures import village as village_subject
 from jingzhun.procedures.choices import (
     CaseState,
     EvidenceKind,
@@ -147,6 +148,8 @@ def open_case(
     if not households_for(user, "change").filter(pk=household.pk).exists():
         raise access.NotFoundOrForbidden("农户不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "发现日期")
+    if kind in village_subject.VILLAGE_KINDS:
+        raise ValidationFailed("贫困村退出的对象是村，不是农户：请在贫困村页面办理", {"kind": ["对象应为村"]})
     village_code = household.village.code
     definition = definition_for(kind, village_code)
     clean = effects.clean_params(kind, params or {}, household)
@@ -166,6 +169,16 @@ def open_case(
     case.save()
     audit.record(actor, ChangeAction.CREATE, case, root=household)
     return case
+
+
+@transaction.atomic
+def open_village_case(*, actor: audit.Actor, village: Region, kind: str, discovered_on: dt.date) -> Case:
+    """Open a case whose subject is a village (贫困村退出, §3.3): by staff whose jurisdiction holds it."""
+    user = _user(actor)
+    if not access.may_change_village(user, village):
+        raise access.NotFoundOrForbidden("村不存在或无权访问")
+    _not_future(discovered_on, "discovered_on", "申请日期")
+    return village_subject.open_case(actor=actor, village=village, kind=kind, discovered_on=discovered_on, user=user)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -224,6 +237,8 @@ def _problem(case: Case, step_code: str, on: dt.date, facts: _Facts, kinds: set[
     if missing:
         return f"缺少材料：{'、'.join(missing)}"
     if step.final:
+        if case.village_id:
+            return village_subject.refusal(case.kind, case.village)
         if case.kind == ProcedureKind.NATURAL_CHANGE:
             return natural.refusal(case.household, case.params)
         return effects.refusal(case.kind, case.household)
@@ -259,11 +274,12 @@ def _check_evidence(evidence: Sequence[EvidenceInput]) -> set[str]:
 def _evaluation(case: Case, step: StepDefinition, on: dt.date) -> dict[str, Any] | None:
     """Evaluate the policy criteria at this step; an approval step refuses a failing household."""
     purpose = effects.PURPOSE.get(case.kind)
-    if not step.evaluate or purpose is None:
+    if not step.evaluate or (purpose is None and not case.village_id):
         return None
-    evaluation = criteria.evaluate_household(case.household, purpose=purpose, on=on,
-                                             monitoring_type=case.params.get("monitoring_type"),
-                                             mode=case.params.get("mode"))
+    evaluation = (village_subject.evaluation(case, on) if case.village_id
+                  else criteria.evaluate_household(case.household, purpose=purpose, on=on,
+                                                   monitoring_type=case.params.get("monitoring_type"),
+                                                   mode=case.params.get("mode")))
     if step.require_pass and not evaluation.passed:
         raise ValidationFailed(f"不符合政策标准，不能通过「{step.name}」：{evaluation.summary_zh()}")
     result: dict[str, Any] = evaluation.as_json()
@@ -283,7 +299,7 @@ def complete_step(
     """Do the waiting step of a case. The last step applies the effect to the register, effective on
     ``effective_on`` (default: the day of the step) — a StatusEvent with the decision's date."""
     user = _user(actor)
-    case = access.access_case(user, case.pk, "change")
+    case = access.access_case(user, case.pk, "change", villages=True)
     if case.version != expected_version:  # a stale form: say so before judging its contents
         raise ConcurrentEditError("该案件已被他人办理或修改，请刷新后重试")
     on = on or _today()
@@ -351,6 +367,9 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
     """The last step: the register change (set-based) and the case closed as approved."""
     changes = []
     for case in cases:
+        if case.village_id:  # 备案销号 of a village: the 贫困村 register's exit year
+            village_subject.close(actor, case, effective_on)
+            continue
         reason = f"{case.definition.name}（案件 #{case.pk}）"
         change = effects.status_change(case.definition.effect, case.household, case.params, effective_on, reason)
         if change is not None:
@@ -360,7 +379,7 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
     change_status_many(actor=actor, changes=changes)
     _update_cases(actor, cases, bump=bump, next_step=None, state=CaseState.APPROVED, closed_on=on,
                   effective_on=effective_on)
-    signals.register_changed.send(sender=Case, prefixes={c.household.village_id[:6] for c in cases}, cause="procedure")
+    signals.register_changed.send(sender=Case, prefixes={village_subject.subject_code(c)[:6] for c in cases}, cause="procedure")
 
 
 def _apply_natural(actor: audit.Actor, case: Case, reason: str) -> None:
@@ -418,7 +437,7 @@ def advance_many(
     evaluations: dict[int, dict[str, Any] | None] = {}
     for case in loaded.values():
         result = results[case.pk]
-        result.household_number = case.household.household_number
+        result.household_number = village_subject.label(case)
         try:
             _check_one(user, case, step_code, on, facts, kinds, signatures, evaluations)
         except JingzhunError as exc:
@@ -480,8 +499,8 @@ def post_notice(
     if not cases:
         raise ValidationFailed("请选择要公示的农户", {"cases": ["至少一户"]})
     loaded = list(
-        access.cases_for(user, "change").filter(pk__in=[c.pk for c in cases])
-        .select_related("household__village", "next_step", "definition")
+        access.cases_for(user, "change", villages=True).filter(pk__in=[c.pk for c in cases])
+        .select_related("household__village", "village__parent", "next_step", "definition")
     )
     if len(loaded) != len({c.pk for c in cases}):
         raise access.NotFoundOrForbidden("案件不存在或无权访问")
@@ -508,7 +527,7 @@ def post_notice(
 def _notice_step(cases: Sequence[Case], village: Region, step_code: str) -> StepDefinition:
     steps = {c.next_step_id for c in cases}
     first = cases[0].next_step
-    if any(c.household.village_id != village.pk for c in cases):
+    if any(village_subject.subject_code(c) != village.pk for c in cases):
         raise ValidationFailed(f"一张公示只能列同一个村的农户：有农户不在{village.name}")
     if len(steps) != 1 or first is None or first.code != step_code or not first.notice_kind:
         raise ValidationFailed(f"所选案件不都在等待公示步骤「{step_code}」，不能一起公示")
@@ -518,7 +537,7 @@ def _notice_step(cases: Sequence[Case], village: Region, step_code: str) -> Step
 
 
 def _check_postable(case: Case, facts: _Facts, start_on: dt.date) -> None:
-    number = case.household.household_number
+    number = village_subject.label(case)
     if case.pk in facts.notices:
         raise ValidationFailed(f"户编号 {number} 已在公示中，不能重复公示")
     if case.pk in facts.open_objections:
@@ -530,6 +549,8 @@ def _check_postable(case: Case, facts: _Facts, start_on: dt.date) -> None:
 
 def _entry(notice: Notice, case: Case) -> NoticeEntry:
     """Only what a notice may show (domain.md §4.6): number, head's name, place, size, a note."""
+    if case.village_id:
+        return village_subject.notice_entry(notice, case)
     hh = case.household
     note = effects.NOTE.get(case.kind, "")
     if case.kind == ProcedureKind.NATURAL_CHANGE and case.params.get("change") in NaturalChange.values:
@@ -564,7 +585,7 @@ def _evidence_snapshot(doc: Evidence) -> dict[str, Any]:
 def attach_notice_photo(*, actor: audit.Actor, notice: Notice, photo: EvidenceInput) -> Notice:
     """Attach the photo of the posted notice (张贴照片), which the notice step requires as evidence."""
     user = _user(actor)
-    notice = access.access_notice(user, notice.pk, "change")
+    notice = access.access_notice(user, notice.pk, "change", villages=True)
     before = audit.snapshot(notice)
     notice.photo = _save_photo(actor, photo)
     notice.save(update_fields=["photo"])
@@ -579,8 +600,8 @@ def record_objection(
     """An objection during the notice period sends the case back to the step the definition names
     (复核); the steps from there are superseded and the case must be noticed again."""
     user = _user(actor)
-    notice = access.access_notice(user, notice.pk, "change")
-    case = access.access_case(user, case.pk, "change")
+    notice = access.access_notice(user, notice.pk, "change", villages=True)
+    case = access.access_case(user, case.pk, "change", villages=True)
     text = _require_text(text, "text", "异议内容")
     _not_future(received_on, "received_on", "收到日期")
     if not NoticeEntry.objects.filter(notice=notice, case=case, active=True).exists():
@@ -622,7 +643,7 @@ def resolve_objection(
     """The re-check's conclusion. Unfounded: the case goes on from the step it was sent back to.
     Founded: the household does not qualify and the case is closed as not passed."""
     user = _user(actor)
-    objection = access.access_objection(user, objection.pk, "change")
+    objection = access.access_objection(user, objection.pk, "change", villages=True)
     access.require_reviewer(user)
     resolution = _require_text(resolution, "resolution", "复核结论")
     on = on or _today()
@@ -665,7 +686,7 @@ def withdraw_case(
 
 def _end(actor: audit.Actor, case: Case, expected_version: int, reason: str, on: dt.date | None, state: str) -> Case:
     user = _user(actor)
-    case = access.access_case(user, case.pk, "change")
+    case = access.access_case(user, case.pk, "change", villages=True)
     reason = _require_text(reason, "reason", "原因")
     on = on or _today()
     _not_future(on, "on", "日期")

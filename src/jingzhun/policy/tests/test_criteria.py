@@ -240,14 +240,26 @@ def test_western_village_exits_under_three_percent(world: Any, people: int, exit
 
 
 def test_county_exit_checks_incidence_and_the_three_rates(world: Any) -> None:
-    poor_people(world, 50)  # 50 of 4,000 rural people in the world's villages = 1.25%
+    # §3.4: 综合贫困发生率 counts the missed and wrongly exited people too (it used to count the register only).
+    poor_people(world, 50)  # 50 of 4,000 rural people in the world's villages = 1.25% on the register alone
     evaluation = evaluate_county_exit(world.county, year=2019, wrong_exit_rate="0.01", missed_rate=Decimal("0.02"),
                                       approval=0.95)
     result = by_code(evaluation)
-    assert result["incidence"].passed and "1.25%" in result["incidence"].value
+    # 50 poor + 2% × 3,946 non-registered people + 1% × 4 exited people = 128.96 of 4,000 = 3.224%, not < 3%
+    assert not result["incidence"].passed and "3.22%" in result["incidence"].value
+    assert evaluation.figures["incidence"]["numerator"] == pytest.approx(50 + 0.02 * 3946 + 0.01 * 4)
     assert result["wrong_exit_rate"].passed and not result["missed_rate"].passed  # 2% is not below 2%
+    assert "人工填写" in result["missed_rate"].value and evaluation.survey is None
     assert result["approval"].passed and not evaluation.passed
     assert "漏评率" in evaluation.summary_zh()
+
+
+def test_county_exit_with_small_typed_in_rates_passes_the_incidence(world: Any) -> None:
+    poor_people(world, 50)
+    evaluation = evaluate_county_exit(world.county, year=2019, wrong_exit_rate="0", missed_rate="0.002", approval=1)
+    # 50 + 0.2% × 3,946 = 57.892 of 4,000 = 1.447%
+    assert by_code(evaluation)["incidence"].passed and "1.45%" in by_code(evaluation)["incidence"].value
+    assert evaluation.passed
 
 
 def test_county_exit_without_the_assessment_rates_is_not_passed(world: Any) -> None:

@@ -37,8 +37,8 @@ class Command(BaseCommand):
         draw.add_argument("--ratio", default="5:3:2", help="有劳动力建档户 : 非建档户 : 无劳动力建档户（默认 5:3:2）")
         draw.add_argument("--poor-villages", dest="poor_villages", default="",
                           help="贫困村名单（12位村代码，逗号分隔）；给出时按名单分层")
-        draw.add_argument("--factor", default=str(default.poor_village_factor),
-                          help="按比例分层时的贫困村判定倍数（默认 2）")
+        draw.add_argument("--factor", default="",
+                          help="按比例分层时的贫困村判定倍数（默认按政策参数，即全省贫困发生率的2倍）")
         draw.add_argument("--name", default="", help="调查名称")
         draw.add_argument("--user", help="以哪个用户的身份抽样（默认：系统）")
         estimates = actions.add_parser("estimates", help="计算错退率、漏评率、群众认可度和综合贫困发生率")
