@@ -110,10 +110,14 @@ def replay(user: object, year: int, kind: str | None = None) -> list[Replay]:
     for decision in decisions(user, year, kind):
         stored = decision.evaluation
         purpose = PURPOSE.get(decision.case.kind)
-        if not stored or purpose is None:
+        household = decision.case.household
+        if not stored or purpose is None or household is None:
             continue
         on = dt.date.fromisoformat(stored["on"])
-        now = criteria.evaluate_household(decision.case.household, purpose=purpose, on=on).as_json()
+        params = decision.case.params
+        now = criteria.evaluate_household(household, purpose=purpose, on=on,
+                                          monitoring_type=params.get("monitoring_type"),
+                                          mode=params.get("mode")).as_json()
         results.append(Replay(decision, _passed(stored), _passed(now), _differences(stored, now)))
     return results
 

@@ -237,12 +237,19 @@ def _problem(case: Case, step_code: str, on: dt.date, facts: _Facts, kinds: set[
     if missing:
         return f"缺少材料：{'、'.join(missing)}"
     if step.final:
-        if case.village_id:
+        if case.village is not None:
             return village_subject.refusal(case.kind, case.village)
         if case.kind == ProcedureKind.NATURAL_CHANGE:
-            return natural.refusal(case.household, case.params)
-        return effects.refusal(case.kind, case.household)
+            return natural.refusal(_household_of(case), case.params)
+        return effects.refusal(case.kind, _household_of(case))
     return None
+
+
+def _household_of(case: Case) -> Household:
+    """The household of a household case (a village case is handled before this is asked)."""
+    if case.household is None:
+        raise ValidationFailed("该案件的对象是村，不是农户")
+    return case.household
 
 
 def _check_signatures(step: StepDefinition, signatures: Sequence[Signature]) -> None:
@@ -274,12 +281,16 @@ def _check_evidence(evidence: Sequence[EvidenceInput]) -> set[str]:
 def _evaluation(case: Case, step: StepDefinition, on: dt.date) -> dict[str, Any] | None:
     """Evaluate the policy criteria at this step; an approval step refuses a failing household."""
     purpose = effects.PURPOSE.get(case.kind)
-    if not step.evaluate or (purpose is None and not case.village_id):
+    if not step.evaluate:
         return None
-    evaluation = (village_subject.evaluation(case, on) if case.village_id
-                  else criteria.evaluate_household(case.household, purpose=purpose, on=on,
-                                                   monitoring_type=case.params.get("monitoring_type"),
-                                                   mode=case.params.get("mode")))
+    if case.village_id:
+        evaluation = village_subject.evaluation(case, on)
+    elif purpose is None:
+        return None
+    else:
+        evaluation = criteria.evaluate_household(_household_of(case), purpose=purpose, on=on,
+                                                 monitoring_type=case.params.get("monitoring_type"),
+                                                 mode=case.params.get("mode"))
     if step.require_pass and not evaluation.passed:
         raise ValidationFailed(f"不符合政策标准，不能通过「{step.name}」：{evaluation.summary_zh()}")
     result: dict[str, Any] = evaluation.as_json()
@@ -371,7 +382,8 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
             village_subject.close(actor, case, effective_on)
             continue
         reason = f"{case.definition.name}（案件 #{case.pk}）"
-        change = effects.status_change(case.definition.effect, case.household, case.params, effective_on, reason)
+        change = effects.status_change(case.definition.effect, _household_of(case), case.params, effective_on,
+                                       reason)
         if change is not None:
             changes.append(change)
         if case.kind == ProcedureKind.NATURAL_CHANGE:
@@ -379,13 +391,14 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
     change_status_many(actor=actor, changes=changes)
     _update_cases(actor, cases, bump=bump, next_step=None, state=CaseState.APPROVED, closed_on=on,
                   effective_on=effective_on)
-    signals.register_changed.send(sender=Case, prefixes={village_subject.subject_code(c)[:6] for c in cases}, cause="procedure")
+    signals.register_changed.send(sender=Case, prefixes={village_subject.subject_code(c)[:6] for c in cases},
+                                  cause="procedure")
 
 
 def _apply_natural(actor: audit.Actor, case: Case, reason: str) -> None:
     """A natural change's member changes, written through the registry, and what was written kept on the case."""
     before = audit.snapshot(case)
-    applied = natural.apply(actor, case.household, case.params, reason)
+    applied = natural.apply(actor, _household_of(case), case.params, reason)
     case.params = {**case.params, "applied": applied}
     Case.objects.filter(pk=case.pk).update(params=case.params)
     audit.record(actor, ChangeAction.UPDATE, case, before=before, root=case.household)
@@ -551,7 +564,7 @@ def _entry(notice: Notice, case: Case) -> NoticeEntry:
     """Only what a notice may show (domain.md §4.6): number, head's name, place, size, a note."""
     if case.village_id:
         return village_subject.notice_entry(notice, case)
-    hh = case.household
+    hh = _household_of(case)
     note = effects.NOTE.get(case.kind, "")
     if case.kind == ProcedureKind.NATURAL_CHANGE and case.params.get("change") in NaturalChange.values:
         note = f"自然变更（{NaturalChange(case.params['change']).label}）"
