@@ -107,6 +107,9 @@ def run_fast(path: Path) -> dict[str, object]:
             stages[str(last[1])] = round(now - float(last[0]), 2)
         last[0], last[1] = now, stage
 
+    from jingzhun.core import sandbox
+
+    sandbox.USAGE.clear()
     batch = run_import(actor=Actor(None, "bench"), user=None, path=path, progress=progress)
     elapsed = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -115,8 +118,11 @@ def run_fast(path: Path) -> dict[str, object]:
     cpu = {"python_duckdb": round(own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime, 2)}
     if server_before and server_after:
         cpu.update({f"postgres_{k}": round(server_after[k] - server_before[k], 2) for k in server_before})
+    if sandbox.USAGE:  # the workbook reader's child process (core/sandbox.py)
+        cpu["reader_child"] = round(sum(u["cpu_seconds"] for u in sandbox.USAGE), 2)
     return {"seconds": round(elapsed, 2), "members": Member.objects.count(), "stages": stages,
-            "cpu_seconds": cpu, "peak_rss_mb": round(peak_rss_mb())}
+            "cpu_seconds": cpu, "peak_rss_mb": round(peak_rss_mb()),
+            "reader_child_peak_rss_mb": round(max((u["peak_rss_mb"] for u in sandbox.USAGE), default=0))}
 
 
 def _read_rows(path: Path, limit: int) -> tuple[list[str], list[list[object]]]:

@@ -23,6 +23,9 @@ from typing import Any
 
 PRELOAD = ["jingzhun.core.workbooks"]
 _context: Any = None
+#: What each finished child used (peak resident MB, CPU seconds): its memory is not this process's, so the
+#: benchmarks read it here.
+USAGE: list[dict[str, float]] = []
 
 
 class Crashed(Exception):
@@ -76,7 +79,9 @@ def _child(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], me
     except BaseException as exc:
         conn.send(("error", type(exc).__name__, str(exc)[:2000]))
     else:
-        conn.send(("ok", result, ""))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        conn.send(("ok", result, {"peak_rss_mb": usage.ru_maxrss / 1024,
+                                  "cpu_seconds": usage.ru_utime + usage.ru_stime}))
     finally:
         conn.close()
 
@@ -112,4 +117,5 @@ def run(func: Callable[..., Any], *args: Any, memory: int | None = None, seconds
         raise Crashed("memory", "MemoryError in the child")
     if status == "error":
         raise ChildError(value, text)
+    USAGE.append(text)
     return value
