@@ -28,7 +28,9 @@ from jingzhun.policy.models import Parameter
 from jingzhun.regions.models import Region
 from jingzhun.registry import access as registry_access
 from jingzhun.registry.access import can_read_audit
-from jingzhun.registry.choices import MonitoringType
+from jingzhun.registry.choices import MonitoringType, RiskElimination
+
+ELIMINATION_MODES = (RiskElimination.BY_ASSISTANCE.value, RiskElimination.NATURAL.value)
 
 PAGE_SIZE = 100
 HISTORY_LIMIT = 200
@@ -203,9 +205,15 @@ def household_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if monitoring_type and monitoring_type not in MonitoringType.values:
         notices.append("监测对象类型无效，已按户的情况推定。")
         monitoring_type = ""
-    evaluation = evaluate_household(household, purpose=purpose, on=on, monitoring_type=monitoring_type or None)
+    mode = request.GET.get("mode", "").strip()
+    if mode and mode not in ELIMINATION_MODES:
+        notices.append("风险消除方式无效，帮扶措施一项仅供参考。")
+        mode = ""
+    evaluation = evaluate_household(household, purpose=purpose, on=on, monitoring_type=monitoring_type or None,
+                                    mode=mode or None)
     context = {
         "household": household, "evaluation": evaluation, "purposes": PURPOSES, "purpose": purpose, "on": on,
         "notices": notices, "monitoring_types": MonitoringType.choices, "monitoring_type": monitoring_type,
+        "modes": [(code, RiskElimination(code).label) for code in ELIMINATION_MODES], "mode": mode,
     }
     return render(request, "policy/household_evaluate.html", context)

@@ -120,3 +120,20 @@ def test_evaluation_of_a_household_outside_is_404(client: Any, world: Any) -> No
     client.force_login(world.users["township_b_officer"])
     url = reverse("policy:household_evaluate", args=[world.household_a.pk])
     assert client.get(url, {"purpose": "exit", "on": dt.date(2020, 3, 1).isoformat()}).status_code == 404
+
+
+def test_evaluation_page_judges_elimination_by_the_mode_chosen(client: Any, world: Any) -> None:
+    hh = world.household_a
+    hh.poverty_status = PovertyStatus.EXITED_ENJOYING
+    hh.monitoring_type, hh.risk_elimination = "1", "0"
+    hh.save()
+    client.force_login(world.users["village_officer"])
+    url = reverse("policy:household_evaluate", args=[hh.pk])
+    unset = client.get(url, {"purpose": "elimination", "on": "2025-03-01"}).content.decode()
+    assert 'id="mode"' in unset and "帮扶消除" in unset and "（仅供参考）" in unset
+    # 帮扶消除 without an implemented measure: the measure criterion now decides and fails
+    chosen = client.get(url, {"purpose": "elimination", "on": "2025-03-01", "mode": "1"}).content.decode()
+    assert '<option value="1" selected>' in chosen and "监测期间没有已实施的帮扶措施" in chosen
+    assert "（仅供参考）" not in chosen.split("监测期间没有已实施的帮扶措施")[1][:200]
+    odd = client.get(url, {"purpose": "elimination", "on": "2025-03-01", "mode": "9"}).content.decode()
+    assert "风险消除方式无效" in odd
