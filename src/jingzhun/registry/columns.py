@@ -132,6 +132,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("是否解决安全饮用水", "water_safe", Y, Kind.BOOL, aliases=("饮水是否安全",)),
     Column("危房户", "dangerous_house", Y, Kind.BOOL, aliases=("是否危房户",)),
     Column("危房级别", "housing_grade", Y, Kind.CODE, codes=c.HousingGrade, aliases=("危房等级",)),
+    # 两不愁, the four water indicators and the renovation: Jingzhun's own columns (not in the national
+    # exports, docs/policy.md), so a county can fill the exit test's data for all households in one file.
+    Column("是否不愁吃", "food_secure", Y, Kind.BOOL, aliases=("不愁吃",)),
+    Column("是否不愁穿", "clothing_secure", Y, Kind.BOOL, aliases=("不愁穿",)),
+    Column("饮水水量是否达标", "water_quantity_ok", Y, Kind.BOOL, aliases=("水量是否达标",),
+           notes="每人每天可获得水量：丰水地区不低于35升，缺水地区不低于20升"),
+    Column("饮水水质是否达标", "water_quality_ok", Y, Kind.BOOL, aliases=("水质是否达标",)),
+    Column("用水方便程度是否达标", "water_convenience_ok", Y, Kind.BOOL, aliases=("用水方便程度",),
+           notes="供水入户，或取水往返不超过20分钟"),
+    Column("供水保证率是否达标", "water_reliability_ok", Y, Kind.BOOL, aliases=("供水保证率",),
+           notes="一年内停水断水累计不超过36天"),
+    Column("危房改造竣工年度", "renovation_year", Y, Kind.YEAR, notes="已完成危房改造的年度；未改造留空"),
     Column("有无卫生厕所", "sanitary_toilet", Y, Kind.BOOL),
     Column("主要燃料类型", "fuel_type", Y, Kind.CODE, codes=c.FuelType),
     Column("户类型", "household_kind", INFO, derived=True),

@@ -501,6 +501,9 @@ class _CountyGenerator:
         self.year = year
         self.ref = date(year, 10, 31)
         self.rnd = random.Random(f"{seed}:{county.code}:register")
+        # The exit test's own data (两不愁, water indicators, renovation) from a stream of its own, so adding
+        # them left every other generated value as it was.
+        self.guarantees_rnd = random.Random(f"{seed}:{county.code}:guarantees")
         self.used_ids: set[str] = set()
         self.ethnicity = _ethnicity_pick(county.code)
         townships = dict(county.townships)
@@ -1059,6 +1062,14 @@ class _CountyGenerator:
         safe = rand() < 0.975 and not ("10" in risks and elimination == "0")
         cond["water_safe"] = safe
         cond["water_difficult"] = rand() < (0.6 if not safe else 0.02)
+        g = self.guarantees_rnd.random
+        cond["food_secure"] = g() < 0.997
+        cond["clothing_secure"] = g() < 0.998
+        for key in ("water_quantity_ok", "water_quality_ok", "water_convenience_ok", "water_reliability_ok"):
+            cond[key] = g() < 0.995
+        if not safe:  # an unsafe supply fails at least one indicator, most often the quality
+            cond["water_quality_ok" if g() < 0.7 else "water_reliability_ok"] = False
+        cond["renovation_year"] = (2016 + int(g() * 5)) if registered and grade in ("A", "B") and g() < 0.12 else None
         cond["sanitary_toilet"] = rand() < 0.7
         cond["fuel_type"] = FUELS.pick(rand())
         cond["military_family"] = rand() < 0.012
@@ -1218,6 +1229,10 @@ class _CountyGenerator:
         hh["water_safe"] = yn(cond["water_safe"])
         hh["dangerous_house"] = yn(cond["dangerous_house"])
         hh["housing_grade"] = code(c.HousingGrade, cond["housing_grade"])
+        for key in ("food_secure", "clothing_secure", "water_quantity_ok", "water_quality_ok", "water_convenience_ok",
+                    "water_reliability_ok"):
+            hh[key] = yn(cond[key])
+        hh["renovation_year"] = str(cond["renovation_year"] or "")
         hh["sanitary_toilet"] = yn(cond["sanitary_toilet"])
         hh["fuel_type"] = code(c.FuelType, cond["fuel_type"])
 
