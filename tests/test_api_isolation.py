@@ -36,20 +36,23 @@ from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Memb
 from jingzhun.registry.tests import isolation as registry_iso
 from jingzhun.testing.factories import next_id
 from jingzhun.testing.world import World
+from jingzhun.villages.tests import isolation as villages_iso
 
 OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
 MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
            "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9,
            "survey": 10**9, "sampled": 10**9, "pairing": 10**9, "measure": 10**9,
-           "expense": 10**9, "assessment": 10**9}
+           "expense": 10**9, "assessment": 10**9, "county": villages_iso.MISSING_COUNTY,
+           "village": villages_iso.MISSING_VILLAGE, "village_case": 10**9}
 
 
 @dataclass(frozen=True)
 class ObjectOperation:
     """An operation on one object: which kind of object its path names, and a valid body for writes."""
 
-    target: str  # household, member, batch, region, parameter, case, notice, run, doubt, confirmed_doubt, pairing, ...
+    target: str  # household, member, batch, region, parameter, case, notice, run, doubt, confirmed_doubt, pairing,
+    # ..., county (秦州区), village (南山村, on the 贫困村 list), village_case (its exit case)
     body: Callable[[], dict[str, Any]] | None = None
     query: dict[str, str] = field(default_factory=dict)
     owner: str = "township_officer"  # who succeeds on 玉泉镇's object (policy parameters: the county admin)
@@ -129,6 +132,18 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("post", "/api/assistance/households/{id}/measures"): ObjectOperation("household", assistance_iso.measure_body),
     ("put", "/api/assistance/pairings/{id}"): ObjectOperation("pairing", assistance_iso.pairing_body),
     ("put", "/api/assistance/measures/{id}"): ObjectOperation("measure", assistance_iso.measure_body),
+    # Poor villages: the county's list is changed by its administrators only; a village, its yearly records
+    # and its exit case are read by the jurisdiction's readers and written by its editors.
+    ("get", "/api/villages/counties/{code}/poor-villages"): ObjectOperation("county", owner="county_admin"),
+    ("post", "/api/villages/counties/{code}/poor-villages"): ObjectOperation(
+        "county", villages_iso.import_body, owner="county_admin"),
+    ("get", "/api/villages/{code}/years"): ObjectOperation("village"),
+    ("put", "/api/villages/{code}/years/{year}"): ObjectOperation("village", villages_iso.record_body),
+    ("get", "/api/villages/{code}/exit-check"): ObjectOperation("village", query={"year": "2025"}),
+    ("get", "/api/villages/{code}/identification-check"): ObjectOperation("village"),
+    ("post", "/api/villages/{code}/exit-cases"): ObjectOperation("village", villages_iso.open_body),
+    ("get", "/api/villages/cases/{id}"): ObjectOperation("village_case"),
+    ("post", "/api/villages/cases/{id}/steps"): ObjectOperation("village_case", villages_iso.step_body),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
 LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
@@ -193,6 +208,12 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
         return (assistance_iso.pairing_a if target == "pairing" else assistance_iso.measure_a)(world.household_a).pk
     if target in ("expense", "assessment"):
         return (registry_iso.expense_a if target == "expense" else registry_iso.assessment_a)(world.household_a).pk
+    if target == "county":
+        return world.county.code
+    if target == "village":
+        return villages_iso.poor_village_a(world).village_id
+    if target == "village_case":
+        return villages_iso.case_a(world).pk
     if target in ("survey", "sampled"):
         return (assessment_iso.survey_a if target == "survey" else assessment_iso.sampled_a)(world).pk
     user = world.users[user_name]

@@ -1,7 +1,8 @@
 """Meta-test: every service (the only writers) records an ObjectChange when it writes.
 
 New public functions in any ``services.py`` must be added to CALLS below, or this test fails: a writer that
-nobody checked for auditing cannot slip in.
+nobody checked for auditing cannot slip in. When a call returns the object it wrote, one of the new rows
+must name that object.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Model
 
 import jingzhun
 from jingzhun.accounts import services as account_services
@@ -25,7 +27,7 @@ from jingzhun.assistance.tests.audit_calls import CALLS as ASSISTANCE_CALLS
 from jingzhun.assistance.tests.audit_calls import NOT_WRITERS as ASSISTANCE_NOT_WRITERS
 from jingzhun.comparison.tests.audit_calls import ACTORS as COMPARISON_ACTORS
 from jingzhun.comparison.tests.audit_calls import CALLS as COMPARISON_CALLS
-from jingzhun.core.audit import Actor
+from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.models import ObjectChange
 from jingzhun.policy import services as policy_services
 from jingzhun.procedures.tests import helpers
@@ -33,6 +35,9 @@ from jingzhun.procedures.tests.audit_calls import CALLS as PROCEDURE_CALLS
 from jingzhun.registry import services as registry_services
 from jingzhun.registry.choices import Relation
 from jingzhun.testing.factories import MemberFactory, next_id
+from jingzhun.villages.tests.audit_calls import ACTORS as VILLAGE_ACTORS
+from jingzhun.villages.tests.audit_calls import CALLS as VILLAGE_CALLS
+from jingzhun.villages.tests.audit_calls import NOT_WRITERS as VILLAGE_NOT_WRITERS
 
 
 def _household(world: Any) -> Any:
@@ -132,9 +137,10 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     **COMPARISON_CALLS,
     **ASSESSMENT_CALLS,
     **ASSISTANCE_CALLS,
+    **VILLAGE_CALLS,
 }
 # Writers only some roles may call, and who calls them (everything else: the 玉泉镇 township officer).
-ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS, **ASSISTANCE_ACTORS}
+ACTORS: dict[str, str] = {**COMPARISON_ACTORS, **ASSESSMENT_ACTORS, **ASSISTANCE_ACTORS, **VILLAGE_ACTORS}
 # Public functions in services modules that only read or validate (no write, nothing to audit).
 NOT_WRITERS = {
     "jingzhun.registry.services.parse_id_for_member",
@@ -156,6 +162,7 @@ NOT_WRITERS = {
     "jingzhun.comparison.services.findings_dir",
     "jingzhun.comparison.services.doubt_key",
     *ASSISTANCE_NOT_WRITERS,
+    *VILLAGE_NOT_WRITERS,
 }
 
 
@@ -181,7 +188,10 @@ def test_service_writes_an_audit_record(world: Any, name: str) -> None:
     username = ACTORS.get(name, "township_officer")
     actor = Actor.of(world.users[username])
     last = ObjectChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    CALLS[name](world, actor)
+    written = CALLS[name](world, actor)
     new = ObjectChange.objects.filter(pk__gt=last)
     assert new.exists()
     assert all(c.user_name == username for c in new)
+    if isinstance(written, Model):
+        # the row is for the object the writer returned, not only for something else it touched
+        assert new.filter(object_type=object_type(written), object_id=str(written.pk)).exists(), name

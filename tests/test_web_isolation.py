@@ -32,6 +32,7 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import isolation as procedures_iso
 from jingzhun.registry.models import Household, ImportBatch, Member
 from jingzhun.registry.tests import isolation as registry_iso
+from jingzhun.villages.tests import isolation as villages_iso
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,13 @@ COVERAGE: dict[str, Case] = {
     "assistance:pairing_edit": Case(assistance_iso.pairing_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form),
     "assistance:measure_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
     "assistance:measure_edit": Case(assistance_iso.measure_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
+    "villages:village_detail": Case(villages_iso.village_kwargs, villages_iso.READERS),
+    "villages:record_edit": Case(villages_iso.record_kwargs, villages_iso.EDITORS, post=villages_iso.record_form),
+    "villages:case_open": Case(villages_iso.village_kwargs, villages_iso.EDITORS, post=villages_iso.open_form,
+                               get_ok=False),
+    "villages:case_detail": Case(villages_iso.case_kwargs, villages_iso.READERS, post=villages_iso.step_form),
+    "villages:import_list": Case(villages_iso.county_kwargs, villages_iso.LIST_EDITORS, post=villages_iso.import_form,
+                                 get_ok=False),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).

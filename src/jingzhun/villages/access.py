@@ -58,8 +58,12 @@ def village_years_for(user: object, action: Action = "view") -> QuerySet[Village
 
 
 def access_region(user: object, code: str, action: Action = "view", *, level: int | None = None,
-                  records: bool = False) -> Region:
-    """The region with this 12-digit code or prefix, inside what the user may see (or change)."""
+                  records: bool = False, hide: bool = False) -> Region:
+    """The region with this 12-digit code or prefix, inside what the user may see (or change).
+
+    A user who sees the region but may not change it gets ``PermissionDeniedError`` (the API's 403), or
+    with ``hide`` the same ``NotFoundOrForbidden`` as for a missing region: web edit pages answer a
+    read-only role like a missing object, as the registry's do."""
     code = (code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) not in (2, 4, 6, 9, 12):
         raise NotFoundOrForbidden("区划不存在或无权访问")
@@ -68,6 +72,8 @@ def access_region(user: object, code: str, action: Action = "view", *, level: in
     if region is None or (level is not None and region.level != level):
         raise NotFoundOrForbidden("区划不存在或无权访问")
     if action == "change" and not regions_for(user, "change", records=records).filter(pk=region.pk).exists():
+        if hide:
+            raise NotFoundOrForbidden("区划不存在或无权访问")
         who = "辖区内的乡镇、村干部和县级管理员" if records else "系统管理员和县级管理员"
         raise PermissionDeniedError(f"只有{who}可以修改")
     return region
@@ -86,12 +92,13 @@ def register_scope(user: object, code: str) -> tuple[Region, str]:
     return county, max(prefix, county.prefix, key=len)
 
 
-def access_county(user: object, code: str, action: Action = "view") -> Region:
-    return access_region(user, code, action, level=Level.COUNTY)
+def access_county(user: object, code: str, action: Action = "view", *, hide: bool = False) -> Region:
+    return access_region(user, code, action, level=Level.COUNTY, hide=hide)
 
 
-def access_village(user: object, code: str, action: Action = "view", *, records: bool = False) -> Region:
-    return access_region(user, code, action, level=Level.VILLAGE, records=records)
+def access_village(user: object, code: str, action: Action = "view", *, records: bool = False,
+                   hide: bool = False) -> Region:
+    return access_region(user, code, action, level=Level.VILLAGE, records=records, hide=hide)
 
 
 def access_poor_village(user: object, pk: int | str, action: Action = "view") -> PoorVillage:

@@ -22,7 +22,7 @@ from jingzhun.procedures import access as procedure_access
 from jingzhun.procedures import selectors as procedure_selectors
 from jingzhun.procedures import services as procedure_services
 from jingzhun.procedures.api import StepIn, _evidence, _signatures
-from jingzhun.procedures.choices import ProcedureKind
+from jingzhun.procedures.choices import CaseState, ProcedureKind
 from jingzhun.procedures.models import Case
 from jingzhun.registry.schemas import MAX_ID, ErrorOut
 from jingzhun.villages import access, selectors, services
@@ -90,13 +90,13 @@ class OpenIn(Schema):
 
 
 class VillageCaseOut(Schema):
-    id: int
-    village: str
-    kind: str
-    state: str
-    version: int
+    id: int = Field(description="案件 ID")
+    village: str = Field(description="村12位区划代码")
+    kind: str = Field(description="程序类型（village_exit 贫困村退出）")
+    state: str = Field(description="案件状态：" + "，".join(f"{c.value} {c.label}" for c in CaseState))
+    version: int = Field(description="案件版本号：办理步骤时原样带回")
     next_step: str | None = Field(description="等待办理的步骤代码")
-    steps: list[dict[str, Any]]
+    steps: list[dict[str, Any]] = Field(description="已办理的步骤：代码、名称、日期、办理人、签字、评估结果、是否已因异议退回")
 
 
 def _user(request: HttpRequest) -> Any:
@@ -157,7 +157,8 @@ def list_records(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
 
 @router.put("/{code}/years/{year}", response={200: RecordOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
             summary="填写村级年度情况",
-            description="新建（version 0）或修改（带回读取时的 version）村的一个年度的情况；他人已先修改时返回 409。")
+            description="新建（version 0）或修改（带回读取时的 version）村的一个年度的情况（辖区内的村、乡镇干部和"
+            "县级管理员）；他人已先修改时返回 409。")
 def save_record(request: HttpRequest, code: Code, year: Year, payload: RecordIn) -> dict[str, Any]:
     user = _user(request)
     village = access.access_village(user, code, "change", records=True)
@@ -186,7 +187,9 @@ def identification_check(request: HttpRequest, code: Code,
 
 
 @router.post("/{code}/exit-cases", response={201: VillageCaseOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="开始办理贫困村退出", description="贫困村自主申请退出：开案，等待第一步“自主申请”。")
+             summary="开始办理贫困村退出",
+             description="贫困村自主申请退出（辖区内的村、乡镇干部和县级管理员）：开案，等待第一步“自主申请”。"
+             "村须在贫困村名单中、尚未退出，且没有办理中的退出案件。")
 def open_case(request: HttpRequest, code: Code, payload: OpenIn) -> Status:
     user = _user(request)
     village = access.access_village(user, code)
@@ -197,7 +200,9 @@ def open_case(request: HttpRequest, code: Code, payload: OpenIn) -> Status:
     return Status(201, _case_out(_village_case(user, case.pk)))
 
 
-@router.get("/cases/{id}", response={200: VillageCaseOut, READ_ERRORS: ErrorOut}, tags=TAGS, summary="贫困村退出案件")
+@router.get("/cases/{id}", response={200: VillageCaseOut, READ_ERRORS: ErrorOut}, tags=TAGS, summary="贫困村退出案件",
+            description="一个贫困村退出案件：状态、等待办理的步骤和已办理的各步骤（签字、评估结果）。"
+            "辖区内的村看得到的用户可以查看；农户的案件不在此查询。")
 def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
     return _case_out(_village_case(_user(request), id))
 

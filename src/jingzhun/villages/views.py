@@ -106,7 +106,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @login_required
 @web_errors
 def import_list(request: HttpRequest, code: str) -> HttpResponse:
-    county = access.access_county(request.user, code, "change")
+    county = access.access_county(request.user, code, "change", hide=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = ImportForm(request.POST, request.FILES)
@@ -163,7 +163,7 @@ def village_detail(request: HttpRequest, code: str) -> HttpResponse:
 @web_errors
 def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     user = request.user
-    village = access.access_village(user, code, "change", records=True)
+    village = access.access_village(user, code, "change", records=True, hide=True)
     if not 1978 <= year <= 2100:
         raise NotFoundOrForbidden()
     record = VillageYear.objects.filter(village=village, year=year).first()
@@ -197,6 +197,8 @@ def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
 def case_open(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     village = access.access_village(user, code)
+    if not procedure_access.may_change_village(user, village):
+        raise NotFoundOrForbidden("村不存在或无权访问")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     case, error, _status, _errors = _attempt(lambda: procedure_services.open_village_case(

@@ -90,7 +90,8 @@ def test_import_form_errors_name_the_field(world: Any, data: dict[str, str], mes
 
 def test_only_list_editors_import_and_outsiders_get_404(world: Any) -> None:
     data = {"codes": VILLAGE, "identified_year": "2014", "source_document": "名单"}
-    assert web(world, "leader").post(f"/villages/counties/{COUNTY_CODE}/import/", data).status_code == 403
+    # A read-only role is answered like a missing county on the web (as on the registry's edit pages).
+    assert web(world, "leader").post(f"/villages/counties/{COUNTY_CODE}/import/", data).status_code == 404
     assert web(world, "township_officer").post(f"/villages/counties/{COUNTY_CODE}/import/", data).status_code == 404
     assert web(world, "leader").get(f"/villages/?county={COUNTY_CODE}").status_code == 200
     assert 'id="import"' not in web(world, "leader").get(f"/villages/?county={COUNTY_CODE}").content.decode()
@@ -134,7 +135,10 @@ def test_record_errors_name_the_field(world: Any, field: str, value: str, messag
 
 
 def test_readers_cannot_write_records_and_bad_years_are_ignored(world: Any) -> None:
-    assert web(world, "leader").post(f"/villages/{VILLAGE}/years/2025/", {"version": "0"}).status_code == 403
+    assert web(world, "leader").post(f"/villages/{VILLAGE}/years/2025/", {"version": "0"}).status_code == 404
+    assert web(world, "leader").get(f"/villages/{VILLAGE}/years/2025/").status_code == 404
+    assert web(world, "leader").get(f"/villages/{VILLAGE}/exit/").status_code == 404
+    assert not VillageYear.objects.exists()
     assert web(world, "county_admin").get(f"/villages/{VILLAGE}/years/1800/").status_code == 404
     page = web(world, "leader").get(f"/villages/{VILLAGE}/", {"year": "abcd"})
     assert page.status_code == 200 and "年度应为1978—2100之间的4位年份" in page.content.decode()
