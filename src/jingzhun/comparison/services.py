@@ -373,9 +373,9 @@ def _start_procedure(actor: audit.Actor, doubt: Doubt) -> Any:
     existing = Case.objects.filter(household=household, kind=kind, state=CaseState.OPEN).first()
     if existing is not None:
         return existing
-    params: dict[str, str] = {}
+    params: dict[str, Any] = {}
     if kind == ProcedureKind.NATURAL_CHANGE:
-        params["change"] = reason
+        params = _natural_change(doubt, household, reason)
     elif kind == ProcedureKind.MONITORING:  # 脱贫不稳定户 for exited households, else 边缘易致贫户
         params["monitoring_type"] = reason or ("1" if household.poverty_status in ("1", "4") else "2")
     try:
@@ -384,6 +384,27 @@ def _start_procedure(actor: audit.Actor, doubt: Doubt) -> Any:
     except ValidationFailed as exc:  # the register refuses this procedure for the household now
         doubt.verification_note += f"\n（未自动启动程序：{exc}）"
         return None
+
+
+def _natural_change(doubt: Doubt, household: Any, change: str) -> dict[str, Any]:
+    """The details of the natural change a confirmed doubt opens (SJ01: the member the police registered as
+    dead leaves on the date of the police record). A one-person household is 自然销户; when the head dies and
+    others stay, the new head is the village's choice, so opening is refused and the note says so."""
+    from jingzhun.procedures.choices import NaturalChange
+    from jingzhun.registry.choices import LeaveReason
+
+    found = re.search(r"\d{4}-\d{2}-\d{2}", doubt.detail)
+    on = dt.date.fromisoformat(found.group(0)) if found else timezone.localdate()
+    note = f"部门数据比对 {doubt.rule.code}（{doubt.detail}），经入户核实属实"
+    active = household.members.filter(left_on__isnull=True)
+    member = active.filter(person_number=doubt.person_number).first() if doubt.person_number else None
+    if member is None and doubt.id_number:
+        member = active.filter(id_number=doubt.id_number).first()
+    if change == NaturalChange.DEATH and member is not None and active.count() == 1:
+        return {"change": NaturalChange.HOUSEHOLD_GONE, "event_on": on.isoformat(), "note": note,
+                "leave_reason": LeaveReason.DEATH}
+    return {"change": change, "event_on": on.isoformat(), "note": note,
+            "members": [member.pk] if member is not None else []}
 
 
 def resolve(*, actor: audit.Actor, doubt_id: int, note: str, version: int) -> Doubt:

@@ -19,10 +19,12 @@ from jingzhun.comparison.models import ComparisonRun, DatasetLoad, Doubt, DoubtS
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ObjectChange
+from jingzhun.procedures import natural
 from jingzhun.regions.models import Region
+from jingzhun.registry.choices import Relation
 from jingzhun.registry.models import Member
 from jingzhun.testing.county import COUNTY, import_generated_county
-from jingzhun.testing.factories import UserFactory
+from jingzhun.testing.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 11, 30)
@@ -59,7 +61,9 @@ def _run(region: Region, user) -> ComparisonRun:
 
 def test_a_rerun_raises_no_doubt_twice_and_verified_false_stays_quiet(county, tmp_path):
     region, admin = county
-    member = Member.objects.filter(left_on__isnull=True, household__poverty_status__in=["1", "4"]).first()
+    # a member who is not the head (a head's death needs the village to name the new head, see below)
+    member = Member.objects.filter(left_on__isnull=True, household__poverty_status__in=["1", "4"]).exclude(
+        relation=Relation.HEAD).first()
     # A deceased member (police) and an unrelated death: SJ01 must find exactly the registered one.
     _store("police_events", [
         {"id_number": member.id_number, "name": member.name, "event": "死亡", "event_on": dt.date(2026, 3, 1)},
@@ -91,6 +95,9 @@ def test_a_rerun_raises_no_doubt_twice_and_verified_false_stays_quiet(county, tm
     assert confirmed.state == DoubtState.CONFIRMED
     # SJ01 leads to the natural-change procedure for the household.
     assert confirmed.case is not None and confirmed.case.kind == "natural_change"
+    # … with the details the village would enter: that member leaves on the date of the police record
+    assert confirmed.case.params["change"] == "death" and confirmed.case.params["members"] == [member.pk]
+    assert confirmed.case.params["event_on"] == "2026-03-01" and "SJ01" in confirmed.case.params["note"]
     changes = ObjectChange.objects.filter(object_type__endswith="doubt", object_id=str(death.pk)).order_by("id")
     assert [(c.action, c.user_name) for c in changes] == [("create", admin.username),
                                                           ("update", village_officer.username)]
@@ -186,3 +193,21 @@ def test_rule_parameters_become_literals_both_engines_read_alike():
     assert render("x > {{ min }}", {"min": 5}, where="规则 T") == "x > 5"
     with pytest.raises(RuleError, match="未定义的参数"):
         render("x > {{missing}}", {}, where="规则 T")
+
+
+@pytest.mark.django_db
+def test_a_confirmed_death_of_the_only_member_closes_the_household_and_a_heads_death_waits_for_the_village(world):
+    alone = world.household_a  # one member, the head
+    head = alone.members.get()
+    doubt = Doubt(rule=Rule(code="SJ01"), detail="公安死亡注销：2026-03-01", person_number=head.person_number,
+                  id_number=head.id_number)
+    params = services._natural_change(doubt, alone, "death")
+    assert params["change"] == "household_gone" and params["leave_reason"] == "death"
+    assert params["event_on"] == "2026-03-01"
+    # with a second member the head's death leaves the choice of the new head to the village: no case opens
+    MemberFactory(household=alone, name="王小军", relation=Relation.SON)
+    params = services._natural_change(doubt, alone, "death")
+    assert params == {"change": "death", "event_on": "2026-03-01", "members": [head.pk],
+                      "note": "部门数据比对 SJ01（公安死亡注销：2026-03-01），经入户核实属实"}
+    with pytest.raises(ValidationFailed, match="新户主"):
+        natural.clean(alone, params)
