@@ -63,13 +63,14 @@ def _bomb(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
-    """Each crafted file and words its refusal must contain."""
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """Each crafted file and words its refusal must contain (made once: the bomb writes 192 MiB)."""
+    folder = tmp_path_factory.mktemp("crafted")
     return {
-        "declared": (_crafted(tmp_path / "declared.xlsx"), DECLARED),
-        "lying": (_crafted(tmp_path / "lying.xlsx", lie=True), "超出内存限制或读取程序异常退出"),
-        "bomb": (_bomb(tmp_path / "bomb.xlsx"), "压缩炸弹"),
+        "declared": (_crafted(folder / "declared.xlsx"), DECLARED),
+        "lying": (_crafted(folder / "lying.xlsx", lie=True), "超出内存限制或读取程序异常退出"),
+        "bomb": (_bomb(folder / "bomb.xlsx"), "压缩炸弹"),
     }
 
 
