@@ -29,14 +29,16 @@ COUNTY = "620502"
 
 
 def make_data(members: int, fmt: str, seed: int) -> Path:
-    """Generate (once, cached in bench/out) a county register of about ``members`` people."""
-    out = OUT / f"county-{members}-{seed}"
+    """Generate (once, cached in bench/out) a county register of about ``members`` people. The cache is per
+    column count, so a generator that writes new columns does not reuse an older file."""
+    django_setup()
+    from jingzhun.registry import generate
+
+    out = OUT / f"county-{members}-{seed}-{len(generate.KEYS)}c"
     path = out / f"register.{fmt}"
     if path.exists():
         return path
     out.mkdir(parents=True, exist_ok=True)
-    django_setup()
-    from jingzhun.registry import generate
 
     villages = generate.generate_villages(COUNTY, seed=seed, households=members // 3)
     rows = generate.generate_register(COUNTY, households=max(1, members // 3), seed=seed, villages=villages,
