@@ -10,7 +10,6 @@ change gets the same 404 on the write pages), reads from ``selectors``, writes f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -27,13 +26,10 @@ from jingzhun.assessment.forms import AddHouseholdForm, CloseForm, InterviewForm
 from jingzhun.assessment.models import Interview, SampledVillage, Survey
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
-    ConcurrentEditError,
-    JingzhunError,
     NotFoundOrForbidden,
     PermissionDeniedError,
-    ValidationFailed,
 )
-from jingzhun.core.views import web_errors
+from jingzhun.core.views import attempt, web_errors
 from jingzhun.procedures.rendering import FontMissing
 
 FORMATS = {
@@ -48,20 +44,6 @@ def _get_only(request: HttpRequest) -> HttpResponse | None:
 
 def _post_only(request: HttpRequest) -> HttpResponse | None:
     return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
-def _attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[str]]]:
-    """Run a write: an expected failure becomes the form's message, status and field errors."""
-    try:
-        return action(), "", 200, {}
-    except (NotFoundOrForbidden, PermissionDeniedError):
-        raise
-    except ConcurrentEditError as exc:
-        return None, exc.message, 409, {}
-    except ValidationFailed as exc:
-        return None, exc.message, 422, exc.errors
-    except JingzhunError as exc:
-        return None, exc.message, 422, {}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -107,7 +89,7 @@ def survey_create(request: HttpRequest) -> HttpResponse:
                     actor=Actor.of(user), county=access.access_county(user, data["county"]), year=data["year"],
                     seed=data["seed"], design=form.design_data(), name=data["name"])
 
-            survey, error, status, errors = _attempt(draw)
+            survey, error, status, errors = attempt(draw)
             if survey is not None:
                 messages.success(request, f"已抽取样本：{survey.villages.count()}个村，{survey.households.count()}户")
                 return redirect("assessment:survey_detail", pk=survey.pk)
@@ -151,7 +133,7 @@ def survey_redraw(request: HttpRequest, pk: int) -> HttpResponse:
     error, status = "填写有误：请填写新的随机种子。", 422
     if form.is_valid():
         data = form.cleaned_data
-        new, error, status, _errors = _attempt(lambda: services.redraw_survey(
+        new, error, status, _errors = attempt(lambda: services.redraw_survey(
             actor=Actor.of(request.user), survey=survey, seed=data["seed"], expected_version=data["version"]))
         if new is not None:
             messages.success(request, f"已用种子 {new.seed} 重新抽样")
@@ -169,7 +151,7 @@ def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     error, status = "表单已过期，请刷新后重试。", 422
     if form.is_valid():
-        done, error, status, _errors = _attempt(lambda: services.close_survey(
+        done, error, status, _errors = attempt(lambda: services.close_survey(
             actor=Actor.of(request.user), survey=survey, expected_version=form.cleaned_data["version"]))
         if done is not None:
             messages.success(request, "调查已结束，不能再录入结果")
@@ -257,7 +239,7 @@ def household_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = AddHouseholdForm(request.POST)
     error, status = "填写有误，请按提示修改。", 422
     if form.is_valid():
-        sampled, error, status, errors = _attempt(lambda: services.add_household(
+        sampled, error, status, errors = attempt(lambda: services.add_household(
             actor=Actor.of(request.user), village=village, **form.cleaned_data))
         if sampled is not None:
             messages.success(request, f"已补充{sampled.head_name}户，请录入调查结果")
@@ -288,7 +270,7 @@ def interview(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            saved, error, status, errors = _attempt(lambda: services.record_interview(
+            saved, error, status, errors = attempt(lambda: services.record_interview(
                 actor=Actor.of(user), sampled=sampled, data=form.service_data(),
                 expected_version=form.expected_version))
             if saved is not None:

@@ -12,7 +12,13 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError
+from jingzhun.core.errors import (
+    ConcurrentEditError,
+    JingzhunError,
+    NotFoundOrForbidden,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 
 
 def web_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -29,6 +35,21 @@ def web_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             raise PermissionDenied(exc.message) from None
 
     return wrapper
+
+
+def attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[str]]]:
+    """Run a form's write: an expected failure becomes the page's message, status (409 for a stale version,
+    else 422) and field errors; "not yours" and "not allowed" stay exceptions for ``web_errors``."""
+    try:
+        return action(), "", 200, {}
+    except (NotFoundOrForbidden, PermissionDeniedError):
+        raise
+    except ConcurrentEditError as exc:
+        return None, exc.message, 409, {}
+    except ValidationFailed as exc:
+        return None, exc.message, 422, exc.errors
+    except JingzhunError as exc:
+        return None, exc.message, 422, {}
 
 
 @login_required

@@ -9,7 +9,6 @@ naming the field) are shown on the page the form was on; bad query parameters ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -21,13 +20,10 @@ from django.utils import timezone
 
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
-    ConcurrentEditError,
-    JingzhunError,
     NotFoundOrForbidden,
-    PermissionDeniedError,
     ValidationFailed,
 )
-from jingzhun.core.views import web_errors
+from jingzhun.core.views import attempt, web_errors
 from jingzhun.policy.criteria import evaluate_village_exit, evaluate_village_identification
 from jingzhun.procedures import access as procedure_access
 from jingzhun.procedures import selectors as procedure_selectors
@@ -41,20 +37,6 @@ from jingzhun.regions.models import Region
 from jingzhun.villages import access, selectors, services
 from jingzhun.villages.forms import ImportForm, RecordForm
 from jingzhun.villages.models import PoorVillage, VillageYear
-
-
-def _attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[str]]]:
-    """Run a write: an expected failure becomes the page's message, status and field errors."""
-    try:
-        return action(), "", 200, {}
-    except (NotFoundOrForbidden, PermissionDeniedError):
-        raise
-    except ConcurrentEditError as exc:
-        return None, exc.message, 409, {}
-    except ValidationFailed as exc:
-        return None, exc.message, 422, exc.errors
-    except JingzhunError as exc:
-        return None, exc.message, 422, {}
 
 
 def _year(raw: str | None, default: int, notices: list[str], label: str = "年度") -> int:
@@ -113,7 +95,7 @@ def import_list(request: HttpRequest, code: str) -> HttpResponse:
     error, status = "填写有误，请按提示修改。", 422
     if form.is_valid():
         data = form.cleaned_data
-        result, error, status, errors = _attempt(lambda: services.import_poor_villages(
+        result, error, status, errors = attempt(lambda: services.import_poor_villages(
             actor=Actor.of(request.user), county=county, text=data["text"], identified_year=data["identified_year"],
             source_document=data["source_document"]))
         if result is not None:
@@ -173,7 +155,7 @@ def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            saved, error, status, errors = _attempt(lambda: services.save_village_year(
+            saved, error, status, errors = attempt(lambda: services.save_village_year(
                 actor=Actor.of(user), village=village, year=year, data=form.service_data(),
                 expected_version=form.expected_version))
             if saved is not None:
@@ -201,7 +183,7 @@ def case_open(request: HttpRequest, code: str) -> HttpResponse:
         raise NotFoundOrForbidden("村不存在或无权访问")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    case, error, _status, _errors = _attempt(lambda: procedure_services.open_village_case(
+    case, error, _status, _errors = attempt(lambda: procedure_services.open_village_case(
         actor=Actor.of(user), village=village, kind=ProcedureKind.VILLAGE_EXIT,
         discovered_on=_date(request.POST.get("discovered_on"), "discovered_on", "申请日期", timezone.localdate())))
     if case is not None:
@@ -274,7 +256,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         case = _village_case(user, pk, "change")
-        note, error, status, _errors = _attempt(lambda: _case_action(request, case))
+        note, error, status, _errors = attempt(lambda: _case_action(request, case))
         if not error:
             messages.success(request, note)
             return redirect("villages:case_detail", pk=case.pk)

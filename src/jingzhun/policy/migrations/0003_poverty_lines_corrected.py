@@ -24,13 +24,8 @@ FIELDS = ("value", "document", "unconfirmed", "source", "note")
 ACTOR = "系统（版本升级）"
 
 
-def _snapshot(obj):  # type: ignore[no-untyped-def]
-    from jingzhun.core.audit import jsonable
-
-    return {f.name: jsonable(f.value_from_object(obj)) for f in obj._meta.concrete_fields if f.name != "version"}
-
-
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    from jingzhun.core.audit import snapshot
     from jingzhun.policy.defaults import load, rows
 
     parameter = apps.get_model("policy", "Parameter")
@@ -43,7 +38,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
             continue
         if all(getattr(row, name) == wanted[year][name] for name in FIELDS):
             continue  # a fresh installation already has this release's row
-        before = _snapshot(row)
+        before = snapshot(row)
         for name in FIELDS:
             setattr(row, name, wanted[year][name])
         row.version += 1
@@ -51,7 +46,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
         change.objects.create(
             time=timezone.now(), user=None, user_name=ACTOR, source="migration", action="update",
             object_type="policy.parameter", object_id=str(row.pk), object_repr=f"poverty_line {year}",
-            root_type="policy.parameter", root_id=str(row.pk), before=before, after=_snapshot(row),
+            root_type="policy.parameter", root_id=str(row.pk), before=before, after=snapshot(row),
         )
     load(parameter)  # the years not shipped before (2010–2013)
 
