@@ -19,7 +19,9 @@ OUT = ROOT / "bench" / "out"
 def django_setup(home: Path | None = None) -> Path:
     home = home or Path(tempfile.mkdtemp(prefix="jz-bench-"))
     os.environ.setdefault("JINGZHUN_HOME", str(home))
-    os.environ.setdefault("JINGZHUN_AUTO_REFRESH", "0")  # a benchmark measures one thing, not the refresh after it
+    os.environ.setdefault(
+        "JINGZHUN_AUTO_REFRESH", "0"
+    )  # a benchmark measures one thing, not the refresh after it
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     import django
 
@@ -63,8 +65,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"yardstick {yardstick():.2f} s")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"yardstick {yardstick():.2f} s"
+    )
 
 
 @functools.cache

@@ -87,9 +87,13 @@ def build_snapshot(province: str, members: int, seed: int) -> Path:
 
         t0 = time.perf_counter()
         register = work / "register"
-        counties = generate.generate_province(province, members=members, seed=seed, out_dir=register, fmt="csv")
-        log(f"  generated {len(counties)} counties, {sum(c.members for c in counties):,} members "
-            f"in {time.perf_counter() - t0:.0f} s")
+        counties = generate.generate_province(
+            province, members=members, seed=seed, out_dir=register, fmt="csv"
+        )
+        log(
+            f"  generated {len(counties)} counties, {sum(c.members for c in counties):,} members "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
         load_national([province])
         load_csv(register / "villages.csv")
         t1 = time.perf_counter()
@@ -101,7 +105,9 @@ def build_snapshot(province: str, members: int, seed: int) -> Path:
                 batch = run_import(actor=Actor(None, "bench"), user=None, path=path)
             assert batch.state == ImportBatch.State.COMMITTED, (n, batch.message, batch.errors_preview[:3])
             path.unlink()
-            log(f"  imported {n}/{len(chunks)} files of {len(chunk)} counties ({time.perf_counter() - t1:.0f} s)")
+            log(
+                f"  imported {n}/{len(chunks)} files of {len(chunk)} counties ({time.perf_counter() - t1:.0f} s)"
+            )
         t2 = time.perf_counter()
         snap = write_snapshot(province, name=final.name, root=COMPARE)
         log(f"  snapshot {snap.rows} in {time.perf_counter() - t2:.0f} s")
@@ -174,14 +180,20 @@ def build_departments(snapshot: Path, seed: int, scale: float) -> Path:
 def dataset_files(folder: Path) -> dict[str, list[str]]:
     from jingzhun.comparison import datasets as ds
 
-    return {d.code: [str(folder / f"{d.code}.parquet")] for d in ds.DATASETS if (folder / f"{d.code}.parquet").exists()}
+    return {
+        d.code: [str(folder / f"{d.code}.parquet")]
+        for d in ds.DATASETS
+        if (folder / f"{d.code}.parquet").exists()
+    }
 
 
 def row_counts(snapshot: Path, files: dict[str, list[str]]) -> tuple[dict[str, int], dict[str, int]]:
     import pyarrow.parquet as pq
 
-    snap = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in (snapshot / t).glob("*/*.parquet"))
-            for t in ("households", "members", "years", "status_events")}
+    snap = {
+        t: sum(pq.ParquetFile(f).metadata.num_rows for f in (snapshot / t).glob("*/*.parquet"))
+        for t in ("households", "members", "years", "status_events")
+    }
     dept = {code: sum(pq.ParquetFile(f).metadata.num_rows for f in paths) for code, paths in files.items()}
     return snap, dept
 
@@ -228,10 +240,12 @@ def build_subset(snapshot: Path, departments: Path, counties: list[str]) -> tupl
     con.executemany("INSERT INTO counties VALUES (?)", [[c] for c in counties])
     for code, paths in dataset_files(departments).items():
         names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [paths[0]]).fetchall()]
-        region = " OR substr(d.region_code, 1, 6) IN (SELECT code FROM counties)" if "region_code" in names else ""
+        region = (
+            " OR substr(d.region_code, 1, 6) IN (SELECT code FROM counties)" if "region_code" in names else ""
+        )
         con.execute(f"""COPY (SELECT d.* FROM read_parquet('{paths[0]}') d
             WHERE d.id_number IN (SELECT id_number FROM ids) OR substr(d.id_number, 1, 6) IN (SELECT code FROM counties)
-            {region}) TO '{dept_out / (code + '.parquet')}' (FORMAT parquet, COMPRESSION zstd)""")
+            {region}) TO '{dept_out / (code + ".parquet")}' (FORMAT parquet, COMPRESSION zstd)""")
     con.close()
     (dept_out / ".done").write_text("")
     return snap_out, dept_out
@@ -271,17 +285,46 @@ def child(args: argparse.Namespace) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     if args.findings:
         pq.write_table(table, args.findings)
-    print(json.dumps({
-        "mode": args.mode, "seconds": round(seconds, 2), "read_seconds": round(read, 2),
-        "peak_rss_mb": round(rss), "rss_before_mb": round(rss_before), "findings": table.num_rows,
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 1), "load_average": os.getloadavg()[0],
-        "rules": {o.code: {"rows": o.rows, "seconds": round(o.seconds, 3), "skipped": o.skipped} for o in outcomes},
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "seconds": round(seconds, 2),
+                "read_seconds": round(read, 2),
+                "peak_rss_mb": round(rss),
+                "rss_before_mb": round(rss_before),
+                "findings": table.num_rows,
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 1),
+                "load_average": os.getloadavg()[0],
+                "rules": {
+                    o.code: {"rows": o.rows, "seconds": round(o.seconds, 3), "skipped": o.skipped}
+                    for o in outcomes
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
-def spawn(mode: str, snapshot: Path, departments: Path, findings: Path | None, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, "--snapshot", str(snapshot), "--departments", str(departments),
-           "--as-of", args.as_of, "--threads", str(args.threads), "--memory-limit", args.memory_limit]
+def spawn(
+    mode: str, snapshot: Path, departments: Path, findings: Path | None, args: argparse.Namespace
+) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--snapshot",
+        str(snapshot),
+        "--departments",
+        str(departments),
+        "--as-of",
+        args.as_of,
+        "--threads",
+        str(args.threads),
+        "--memory-limit",
+        args.memory_limit,
+    ]
     if findings:
         cmd += ["--findings", str(findings)]
     log(f"  running {mode} on {snapshot.name} …")
@@ -292,8 +335,10 @@ def spawn(mode: str, snapshot: Path, departments: Path, findings: Path | None, a
         raise SystemExit(f"{mode} child failed ({out.returncode})")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_seconds"] = round(time.perf_counter() - started, 2)
-    log(f"  {mode}: {result['seconds']:.1f} s ({result['cpu_seconds']:.0f} CPU-s), peak RSS "
-        f"{result['peak_rss_mb'] / 1024:.2f} GiB, {result['findings']:,} findings, load after {result['load_average']:.2f}")
+    log(
+        f"  {mode}: {result['seconds']:.1f} s ({result['cpu_seconds']:.0f} CPU-s), peak RSS "
+        f"{result['peak_rss_mb'] / 1024:.2f} GiB, {result['findings']:,} findings, load after {result['load_average']:.2f}"
+    )
     return result
 
 
@@ -343,13 +388,21 @@ def main() -> None:
     p.add_argument("--members", type=int, default=2_000_000)
     p.add_argument("--province", default="62")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=float, default=1.0,
-                   help="department data scale (deptgen: about ten rows per register member at 1.0)")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="department data scale (deptgen: about ten rows per register member at 1.0)",
+    )
     p.add_argument("--as-of", default=AS_OF.isoformat())
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memory-limit", default=DUCK_MEMORY)
-    p.add_argument("--duckdb-runs", type=int, default=1, help="run DuckDB this many times; the fastest is shown")
-    p.add_argument("--baseline-counties", type=int, default=None, help="run pandas on the first N counties only")
+    p.add_argument(
+        "--duckdb-runs", type=int, default=1, help="run DuckDB this many times; the fastest is shown"
+    )
+    p.add_argument(
+        "--baseline-counties", type=int, default=None, help="run pandas on the first N counties only"
+    )
     p.add_argument("--baseline-share", type=float, default=0.1, help="share of members in the pandas subset")
     p.add_argument("--baseline-full", action="store_true", help="always run pandas on everything too")
     p.add_argument("--baseline-max-seconds", type=float, default=600)
@@ -373,14 +426,18 @@ def main() -> None:
     snap_rows, dept_rows = row_counts(snapshot, files)
     total_dept = sum(dept_rows.values())
     sizes = county_sizes(snapshot)
-    log(f"members {snap_rows['members']:,} in {snap_rows['households']:,} households, {len(sizes)} counties; "
-        f"department rows {total_dept:,}")
+    log(
+        f"members {snap_rows['members']:,} in {snap_rows['households']:,} households, {len(sizes)} counties; "
+        f"department rows {total_dept:,}"
+    )
 
     run_dir = COMPARE / "runs"
     run_dir.mkdir(parents=True, exist_ok=True)
     load_duck = load_average()
-    duck_runs = [spawn("duckdb", snapshot, departments, run_dir / "duckdb-full.parquet", args)
-                 for _ in range(max(1, args.duckdb_runs))]
+    duck_runs = [
+        spawn("duckdb", snapshot, departments, run_dir / "duckdb-full.parquet", args)
+        for _ in range(max(1, args.duckdb_runs))
+    ]
     duck = min(duck_runs, key=lambda r: r["seconds"])
 
     subset = choose_subset(sizes, args.baseline_share, args.baseline_counties)
@@ -390,21 +447,31 @@ def main() -> None:
     full_size = snap_rows["members"] + total_dept
     sub_size = sub_rows["members"] + sum(sub_dept_rows.values())
     factor = full_size / sub_size
-    log(f"pandas subset: {len(subset)} counties, {sub_rows['members']:,} members, "
-        f"{sum(sub_dept_rows.values()):,} department rows (×{factor:.2f} to the whole)")
+    log(
+        f"pandas subset: {len(subset)} counties, {sub_rows['members']:,} members, "
+        f"{sum(sub_dept_rows.values()):,} department rows (×{factor:.2f} to the whole)"
+    )
     duck_sub = spawn("duckdb", sub_snap, sub_dept, run_dir / "duckdb-subset.parquet", args)
     pandas_sub = spawn("pandas", sub_snap, sub_dept, run_dir / "pandas-subset.parquet", args)
-    only_duck, only_pandas = same_findings(run_dir / "duckdb-subset.parquet", run_dir / "pandas-subset.parquet")
-    counts_equal = ({c: r["rows"] for c, r in duck_sub["rules"].items()}
-                    == {c: r["rows"] for c, r in pandas_sub["rules"].items()})
-    log(f"subset findings: duckdb {duck_sub['findings']:,}, pandas {pandas_sub['findings']:,}, "
-        f"only duckdb {only_duck}, only pandas {only_pandas}, per-rule counts equal: {counts_equal}")
+    only_duck, only_pandas = same_findings(
+        run_dir / "duckdb-subset.parquet", run_dir / "pandas-subset.parquet"
+    )
+    counts_equal = {c: r["rows"] for c, r in duck_sub["rules"].items()} == {
+        c: r["rows"] for c, r in pandas_sub["rules"].items()
+    }
+    log(
+        f"subset findings: duckdb {duck_sub['findings']:,}, pandas {pandas_sub['findings']:,}, "
+        f"only duckdb {only_duck}, only pandas {only_pandas}, per-rule counts equal: {counts_equal}"
+    )
 
     est_seconds = pandas_sub["seconds"] * factor
     base_mb = pandas_sub["rss_before_mb"]
     est_rss = base_mb + (pandas_sub["peak_rss_mb"] - base_mb) * factor
-    run_full = args.baseline_full or (args.baseline_counties is None and est_seconds <= args.baseline_max_seconds
-                                      and est_rss / 1024 <= args.baseline_max_gib)
+    run_full = args.baseline_full or (
+        args.baseline_counties is None
+        and est_seconds <= args.baseline_max_seconds
+        and est_rss / 1024 <= args.baseline_max_gib
+    )
     pandas_full = None
     full_check = None
     if run_full:
@@ -426,29 +493,51 @@ def main() -> None:
     pandas_seconds = pandas_full["seconds"] if pandas_full else est_seconds
     pandas_rss = pandas_full["peak_rss_mb"] if pandas_full else est_rss
     note = "" if pandas_full else f" (* extrapolated ×{factor:.2f} from {len(subset)} counties)"
-    print(f"{'total':6} {duck['findings']:>10,} {duck['seconds']:>9.2f} {pandas_seconds:>8.1f}{'' if pandas_full else '*'}")
+    print(
+        f"{'total':6} {duck['findings']:>10,} {duck['seconds']:>9.2f} {pandas_seconds:>8.1f}{'' if pandas_full else '*'}"
+    )
     print()
     print(f"machine: {machine()}; load average before the DuckDB run: {load_duck}, now {load_average()}")
-    print(f"members {snap_rows['members']:,} ({snap_rows['households']:,} households, {len(sizes)} counties); "
-          f"department rows {total_dept:,}: " + ", ".join(f"{k} {v:,}" for k, v in dept_rows.items()))
+    print(
+        f"members {snap_rows['members']:,} ({snap_rows['households']:,} households, {len(sizes)} counties); "
+        f"department rows {total_dept:,}: " + ", ".join(f"{k} {v:,}" for k, v in dept_rows.items())
+    )
     runs = " / ".join(f"{r['seconds']:.1f} s" for r in duck_runs)
-    print(f"DuckDB ({args.threads} threads, memory_limit {args.memory_limit}): {duck['seconds']:.1f} s "
-          f"({duck['cpu_seconds']:.0f} CPU-s), "
-          f"peak RSS {duck['peak_rss_mb'] / 1024:.2f} GiB, {duck['findings']:,} findings"
-          + (f" (runs: {runs})" if len(duck_runs) > 1 else ""))
+    print(
+        f"DuckDB ({args.threads} threads, memory_limit {args.memory_limit}): {duck['seconds']:.1f} s "
+        f"({duck['cpu_seconds']:.0f} CPU-s), "
+        f"peak RSS {duck['peak_rss_mb'] / 1024:.2f} GiB, {duck['findings']:,} findings"
+        + (f" (runs: {runs})" if len(duck_runs) > 1 else "")
+    )
     pandas_cpu = pandas_full["cpu_seconds"] if pandas_full else pandas_sub["cpu_seconds"] * factor
-    print(f"pandas: {pandas_seconds:.1f} s ({pandas_cpu:.0f} CPU-s), peak RSS {pandas_rss / 1024:.2f} GiB{note}; "
-          f"read {pandas_full['read_seconds'] if pandas_full else pandas_sub['read_seconds'] * factor:.1f} s of it")
-    print(f"subset check ({len(subset)} counties): duckdb {duck_sub['seconds']:.1f} s / pandas "
-          f"{pandas_sub['seconds']:.1f} s, {duck_sub['findings']:,} findings, differences {only_duck} + {only_pandas}"
-          + (f"; whole province: differences {full_check[0]} + {full_check[1]}" if full_check else ""))
-    report = {"machine": machine(), "members": snap_rows["members"], "households": snap_rows["households"],
-              "counties": len(sizes), "department_rows": dept_rows, "department_rows_total": total_dept,
-              "duckdb": duck, "duckdb_runs": duck_runs, "duckdb_subset": duck_sub, "pandas_subset": pandas_sub, "pandas_full": pandas_full,
-              "subset_counties": subset, "factor": round(factor, 3),
-              "pandas_estimated": {"seconds": round(est_seconds, 1), "peak_rss_mb": round(est_rss)},
-              "subset_differences": [only_duck, only_pandas], "full_differences": full_check,
-              "load_average": [load_duck, load_average()]}
+    print(
+        f"pandas: {pandas_seconds:.1f} s ({pandas_cpu:.0f} CPU-s), peak RSS {pandas_rss / 1024:.2f} GiB{note}; "
+        f"read {pandas_full['read_seconds'] if pandas_full else pandas_sub['read_seconds'] * factor:.1f} s of it"
+    )
+    print(
+        f"subset check ({len(subset)} counties): duckdb {duck_sub['seconds']:.1f} s / pandas "
+        f"{pandas_sub['seconds']:.1f} s, {duck_sub['findings']:,} findings, differences {only_duck} + {only_pandas}"
+        + (f"; whole province: differences {full_check[0]} + {full_check[1]}" if full_check else "")
+    )
+    report = {
+        "machine": machine(),
+        "members": snap_rows["members"],
+        "households": snap_rows["households"],
+        "counties": len(sizes),
+        "department_rows": dept_rows,
+        "department_rows_total": total_dept,
+        "duckdb": duck,
+        "duckdb_runs": duck_runs,
+        "duckdb_subset": duck_sub,
+        "pandas_subset": pandas_sub,
+        "pandas_full": pandas_full,
+        "subset_counties": subset,
+        "factor": round(factor, 3),
+        "pandas_estimated": {"seconds": round(est_seconds, 1), "peak_rss_mb": round(est_rss)},
+        "subset_differences": [only_duck, only_pandas],
+        "full_differences": full_check,
+        "load_average": [load_duck, load_average()],
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2))
     failed = only_duck or only_pandas or not counts_equal or (full_check and any(full_check))

@@ -41,8 +41,9 @@ def make_data(members: int, fmt: str, seed: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
 
     villages = generate.generate_villages(COUNTY, seed=seed, households=members // 3)
-    rows = generate.generate_register(COUNTY, households=max(1, members // 3), seed=seed, villages=villages,
-                                      members=members)
+    rows = generate.generate_register(
+        COUNTY, households=max(1, members // 3), seed=seed, villages=villages, members=members
+    )
     writer = {"csv": generate.write_csv, "xlsx": generate.write_xlsx}[fmt]
     writer(rows, path)
     generate.write_villages_csv(villages, out / "villages.csv")
@@ -122,9 +123,14 @@ def run_fast(path: Path) -> dict[str, object]:
         cpu.update({f"postgres_{k}": round(server_after[k] - server_before[k], 2) for k in server_before})
     if sandbox.USAGE:  # the workbook reader's child process (core/sandbox.py)
         cpu["reader_child"] = round(sum(u["cpu_seconds"] for u in sandbox.USAGE), 2)
-    return {"seconds": round(elapsed, 2), "members": Member.objects.count(), "stages": stages,
-            "cpu_seconds": cpu, "peak_rss_mb": round(peak_rss_mb()),
-            "reader_child_peak_rss_mb": round(max((u["peak_rss_mb"] for u in sandbox.USAGE), default=0))}
+    return {
+        "seconds": round(elapsed, 2),
+        "members": Member.objects.count(),
+        "stages": stages,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": round(peak_rss_mb()),
+        "reader_child_peak_rss_mb": round(max((u["peak_rss_mb"] for u in sandbox.USAGE), default=0)),
+    }
 
 
 def _read_rows(path: Path, limit: int) -> tuple[list[str], list[list[object]]]:
@@ -166,7 +172,9 @@ def run_naive(path: Path, limit: int) -> dict[str, object]:
     actor = audit.Actor(None, "bench-naive")
     with transaction.atomic():
         for raw in rows:
-            row = {c.key: (str(v).strip() if v is not None else "") for c, v in zip(cols, raw, strict=False) if c}
+            row = {
+                c.key: (str(v).strip() if v is not None else "") for c, v in zip(cols, raw, strict=False) if c
+            }
 
             def code(k: str, row: dict[str, str] = row) -> str:
                 return maps[k].get(row.get(k, ""), "")
@@ -174,9 +182,14 @@ def run_naive(path: Path, limit: int) -> dict[str, object]:
             village = Region.objects.get(code=row["village"])
             hh = Household.objects.filter(household_number=row["household_number"]).first()
             if hh is None:
-                hh = Household(household_number=row["household_number"], village=village, head_name=row["head_name"],
-                               attribute=code("attribute"), poverty_status=code("poverty_status"),
-                               main_cause=code("main_cause"))
+                hh = Household(
+                    household_number=row["household_number"],
+                    village=village,
+                    head_name=row["head_name"],
+                    attribute=code("attribute"),
+                    poverty_status=code("poverty_status"),
+                    main_cause=code("main_cause"),
+                )
                 hh.full_clean()
                 hh.save()
                 audit.record(actor, ChangeAction.CREATE, hh)
@@ -189,15 +202,28 @@ def run_naive(path: Path, limit: int) -> dict[str, object]:
             parsed = idnumbers.parse(row["id_number"])
             if Member.objects.filter(id_number=parsed.number, left_on__isnull=True).exists():
                 continue
-            m = Member(household=hh, person_number=row["person_number"], name=row["name"], id_number=parsed.number,
-                       sex=parsed.sex, birth_date=parsed.birth_date, relation=code("relation"),
-                       education=code("education"), labour_skill=code("labour_skill"))
+            m = Member(
+                household=hh,
+                person_number=row["person_number"],
+                name=row["name"],
+                id_number=parsed.number,
+                sex=parsed.sex,
+                birth_date=parsed.birth_date,
+                relation=code("relation"),
+                education=code("education"),
+                labour_skill=code("labour_skill"),
+            )
             m.full_clean(exclude=["household"])
             m.save()
             audit.record(actor, ChangeAction.CREATE, m, root=hh)
     elapsed = time.perf_counter() - start
-    return {"seconds": round(elapsed, 2), "rows": len(rows), "read_seconds": round(read_seconds, 2),
-            "rows_per_second": round(len(rows) / elapsed), "peak_rss_mb": round(peak_rss_mb())}
+    return {
+        "seconds": round(elapsed, 2),
+        "rows": len(rows),
+        "read_seconds": round(read_seconds, 2),
+        "rows_per_second": round(len(rows) / elapsed),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def child(args: argparse.Namespace) -> None:
@@ -240,8 +266,13 @@ def main() -> None:
     if limit > 0:  # --baseline-members 0: the set-based import only
         naive = spawn("naive", path, limit)
         estimate = args.members / float(naive["rows_per_second"])  # type: ignore[arg-type]
-        report.update({"naive": naive, "naive_estimated_seconds_for_all": round(estimate, 1),
-                       "speedup": round(estimate / float(fast["seconds"]), 1)})  # type: ignore[arg-type]
+        report.update(
+            {
+                "naive": naive,
+                "naive_estimated_seconds_for_all": round(estimate, 1),
+                "speedup": round(estimate / float(fast["seconds"]), 1),
+            }
+        )  # type: ignore[arg-type]
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

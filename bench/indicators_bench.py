@@ -91,8 +91,9 @@ def import_county(folder: Path, households: int, seed: int) -> None:
     if not register.exists():
         villages = generate.generate_villages(COUNTY, seed=seed, households=households)
         generate.write_villages_csv(villages, folder / "villages.csv")
-        generate.write_csv(generate.generate_register(COUNTY, households=households, seed=seed,
-                                                      villages=villages), register)
+        generate.write_csv(
+            generate.generate_register(COUNTY, households=households, seed=seed, villages=villages), register
+        )
     load_csv(folder / "villages.csv")
     with acting(source="bench"):
         batch = run_import(actor=Actor(None, "基准测试"), user=None, path=register)
@@ -117,9 +118,13 @@ def build_province(county_snap: Path, out: Path, members: int, seed: int) -> Non
     tmp.mkdir(parents=True)
     con = duckdb.connect()
     for table in TABLES:
-        con.execute(f"CREATE VIEW s_{table} AS SELECT * FROM read_parquet('{county_snap}/{table}/*/*.parquet', "
-                    "hive_partitioning = false)")
-    src_h, src_m = (con.execute(f"SELECT count(*) FROM s_{t}").fetchall()[0][0] for t in ("households", "members"))
+        con.execute(
+            f"CREATE VIEW s_{table} AS SELECT * FROM read_parquet('{county_snap}/{table}/*/*.parquet', "
+            "hive_partitioning = false)"
+        )
+    src_h, src_m = (
+        con.execute(f"SELECT count(*) FROM s_{t}").fetchall()[0][0] for t in ("households", "members")
+    )
     copies = max(0, round((members - src_m) / src_m))
     total = copies * src_h  # target households outside the source county
     counties = [c.code for c in generate.province_counties(PROVINCE) if c.code != COUNTY]
@@ -137,34 +142,53 @@ def build_province(county_snap: Path, out: Path, members: int, seed: int) -> Non
     seq = g - first[vidx] + 1
     codes = np.array([v.prefix for v in villages], dtype=object)
     vcode = codes[vidx]
-    hmap = pa.table({
-        "k": pa.array(g // src_h), "s": pa.array(g % src_h),
-        "village_code": pa.array(vcode, pa.string()),
-        "new_hn": pa.array([f"{v}{n:06d}" for v, n in zip(vcode, seq, strict=True)], pa.string()),
-    })
+    hmap = pa.table(
+        {
+            "k": pa.array(g // src_h),
+            "s": pa.array(g % src_h),
+            "village_code": pa.array(vcode, pa.string()),
+            "new_hn": pa.array([f"{v}{n:06d}" for v, n in zip(vcode, seq, strict=True)], pa.string()),
+        }
+    )
     con.register("hmap_arrow", hmap)
-    con.execute("CREATE TABLE src AS SELECT household_number AS old_hn, row_number() OVER (ORDER BY "
-                "household_number) - 1 AS s FROM s_households")
-    con.execute("CREATE TABLE hm AS SELECT h.k, s.old_hn, h.new_hn, h.village_code, substr(h.village_code, 1, 6) "
-                "AS county FROM hmap_arrow h JOIN src s USING (s)")
+    con.execute(
+        "CREATE TABLE src AS SELECT household_number AS old_hn, row_number() OVER (ORDER BY "
+        "household_number) - 1 AS s FROM s_households"
+    )
+    con.execute(
+        "CREATE TABLE hm AS SELECT h.k, s.old_hn, h.new_hn, h.village_code, substr(h.village_code, 1, 6) "
+        "AS county FROM hmap_arrow h JOIN src s USING (s)"
+    )
     ids = {"households": "household_id", "members": "member_id"}
     for table in TABLES:
-        replace = ["hm.new_hn AS household_number", "hm.village_code AS village_code", "hm.county AS county_code"]
+        replace = [
+            "hm.new_hn AS household_number",
+            "hm.village_code AS village_code",
+            "hm.county AS county_code",
+        ]
         if table in ids:
             replace.append(f"t.{ids[table]} + (hm.k + 1) * 100000000 AS {ids[table]}")
         if table == "members":
-            replace.append("hm.new_hn || substr(t.person_number, length(t.household_number) + 1) AS person_number")
+            replace.append(
+                "hm.new_hn || substr(t.person_number, length(t.household_number) + 1) AS person_number"
+            )
         folder = tmp / table
         folder.mkdir()
-        con.execute(f"COPY (SELECT t.* REPLACE ({', '.join(replace)}) FROM s_{table} t "
-                    f"JOIN hm ON hm.old_hn = t.household_number ORDER BY household_number) TO '{folder}' "
-                    "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county_code), WRITE_PARTITION_COLUMNS true)")
+        con.execute(
+            f"COPY (SELECT t.* REPLACE ({', '.join(replace)}) FROM s_{table} t "
+            f"JOIN hm ON hm.old_hn = t.household_number ORDER BY household_number) TO '{folder}' "
+            "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county_code), WRITE_PARTITION_COLUMNS true)"
+        )
         for part in folder.glob("county_code=*"):
             part.rename(folder / part.name.replace("county_code=", "county="))
         shutil.copytree(county_snap / table / f"county={COUNTY}", folder / f"county={COUNTY}")
     policy = pq.read_table(county_snap / "policy.parquet")
-    rows = [dict(r, county_code=c) for c in [COUNTY, *counties] for r in policy.to_pylist()
-            if r["county_code"] == COUNTY]
+    rows = [
+        dict(r, county_code=c)
+        for c in [COUNTY, *counties]
+        for r in policy.to_pylist()
+        if r["county_code"] == COUNTY
+    ]
     pq.write_table(pa.Table.from_pylist(rows, schema=policy.schema), tmp / "policy.parquet")
     ensure_tables(tmp)
     con.close()
@@ -182,8 +206,9 @@ def prepare(households: int, members: int, seed: int) -> tuple[object, object]:
     t = time.perf_counter()
     import_county(county_dir, households, seed)
     say(f"county {COUNTY} imported ({households:,} households) in {time.perf_counter() - t:.1f} s")
-    county_snap = write_snapshot(COUNTY, name=f"county-{households}-{seed}", root=Path(os.environ["JINGZHUN_HOME"]),
-                                 years=[YEAR])
+    county_snap = write_snapshot(
+        COUNTY, name=f"county-{households}-{seed}", root=Path(os.environ["JINGZHUN_HOME"]), years=[YEAR]
+    )
     prov_dir = base / f"province-{members}-{households}-{seed}"
     if not (prov_dir / "policy.parquet").exists():
         t = time.perf_counter()
@@ -204,7 +229,9 @@ def table_sum() -> tuple[int, int, object]:
 
     from jingzhun.analytics.models import IndicatorValue
 
-    got = IndicatorValue.objects.filter(year=YEAR).aggregate(n=Count("id"), num=Sum("numerator"), v=Sum("value"))
+    got = IndicatorValue.objects.filter(year=YEAR).aggregate(
+        n=Count("id"), num=Sum("numerator"), v=Sum("value")
+    )
     return got["n"], got["num"], got["v"]
 
 
@@ -227,13 +254,20 @@ def drift(seed: int) -> int:
 
     k = seed % 10
     with connection.cursor() as cur:
-        cur.execute("UPDATE analytics_indicatorvalue SET numerator = numerator + 1, value = value + 1 "
-                    "WHERE year = %s AND id %% 10 = %s", [YEAR, k])
+        cur.execute(
+            "UPDATE analytics_indicatorvalue SET numerator = numerator + 1, value = value + 1 "
+            "WHERE year = %s AND id %% 10 = %s",
+            [YEAR, k],
+        )
         changed = cur.rowcount
-        cur.execute("DELETE FROM analytics_indicatorvalue WHERE year = %s AND id %% 50 = %s", [YEAR, (k + 1) % 50])
+        cur.execute(
+            "DELETE FROM analytics_indicatorvalue WHERE year = %s AND id %% 50 = %s", [YEAR, (k + 1) % 50]
+        )
         deleted = cur.rowcount
         if connection.vendor == "postgresql":
-            cur.execute("VACUUM ANALYZE analytics_indicatorvalue")  # the day's churn, vacuumed as autovacuum would
+            cur.execute(
+                "VACUUM ANALYZE analytics_indicatorvalue"
+            )  # the day's churn, vacuumed as autovacuum would
     return changed + deleted
 
 
@@ -258,8 +292,13 @@ def timed_refresh(snapshot: object) -> dict[str, float]:
         total = time.perf_counter() - t
     finally:
         refresh.compute = inner
-    return {"total": total, "compute": spent["compute"], "write": total - spent["compute"], "rows": result.rows,
-            "written": result.written}
+    return {
+        "total": total,
+        "compute": spent["compute"],
+        "write": total - spent["compute"],
+        "rows": result.rows,
+        "written": result.written,
+    }
 
 
 def repeat(label: str, fn: object, runs: int) -> list[dict[str, float]]:
@@ -281,7 +320,9 @@ def orm_indicators(prefix: str) -> dict[tuple[str, str, str], tuple[int, int | N
     from jingzhun.registry.models import Household, Member
 
     hh = Household.objects.filter(village__code__startswith=prefix).order_by()
-    people = Member.objects.filter(household__village__code__startswith=prefix, left_on__isnull=True).order_by()
+    people = Member.objects.filter(
+        household__village__code__startswith=prefix, left_on__isnull=True
+    ).order_by()
     reg = hh.exclude(poverty_status="")
     open_mon = hh.exclude(monitoring_type="").filter(risk_elimination__in=["", "0"])
     grouped = {
@@ -291,17 +332,22 @@ def orm_indicators(prefix: str) -> dict[tuple[str, str, str], tuple[int, int | N
         "exits_by_year": reg.filter(exit_year__isnull=False).values_list("village_id", "exit_year"),
         "returns_by_year": hh.filter(return_year__isnull=False).values_list("village_id", "return_year"),
         "monitoring_by_type": open_mon.values_list("village_id", "monitoring_type"),
-        "elimination_by_mode": hh.exclude(monitoring_type="").filter(risk_elimination__in=["1", "2"])
+        "elimination_by_mode": hh.exclude(monitoring_type="")
+        .filter(risk_elimination__in=["1", "2"])
         .values_list("village_id", "risk_elimination"),
-        "people_by_status": people.exclude(household__poverty_status="")
-        .values_list("household__village_id", "household__poverty_status"),
+        "people_by_status": people.exclude(household__poverty_status="").values_list(
+            "household__village_id", "household__poverty_status"
+        ),
     }
     village: dict[tuple[str, str, str], int] = defaultdict(int)
     for code, qs in grouped.items():
         for v, dim, n in qs.annotate(n=Count("id")):
             village[(code, v, str(dim))] += n
-    for v, n in people.filter(household__poverty_status__in=["0", "3"]).values_list("household__village_id") \
-            .annotate(n=Count("id")):
+    for v, n in (
+        people.filter(household__poverty_status__in=["0", "3"])
+        .values_list("household__village_id")
+        .annotate(n=Count("id"))
+    ):
         village[("remaining_poor_people", v, "")] += n
         village[("poverty_incidence", v, "")] += n
     for v, risks in open_mon.values_list("village_id", "risk_types"):
@@ -310,10 +356,13 @@ def orm_indicators(prefix: str) -> dict[tuple[str, str, str], tuple[int, int | N
     for code in ("guarantee_gaps", "helper_coverage", "measure_coverage"):  # through their drill-down filters
         indicator = indicators.BY_CODE[code]
         for dim in indicator.dims:
-            for v, n in hh.filter(indicator.households(dim, prefix)).values_list("village_id").annotate(
-                    n=Count("id")):
+            for v, n in (
+                hh.filter(indicator.households(dim, prefix)).values_list("village_id").annotate(n=Count("id"))
+            ):
                 village[(code, v, dim)] += n
-    population = dict(Region.objects.filter(level=5, code__startswith=prefix).values_list("code", "rural_population"))
+    population = dict(
+        Region.objects.filter(level=5, code__startswith=prefix).values_list("code", "rural_population")
+    )
     result: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (code, v, dim), n in village.items():
         for digits in (2, 4, 6, 9, 12):
@@ -329,15 +378,19 @@ def check_baseline(prefix: str, base: dict[tuple[str, str, str], tuple[int, int 
     from jingzhun.analytics.models import IndicatorValue
     from jingzhun.analytics.refresh import DB_INDICATORS
 
-    stored = {(r.code, r.region_code, r.dim): (r.numerator, r.denominator)
-              for r in IndicatorValue.objects.filter(year=YEAR, region_code__startswith=prefix)
-              if r.code not in DB_INDICATORS}
+    stored = {
+        (r.code, r.region_code, r.dim): (r.numerator, r.denominator)
+        for r in IndicatorValue.objects.filter(year=YEAR, region_code__startswith=prefix)
+        if r.code not in DB_INDICATORS
+    }
     mine = {k: v for k, v in base.items() if k[1].startswith(prefix)}
     a = {k: v for k, v in stored.items() if v[0] or v[1]}
     b = {k: v for k, v in mine.items() if v[0] or v[1]}
     if a != b:
         diff = sorted(set(a.items()) ^ set(b.items()))[:10]
-        raise SystemExit(f"baseline and refresh differ ({len(set(a.items()) ^ set(b.items()))} rows), e.g. {diff}")
+        raise SystemExit(
+            f"baseline and refresh differ ({len(set(a.items()) ^ set(b.items()))} rows), e.g. {diff}"
+        )
     return len(a)
 
 
@@ -360,8 +413,11 @@ def make_sessions(n: int) -> list[tuple[str, list[str]]]:
     counties = list(Region.objects.filter(level=3, prefix__startswith=PROVINCE).order_by("code"))
     regions = [province, *cities, *random.Random(1).sample(counties, len(counties))][:n]
     out = []
-    backend = settings.AUTHENTICATION_BACKENDS[0] if hasattr(settings, "AUTHENTICATION_BACKENDS") else \
-        "django.contrib.auth.backends.ModelBackend"
+    backend = (
+        settings.AUTHENTICATION_BACKENDS[0]
+        if hasattr(settings, "AUTHENTICATION_BACKENDS")
+        else "django.contrib.auth.backends.ModelBackend"
+    )
     for i, region in enumerate(regions):
         user = User.objects.create(username=f"leader{i}", role=Role.LEADER, region=region)
         session = SessionStore()
@@ -399,9 +455,9 @@ def cpu_seconds(names: tuple[str, ...]) -> float:
             text = stat.read_text()
         except OSError:
             continue
-        comm = text[text.index("(") + 1:text.rindex(")")]
+        comm = text[text.index("(") + 1 : text.rindex(")")]
         if comm.startswith(names):
-            fields = text[text.rindex(")") + 2:].split()
+            fields = text[text.rindex(")") + 2 :].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
 
@@ -409,7 +465,9 @@ def cpu_seconds(names: tuple[str, ...]) -> float:
 SERVER, DATABASE = ("gunicorn",), ("postgres",)
 
 
-def load_run(port: int, sessions: list[tuple[str, list[str]]], duration: float, think: float) -> dict[str, float]:
+def load_run(
+    port: int, sessions: list[tuple[str, list[str]]], duration: float, think: float
+) -> dict[str, float]:
     """Every user requests a page, reads it for ``think`` seconds on average (0: closed loop), and again."""
     say(f"load for {duration:.0f} s, think time {think:.1f} s")
     times: list[float] = []
@@ -448,21 +506,43 @@ def load_run(port: int, sessions: list[tuple[str, list[str]]], duration: float, 
     spent = [cpu_seconds(SERVER) - cpu[0], cpu_seconds(DATABASE) - cpu[1], time.process_time() - cpu[2]]
     times.sort()
     q = statistics.quantiles(times, n=100)
-    return {"think": think, "requests": len(times), "errors": len(errors), "rps": len(times) / wall,
-            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "max": times[-1] * 1000,
-            # CPU milliseconds a page: the web workers, PostgreSQL's processes (0 on SQLite), the client threads
-            "cpu_server": spent[0] * 1000 / len(times), "cpu_database": spent[1] * 1000 / len(times),
-            "cpu_client": spent[2] * 1000 / len(times)}
+    return {
+        "think": think,
+        "requests": len(times),
+        "errors": len(errors),
+        "rps": len(times) / wall,
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "p99": q[98] * 1000,
+        "max": times[-1] * 1000,
+        # CPU milliseconds a page: the web workers, PostgreSQL's processes (0 on SQLite), the client threads
+        "cpu_server": spent[0] * 1000 / len(times),
+        "cpu_database": spent[1] * 1000 / len(times),
+        "cpu_client": spent[2] * 1000 / len(times),
+    }
 
 
-def serve_and_load(sessions: list[tuple[str, list[str]]], workers: int, duration: float,
-                   thinks: list[float]) -> list[dict[str, float]]:
+def serve_and_load(
+    sessions: list[tuple[str, list[str]]], workers: int, duration: float, thinks: list[float]
+) -> list[dict[str, float]]:
     port = free_port()
     env = {**os.environ, "JINGZHUN_CONN_MAX_AGE": "60", "JINGZHUN_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "jingzhun.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"],
-        env=env, cwd=ROOT)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "jingzhun.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         for _ in range(200):
             try:
@@ -494,8 +574,13 @@ def main() -> None:
     p.add_argument("--users", type=int, default=20)
     p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     p.add_argument("--duration", type=float, default=30.0, help="seconds of load per think time")
-    p.add_argument("--think", type=float, nargs="+", default=[0.0, 1.0],
-                   help="mean seconds a user reads a page before the next request (0: closed loop)")
+    p.add_argument(
+        "--think",
+        type=float,
+        nargs="+",
+        default=[0.0, 1.0],
+        help="mean seconds a user reads a page before the next request (0: closed loop)",
+    )
     p.add_argument("--no-dashboard", action="store_true")
     args = p.parse_args()
     django_setup()
@@ -504,8 +589,10 @@ def main() -> None:
     fresh_database()
     say(f"database: {connection.vendor}")
     county_snap, province = prepare(args.households, args.members, args.seed)
-    say(f"province snapshot: {province.rows['members']:,} members, {province.rows['households']:,} households, "
-        f"{len(province.counties)} counties")
+    say(
+        f"province snapshot: {province.rows['members']:,} members, {province.rows['households']:,} households, "
+        f"{len(province.counties)} counties"
+    )
 
     cases: dict[str, list[dict[str, float]]] = {"first": [], "changed": [], "unchanged": []}
     timed_refresh(province)  # warm-up
@@ -519,8 +606,12 @@ def main() -> None:
         assert table_sum() == expected, "the refresh after the drift did not restore the figures"
         assert cases["changed"][-1]["written"] == hit, "the refresh wrote other rows than the drifted ones"
         cases["unchanged"].append(timed_refresh(province))
-        say(f"province refresh run {i + 1}: " + ", ".join(f"{k} {v[-1]['total']:.2f} s ({int(v[-1]['written']):,} "
-                                                           f"written)" for k, v in cases.items()))
+        say(
+            f"province refresh run {i + 1}: "
+            + ", ".join(
+                f"{k} {v[-1]['total']:.2f} s ({int(v[-1]['written']):,} written)" for k, v in cases.items()
+            )
+        )
     county = repeat("county refresh", lambda: timed_refresh(county_snap), args.runs)
 
     def orm() -> dict[str, float]:
@@ -542,27 +633,37 @@ def main() -> None:
         return f"{min(values):.2f} / {statistics.median(values):.2f} s"
 
     print(f"machine: {machine()}; database: {connection.vendor}; {load()} at the end")
-    print(f"province {PROVINCE}: {province.rows['members']:,} members, {province.rows['households']:,} households, "
-          f"{len(province.counties)} counties; county {COUNTY}: {county_snap.rows['members']:,} members")
+    print(
+        f"province {PROVINCE}: {province.rows['members']:,} members, {province.rows['households']:,} households, "
+        f"{len(province.counties)} counties; county {COUNTY}: {county_snap.rows['members']:,} members"
+    )
     print("| run | total min / median | DuckDB compute | database | rows computed | rows written |")
     print("|---|---|---|---|---|---|")
     rows = [(f"refresh_snapshot, province, {k}", v) for k, v in cases.items()]
     for label, runs in (*rows, (f"refresh_snapshot, county {COUNTY}, unchanged", county)):
         written = sorted(int(r["written"]) for r in runs)
-        print(f"| {label} | {mm(runs, 'total')} | {mm(runs, 'compute')} | {mm(runs, 'write')} | "
-              f"{int(runs[0]['rows']):,} | {written[0]:,}–{written[-1]:,} |")
+        print(
+            f"| {label} | {mm(runs, 'total')} | {mm(runs, 'compute')} | {mm(runs, 'write')} | "
+            f"{int(runs[0]['rows']):,} | {written[0]:,}–{written[-1]:,} |"
+        )
     print(f"| ORM baseline, county {COUNTY} | {mm(baseline, 'total')} | | | {checked:,} checked equal |")
     if web:
-        print(f"dashboard /analytics/?region=…, gunicorn {args.workers} sync workers, {args.users} users, "
-              f"{args.duration:.0f} s each:")
-        print("| think time | requests | errors | requests/s | p50 | p95 | p99 | max | CPU ms a page: web / database / client |")
+        print(
+            f"dashboard /analytics/?region=…, gunicorn {args.workers} sync workers, {args.users} users, "
+            f"{args.duration:.0f} s each:"
+        )
+        print(
+            "| think time | requests | errors | requests/s | p50 | p95 | p99 | max | CPU ms a page: web / database / client |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         for w in web:
             # a database process that ended during the run takes its CPU time with it: then not measured
             database = f"{w['cpu_database']:.1f}" if w["cpu_database"] >= 0 else "—"
-            print(f"| {w['think']:.1f} s | {w['requests']:,} | {w['errors']} | {w['rps']:.1f} | {w['p50']:.0f} ms | "
-                  f"{w['p95']:.0f} ms | {w['p99']:.0f} ms | {w['max']:.0f} ms | "
-                  f"{w['cpu_server']:.1f} / {database} / {w['cpu_client']:.1f} |")
+            print(
+                f"| {w['think']:.1f} s | {w['requests']:,} | {w['errors']} | {w['rps']:.1f} | {w['p50']:.0f} ms | "
+                f"{w['p95']:.0f} ms | {w['p99']:.0f} ms | {w['max']:.0f} ms | "
+                f"{w['cpu_server']:.1f} / {database} / {w['cpu_client']:.1f} |"
+            )
     print(f"peak memory of the bench process {peak_rss_mb():.0f} MB")
 
 

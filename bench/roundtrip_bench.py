@@ -45,7 +45,9 @@ def _state() -> dict[str, Any]:
 
     def rows(model: Any, skip: set[str]) -> dict[Any, str]:
         names = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
-        return {r[0]: digest(r[1:]) for r in model.objects.values_list("pk", *names).iterator(chunk_size=5000)}
+        return {
+            r[0]: digest(r[1:]) for r in model.objects.values_list("pk", *names).iterator(chunk_size=5000)
+        }
 
     return {
         "households": rows(Household, {"id", "version", "created_at", "updated_at"}),
@@ -56,8 +58,12 @@ def _state() -> dict[str, Any]:
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    changed = {part: sum(1 for k in before[part].keys() | after[part].keys() if before[part].get(k) != after[part].get(k))
-               for part in ("households", "members", "years")}
+    changed = {
+        part: sum(
+            1 for k in before[part].keys() | after[part].keys() if before[part].get(k) != after[part].get(k)
+        )
+        for part in ("households", "members", "years")
+    }
     changed["status_events"] = after["status_events"] - before["status_events"]
     return changed
 
@@ -85,16 +91,25 @@ def main() -> None:
     load_national([COUNTY[:2]])
     load_csv(folder / "villages.csv")
     source = folder / "register.csv"
-    generate.write_csv(generate.generate_register(COUNTY, households=args.households, seed=args.seed,
-                                                  villages=villages), source)
+    generate.write_csv(
+        generate.generate_register(COUNTY, households=args.households, seed=args.seed, villages=villages),
+        source,
+    )
     actor = Actor(None, "基准测试")
-    report: dict[str, Any] = {"machine": machine(), "database": connection.vendor, "households": args.households}
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "database": connection.vendor,
+        "households": args.households,
+    }
     with acting(source="bench"):
         started = time.perf_counter()
         first = run_import(actor=actor, user=None, path=source)
-        report["first_import"] = {"state": first.state, "households_created": first.households_created,
-                                  "members_created": first.members_created,
-                                  "seconds": round(time.perf_counter() - started, 1)}
+        report["first_import"] = {
+            "state": first.state,
+            "households_created": first.households_created,
+            "members_created": first.members_created,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
         failed = first.state != "committed"
         for layout in ("template", "national"):
             for fmt in ("xlsx", "csv"):
@@ -108,16 +123,30 @@ def main() -> None:
                 imported = time.perf_counter() - started
                 changed = _changed(before, _state())
                 result = {
-                    "rows": rows, "state": batch.state, "created": batch.households_created,
-                    "updated": batch.households_updated, "unchanged": batch.households_unchanged,
-                    "members_created": batch.members_created, "members_updated": batch.members_updated,
-                    "errors": batch.error_count, "stored_changes": changed,
-                    "export_seconds": round(exported, 1), "import_seconds": round(imported, 1),
+                    "rows": rows,
+                    "state": batch.state,
+                    "created": batch.households_created,
+                    "updated": batch.households_updated,
+                    "unchanged": batch.households_unchanged,
+                    "members_created": batch.members_created,
+                    "members_updated": batch.members_updated,
+                    "errors": batch.error_count,
+                    "stored_changes": changed,
+                    "export_seconds": round(exported, 1),
+                    "import_seconds": round(imported, 1),
                 }
                 report[f"{layout}.{fmt}"] = result
-                print(f"  {layout}.{fmt}: {json.dumps(result, ensure_ascii=False)}", file=sys.stderr, flush=True)
-                failed |= (batch.state != "committed" or batch.households_created or batch.households_updated
-                           or batch.members_created or batch.members_updated or any(changed.values()))
+                print(
+                    f"  {layout}.{fmt}: {json.dumps(result, ensure_ascii=False)}", file=sys.stderr, flush=True
+                )
+                failed |= (
+                    batch.state != "committed"
+                    or batch.households_created
+                    or batch.households_updated
+                    or batch.members_created
+                    or batch.members_updated
+                    or any(changed.values())
+                )
     report["peak_rss_mb"] = round(peak_rss_mb())
     report["result"] = "FAILED: something changed" if failed else "0 changed households in every round trip"
     print(json.dumps(report, ensure_ascii=False, indent=2))

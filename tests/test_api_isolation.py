@@ -40,11 +40,27 @@ from jingzhun.villages.tests import isolation as villages_iso
 
 OUTSIDERS = ("township_b_officer", "department", "helper")
 READ_ONLY = ("leader", "auditor")
-MISSING = {"household": 10**9, "member": 10**9, "batch": "f" * 32, "region": "629999999999", "parameter": 10**9,
-           "case": 10**9, "notice": 10**9, "run": 10**9, "doubt": 10**9, "confirmed_doubt": 10**9,
-           "survey": 10**9, "sampled": 10**9, "pairing": 10**9, "measure": 10**9,
-           "expense": 10**9, "assessment": 10**9, "county": villages_iso.MISSING_COUNTY,
-           "village": villages_iso.MISSING_VILLAGE, "village_case": 10**9}
+MISSING = {
+    "household": 10**9,
+    "member": 10**9,
+    "batch": "f" * 32,
+    "region": "629999999999",
+    "parameter": 10**9,
+    "case": 10**9,
+    "notice": 10**9,
+    "run": 10**9,
+    "doubt": 10**9,
+    "confirmed_doubt": 10**9,
+    "survey": 10**9,
+    "sampled": 10**9,
+    "pairing": 10**9,
+    "measure": 10**9,
+    "expense": 10**9,
+    "assessment": 10**9,
+    "county": villages_iso.MISSING_COUNTY,
+    "village": villages_iso.MISSING_VILLAGE,
+    "village_case": 10**9,
+}
 
 
 @dataclass(frozen=True)
@@ -70,25 +86,40 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("get", "/api/registry/households/{id}/as-of"): ObjectOperation("household", query={"date": TODAY}),
     ("post", "/api/registry/households/{id}/members"): ObjectOperation(
         "household",
-        lambda: {"version": 1, "person_number": "P-X-1", "name": "越权", "id_number": next_id(), "relation": "20"},
+        lambda: {
+            "version": 1,
+            "person_number": "P-X-1",
+            "name": "越权",
+            "id_number": next_id(),
+            "relation": "20",
+        },
     ),
     ("put", "/api/registry/households/{id}/years/{year}"): ObjectOperation(
         "household", lambda: {"version": 1, "wage_income": 1}
     ),
     ("get", "/api/registry/members/{id}"): ObjectOperation("member"),
-    ("patch", "/api/registry/members/{id}"): ObjectOperation("member", lambda: {"version": 1, "name": "越权"}),
+    ("patch", "/api/registry/members/{id}"): ObjectOperation(
+        "member", lambda: {"version": 1, "name": "越权"}
+    ),
     ("post", "/api/registry/members/{id}/leave"): ObjectOperation(
         "member", lambda: {"version": 1, "reason": "death", "date": "2025-01-01"}
     ),
     ("get", "/api/registry/households/{id}/expenses"): ObjectOperation("household"),
-    ("post", "/api/registry/households/{id}/expenses"): ObjectOperation("household", registry_iso.expense_body),
+    ("post", "/api/registry/households/{id}/expenses"): ObjectOperation(
+        "household", registry_iso.expense_body
+    ),
     ("put", "/api/registry/expenses/{id}"): ObjectOperation("expense", registry_iso.expense_body),
     ("delete", "/api/registry/expenses/{id}"): ObjectOperation("expense", registry_iso.delete_body),
     ("get", "/api/registry/households/{id}/income-assessments"): ObjectOperation("household"),
     ("post", "/api/registry/households/{id}/income-assessments"): ObjectOperation(
-        "household", registry_iso.assessment_body),
-    ("put", "/api/registry/income-assessments/{id}"): ObjectOperation("assessment", registry_iso.assessment_body),
-    ("delete", "/api/registry/income-assessments/{id}"): ObjectOperation("assessment", registry_iso.delete_body),
+        "household", registry_iso.assessment_body
+    ),
+    ("put", "/api/registry/income-assessments/{id}"): ObjectOperation(
+        "assessment", registry_iso.assessment_body
+    ),
+    ("delete", "/api/registry/income-assessments/{id}"): ObjectOperation(
+        "assessment", registry_iso.delete_body
+    ),
     ("get", "/api/registry/imports/{batch_id}"): ObjectOperation("batch"),
     ("get", "/api/registry/imports/{batch_id}/errors"): ObjectOperation("batch"),
     ("get", "/api/policy/parameters/{id}"): ObjectOperation("parameter", owner="county_admin"),
@@ -100,11 +131,20 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ),
     ("get", "/api/procedures/cases/{id}"): ObjectOperation("case"),
     ("post", "/api/procedures/cases/{id}/steps"): ObjectOperation(
-        "case", lambda: {"step_code": "township_review", "version": 1,
-                         "signatures": [{"signer": "township", "name": "乡镇审核人"}]}
+        "case",
+        lambda: {
+            "step_code": "township_review",
+            "version": 1,
+            "signatures": [{"signer": "township", "name": "乡镇审核人"}],
+        },
     ),
     ("post", "/api/procedures/households/{id}/cases"): ObjectOperation(
-        "household", lambda: {"kind": "natural_change", "discovered_on": TODAY, "params": procedure_helpers.birth(dt.date.today())}
+        "household",
+        lambda: {
+            "kind": "natural_change",
+            "discovered_on": TODAY,
+            "params": procedure_helpers.birth(dt.date.today()),
+        },
     ),
     ("get", "/api/procedures/notices/{id}"): ObjectOperation("notice"),
     ("get", "/api/comparison/runs/{id}"): ObjectOperation("run"),
@@ -128,15 +168,20 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
         "sampled", assessment_iso.interview_body, owner="county_admin"
     ),
     ("get", "/api/assistance/households/{id}"): ObjectOperation("household"),
-    ("post", "/api/assistance/households/{id}/pairings"): ObjectOperation("household", assistance_iso.pairing_body),
-    ("post", "/api/assistance/households/{id}/measures"): ObjectOperation("household", assistance_iso.measure_body),
+    ("post", "/api/assistance/households/{id}/pairings"): ObjectOperation(
+        "household", assistance_iso.pairing_body
+    ),
+    ("post", "/api/assistance/households/{id}/measures"): ObjectOperation(
+        "household", assistance_iso.measure_body
+    ),
     ("put", "/api/assistance/pairings/{id}"): ObjectOperation("pairing", assistance_iso.pairing_body),
     ("put", "/api/assistance/measures/{id}"): ObjectOperation("measure", assistance_iso.measure_body),
     # Poor villages: the county's list is changed by its administrators only; a village, its yearly records
     # and its exit case are read by the jurisdiction's readers and written by its editors.
     ("get", "/api/villages/counties/{code}/poor-villages"): ObjectOperation("county", owner="county_admin"),
     ("post", "/api/villages/counties/{code}/poor-villages"): ObjectOperation(
-        "county", villages_iso.import_body, owner="county_admin"),
+        "county", villages_iso.import_body, owner="county_admin"
+    ),
     ("get", "/api/villages/{code}/years"): ObjectOperation("village"),
     ("put", "/api/villages/{code}/years/{year}"): ObjectOperation("village", villages_iso.record_body),
     ("get", "/api/villages/{code}/exit-check"): ObjectOperation("village", query={"year": "2025"}),
@@ -146,13 +191,25 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("post", "/api/villages/cases/{id}/steps"): ObjectOperation("village_case", villages_iso.step_body),
 }
 # Operations without an object in the path: lists (checked for jurisdiction) and the rest.
-LIST_OPERATIONS = {("get", "/api/regions/"), ("get", "/api/registry/households"), ("get", "/api/policy/parameters"),
-                   ("get", "/api/procedures/cases"), ("get", "/api/comparison/runs"),
-                   ("get", "/api/comparison/doubts"), ("get", "/api/comparison/rules"),
-                   ("get", "/api/assessment/surveys")}
-OTHER_OPERATIONS = {("get", "/api/me"), ("post", "/api/registry/imports"), ("post", "/api/policy/parameters"),
-                    ("post", "/api/procedures/bulk"), ("post", "/api/procedures/notices"),
-                    ("post", "/api/comparison/runs"), ("get", "/api/analytics/indicators")}
+LIST_OPERATIONS = {
+    ("get", "/api/regions/"),
+    ("get", "/api/registry/households"),
+    ("get", "/api/policy/parameters"),
+    ("get", "/api/procedures/cases"),
+    ("get", "/api/comparison/runs"),
+    ("get", "/api/comparison/doubts"),
+    ("get", "/api/comparison/rules"),
+    ("get", "/api/assessment/surveys"),
+}
+OTHER_OPERATIONS = {
+    ("get", "/api/me"),
+    ("post", "/api/registry/imports"),
+    ("post", "/api/policy/parameters"),
+    ("post", "/api/procedures/bulk"),
+    ("post", "/api/procedures/notices"),
+    ("post", "/api/comparison/runs"),
+    ("get", "/api/analytics/indicators"),
+}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -168,7 +225,10 @@ def fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def clients(world: World) -> dict[str, Client]:
-    tokens = {name: create_api_token(actor=Actor(user=None, name="测试"), user=u)[1] for name, u in world.users.items()}
+    tokens = {
+        name: create_api_token(actor=Actor(user=None, name="测试"), user=u)[1]
+        for name, u in world.users.items()
+    }
     return {name: Client(headers={"Authorization": f"Bearer {raw}"}) for name, raw in tokens.items()}
 
 
@@ -179,9 +239,16 @@ def batch_a(world: World) -> ImportBatch:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "isolation-errors.xlsx").write_bytes(b"PK\x03\x04")
     return ImportBatch.objects.create(
-        id="a" * 32, file_name="玉泉镇.xlsx", file_sha256="0" * 64, user=world.users["township_officer"],
-        user_name="township_officer", region=world.township_a, policy="valid", state="partial",
-        error_count=1, error_report="imports/isolation-errors.xlsx",
+        id="a" * 32,
+        file_name="玉泉镇.xlsx",
+        file_sha256="0" * 64,
+        user=world.users["township_officer"],
+        user_name="township_officer",
+        region=world.township_a,
+        policy="valid",
+        state="partial",
+        error_count=1,
+        error_report="imports/isolation-errors.xlsx",
     )
 
 
@@ -202,12 +269,20 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
     if target in ("run", "doubt", "confirmed_doubt"):
         from jingzhun.comparison.tests import isolation as comparison
 
-        make = {"run": comparison.run_a, "doubt": comparison.doubt_a, "confirmed_doubt": comparison.confirmed_doubt_a}
+        make = {
+            "run": comparison.run_a,
+            "doubt": comparison.doubt_a,
+            "confirmed_doubt": comparison.confirmed_doubt_a,
+        }
         return make[target](world).pk
     if target in ("pairing", "measure"):
-        return (assistance_iso.pairing_a if target == "pairing" else assistance_iso.measure_a)(world.household_a).pk
+        return (assistance_iso.pairing_a if target == "pairing" else assistance_iso.measure_a)(
+            world.household_a
+        ).pk
     if target in ("expense", "assessment"):
-        return (registry_iso.expense_a if target == "expense" else registry_iso.assessment_a)(world.household_a).pk
+        return (registry_iso.expense_a if target == "expense" else registry_iso.assessment_a)(
+            world.household_a
+        ).pk
     if target == "county":
         return world.county.code
     if target == "village":
@@ -229,10 +304,15 @@ def _foreign_parameter(world: World, user_name: str) -> int:
     from jingzhun.policy.models import Parameter
 
     row, _ = Parameter.objects.get_or_create(
-        key="notice_days_exit", region_prefix="620502100202", effective_from="2024-01-01",
+        key="notice_days_exit",
+        region_prefix="620502100202",
+        effective_from="2024-01-01",
         defaults={"value": 7, "document": "北坡村测试文件"},
     )
-    if user_name in OUTSIDERS and policy_access.parameters_for(world.users[user_name]).filter(pk=row.pk).exists():
+    if (
+        user_name in OUTSIDERS
+        and policy_access.parameters_for(world.users[user_name]).filter(pk=row.pk).exists()
+    ):
         return Parameter.objects.get(key="monitoring_line", region_prefix="53", year=2025).pk
     return row.pk
 
@@ -256,7 +336,11 @@ def state() -> tuple:
 
 
 def body_of(response: Any) -> Any:
-    return response.json() if response.get("Content-Type", "").startswith("application/json") else response.content
+    return (
+        response.json()
+        if response.get("Content-Type", "").startswith("application/json")
+        else response.content
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -268,9 +352,13 @@ def test_every_operation_is_in_a_table() -> None:
     operations = schema_operations()
     with_object = {op for op in operations if "{" in op[1]}
     uncovered = with_object - set(OBJECT_OPERATIONS)
-    assert not uncovered, f"operations with a path parameter missing from OBJECT_OPERATIONS: {sorted(uncovered)}"
+    assert not uncovered, (
+        f"operations with a path parameter missing from OBJECT_OPERATIONS: {sorted(uncovered)}"
+    )
     unclassified = operations - with_object - LIST_OPERATIONS - OTHER_OPERATIONS
-    assert not unclassified, f"operations missing from LIST_OPERATIONS / OTHER_OPERATIONS: {sorted(unclassified)}"
+    assert not unclassified, (
+        f"operations missing from LIST_OPERATIONS / OTHER_OPERATIONS: {sorted(unclassified)}"
+    )
     stale = (set(OBJECT_OPERATIONS) | LIST_OPERATIONS | OTHER_OPERATIONS) - operations
     assert not stale, f"tables name operations that no longer exist: {sorted(stale)}"
 
@@ -306,7 +394,9 @@ def test_the_owning_officer_is_not_refused(
     """The counterpart of the test above: the same call by 玉泉镇's officer succeeds (so 404 means refusal)."""
     op = OBJECT_OPERATIONS[(method, path)]
     response = call(clients[op.owner], method, path, op, foreign_object(world, batch_a, op.target, "helper"))
-    if op.target == "region":  # the helper's foreign region is 玉泉镇 itself, inside the officer's jurisdiction
+    if (
+        op.target == "region"
+    ):  # the helper's foreign region is 玉泉镇 itself, inside the officer's jurisdiction
         assert response.status_code == 200
     else:
         assert response.status_code in {200, 201}, response.content
@@ -356,7 +446,10 @@ def test_household_search_never_leaves_the_jurisdiction(world: World, clients: d
         assert seen == allowed and body["count"] == len(allowed), user_name
     officer_b = clients["township_b_officer"].get("/api/registry/households", {"q": "户主"}).json()
     assert world.household_a.pk not in {item["id"] for item in officer_b["items"]}
-    assert {item["id"] for item in officer_b["items"]} == {world.household_b.pk, world.households["620502101202"].pk}
+    assert {item["id"] for item in officer_b["items"]} == {
+        world.household_b.pk,
+        world.households["620502101202"].pk,
+    }
 
 
 def test_region_lists_never_leave_the_jurisdiction(world: World, clients: dict[str, Client]) -> None:
@@ -375,9 +468,7 @@ def test_region_lists_never_leave_the_jurisdiction(world: World, clients: dict[s
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(schema_operations()))
-def test_every_operation_needs_a_token(
-    world: World, batch_a: ImportBatch, method: str, path: str
-) -> None:
+def test_every_operation_needs_a_token(world: World, batch_a: ImportBatch, method: str, path: str) -> None:
     url = path.format(id=world.household_a.pk, code=world.township_a.code, batch_id=batch_a.pk, year=2025)
     before = state()
     for headers in ({}, {"Authorization": "Bearer jz_not-a-token"}):

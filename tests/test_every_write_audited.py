@@ -46,41 +46,69 @@ def _household(world: Any) -> Any:
 
 
 def _new_son(world: Any, actor: Actor, number: str) -> Any:
-    return registry_services.add_member(actor=actor, household=_household(world), expected_version=1,
-                                        person_number=number,
-                                        data={"name": "新成员", "relation": Relation.SON, "id_number": next_id()})
+    return registry_services.add_member(
+        actor=actor,
+        household=_household(world),
+        expected_version=1,
+        person_number=number,
+        data={"name": "新成员", "relation": Relation.SON, "id_number": next_id()},
+    )
 
 
 def _remove(world: Any, actor: Actor) -> Any:
     son = _new_son(world, actor, "M2")
-    return registry_services.remove_member(actor=actor, member=son, expected_version=2, reason="death",
-                                           left_on=dt.date.today())
+    return registry_services.remove_member(
+        actor=actor, member=son, expected_version=2, reason="death", left_on=dt.date.today()
+    )
 
 
 def _expense(world: Any, actor: Actor) -> Any:
     return registry_services.save_expense(
-        actor=actor, household=_household(world), expected_version=world.household_a.version,
-        data={"kind": "medical", "incurred_on": dt.date(2025, 1, 5), "amount": Decimal("800"), "source": "verified"})
+        actor=actor,
+        household=_household(world),
+        expected_version=world.household_a.version,
+        data={
+            "kind": "medical",
+            "incurred_on": dt.date(2025, 1, 5),
+            "amount": Decimal("800"),
+            "source": "verified",
+        },
+    )
 
 
 def _assessment(world: Any, actor: Actor) -> Any:
     return registry_services.save_income_assessment(
-        actor=actor, household=_household(world), expected_version=world.household_a.version,
-        data={"period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 12, 31), "net_income": Decimal("9000"),
-              "persons": 1, "source": "verified"})
+        actor=actor,
+        household=_household(world),
+        expected_version=world.household_a.version,
+        data={
+            "period_start": dt.date(2024, 1, 1),
+            "period_end": dt.date(2024, 12, 31),
+            "net_income": Decimal("9000"),
+            "persons": 1,
+            "source": "verified",
+        },
+    )
 
 
 def _delete_expense(world: Any, actor: Actor) -> None:
     expense = _expense(world, actor)
-    registry_services.delete_expense(actor=actor, household=world.household_a,
-                                     expected_version=world.household_a.version, expense_id=expense.pk)
+    registry_services.delete_expense(
+        actor=actor,
+        household=world.household_a,
+        expected_version=world.household_a.version,
+        expense_id=expense.pk,
+    )
 
 
 def _delete_assessment(world: Any, actor: Actor) -> None:
     assessment = _assessment(world, actor)
-    registry_services.delete_income_assessment(actor=actor, household=world.household_a,
-                                               expected_version=world.household_a.version,
-                                               assessment_id=assessment.pk)
+    registry_services.delete_income_assessment(
+        actor=actor,
+        household=world.household_a,
+        expected_version=world.household_a.version,
+        assessment_id=assessment.pk,
+    )
 
 
 def _with_son(world: Any, actor: Actor) -> tuple[Any, Any]:
@@ -92,47 +120,76 @@ def _with_son(world: Any, actor: Actor) -> tuple[Any, Any]:
 
 def _moved(world: Any, actor: Actor) -> Any:
     hh, son = _with_son(world, actor)
-    return registry_services.move_members(actor=actor, source=hh, target=world.household_b,
-                                          moves=[(son, Relation.GRANDSON)], on=dt.date.today(), reason="moved")
+    return registry_services.move_members(
+        actor=actor,
+        source=hh,
+        target=world.household_b,
+        moves=[(son, Relation.GRANDSON)],
+        on=dt.date.today(),
+        reason="moved",
+    )
 
 
 def _policy_row(actor: Actor) -> Any:
-    return policy_services.create_parameter(actor=actor, key="monitoring_line", region_prefix="620502", year=2024,
-                                            value="7000", document="测试文件")
+    return policy_services.create_parameter(
+        actor=actor,
+        key="monitoring_line",
+        region_prefix="620502",
+        year=2024,
+        value="7000",
+        document="测试文件",
+    )
 
 
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.registry.services.update_household": lambda w, a: registry_services.update_household(
-        actor=a, household=_household(w), expected_version=1, data={"phone": "139"}),
+        actor=a, household=_household(w), expected_version=1, data={"phone": "139"}
+    ),
     "jingzhun.registry.services.update_member": lambda w, a: registry_services.update_member(
-        actor=a, member=w.household_a.members.get(), expected_version=1, data={"migrant_months": 3}),
+        actor=a, member=w.household_a.members.get(), expected_version=1, data={"migrant_months": 3}
+    ),
     "jingzhun.registry.services.add_member": lambda w, a: _new_son(w, a, "M1"),
     "jingzhun.registry.services.remove_member": _remove,
     "jingzhun.registry.services.members_leave": lambda w, a: registry_services.members_leave(
-        actor=a, household=_household(w), members=[_with_son(w, a)[1]], left_on=dt.date.today(), reason="death"),
+        actor=a,
+        household=_household(w),
+        members=[_with_son(w, a)[1]],
+        left_on=dt.date.today(),
+        reason="death",
+    ),
     "jingzhun.registry.services.member_joins": lambda w, a: registry_services.member_joins(
-        actor=a, household=_household(w), joined_on=dt.date.today(),
-        data={"name": "新生儿", "relation": Relation.SON, "id_number": helpers.born_on(dt.date.today())}),
+        actor=a,
+        household=_household(w),
+        joined_on=dt.date.today(),
+        data={"name": "新生儿", "relation": Relation.SON, "id_number": helpers.born_on(dt.date.today())},
+    ),
     "jingzhun.registry.services.create_household": lambda w, a: registry_services.create_household(
-        actor=a, village=w.household_a.village, household_number="620502101201999999", head_name="王小军"),
+        actor=a, village=w.household_a.village, household_number="620502101201999999", head_name="王小军"
+    ),
     "jingzhun.registry.services.move_members": _moved,
     "jingzhun.registry.services.close_household": lambda w, a: registry_services.close_household(
-        actor=a, household=_household(w), on=dt.date.today(), reason="全户迁出", leave_reason="moved"),
+        actor=a, household=_household(w), on=dt.date.today(), reason="全户迁出", leave_reason="moved"
+    ),
     "jingzhun.registry.services.save_year": lambda w, a: registry_services.save_year(
-        actor=a, household=_household(w), expected_version=1, year=2024, data={"wage_income": 100}),
+        actor=a, household=_household(w), expected_version=1, year=2024, data={"wage_income": 100}
+    ),
     "jingzhun.registry.services.save_expense": _expense,
     "jingzhun.registry.services.save_income_assessment": _assessment,
     "jingzhun.registry.services.delete_expense": _delete_expense,
     "jingzhun.registry.services.delete_income_assessment": _delete_assessment,
     "jingzhun.accounts.services.create_user": lambda w, a: account_services.create_user(
-        actor=a, username="new-user", password="pass-1234-x", role="leader", region=w.county),
+        actor=a, username="new-user", password="pass-1234-x", role="leader", region=w.county
+    ),
     "jingzhun.accounts.services.create_api_token": lambda w, a: account_services.create_api_token(
-        actor=a, user=w.users["leader"]),
+        actor=a, user=w.users["leader"]
+    ),
     "jingzhun.policy.services.create_parameter": lambda w, a: _policy_row(a),
     "jingzhun.policy.services.update_parameter": lambda w, a: policy_services.update_parameter(
-        actor=a, parameter=_policy_row(a), expected_version=1, data={"value": "7100"}),
+        actor=a, parameter=_policy_row(a), expected_version=1, data={"value": "7100"}
+    ),
     "jingzhun.policy.services.end_parameter": lambda w, a: policy_services.end_parameter(
-        actor=a, parameter=_policy_row(a), expected_version=1, effective_to=dt.date(2024, 12, 31)),
+        actor=a, parameter=_policy_row(a), expected_version=1, effective_to=dt.date(2024, 12, 31)
+    ),
     **PROCEDURE_CALLS,
     **COMPARISON_CALLS,
     **ASSESSMENT_CALLS,

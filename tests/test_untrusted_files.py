@@ -74,8 +74,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str
     }
 
 
-def test_the_reader_refuses_each_crafted_file_and_this_process_survives(files: dict[str, Any], tmp_path: Path
-                                                                        ) -> None:
+def test_the_reader_refuses_each_crafted_file_and_this_process_survives(
+    files: dict[str, Any], tmp_path: Path
+) -> None:
     for path, words in files.values():
         with pytest.raises(workbooks.WorkbookError) as caught:
             workbooks.open_xlsx(path)
@@ -99,15 +100,24 @@ def test_import_page_api_and_command_line_refuse_them_and_keep_serving(
     client.force_login(officer)
     for name, (path, words) in files.items():
         # the import page
-        page = client.post(reverse("registry:import"),
-                           {"file": SimpleUploadedFile(path.name, path.read_bytes()), "policy": "all"})
+        page = client.post(
+            reverse("registry:import"),
+            {"file": SimpleUploadedFile(path.name, path.read_bytes()), "policy": "all"},
+        )
         assert page.status_code == 302, name
         batch = ImportBatch.objects.get(pk=page.url.rstrip("/").rsplit("/", 1)[-1])
         assert batch.state == ImportBatch.State.FAILED and words in batch.message, (name, batch.message)
         # the API
-        api = client.post("/api/registry/imports", {"file": SimpleUploadedFile(path.name, path.read_bytes()),
-                                                   "policy": "all"}, headers={"Authorization": f"Bearer {token}"})
-        assert api.status_code == 201 and api.json()["state"]["code"] == "failed" and words in api.json()["message"]
+        api = client.post(
+            "/api/registry/imports",
+            {"file": SimpleUploadedFile(path.name, path.read_bytes()), "policy": "all"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert (
+            api.status_code == 201
+            and api.json()["state"]["code"] == "failed"
+            and words in api.json()["message"]
+        )
         # the command line
         out = io.StringIO()
         with pytest.raises(CommandError, match="导入未完成"):
@@ -118,10 +128,18 @@ def test_import_page_api_and_command_line_refuse_them_and_keep_serving(
     assert Household.objects.count() == before
 
 
-def test_department_loads_refuse_them(world: Any, files: dict[str, Any], settings: Any, tmp_path: Path) -> None:
+def test_department_loads_refuse_them(
+    world: Any, files: dict[str, Any], settings: Any, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     for path, words in files.values():
-        load = loading.load_dataset(actor=Actor.of(world.users["admin"]), user=None, path=path,
-                                    dataset="disability", as_of="2026-10-31", region_prefix="620502")
+        load = loading.load_dataset(
+            actor=Actor.of(world.users["admin"]),
+            user=None,
+            path=path,
+            dataset="disability",
+            as_of="2026-10-31",
+            region_prefix="620502",
+        )
         assert load.state in (LoadState.FAILED, LoadState.REJECTED) and words in load.message
         assert not load.parquet_path

@@ -37,7 +37,14 @@ from jingzhun.villages.tests import isolation as villages_iso
 pytestmark = pytest.mark.django_db
 
 ROLES = (
-    "admin", "county_admin", "township_officer", "village_officer", "helper", "department", "leader", "auditor",
+    "admin",
+    "county_admin",
+    "township_officer",
+    "village_officer",
+    "helper",
+    "department",
+    "leader",
+    "auditor",
     "township_b_officer",
 )
 HOUSEHOLD_READERS = {"admin", "county_admin", "township_officer", "village_officer", "leader", "auditor"}
@@ -74,13 +81,22 @@ def household_form(scene: Scene) -> dict[str, Any]:
 def member_form(scene: Scene) -> dict[str, Any]:
     m = scene.member
     return {
-        "version": scene.household.version, "name": "改名", "id_number": m.id_number, "relation": m.relation,
-        "migrant_months": 3, "person_number": "P999000000001",
+        "version": scene.household.version,
+        "name": "改名",
+        "id_number": m.id_number,
+        "relation": m.relation,
+        "migrant_months": 3,
+        "person_number": "P999000000001",
     }
 
 
 def year_form(scene: Scene) -> dict[str, Any]:
-    return {"version": scene.household.version, "household_size": 9, "wage_income": "1", "business_income": "0"}
+    return {
+        "version": scene.household.version,
+        "household_size": 9,
+        "wage_income": "1",
+        "business_income": "0",
+    }
 
 
 def remove_form(scene: Scene) -> dict[str, Any]:
@@ -120,7 +136,9 @@ def township_parameter_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
     from jingzhun.policy.models import Parameter
 
     row, _ = Parameter.objects.get_or_create(
-        key="notice_days_exit", region_prefix="620502100", effective_from="2024-01-01",
+        key="notice_days_exit",
+        region_prefix="620502100",
+        effective_from="2024-01-01",
         defaults={"value": 7, "document": "玉泉镇测试文件"},
     )
     return {"pk": row.pk + 100000 if missing else row.pk}
@@ -148,53 +166,81 @@ COVERAGE: dict[str, Case] = {
     "registry:member_edit": Case(member_kwargs, HOUSEHOLD_EDITORS, post=member_form),
     "registry:member_remove": Case(member_kwargs, HOUSEHOLD_EDITORS, post=remove_form),
     "registry:expense_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form),
-    "registry:expense_edit": Case(registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form),
-    "registry:expense_delete": Case(registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form),
+    "registry:expense_edit": Case(
+        registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form
+    ),
+    "registry:expense_delete": Case(
+        registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form
+    ),
     "registry:income_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.assessment_form),
-    "registry:income_edit": Case(registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS,
-                                 post=registry_iso.assessment_form),
-    "registry:income_delete": Case(registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form),
+    "registry:income_edit": Case(
+        registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.assessment_form
+    ),
+    "registry:income_delete": Case(
+        registry_iso.assessment_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.delete_form
+    ),
     "registry:import_batch": Case(batch_kwargs, BATCH_READERS),
     "registry:import_errors": Case(batch_kwargs, BATCH_READERS),
-    "procedures:case_detail": Case(procedures_iso.case_kwargs, HOUSEHOLD_READERS, post=procedures_iso.step_form),
-    "procedures:case_open": Case(procedures_iso.open_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.open_form),
-    "procedures:village_bulk": Case(procedures_iso.village_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.bulk_form),
-    "procedures:notice_detail": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS,
-                                     post=procedures_iso.objection_form),
+    "procedures:case_detail": Case(
+        procedures_iso.case_kwargs, HOUSEHOLD_READERS, post=procedures_iso.step_form
+    ),
+    "procedures:case_open": Case(
+        procedures_iso.open_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.open_form
+    ),
+    "procedures:village_bulk": Case(
+        procedures_iso.village_kwargs, HOUSEHOLD_EDITORS, post=procedures_iso.bulk_form
+    ),
+    "procedures:notice_detail": Case(
+        procedures_iso.notice_kwargs, HOUSEHOLD_READERS, post=procedures_iso.objection_form
+    ),
     "procedures:notice_pdf": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS),
     "procedures:evidence_file": Case(procedures_iso.evidence_kwargs, HOUSEHOLD_READERS),
     "comparison:run_detail": Case(comparison_iso.run_kwargs, RUN_READERS),
     "comparison:run_checks": Case(comparison_iso.run_kwargs, RUN_READERS),
     "comparison:run_checks_xlsx": Case(comparison_iso.run_kwargs, RUN_READERS),
-    "comparison:doubt_detail": Case(comparison_iso.doubt_kwargs, HOUSEHOLD_READERS, post=comparison_iso.verify_form),
+    "comparison:doubt_detail": Case(
+        comparison_iso.doubt_kwargs, HOUSEHOLD_READERS, post=comparison_iso.verify_form
+    ),
     "comparison:doubt_file": Case(comparison_iso.file_kwargs, HOUSEHOLD_READERS),
     "comparison:load_errors": Case(comparison_iso.load_kwargs, HOUSEHOLD_READERS),
     "analytics:households": Case(analytics_iso.indicator_kwargs, analytics_iso.FIGURE_READERS),
     "assessment:survey_detail": Case(assessment_iso.survey_kwargs, assessment_iso.READERS),
-    "assessment:survey_redraw": Case(assessment_iso.survey_kwargs, assessment_iso.EDITORS,
-                                     post=assessment_iso.redraw_form, get_ok=False),
-    "assessment:survey_close": Case(assessment_iso.survey_kwargs, assessment_iso.EDITORS,
-                                    post=assessment_iso.close_form, get_ok=False),
+    "assessment:survey_redraw": Case(
+        assessment_iso.survey_kwargs, assessment_iso.EDITORS, post=assessment_iso.redraw_form, get_ok=False
+    ),
+    "assessment:survey_close": Case(
+        assessment_iso.survey_kwargs, assessment_iso.EDITORS, post=assessment_iso.close_form, get_ok=False
+    ),
     "assessment:survey_estimates": Case(assessment_iso.survey_kwargs, assessment_iso.READERS),
     "assessment:survey_lists": Case(assessment_iso.lists_kwargs, assessment_iso.READERS),
     "assessment:village_detail": Case(assessment_iso.village_kwargs, assessment_iso.READERS),
-    "assessment:household_add": Case(assessment_iso.village_kwargs, assessment_iso.EDITORS,
-                                     post=assessment_iso.add_form, get_ok=False),
+    "assessment:household_add": Case(
+        assessment_iso.village_kwargs, assessment_iso.EDITORS, post=assessment_iso.add_form, get_ok=False
+    ),
     "assessment:village_list": Case(assessment_iso.village_list_kwargs, assessment_iso.READERS),
-    "assessment:interview": Case(assessment_iso.sampled_kwargs, assessment_iso.READERS,
-                                 post=assessment_iso.interview_form),
+    "assessment:interview": Case(
+        assessment_iso.sampled_kwargs, assessment_iso.READERS, post=assessment_iso.interview_form
+    ),
     "reports:card": Case(household_kwargs, HOUSEHOLD_READERS),
     "assistance:pairing_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form),
-    "assistance:pairing_edit": Case(assistance_iso.pairing_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form),
+    "assistance:pairing_edit": Case(
+        assistance_iso.pairing_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.pairing_form
+    ),
     "assistance:measure_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
-    "assistance:measure_edit": Case(assistance_iso.measure_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form),
+    "assistance:measure_edit": Case(
+        assistance_iso.measure_kwargs, HOUSEHOLD_EDITORS, post=assistance_iso.measure_form
+    ),
     "villages:village_detail": Case(villages_iso.village_kwargs, villages_iso.READERS),
-    "villages:record_edit": Case(villages_iso.record_kwargs, villages_iso.EDITORS, post=villages_iso.record_form),
-    "villages:case_open": Case(villages_iso.village_kwargs, villages_iso.EDITORS, post=villages_iso.open_form,
-                               get_ok=False),
+    "villages:record_edit": Case(
+        villages_iso.record_kwargs, villages_iso.EDITORS, post=villages_iso.record_form
+    ),
+    "villages:case_open": Case(
+        villages_iso.village_kwargs, villages_iso.EDITORS, post=villages_iso.open_form, get_ok=False
+    ),
     "villages:case_detail": Case(villages_iso.case_kwargs, villages_iso.READERS, post=villages_iso.step_form),
-    "villages:import_list": Case(villages_iso.county_kwargs, villages_iso.LIST_EDITORS, post=villages_iso.import_form,
-                                 get_ok=False),
+    "villages:import_list": Case(
+        villages_iso.county_kwargs, villages_iso.LIST_EDITORS, post=villages_iso.import_form, get_ok=False
+    ),
 }
 
 # Views that take a region in the query string: (url name, parameter, what an outsider gets).
@@ -229,9 +275,9 @@ def _parameters(pattern: Any) -> list[str]:
     return []
 
 
-def walk(patterns: list | None = None, prefix: str = "", namespace: str = "", params: tuple = ()) -> Iterator[
-    tuple[str, str, tuple[str, ...]]
-]:
+def walk(
+    patterns: list | None = None, prefix: str = "", namespace: str = "", params: tuple = ()
+) -> Iterator[tuple[str, str, tuple[str, ...]]]:
     """(key, route, parameters) for every URL pattern: key is 'namespace:name', or the route if unnamed."""
     for p in get_resolver().url_patterns if patterns is None else patterns:
         here = (*params, *_parameters(p.pattern))
@@ -296,9 +342,16 @@ def scene(world, settings, tmp_path) -> Scene:
     (tmp_path / "reports" / "errors.xlsx").write_bytes(b"PK")
     officer = world.users["township_officer"]
     batch = ImportBatch.objects.create(
-        id=uuid.uuid4().hex, file_name="南山村.csv", file_sha256="0" * 64, user=officer, user_name=officer.username,
-        region=world.township_a, policy=ImportBatch.Policy.ALL_OR_NOTHING, state=ImportBatch.State.REJECTED,
-        error_report="reports/errors.xlsx", error_count=1,
+        id=uuid.uuid4().hex,
+        file_name="南山村.csv",
+        file_sha256="0" * 64,
+        user=officer,
+        user_name=officer.username,
+        region=world.township_a,
+        policy=ImportBatch.Policy.ALL_OR_NOTHING,
+        state=ImportBatch.State.REJECTED,
+        error_report="reports/errors.xlsx",
+        error_count=1,
     )
     return Scene(
         world=world,

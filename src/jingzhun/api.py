@@ -34,7 +34,7 @@ api = NinjaAPI(
     version="1",
     description="防止返贫监测与建档立卡信息系统的接口。每个请求都要带 `Authorization: Bearer <令牌>`；"
     "令牌用 `jingzhun token create 用户名` 生成。只能看到和修改本人辖区内、本人角色允许的数据；"
-    "辖区以外的对象与不存在的对象一样返回 404。错误统一为 `{\"code\": …, \"detail\": \"中文说明\"}`。",
+    '辖区以外的对象与不存在的对象一样返回 404。错误统一为 `{"code": …, "detail": "中文说明"}`。',
     auth=TokenAuth(),
     urls_namespace="api",
     docs_decorator=login_required,
@@ -136,7 +136,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    payload = {"code": "unauthorized", "detail": "需要有效的 API 令牌：请求头应为 Authorization: Bearer <令牌>"}
+    payload = {
+        "code": "unauthorized",
+        "detail": "需要有效的 API 令牌：请求头应为 Authorization: Bearer <令牌>",
+    }
     response = api.create_response(request, payload, status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response

@@ -55,20 +55,27 @@ def click_bar(page: Page, code: str) -> None:
     """Click the region's bar in the ECharts region chart (where ECharts itself says the bar is)."""
     chart = page.locator("#chart-regions")
     expect(chart).to_have_attribute("data-drawn", "1")  # the bars have grown to their length
-    point = page.evaluate("""code => {
+    point = page.evaluate(
+        """code => {
         const chart = echarts.getInstanceByDom(document.getElementById('chart-regions'));
         const data = chart.getOption().series[0].data;
         const i = data.findIndex(d => d.code === code);
         return chart.convertToPixel({seriesIndex: 0}, [data[i].value / 2, i]);
-    }""", code)
+    }""",
+        code,
+    )
     chart.click(position={"x": point[0], "y": point[1]})  # scrolled into view; the point is inside the chart
 
 
 def biggest_child(page: Page) -> str:
     """The child region with the largest number in the region table (a bar wide enough to click)."""
     rows = page.locator("#region-rows tbody tr")
-    values = {rows.nth(i).get_attribute("data-code"): Decimal(rows.nth(i).locator("[data-value]").get_attribute(
-        "data-value")) for i in range(rows.count())}
+    values = {
+        rows.nth(i).get_attribute("data-code"): Decimal(
+            rows.nth(i).locator("[data-value]").get_attribute("data-value")
+        )
+        for i in range(rows.count())
+    }
     return max(values, key=lambda code: values[code])
 
 
@@ -79,17 +86,28 @@ def test_leader_drills_from_county_to_household_and_downloads_the_report(page, l
     expect(page.locator("h1")).to_contain_text("秦州区统计指标")
     expect(page.locator("#refreshed-at")).to_contain_text("指标更新于")
     registered = card(page, "registered")
-    assert registered == sum(v.value for v in IndicatorValue.objects.filter(
-        region_code=county.code, code="households_by_status"))
+    assert registered == sum(
+        v.value for v in IndicatorValue.objects.filter(region_code=county.code, code="households_by_status")
+    )
     expect(page.locator("#chart-trend canvas")).to_be_visible()
     expect(page.locator("#chart-causes canvas")).to_be_visible()
     page.screenshot(path=SHOTS.format("desktop"), full_page=True)
-    numbers = {"registered": registered, "people": Decimal(page.locator(
-        '[data-card="registered"] .stat-parts [data-value]').first.get_attribute("data-value")),
-        "remaining": card(page, "remaining"), "incidence": card(page, "incidence")}
-    townships = {page.locator(f'#region-rows tr[data-code="{code}"] .row-link').inner_text():
-                 Decimal(page.locator(f'#region-rows tr[data-code="{code}"] [data-value]').get_attribute("data-value"))
-                 for code in page.locator("#region-rows tbody tr").evaluate_all("rs => rs.map(r => r.dataset.code)")}
+    numbers = {
+        "registered": registered,
+        "people": Decimal(
+            page.locator('[data-card="registered"] .stat-parts [data-value]').first.get_attribute(
+                "data-value"
+            )
+        ),
+        "remaining": card(page, "remaining"),
+        "incidence": card(page, "incidence"),
+    }
+    townships = {
+        page.locator(f'#region-rows tr[data-code="{code}"] .row-link').inner_text(): Decimal(
+            page.locator(f'#region-rows tr[data-code="{code}"] [data-value]').get_attribute("data-value")
+        )
+        for code in page.locator("#region-rows tbody tr").evaluate_all("rs => rs.map(r => r.dataset.code)")
+    }
 
     # and downloads the basic statistics table from the dashboard
     with page.expect_download() as download_info:
@@ -101,8 +119,9 @@ def test_leader_drills_from_county_to_household_and_downloads_the_report(page, l
     assert Decimal(str(total[("建档立卡户数（户）", "合计")])) == numbers["registered"]
     assert Decimal(str(total[("建档立卡人数（人）", "合计")])) == numbers["people"]
     assert Decimal(str(total[("", "剩余贫困人口（人）")])) == numbers["remaining"]
-    assert Decimal(str(total[("", "贫困发生率（%）")])).quantize(Decimal("0.01")) == \
-        numbers["incidence"].quantize(Decimal("0.01"))
+    assert Decimal(str(total[("", "贫困发生率（%）")])).quantize(Decimal("0.01")) == numbers[
+        "incidence"
+    ].quantize(Decimal("0.01"))
     for name, value in townships.items():
         assert Decimal(str(report.rows[name][("建档立卡户数（户）", "合计")])) == value, name
 

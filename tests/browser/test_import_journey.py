@@ -34,13 +34,46 @@ def write_village_file(path: Path, village_code: str) -> str:
     """A file in the import layout (Chinese headers from the column table). Returns the bad ID."""
     head_id = idnumbers.make_id("620502", dt.date(1972, 4, 9), 135)
     bad_id = with_wrong_check_digit(idnumbers.make_id("620502", dt.date(1975, 8, 21), 246))
-    keys = ["village", "household_number", "head_name", "attribute", "poverty_status", "year", "wage_income",
-            "person_number", "name", "id_number", "relation"]
+    keys = [
+        "village",
+        "household_number",
+        "head_name",
+        "attribute",
+        "poverty_status",
+        "year",
+        "wage_income",
+        "person_number",
+        "name",
+        "id_number",
+        "relation",
+    ]
     rows = [
-        [village_code, HOUSEHOLD_NUMBER, "赵德明", "一般脱贫户", "已脱贫(享受政策)", "2025", "12000",
-         "P620502990001", "赵德明", head_id, "户主"],
-        [village_code, HOUSEHOLD_NUMBER, "赵德明", "一般脱贫户", "已脱贫(享受政策)", "2025", "12000",
-         "P620502990002", "孙桂兰", bad_id, "配偶"],
+        [
+            village_code,
+            HOUSEHOLD_NUMBER,
+            "赵德明",
+            "一般脱贫户",
+            "已脱贫(享受政策)",
+            "2025",
+            "12000",
+            "P620502990001",
+            "赵德明",
+            head_id,
+            "户主",
+        ],
+        [
+            village_code,
+            HOUSEHOLD_NUMBER,
+            "赵德明",
+            "一般脱贫户",
+            "已脱贫(享受政策)",
+            "2025",
+            "12000",
+            "P620502990002",
+            "孙桂兰",
+            bad_id,
+            "配偶",
+        ],
     ]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)

@@ -39,15 +39,24 @@ def registered_family(world) -> Household:
     """王建国户 (户主, 配偶, 之子 王小军), entered through the registry's services on 2024-01-05."""
     actor = Actor.of(world.users["village_officer"])
     with mock.patch("django.utils.timezone.now", return_value=REGISTERED):
-        hh = registry_services.create_household(actor=actor, village=world.villages[VILLAGE],
-                                                household_number=VILLAGE + "880001", head_name="王建国")
-        for name, relation, birth, male in (("王建国", Relation.HEAD, dt.date(1968, 3, 2), True),
-                                            ("李秀英", Relation.SPOUSE, dt.date(1970, 7, 9), False),
-                                            ("王小军", Relation.SON, dt.date(1995, 11, 20), True)):
-            registry_services.add_member(actor=actor, household=hh, expected_version=hh.version,
-                                         person_number=registry_services.next_person_number(hh),
-                                         data={"name": name, "relation": relation,
-                                               "id_number": next_id(birth=birth, male=male)})
+        hh = registry_services.create_household(
+            actor=actor,
+            village=world.villages[VILLAGE],
+            household_number=VILLAGE + "880001",
+            head_name="王建国",
+        )
+        for name, relation, birth, male in (
+            ("王建国", Relation.HEAD, dt.date(1968, 3, 2), True),
+            ("李秀英", Relation.SPOUSE, dt.date(1970, 7, 9), False),
+            ("王小军", Relation.SON, dt.date(1995, 11, 20), True),
+        ):
+            registry_services.add_member(
+                actor=actor,
+                household=hh,
+                expected_version=hh.version,
+                person_number=registry_services.next_person_number(hh),
+                data={"name": name, "relation": relation, "id_number": next_id(birth=birth, male=male)},
+            )
     return hh
 
 
@@ -73,8 +82,13 @@ def test_a_death_approved_as_a_natural_change(browser, live_server, transactiona
         expect(plan).to_contain_text("办结后将登记的变更")
         expect(plan).to_contain_text("减员：王小军，自 2024-02-20 起不再是本户成员（减少原因：死亡）")
         assert son.id_number not in page.content()
-        do_step(page, "村级上报", "2024-03-01", signatures={"村两委": "张支书"},
-                documents={"变更证明材料": "王小军死亡医学证明"})
+        do_step(
+            page,
+            "村级上报",
+            "2024-03-01",
+            signatures={"村两委": "张支书"},
+            documents={"变更证明材料": "王小军死亡医学证明"},
+        )
 
     # the township reviews, the county approves
     with signed_in(browser, live_server, "township_officer", "乡镇干部") as page:

@@ -55,11 +55,18 @@ def _media(settings, tmp_path) -> None:
 
 def make_household(world, *, number: str, head: str, income: int, **fields) -> Household:
     """A one-person household of 南山村 with its 2018 data year (the year before the 2019 decisions)."""
-    hh = HouseholdFactory(village=world.villages[VILLAGE], household_number=number, head_name=head, phone=PHONE,
-                          **fields)
+    hh = HouseholdFactory(
+        village=world.villages[VILLAGE], household_number=number, head_name=head, phone=PHONE, **fields
+    )
     MemberFactory(household=hh, name=head, labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
-    HouseholdYearFactory(household=hh, year=2018, household_size=1, wage_income=income, housing_grade="A",
-                         **YEAR_GUARANTEES_MET)
+    HouseholdYearFactory(
+        household=hh,
+        year=2018,
+        household_size=1,
+        wage_income=income,
+        housing_grade="A",
+        **YEAR_GUARANTEES_MET,
+    )
     return hh
 
 
@@ -102,8 +109,15 @@ def open_case_page(page: Page, head: str) -> None:
     expect(page.locator("h1")).to_be_visible()
 
 
-def do_step(page: Page, name: str, on: str, *, signatures: dict[str, str] | None = None,
-            documents: dict[str, str] | None = None, uploads: dict[str, Path] | None = None) -> None:
+def do_step(
+    page: Page,
+    name: str,
+    on: str,
+    *,
+    signatures: dict[str, str] | None = None,
+    documents: dict[str, str] | None = None,
+    uploads: dict[str, Path] | None = None,
+) -> None:
     """Fill the case page's next-step form: the day, each signer's name, each document's name or file."""
     form = page.locator("#next-step")
     expect(form.locator("h2")).to_contain_text(f"办理：{name}")
@@ -111,10 +125,13 @@ def do_step(page: Page, name: str, on: str, *, signatures: dict[str, str] | None
     for signer, person in (signatures or {}).items():
         form.get_by_label(f"{signer}签字（姓名）").fill(person)
     for label, document in (documents or {}).items():
-        form.locator("fieldset", has=page.locator("legend", has_text=label)).locator("input[name^=ev_]").fill(document)
+        form.locator("fieldset", has=page.locator("legend", has_text=label)).locator("input[name^=ev_]").fill(
+            document
+        )
     for label, path in (uploads or {}).items():
-        form.locator("fieldset", has=page.locator("legend", has_text=label)).locator("input[type=file]").set_input_files(
-            str(path))
+        form.locator("fieldset", has=page.locator("legend", has_text=label)).locator(
+            "input[type=file]"
+        ).set_input_files(str(path))
     form.get_by_role("button", name="确认办理").click()
     expect(page.locator(".alert-success")).to_contain_text(f"已办理「{name}」")
 
@@ -139,7 +156,9 @@ def post_notice(page: Page, step: str, start_on: str, photo: str) -> str:
 def notice_step(page: Page, head: str, step: str, start_on: str, photo: str) -> str:
     """Post the notice, then, the period over, do the notice step on the case page. Returns its day."""
     end = post_notice(page, step, start_on, photo)
-    assert dt.date.fromisoformat(end) == dt.date.fromisoformat(start_on) + dt.timedelta(days=7)  # 7 days by policy
+    assert dt.date.fromisoformat(end) == dt.date.fromisoformat(start_on) + dt.timedelta(
+        days=7
+    )  # 7 days by policy
     open_case_page(page, head)
     do_step(page, step, end)
     return end
@@ -188,8 +207,14 @@ def check_household_page(page: Page, household: Household, status: str, user: st
 def test_identification_from_application_to_announcement(browser, live_server, transactional_world, tmp_path):
     world = transactional_world
     # given an ordinary (not registered) household of 南山村 whose 2018 income is below the 2019 line
-    hh = make_household(world, number=VILLAGE + "990001", head="李春生", income=1500, poverty_status="",
-                        attribute=Attribute.ORDINARY)
+    hh = make_household(
+        world,
+        number=VILLAGE + "990001",
+        head="李春生",
+        income=1500,
+        poverty_status="",
+        attribute=Attribute.ORDINARY,
+    )
     scan = tmp_path / "李春生申请书.png"
     scan.write_bytes(PNG)
 
@@ -202,9 +227,16 @@ def test_identification_from_application_to_announcement(browser, live_server, t
         page.get_by_label("发现日期").fill("2019-03-01")
         page.get_by_role("button", name="开案").click()
         expect(page.locator(".alert-success")).to_contain_text("已开案：贫困户识别")
-        do_step(page, "农户申请", "2019-03-02", signatures={"农户（户主）": "李春生"}, uploads={"申请书": scan})
-        do_step(page, "村民代表大会民主评议", "2019-03-05", signatures={"村两委": "张支书"},
-                documents={"民主评议记录": "南山村2019年第2次村民代表大会记录"})
+        do_step(
+            page, "农户申请", "2019-03-02", signatures={"农户（户主）": "李春生"}, uploads={"申请书": scan}
+        )
+        do_step(
+            page,
+            "村民代表大会民主评议",
+            "2019-03-05",
+            signatures={"村两委": "张支书"},
+            documents={"民主评议记录": "南山村2019年第2次村民代表大会记录"},
+        )
         end = notice_step(page, "李春生", "村内第一次公示", "2019-03-06", "第一次公示张贴照片")
 
     # the 玉泉镇 officer reviews it
@@ -219,8 +251,13 @@ def test_identification_from_application_to_announcement(browser, live_server, t
     # the county approves (the criteria are evaluated and shown)
     with signed_in(browser, live_server, "county_admin", "县级管理员") as page:
         open_case_page(page, "李春生")
-        do_step(page, "县级审批", "2019-03-25", signatures={"县级审批人": "赵县长"},
-                documents={"审批文件": "秦扶发〔2019〕12号"})
+        do_step(
+            page,
+            "县级审批",
+            "2019-03-25",
+            signatures={"县级审批人": "赵县长"},
+            documents={"审批文件": "秦扶发〔2019〕12号"},
+        )
         expect(page.locator("#steps details").last).to_contain_text("政策标准评估：符合")
 
     # the village officer announces it: the last step writes the register
@@ -249,19 +286,30 @@ def test_identification_from_application_to_announcement(browser, live_server, t
     hh.refresh_from_db()
     assert hh.poverty_status == PovertyStatus.NOT_EXITED and hh.attribute == Attribute.GENERAL_POOR
     done = dict(CaseStep.objects.filter(case=case).values_list("step__code", "user_name"))
-    assert done == {"application": "village_officer", "appraisal": "village_officer",
-                    "first_notice": "village_officer", "township_review": "township_officer",
-                    "second_notice": "village_officer", "county_approval": "county_admin",
-                    "announcement": "village_officer"}
+    assert done == {
+        "application": "village_officer",
+        "appraisal": "village_officer",
+        "first_notice": "village_officer",
+        "township_review": "township_officer",
+        "second_notice": "village_officer",
+        "county_approval": "county_admin",
+        "announcement": "village_officer",
+    }
     assert ObjectChange.objects.filter(object_type="procedures.casestep").count() == 7
 
 
 def test_exit_with_the_households_agreement(browser, live_server, transactional_world):
     world = transactional_world
     # given a registered poor household (未脱贫 since 2014) of 南山村 whose 2018 income is above the line
-    hh = make_household(world, number=VILLAGE + "990002", head="马有福", income=5000,
-                        poverty_status=PovertyStatus.NOT_EXITED, attribute=Attribute.GENERAL_POOR,
-                        first_identified_on=dt.date(2014, 10, 1))
+    hh = make_household(
+        world,
+        number=VILLAGE + "990002",
+        head="马有福",
+        income=5000,
+        poverty_status=PovertyStatus.NOT_EXITED,
+        attribute=Attribute.GENERAL_POOR,
+        first_identified_on=dt.date(2014, 10, 1),
+    )
 
     # the village committee proposes it, verifies it with the work team, the household signs its agreement,
     # and the village officer posts the village notice
@@ -272,28 +320,49 @@ def test_exit_with_the_households_agreement(browser, live_server, transactional_
         page.get_by_label("发现日期").fill("2019-09-01")
         page.get_by_role("button", name="开案").click()
         expect(page.locator(".alert-success")).to_contain_text("已开案：贫困户退出")
-        do_step(page, "村两委民主评议后提出", "2019-09-02", signatures={"村两委": "张支书"},
-                documents={"民主评议记录": "南山村2019年第5次村两委会议记录"})
-        do_step(page, "村两委和驻村工作队核实", "2019-09-04",
-                signatures={"村两委": "张支书", "驻村工作队": "刘队长"}, documents={"入户核实记录": "马有福户核实表"})
+        do_step(
+            page,
+            "村两委民主评议后提出",
+            "2019-09-02",
+            signatures={"村两委": "张支书"},
+            documents={"民主评议记录": "南山村2019年第5次村两委会议记录"},
+        )
+        do_step(
+            page,
+            "村两委和驻村工作队核实",
+            "2019-09-04",
+            signatures={"村两委": "张支书", "驻村工作队": "刘队长"},
+            documents={"入户核实记录": "马有福户核实表"},
+        )
         expect(page.locator("#steps details").last).to_contain_text("政策标准评估：符合")
         # the household's own signature is required: without it the step is refused, naming what is missing
         form = page.locator("#next-step")
         form.locator("fieldset", has=page.locator("legend", has_text="脱贫户验收表")).locator(
-            "input[name^=ev_]").fill("马有福户脱贫验收表")
+            "input[name^=ev_]"
+        ).fill("马有福户脱贫验收表")
         form.get_by_label("办理日期", exact=True).fill("2019-09-05")
         form.get_by_role("button", name="确认办理").click()
         expect(page.locator("#form-error")).to_contain_text("缺少签字：农户（户主）1人")
         full_shot(page, "case-form")
-        do_step(page, "农户认可签字", "2019-09-05", signatures={"农户（户主）": "马有福"},
-                documents={"脱贫户验收表": "马有福户脱贫验收表"})
+        do_step(
+            page,
+            "农户认可签字",
+            "2019-09-05",
+            signatures={"农户（户主）": "马有福"},
+            documents={"脱贫户验收表": "马有福户脱贫验收表"},
+        )
         notice_step(page, "马有福", "村内公示", "2019-09-06", "退出公示张贴照片")
 
     # the county approves the exit
     with signed_in(browser, live_server, "county_admin", "县级管理员") as page:
         open_case_page(page, "马有福")
-        do_step(page, "批准退出", "2019-09-16", signatures={"县级审批人": "赵县长"},
-                documents={"审批文件": "秦扶发〔2019〕30号"})
+        do_step(
+            page,
+            "批准退出",
+            "2019-09-16",
+            signatures={"县级审批人": "赵县长"},
+            documents={"审批文件": "秦扶发〔2019〕30号"},
+        )
 
     # the village officer announces it
     with signed_in(browser, live_server, "village_officer", "村干部") as page:

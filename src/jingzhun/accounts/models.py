@@ -20,7 +20,12 @@ class User(AbstractUser):
 
     role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.LEADER)
     region = models.ForeignKey(
-        "regions.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="users", verbose_name="辖区"
+        "regions.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name="辖区",
     )
     full_name = models.CharField("姓名", max_length=50, blank=True)
     department = models.CharField("所属部门", max_length=50, blank=True)

@@ -33,8 +33,12 @@ def access_figures(user: object, key: str = "") -> Region:
     own = getattr(user, "region", None)
     if own is not None:
         return own
-    top = (IndicatorValue.objects.filter(level=Level.PROVINCE).order_by("region_code")
-           .values_list("region_code", flat=True).first())
+    top = (
+        IndicatorValue.objects.filter(level=Level.PROVINCE)
+        .order_by("region_code")
+        .values_list("region_code", flat=True)
+        .first()
+    )
     region = Region.objects.filter(code=top).first() if top else None
     region = region or Region.objects.filter(level=Level.PROVINCE).order_by("code").first()
     if region is None:

@@ -105,9 +105,12 @@ class ChildrenOut(Schema):
 class ExitOut(Schema):
     region: RegionRef
     year: int
-    kind: str = Field(description="county 贫困县退出（综合贫困发生率和第三方评估的三项比率），village 贫困村退出")
+    kind: str = Field(
+        description="county 贫困县退出（综合贫困发生率和第三方评估的三项比率），village 贫困村退出"
+    )
     evaluations: list[EvaluationOut] = Field(
-        description="县：一项；乡镇：每个村一项；村：一项。第三方评估的比率尚无结果时，该项 value 为“未提供”、passed 为 false")
+        description="县：一项；乡镇：每个村一项；村：一项。第三方评估的比率尚无结果时，该项 value 为“未提供”、passed 为 false"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -121,20 +124,50 @@ def _labels(code: str) -> tuple[str, str]:
     return DB_INDICATORS.get(code, (code, ""))
 
 
-@router.get("/indicators", response=list[IndicatorOut], tags=TAGS, summary="指标目录",
-            description="每个指标的代码、中文名称、单位、口径和分组；与 docs/indicators.md 一致。")
+@router.get(
+    "/indicators",
+    response=list[IndicatorOut],
+    tags=TAGS,
+    summary="指标目录",
+    description="每个指标的代码、中文名称、单位、口径和分组；与 docs/indicators.md 一致。",
+)
 def list_indicators(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = [{"code": i.code, "name": i.name, "unit": i.unit, "definition": i.definition, "breakdown": i.dim_name,
-             "dims": i.dims, "rate": i.rate, "drill_down": i.households is not None} for i in indicators.INDICATORS]
-    rows += [{"code": code, "name": name, "unit": unit, "definition": "按数据库中的疑点和监测案件逐村计数（见 docs/indicators.md）",
-              "breakdown": "规则" if code.startswith("doubts_") else "办结情况", "dims": {}, "rate": False,
-              "drill_down": False} for code, (name, unit) in DB_INDICATORS.items()]
+    rows = [
+        {
+            "code": i.code,
+            "name": i.name,
+            "unit": i.unit,
+            "definition": i.definition,
+            "breakdown": i.dim_name,
+            "dims": i.dims,
+            "rate": i.rate,
+            "drill_down": i.households is not None,
+        }
+        for i in indicators.INDICATORS
+    ]
+    rows += [
+        {
+            "code": code,
+            "name": name,
+            "unit": unit,
+            "definition": "按数据库中的疑点和监测案件逐村计数（见 docs/indicators.md）",
+            "breakdown": "规则" if code.startswith("doubts_") else "办结情况",
+            "dims": {},
+            "rate": False,
+            "drill_down": False,
+        }
+        for code, (name, unit) in DB_INDICATORS.items()
+    ]
     return rows
 
 
-@router.get("/regions/{code}/values", response={200: RegionValuesOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="区划的全部指标值",
-            description="一个区划一个年度的全部指标值（按指标和分组），读自预先汇总的指标表；区划须在本人辖区内。")
+@router.get(
+    "/regions/{code}/values",
+    response={200: RegionValuesOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="区划的全部指标值",
+    description="一个区划一个年度的全部指标值（按指标和分组），读自预先汇总的指标表；区划须在本人辖区内。",
+)
 def region_values(request: HttpRequest, code: RegionCode, year: Year = None) -> dict[str, Any]:
     user = _user(request)
     region = access.access_figures(user, code)
@@ -144,15 +177,34 @@ def region_values(request: HttpRequest, code: RegionCode, year: Year = None) -> 
     for (ind_code, dim), row in sorted(values.items()):
         name, unit = _labels(ind_code)
         label = indicators.BY_CODE[ind_code].label(dim) if ind_code in indicators.BY_CODE else dim
-        out.append({"code": ind_code, "name": name, "dim": dim, "dim_label": label if dim else "",
-                    "value": row.value, "numerator": row.numerator, "denominator": row.denominator, "unit": unit})
-    return {"region": {"code": region.code, "name": region.name}, "level": region.level, "year": year,
-            "refreshed_at": selectors.refreshed_at(region, year), "values": out}
+        out.append(
+            {
+                "code": ind_code,
+                "name": name,
+                "dim": dim,
+                "dim_label": label if dim else "",
+                "value": row.value,
+                "numerator": row.numerator,
+                "denominator": row.denominator,
+                "unit": unit,
+            }
+        )
+    return {
+        "region": {"code": region.code, "name": region.name},
+        "level": region.level,
+        "year": year,
+        "refreshed_at": selectors.refreshed_at(region, year),
+        "values": out,
+    }
 
 
-@router.get("/regions/{code}/children", response={200: ChildrenOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="下级区划的指标值",
-            description="一个指标在各下级区划（县的乡镇、乡镇的村……）的数值，供对比和逐级下钻；村没有下级，返回空列表。")
+@router.get(
+    "/regions/{code}/children",
+    response={200: ChildrenOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="下级区划的指标值",
+    description="一个指标在各下级区划（县的乡镇、乡镇的村……）的数值，供对比和逐级下钻；村没有下级，返回空列表。",
+)
 def region_children(
     request: HttpRequest,
     code: RegionCode,
@@ -165,20 +217,31 @@ def region_children(
     _indicator(indicator)
     year = _year(user, region.code, year)
     kids = selectors.children(user, region.code, year, indicator, dim) if region.level < Level.VILLAGE else []
-    return {"region": {"code": region.code, "name": region.name}, "indicator": indicator, "dim": dim, "year": year,
-            "children": [{"region": {"code": k.code, "name": k.name}, "value": v} for k, v in kids]}
+    return {
+        "region": {"code": region.code, "name": region.name},
+        "indicator": indicator,
+        "dim": dim,
+        "year": year,
+        "children": [{"region": {"code": k.code, "name": k.name}, "value": v} for k, v in kids],
+    }
 
 
-@router.get("/regions/{code}/households", response={200: list[HouseholdListItem], READ_ERRORS: ErrorOut},
-            tags=TAGS, summary="数字背后的农户",
-            description="按指标口径列出一个数字背后的农户（登记系统当前数据），分页返回；不指定分组时为各分组的农户。"
-            "人数类指标列出所计人员所在的户。只列本人能看到的农户。")
+@router.get(
+    "/regions/{code}/households",
+    response={200: list[HouseholdListItem], READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="数字背后的农户",
+    description="按指标口径列出一个数字背后的农户（登记系统当前数据），分页返回；不指定分组时为各分组的农户。"
+    "人数类指标列出所计人员所在的户。只列本人能看到的农户。",
+)
 @paginate(Pagination)
 def region_households(  # @paginate reads the signature in its own module: no type aliases here
     request: HttpRequest,
     code: str = Path(..., min_length=2, max_length=12, description=REGION_NOTE),
     indicator: str = Query(..., max_length=40, description="指标代码：" + CODES),
-    dim: str = Query("", max_length=20, description="分组代码（如脱贫状态 1、脱贫年度 2019）；不填：全部分组"),
+    dim: str = Query(
+        "", max_length=20, description="分组代码（如脱贫状态 1、脱贫年度 2019）；不填：全部分组"
+    ),
     year: int | None = Query(None, ge=1978, le=2100, description=YEAR_NOTE),
 ) -> Any:
     user = _user(request)
@@ -191,10 +254,14 @@ def region_households(  # @paginate reads the signature in its own module: no ty
     return drilldown.households(user, ind, region, dim, values).select_related("village")
 
 
-@router.get("/regions/{code}/exit", response={200: ExitOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="退出检查",
-            description="县：贫困县退出的逐项检查（综合贫困发生率，及第三方评估的错退率、漏评率、群众认可度）；"
-            "乡镇：各村的贫困村退出检查；村：本村的检查。每项给出规则、标准及依据、实际情况、是否满足。")
+@router.get(
+    "/regions/{code}/exit",
+    response={200: ExitOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="退出检查",
+    description="县：贫困县退出的逐项检查（综合贫困发生率，及第三方评估的错退率、漏评率、群众认可度）；"
+    "乡镇：各村的贫困村退出检查；村：本村的检查。每项给出规则、标准及依据、实际情况、是否满足。",
+)
 def exit_check(request: HttpRequest, code: RegionCode, year: Year = None) -> dict[str, Any]:
     user = _user(request)
     region = access.access_figures(user, code)
@@ -208,6 +275,9 @@ def exit_check(request: HttpRequest, code: RegionCode, year: Year = None) -> dic
         evaluations, kind = [evaluate_village_exit(region, year=year)], "village"
     else:
         raise ValidationFailed("退出检查的区划应为县、乡镇或村", {"code": ["应为县、乡镇或村"]})
-    return {"region": {"code": region.code, "name": region.name}, "year": year, "kind": kind,
-            "evaluations": [{**e.as_json(), "summary": e.summary_zh()} for e in evaluations]}
-
+    return {
+        "region": {"code": region.code, "name": region.name},
+        "year": year,
+        "kind": kind,
+        "evaluations": [{**e.as_json(), "summary": e.summary_zh()} for e in evaluations],
+    }

@@ -28,8 +28,13 @@ def breakdown(values: dict[tuple[str, str], IndicatorValue], code: str) -> list[
     return sorted(d for (c, d), v in values.items() if c == code and d and v.value)
 
 
-def households(user: object, indicator: indicators.Indicator, region: Region, dim: str,
-               values: dict[tuple[str, str], IndicatorValue]) -> QuerySet[Household]:
+def households(
+    user: object,
+    indicator: indicators.Indicator,
+    region: Region,
+    dim: str,
+    values: dict[tuple[str, str], IndicatorValue],
+) -> QuerySet[Household]:
     """The households behind one value, or behind the indicator's total when ``dim`` is empty. A household
     counted under two breakdown values (two 三保障 problems) is listed once."""
     if dim or not (indicator.dims or indicator.dim_name):

@@ -138,8 +138,13 @@ def after_import(sender: Any, instance: ImportBatch, created: bool = False, **kw
             return
         if instance.state not in (ImportBatch.State.COMMITTED, ImportBatch.State.PARTIAL):
             return
-        written = (instance.households_created + instance.households_updated + instance.members_created
-                   + instance.members_updated + instance.members_left)
+        written = (
+            instance.households_created
+            + instance.households_updated
+            + instance.members_created
+            + instance.members_updated
+            + instance.members_left
+        )
         if written:
             region = instance.region
             refresh_after_commit([region.prefix if region is not None else ""])

@@ -25,7 +25,9 @@ class IndicatorValue(models.Model):
         verbose_name = "指标值"
         verbose_name_plural = "指标值"
         constraints = [
-            models.UniqueConstraint(fields=["region_code", "year", "code", "dim"], name="analytics_value_unique"),
+            models.UniqueConstraint(
+                fields=["region_code", "year", "code", "dim"], name="analytics_value_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -43,7 +45,9 @@ class IndicatorRefresh(models.Model):
     class Meta:
         verbose_name = "指标计算时间"
         verbose_name_plural = "指标计算时间"
-        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="analytics_refresh_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "year"], name="analytics_refresh_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.year} {self.refreshed_at:%Y-%m-%d %H:%M}"

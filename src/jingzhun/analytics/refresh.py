@@ -41,7 +41,12 @@ DB_INDICATORS = {
     "doubts_rejected_by_rule": ("核实不属实疑点数（按规则）", "条"),
     "monitoring_decisions": ("监测对象识别办结情况（对照办理时限）", "件"),
 }
-DECISIONS = {"within": "时限内办结", "late": "超时办结", "open_overdue": "办理中已超时", "open": "办理中未超时"}
+DECISIONS = {
+    "within": "时限内办结",
+    "late": "超时办结",
+    "open_overdue": "办理中已超时",
+    "open": "办理中未超时",
+}
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,11 @@ def _prefix_of(snapshot: Snapshot) -> str:
 
 
 def _village_counts_sql() -> str:
-    parts = [f"SELECT '{i.code}' AS code, village_code, CAST(dim AS VARCHAR) AS dim, CAST(n AS BIGINT) AS n "
-             f"FROM ({i.sql}) q" for i in INDICATORS]
+    parts = [
+        f"SELECT '{i.code}' AS code, village_code, CAST(dim AS VARCHAR) AS dim, CAST(n AS BIGINT) AS n "
+        f"FROM ({i.sql}) q"
+        for i in INDICATORS
+    ]
     return "\nUNION ALL\n".join(parts)
 
 
@@ -79,16 +87,28 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
     rows: list[dict[str, object]] = []
     from jingzhun.regions.choices import PREFIX_LENGTH
 
-    doubts = (Doubt.objects.filter(village__code__startswith=prefix)
-              .values("village_id", "village__level", "rule__code", "state").annotate(n=Count("id")))
+    doubts = (
+        Doubt.objects.filter(village__code__startswith=prefix)
+        .values("village_id", "village__level", "rule__code", "state")
+        .annotate(n=Count("id"))
+    )
     for row in doubts:
         code = {DoubtState.OPEN: "doubts_open_by_rule", DoubtState.REJECTED: "doubts_rejected_by_rule"}.get(
-            row["state"], "doubts_confirmed_by_rule")
+            row["state"], "doubts_confirmed_by_rule"
+        )
         # a doubt about a person not in the register may sit on a township or county (its address code)
-        rows.append({"code": code, "village_code": row["village_id"], "dim": row["rule__code"], "n": row["n"],
-                     "digits": PREFIX_LENGTH[row["village__level"]]})
-    cases = Case.objects.filter(kind="monitoring", household__village__code__startswith=prefix,
-                                deadline__isnull=False).exclude(state="withdrawn")
+        rows.append(
+            {
+                "code": code,
+                "village_code": row["village_id"],
+                "dim": row["rule__code"],
+                "n": row["n"],
+                "digits": PREFIX_LENGTH[row["village__level"]],
+            }
+        )
+    cases = Case.objects.filter(
+        kind="monitoring", household__village__code__startswith=prefix, deadline__isnull=False
+    ).exclude(state="withdrawn")
     buckets = {
         "within": cases.filter(state="approved", closed_on__lte=F("deadline")),
         "late": cases.filter(state="approved", closed_on__gt=F("deadline")),
@@ -97,11 +117,27 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
     }
     for dim, qs in buckets.items():
         for row in qs.values("household__village_id").annotate(n=Count("id")):
-            rows.append({"code": "monitoring_decisions", "village_code": row["household__village_id"], "dim": dim,
-                         "n": row["n"], "digits": 12})
-    return pa.Table.from_pylist(rows, schema=pa.schema([("code", pa.string()), ("village_code", pa.string()),
-                                                        ("dim", pa.string()), ("n", pa.int64()),
-                                                        ("digits", pa.int32())]))
+            rows.append(
+                {
+                    "code": "monitoring_decisions",
+                    "village_code": row["household__village_id"],
+                    "dim": dim,
+                    "n": row["n"],
+                    "digits": 12,
+                }
+            )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("code", pa.string()),
+                ("village_code", pa.string()),
+                ("dim", pa.string()),
+                ("n", pa.int64()),
+                ("digits", pa.int32()),
+            ]
+        ),
+    )
 
 
 def _population(prefix: str) -> pa.Table:
@@ -109,8 +145,12 @@ def _population(prefix: str) -> pa.Table:
 
     rows = Region.objects.filter(level=5, code__startswith=prefix).values_list("code", "rural_population")
     codes, people = zip(*rows, strict=True) if rows else ((), ())
-    return pa.table({"village_code": pa.array(codes, pa.string()),
-                     "population": pa.array([p or 0 for p in people], pa.int64())})
+    return pa.table(
+        {
+            "village_code": pa.array(codes, pa.string()),
+            "population": pa.array([p or 0 for p in people], pa.int64()),
+        }
+    )
 
 
 @functools.cache
@@ -142,11 +182,15 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
                 continue
             # Each snapshot table is read once, only the columns the indicators name, into memory: a dozen
             # queries then scan it instead of decoding the Parquet files a dozen times.
-            files = [snapshot.table_glob(table)] if snapshot.has(table) else []  # older snapshots lack some tables
+            files = (
+                [snapshot.table_glob(table)] if snapshot.has(table) else []
+            )  # older snapshots lack some tables
             engine.table(f"_snapshot_{table}", files, schema(table))
             columns = ", ".join(f.name for f in schema(table) if f.name in used[table])
-            con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM _snapshot_{table} "
-                        f"WHERE village_code LIKE '{like}'")
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT {columns} FROM _snapshot_{table} "
+                f"WHERE village_code LIKE '{like}'"
+            )
         con.register("db_counts", _db_village_counts(prefix, today))
         con.register("population", _population(prefix))
         rates = _codes(i.code for i in INDICATORS if i.rate)
@@ -154,7 +198,8 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
         rollup = "\nUNION ALL\n".join(
             f"SELECT code, rpad(substr(village_code, 1, {n}), 12, '0') AS region_code, {level} AS level, dim, "
             f"SUM(n) AS n, SUM(population) AS denominator FROM v WHERE digits >= {n} GROUP BY ALL"
-            for n, level in levels)
+            for n, level in levels
+        )
         sql = f"""
 WITH counted AS (
   SELECT *, 12 AS digits FROM ({_village_counts_sql()}) c WHERE village_code LIKE '{like}'
@@ -192,12 +237,16 @@ def _value_sql(rates: Iterable[str]) -> str:
     """``_value`` in DuckDB, exactly: a rate is n × 100 / denominator to four places, rounded half to even
     (as ``Decimal.quantize``), computed on integers so no float ever rounds it."""
     codes = _codes(rates)
-    scaled = ("(n * 1000000 // denominator + CASE WHEN 2 * (n * 1000000 % denominator) > denominator OR "
-              "(2 * (n * 1000000 % denominator) = denominator AND (n * 1000000 // denominator) % 2 = 1) "
-              "THEN 1 ELSE 0 END)")
-    return (f"CASE WHEN code NOT IN ({codes}) THEN CAST(n AS DECIMAL(18, 4)) "
-            f"WHEN coalesce(denominator, 0) = 0 THEN CAST(0 AS DECIMAL(18, 4)) "
-            f"ELSE CAST(CAST({scaled} AS DECIMAL(18, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(18, 4)) END")
+    scaled = (
+        "(n * 1000000 // denominator + CASE WHEN 2 * (n * 1000000 % denominator) > denominator OR "
+        "(2 * (n * 1000000 % denominator) = denominator AND (n * 1000000 // denominator) % 2 = 1) "
+        "THEN 1 ELSE 0 END)"
+    )
+    return (
+        f"CASE WHEN code NOT IN ({codes}) THEN CAST(n AS DECIMAL(18, 4)) "
+        f"WHEN coalesce(denominator, 0) = 0 THEN CAST(0 AS DECIMAL(18, 4)) "
+        f"ELSE CAST(CAST({scaled} AS DECIMAL(18, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(18, 4)) END"
+    )
 
 
 FIELDS = ("code", "region_code", "level", "year", "dim", "value", "numerator", "denominator")
@@ -212,9 +261,11 @@ def refresh_snapshot(snapshot: Snapshot, *, year: int, today: dt.date | None = N
     table = compute(snapshot, prefix=prefix, today=today)
     rates = {i.code for i in INDICATORS if i.rate}
     now = timezone.now()
-    sql = (f"SELECT code, region_code, level, {int(year)} AS year, coalesce(dim, '') AS dim, "
-           f"{_value_sql(rates)} AS value, n AS numerator, "
-           f"CASE WHEN code IN ({_codes(rates)}) THEN denominator END AS denominator FROM computed")
+    sql = (
+        f"SELECT code, region_code, level, {int(year)} AS year, coalesce(dim, '') AS dim, "
+        f"{_value_sql(rates)} AS value, n AS numerator, "
+        f"CASE WHEN code IN ({_codes(rates)}) THEN denominator END AS denominator FROM computed"
+    )
     with duckdb.connect() as con, transaction.atomic():
         # a table of the DuckDB database, not a view of this connection: the COPY reads it from a cursor of its own
         con.register("computed_arrow", table)
@@ -224,8 +275,14 @@ def refresh_snapshot(snapshot: Snapshot, *, year: int, today: dt.date | None = N
         regions = [r for (r,) in con.execute("SELECT DISTINCT region_code FROM computed").fetchall()]
         _stamp(regions + ancestors, year, now)
     seconds = time.perf_counter() - started
-    log.info("indicators %s %s: %d rows, %d written, in %.2fs", prefix or "全部", year, table.num_rows,
-             changed, seconds)
+    log.info(
+        "indicators %s %s: %d rows, %d written, in %.2fs",
+        prefix or "全部",
+        year,
+        table.num_rows,
+        changed,
+        seconds,
+    )
     return RefreshResult(year, prefix, table.num_rows, seconds, changed)
 
 
@@ -240,7 +297,9 @@ def _replace(con: duckdb.DuckDBPyConnection, sql: str, prefix: str, year: int) -
     """
     if not IndicatorValue.objects.filter(year=year, region_code__startswith=prefix).exists():
         count = bulk.load_queries(con, [bulk.Load(IndicatorValue, FIELDS, sql)])[0]
-        if connection.vendor == "postgresql":  # the next refresh plans its comparison on the table's real size
+        if (
+            connection.vendor == "postgresql"
+        ):  # the next refresh plans its comparison on the table's real size
             with connection.cursor() as cur:
                 cur.execute(f"ANALYZE {connection.ops.quote_name(IndicatorValue._meta.db_table)}")
         return count
@@ -249,10 +308,12 @@ def _replace(con: duckdb.DuckDBPyConnection, sql: str, prefix: str, year: int) -
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
-        cur.execute(f"CREATE TEMPORARY TABLE {stage} (code varchar(40) NOT NULL, region_code varchar(12) NOT NULL,"
-                    " level smallint NOT NULL, year smallint NOT NULL, dim varchar(20) NOT NULL,"
-                    " value numeric(18, 4) NOT NULL, numerator bigint, denominator bigint)"
-                    + (" ON COMMIT DROP" if postgres else ""))
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {stage} (code varchar(40) NOT NULL, region_code varchar(12) NOT NULL,"
+            " level smallint NOT NULL, year smallint NOT NULL, dim varchar(20) NOT NULL,"
+            " value numeric(18, 4) NOT NULL, numerator bigint, denominator bigint)"
+            + (" ON COMMIT DROP" if postgres else "")
+        )
         try:
             t = time.perf_counter()
             bulk.load_queries(con, [bulk.Load(StagedValue, FIELDS, sql)])
@@ -267,8 +328,10 @@ def _replace(con: duckdb.DuckDBPyConnection, sql: str, prefix: str, year: int) -
 def _apply_differences(cur: Any, target: str, stage: str, year: int, like: str, postgres: bool) -> int:
     """Delete, update and insert the rows where ``target`` (the year, inside ``like``) and ``stage`` differ."""
     columns = ", ".join(FIELDS)
-    differs = ("t.value <> s.value OR t.level <> s.level OR t.numerator {op} s.numerator OR "
-               "t.denominator {op} s.denominator")
+    differs = (
+        "t.value <> s.value OR t.level <> s.level OR t.numerator {op} s.numerator OR "
+        "t.denominator {op} s.denominator"
+    )
     if postgres:
         # One hash full join finds every difference; the three writes then touch only those rows, by id.
         diff = connection.ops.quote_name("analytics_staged_diff")
@@ -281,13 +344,17 @@ def _apply_differences(cur: Any, target: str, stage: str, year: int, like: str, 
             + ", ".join(f"s.{c}" for c in FIELDS)
             + f" FROM (SELECT * FROM {target} WHERE year = %s AND region_code LIKE %s) t FULL JOIN {stage} s "
             "ON s.region_code = t.region_code AND s.code = t.code AND s.dim = t.dim "
-            f"WHERE t.id IS NULL OR s.code IS NULL OR {differs.format(op='IS DISTINCT FROM')}", [year, like])
+            f"WHERE t.id IS NULL OR s.code IS NULL OR {differs.format(op='IS DISTINCT FROM')}",
+            [year, like],
+        )
         log.debug("compared in %.2f s: %d differ", time.perf_counter() - t, cur.rowcount)
         t = time.perf_counter()
         cur.execute(f"DELETE FROM {target} WHERE id IN (SELECT id FROM {diff} WHERE code IS NULL)")
         written = cur.rowcount
-        cur.execute(f"UPDATE {target} SET level = d.level, value = d.value, numerator = d.numerator, "
-                    f"denominator = d.denominator FROM {diff} d WHERE {target}.id = d.id AND d.code IS NOT NULL")
+        cur.execute(
+            f"UPDATE {target} SET level = d.level, value = d.value, numerator = d.numerator, "
+            f"denominator = d.denominator FROM {diff} d WHERE {target}.id = d.id AND d.code IS NOT NULL"
+        )
         written += cur.rowcount
         cur.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {diff} WHERE id IS NULL")
         log.debug("wrote the differences in %.2f s", time.perf_counter() - t)
@@ -295,14 +362,21 @@ def _apply_differences(cur: Any, target: str, stage: str, year: int, like: str, 
     # SQLite (no full join before 3.39): three statements, each looking rows up by the stage's index.
     cur.execute(f"CREATE INDEX analytics_staged_key ON {stage} (region_code, year, code, dim)")
     key = " AND ".join(f"s.{c} = t.{c}" for c in ("region_code", "year", "code", "dim"))
-    cur.execute(f"DELETE FROM {target} AS t WHERE t.year = %s AND t.region_code LIKE %s AND "
-                f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE {key})", [year, like])
+    cur.execute(
+        f"DELETE FROM {target} AS t WHERE t.year = %s AND t.region_code LIKE %s AND "
+        f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE {key})",
+        [year, like],
+    )
     written = cur.rowcount
-    cur.execute(f"UPDATE {target} AS t SET level = s.level, value = s.value, numerator = s.numerator, "
-                f"denominator = s.denominator FROM {stage} s WHERE {key} AND ({differs.format(op='IS NOT')})")
+    cur.execute(
+        f"UPDATE {target} AS t SET level = s.level, value = s.value, numerator = s.numerator, "
+        f"denominator = s.denominator FROM {stage} s WHERE {key} AND ({differs.format(op='IS NOT')})"
+    )
     written += cur.rowcount
-    cur.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {key})")
+    cur.execute(
+        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {key})"
+    )
     return written + cur.rowcount
 
 
@@ -316,14 +390,27 @@ def _resum_ancestors(prefix: str, year: int, rates: Iterable[str]) -> list[str]:
         region = prefix[:n].ljust(12, "0")
         regions.append(region)
         IndicatorValue.objects.filter(year=year, region_code=region).delete()
-        sums = (IndicatorValue.objects.filter(year=year, level=3, region_code__startswith=prefix[:n])
-                .values("code", "dim").annotate(n=Sum("numerator"), den=Sum("denominator")))
-        IndicatorValue.objects.bulk_create([
-            IndicatorValue(code=s["code"], region_code=region, level=level, year=year, dim=s["dim"],
-                           value=_value(s["n"] or 0, s["den"], s["code"] in rates), numerator=s["n"] or 0,
-                           denominator=s["den"] if s["code"] in rates else None)
-            for s in sums
-        ], batch_size=2000)
+        sums = (
+            IndicatorValue.objects.filter(year=year, level=3, region_code__startswith=prefix[:n])
+            .values("code", "dim")
+            .annotate(n=Sum("numerator"), den=Sum("denominator"))
+        )
+        IndicatorValue.objects.bulk_create(
+            [
+                IndicatorValue(
+                    code=s["code"],
+                    region_code=region,
+                    level=level,
+                    year=year,
+                    dim=s["dim"],
+                    value=_value(s["n"] or 0, s["den"], s["code"] in rates),
+                    numerator=s["n"] or 0,
+                    denominator=s["den"] if s["code"] in rates else None,
+                )
+                for s in sums
+            ],
+            batch_size=2000,
+        )
     return regions
 
 
@@ -335,11 +422,16 @@ def _stamp(regions: list[str], year: int, now: dt.datetime) -> None:
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"INSERT INTO {stamps} (region_code, year, refreshed_at) "
-                        f"SELECT unnest(%s::varchar[]), %s, %s {upsert}", [regions, year, at])
+            cur.execute(
+                f"INSERT INTO {stamps} (region_code, year, refreshed_at) "
+                f"SELECT unnest(%s::varchar[]), %s, %s {upsert}",
+                [regions, year, at],
+            )
         else:
-            cur.executemany(f"INSERT INTO {stamps} (region_code, year, refreshed_at) VALUES (%s, %s, %s) {upsert}",
-                            [(r, year, at) for r in regions])
+            cur.executemany(
+                f"INSERT INTO {stamps} (region_code, year, refreshed_at) VALUES (%s, %s, %s) {upsert}",
+                [(r, year, at) for r in regions],
+            )
 
 
 def refresh_region(prefix: str, *, year: int | None = None) -> RefreshResult:
@@ -350,4 +442,3 @@ def refresh_region(prefix: str, *, year: int | None = None) -> RefreshResult:
         prefix = prefix[:6]
     snap = write_snapshot(prefix)
     return refresh_snapshot(snap, year=year or timezone.localdate().year)
-

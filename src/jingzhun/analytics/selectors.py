@@ -17,8 +17,9 @@ from jingzhun.registry.access import households_for
 from jingzhun.registry.models import Household
 
 
-def region_values(user: object, region_key: str, year: int, codes: list[str] | None = None
-                  ) -> tuple[Region, dict[tuple[str, str], IndicatorValue]]:
+def region_values(
+    user: object, region_key: str, year: int, codes: list[str] | None = None
+) -> tuple[Region, dict[tuple[str, str], IndicatorValue]]:
     """Every indicator value of one region and year, keyed by (code, dim)."""
     region = access_region(user, region_key)
     qs = IndicatorValue.objects.filter(region_code=region.code, year=year)
@@ -29,8 +30,11 @@ def region_values(user: object, region_key: str, year: int, codes: list[str] | N
 
 def refreshed_at(region: Region, year: int) -> dt.datetime | None:
     """When the region's figures for the year were computed (None: never). ``region`` has passed the access."""
-    return (IndicatorRefresh.objects.filter(region_code=region.code, year=year)
-            .values_list("refreshed_at", flat=True).first())
+    return (
+        IndicatorRefresh.objects.filter(region_code=region.code, year=year)
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
 
 
 def total(values: dict[tuple[str, str], IndicatorValue], code: str) -> Decimal:
@@ -41,8 +45,9 @@ def total(values: dict[tuple[str, str], IndicatorValue], code: str) -> Decimal:
     return sum((v.value for (c, _), v in values.items() if c == code), Decimal(0))
 
 
-def children(user: object, region_key: str, year: int, code: str, dim: str | None = None
-             ) -> list[tuple[Region, Decimal]]:
+def children(
+    user: object, region_key: str, year: int, code: str, dim: str | None = None
+) -> list[tuple[Region, Decimal]]:
     """The value of ``code`` (one ``dim``, or the total over dims) for each child region, for a region bar."""
     region = access_region(user, region_key)
     kids = list(region.children.order_by("code"))

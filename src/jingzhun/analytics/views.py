@@ -41,9 +41,17 @@ from jingzhun.registry.models import Member
 
 PAGE_SIZE = 50
 # What the region bar can compare (indicators whose total over the breakdown counts each household once).
-BAR_CODES = ("households_by_status", "people_by_status", "remaining_poor_people", "poverty_incidence",
-             "monitoring_by_type", "elimination_by_mode", "households_by_cause", "exits_by_year",
-             "returns_by_year")
+BAR_CODES = (
+    "households_by_status",
+    "people_by_status",
+    "remaining_poor_people",
+    "poverty_incidence",
+    "monitoring_by_type",
+    "elimination_by_mode",
+    "households_by_cause",
+    "exits_by_year",
+    "returns_by_year",
+)
 DEFAULT_BAR = "households_by_status"
 # The county exit's rates come from the third-party assessment (第三方评估), not from the register.
 ASSESSMENT_RATES = frozenset({"wrong_exit_rate", "missed_rate", "approval"})
@@ -103,7 +111,9 @@ def _sum(values: Values, code: str) -> Decimal:
 
 
 def _dims(values: Values, code: str) -> list[tuple[str, Decimal]]:
-    return sorted(((d, v.value) for (c, d), v in values.items() if c == code and d and v.value), key=lambda x: x[0])
+    return sorted(
+        ((d, v.value) for (c, d), v in values.items() if c == code and d and v.value), key=lambda x: x[0]
+    )
 
 
 @dataclass
@@ -131,8 +141,9 @@ class Card:
         return _number(self.raw, self.rate)
 
 
-def _parts(values: Values, code: str, region: Region, year: int, labels: dict[str, str] | None = None,
-           limit: int = 6) -> list[Part]:
+def _parts(
+    values: Values, code: str, region: Region, year: int, labels: dict[str, str] | None = None, limit: int = 6
+) -> list[Part]:
     labels = labels if labels is not None else indicators.BY_CODE[code].dims
     rows = sorted(_dims(values, code), key=lambda x: -x[1])[:limit]
     return [Part(labels.get(d, d), _number(n), n, drill_url(code, region, year, d)) for d, n in rows]
@@ -140,33 +151,77 @@ def _parts(values: Values, code: str, region: Region, year: int, labels: dict[st
 
 def _cards(values: Values, region: Region, year: int) -> list[Card]:
     def card(key: str, label: str, code: str, unit: str, linked: bool = True, **kw: Any) -> Card:
-        return Card(key, label, _sum(values, code), unit, drill_url(code, region, year) if linked else "", **kw)
+        return Card(
+            key, label, _sum(values, code), unit, drill_url(code, region, year) if linked else "", **kw
+        )
 
-    registered = card("registered", "建档立卡户", "households_by_status", "户", accent=True,
-                      parts=_parts(values, "households_by_status", region, year))
+    registered = card(
+        "registered",
+        "建档立卡户",
+        "households_by_status",
+        "户",
+        accent=True,
+        parts=_parts(values, "households_by_status", region, year),
+    )
     people = _sum(values, "people_by_status")
-    registered.parts.insert(0, Part("人数（人）", _number(people), people,
-                                    drill_url("people_by_status", region, year)))
+    registered.parts.insert(
+        0, Part("人数（人）", _number(people), people, drill_url("people_by_status", region, year))
+    )
     incidence = values.get(("poverty_incidence", ""))
     # a household with two problems is counted under both: the total is not a list of households
-    gaps = card("gaps", "三保障问题户", "guarantee_gaps", "户次", linked=False,
-                parts=_parts(values, "guarantee_gaps", region, year), note="一户可计入几项")
-    doubts = card("doubts_open", "待核实疑点", "doubts_open_by_rule", "条",
-                  parts=_parts(values, "doubts_open_by_rule", region, year, labels={}, limit=4))
+    gaps = card(
+        "gaps",
+        "三保障问题户",
+        "guarantee_gaps",
+        "户次",
+        linked=False,
+        parts=_parts(values, "guarantee_gaps", region, year),
+        note="一户可计入几项",
+    )
+    doubts = card(
+        "doubts_open",
+        "待核实疑点",
+        "doubts_open_by_rule",
+        "条",
+        parts=_parts(values, "doubts_open_by_rule", region, year, labels={}, limit=4),
+    )
     unpaired = values.get(("helper_coverage", "unpaired"))
-    helpers = Card("unpaired", "未结对帮扶责任人", unpaired.value if unpaired else Decimal(0), "户",
-                   drill_url("helper_coverage", region, year, "unpaired"), note="需帮扶户中",
-                   parts=_parts(values, "helper_coverage", region, year) + _parts(values, "measure_coverage", region,
-                                                                                   year))
+    helpers = Card(
+        "unpaired",
+        "未结对帮扶责任人",
+        unpaired.value if unpaired else Decimal(0),
+        "户",
+        drill_url("helper_coverage", region, year, "unpaired"),
+        note="需帮扶户中",
+        parts=_parts(values, "helper_coverage", region, year)
+        + _parts(values, "measure_coverage", region, year),
+    )
     return [
         registered,
         card("remaining", "剩余贫困人口", "remaining_poor_people", "人", accent=True),
-        card("incidence", "贫困发生率", "poverty_incidence", "%", rate=True,
-             note=(f"{incidence.numerator or 0:,} ÷ {incidence.denominator or 0:,} 人" if incidence else "")),
-        card("monitoring", "监测对象（风险未消除）", "monitoring_by_type", "户", accent=True,
-             parts=_parts(values, "monitoring_by_type", region, year)),
-        card("eliminated", "风险已消除", "elimination_by_mode", "户",
-             parts=_parts(values, "elimination_by_mode", region, year)),
+        card(
+            "incidence",
+            "贫困发生率",
+            "poverty_incidence",
+            "%",
+            rate=True,
+            note=(f"{incidence.numerator or 0:,} ÷ {incidence.denominator or 0:,} 人" if incidence else ""),
+        ),
+        card(
+            "monitoring",
+            "监测对象（风险未消除）",
+            "monitoring_by_type",
+            "户",
+            accent=True,
+            parts=_parts(values, "monitoring_by_type", region, year),
+        ),
+        card(
+            "eliminated",
+            "风险已消除",
+            "elimination_by_mode",
+            "户",
+            parts=_parts(values, "elimination_by_mode", region, year),
+        ),
         gaps,
         helpers,
         doubts,
@@ -177,26 +232,49 @@ def _charts(user: Any, values: Values, region: Region, year: int, bar: str) -> d
     """The data of the three charts (and of the tables under them), each point with the URL it opens."""
     exits = dict(_dims(values, "exits_by_year"))
     returns = dict(_dims(values, "returns_by_year"))
-    trend = [{"year": y, "exits": int(exits.get(y, 0)), "exits_url": drill_url("exits_by_year", region, year, y),
-              "returns": int(returns.get(y, 0)), "returns_url": drill_url("returns_by_year", region, year, y)}
-             for y in sorted(set(exits) | set(returns))]
+    trend = [
+        {
+            "year": y,
+            "exits": int(exits.get(y, 0)),
+            "exits_url": drill_url("exits_by_year", region, year, y),
+            "returns": int(returns.get(y, 0)),
+            "returns_url": drill_url("returns_by_year", region, year, y),
+        }
+        for y in sorted(set(exits) | set(returns))
+    ]
     cause = indicators.BY_CODE["households_by_cause"]
-    causes = [{"name": cause.label(d), "value": int(n), "url": drill_url(cause.code, region, year, d)}
-              for d, n in sorted(_dims(values, cause.code), key=lambda x: -x[1])]
+    causes = [
+        {"name": cause.label(d), "value": int(n), "url": drill_url(cause.code, region, year, d)}
+        for d, n in sorted(_dims(values, cause.code), key=lambda x: -x[1])
+    ]
     indicator = indicators.BY_CODE[bar]
     kids = selectors.children(user, region.code, year, bar) if region.level < Level.VILLAGE else []
-    items = [{"name": kid.name, "code": kid.code, "value": float(value), "display": _number(value, indicator.rate),
-              "url": dashboard_url(kid, year, indicator=bar), "drill": drill_url(bar, kid, year)}
-             for kid, value in kids]
-    return {"trend": trend, "causes": causes,
-            "regions": {"indicator": indicator.name, "unit": indicator.unit, "items": items,
-                        "height": max(220, 30 * len(items) + 40)}}
+    items = [
+        {
+            "name": kid.name,
+            "code": kid.code,
+            "value": float(value),
+            "display": _number(value, indicator.rate),
+            "url": dashboard_url(kid, year, indicator=bar),
+            "drill": drill_url(bar, kid, year),
+        }
+        for kid, value in kids
+    ]
+    return {
+        "trend": trend,
+        "causes": causes,
+        "regions": {
+            "indicator": indicator.name,
+            "unit": indicator.unit,
+            "items": items,
+            "height": max(220, 30 * len(items) + 40),
+        },
+    }
 
 
 def _refresh_status(user: Any, region: Region, refreshed: dt.datetime | None) -> dict[str, Any]:
     county = access.refresh_county(user, region)
-    return {"refreshed_at": refreshed, "county": county,
-            "running": hooks.refreshing(region.prefix)}
+    return {"refreshed_at": refreshed, "county": county, "running": hooks.refreshing(region.prefix)}
 
 
 FIGURES_SECONDS = 24 * 3600  # a region's rendered figures are kept until its next refresh, at most a day
@@ -213,15 +291,28 @@ def _figures(user: Any, region: Region, year: int, bar: str, refreshed: dt.datet
     if refreshed is not None and (kept := cache.get(key)) is not None:
         return {**kept, "figures": mark_safe(kept["figures"])}
     _region, values = selectors.region_values(user, region.code, year)
-    figures: dict[str, Any] = {"has_values": bool(values), "cards": [], "charts": {}, "figures": "",
-                               "children": [(r.code, r.name) for r in region.children.order_by("code")]}
+    figures: dict[str, Any] = {
+        "has_values": bool(values),
+        "cards": [],
+        "charts": {},
+        "figures": "",
+        "children": [(r.code, r.name) for r in region.children.order_by("code")],
+    }
     if values:
         figures["cards"] = _cards(values, region, year)
         figures["charts"] = _charts(user, values, region, year, bar)
-        figures["figures"] = str(render_to_string("analytics/_figures.html", {
-            "region": region, "year": year, "bar": bar, **figures,
-            "bar_options": [(code, indicators.BY_CODE[code].name) for code in BAR_CODES],
-        }))
+        figures["figures"] = str(
+            render_to_string(
+                "analytics/_figures.html",
+                {
+                    "region": region,
+                    "year": year,
+                    "bar": bar,
+                    **figures,
+                    "bar_options": [(code, indicators.BY_CODE[code].name) for code in BAR_CODES],
+                },
+            )
+        )
     if refreshed is not None:
         cache.set(key, figures, FIGURES_SECONDS)
     return {**figures, "figures": mark_safe(figures["figures"])}  # our own template's output
@@ -243,15 +334,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         bar = DEFAULT_BAR
     status = _refresh_status(user, region, refreshes.get(year))
     context = {
-        "region": region, "year": year, "years": sorted(set(years) | {year}), "notices": notices,
+        "region": region,
+        "year": year,
+        "years": sorted(set(years) | {year}),
+        "notices": notices,
         "breadcrumb": _breadcrumb(user, region),
-        **_figures(user, region, year, bar, status["refreshed_at"]), "bar": bar,
+        **_figures(user, region, year, bar, status["refreshed_at"]),
+        "bar": bar,
         "exit_url": f"{reverse('analytics:exit')}?{urlencode({'region': region.code, 'year': year})}",
         **status,
     }
     response = render(request, "analytics/dashboard.html", context)
     if getattr(request, "htmx", False) and not context["running"]:
-        response["HX-Refresh"] = "true"  # the refresh status was polled and the refresh is done: reload it all
+        response["HX-Refresh"] = (
+            "true"  # the refresh status was polled and the refresh is done: reload it all
+        )
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -297,18 +394,34 @@ def households(request: HttpRequest, code: str) -> HttpResponse:
     number = (row.value if row else Decimal(0)) if dim or indicator.rate else _sum(values, code)
     numerator = row.numerator if row and indicator.rate else None
     qs = drilldown.households(user, indicator, region, dim, values)
-    page = Paginator(qs.select_related("village__parent").annotate(
-        size=Count("members", filter=Q(members__left_on__isnull=True))), PAGE_SIZE).get_page(request.GET.get("page"))
-    people = (Member.objects.filter(household__in=qs.order_by().values("pk"), left_on__isnull=True).count()
-              if indicator.people else None)
+    page = Paginator(
+        qs.select_related("village__parent").annotate(
+            size=Count("members", filter=Q(members__left_on__isnull=True))
+        ),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    people = (
+        Member.objects.filter(household__in=qs.order_by().values("pk"), left_on__isnull=True).count()
+        if indicator.people
+        else None
+    )
     counted = people if indicator.people else page.paginator.count
     expected = numerator if indicator.rate else number
     multi = indicator.code == "guarantee_gaps" and not dim  # a household with two problems is listed once
     context = {
-        "indicator": indicator, "dim": dim, "dim_label": indicator.label(dim) if dim else "",
-        "region": region, "year": year, "notices": notices, "breadcrumb": _breadcrumb(user, region),
-        "number": _number(number, indicator.rate), "raw": number, "numerator": numerator, "people": people,
-        "page": page, "refreshed_at": selectors.refreshed_at(region, year),
+        "indicator": indicator,
+        "dim": dim,
+        "dim_label": indicator.label(dim) if dim else "",
+        "region": region,
+        "year": year,
+        "notices": notices,
+        "breadcrumb": _breadcrumb(user, region),
+        "number": _number(number, indicator.rate),
+        "raw": number,
+        "numerator": numerator,
+        "people": people,
+        "page": page,
+        "refreshed_at": selectors.refreshed_at(region, year),
         "differs": bool(values) and not multi and Decimal(counted or 0) != Decimal(expected or 0),
         "multi": multi,
         "back": dashboard_url(region, year),
@@ -347,14 +460,22 @@ def exit_checks(request: HttpRequest) -> HttpResponse:
         evaluation = evaluate_county_exit(region, year=year)
         checks = [Check(region, evaluation, set() if evaluation.survey else set(ASSESSMENT_RATES))]
     elif region.level == Level.TOWNSHIP:
-        checks = [Check(v, evaluate_village_exit(v, year=year), set()) for v in region.children.order_by("code")]
+        checks = [
+            Check(v, evaluate_village_exit(v, year=year), set()) for v in region.children.order_by("code")
+        ]
     elif region.level == Level.VILLAGE:
         checks = [Check(region, evaluate_village_exit(region, year=year), set())]
     context = {
-        "region": region, "year": year, "notices": notices, "checks": checks,
-        "breadcrumb": _breadcrumb(user, region), "children": list(region.children.order_by("code")),
-        "county": region.level == Level.COUNTY, "above_county": region.level < Level.COUNTY,
+        "region": region,
+        "year": year,
+        "notices": notices,
+        "checks": checks,
+        "breadcrumb": _breadcrumb(user, region),
+        "children": list(region.children.order_by("code")),
+        "county": region.level == Level.COUNTY,
+        "above_county": region.level < Level.COUNTY,
         "years": list(range(timezone.localdate().year, timezone.localdate().year - 8, -1)),
-        "dashboard": dashboard_url(region, year), "on": dt.date(year, 12, 31),
+        "dashboard": dashboard_url(region, year),
+        "on": dt.date(year, 12, 31),
     }
     return render(request, "analytics/exit.html", context)

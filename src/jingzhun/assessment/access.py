@@ -57,16 +57,22 @@ def access_survey(user: object, survey_id: int | str, action: Action = "view") -
 
 def access_village(user: object, village_id: int | str, action: Action = "view") -> SampledVillage:
     try:
-        return (SampledVillage.objects.filter(survey__in=surveys_for(user, action))
-                .select_related("survey__county", "village__parent").get(pk=int(village_id)))
+        return (
+            SampledVillage.objects.filter(survey__in=surveys_for(user, action))
+            .select_related("survey__county", "village__parent")
+            .get(pk=int(village_id))
+        )
     except (SampledVillage.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("抽中村不存在或无权访问") from None
 
 
 def access_sampled(user: object, sampled_id: int | str, action: Action = "view") -> SampledHousehold:
     try:
-        return (SampledHousehold.objects.filter(survey__in=surveys_for(user, action))
-                .select_related("survey__county", "village__village").get(pk=int(sampled_id)))
+        return (
+            SampledHousehold.objects.filter(survey__in=surveys_for(user, action))
+            .select_related("survey__county", "village__village")
+            .get(pk=int(sampled_id))
+        )
     except (SampledHousehold.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("抽中户不存在或无权访问") from None
 

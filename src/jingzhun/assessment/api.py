@@ -47,8 +47,10 @@ class SurveyOut(Schema):
 
 
 class EstimateOut(Schema):
-    code: str = Field(description="wrong_exit_rate 错退率，missed_rate 漏评率，approval 群众认可度，"
-                      "comprehensive_incidence 综合贫困发生率")
+    code: str = Field(
+        description="wrong_exit_rate 错退率，missed_rate 漏评率，approval 群众认可度，"
+        "comprehensive_incidence 综合贫困发生率"
+    )
     name: str
     formula: str
     value: float | None = Field(description="估计值（0–1）；还没有结果时为 null")
@@ -72,7 +74,9 @@ class SurveyDetailOut(SurveyOut):
 class InterviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["completed", "not_at_home", "refused"] = Field("completed", description=f"访问结果：{OUTCOMES}")
+    outcome: Literal["completed", "not_at_home", "refused"] = Field(
+        "completed", description=f"访问结果：{OUTCOMES}"
+    )
     visited_on: dt.date = Field(description="访问日期")
     interviewers: str = Field(max_length=100, description="调查员（两人一组）")
     approves: bool | None = Field(None, description="是否认可（完成访问时必填）")
@@ -105,55 +109,92 @@ def _user(request: HttpRequest) -> Any:
 
 def _survey_out(s: Any) -> dict[str, Any]:
     return {
-        "id": s.pk, "name": s.name, "county": {"code": s.county.code, "name": s.county.name}, "year": s.year,
-        "seed": s.seed, "state": {"code": s.state, "label": s.get_state_display()}, "design": s.design,
-        "households": s.drawn, "completed": s.done, "created_at": s.created_at,
+        "id": s.pk,
+        "name": s.name,
+        "county": {"code": s.county.code, "name": s.county.name},
+        "year": s.year,
+        "seed": s.seed,
+        "state": {"code": s.state, "label": s.get_state_display()},
+        "design": s.design,
+        "households": s.drawn,
+        "completed": s.done,
+        "created_at": s.created_at,
     }
 
 
 def _counted(qs: Any) -> Any:
     return qs.select_related("county").annotate(
         drawn=Count("households", distinct=True),
-        done=Count("households__interview", distinct=True, filter=Q(households__interview__outcome=Outcome.COMPLETED)),
+        done=Count(
+            "households__interview", distinct=True, filter=Q(households__interview__outcome=Outcome.COMPLETED)
+        ),
     )
 
 
-@router.get("/surveys", response=list[SurveyOut], tags=TAGS, summary="查询评估调查",
-            description="本人辖区内各县的评估抽样调查，最新的在前（县级管理员、领导、审计可见）。")
+@router.get(
+    "/surveys",
+    response=list[SurveyOut],
+    tags=TAGS,
+    summary="查询评估调查",
+    description="本人辖区内各县的评估抽样调查，最新的在前（县级管理员、领导、审计可见）。",
+)
 @paginate(Pagination)
 def list_surveys(request: HttpRequest) -> Any:
     return [_survey_out(s) for s in _counted(access.surveys_for(_user(request)))]
 
 
-@router.get("/surveys/{id}", response={200: SurveyDetailOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="评估调查详情与结果",
-            description="抽样设计、抽样框、错退率、漏评率、群众认可度和综合贫困发生率（含 95% 置信区间），"
-            "以及据此评估的贫困县退出条件。")
+@router.get(
+    "/surveys/{id}",
+    response={200: SurveyDetailOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="评估调查详情与结果",
+    description="抽样设计、抽样框、错退率、漏评率、群众认可度和综合贫困发生率（含 95% 置信区间），"
+    "以及据此评估的贫困县退出条件。",
+)
 def get_survey(request: HttpRequest, id: SurveyId) -> dict[str, Any]:
     user = _user(request)
     survey: Survey = _counted(access.surveys_for(user)).filter(pk=access.access_survey(user, id).pk).get()
     figures = selectors.survey_estimates(survey)
-    return {**_survey_out(survey), "frame": survey.frame, "estimates": [e.as_json() for e in figures.all],
-            "exit_check": selectors.exit_evaluation(survey, figures).as_json()}
+    return {
+        **_survey_out(survey),
+        "frame": survey.frame,
+        "estimates": [e.as_json() for e in figures.all],
+        "exit_check": selectors.exit_evaluation(survey, figures).as_json(),
+    }
 
 
 def _interview_out(i: Interview) -> dict[str, Any]:
-    return {"id": i.pk, "sampled": i.sampled_id, "outcome": i.outcome, "visited_on": i.visited_on,
-            "interviewers": i.interviewers, "approves": i.approves, "wrongly_exited": i.wrongly_exited,
-            "wrong_exit_reason": i.wrong_exit_reason, "missed": i.missed, "missed_people": i.missed_people,
-            "notes": i.notes, "version": i.version}
+    return {
+        "id": i.pk,
+        "sampled": i.sampled_id,
+        "outcome": i.outcome,
+        "visited_on": i.visited_on,
+        "interviewers": i.interviewers,
+        "approves": i.approves,
+        "wrongly_exited": i.wrongly_exited,
+        "wrong_exit_reason": i.wrong_exit_reason,
+        "missed": i.missed,
+        "missed_people": i.missed_people,
+        "notes": i.notes,
+        "version": i.version,
+    }
 
 
-@router.post("/households/{id}/interview", response={200: InterviewOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="录入入户调查结果",
-             description="录入或更正一户的调查结果。完成访问时必答是否认可；脱贫户还要答是否错退，非建档立卡户"
-             "还要答是否漏评和漏评人数。更正时带上次返回的 version；他人已修改时返回 409。")
+@router.post(
+    "/households/{id}/interview",
+    response={200: InterviewOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="录入入户调查结果",
+    description="录入或更正一户的调查结果。完成访问时必答是否认可；脱贫户还要答是否错退，非建档立卡户"
+    "还要答是否漏评和漏评人数。更正时带上次返回的 version；他人已修改时返回 409。",
+)
 def record_interview(request: HttpRequest, id: SampledId, payload: InterviewIn) -> dict[str, Any]:
     user = _user(request)
     sampled = access.access_sampled(user, id)
     access.require_change(user, sampled.survey)
     data = payload.model_dump()
     version = data.pop("version")
-    saved = services.record_interview(actor=audit.Actor.of(user), sampled=sampled, data=data,
-                                      expected_version=version)
+    saved = services.record_interview(
+        actor=audit.Actor.of(user), sampled=sampled, data=data, expected_version=version
+    )
     return _interview_out(saved)

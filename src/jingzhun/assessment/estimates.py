@@ -87,9 +87,18 @@ class Estimate:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "code": self.code, "name": self.name, "formula": self.formula, "value": self.value,
-            "low": self.low, "high": self.high, "numerator": self.numerator, "denominator": self.denominator,
-            "n": self.n, "clusters": self.clusters, "deff": self.deff, "n_eff": self.n_eff,
+            "code": self.code,
+            "name": self.name,
+            "formula": self.formula,
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "n": self.n,
+            "clusters": self.clusters,
+            "deff": self.deff,
+            "n_eff": self.n_eff,
             "notes": list(self.notes),
         }
 
@@ -114,8 +123,9 @@ def linearised_variance(clusters: Sequence[Cluster], ratio: float) -> tuple[floa
     return variance, note
 
 
-def ratio_estimate(code: str, name: str, formula: str, clusters: Sequence[Cluster], *,
-                   notes: Iterable[str] = ()) -> Estimate:
+def ratio_estimate(
+    code: str, name: str, formula: str, clusters: Sequence[Cluster], *, notes: Iterable[str] = ()
+) -> Estimate:
     """Σ a·y ÷ Σ a·x with the Wilson interval at the effective sample size (module docstring)."""
     notes = [n for n in notes if n]
     n = sum(c.x for c in clusters)
@@ -136,8 +146,9 @@ def ratio_estimate(code: str, name: str, formula: str, clusters: Sequence[Cluste
     else:
         notes.append("比例为0或1，设计效应无法估计，按简单随机抽样计算")
     low, high = wilson(value, n / deff)
-    return Estimate(code, name, formula, value, low, high, numerator, denominator, n, len(clusters), deff,
-                    tuple(notes))
+    return Estimate(
+        code, name, formula, value, low, high, numerator, denominator, n, len(clusters), deff, tuple(notes)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -193,7 +204,10 @@ class Estimates:
         return [self.comprehensive_incidence, self.wrong_exit_rate, self.missed_rate, self.approval]
 
     def as_json(self) -> dict[str, object]:
-        return {e.code: e.as_json() for e in self.all} | {"interviews": self.interviews, "villages": self.villages}
+        return {e.code: e.as_json() for e in self.all} | {
+            "interviews": self.interviews,
+            "villages": self.villages,
+        }
 
 
 def _by_village(visits: Iterable[Visit]) -> dict[str, list[Visit]]:
@@ -209,7 +223,9 @@ def approval(visits: Sequence[Visit], villages: Sequence[Village]) -> Estimate:
     for village in villages:
         answered = [v for v in grouped.get(village.code, []) if v.approves is not None]
         if grouped.get(village.code):
-            clusters.append(Cluster(village.stratum, sum(v.approves is True for v in answered), len(answered)))
+            clusters.append(
+                Cluster(village.stratum, sum(v.approves is True for v in answered), len(answered))
+            )
     return ratio_estimate("approval", "群众认可度", "认可户数 ÷ 调查户数", clusters)
 
 
@@ -219,8 +235,13 @@ def wrong_exit_rate(visits: Sequence[Visit], villages: Sequence[Village]) -> Est
     for village in villages:
         judged = [v for v in grouped.get(village.code, []) if v.exited and v.wrongly_exited is not None]
         if grouped.get(village.code):
-            clusters.append(Cluster(village.stratum, sum(v.people for v in judged if v.wrongly_exited),
-                                    sum(v.people for v in judged)))
+            clusters.append(
+                Cluster(
+                    village.stratum,
+                    sum(v.people for v in judged if v.wrongly_exited),
+                    sum(v.people for v in judged),
+                )
+            )
     return ratio_estimate("wrong_exit_rate", "错退率", "抽查错退人数 ÷ 抽查脱贫人数", clusters)
 
 
@@ -240,17 +261,26 @@ def missed_rate(visits: Sequence[Visit], villages: Sequence[Village]) -> Estimat
         if visited == 0:
             unvisited += 1
             continue
-        clusters.append(Cluster(village.stratum, missed, visited, village.non_registered_population / visited))
+        clusters.append(
+            Cluster(village.stratum, missed, visited, village.non_registered_population / visited)
+        )
         found += missed
         population += village.non_registered_population
     notes = [
         f"{unknown}个村未填农村户籍人口，未计入" if unknown else "",
         f"{unvisited}个村没有非建档立卡户的调查结果，未计入" if unvisited else "",
         f"按全部筛查口径（核实漏评 {found} 人 ÷ 抽查村未建档人口 {population} 人）为 {found / population:.4%}；"
-        "本估计按各村调查户的漏评比例推算到全村" if population else "",
+        "本估计按各村调查户的漏评比例推算到全村"
+        if population
+        else "",
     ]
-    return ratio_estimate("missed_rate", "漏评率", "核实漏评人数 ÷ 抽查村未建档农村人口（按各村调查户推算）",
-                          clusters, notes=notes)
+    return ratio_estimate(
+        "missed_rate",
+        "漏评率",
+        "核实漏评人数 ÷ 抽查村未建档农村人口（按各村调查户推算）",
+        clusters,
+        notes=notes,
+    )
 
 
 def comprehensive_incidence(county: County, wrong: Estimate, missed: Estimate) -> Estimate:
@@ -262,26 +292,47 @@ def comprehensive_incidence(county: County, wrong: Estimate, missed: Estimate) -
         return Estimate(code, name, formula, None, notes=("县内各村未填农村户籍人口",))
     if wrong.value is None or missed.value is None:
         return Estimate(code, name, formula, None, notes=("须先有错退率和漏评率",))
-    assert wrong.low is not None and wrong.high is not None and missed.low is not None and missed.high is not None
+    assert (
+        wrong.low is not None
+        and wrong.high is not None
+        and missed.low is not None
+        and missed.high is not None
+    )
     c_exit, c_missed = county.exited_people, county.non_registered_population
     wrongly_exited, missed_people = wrong.value * c_exit, missed.value * c_missed
     value = (county.poor_people + wrongly_exited + missed_people) / population
     down = math.hypot(c_exit * (wrong.value - wrong.low), c_missed * (missed.value - missed.low)) / population
     up = math.hypot(c_exit * (wrong.high - wrong.value), c_missed * (missed.high - missed.value)) / population
-    notes = (f"剩余贫困 {county.poor_people} 人 + 推算错退 {wrongly_exited:.0f} 人（{c_exit} 名脱贫人口 × 错退率）"
-             f" + 推算漏评 {missed_people:.0f} 人（{c_missed} 名未建档人口 × 漏评率），÷ 农村户籍人口 {population} 人",)
-    return Estimate(code, name, formula, value, max(value - down, county.poor_people / population), min(value + up, 1.0),
-                    county.poor_people + wrongly_exited + missed_people, population, wrong.n + missed.n,
-                    max(wrong.clusters, missed.clusters), 1.0, notes)
+    notes = (
+        f"剩余贫困 {county.poor_people} 人 + 推算错退 {wrongly_exited:.0f} 人（{c_exit} 名脱贫人口 × 错退率）"
+        f" + 推算漏评 {missed_people:.0f} 人（{c_missed} 名未建档人口 × 漏评率），÷ 农村户籍人口 {population} 人",
+    )
+    return Estimate(
+        code,
+        name,
+        formula,
+        value,
+        max(value - down, county.poor_people / population),
+        min(value + up, 1.0),
+        county.poor_people + wrongly_exited + missed_people,
+        population,
+        wrong.n + missed.n,
+        max(wrong.clusters, missed.clusters),
+        1.0,
+        notes,
+    )
 
 
 def compute(visits: Sequence[Visit], villages: Sequence[Village], county: County) -> Estimates:
     wrong = wrong_exit_rate(visits, villages)
     missed = missed_rate(visits, villages)
     return Estimates(
-        approval=approval(visits, villages), wrong_exit_rate=wrong, missed_rate=missed,
+        approval=approval(visits, villages),
+        wrong_exit_rate=wrong,
+        missed_rate=missed,
         comprehensive_incidence=comprehensive_incidence(county, wrong, missed),
-        interviews=len(visits), villages=len({v.village for v in visits}),
+        interviews=len(visits),
+        villages=len({v.village for v in visits}),
     )
 
 

@@ -26,31 +26,54 @@ class SurveyForm(forms.Form):
 
     county = forms.ChoiceField(label="县")
     year = forms.IntegerField(label="评估年度", min_value=2014, max_value=2100)
-    seed = forms.IntegerField(label="随机种子", min_value=0, max_value=sampling.MAX_SEED,
-                              help_text="记下种子：同一登记数据、同一设计和种子抽出的样本相同")
+    seed = forms.IntegerField(
+        label="随机种子",
+        min_value=0,
+        max_value=sampling.MAX_SEED,
+        help_text="记下种子：同一登记数据、同一设计和种子抽出的样本相同",
+    )
     name = forms.CharField(label="调查名称", max_length=100, required=False, help_text="不填则自动生成")
     poor = forms.IntegerField(label="抽贫困村数", min_value=0, max_value=sampling.MAX_VILLAGES)
     non_poor = forms.IntegerField(label="抽非贫困村数", min_value=0, max_value=sampling.MAX_VILLAGES)
-    households_per_village = forms.IntegerField(label="每村抽样户数", min_value=1, max_value=sampling.MAX_HOUSEHOLDS)
-    ratio = forms.CharField(label="户数比例", max_length=20,
-                            help_text="有劳动力建档立卡户 : 非建档立卡户 : 无劳动力建档立卡户，如 5:3:2")
-    stratum_rule = forms.ChoiceField(label="村的分层方式", choices=StratumRule.choices, widget=forms.RadioSelect)
+    households_per_village = forms.IntegerField(
+        label="每村抽样户数", min_value=1, max_value=sampling.MAX_HOUSEHOLDS
+    )
+    ratio = forms.CharField(
+        label="户数比例",
+        max_length=20,
+        help_text="有劳动力建档立卡户 : 非建档立卡户 : 无劳动力建档立卡户，如 5:3:2",
+    )
+    stratum_rule = forms.ChoiceField(
+        label="村的分层方式", choices=StratumRule.choices, widget=forms.RadioSelect
+    )
     poor_village_factor = forms.DecimalField(
-        label="贫困村判定倍数", max_digits=6, decimal_places=2, min_value=0, required=False,
+        label="贫困村判定倍数",
+        max_digits=6,
+        decimal_places=2,
+        min_value=0,
+        required=False,
         help_text="按比例分层、且本县没有贫困村登记名单时：建档立卡人口比例不低于全省贫困发生率的这个倍数的村为贫困村；"
-                  "不填按政策参数（高于全省一倍以上，即2倍）")
-    poor_villages = forms.CharField(label="贫困村名单", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                    help_text="按名单分层时：12位村代码，每行一个或用逗号分隔")
+        "不填按政策参数（高于全省一倍以上，即2倍）",
+    )
+    poor_villages = forms.CharField(
+        label="贫困村名单",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="按名单分层时：12位村代码，每行一个或用逗号分隔",
+    )
 
     wide_fields = ("poor_villages", "stratum_rule")
 
     def __init__(self, data: Any = None, *, counties: list[tuple[str, str]]) -> None:
         design = _default_design()
         initial = {
-            "year": timezone.localdate().year, "seed": secrets.randbelow(1_000_000),
-            "poor": design.villages[Stratum.POOR], "non_poor": design.villages[Stratum.NON_POOR],
+            "year": timezone.localdate().year,
+            "seed": secrets.randbelow(1_000_000),
+            "poor": design.villages[Stratum.POOR],
+            "non_poor": design.villages[Stratum.NON_POOR],
             "households_per_village": design.households_per_village,
-            "ratio": ":".join(str(v) for v in design.ratio.values()), "stratum_rule": design.stratum_rule,
+            "ratio": ":".join(str(v) for v in design.ratio.values()),
+            "stratum_rule": design.stratum_rule,
             "poor_village_factor": design.poor_village_factor,
         }
         if len(counties) == 1:
@@ -102,13 +125,28 @@ class InterviewForm(forms.Form):
     outcome = forms.ChoiceField(label="访问结果", choices=Outcome.choices, widget=forms.RadioSelect)
     visited_on = forms.DateField(label="访问日期", widget=DATE)
     interviewers = forms.CharField(label="调查员", max_length=100, help_text="两人一组，用顿号分隔")
-    approves = forms.ChoiceField(label="是否认可", choices=YES_NO, widget=forms.RadioSelect, required=False,
-                                 help_text="对本村贫困户识别和退出工作是否认可")
-    wrongly_exited = forms.ChoiceField(label="是否错退", choices=YES_NO, widget=forms.RadioSelect, required=False,
-                                       help_text="脱贫户：是否未达到脱贫标准就退出")
+    approves = forms.ChoiceField(
+        label="是否认可",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="对本村贫困户识别和退出工作是否认可",
+    )
+    wrongly_exited = forms.ChoiceField(
+        label="是否错退",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="脱贫户：是否未达到脱贫标准就退出",
+    )
     wrong_exit_reason = forms.CharField(label="错退原因", max_length=200, required=False)
-    missed = forms.ChoiceField(label="是否漏评", choices=YES_NO, widget=forms.RadioSelect, required=False,
-                               help_text="非建档立卡户：是否符合识别标准而未纳入")
+    missed = forms.ChoiceField(
+        label="是否漏评",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="非建档立卡户：是否符合识别标准而未纳入",
+    )
     missed_people = forms.IntegerField(label="漏评人数", min_value=1, max_value=50, required=False)
     notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -116,10 +154,23 @@ class InterviewForm(forms.Form):
     wide_fields = ("outcome", "approves", "wrongly_exited", "missed", "notes")
 
     def __init__(self, data: Any = None, *, sampled: SampledHousehold, interview: Interview | None) -> None:
-        initial: dict[str, Any] = {"outcome": Outcome.COMPLETED, "visited_on": timezone.localdate(), "version": 0}
+        initial: dict[str, Any] = {
+            "outcome": Outcome.COMPLETED,
+            "visited_on": timezone.localdate(),
+            "version": 0,
+        }
         if interview is not None:
-            initial = {name: getattr(interview, name) for name in
-                       ("outcome", "visited_on", "interviewers", "wrong_exit_reason", "missed_people", "notes")}
+            initial = {
+                name: getattr(interview, name)
+                for name in (
+                    "outcome",
+                    "visited_on",
+                    "interviewers",
+                    "wrong_exit_reason",
+                    "missed_people",
+                    "notes",
+                )
+            }
             for name in ("approves", "wrongly_exited", "missed"):
                 value = getattr(interview, name)
                 initial[name] = "" if value is None else ("1" if value else "0")

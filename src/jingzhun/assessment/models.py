@@ -32,7 +32,9 @@ class Survey(models.Model):
     """
 
     name = models.CharField("调查名称", max_length=100)
-    county = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="县")
+    county = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="县"
+    )
     year = models.PositiveSmallIntegerField("评估年度")
     seed = models.PositiveBigIntegerField("随机种子")
     design = models.JSONField("抽样设计", default=dict)
@@ -71,7 +73,9 @@ class SampledVillage(models.Model):
     """
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="villages")
-    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政村")
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政村"
+    )
     stratum = models.CharField("层", max_length=10, choices=Stratum.choices)
     order = models.PositiveSmallIntegerField("抽中顺序")
     rural_population = models.PositiveIntegerField("农村户籍人口", null=True, blank=True)
@@ -105,7 +109,12 @@ class SampledHousehold(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="households")
     village = models.ForeignKey(SampledVillage, on_delete=models.CASCADE, related_name="households")
     household = models.ForeignKey(
-        "registry.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="农户"
+        "registry.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="农户",
     )
     group = models.CharField("抽样组", max_length=30, choices=Group.choices)
     order = models.PositiveSmallIntegerField("村内序号")
@@ -114,7 +123,9 @@ class SampledHousehold(models.Model):
     natural_village = models.CharField("自然村/组", max_length=60, blank=True)
     address = models.CharField("住址", max_length=200, blank=True)
     people = models.PositiveSmallIntegerField("家庭人口")
-    poverty_status = models.CharField("抽样时脱贫状态", max_length=1, choices=PovertyStatus.choices, blank=True)
+    poverty_status = models.CharField(
+        "抽样时脱贫状态", max_length=1, choices=PovertyStatus.choices, blank=True
+    )
     by_hand = models.BooleanField("调查时补充", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,7 +135,9 @@ class SampledHousehold(models.Model):
         ordering = ["village__order", "order"]
         constraints = [
             models.UniqueConstraint(
-                fields=["survey", "household"], condition=Q(household__isnull=False), name="assessment_household_once",
+                fields=["survey", "household"],
+                condition=Q(household__isnull=False),
+                name="assessment_household_once",
                 violation_error_message="同一户在一次调查中只能抽中一次",
             ),
             models.UniqueConstraint(fields=["village", "order"], name="assessment_household_order"),

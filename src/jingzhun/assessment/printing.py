@@ -21,8 +21,20 @@ from dataclasses import dataclass
 from jingzhun.assessment.models import SampledHousehold, SampledVillage, Survey
 from jingzhun.procedures.rendering import FONT_ENV, CjkFont, FontMissing, find_cjk_font
 
-HEADINGS = ("序号", "户编号", "户主姓名", "村民小组", "抽样组", "人口", "是否认可", "是否错退", "是否漏评/人数",
-            "访问日期", "调查员", "备注")
+HEADINGS = (
+    "序号",
+    "户编号",
+    "户主姓名",
+    "村民小组",
+    "抽样组",
+    "人口",
+    "是否认可",
+    "是否错退",
+    "是否漏评/人数",
+    "访问日期",
+    "调查员",
+    "备注",
+)
 WIDTHS = (10, 42, 22, 28, 32, 12, 18, 22, 26, 22, 20, 13)  # mm, the 267 mm between A4 landscape's margins
 XLSX_WIDTHS = (5, 22, 10, 12, 18, 6, 10, 10, 14, 12, 12, 20)  # characters
 CIRCLE, NOT_ASKED = "是  否", "—"
@@ -42,8 +54,20 @@ class ListRow:
     missed: str
 
     def cells(self) -> tuple[str, ...]:
-        return (str(self.number), self.household_number, self.head_name, self.natural_village, self.group,
-                str(self.people), CIRCLE, self.wrong_exit, self.missed, "", "", "")
+        return (
+            str(self.number),
+            self.household_number,
+            self.head_name,
+            self.natural_village,
+            self.group,
+            str(self.people),
+            CIRCLE,
+            self.wrong_exit,
+            self.missed,
+            "",
+            "",
+            "",
+        )
 
 
 @dataclass(frozen=True)
@@ -57,9 +81,14 @@ class InterviewList:
 def _row(h: SampledHousehold, number: int) -> ListRow:
     label = h.get_group_display() + ("（补充）" if h.by_hand else "")
     return ListRow(
-        number=number, household_number=h.household_number or "（调查时补充）", head_name=h.head_name,
-        natural_village=h.natural_village or h.address, group=label, people=h.people,
-        wrong_exit=CIRCLE if h.exited else NOT_ASKED, missed=f"{CIRCLE}  __人" if h.non_registered else NOT_ASKED,
+        number=number,
+        household_number=h.household_number or "（调查时补充）",
+        head_name=h.head_name,
+        natural_village=h.natural_village or h.address,
+        group=label,
+        people=h.people,
+        wrong_exit=CIRCLE if h.exited else NOT_ASKED,
+        missed=f"{CIRCLE}  __人" if h.non_registered else NOT_ASKED,
     )
 
 
@@ -68,16 +97,26 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def village_list(survey: Survey, village: SampledVillage) -> InterviewList:
     households = sorted(village.households.all(), key=lambda h: h.order)  # prefetched by survey_lists
-    place = village.village.parent.name + village.village.name if village.village.parent else village.village.name
-    heading = (f"{place}（{village.get_stratum_display()}）  第 {village.order} 个抽中村  "
-               f"应访 {len(households)} 户  随机种子 {survey.seed}")
+    place = (
+        village.village.parent.name + village.village.name if village.village.parent else village.village.name
+    )
+    heading = (
+        f"{place}（{village.get_stratum_display()}）  第 {village.order} 个抽中村  "
+        f"应访 {len(households)} 户  随机种子 {survey.seed}"
+    )
     sheet = _SHEET_BAD.sub("", f"{village.order:02d} {village.village.name}")[:31]
-    return InterviewList(title=f"{survey.name} 入户调查名单", heading=heading, sheet=sheet,
-                         rows=tuple(_row(h, i) for i, h in enumerate(households, start=1)))
+    return InterviewList(
+        title=f"{survey.name} 入户调查名单",
+        heading=heading,
+        sheet=sheet,
+        rows=tuple(_row(h, i) for i, h in enumerate(households, start=1)),
+    )
 
 
 def survey_lists(survey: Survey) -> list[InterviewList]:
-    villages = survey.villages.select_related("village__parent").prefetch_related("households").order_by("order")
+    villages = (
+        survey.villages.select_related("village__parent").prefetch_related("households").order_by("order")
+    )
     return [village_list(survey, v) for v in villages]
 
 
@@ -93,8 +132,16 @@ def render_xlsx(lists: Sequence[InterviewList]) -> bytes:
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     line = book.add_format({"font_size": 11, "align": "left"})
-    head = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True,
-                            "bg_color": "#EEEEEE"})
+    head = book.add_format(
+        {
+            "bold": True,
+            "border": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+            "bg_color": "#EEEEEE",
+        }
+    )
     cell = book.add_format({"border": 1, "valign": "vcenter", "text_wrap": True})
     text = book.add_format({"border": 1, "valign": "vcenter", "num_format": "@"})
     last = len(HEADINGS) - 1
@@ -141,8 +188,11 @@ def _cmap(font: CjkFont) -> frozenset[int]:
 
 def _check_glyphs(font: CjkFont, lists: Sequence[InterviewList]) -> None:
     """A name character the font lacks would print as nothing; refuse instead (as notices do)."""
-    text = "".join([SIGNATURE, PRIVACY, *HEADINGS, "第页共"] + [i.title + i.heading for i in lists]
-                   + ["".join(r.cells()) for i in lists for r in i.rows])
+    text = "".join(
+        [SIGNATURE, PRIVACY, *HEADINGS, "第页共"]
+        + [i.title + i.heading for i in lists]
+        + ["".join(r.cells()) for i in lists for r in i.rows]
+    )
     covered = _cmap(font)
     missing = sorted({c for c in text if not c.isspace() and ord(c) not in covered})
     if missing:
@@ -178,8 +228,14 @@ def render_pdf(lists: Sequence[InterviewList]) -> bytes:
         pdf.set_font(_FAMILY, size=10.5)
         pdf.cell(0, 7, item.heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(_FAMILY, size=9.5)
-        with pdf.table(col_widths=WIDTHS, line_height=6, wrapmode=WrapMode.CHAR, padding=(1, 1),
-                       repeat_headings=1, first_row_as_headings=True) as table:
+        with pdf.table(
+            col_widths=WIDTHS,
+            line_height=6,
+            wrapmode=WrapMode.CHAR,
+            padding=(1, 1),
+            repeat_headings=1,
+            first_row_as_headings=True,
+        ) as table:
             table.row(HEADINGS)
             for row in item.rows:
                 table.row(row.cells())

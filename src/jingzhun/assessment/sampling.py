@@ -52,8 +52,13 @@ class Design:
 
     villages: Mapping[str, int] = field(default_factory=lambda: {Stratum.POOR: 19, Stratum.NON_POOR: 10})
     households_per_village: int = 35
-    ratio: Mapping[str, int] = field(default_factory=lambda: {
-        Group.REGISTERED_WITH_LABOUR: 5, Group.NON_REGISTERED: 3, Group.REGISTERED_WITHOUT_LABOUR: 2})
+    ratio: Mapping[str, int] = field(
+        default_factory=lambda: {
+            Group.REGISTERED_WITH_LABOUR: 5,
+            Group.NON_REGISTERED: 3,
+            Group.REGISTERED_WITHOUT_LABOUR: 2,
+        }
+    )
     stratum_rule: str = StratumRule.INCIDENCE
     poor_village_factor: Decimal | None = None  # None: the policy's poor_village_incidence_factor
     poor_villages: tuple[str, ...] = ()
@@ -64,7 +69,9 @@ class Design:
             "households_per_village": self.households_per_village,
             "ratio": {g: int(self.ratio.get(g, 0)) for g in GROUP_ORDER},
             "stratum_rule": str(self.stratum_rule),
-            "poor_village_factor": str(self.poor_village_factor) if self.poor_village_factor is not None else None,
+            "poor_village_factor": str(self.poor_village_factor)
+            if self.poor_village_factor is not None
+            else None,
             "poor_villages": list(self.poor_villages),
         }
 
@@ -78,8 +85,13 @@ class Design:
         ratio = _counts(data.get("ratio", default.ratio), GROUP_ORDER, "ratio", MAX_RATIO)
         if sum(ratio.values()) < 1:
             raise _fail("ratio", "各组比例不能都为0")
-        per_village = _integer(data.get("households_per_village", default.households_per_village),
-                               "households_per_village", "每村抽样户数", 1, MAX_HOUSEHOLDS)
+        per_village = _integer(
+            data.get("households_per_village", default.households_per_village),
+            "households_per_village",
+            "每村抽样户数",
+            1,
+            MAX_HOUSEHOLDS,
+        )
         rule = str(data.get("stratum_rule", default.stratum_rule))
         if rule not in StratumRule.values:
             raise _fail("stratum_rule", f"分层方式应为 {'、'.join(StratumRule.values)}")
@@ -102,8 +114,14 @@ class Design:
             raise _fail("poor_villages", f"贫困村名单应为12位村代码：{'、'.join(bad[:5])}")
         if rule == StratumRule.LIST and not poor:
             raise _fail("poor_villages", "按贫困村名单分层时，请填写贫困村代码")
-        return cls(villages=villages, households_per_village=per_village, ratio=ratio, stratum_rule=rule,
-                   poor_village_factor=factor, poor_villages=poor)
+        return cls(
+            villages=villages,
+            households_per_village=per_village,
+            ratio=ratio,
+            stratum_rule=rule,
+            poor_village_factor=factor,
+            poor_villages=poor,
+        )
 
 
 def _integer(value: Any, field_name: str, label: str, low: int, high: int) -> int:
@@ -129,7 +147,7 @@ def _counts(values: Any, keys: Sequence[str], field_name: str, high: int) -> dic
 
 
 def parse_ratio(text: str) -> dict[str, int]:
-    """"5:3:2" (or 5：3：2) → the three groups' weights in ``GROUP_ORDER``."""
+    """ "5:3:2" (or 5：3：2) → the three groups' weights in ``GROUP_ORDER``."""
     parts = [p.strip() for p in text.replace("：", ":").split(":")]
     if len(parts) != len(GROUP_ORDER) or not all(p.isdigit() for p in parts):
         raise _fail("ratio", "比例应写成三个整数，如 5:3:2（有劳动力建档户 : 非建档户 : 无劳动力建档户）")
@@ -166,8 +184,14 @@ class FrameHousehold:
 DEFAULT_FACTOR = Decimal("2")  # only when neither the design nor the policy gives one
 
 
-def assign_strata(villages: Sequence[VillageStats], design: Design, *, register: Collection[str] = (),
-                  province_rate: Decimal | None = None, factor: Decimal | None = None) -> list[FrameVillage]:
+def assign_strata(
+    villages: Sequence[VillageStats],
+    design: Design,
+    *,
+    register: Collection[str] = (),
+    province_rate: Decimal | None = None,
+    factor: Decimal | None = None,
+) -> list[FrameVillage]:
     """Put each village in a stratum (module docstring, step 1). By list: the listed codes are 贫困村. Else by
     the county's register when ``register`` (its 贫困村 codes) is not empty. Else by incidence: registered
     people ÷ rural population at least the factor (the design's, else ``factor`` from policy) × the
@@ -175,7 +199,9 @@ def assign_strata(villages: Sequence[VillageStats], design: Design, *, register:
     village without a population figure cannot be judged and counts as 非贫困村)."""
     if design.stratum_rule == StratumRule.LIST:
         listed = set(design.poor_villages)
-        return [FrameVillage(v.code, Stratum.POOR if v.code in listed else Stratum.NON_POOR) for v in villages]
+        return [
+            FrameVillage(v.code, Stratum.POOR if v.code in listed else Stratum.NON_POOR) for v in villages
+        ]
     if register:
         poor = set(register)
         return [FrameVillage(v.code, Stratum.POOR if v.code in poor else Stratum.NON_POOR) for v in villages]
@@ -257,7 +283,9 @@ def village_counts(n: int, ratio: Mapping[str, int], available: Mapping[str, int
     they have households. Groups with ratio 0 are never drawn."""
     taken = {g: min(q, available.get(g, 0)) for g, q in allocate(n, ratio).items()}
     while (left := n - sum(taken.values())) > 0:
-        spare = {g: ratio.get(g, 0) for g in GROUP_ORDER if ratio.get(g, 0) > 0 and available.get(g, 0) > taken[g]}
+        spare = {
+            g: ratio.get(g, 0) for g in GROUP_ORDER if ratio.get(g, 0) > 0 and available.get(g, 0) > taken[g]
+        }
         if not spare:
             break
         for g, extra in allocate(left, spare).items():
@@ -265,8 +293,9 @@ def village_counts(n: int, ratio: Mapping[str, int], available: Mapping[str, int
     return taken
 
 
-def draw(villages: Sequence[FrameVillage], households: Sequence[FrameHousehold], design: Design,
-         seed: int) -> Sample:
+def draw(
+    villages: Sequence[FrameVillage], households: Sequence[FrameHousehold], design: Design, seed: int
+) -> Sample:
     """The sample for this frame, design and seed (deterministic; see the module docstring)."""
     rng = random.Random(seed)
     chosen: list[FrameVillage] = []
@@ -284,9 +313,13 @@ def draw(villages: Sequence[FrameVillage], households: Sequence[FrameHousehold],
         counts = village_counts(design.households_per_village, design.ratio, available)
         picked = [h for g in GROUP_ORDER for h in systematic(frames[g], counts[g], rng)]
         picked.sort(key=lambda h: (h.number, h.id))
-        drawn.append(DrawnVillage(
-            code=village.code, stratum=village.stratum,
-            households=tuple(DrawnHousehold(h.id, h.number, h.group) for h in picked),
-            available=available, quota=allocate(design.households_per_village, design.ratio),
-        ))
+        drawn.append(
+            DrawnVillage(
+                code=village.code,
+                stratum=village.stratum,
+                households=tuple(DrawnHousehold(h.id, h.number, h.group) for h in picked),
+                available=available,
+                quota=allocate(design.households_per_village, design.ratio),
+            )
+        )
     return Sample(villages=tuple(drawn))

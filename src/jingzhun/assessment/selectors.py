@@ -62,21 +62,39 @@ class Frame:
     summary: dict[str, Any]
 
     def frame_households(self) -> list[sampling.FrameHousehold]:
-        return [sampling.FrameHousehold(h.id, h.number, h.village, h.group) for h in self.households.values()
-                if h.group is not None]
+        return [
+            sampling.FrameHousehold(h.id, h.number, h.village, h.group)
+            for h in self.households.values()
+            if h.group is not None
+        ]
 
 
 def _county_rows(county: Region) -> list[FrameRow]:
     active = Q(members__left_on__isnull=True)
-    rows = (Household.objects.filter(village__code__startswith=county.prefix)
-            .annotate(people=Count("members", filter=active),
-                      labour=Count("members", filter=active & Q(members__labour_skill__in=CAPABLE_LABOUR)))
-            .values_list("id", "household_number", "village_id", "head_name", "natural_village", "poverty_status",
-                         "monitoring_type", "people", "labour"))
+    rows = (
+        Household.objects.filter(village__code__startswith=county.prefix)
+        .annotate(
+            people=Count("members", filter=active),
+            labour=Count("members", filter=active & Q(members__labour_skill__in=CAPABLE_LABOUR)),
+        )
+        .values_list(
+            "id",
+            "household_number",
+            "village_id",
+            "head_name",
+            "natural_village",
+            "poverty_status",
+            "monitoring_type",
+            "people",
+            "labour",
+        )
+    )
     return [FrameRow(*row) for row in rows]
 
 
-def _strata_inputs(county: Region, design: sampling.Design, year: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _strata_inputs(
+    county: Region, design: sampling.Design, year: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """What ``sampling.assign_strata`` compares with, and how the survey page says it: the typed-in list, the
     county's 贫困村 register, or the province's incidence × the policy factor (the county's own share when
     the province's is not set)."""
@@ -84,29 +102,43 @@ def _strata_inputs(county: Region, design: sampling.Design, year: int | None) ->
     from jingzhun.villages.selectors import poor_village_codes
 
     if design.stratum_rule == StratumRule.LIST:
-        return {}, {"stratum_source": "list", "stratum_note": f"按填写的贫困村名单（{len(design.poor_villages)}个村）"}
+        return {}, {
+            "stratum_source": "list",
+            "stratum_note": f"按填写的贫困村名单（{len(design.poor_villages)}个村）",
+        }
     register = poor_village_codes(county, year or 9999)
     if register:
         return {"register": register}, {
-            "stratum_source": "register", "stratum_note": f"按贫困村登记名单（{len(register)}个村）"}
+            "stratum_source": "register",
+            "stratum_note": f"按贫困村登记名单（{len(register)}个村）",
+        }
     factor = design.poor_village_factor
     kwargs: dict[str, Any] = {}
     if factor is None:
         try:
-            factor = kwargs["factor"] = resolve_for(catalogue.POOR_VILLAGE_INCIDENCE_FACTOR, county.code,
-                                                    IDENTIFICATION_BASE_YEAR + 1).value
+            factor = kwargs["factor"] = resolve_for(
+                catalogue.POOR_VILLAGE_INCIDENCE_FACTOR, county.code, IDENTIFICATION_BASE_YEAR + 1
+            ).value
         except ParameterMissing:
             factor = sampling.DEFAULT_FACTOR
     try:
         province = resolve_for(catalogue.PROVINCE_POVERTY_INCIDENCE, county.code, IDENTIFICATION_BASE_YEAR)
     except ParameterMissing:
-        return kwargs, {"stratum_source": "county", "stratum_note": (
-            f"未设置{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率：按建档立卡人口比例不低于全县 {factor.normalize():f} 倍"
-            "划为贫困村（请在政策参数中填写全省数值）")}
+        return kwargs, {
+            "stratum_source": "county",
+            "stratum_note": (
+                f"未设置{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率：按建档立卡人口比例不低于全县 {factor.normalize():f} 倍"
+                "划为贫困村（请在政策参数中填写全省数值）"
+            ),
+        }
     kwargs["province_rate"] = province.value
-    return kwargs, {"stratum_source": "province", "stratum_note": (
-        f"建档立卡人口比例不低于{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率 {percent(province.value)} 的 "
-        f"{factor.normalize():f} 倍的为贫困村")}
+    return kwargs, {
+        "stratum_source": "province",
+        "stratum_note": (
+            f"建档立卡人口比例不低于{IDENTIFICATION_BASE_YEAR}年全省农村贫困发生率 {percent(province.value)} 的 "
+            f"{factor.normalize():f} 倍的为贫困村"
+        ),
+    }
 
 
 def build_frame(county: Region, design: sampling.Design, year: int | None = None) -> Frame:
@@ -117,9 +149,15 @@ def build_frame(county: Region, design: sampling.Design, year: int | None = None
     for r in rows:
         if r.poverty_status:
             registered[r.village] += r.people
-    villages = list(Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix)
-                    .values_list("code", "rural_population"))
-    stats = {code: sampling.VillageStats(code, population, registered.get(code, 0)) for code, population in villages}
+    villages = list(
+        Region.objects.filter(level=Level.VILLAGE, code__startswith=county.prefix).values_list(
+            "code", "rural_population"
+        )
+    )
+    stats = {
+        code: sampling.VillageStats(code, population, registered.get(code, 0))
+        for code, population in villages
+    }
     inputs, how = _strata_inputs(county, design, year)
     strata = sampling.assign_strata(list(stats.values()), design, **inputs)
     households = {r.id: r for r in rows if r.village in stats}
@@ -145,11 +183,19 @@ def build_frame(county: Region, design: sampling.Design, year: int | None = None
 
 
 def villages_of(survey: Survey) -> QuerySet[SampledVillage]:
-    return survey.villages.select_related("village__parent").annotate(
-        drawn=Count("households", distinct=True),
-        done=Count("households__interview", filter=Q(households__interview__outcome=Outcome.COMPLETED), distinct=True),
-        visited=Count("households__interview", distinct=True),
-    ).order_by("order")
+    return (
+        survey.villages.select_related("village__parent")
+        .annotate(
+            drawn=Count("households", distinct=True),
+            done=Count(
+                "households__interview",
+                filter=Q(households__interview__outcome=Outcome.COMPLETED),
+                distinct=True,
+            ),
+            visited=Count("households__interview", distinct=True),
+        )
+        .order_by("order")
+    )
 
 
 def households_of(village: SampledVillage) -> QuerySet[SampledHousehold]:
@@ -158,8 +204,10 @@ def households_of(village: SampledVillage) -> QuerySet[SampledHousehold]:
 
 def progress(survey: Survey) -> dict[str, int]:
     counts = SampledHousehold.objects.filter(survey=survey).aggregate(
-        households=Count("id"), added=Count("id", filter=Q(by_hand=True)),
-        visited=Count("interview"), completed=Count("interview", filter=Q(interview__outcome=Outcome.COMPLETED)),
+        households=Count("id"),
+        added=Count("id", filter=Q(by_hand=True)),
+        visited=Count("interview"),
+        completed=Count("interview", filter=Q(interview__outcome=Outcome.COMPLETED)),
     )
     counts["villages"] = survey.villages.count()
     return counts
@@ -171,20 +219,31 @@ def has_results(survey: Survey) -> bool:
 
 def survey_estimates(survey: Survey) -> estimates.Estimates:
     """The survey's four figures from its completed interviews (one query for the interviews)."""
-    villages = [estimates.Village(str(v.pk), v.stratum, v.non_registered_population) for v in survey.villages.all()]
-    done = Interview.objects.filter(sampled__survey=survey, outcome=Outcome.COMPLETED).select_related("sampled")
+    villages = [
+        estimates.Village(str(v.pk), v.stratum, v.non_registered_population) for v in survey.villages.all()
+    ]
+    done = Interview.objects.filter(sampled__survey=survey, outcome=Outcome.COMPLETED).select_related(
+        "sampled"
+    )
     visits = [
         estimates.Visit(
-            village=str(i.sampled.village_id), people=i.sampled.people, exited=i.sampled.exited,
-            non_registered=i.sampled.non_registered, approves=i.approves, wrongly_exited=i.wrongly_exited,
-            missed=i.missed, missed_people=i.missed_people,
+            village=str(i.sampled.village_id),
+            people=i.sampled.people,
+            exited=i.sampled.exited,
+            non_registered=i.sampled.non_registered,
+            approves=i.approves,
+            wrongly_exited=i.wrongly_exited,
+            missed=i.missed,
+            missed_people=i.missed_people,
         )
         for i in done
     ]
     frame = survey.frame or {}
     county = estimates.County(
-        rural_population=int(frame.get("rural_population", 0)), registered_people=int(frame.get("registered_people", 0)),
-        poor_people=int(frame.get("poor_people", 0)), exited_people=int(frame.get("exited_people", 0)),
+        rural_population=int(frame.get("rural_population", 0)),
+        registered_people=int(frame.get("registered_people", 0)),
+        poor_people=int(frame.get("poor_people", 0)),
+        exited_people=int(frame.get("exited_people", 0)),
     )
     return estimates.compute(visits, villages, county)
 
@@ -192,9 +251,14 @@ def survey_estimates(survey: Survey) -> estimates.Estimates:
 def exit_survey(county: Region, year: int) -> Survey | None:
     """The survey a county's exit check for ``year`` reads: the latest one of that county and year that is
     not superseded by a redraw and has completed interviews (None when there is none)."""
-    return (Survey.objects.filter(county=county, year=year).exclude(state=SurveyState.SUPERSEDED)
-            .filter(households__interview__outcome=Outcome.COMPLETED).distinct()
-            .order_by("-created_at", "-id").first())
+    return (
+        Survey.objects.filter(county=county, year=year)
+        .exclude(state=SurveyState.SUPERSEDED)
+        .filter(households__interview__outcome=Outcome.COMPLETED)
+        .distinct()
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def exit_evaluation(survey: Survey, figures: estimates.Estimates | None = None) -> Evaluation:

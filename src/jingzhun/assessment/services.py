@@ -26,8 +26,17 @@ from jingzhun.regions.models import Region
 
 FIRST_YEAR, LAST_YEAR = 2014, 2100
 MAX_PEOPLE = 50
-INTERVIEW_FIELDS = ("outcome", "visited_on", "interviewers", "approves", "wrongly_exited", "wrong_exit_reason",
-                    "missed", "missed_people", "notes")
+INTERVIEW_FIELDS = (
+    "outcome",
+    "visited_on",
+    "interviewers",
+    "approves",
+    "wrongly_exited",
+    "wrong_exit_reason",
+    "missed",
+    "missed_people",
+    "notes",
+)
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -35,8 +44,10 @@ def _fail(field: str, message: str) -> ValidationFailed:
 
 
 def _record_created(actor: audit.Actor, objects: list[Any], root: Survey) -> None:
-    audit.record_many(audit.build_change(actor, ChangeAction.CREATE, obj, before=None, after=audit.snapshot(obj),
-                                         root=root) for obj in objects)
+    audit.record_many(
+        audit.build_change(actor, ChangeAction.CREATE, obj, before=None, after=audit.snapshot(obj), root=root)
+        for obj in objects
+    )
 
 
 def _lock_survey(survey: Survey, expected_version: int | None = None) -> Survey:
@@ -65,11 +76,17 @@ def _check_draw(county: Region, year: int, seed: int, design: sampling.Design) -
         raise _fail("seed", "随机种子应为0到2⁶³−1之间的整数")
     if design.poor_villages:
         outside = [c for c in design.poor_villages if not c.startswith(county.prefix)]
-        known = set(Region.objects.filter(code__in=design.poor_villages, level=Level.VILLAGE)
-                    .values_list("code", flat=True))
+        known = set(
+            Region.objects.filter(code__in=design.poor_villages, level=Level.VILLAGE).values_list(
+                "code", flat=True
+            )
+        )
         unknown = [c for c in design.poor_villages if c not in known]
         if outside or unknown:
-            raise _fail("poor_villages", f"贫困村名单中有不属于{county.name}的村代码：{'、'.join((outside or unknown)[:5])}")
+            raise _fail(
+                "poor_villages",
+                f"贫困村名单中有不属于{county.name}的村代码：{'、'.join((outside or unknown)[:5])}",
+            )
 
 
 @transaction.atomic
@@ -94,25 +111,47 @@ def draw_survey(
     if not sample.households:
         raise _fail("county", f"{county.name}的登记系统中没有可抽样的农户：请先导入农户信息")
     survey = Survey.objects.create(
-        name=name, county=county, year=year, seed=seed, design=design.as_json(), frame=frame.summary,
-        redrawn_from=redrawn_from, created_by=actor.user, created_by_name=actor.name,
+        name=name,
+        county=county,
+        year=year,
+        seed=seed,
+        design=design.as_json(),
+        frame=frame.summary,
+        redrawn_from=redrawn_from,
+        created_by=actor.user,
+        created_by_name=actor.name,
     )
     audit.record(actor, ChangeAction.CREATE, survey)
     villages = SampledVillage.objects.bulk_create(
-        SampledVillage(survey=survey, village_id=v.code, stratum=v.stratum, order=order,
-                       rural_population=frame.stats[v.code].rural_population,
-                       registered_people=frame.stats[v.code].registered_people, frame_counts=dict(v.available))
+        SampledVillage(
+            survey=survey,
+            village_id=v.code,
+            stratum=v.stratum,
+            order=order,
+            rural_population=frame.stats[v.code].rural_population,
+            registered_people=frame.stats[v.code].registered_people,
+            frame_counts=dict(v.available),
+        )
         for order, v in enumerate(sample.villages, start=1)
     )
     households: list[SampledHousehold] = []
     for village, drawn in zip(villages, sample.villages, strict=True):
         for order, h in enumerate(drawn.households, start=1):
             row = frame.households[h.id]
-            households.append(SampledHousehold(
-                survey=survey, village=village, household_id=h.id, group=h.group, order=order,
-                household_number=row.number, head_name=row.head_name, natural_village=row.natural_village,
-                people=row.people, poverty_status=row.poverty_status,
-            ))
+            households.append(
+                SampledHousehold(
+                    survey=survey,
+                    village=village,
+                    household_id=h.id,
+                    group=h.group,
+                    order=order,
+                    household_number=row.number,
+                    head_name=row.head_name,
+                    natural_village=row.natural_village,
+                    people=row.people,
+                    poverty_status=row.poverty_status,
+                )
+            )
     households = SampledHousehold.objects.bulk_create(households, batch_size=1000)
     _record_created(actor, [*villages, *households], survey)
     return survey
@@ -125,8 +164,9 @@ def redraw_survey(*, actor: audit.Actor, survey: Survey, seed: int, expected_ver
     old = _lock_survey(survey, expected_version)
     if seed == old.seed:
         raise _fail("seed", "重新抽样请换一个随机种子（同一种子抽出的样本相同）")
-    new = draw_survey(actor=actor, county=old.county, year=old.year, seed=seed, design=old.design,
-                      redrawn_from=old)
+    new = draw_survey(
+        actor=actor, county=old.county, year=old.year, seed=seed, design=old.design, redrawn_from=old
+    )
     if old.state in (SurveyState.DRAWN, SurveyState.FIELDWORK) and not selectors.has_results(old):
         before = audit.snapshot(old)
         old.state = SurveyState.SUPERSEDED
@@ -192,7 +232,12 @@ def _people(value: Any, name: str, label: str, high: int) -> int:
 
 @transaction.atomic
 def add_household(
-    *, actor: audit.Actor, village: SampledVillage, head_name: str, address: str, people: int | str,
+    *,
+    actor: audit.Actor,
+    village: SampledVillage,
+    head_name: str,
+    address: str,
+    people: int | str,
     natural_village: str = "",
 ) -> SampledHousehold:
     """Add a non-registered household the assessors visit though it is in no register (by name and address)."""
@@ -200,7 +245,10 @@ def add_household(
     _require_open(survey)
     data = {"head_name": head_name, "address": address, "natural_village": natural_village}
     sampled = SampledHousehold(
-        survey=survey, village=village, group=Group.NON_REGISTERED, by_hand=True,
+        survey=survey,
+        village=village,
+        group=Group.NON_REGISTERED,
+        by_hand=True,
         head_name=_text(data, "head_name", "户主姓名", 50, required=True),
         address=_text(data, "address", "住址", 200, required=True),
         natural_village=_text(data, "natural_village", "自然村/组", 60),
@@ -243,10 +291,15 @@ def _answers(sampled: SampledHousehold, data: Mapping[str, Any]) -> dict[str, An
     if outcome not in Outcome.values:
         raise _fail("outcome", f"访问结果应为 {'、'.join(Outcome.values)}")
     clean: dict[str, Any] = {
-        "outcome": outcome, "visited_on": _visited_on(data.get("visited_on"), survey),
+        "outcome": outcome,
+        "visited_on": _visited_on(data.get("visited_on"), survey),
         "interviewers": _text(data, "interviewers", "调查员", 100, required=True),
         "notes": _text(data, "notes", "备注", 2000),
-        "approves": None, "wrongly_exited": None, "wrong_exit_reason": "", "missed": None, "missed_people": None,
+        "approves": None,
+        "wrongly_exited": None,
+        "wrong_exit_reason": "",
+        "missed": None,
+        "missed_people": None,
     }
     if outcome != Outcome.COMPLETED:
         return clean
@@ -258,7 +311,9 @@ def _answers(sampled: SampledHousehold, data: Mapping[str, Any]) -> dict[str, An
     if sampled.non_registered:
         clean["missed"] = _yes_no(data, "missed", "是否漏评")
         if clean["missed"]:
-            clean["missed_people"] = _people(data.get("missed_people"), "missed_people", "漏评人数", sampled.people)
+            clean["missed_people"] = _people(
+                data.get("missed_people"), "missed_people", "漏评人数", sampled.people
+            )
     return clean
 
 

@@ -55,16 +55,27 @@ def _post_only(request: HttpRequest) -> HttpResponse | None:
 def survey_list(request: HttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
-    surveys = (access.surveys_for(request.user).select_related("county")
-               .annotate(drawn=Count("households", distinct=True),
-                         done=Count("households__interview", distinct=True,
-                                    filter=Q(households__interview__outcome=Outcome.COMPLETED))))
-    return render(request, "assessment/survey_list.html",
-                  {"surveys": surveys[:200], "can_draw": access.can_draw(request.user)})
+    surveys = (
+        access.surveys_for(request.user)
+        .select_related("county")
+        .annotate(
+            drawn=Count("households", distinct=True),
+            done=Count(
+                "households__interview",
+                distinct=True,
+                filter=Q(households__interview__outcome=Outcome.COMPLETED),
+            ),
+        )
+    )
+    return render(
+        request,
+        "assessment/survey_list.html",
+        {"surveys": surveys[:200], "can_draw": access.can_draw(request.user)},
+    )
 
 
 def _county_label(county: Any) -> str:
-    """"天水市秦州区（620502）": the city and the county, in one query for all (no ancestor walk)."""
+    """ "天水市秦州区（620502）": the city and the county, in one query for all (no ancestor walk)."""
     city = county.parent.name if county.parent_id and county.parent.name != "市辖区" else ""
     return f"{city}{county.name}（{county.gb_code}）"
 
@@ -75,8 +86,10 @@ def survey_create(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not access.can_draw(user):
         raise PermissionDeniedError("只有系统管理员和县级管理员可以抽取评估样本")
-    counties = [(c.code, _county_label(c))
-                for c in access.counties_for(user).select_related("parent").order_by("code")[:3000]]
+    counties = [
+        (c.code, _county_label(c))
+        for c in access.counties_for(user).select_related("parent").order_by("code")[:3000]
+    ]
     form = SurveyForm(request.POST if request.method == "POST" else None, counties=counties)
     error, status = "", 200
     if request.method == "POST":
@@ -86,12 +99,19 @@ def survey_create(request: HttpRequest) -> HttpResponse:
 
             def draw() -> Survey:
                 return services.draw_survey(
-                    actor=Actor.of(user), county=access.access_county(user, data["county"]), year=data["year"],
-                    seed=data["seed"], design=form.design_data(), name=data["name"])
+                    actor=Actor.of(user),
+                    county=access.access_county(user, data["county"]),
+                    year=data["year"],
+                    seed=data["seed"],
+                    design=form.design_data(),
+                    name=data["name"],
+                )
 
             survey, error, status, errors = attempt(draw)
             if survey is not None:
-                messages.success(request, f"已抽取样本：{survey.villages.count()}个村，{survey.households.count()}户")
+                messages.success(
+                    request, f"已抽取样本：{survey.villages.count()}个村，{survey.households.count()}户"
+                )
                 return redirect("assessment:survey_detail", pk=survey.pk)
             form.add_service_errors(errors)
         else:
@@ -104,13 +124,20 @@ def survey_create(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, survey: Survey) -> dict[str, Any]:
     can_change = access.can_change(request.user, survey)
     return {
-        "survey": survey, "villages": list(selectors.villages_of(survey)), "progress": selectors.progress(survey),
+        "survey": survey,
+        "villages": list(selectors.villages_of(survey)),
+        "progress": selectors.progress(survey),
         "can_change": can_change and survey.state != SurveyState.SUPERSEDED,
         "redraw_form": RedrawForm(initial={"version": survey.version}) if can_change else None,
-        "close_form": CloseForm(initial={"version": survey.version}) if can_change and survey.open_for_results else None,
+        "close_form": CloseForm(initial={"version": survey.version})
+        if can_change and survey.open_for_results
+        else None,
         "redraws": list(access.surveys_for(request.user).filter(redrawn_from=survey)),
-        "redrawn_from": (access.surveys_for(request.user).filter(pk=survey.redrawn_from_id).first()
-                         if survey.redrawn_from_id else None),
+        "redrawn_from": (
+            access.surveys_for(request.user).filter(pk=survey.redrawn_from_id).first()
+            if survey.redrawn_from_id
+            else None
+        ),
     }
 
 
@@ -133,8 +160,14 @@ def survey_redraw(request: HttpRequest, pk: int) -> HttpResponse:
     error, status = "填写有误：请填写新的随机种子。", 422
     if form.is_valid():
         data = form.cleaned_data
-        new, error, status, _errors = attempt(lambda: services.redraw_survey(
-            actor=Actor.of(request.user), survey=survey, seed=data["seed"], expected_version=data["version"]))
+        new, error, status, _errors = attempt(
+            lambda: services.redraw_survey(
+                actor=Actor.of(request.user),
+                survey=survey,
+                seed=data["seed"],
+                expected_version=data["version"],
+            )
+        )
         if new is not None:
             messages.success(request, f"已用种子 {new.seed} 重新抽样")
             return redirect("assessment:survey_detail", pk=new.pk)
@@ -151,8 +184,11 @@ def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     error, status = "表单已过期，请刷新后重试。", 422
     if form.is_valid():
-        done, error, status, _errors = attempt(lambda: services.close_survey(
-            actor=Actor.of(request.user), survey=survey, expected_version=form.cleaned_data["version"]))
+        done, error, status, _errors = attempt(
+            lambda: services.close_survey(
+                actor=Actor.of(request.user), survey=survey, expected_version=form.cleaned_data["version"]
+            )
+        )
         if done is not None:
             messages.success(request, "调查已结束，不能再录入结果")
             return redirect("assessment:survey_detail", pk=survey.pk)
@@ -167,8 +203,12 @@ def survey_estimates(request: HttpRequest, pk: int) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     figures = selectors.survey_estimates(survey)
-    context = {"survey": survey, "figures": figures, "evaluation": selectors.exit_evaluation(survey, figures),
-               "progress": selectors.progress(survey)}
+    context = {
+        "survey": survey,
+        "figures": figures,
+        "evaluation": selectors.exit_evaluation(survey, figures),
+        "progress": selectors.progress(survey),
+    }
     return render(request, "assessment/survey_estimates.html", context)
 
 
@@ -206,8 +246,11 @@ def village_list(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         return refused
     if fmt not in FORMATS:
         raise NotFoundOrForbidden()
-    return _download([printing.village_list(village.survey, village)], fmt,
-                     f"{village.village.name}入户调查名单（种子{village.survey.seed}）")
+    return _download(
+        [printing.village_list(village.survey, village)],
+        fmt,
+        f"{village.village.name}入户调查名单（种子{village.survey.seed}）",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,8 +260,13 @@ def village_list(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def _village_context(request: HttpRequest, village: SampledVillage) -> dict[str, Any]:
     survey = village.survey
     can_change = access.can_change(request.user, survey) and survey.open_for_results
-    return {"survey": survey, "village": village, "households": list(selectors.households_of(village)),
-            "can_change": can_change, "add_form": AddHouseholdForm() if can_change else None}
+    return {
+        "survey": survey,
+        "village": village,
+        "households": list(selectors.households_of(village)),
+        "can_change": can_change,
+        "add_form": AddHouseholdForm() if can_change else None,
+    }
 
 
 @login_required
@@ -239,8 +287,9 @@ def household_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = AddHouseholdForm(request.POST)
     error, status = "填写有误，请按提示修改。", 422
     if form.is_valid():
-        sampled, error, status, errors = attempt(lambda: services.add_household(
-            actor=Actor.of(request.user), village=village, **form.cleaned_data))
+        sampled, error, status, errors = attempt(
+            lambda: services.add_household(actor=Actor.of(request.user), village=village, **form.cleaned_data)
+        )
         if sampled is not None:
             messages.success(request, f"已补充{sampled.head_name}户，请录入调查结果")
             return redirect("assessment:interview", pk=sampled.pk)
@@ -265,29 +314,47 @@ def interview(request: HttpRequest, pk: int) -> HttpResponse:
     result = Interview.objects.filter(sampled=sampled).first()
     survey = sampled.survey
     editable = survey.open_for_results and access.can_change(user, survey)
-    form = InterviewForm(request.POST if request.method == "POST" else None, sampled=sampled, interview=result)
+    form = InterviewForm(
+        request.POST if request.method == "POST" else None, sampled=sampled, interview=result
+    )
     error, status = "", 200
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            saved, error, status, errors = attempt(lambda: services.record_interview(
-                actor=Actor.of(user), sampled=sampled, data=form.service_data(),
-                expected_version=form.expected_version))
+            saved, error, status, errors = attempt(
+                lambda: services.record_interview(
+                    actor=Actor.of(user),
+                    sampled=sampled,
+                    data=form.service_data(),
+                    expected_version=form.expected_version,
+                )
+            )
             if saved is not None:
                 messages.success(request, f"已保存{sampled.head_name}户的调查结果")
                 return redirect(_next_after(sampled))
             form.add_service_errors(errors)
         else:
             error = "填写有误，请按提示修改。"
-    context = {"sampled": sampled, "survey": survey, "result": result, "form": form if editable else None,
-               "error": error, "conflict": error if status == 409 else "", "reload_url": request.path}
+    context = {
+        "sampled": sampled,
+        "survey": survey,
+        "result": result,
+        "form": form if editable else None,
+        "error": error,
+        "conflict": error if status == 409 else "",
+        "reload_url": request.path,
+    }
     return render(request, "assessment/interview.html", context, status=status)
 
 
 def _next_after(sampled: Any) -> str:
     """The next household of the village without a result, else the village page (the team walks on)."""
-    following = (sampled.village.households.filter(interview__isnull=True).exclude(pk=sampled.pk)
-                 .order_by("order").first())
+    following = (
+        sampled.village.households.filter(interview__isnull=True)
+        .exclude(pk=sampled.pk)
+        .order_by("order")
+        .first()
+    )
     if following is not None:
         return reverse("assessment:interview", args=[following.pk])
     return reverse("assessment:village_detail", args=[sampled.village_id])

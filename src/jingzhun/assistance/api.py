@@ -82,8 +82,12 @@ def _assistance(user: Any, household_id: int) -> dict[str, Any]:
     found = selectors.household_assistance(user, household.pk)
     pairings = [{**_pairing_values(p), "in_force": in_force} for p, in_force in found.pairings]
     measures = [_measure_values(m) for _year, rows in found.years for m in rows]
-    return {"household_id": household.pk, "version": household.version, "pairings": pairings,
-            "measures": measures}
+    return {
+        "household_id": household.pk,
+        "version": household.version,
+        "pairings": pairings,
+        "measures": measures,
+    }
 
 
 def _pairing_values(p: Pairing) -> dict[str, Any]:
@@ -94,54 +98,94 @@ def _measure_values(m: Measure) -> dict[str, Any]:
     return {"id": m.pk, **{k: getattr(m, k) for k in services.MEASURE_FIELDS}}
 
 
-@router.get("/households/{id}", response={200: AssistanceOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="农户的帮扶情况",
-            description="一户的帮扶结对（在帮的在前）和各年度帮扶措施（新年度在前），以及修改时要带回的农户 version。")
+@router.get(
+    "/households/{id}",
+    response={200: AssistanceOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="农户的帮扶情况",
+    description="一户的帮扶结对（在帮的在前）和各年度帮扶措施（新年度在前），以及修改时要带回的农户 version。",
+)
 def household_assistance(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
     return _assistance(_user(request), id)
 
 
-@router.post("/households/{id}/pairings", response={201: AssistanceOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="新增帮扶结对",
-             description="为本户新增一位帮扶责任人。同一帮扶责任人同一开始日期只能有一条。需带上农户的 version；"
-             "他人已先保存时返回 409。返回本户最新的帮扶情况。")
+@router.post(
+    "/households/{id}/pairings",
+    response={201: AssistanceOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="新增帮扶结对",
+    description="为本户新增一位帮扶责任人。同一帮扶责任人同一开始日期只能有一条。需带上农户的 version；"
+    "他人已先保存时返回 409。返回本户最新的帮扶情况。",
+)
 def add_pairing(request: HttpRequest, payload: PairingIn, id: HouseholdId) -> Status:
     user = _user(request)
-    services.save_pairing(actor=audit.Actor.of(user), user=user, household_id=id, expected_version=payload.version,
-                          data=payload.model_dump(exclude={"version"}))
+    services.save_pairing(
+        actor=audit.Actor.of(user),
+        user=user,
+        household_id=id,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+    )
     return Status(201, _assistance(user, id))
 
 
-@router.put("/pairings/{id}", response={200: AssistanceOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-            summary="修改帮扶结对",
-            description="整条替换一条帮扶结对；结束结对即填写帮扶结束日期。需带上农户的 version。返回本户最新的帮扶情况。")
+@router.put(
+    "/pairings/{id}",
+    response={200: AssistanceOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="修改帮扶结对",
+    description="整条替换一条帮扶结对；结束结对即填写帮扶结束日期。需带上农户的 version。返回本户最新的帮扶情况。",
+)
 def update_pairing(request: HttpRequest, payload: PairingIn, id: PairingId) -> dict[str, Any]:
     user = _user(request)
     household_id = selectors.record_of(Pairing, user, id).household_id
-    services.save_pairing(actor=audit.Actor.of(user), user=user, household_id=household_id,
-                          expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
-                          pairing_id=id)
+    services.save_pairing(
+        actor=audit.Actor.of(user),
+        user=user,
+        household_id=household_id,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+        pairing_id=id,
+    )
     return _assistance(user, household_id)
 
 
-@router.post("/households/{id}/measures", response={201: AssistanceOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="新增帮扶措施",
-             description="为本户新增某一年度的一类帮扶措施（同一年度同一类只能有一条）。需带上农户的 version。"
-             "返回本户最新的帮扶情况。")
+@router.post(
+    "/households/{id}/measures",
+    response={201: AssistanceOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="新增帮扶措施",
+    description="为本户新增某一年度的一类帮扶措施（同一年度同一类只能有一条）。需带上农户的 version。"
+    "返回本户最新的帮扶情况。",
+)
 def add_measure(request: HttpRequest, payload: MeasureIn, id: HouseholdId) -> Status:
     user = _user(request)
-    services.save_measure(actor=audit.Actor.of(user), user=user, household_id=id, expected_version=payload.version,
-                          data=payload.model_dump(exclude={"version"}))
+    services.save_measure(
+        actor=audit.Actor.of(user),
+        user=user,
+        household_id=id,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+    )
     return Status(201, _assistance(user, id))
 
 
-@router.put("/measures/{id}", response={200: AssistanceOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-            summary="修改帮扶措施",
-            description="整条替换一条帮扶措施，例如入户核实后标记为已实施。需带上农户的 version。返回本户最新的帮扶情况。")
+@router.put(
+    "/measures/{id}",
+    response={200: AssistanceOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="修改帮扶措施",
+    description="整条替换一条帮扶措施，例如入户核实后标记为已实施。需带上农户的 version。返回本户最新的帮扶情况。",
+)
 def update_measure(request: HttpRequest, payload: MeasureIn, id: MeasureId) -> dict[str, Any]:
     user = _user(request)
     household_id = selectors.record_of(Measure, user, id).household_id
-    services.save_measure(actor=audit.Actor.of(user), user=user, household_id=household_id,
-                          expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
-                          measure_id=id)
+    services.save_measure(
+        actor=audit.Actor.of(user),
+        user=user,
+        household_id=household_id,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+        measure_id=id,
+    )
     return _assistance(user, household_id)

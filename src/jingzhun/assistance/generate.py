@@ -40,19 +40,95 @@ ENDED_SHARE = 0.08
 IMPLEMENTED_SHARE = 0.90
 HOUSEHOLDS_PER_HELPER = 4
 
-LEVEL_WEIGHTS = ((UnitLevel.PROVINCE, 0.04), (UnitLevel.CITY, 0.11), (UnitLevel.COUNTY, 0.42),
-                 (UnitLevel.TOWNSHIP, 0.35), (UnitLevel.VILLAGE, 0.08))
-PROVINCE_UNITS = ("农业农村厅", "财政厅", "教育厅", "卫生健康委员会", "交通运输厅", "水利厅", "自然资源厅",
-                  "人力资源和社会保障厅", "乡村振兴局", "住房和城乡建设厅", "民政厅", "林业和草原局")
-CITY_UNITS = ("农业农村局", "财政局", "教育局", "卫生健康委员会", "住房和城乡建设局", "水务局",
-              "人力资源和社会保障局", "市场监督管理局", "民政局", "自然资源局", "发展和改革委员会", "中级人民法院")
-COUNTY_UNITS = ("农业农村局", "财政局", "教育局", "卫生健康局", "住房和城乡建设局", "水务局", "人力资源和社会保障局",
-                "民政局", "自然资源局", "交通运输局", "林业和草原局", "乡村振兴局", "审计局", "统计局", "文化和旅游局",
-                "医疗保障局", "人民医院", "供电公司", "农村信用合作联社", "委组织部")
-TOWNSHIP_UNITS = ("人民政府", "党委", "财政所", "农业农村综合服务中心", "卫生院", "中心学校", "派出所",
-                  "社会保障服务中心")
-MOBILE_PREFIXES = ("139", "138", "137", "136", "135", "158", "159", "150", "151", "177", "180", "181", "189",
-                   "199", "133", "153", "173", "186", "187", "188")
+LEVEL_WEIGHTS = (
+    (UnitLevel.PROVINCE, 0.04),
+    (UnitLevel.CITY, 0.11),
+    (UnitLevel.COUNTY, 0.42),
+    (UnitLevel.TOWNSHIP, 0.35),
+    (UnitLevel.VILLAGE, 0.08),
+)
+PROVINCE_UNITS = (
+    "农业农村厅",
+    "财政厅",
+    "教育厅",
+    "卫生健康委员会",
+    "交通运输厅",
+    "水利厅",
+    "自然资源厅",
+    "人力资源和社会保障厅",
+    "乡村振兴局",
+    "住房和城乡建设厅",
+    "民政厅",
+    "林业和草原局",
+)
+CITY_UNITS = (
+    "农业农村局",
+    "财政局",
+    "教育局",
+    "卫生健康委员会",
+    "住房和城乡建设局",
+    "水务局",
+    "人力资源和社会保障局",
+    "市场监督管理局",
+    "民政局",
+    "自然资源局",
+    "发展和改革委员会",
+    "中级人民法院",
+)
+COUNTY_UNITS = (
+    "农业农村局",
+    "财政局",
+    "教育局",
+    "卫生健康局",
+    "住房和城乡建设局",
+    "水务局",
+    "人力资源和社会保障局",
+    "民政局",
+    "自然资源局",
+    "交通运输局",
+    "林业和草原局",
+    "乡村振兴局",
+    "审计局",
+    "统计局",
+    "文化和旅游局",
+    "医疗保障局",
+    "人民医院",
+    "供电公司",
+    "农村信用合作联社",
+    "委组织部",
+)
+TOWNSHIP_UNITS = (
+    "人民政府",
+    "党委",
+    "财政所",
+    "农业农村综合服务中心",
+    "卫生院",
+    "中心学校",
+    "派出所",
+    "社会保障服务中心",
+)
+MOBILE_PREFIXES = (
+    "139",
+    "138",
+    "137",
+    "136",
+    "135",
+    "158",
+    "159",
+    "150",
+    "151",
+    "177",
+    "180",
+    "181",
+    "189",
+    "199",
+    "133",
+    "153",
+    "173",
+    "186",
+    "187",
+    "188",
+)
 
 # Main cause (registry.choices.Cause) → (the measure that answers it, others that often go with it).
 BY_CAUSE: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -71,15 +147,40 @@ BY_CAUSE: dict[str, tuple[str, tuple[str, ...]]] = {
     "13": (F.SOCIAL_ASSISTANCE, (F.SOCIAL_SECURITY, F.EMPLOYMENT)),  # 因丧
 }
 # A monitored household's first risk (registry.choices.RiskType) → the cause whose measures answer it.
-RISK_AS_CAUSE = {"1": "1", "2": "3", "3": "2", "4": "4", "5": "13", "6": "9", "7": "7", "8": "8", "9": "4",
-                 "10": "6"}
+RISK_AS_CAUSE = {
+    "1": "1",
+    "2": "3",
+    "3": "2",
+    "4": "4",
+    "5": "13",
+    "6": "9",
+    "7": "7",
+    "8": "8",
+    "9": "4",
+    "10": "6",
+}
 DEFAULT: tuple[str, tuple[str, ...]] = (F.INDUSTRY, (F.EMPLOYMENT, F.FINANCE))
 NOTES: dict[str, tuple[str, ...]] = {
-    F.INDUSTRY: ("发展肉牛养殖，落实产业奖补", "种植中药材2亩，发放种苗", "发展苹果种植，提供技术指导", "养殖肉羊10只，落实到户产业资金"),
-    F.EMPLOYMENT: ("外出务工，落实一次性交通补助", "推荐到县城企业稳定就业", "落实稳岗补贴", "就近在帮扶车间就业"),
+    F.INDUSTRY: (
+        "发展肉牛养殖，落实产业奖补",
+        "种植中药材2亩，发放种苗",
+        "发展苹果种植，提供技术指导",
+        "养殖肉羊10只，落实到户产业资金",
+    ),
+    F.EMPLOYMENT: (
+        "外出务工，落实一次性交通补助",
+        "推荐到县城企业稳定就业",
+        "落实稳岗补贴",
+        "就近在帮扶车间就业",
+    ),
     F.FINANCE: ("发放脱贫人口小额信贷5万元", "落实小额信贷贴息", "续贷小额信贷3万元"),
     F.PUBLIC_WELFARE_JOB: ("安排生态护林员岗位", "安排乡村保洁员公益岗位", "安排村级护路员岗位"),
-    F.HEALTH: ("落实家庭医生签约服务", "慢性病门诊报销", "落实先诊疗后付费和大病救助", "资助参加城乡居民基本医疗保险"),
+    F.HEALTH: (
+        "落实家庭医生签约服务",
+        "慢性病门诊报销",
+        "落实先诊疗后付费和大病救助",
+        "资助参加城乡居民基本医疗保险",
+    ),
     F.COMPULSORY_EDUCATION: ("落实义务教育阶段营养改善计划", "控辍保学，落实生活补助", "送教上门"),
     F.OTHER_EDUCATION: ("落实雨露计划职业教育补助", "发放高中阶段助学金", "参加技能培训"),
     F.SOCIAL_SECURITY: ("纳入农村低保", "落实特困供养", "发放残疾人两项补贴", "落实临时救助"),
@@ -147,8 +248,12 @@ def _helper(rnd: random.Random, place: _Place) -> _Helper:
 
 
 def _places(village_codes: set[str]) -> dict[str, _Place]:
-    regions = {r.code: r for r in Region.objects.filter(
-        code__in={c[:n].ljust(12, "0") for c in village_codes for n in (2, 4, 6, 9, 12)})}
+    regions = {
+        r.code: r
+        for r in Region.objects.filter(
+            code__in={c[:n].ljust(12, "0") for c in village_codes for n in (2, 4, 6, 9, 12)}
+        )
+    }
 
     def name(code: str, n: int) -> str:
         region = regions.get(code[:n].ljust(12, "0"))
@@ -163,8 +268,9 @@ def _day_between(rnd: random.Random, low: dt.date, high: dt.date) -> dt.date:
     return low + dt.timedelta(days=rnd.randint(0, (high - low).days))
 
 
-def _pairings(rnd: random.Random, h: dict[str, Any], helpers: list[_Helper], place: _Place,
-              year: int) -> list[Pairing]:
+def _pairings(
+    rnd: random.Random, h: dict[str, Any], helpers: list[_Helper], place: _Place, year: int
+) -> list[Pairing]:
     """One helper from the village's pool, paired soon after identification; now and then handed over to
     another (from the pool, or from the same places when the village's pool has one helper)."""
     year_end = dt.date(year, 12, 31)
@@ -183,8 +289,18 @@ def _pairings(rnd: random.Random, h: dict[str, Any], helpers: list[_Helper], pla
         rows.append((second, ended + dt.timedelta(days=1), None))
     else:
         rows.append((first, started, None))
-    return [Pairing(household_id=h["pk"], helper_name=p.name, helper_unit=p.unit, unit_level=p.level,
-                    helper_phone=p.phone, started_on=start, ended_on=end) for p, start, end in rows]
+    return [
+        Pairing(
+            household_id=h["pk"],
+            helper_name=p.name,
+            helper_unit=p.unit,
+            unit_level=p.level,
+            helper_phone=p.phone,
+            started_on=start,
+            ended_on=end,
+        )
+        for p, start, end in rows
+    ]
 
 
 def families_for(main_cause: str, risk_types: list[str] | None = None) -> tuple[str, tuple[str, ...]]:
@@ -207,8 +323,15 @@ def _measures(rnd: random.Random, h: dict[str, Any], year: int) -> list[Measure]
     for family in chosen:
         implemented = rnd.random() < IMPLEMENTED_SHARE
         note = rnd.choice(NOTES[family]) if rnd.random() < 0.8 else ""
-        rows.append(Measure(household_id=h["pk"], year=year, family=family, implemented=implemented,
-                            note=note if implemented or not note else f"计划{note}"))
+        rows.append(
+            Measure(
+                household_id=h["pk"],
+                year=year,
+                family=family,
+                implemented=implemented,
+                note=note if implemented or not note else f"计划{note}",
+            )
+        )
     return rows
 
 
@@ -219,8 +342,16 @@ def generate_assistance(prefix: str, *, year: int, seed: int = 7) -> tuple[int, 
         Household.objects.filter(village__code__startswith=prefix)
         .filter(~Q(poverty_status="") | ~Q(monitoring_type=""))
         .order_by("household_number")
-        .values("pk", "household_number", "village_id", "main_cause", "risk_types", "first_identified_on",
-                "monitoring_type", "monitoring_identified_on")
+        .values(
+            "pk",
+            "household_number",
+            "village_id",
+            "main_cause",
+            "risk_types",
+            "first_identified_on",
+            "monitoring_type",
+            "monitoring_identified_on",
+        )
     )
     by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for h in households:
@@ -228,13 +359,17 @@ def generate_assistance(prefix: str, *, year: int, seed: int = 7) -> tuple[int, 
     places = _places(set(by_village))
     inside = Q(household__village__code__startswith=prefix)
     paired = set(Pairing.objects.filter(inside).values_list("household_id", flat=True).distinct())
-    measured = set(Measure.objects.filter(inside, year=year).values_list("household_id", flat=True).distinct())
+    measured = set(
+        Measure.objects.filter(inside, year=year).values_list("household_id", flat=True).distinct()
+    )
     pairings: list[Pairing] = []
     measures: list[Measure] = []
     for code in sorted(by_village):
         village = by_village[code]
         pool_rnd = random.Random(f"assistance:{seed}:{code}")
-        helpers = [_helper(pool_rnd, places[code]) for _ in range(max(1, -(-len(village) // HOUSEHOLDS_PER_HELPER)))]
+        helpers = [
+            _helper(pool_rnd, places[code]) for _ in range(max(1, -(-len(village) // HOUSEHOLDS_PER_HELPER)))
+        ]
         for h in village:
             rnd = random.Random(f"assistance:{seed}:{h['household_number']}:{year}")
             if rnd.random() < PAIRED_SHARE and h["pk"] not in paired:

@@ -43,8 +43,9 @@ class Pairing(models.Model):
         verbose_name = "帮扶结对"
         verbose_name_plural = "帮扶结对"
         constraints = [
-            models.UniqueConstraint(fields=["household", "helper_name", "started_on"],
-                                    name="assistance_pairing_unique"),
+            models.UniqueConstraint(
+                fields=["household", "helper_name", "started_on"], name="assistance_pairing_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
                 name="assistance_pairing_dates",
@@ -75,9 +76,11 @@ class Measure(models.Model):
         verbose_name_plural = "帮扶措施"
         constraints = [
             models.UniqueConstraint(fields=["household", "year", "family"], name="assistance_measure_unique"),
-            models.CheckConstraint(condition=Q(year__gte=FIRST_YEAR) & Q(year__lte=LAST_YEAR),
-                                   name="assistance_measure_year",
-                                   violation_error_message=f"年度应在{FIRST_YEAR}到{LAST_YEAR}之间"),
+            models.CheckConstraint(
+                condition=Q(year__gte=FIRST_YEAR) & Q(year__lte=LAST_YEAR),
+                name="assistance_measure_year",
+                violation_error_message=f"年度应在{FIRST_YEAR}到{LAST_YEAR}之间",
+            ),
         ]
 
     def __str__(self) -> str:

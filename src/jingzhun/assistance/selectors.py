@@ -16,7 +16,9 @@ from jingzhun.registry import access
 
 @dataclass(frozen=True)
 class HouseholdAssistance:
-    pairings: list[tuple[Pairing, bool]]  # (pairing, in force today), those in force first, latest start first
+    pairings: list[
+        tuple[Pairing, bool]
+    ]  # (pairing, in force today), those in force first, latest start first
     years: list[tuple[int, list[Measure]]]  # measures by year, latest year first
 
 
@@ -24,15 +26,19 @@ def household_assistance(user: Any, household_id: int, today: dt.date | None = N
     """A household's helpers and measures; nothing for a household the user may not see."""
     visible = access.households_for(user, "view").filter(pk=household_id)
     today = today or timezone.localdate()
-    pairings = [(p, p.active_on(today)) for p in
-                Pairing.objects.filter(household__in=visible).order_by("-started_on", "helper_name")]
+    pairings = [
+        (p, p.active_on(today))
+        for p in Pairing.objects.filter(household__in=visible).order_by("-started_on", "helper_name")
+    ]
     pairings.sort(key=lambda item: not item[1])  # stable: in force first, each part still latest first
     measures = Measure.objects.filter(household__in=visible).order_by("-year", "family")
     years = [(year, list(rows)) for year, rows in itertools.groupby(measures, key=lambda m: m.year)]
     return HouseholdAssistance(pairings=pairings, years=years)
 
 
-def record_of(model: type[Pairing] | type[Measure], user: Any, pk: int, action: access.Action = "view") -> Any:
+def record_of(
+    model: type[Pairing] | type[Measure], user: Any, pk: int, action: access.Action = "view"
+) -> Any:
     """A pairing or measure of a household the user may see (``action`` "change": may change), or
     NotFoundOrForbidden, the same answer as for a missing id."""
     row = model.objects.filter(pk=pk, household__in=access.households_for(user, action)).first()

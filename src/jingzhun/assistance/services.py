@@ -261,14 +261,28 @@ def _note(value: Any) -> str:
     return text
 
 
-NUMBER = Column("household_number", "户编号", True, "国家平台的户编号（文本格式，不要让 Excel 转成数字）",
-                _household_number, text=True)
+NUMBER = Column(
+    "household_number",
+    "户编号",
+    True,
+    "国家平台的户编号（文本格式，不要让 Excel 转成数字）",
+    _household_number,
+    text=True,
+)
 PAIRING_COLUMNS: tuple[Column, ...] = (
     NUMBER,
     Column("helper_name", "帮扶责任人姓名", True, "最多40个字", _required_text("帮扶责任人姓名", 40)),
-    Column("helper_unit", "帮扶单位", True, "最多100个字，如：秦州区农业农村局", _required_text("帮扶单位", 100)),
-    Column("unit_level", "单位隶属关系", True, "代码或名称：" + "、".join(f"{v} {lab}" for v, lab in UnitLevel.choices),
-           _code(UnitLevel, "单位隶属关系"), text=True),
+    Column(
+        "helper_unit", "帮扶单位", True, "最多100个字，如：秦州区农业农村局", _required_text("帮扶单位", 100)
+    ),
+    Column(
+        "unit_level",
+        "单位隶属关系",
+        True,
+        "代码或名称：" + "、".join(f"{v} {lab}" for v, lab in UnitLevel.choices),
+        _code(UnitLevel, "单位隶属关系"),
+        text=True,
+    ),
     Column("helper_phone", "联系电话", False, "数字和“-”，最多20位", _phone, text=True),
     Column("started_on", "帮扶开始日期", True, "YYYY-MM-DD，如 2024-03-01", _date),
     Column("ended_on", "帮扶结束日期", False, "YYYY-MM-DD；仍在帮扶的不填", _date_or_none),
@@ -276,9 +290,14 @@ PAIRING_COLUMNS: tuple[Column, ...] = (
 MEASURE_COLUMNS: tuple[Column, ...] = (
     NUMBER,
     Column("year", "年度", True, f"四位数字，{FIRST_YEAR}–{LAST_YEAR}", _year, text=True),
-    Column("family", "措施类别", True,
-           "代码或名称：" + "、".join(f"{v} {lab}" for v, lab in MeasureFamily.choices),
-           _code(MeasureFamily, "措施类别", width=2), text=True),
+    Column(
+        "family",
+        "措施类别",
+        True,
+        "代码或名称：" + "、".join(f"{v} {lab}" for v, lab in MeasureFamily.choices),
+        _code(MeasureFamily, "措施类别", width=2),
+        text=True,
+    ),
     Column("implemented", "是否已实施", True, "是 / 否（或 1 / 0）", _yes_no),
     Column("note", "备注", False, f"最多{MAX_NOTE}个字", _note),
 )
@@ -304,13 +323,24 @@ class _KindSpec:
 
 
 KINDS: dict[str, _KindSpec] = {
-    "pairings": _KindSpec("pairings", "帮扶结对", Pairing, PAIRING_COLUMNS,
-                          ("household_id", "helper_name", "started_on"),
-                          ("helper_unit", "unit_level", "helper_phone", "ended_on"),
-                          "同一户、同一帮扶责任人、同一帮扶开始日期"),
-    "measures": _KindSpec("measures", "帮扶措施", Measure, MEASURE_COLUMNS,
-                          ("household_id", "year", "family"), ("implemented", "note"),
-                          "同一户、同一年度、同一措施类别"),
+    "pairings": _KindSpec(
+        "pairings",
+        "帮扶结对",
+        Pairing,
+        PAIRING_COLUMNS,
+        ("household_id", "helper_name", "started_on"),
+        ("helper_unit", "unit_level", "helper_phone", "ended_on"),
+        "同一户、同一帮扶责任人、同一帮扶开始日期",
+    ),
+    "measures": _KindSpec(
+        "measures",
+        "帮扶措施",
+        Measure,
+        MEASURE_COLUMNS,
+        ("household_id", "year", "family"),
+        ("implemented", "note"),
+        "同一户、同一年度、同一措施类别",
+    ),
 }
 
 
@@ -318,7 +348,9 @@ def _spec(kind: str) -> _KindSpec:
     try:
         return KINDS[kind]
     except KeyError:
-        raise ImportFileError(f"未知的导入类型「{kind}」：应为 pairings（帮扶结对）或 measures（帮扶措施）") from None
+        raise ImportFileError(
+            f"未知的导入类型「{kind}」：应为 pairings（帮扶结对）或 measures（帮扶措施）"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,8 +370,14 @@ def _norm_header(name: object) -> str:
 
 def _map_headers(names: Iterable[object], spec: _KindSpec, where: str, warnings: list[str]) -> dict[str, int]:
     """{column key: position} of the spec's columns among ``names``; unknown headers are warned about."""
-    return match_headers(names, spec.columns, where=where, what=f"{spec.name}模板中", warnings=warnings,
-                         template=_template_hint(spec))
+    return match_headers(
+        names,
+        spec.columns,
+        where=where,
+        what=f"{spec.name}模板中",
+        warnings=warnings,
+        template=_template_hint(spec),
+    )
 
 
 def _template_hint(spec: _KindSpec) -> str:
@@ -353,11 +391,17 @@ def _quote(name: str) -> str:
 def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     def read(con: duckdb.DuckDBPyConnection, source: Path, found_warnings: list[str]) -> dict[str, int]:
         try:
-            names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})",
-                                               [str(source)]).fetchall()]
+            names = [
+                r[0]
+                for r in con.execute(
+                    f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]
+                ).fetchall()
+            ]
             found = _map_headers(names, spec, "CSV", found_warnings)
             select = ", ".join(f"{_quote(names[j])}::VARCHAR AS {_quote(key)}" for key, j in found.items())
-            con.execute(f"CREATE TABLE raw_text AS SELECT {select} FROM read_csv(?, {CSV_OPTIONS})", [str(source)])
+            con.execute(
+                f"CREATE TABLE raw_text AS SELECT {select} FROM read_csv(?, {CSV_OPTIONS})", [str(source)]
+            )
         except duckdb.InvalidInputException:
             raise  # csv_into_raw reads a file that is not UTF-8 again as GB18030
         except duckdb.Error as exc:
@@ -367,7 +411,9 @@ def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     con, found = csv_into_raw(path, read, warnings)
     try:
         keys = list(found)
-        rows = con.execute(f"SELECT _row, {', '.join(_quote(k) for k in keys)} FROM raw ORDER BY _i").fetchall()
+        rows = con.execute(
+            f"SELECT _row, {', '.join(_quote(k) for k in keys)} FROM raw ORDER BY _i"
+        ).fetchall()
     finally:
         con.close()
     return [_Raw("CSV", r[0], dict(zip(keys, r[1:], strict=True))) for r in rows]
@@ -387,13 +433,19 @@ def _read_xlsx(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
         if name in failed:
             raise unreadable_sheet(name, Exception(failed[name]))
         rows = sheets[name]
-        h = next((i for i, row in enumerate(rows[:10])
-                  if sum(1 for v in row if isinstance(v, str) and _norm_header(v) in headers) >= 2), None)
+        h = next(
+            (
+                i
+                for i, row in enumerate(rows[:10])
+                if sum(1 for v in row if isinstance(v, str) and _norm_header(v) in headers) >= 2
+            ),
+            None,
+        )
         if h is None:
             continue
         found_any = True
         found = _map_headers(rows[h], spec, f"工作表「{name}」", warnings)
-        for offset, row in enumerate(rows[h + 1:]):
+        for offset, row in enumerate(rows[h + 1 :]):
             cells = {key: row[j] if j < len(row) else None for key, j in found.items()}
             result.append(_Raw(name, h + 2 + offset, cells))
     if not found_any:
@@ -434,8 +486,11 @@ def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowEr
 
     def fail(row: _Row, key: str, message: str, header: str | None = None) -> None:
         row.ok = False
-        errors.append(RowError(row.raw.row, header or headers[key], _text(row.raw.cells.get(key)), message,
-                               row.raw.sheet))
+        errors.append(
+            RowError(
+                row.raw.row, header or headers[key], _text(row.raw.cells.get(key)), message, row.raw.sheet
+            )
+        )
 
     for raw in raws:
         row = _Row(raw, {})
@@ -455,8 +510,11 @@ def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowEr
     ids: dict[str, int] = {}
     allowed = households_for(user, "change")
     for start in range(0, len(numbers), CHUNK):
-        ids.update(allowed.filter(household_number__in=numbers[start:start + CHUNK])
-                   .values_list("household_number", "pk"))
+        ids.update(
+            allowed.filter(household_number__in=numbers[start : start + CHUNK]).values_list(
+                "household_number", "pk"
+            )
+        )
     for row in rows:
         number = row.values.pop("household_number", None)
         if number is None:
@@ -473,8 +531,11 @@ def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowEr
         seen_key = tuple(row.values[k] for k in spec.key)
         first = seen.setdefault(seen_key, row)
         if first is not row:
-            where = f"{first.raw.sheet}第 {first.raw.row} 行" if first.raw.sheet != row.raw.sheet else \
-                f"第 {first.raw.row} 行"
+            where = (
+                f"{first.raw.sheet}第 {first.raw.row} 行"
+                if first.raw.sheet != row.raw.sheet
+                else f"第 {first.raw.row} 行"
+            )
             fail(row, "household_number", f"与{where}重复（{spec.duplicate}）")
     return rows
 
@@ -485,7 +546,7 @@ def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowEr
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _write(spec: _KindSpec, rows: list[_Row], actor: audit.Actor, batch: str, result: ImportResult) -> None:
@@ -502,7 +563,9 @@ def _write(spec: _KindSpec, rows: list[_Row], actor: audit.Actor, batch: str, re
         if obj is None:
             created.append(model(**row.values))
             continue
-        changes = {f: row.values[f] for f in spec.values if f in row.values and getattr(obj, f) != row.values[f]}
+        changes = {
+            f: row.values[f] for f in spec.values if f in row.values and getattr(obj, f) != row.values[f]
+        }
         if not changes:
             result.unchanged += 1
             continue
@@ -523,16 +586,42 @@ def _write(spec: _KindSpec, rows: list[_Row], actor: audit.Actor, batch: str, re
     def root(obj: Any) -> Household:
         return Household(pk=obj.household_id)  # the audit line's aggregate: the household's history shows it
 
-    audit.record_many([
-        *(audit.build_change(actor, ChangeAction.CREATE, obj, before=None, after=audit.snapshot(obj),
-                             root=root(obj), batch=batch, at=now) for obj in created),
-        *(audit.build_change(actor, ChangeAction.UPDATE, obj, before=before, after=audit.snapshot(obj),
-                             root=root(obj), batch=batch, at=now) for obj, before in updated),
-    ])
+    audit.record_many(
+        [
+            *(
+                audit.build_change(
+                    actor,
+                    ChangeAction.CREATE,
+                    obj,
+                    before=None,
+                    after=audit.snapshot(obj),
+                    root=root(obj),
+                    batch=batch,
+                    at=now,
+                )
+                for obj in created
+            ),
+            *(
+                audit.build_change(
+                    actor,
+                    ChangeAction.UPDATE,
+                    obj,
+                    before=before,
+                    after=audit.snapshot(obj),
+                    root=root(obj),
+                    batch=batch,
+                    at=now,
+                )
+                for obj, before in updated
+            ),
+        ]
+    )
     result.created, result.updated = len(created), len(updated)
 
 
-def _import(spec: _KindSpec, *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool) -> ImportResult:
+def _import(
+    spec: _KindSpec, *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool
+) -> ImportResult:
     if not getattr(user, "can_edit_registry", False):
         raise PermissionDeniedError(f"只有系统管理员、县级管理员和乡镇、村级经办人员可以导入{spec.name}")
     result = ImportResult(kind=spec.code)
@@ -554,13 +643,17 @@ def _import(spec: _KindSpec, *, actor: audit.Actor, user: Any, path: Path | str,
     return result
 
 
-def import_pairings(*, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False) -> ImportResult:
+def import_pairings(
+    *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False
+) -> ImportResult:
     """Import helper pairings (帮扶结对) from ``path`` (.csv or .xlsx) as ``user`` (whose jurisdiction bounds
     the households), recorded as ``actor``. All or nothing unless ``keep_valid``."""
     return _import(KINDS["pairings"], actor=actor, user=user, path=path, keep_valid=keep_valid)
 
 
-def import_measures(*, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False) -> ImportResult:
+def import_measures(
+    *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False
+) -> ImportResult:
     """Import assistance measures (帮扶措施) from ``path`` (.csv or .xlsx); see ``import_pairings``."""
     return _import(KINDS["measures"], actor=actor, user=user, path=path, keep_valid=keep_valid)
 
@@ -589,8 +682,13 @@ def write_template(kind: str, path: Path | str) -> Path:
         fmt = text if col.text else date if col.key in ("started_on", "ended_on") else None
         sheet.set_column(j, j, max(12, len(col.header) * 2 + 4), fmt)
         if col.key in lists:
-            sheet.data_validation(1, j, 1_048_575, j, {"validate": "list", "source": list(lists[col.key]),
-                                                       "error_type": "warning"})
+            sheet.data_validation(
+                1,
+                j,
+                1_048_575,
+                j,
+                {"validate": "list", "source": list(lists[col.key]), "error_type": "warning"},
+            )
     notes = book.add_worksheet("填写说明")
     notes.write_row(0, 0, ["列名", "是否必填", "填写要求"], head)
     for i, col in enumerate(spec.columns, start=1):
@@ -622,8 +720,12 @@ def _editable(user: Any, household_id: int) -> Household:
     raise NotFoundOrForbidden("农户不存在或无权访问")
 
 
-def _checked(obj: models.Model, parsers: dict[str, Callable[[Any], Any]], data: dict[str, Any],
-             twin: Callable[[], tuple[str, str] | None]) -> None:
+def _checked(
+    obj: models.Model,
+    parsers: dict[str, Callable[[Any], Any]],
+    data: dict[str, Any],
+    twin: Callable[[], tuple[str, str] | None],
+) -> None:
     """Set the record's fields from ``data`` through the import's own cell checks, so a value the import
     refuses is refused here too with the same message; then ``twin`` (another record with the same natural
     key: (field, message) or None), then the model's constraints (dates, year range)."""
@@ -646,7 +748,9 @@ def _checked(obj: models.Model, parsers: dict[str, Callable[[Any], Any]], data: 
         try:
             obj.full_clean(validate_unique=False, validate_constraints=True)
         except ValidationError as exc:
-            errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}  # "__all__": the form's top
+            errors = {
+                k: [str(m) for m in v] for k, v in exc.message_dict.items()
+            }  # "__all__": the form's top
     if errors:
         raise ValidationFailed("填写有误：" + "；".join("，".join(v) for v in errors.values()), errors)
 
@@ -703,14 +807,28 @@ class _Record:
     duplicate: str
 
 
-PAIRING = _Record(Pairing, PAIRING_PARSERS, ("helper_name", "started_on"), "started_on",
-                  "本户已有这位帮扶责任人从这一天开始的结对记录")
-MEASURE = _Record(Measure, MEASURE_PARSERS, ("year", "family"), "family",
-                  "本户这一年度已有这一类帮扶措施，请修改原有记录")
+PAIRING = _Record(
+    Pairing,
+    PAIRING_PARSERS,
+    ("helper_name", "started_on"),
+    "started_on",
+    "本户已有这位帮扶责任人从这一天开始的结对记录",
+)
+MEASURE = _Record(
+    Measure, MEASURE_PARSERS, ("year", "family"), "family", "本户这一年度已有这一类帮扶措施，请修改原有记录"
+)
 
 
-def _save(spec: _Record, *, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
-          data: dict[str, Any], record_id: int | None) -> Any:
+def _save(
+    spec: _Record,
+    *,
+    actor: audit.Actor,
+    user: Any,
+    household_id: int,
+    expected_version: int,
+    data: dict[str, Any],
+    record_id: int | None,
+) -> Any:
     household = _editable(user, household_id)
     if record_id is None:
         record, before = spec.model(household=household), None
@@ -727,26 +845,59 @@ def _save(spec: _Record, *, actor: audit.Actor, user: Any, household_id: int, ex
     _checked(record, spec.parsers, data, twin)
     lock_household(household, expected_version)
     record.save()
-    audit.record(actor, ChangeAction.CREATE if before is None else ChangeAction.UPDATE, record, before=before,
-                 root=household)
+    audit.record(
+        actor,
+        ChangeAction.CREATE if before is None else ChangeAction.UPDATE,
+        record,
+        before=before,
+        root=household,
+    )
     return record
 
 
 @transaction.atomic
-def save_pairing(*, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
-                 data: dict[str, Any], pairing_id: int | None = None) -> Pairing:
+def save_pairing(
+    *,
+    actor: audit.Actor,
+    user: Any,
+    household_id: int,
+    expected_version: int,
+    data: dict[str, Any],
+    pairing_id: int | None = None,
+) -> Pairing:
     """Add a helper pairing to a household (``pairing_id`` None) or change one; ending a pairing is setting
     its end date. The household's version is the lock, as for every edit under a household; audited under
     the household. A household or pairing the user may not see: NotFoundOrForbidden; one the user may
     only read: PermissionDeniedError."""
-    return _save(PAIRING, actor=actor, user=user, household_id=household_id, expected_version=expected_version,
-                 data=data, record_id=pairing_id)
+    return _save(
+        PAIRING,
+        actor=actor,
+        user=user,
+        household_id=household_id,
+        expected_version=expected_version,
+        data=data,
+        record_id=pairing_id,
+    )
 
 
 @transaction.atomic
-def save_measure(*, actor: audit.Actor, user: Any, household_id: int, expected_version: int,
-                 data: dict[str, Any], measure_id: int | None = None) -> Measure:
+def save_measure(
+    *,
+    actor: audit.Actor,
+    user: Any,
+    household_id: int,
+    expected_version: int,
+    data: dict[str, Any],
+    measure_id: int | None = None,
+) -> Measure:
     """Add an assistance measure to a household (``measure_id`` None) or change one (mark it carried out,
     say what was done). Lock, audit and refusals as ``save_pairing``."""
-    return _save(MEASURE, actor=actor, user=user, household_id=household_id, expected_version=expected_version,
-                 data=data, record_id=measure_id)
+    return _save(
+        MEASURE,
+        actor=actor,
+        user=user,
+        household_id=household_id,
+        expected_version=expected_version,
+        data=data,
+        record_id=measure_id,
+    )

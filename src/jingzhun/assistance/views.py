@@ -87,54 +87,105 @@ def template_download(request: HttpRequest) -> HttpResponse:
 # One pairing or measure, from the household page (the register's edit flow: 422 invalid, 409 stale)
 
 
-def _record_page(request: HttpRequest, model: type[Pairing] | type[Measure], *, household_id: int,
-                 record: Pairing | Measure | None, title: str, done: str, initial: dict[str, Any] | None = None,
-                 subject: Any = None) -> HttpResponse:
+def _record_page(
+    request: HttpRequest,
+    model: type[Pairing] | type[Measure],
+    *,
+    household_id: int,
+    record: Pairing | Measure | None,
+    title: str,
+    done: str,
+    initial: dict[str, Any] | None = None,
+    subject: Any = None,
+) -> HttpResponse:
     """The add (``record`` None) or change page of one pairing or measure of a household."""
     user: Any = request.user
     household = access.access_household(user, household_id, "change")
     is_pairing = model is Pairing
     form_class = PairingForm if is_pairing else MeasureForm
-    form = form_class(request.POST if request.method == "POST" else None, instance=record, initial=initial,
-                      version=household.version)
+    form = form_class(
+        request.POST if request.method == "POST" else None,
+        instance=record,
+        initial=initial,
+        version=household.version,
+    )
 
     def save(form: Any) -> None:
-        kwargs = {"actor": audit.Actor.of(user), "user": user, "household_id": household.pk,
-                  "expected_version": form.expected_version, "data": form.service_data()}
+        kwargs = {
+            "actor": audit.Actor.of(user),
+            "user": user,
+            "household_id": household.pk,
+            "expected_version": form.expected_version,
+            "data": form.service_data(),
+        }
         if is_pairing:
             services.save_pairing(**kwargs, pairing_id=record.pk if record else None)
         else:
             services.save_measure(**kwargs, measure_id=record.pk if record else None)
 
-    return submit(request, form, save, household=household, success_message=done,
-                  context={"title": title, "subject": subject, "reload_url": request.path})
+    return submit(
+        request,
+        form,
+        save,
+        household=household,
+        success_message=done,
+        context={"title": title, "subject": subject, "reload_url": request.path},
+    )
 
 
 @login_required
 @web_errors
 def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _record_page(request, Pairing, household_id=pk, record=None, initial={"started_on": timezone.localdate()},
-                        title=_("添加帮扶责任人"), done=_("已添加帮扶责任人。"))
+    return _record_page(
+        request,
+        Pairing,
+        household_id=pk,
+        record=None,
+        initial={"started_on": timezone.localdate()},
+        title=_("添加帮扶责任人"),
+        done=_("已添加帮扶责任人。"),
+    )
 
 
 @login_required
 @web_errors
 def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = selectors.record_of(Pairing, request.user, pk, "change")
-    return _record_page(request, Pairing, household_id=pairing.household_id, record=pairing, title=_("修改帮扶结对"),
-                        done=_("帮扶结对已保存。"), subject=pairing.helper_name)
+    return _record_page(
+        request,
+        Pairing,
+        household_id=pairing.household_id,
+        record=pairing,
+        title=_("修改帮扶结对"),
+        done=_("帮扶结对已保存。"),
+        subject=pairing.helper_name,
+    )
 
 
 @login_required
 @web_errors
 def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _record_page(request, Measure, household_id=pk, record=None, initial={"year": timezone.localdate().year},
-                        title=_("添加帮扶措施"), done=_("已添加帮扶措施。"))
+    return _record_page(
+        request,
+        Measure,
+        household_id=pk,
+        record=None,
+        initial={"year": timezone.localdate().year},
+        title=_("添加帮扶措施"),
+        done=_("已添加帮扶措施。"),
+    )
 
 
 @login_required
 @web_errors
 def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     measure = selectors.record_of(Measure, request.user, pk, "change")
-    return _record_page(request, Measure, household_id=measure.household_id, record=measure, title=_("修改帮扶措施"),
-                        done=_("帮扶措施已保存。"), subject=f"{measure.year} {measure.get_family_display()}")
+    return _record_page(
+        request,
+        Measure,
+        household_id=measure.household_id,
+        record=measure,
+        title=_("修改帮扶措施"),
+        done=_("帮扶措施已保存。"),
+        subject=f"{measure.year} {measure.get_family_display()}",
+    )

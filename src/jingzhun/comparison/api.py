@@ -107,8 +107,10 @@ class TownshipCount(Schema):
 
 class RunDetailOut(RunOut):
     counts: dict[str, int] = Field(description="各规则命中数（规则编号 → 条数）")
-    skipped: dict[str, str] = Field(description="未运行（或部分县未运行）的规则及原因（规则编号 → 中文说明："
-                                                "缺少的部门数据，或缺少的政策参数及其年度和县）")
+    skipped: dict[str, str] = Field(
+        description="未运行（或部分县未运行）的规则及原因（规则编号 → 中文说明："
+        "缺少的部门数据，或缺少的政策参数及其年度和县）"
+    )
     loads: dict[str, list[str]] = Field(description="使用的部门数据批次（数据集 → 批次 ID）")
     townships: list[TownshipCount] = Field(description="本人辖区内各乡镇的疑点")
 
@@ -183,11 +185,22 @@ class RuleOut(Schema):
 
 def _run_out(run: ComparisonRun) -> dict[str, Any]:
     return {
-        "id": run.pk, "region": {"code": run.region.code, "name": run.region.name}, "engine": run.engine,
-        "as_of": run.as_of, "state": run.state, "state_label": run.get_state_display(), "progress": run.progress,
-        "stage": run.stage, "user_name": run.user_name, "started_at": run.started_at,
-        "finished_at": run.finished_at, "seconds": run.seconds, "findings": run.findings,
-        "doubts_created": run.doubts_created, "doubts_skipped": run.doubts_skipped, "message": run.message,
+        "id": run.pk,
+        "region": {"code": run.region.code, "name": run.region.name},
+        "engine": run.engine,
+        "as_of": run.as_of,
+        "state": run.state,
+        "state_label": run.get_state_display(),
+        "progress": run.progress,
+        "stage": run.stage,
+        "user_name": run.user_name,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "seconds": run.seconds,
+        "findings": run.findings,
+        "doubts_created": run.doubts_created,
+        "doubts_skipped": run.doubts_skipped,
+        "message": run.message,
     }
 
 
@@ -197,10 +210,14 @@ def _run_detail(user: Any, run: ComparisonRun) -> dict[str, Any]:
     rows = selectors.by_region(user, 9, prefix=run.region.prefix, run_id=run.pk)
     names = dict(Region.objects.filter(prefix__in=[r["area"] for r in rows]).values_list("prefix", "name"))
     return {
-        **_run_out(run), "counts": run.counts or {}, "skipped": (run.rules or {}).get("skipped", {}),
+        **_run_out(run),
+        "counts": run.counts or {},
+        "skipped": (run.rules or {}).get("skipped", {}),
         "loads": run.loads or {},
-        "townships": [{"code": r["area"], "name": names.get(r["area"], ""), "total": r["total"], "open": r["open"]}
-                      for r in rows],
+        "townships": [
+            {"code": r["area"], "name": names.get(r["area"], ""), "total": r["total"], "open": r["open"]}
+            for r in rows
+        ],
     }
 
 
@@ -208,23 +225,39 @@ def _doubts_out(user: Any, doubts: list[Doubt]) -> list[dict[str, Any]]:
     """ID numbers in full for those who verify the doubt (and the department that sent them), masked for
     read-only roles; nothing of the household for department users."""
     department = user.role == Role.DEPARTMENT
-    verifiable = set(doubt_access.doubts_for(user, "verify").filter(pk__in=[d.pk for d in doubts])
-                     .values_list("pk", flat=True))
+    verifiable = set(
+        doubt_access.doubts_for(user, "verify")
+        .filter(pk__in=[d.pk for d in doubts])
+        .values_list("pk", flat=True)
+    )
     return [_doubt_out(d, department=department, reveal=department or d.pk in verifiable) for d in doubts]
 
 
 def _doubt_out(doubt: Doubt, *, department: bool, reveal: bool) -> dict[str, Any]:
     rule = doubt.rule
     return {
-        "id": doubt.pk, "rule": {"code": rule.code, "name": rule.name, "category": rule.category,
-                                 "category_label": rule.get_category_display(), "severity": rule.severity},
+        "id": doubt.pk,
+        "rule": {
+            "code": rule.code,
+            "name": rule.name,
+            "category": rule.category,
+            "category_label": rule.get_category_display(),
+            "severity": rule.severity,
+        },
         "village": {"code": doubt.village.code, "name": doubt.village.name},
-        "household_id": None if department else doubt.household_id, "name": doubt.name,
+        "household_id": None if department else doubt.household_id,
+        "name": doubt.name,
         "id_number": doubt.id_number if reveal or not doubt.id_number else mask_id(doubt.id_number),
-        "detail": doubt.detail, "state": doubt.state, "state_label": doubt.get_state_display(),
-        "raised_at": doubt.raised_at, "run_id": doubt.run_id, "verified_by_name": doubt.verified_by_name,
-        "verified_at": doubt.verified_at, "verification_note": "" if department else doubt.verification_note,
-        "case_id": None if department else doubt.case_id, "version": doubt.version,
+        "detail": doubt.detail,
+        "state": doubt.state,
+        "state_label": doubt.get_state_display(),
+        "raised_at": doubt.raised_at,
+        "run_id": doubt.run_id,
+        "verified_by_name": doubt.verified_by_name,
+        "verified_at": doubt.verified_at,
+        "verification_note": "" if department else doubt.verification_note,
+        "case_id": None if department else doubt.case_id,
+        "version": doubt.version,
     }
 
 
@@ -239,25 +272,40 @@ def _writable(user: Any, doubt_id: int, action: Literal["verify", "resolve"]) ->
 # Runs
 
 
-@router.get("/runs", response=list[RunOut], tags=TAGS, summary="查询比对任务",
-            description="本人辖区内的比对任务，最新的在前。")
+@router.get(
+    "/runs",
+    response=list[RunOut],
+    tags=TAGS,
+    summary="查询比对任务",
+    description="本人辖区内的比对任务，最新的在前。",
+)
 @paginate(Pagination)
 def list_runs(request: HttpRequest) -> Any:
     runs = doubt_access.runs_for(_user(request)).select_related("region").order_by("-started_at", "-pk")
     return Converted(runs, lambda rows: [_run_out(r) for r in rows])
 
 
-@router.get("/runs/{id}", response={200: RunDetailOut, READ_ERRORS: ErrorOut}, tags=TAGS, summary="比对任务详情",
-            description="进度、各规则命中数、未运行的规则及原因、使用的部门数据批次和各乡镇的疑点数。")
+@router.get(
+    "/runs/{id}",
+    response={200: RunDetailOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="比对任务详情",
+    description="进度、各规则命中数、未运行的规则及原因、使用的部门数据批次和各乡镇的疑点数。",
+)
 def get_run(request: HttpRequest, id: RunId) -> dict[str, Any]:
     user = _user(request)
     return _run_detail(user, doubt_access.access_run(user, id))
 
 
-@router.post("/runs", response={202: RunOut, WRITE_ERRORS: ErrorOut}, tags=TAGS, auth=RunnerAuth(),
-             summary="发起比对",
-             description="对本人辖区内的一个县发起比对（县级管理员）；比对在后台运行，返回 202 和任务，"
-             "请轮询任务详情直到 state 不再是 running。同一县已有比对在进行时返回 422。")
+@router.post(
+    "/runs",
+    response={202: RunOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    auth=RunnerAuth(),
+    summary="发起比对",
+    description="对本人辖区内的一个县发起比对（县级管理员）；比对在后台运行，返回 202 和任务，"
+    "请轮询任务详情直到 state 不再是 running。同一县已有比对在进行时返回 422。",
+)
 def start_run(request: HttpRequest, payload: RunIn) -> Status:
     user = _user(request)
     region = access_region(user, payload.region)
@@ -271,44 +319,71 @@ def start_run(request: HttpRequest, payload: RunIn) -> Status:
 # Doubts
 
 
-@router.get("/doubts", response=list[DoubtOut], tags=TAGS, summary="查询疑点",
-            description="本人可见的疑点（部门用户：推送给本部门的规则的疑点），可按状态、规则、区划筛选；分页返回。")
+@router.get(
+    "/doubts",
+    response=list[DoubtOut],
+    tags=TAGS,
+    summary="查询疑点",
+    description="本人可见的疑点（部门用户：推送给本部门的规则的疑点），可按状态、规则、区划筛选；分页返回。",
+)
 @paginate(Pagination)
 def list_doubts(
     request: HttpRequest,
     state: str = Query("", description="状态（默认全部）：" + STATES),
     rule: str = Query("", max_length=20, description="规则编号，如 SB01"),
-    region: str = Query("", max_length=12, description="只看该区划内的疑点（区划代码或前缀），须在本人辖区内"),
+    region: str = Query(
+        "", max_length=12, description="只看该区划内的疑点（区划代码或前缀），须在本人辖区内"
+    ),
 ) -> Any:
     user = _user(request)
     if state and state not in DoubtState.values:
         raise ValidationFailed(f"未知的状态：{state}", {"state": ["未知的状态"]})
     prefix = access_region(user, region).prefix if region else ""
-    return Converted(selectors.queue(user, state=state, rule=rule, prefix=prefix), lambda rows: _doubts_out(user, rows))
+    return Converted(
+        selectors.queue(user, state=state, rule=rule, prefix=prefix), lambda rows: _doubts_out(user, rows)
+    )
 
 
-@router.get("/doubts/{id}", response={200: DoubtOut, READ_ERRORS: ErrorOut}, tags=TAGS, summary="疑点详情",
-            description="疑点的规则、证据、状态和核实结果。")
+@router.get(
+    "/doubts/{id}",
+    response={200: DoubtOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="疑点详情",
+    description="疑点的规则、证据、状态和核实结果。",
+)
 def get_doubt(request: HttpRequest, id: DoubtId) -> dict[str, Any]:
     user = _user(request)
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
 
 
-@router.post("/doubts/{id}/verify", response={200: DoubtOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="核实疑点",
-             description="村、乡镇核实的结论：属实或不属实，须写核实说明。属实且规则指定了程序的，为该户启动程序"
-             "（已有办理中的同类案件则关联）。已核实的疑点不能再次核实；他人已先核实时返回 409。")
+@router.post(
+    "/doubts/{id}/verify",
+    response={200: DoubtOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="核实疑点",
+    description="村、乡镇核实的结论：属实或不属实，须写核实说明。属实且规则指定了程序的，为该户启动程序"
+    "（已有办理中的同类案件则关联）。已核实的疑点不能再次核实；他人已先核实时返回 409。",
+)
 def verify_doubt(request: HttpRequest, id: DoubtId, payload: VerifyIn) -> dict[str, Any]:
     user = _user(request)
     _writable(user, id, "verify")
-    services.verify(actor=audit.Actor.of(user), doubt_id=id, confirmed=payload.confirmed, note=payload.note,
-                    version=payload.version)
+    services.verify(
+        actor=audit.Actor.of(user),
+        doubt_id=id,
+        confirmed=payload.confirmed,
+        note=payload.note,
+        version=payload.version,
+    )
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
 
 
-@router.post("/doubts/{id}/resolve", response={200: DoubtOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-             summary="疑点标为已整改",
-             description="核实属实的疑点整改完成后标为已整改，须写整改情况；此后同一问题再次比中时会重新下发。")
+@router.post(
+    "/doubts/{id}/resolve",
+    response={200: DoubtOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="疑点标为已整改",
+    description="核实属实的疑点整改完成后标为已整改，须写整改情况；此后同一问题再次比中时会重新下发。",
+)
 def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict[str, Any]:
     user = _user(request)
     _writable(user, id, "resolve")
@@ -320,22 +395,40 @@ def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict
 # Rules
 
 
-@router.get("/rules", response=list[RuleOut], tags=TAGS, summary="比对规则及准确率",
-            description="疑点规则目录：类别、严重程度、使用的部门数据、阈值、是否启用，以及按本人可见疑点计算的"
-            "各状态数量和准确率。")
+@router.get(
+    "/rules",
+    response=list[RuleOut],
+    tags=TAGS,
+    summary="比对规则及准确率",
+    description="疑点规则目录：类别、严重程度、使用的部门数据、阈值、是否启用，以及按本人可见疑点计算的"
+    "各状态数量和准确率。",
+)
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
     user = _user(request)
     rows = []
     for stats in selectors.rule_stats(user, doubt_access.rules_for(user)):
         rule = stats.rule
-        rows.append({
-            "code": rule.code, "name": rule.name, "category": rule.category,
-            "category_label": rule.get_category_display(), "severity": rule.severity,
-            "severity_label": rule.get_severity_display(), "message": rule.message, "explanation": rule.explanation,
-            "datasets": [c for c in rule.datasets.split(",") if c in datasets.BY_CODE],
-            "audience": [a for a in rule.audience.strip(",").split(",") if a], "on_true": rule.on_true,
-            "enabled": rule.enabled, "parameters": rule.parameters, "version": rule.version,
-            "open": stats.open, "confirmed": stats.confirmed, "rejected": stats.rejected,
-            "resolved": stats.resolved, "precision": stats.precision,
-        })
+        rows.append(
+            {
+                "code": rule.code,
+                "name": rule.name,
+                "category": rule.category,
+                "category_label": rule.get_category_display(),
+                "severity": rule.severity,
+                "severity_label": rule.get_severity_display(),
+                "message": rule.message,
+                "explanation": rule.explanation,
+                "datasets": [c for c in rule.datasets.split(",") if c in datasets.BY_CODE],
+                "audience": [a for a in rule.audience.strip(",").split(",") if a],
+                "on_true": rule.on_true,
+                "enabled": rule.enabled,
+                "parameters": rule.parameters,
+                "version": rule.version,
+                "open": stats.open,
+                "confirmed": stats.confirmed,
+                "rejected": stats.rejected,
+                "resolved": stats.resolved,
+                "precision": stats.precision,
+            }
+        )
     return rows

@@ -43,14 +43,47 @@ OUT = list(FINDING_COLUMNS[1:])
 
 # Columns each table is read with (the analyst reads what the rules use, not the whole file).
 SNAPSHOT_COLUMNS = {
-    "households": ["household_number", "village_code", "head_name", "attribute", "poverty_status", "main_cause",
-                   "relocated", "monitoring_type", "risk_types", "risk_elimination", "first_identified_on",
-                   "monitoring_identified_on", "risk_eliminated_on", "phone_shape"],
-    "members": ["household_number", "village_code", "person_number", "name", "id_number", "sex", "birth_date",
-                "relation", "education", "schooling", "health", "disability_category", "migrant_months",
-                "migrant_place", "speaks_mandarin", "basic_medical_insurance", "employee_medical_insurance",
-                "serious_illness_insurance", "commercial_medical_insurance", "basic_pension_insurance", "dibao",
-                "tekun", "left_on"],
+    "households": [
+        "household_number",
+        "village_code",
+        "head_name",
+        "attribute",
+        "poverty_status",
+        "main_cause",
+        "relocated",
+        "monitoring_type",
+        "risk_types",
+        "risk_elimination",
+        "first_identified_on",
+        "monitoring_identified_on",
+        "risk_eliminated_on",
+        "phone_shape",
+    ],
+    "members": [
+        "household_number",
+        "village_code",
+        "person_number",
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "relation",
+        "education",
+        "schooling",
+        "health",
+        "disability_category",
+        "migrant_months",
+        "migrant_place",
+        "speaks_mandarin",
+        "basic_medical_insurance",
+        "employee_medical_insurance",
+        "serious_illness_insurance",
+        "commercial_medical_insurance",
+        "basic_pension_insurance",
+        "dibao",
+        "tekun",
+        "left_on",
+    ],
     "years": ["household_number", "village_code", "year", "per_capita_net_income", "water_safe"],
 }
 DATASET_COLUMNS = {
@@ -59,8 +92,16 @@ DATASET_COLUMNS = {
     "business": ["id_number", "role", "entity_name", "capital", "established_on", "state"],
     "property": ["id_number", "property_type", "location", "registered_on"],
     "civil_assistance": ["id_number", "name", "region_code", "kind", "start_on", "end_on"],
-    "disability": ["id_number", "name", "certificate_number", "region_code", "category", "grade", "issued_on",
-                   "valid"],
+    "disability": [
+        "id_number",
+        "name",
+        "certificate_number",
+        "region_code",
+        "category",
+        "grade",
+        "issued_on",
+        "valid",
+    ],
     "education": ["id_number", "school", "state", "state_on"],
     "housing": ["id_number", "grade", "assessed_on", "renovated"],
     "medical_enrolment": ["id_number", "name", "year", "basic_enrolled", "row_number"],
@@ -129,8 +170,13 @@ def findings(frame: pd.DataFrame, detail: pd.Series, **columns: Any) -> pd.DataF
 class Data:
     """Frames read once and shared by the rules (the catalogue's views become properties)."""
 
-    def __init__(self, snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date,
-                 load_regions: Mapping[str, str | None] | None = None):
+    def __init__(
+        self,
+        snapshot_path: Path | str,
+        dataset_files: Mapping[str, Sequence[str]],
+        as_of: dt.date,
+        load_regions: Mapping[str, str | None] | None = None,
+    ):
         self.path = Path(snapshot_path)
         self.files = {code: list(paths) for code, paths in dataset_files.items() if paths}
         self.load_regions = dict(load_regions or {})
@@ -164,12 +210,21 @@ class Data:
             cols = [*DATASET_COLUMNS[code], "id_valid"]
             if code == "education" or code == "housing":
                 cols.append("row_number")
-            frames = [pd.read_parquet(f, columns=cols).assign(load_region=self.load_regions.get(f) or None)
-                      for f in self.files.get(code, [])]
-            df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, "load_region"])
+            frames = [
+                pd.read_parquet(f, columns=cols).assign(load_region=self.load_regions.get(f) or None)
+                for f in self.files.get(code, [])
+            ]
+            df = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame(columns=[*cols, "load_region"])
+            )
             types = {c.key: c.type for c in dataset.columns}
-            cached[code] = self._typed(df, dates=[c for c in cols if types.get(c) == ds.T.DATE],
-                                       moneys=[c for c in cols if types.get(c) == ds.T.MONEY])
+            cached[code] = self._typed(
+                df,
+                dates=[c for c in cols if types.get(c) == ds.T.DATE],
+                moneys=[c for c in cols if types.get(c) == ds.T.MONEY],
+            )
         return cached[code]
 
     def preload(self, codes: Sequence[str]) -> None:
@@ -181,8 +236,9 @@ class Data:
 
     @cached_property
     def households(self) -> pd.DataFrame:
-        return self._snapshot_table("households", dates=["first_identified_on", "monitoring_identified_on",
-                                                         "risk_eliminated_on"])
+        return self._snapshot_table(
+            "households", dates=["first_identified_on", "monitoring_identified_on", "risk_eliminated_on"]
+        )
 
     @cached_property
     def members(self) -> pd.DataFrame:
@@ -220,8 +276,17 @@ class Data:
 
     @cached_property
     def registered_people(self) -> pd.DataFrame:
-        r = self.registered[["household_number", "registered_on", "exited", "monitored", "poverty_status",
-                             "relocated", "risk_types"]]
+        r = self.registered[
+            [
+                "household_number",
+                "registered_on",
+                "exited",
+                "monitored",
+                "poverty_status",
+                "relocated",
+                "risk_types",
+            ]
+        ]
         return self.people.merge(r, on="household_number")
 
     @cached_property
@@ -262,42 +327,98 @@ class Data:
 def cp01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = d.registered_people.merge(d.dataset("payroll"), on="id_number")
     m = m[(m.start_on <= m.registered_on) & (m.end_on.isna() | (m.end_on > m.registered_on))]
-    g = m.groupby(KEYS, dropna=False).agg(employer=("employer", "min"), start_on=("start_on", "min"),
-                                          registered_on=("registered_on", "min")).reset_index()
-    return findings(g, "财政供养：" + g.employer + "，入编日期 " + iso(g.start_on) + "，识别时间 " + iso(g.registered_on))
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(
+            employer=("employer", "min"), start_on=("start_on", "min"), registered_on=("registered_on", "min")
+        )
+        .reset_index()
+    )
+    return findings(
+        g, "财政供养：" + g.employer + "，入编日期 " + iso(g.start_on) + "，识别时间 " + iso(g.registered_on)
+    )
 
 
 def cp02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     v = d.dataset("vehicles")
-    v = v[v.vehicle_type.notna() & ~v.vehicle_type.isin(["三轮汽车", "摩托车"]) & (v.price > p["vehicle_price_min"])]
+    v = v[
+        v.vehicle_type.notna()
+        & ~v.vehicle_type.isin(["三轮汽车", "摩托车"])
+        & (v.price > p["vehicle_price_min"])
+    ]
     m = d.registered_people.merge(v.rename(columns={"registered_on": "vehicle_on"}), on="id_number")
     m = m[m.vehicle_on <= m.registered_on]
-    g = m.groupby(KEYS, dropna=False).agg(plate=("plate", "min"), vehicle_type=("vehicle_type", "min"),
-                                          price=("price", "max"), vehicle_on=("vehicle_on", "min")).reset_index()
-    return findings(g, "机动车 " + g.plate + "（" + g.vehicle_type + "），购置价格 " + money(g.price)
-                    + " 元，登记日期 " + iso(g.vehicle_on))
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(
+            plate=("plate", "min"),
+            vehicle_type=("vehicle_type", "min"),
+            price=("price", "max"),
+            vehicle_on=("vehicle_on", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g,
+        "机动车 "
+        + g.plate
+        + "（"
+        + g.vehicle_type
+        + "），购置价格 "
+        + money(g.price)
+        + " 元，登记日期 "
+        + iso(g.vehicle_on),
+    )
 
 
 def cp03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     b = d.dataset("business")
-    b = b[b.role.isin(["法定代表人", "股东"]) & b.state.isin(["存续", "在业"]) & (b.capital.fillna(0) >= p["capital_min"])]
+    b = b[
+        b.role.isin(["法定代表人", "股东"])
+        & b.state.isin(["存续", "在业"])
+        & (b.capital.fillna(0) >= p["capital_min"])
+    ]
     m = d.registered_people.merge(b, on="id_number")
     m = m[m.established_on <= m.registered_on]
-    g = m.groupby(KEYS, dropna=False).agg(role=("role", "min"), entity_name=("entity_name", "min"),
-                                          capital=("capital", "max"),
-                                          established_on=("established_on", "min")).reset_index()
-    return findings(g, g.role + "：" + g.entity_name + "，注册资本 " + money(g.capital) + " 万元，成立日期 "
-                    + iso(g.established_on))
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(
+            role=("role", "min"),
+            entity_name=("entity_name", "min"),
+            capital=("capital", "max"),
+            established_on=("established_on", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g,
+        g.role
+        + "："
+        + g.entity_name
+        + "，注册资本 "
+        + money(g.capital)
+        + " 万元，成立日期 "
+        + iso(g.established_on),
+    )
 
 
 def cp04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     pr = d.dataset("property").rename(columns={"registered_on": "property_on"})
     m = d.registered_people.merge(pr, on="id_number")
     kind = m.property_type
-    m = m[(m.property_on <= m.registered_on)
-          & (kind.isin(["商铺", "写字楼"]) | ((kind == "商品住房") & is_false(m.relocated)))]
-    g = m.groupby(KEYS, dropna=False).agg(property_type=("property_type", "min"), location=("location", "min"),
-                                          property_on=("property_on", "min")).reset_index()
+    m = m[
+        (m.property_on <= m.registered_on)
+        & (kind.isin(["商铺", "写字楼"]) | ((kind == "商品住房") & is_false(m.relocated)))
+    ]
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(
+            property_type=("property_type", "min"),
+            location=("location", "min"),
+            property_on=("property_on", "min"),
+        )
+        .reset_index()
+    )
     return findings(g, g.property_type + "：" + g.location + "，登记日期 " + iso(g.property_on))
 
 
@@ -308,25 +429,57 @@ def cp04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 
 def lp01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     c = d.dataset("civil_assistance")
-    c = c[c.kind.isin(["低保", "特困供养"]) & (c.start_on <= d.as_of) & (c.end_on.isna() | (c.end_on > d.as_of))
-          & ~c.id_number.isin(d.registered_ids)]
-    g = c.groupby("id_number").agg(name=("name", "min"), village_code=("region_code", "min"),
-                                   kind=("kind", "min"), start_on=("start_on", "min")).reset_index()
-    return findings(g, "民政在保：" + g.kind + "，自 " + iso(g.start_on) + " 起，未纳入建档立卡或监测",
-                    household_number=None, person_number=None)
+    c = c[
+        c.kind.isin(["低保", "特困供养"])
+        & (c.start_on <= d.as_of)
+        & (c.end_on.isna() | (c.end_on > d.as_of))
+        & ~c.id_number.isin(d.registered_ids)
+    ]
+    g = (
+        c.groupby("id_number")
+        .agg(
+            name=("name", "min"),
+            village_code=("region_code", "min"),
+            kind=("kind", "min"),
+            start_on=("start_on", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g,
+        "民政在保：" + g.kind + "，自 " + iso(g.start_on) + " 起，未纳入建档立卡或监测",
+        household_number=None,
+        person_number=None,
+    )
 
 
 def lp02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     c = d.dataset("disability")
-    c = c[is_true(c.valid) & c.grade.isin(["一级", "二级"]) & (c.issued_on <= d.as_of)
-          & ~c.id_number.isin(d.registered_ids)]
-    g = c.groupby("id_number").agg(name=("name", "min"), region_code=("region_code", "min"),
-                                   load_region=("load_region", "min"),
-                                   certificate_number=("certificate_number", "min"),
-                                   category=("category", "min"), grade=("grade", "min")).reset_index()
-    return findings(g, "残疾人证 " + g.certificate_number + "：" + g.category + g.grade + "，未纳入建档立卡或监测",
-                    household_number=None, person_number=None,
-                    village_code=g.region_code.fillna(g.load_region))
+    c = c[
+        is_true(c.valid)
+        & c.grade.isin(["一级", "二级"])
+        & (c.issued_on <= d.as_of)
+        & ~c.id_number.isin(d.registered_ids)
+    ]
+    g = (
+        c.groupby("id_number")
+        .agg(
+            name=("name", "min"),
+            region_code=("region_code", "min"),
+            load_region=("load_region", "min"),
+            certificate_number=("certificate_number", "min"),
+            category=("category", "min"),
+            grade=("grade", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g,
+        "残疾人证 " + g.certificate_number + "：" + g.category + g.grade + "，未纳入建档立卡或监测",
+        household_number=None,
+        person_number=None,
+        village_code=g.region_code.fillna(g.load_region),
+    )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -337,18 +490,30 @@ def lp02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
 def ct01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = d.registered_people.merge(d.education_latest, on="id_number")
     m = m[m.exited & between(m.age, 6, 15).fillna(False) & (m.state == "辍学")]
-    g = m.groupby(KEYS, dropna=False).agg(school=("school", "min"), state_on=("state_on", "min"),
-                                          age=("age", "min")).reset_index()
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(school=("school", "min"), state_on=("state_on", "min"), age=("age", "min"))
+        .reset_index()
+    )
     return findings(g, "学籍：" + g.school + "，" + iso(g.state_on) + " 辍学，" + integer(g.age) + " 岁")
 
 
 def _bad_housing(d: Data, exited: bool) -> pd.DataFrame:
     m = d.registered_people.merge(d.housing_latest, on="id_number")
     m = m[(m.exited == exited) & (m.relation == "01") & m.grade.isin(["C", "D"]) & is_false(m.renovated)]
-    g = m.groupby(["household_number", "village_code"], dropna=False).agg(
-        id_number=("id_number", "min"), name=("name", "min"), grade=("grade", "min"),
-        assessed_on=("assessed_on", "min")).reset_index()
-    return findings(g, "住房鉴定 " + g.grade + " 级（" + iso(g.assessed_on) + "），未改造", person_number=None)
+    g = (
+        m.groupby(["household_number", "village_code"], dropna=False)
+        .agg(
+            id_number=("id_number", "min"),
+            name=("name", "min"),
+            grade=("grade", "min"),
+            assessed_on=("assessed_on", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g, "住房鉴定 " + g.grade + " 级（" + iso(g.assessed_on) + "），未改造", person_number=None
+    )
 
 
 def ct02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -366,8 +531,18 @@ def ct03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     r = d.registered
     m = _latest_income(d, r[r.exited])
     m = m[m.poverty_line.notna() & (m.per_capita_net_income < m.poverty_line)]
-    return findings(m, m.year.astype(str) + " 年人均纯收入 " + money(m.per_capita_net_income) + " 元，低于贫困线 "
-                    + money(m.poverty_line) + " 元", person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        m.year.astype(str)
+        + " 年人均纯收入 "
+        + money(m.per_capita_net_income)
+        + " 元，低于贫困线 "
+        + money(m.poverty_line)
+        + " 元",
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -380,7 +555,11 @@ def sb01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     rp = rp[between(rp.age, 6, 15).fillna(False)]
     m = rp.merge(d.education_latest[["id_number", "state"]], on="id_number", how="left")
     m["reading"] = m.state.eq("在读")
-    g = m.groupby([*KEYS, "age"], dropna=False).agg(state=("state", "min"), reading=("reading", "max")).reset_index()
+    g = (
+        m.groupby([*KEYS, "age"], dropna=False)
+        .agg(state=("state", "min"), reading=("reading", "max"))
+        .reset_index()
+    )
     g = g[~g.reading]
     record = ("最新状态：" + g.state).fillna("中无记录")
     return findings(g, integer(g.age) + " 岁，学籍" + record)
@@ -392,7 +571,11 @@ def sb02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = d.registered_people[KEYS].merge(e, on="id_number", how="left", indicator=True)
     m["listed"] = m["_merge"].eq("both") & m.id_number.notna()
     m["enrolled"] = is_true(m.basic_enrolled) & m.listed
-    g = m.groupby(KEYS, dropna=False).agg(listed=("listed", "max"), enrolled=("enrolled", "max")).reset_index()
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(listed=("listed", "max"), enrolled=("enrolled", "max"))
+        .reset_index()
+    )
     g = g[~g.enrolled]
     text = np.where(g.listed, "标为未参保", "参保名单中无此人")
     return findings(g, f"{d.as_of_year} 年度" + pd.Series(text, index=g.index, dtype="str"))
@@ -406,8 +589,13 @@ def sb04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     y = d.latest_year[["household_number", "year", "water_safe"]]
     m = d.registered[["household_number", "head_name", "village_code"]].merge(y, on="household_number")
     m = m[is_false(m.water_safe)]
-    return findings(m, m.year.astype(str) + " 年度：未解决安全饮用水", person_number=None, id_number=None,
-                    name=m.head_name)
+    return findings(
+        m,
+        m.year.astype(str) + " 年度：未解决安全饮用水",
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def sb05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -439,13 +627,20 @@ def jc01(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     pl = d.policy.loc[d.policy.year == d.as_of_year, ["county_code", "medical_self_pay_trigger"]]
     q = q.assign(county_code=q.village_code.str[:6]).merge(pl, on="county_code", how="left")
     general = float(p["general_self_pay_min"])
-    q["trigger_line"] = np.where(q.registered, q.medical_self_pay_trigger, general)  # no default: NaN never hits
+    q["trigger_line"] = np.where(
+        q.registered, q.medical_self_pay_trigger, general
+    )  # no default: NaN never hits
     e = _recent(d, d.dataset("medical_expense"), "settled_on")[["id_number", "self_paid"]]
     m = q.merge(e, on="id_number")
-    g = m.groupby(KEYS, dropna=False).agg(self_paid=("self_paid", "sum"),
-                                          trigger_line=("trigger_line", "min")).reset_index()
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(self_paid=("self_paid", "sum"), trigger_line=("trigger_line", "min"))
+        .reset_index()
+    )
     g = g[g.self_paid.round(2) >= g.trigger_line]
-    return findings(g, "近12个月个人自付 " + money(g.self_paid) + " 元，预警线 " + money(g.trigger_line) + " 元")
+    return findings(
+        g, "近12个月个人自付 " + money(g.self_paid) + " 元，预警线 " + money(g.trigger_line) + " 元"
+    )
 
 
 def jc02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -454,19 +649,44 @@ def jc02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     c = c.drop(columns="name")
     rp = d.registered_people
     m = rp[is_false(rp.monitored)].merge(c, on="id_number")
-    g = m.groupby(KEYS, dropna=False).agg(certificate_number=("certificate_number", "min"),
-                                          category=("category", "min"), grade=("grade", "min"),
-                                          issued_on=("issued_on", "min")).reset_index()
-    return findings(g, "新办残疾人证 " + g.certificate_number + "：" + g.category + g.grade + "，发证日期 "
-                    + iso(g.issued_on))
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(
+            certificate_number=("certificate_number", "min"),
+            category=("category", "min"),
+            grade=("grade", "min"),
+            issued_on=("issued_on", "min"),
+        )
+        .reset_index()
+    )
+    return findings(
+        g,
+        "新办残疾人证 "
+        + g.certificate_number
+        + "："
+        + g.category
+        + g.grade
+        + "，发证日期 "
+        + iso(g.issued_on),
+    )
 
 
 def jc03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     h = d.households
     m = _latest_income(d, h[h.risk_elimination == "1"])
     m = m[m.monitoring_line.notna() & (m.per_capita_net_income <= m.monitoring_line)]
-    return findings(m, m.year.astype(str) + " 年人均纯收入 " + money(m.per_capita_net_income) + " 元，监测范围 "
-                    + money(m.monitoring_line) + " 元", person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        m.year.astype(str)
+        + " 年人均纯收入 "
+        + money(m.per_capita_net_income)
+        + " 元，监测范围 "
+        + money(m.monitoring_line)
+        + " 元",
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def jc04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -474,17 +694,29 @@ def jc04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     start, end = h.monitoring_identified_on, h.risk_eliminated_on
     months = (end.dt.year * 12 + end.dt.month) - (start.dt.year * 12 + start.dt.month)
     m = h[(h.risk_elimination == "1") & start.notna() & end.notna() & (months <= 1)]
-    return findings(m, "识别 " + iso(m.monitoring_identified_on) + "，帮扶消除 " + iso(m.risk_eliminated_on),
-                    person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        "识别 " + iso(m.monitoring_identified_on) + "，帮扶消除 " + iso(m.risk_eliminated_on),
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def jc05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     e = _recent(d, d.dataset("medical_expense"), "settled_on")
-    paid = e.loc[e.self_paid > 0, ["id_number"]].merge(d.people[["household_number", "id_number"]], on="id_number")
+    paid = e.loc[e.self_paid > 0, ["id_number"]].merge(
+        d.people[["household_number", "id_number"]], on="id_number"
+    )
     r = d.registered
     m = r[r.monitored & contains(r.risk_types, ",1,") & ~r.household_number.isin(paid.household_number)]
-    return findings(m, pd.Series("风险类型含因病，近12个月全家医疗个人自付为 0", index=m.index, dtype="str"),
-                    person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        pd.Series("风险类型含因病，近12个月全家医疗个人自付为 0", index=m.index, dtype="str"),
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def jc06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -492,8 +724,16 @@ def jc06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = rp.merge(d.dataset("payroll"), on="id_number")
     before = (m.start_on <= m.registered_on) & (m.end_on.isna() | (m.end_on > m.registered_on))
     already = m.loc[before, "_person"]  # on the payroll when registered: CP01, not this rule
-    m = m[(m.start_on > m.registered_on) & (m.end_on.isna() | (m.end_on > d.as_of)) & ~m["_person"].isin(already)]
-    g = m.groupby(KEYS, dropna=False).agg(employer=("employer", "min"), start_on=("start_on", "min")).reset_index()
+    m = m[
+        (m.start_on > m.registered_on)
+        & (m.end_on.isna() | (m.end_on > d.as_of))
+        & ~m["_person"].isin(already)
+    ]
+    g = (
+        m.groupby(KEYS, dropna=False)
+        .agg(employer=("employer", "min"), start_on=("start_on", "min"))
+        .reset_index()
+    )
     return findings(g, "识别后入编：" + g.employer + "，入编日期 " + iso(g.start_on))
 
 
@@ -514,8 +754,9 @@ def name_keys(s: pd.Series) -> pd.Series:
     """Each name's comparison key (``namekeys.keys``)."""
     import pyarrow as pa
 
-    return pd.Series(namekeys.keys(pa.array(s.astype(object), pa.string())).to_pylist(), index=s.index,
-                     dtype="str")
+    return pd.Series(
+        namekeys.keys(pa.array(s.astype(object), pa.string())).to_pylist(), index=s.index, dtype="str"
+    )
 
 
 def sj02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -524,8 +765,16 @@ def sj02(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = d.people[KEYS].merge(latest.rename(columns={"name": "insured_name"}), on="id_number")
     m = m[m.insured_name.notna() & m.name.notna() & (m.insured_name != m.name)]
     m = m[name_keys(m.insured_name) != name_keys(m.name)]
-    return findings(m, "登记姓名「" + m.name + "」，医保登记姓名「" + m.insured_name + "」（" + integer(m.year)
-                    + " 年度参保登记）")
+    return findings(
+        m,
+        "登记姓名「"
+        + m.name
+        + "」，医保登记姓名「"
+        + m.insured_name
+        + "」（"
+        + integer(m.year)
+        + " 年度参保登记）",
+    )
 
 
 def sj03(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -549,7 +798,9 @@ def sj04(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     heads = people.loc[people.relation == "01", ["household_number", "name", "id_number"]]
     spouses = people[people.relation == "02"]
-    m = spouses.merge(heads.rename(columns={"name": "head_name", "id_number": "head_id"}), on="household_number")
+    m = spouses.merge(
+        heads.rename(columns={"name": "head_name", "id_number": "head_id"}), on="household_number"
+    )
     same = _male_by_id(m.id_number), _male_by_id(m.head_id)
     m = m[same[0].notna() & same[1].notna() & (same[0] == same[1])]
     g = m.groupby(KEYS, dropna=False).agg(head_name=("head_name", "min")).reset_index()
@@ -563,31 +814,44 @@ def sj05(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     h = h[h.household_number.isin(people.household_number)].merge(heads, on="household_number", how="left")
     h["heads"] = h.heads.fillna(0).astype(int)
     m = h[h.heads != 1]
-    return findings(m, "在册户主人数：" + m.heads.astype(str), person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m, "在册户主人数：" + m.heads.astype(str), person_number=None, id_number=None, name=m.head_name
+    )
 
 
 def sj06(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     sick = people.loc[contains(people.health, ",2,") | contains(people.health, ",3,"), "household_number"]
-    disabled = people.loc[contains(people.health, ",4,") | ~blank(people.disability_category), "household_number"]
+    disabled = people.loc[
+        contains(people.health, ",4,") | ~blank(people.disability_category), "household_number"
+    ]
     students = people.loc[people.schooling.fillna("") != "", "household_number"]
     r = d.registered
     cause, hh = r.main_cause, r.household_number
-    m = r[((cause == "1") & ~hh.isin(sick)) | ((cause == "2") & ~hh.isin(disabled))
-          | ((cause == "3") & ~hh.isin(students))]
-    text = np.select([m.main_cause == "1", m.main_cause == "2"],
-                     ["主要致贫原因为因病，但没有患病成员", "主要致贫原因为因残，但没有残疾成员"],
-                     "主要致贫原因为因学，但没有在校生")
-    return findings(m, pd.Series(text, index=m.index, dtype="str"), person_number=None, id_number=None,
-                    name=m.head_name)
+    m = r[
+        ((cause == "1") & ~hh.isin(sick))
+        | ((cause == "2") & ~hh.isin(disabled))
+        | ((cause == "3") & ~hh.isin(students))
+    ]
+    text = np.select(
+        [m.main_cause == "1", m.main_cause == "2"],
+        ["主要致贫原因为因病，但没有患病成员", "主要致贫原因为因残，但没有残疾成员"],
+        "主要致贫原因为因学，但没有在校生",
+    )
+    return findings(
+        m, pd.Series(text, index=m.index, dtype="str"), person_number=None, id_number=None, name=m.head_name
+    )
 
 
 def sj07(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     months, place = people.migrant_months, people.migrant_place
     m = people[((months > 0) & blank(place)) | ((months.fillna(0) == 0) & ~blank(place))]
-    text = np.where(m.migrant_months > 0, "务工 " + integer(m.migrant_months) + " 个月，未填务工所在地",
-                    "务工所在地 " + m.migrant_place.fillna("") + "，务工 0 个月")
+    text = np.where(
+        m.migrant_months > 0,
+        "务工 " + integer(m.migrant_months) + " 个月，未填务工所在地",
+        "务工所在地 " + m.migrant_place.fillna("") + "，务工 0 个月",
+    )
     return findings(m, pd.Series(text, index=m.index, dtype="str"))
 
 
@@ -596,8 +860,13 @@ def sj08(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     m = d.registered[["household_number", "head_name", "village_code"]].merge(y, on="household_number")
     income = m.per_capita_net_income
     m = m[(income <= 0) | (income > p["income_max"])]
-    return findings(m, m.year.astype(str) + " 年人均纯收入 " + money(m.per_capita_net_income) + " 元",
-                    person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        m.year.astype(str) + " 年人均纯收入 " + money(m.per_capita_net_income) + " 元",
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def sj09(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
@@ -605,15 +874,25 @@ def sj09(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     with_dibao = people.loc[is_true(people.dibao), "household_number"]
     r = d.registered
     m = r[r.attribute.isin(["02", "04", "07", "08"]) & ~r.household_number.isin(with_dibao)]
-    return findings(m, pd.Series("属性为低保户，但没有成员享受低保", index=m.index, dtype="str"),
-                    person_number=None, id_number=None, name=m.head_name)
+    return findings(
+        m,
+        pd.Series("属性为低保户，但没有成员享受低保", index=m.index, dtype="str"),
+        person_number=None,
+        id_number=None,
+        name=m.head_name,
+    )
 
 
 def sj10(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     rp = d.registered_people
     senior = rp.schooling.isin(["11", "12", "13", "94"])
-    m = rp[(senior & (rp.age <= 14)).fillna(False) | (rp.schooling.isin(["01", "02", "03"]) & (rp.age >= 20)).fillna(False)]
-    stage = np.select([m.schooling.isin(["11", "12", "13", "94"]), m.schooling == "03"], ["高中", "小学"], "学前")
+    m = rp[
+        (senior & (rp.age <= 14)).fillna(False)
+        | (rp.schooling.isin(["01", "02", "03"]) & (rp.age >= 20)).fillna(False)
+    ]
+    stage = np.select(
+        [m.schooling.isin(["11", "12", "13", "94"]), m.schooling == "03"], ["高中", "小学"], "学前"
+    )
     return findings(m, integer(m.age) + " 岁，在校生状况 " + pd.Series(stage, index=m.index, dtype="str"))
 
 
@@ -669,10 +948,14 @@ def sj16(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     shape = h.phone_shape.fillna("")
     m = h[(shape != "9" * 11) & h.household_number.isin(d.people.household_number)]
     shape = m.phone_shape.fillna("")
-    text = np.where(shape == "", "户联系电话为空",
-                    "户联系电话不是 11 位数字（" + shape.str.len().astype(str) + " 个字符）")
-    return findings(m, pd.Series(text, index=m.index, dtype="str"), person_number=None, id_number=None,
-                    name=m.head_name)
+    text = np.where(
+        shape == "",
+        "户联系电话为空",
+        "户联系电话不是 11 位数字（" + shape.str.len().astype(str) + " 个字符）",
+    )
+    return findings(
+        m, pd.Series(text, index=m.index, dtype="str"), person_number=None, id_number=None, name=m.head_name
+    )
 
 
 def _empty(d: Data, column: str, text: str) -> pd.DataFrame:
@@ -680,21 +963,16 @@ def _empty(d: Data, column: str, text: str) -> pd.DataFrame:
     return findings(m, _text(m, text))
 
 
-
 def sj18(d: Data, p: Mapping[str, Any]) -> pd.DataFrame:
     people = d.people
     basic, employee = people.basic_medical_insurance, people.employee_medical_insurance
     m = people[basic.notna() & employee.notna() & (basic == employee)]
-    text = np.where(is_true(m.basic_medical_insurance), "城乡居民医保和城镇职工医保同为“是”",
-                    "城乡居民医保和城镇职工医保同为“否”")
+    text = np.where(
+        is_true(m.basic_medical_insurance),
+        "城乡居民医保和城镇职工医保同为“是”",
+        "城乡居民医保和城镇职工医保同为“否”",
+    )
     return findings(m, pd.Series(text, index=m.index, dtype="str"))
-
-
-
-
-
-
-
 
 
 # The logic checks "… 为空": the flag's column and the evidence text.
@@ -715,13 +993,44 @@ def _empty_rule(column: str, text: str) -> Callable[[Data, Mapping[str, Any]], p
 
 
 RULES: dict[str, Callable[[Data, Mapping[str, Any]], pd.DataFrame]] = {
-    "CP01": cp01, "CP02": cp02, "CP03": cp03, "CP04": cp04, "LP01": lp01, "LP02": lp02,
-    "CT01": ct01, "CT02": ct02, "CT03": ct03,
-    "SB01": sb01, "SB02": sb02, "SB03": sb03, "SB04": sb04, "SB05": sb05,
-    "JC01": jc01, "JC02": jc02, "JC03": jc03, "JC04": jc04, "JC05": jc05, "JC06": jc06,
-    "SJ01": sj01, "SJ02": sj02, "SJ03": sj03, "SJ04": sj04, "SJ05": sj05, "SJ06": sj06, "SJ07": sj07,
-    "SJ08": sj08, "SJ09": sj09, "SJ10": sj10, "SJ11": sj11, "SJ12": sj12, "SJ13": sj13, "SJ14": sj14,
-    "SJ15": sj15, "SJ16": sj16, "SJ18": sj18, "CF01": cf01,
+    "CP01": cp01,
+    "CP02": cp02,
+    "CP03": cp03,
+    "CP04": cp04,
+    "LP01": lp01,
+    "LP02": lp02,
+    "CT01": ct01,
+    "CT02": ct02,
+    "CT03": ct03,
+    "SB01": sb01,
+    "SB02": sb02,
+    "SB03": sb03,
+    "SB04": sb04,
+    "SB05": sb05,
+    "JC01": jc01,
+    "JC02": jc02,
+    "JC03": jc03,
+    "JC04": jc04,
+    "JC05": jc05,
+    "JC06": jc06,
+    "SJ01": sj01,
+    "SJ02": sj02,
+    "SJ03": sj03,
+    "SJ04": sj04,
+    "SJ05": sj05,
+    "SJ06": sj06,
+    "SJ07": sj07,
+    "SJ08": sj08,
+    "SJ09": sj09,
+    "SJ10": sj10,
+    "SJ11": sj11,
+    "SJ12": sj12,
+    "SJ13": sj13,
+    "SJ14": sj14,
+    "SJ15": sj15,
+    "SJ16": sj16,
+    "SJ18": sj18,
+    "CF01": cf01,
     **{code: _empty_rule(column, text) for code, (column, text) in EMPTY_FLAGS.items()},
 }
 
@@ -755,21 +1064,34 @@ def policy_gaps(d: Data, rule: RuleSpec) -> tuple[bool, str]:
         counties = d.households.village_code.dropna().str[:6].unique()
         needs = pd.DataFrame({"county_code": counties, "year": d.as_of_year})
     else:
-        latest = d.years.groupby("household_number").agg(village_code=("village_code", "min"),
-                                                         year=("year", "max"))
-        needs = pd.DataFrame({"county_code": latest.village_code.str[:6], "year": latest.year}).drop_duplicates()
+        latest = d.years.groupby("household_number").agg(
+            village_code=("village_code", "min"), year=("year", "max")
+        )
+        needs = pd.DataFrame(
+            {"county_code": latest.village_code.str[:6], "year": latest.year}
+        ).drop_duplicates()
     numbers = list(rule.policy)
     pl = d.policy.groupby(["county_code", "year"])[numbers].min().reset_index()
     m = needs.merge(pl, on=["county_code", "year"], how="left")
-    missing = [(n, int(row["year"]), row["county_code"]) for row in m.to_dict("records") for n in numbers
-               if pd.isna(row[n])]
+    missing = [
+        (n, int(row["year"]), row["county_code"])
+        for row in m.to_dict("records")
+        for n in numbers
+        if pd.isna(row[n])
+    ]
     whole = len(m) > 0 and not m[numbers].notna().all(axis=1).any()
     return whole, policy_note(missing, whole=whole)
 
 
-def run_rules(snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date, *,
-              codes: Sequence[str] | None = None, catalogue: Catalogue | None = None,
-              load_regions: Mapping[str, str | None] | None = None) -> BaselineResult:
+def run_rules(
+    snapshot_path: Path | str,
+    dataset_files: Mapping[str, Sequence[str]],
+    as_of: dt.date,
+    *,
+    codes: Sequence[str] | None = None,
+    catalogue: Catalogue | None = None,
+    load_regions: Mapping[str, str | None] | None = None,
+) -> BaselineResult:
     """Run the pandas rules (default: all) and return the findings with per-rule rows and seconds."""
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue()
@@ -797,13 +1119,17 @@ def run_rules(snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[st
         outcome.seconds = time.perf_counter() - t0
         outcome.rows = len(found)
         frames.append(found)
-    result = (pd.concat(frames, ignore_index=True) if frames
-              else pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS}))
+    result = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS})
+    )
     return BaselineResult(result, outcomes, read_seconds, time.perf_counter() - started)
 
 
-def run_baseline(snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]],
-                 as_of: dt.date) -> pd.DataFrame:
+def run_baseline(
+    snapshot_path: Path | str, dataset_files: Mapping[str, Sequence[str]], as_of: dt.date
+) -> pd.DataFrame:
     """Every rule of the catalogue in pandas: the findings, columns as ``engine.FINDING_COLUMNS``."""
     return run_rules(snapshot_path, dataset_files, as_of).findings
 

@@ -30,7 +30,9 @@ FINDING_HEADERS = ("村", "行政村编号", "户编号", "人编号", "姓名",
 def logic_rules(catalogue: engine.Catalogue | None = None) -> list[engine.RuleSpec]:
     """The rules that are county-tool checks, in the order of the tools' numbers."""
     catalogue = catalogue or engine.load_catalogue()
-    return sorted((r for r in catalogue.rules if r.county_checks), key=lambda r: (min(r.county_checks), r.code))
+    return sorted(
+        (r for r in catalogue.rules if r.county_checks), key=lambda r: (min(r.county_checks), r.code)
+    )
 
 
 def label(rule: engine.RuleSpec) -> str:
@@ -53,8 +55,12 @@ class SummaryRow:
         return bool(self.rows)
 
 
-def summary(counts: Mapping[str, int], *, catalogue: engine.Catalogue | None = None,
-            rules: Iterable[str] | None = None) -> list[SummaryRow]:
+def summary(
+    counts: Mapping[str, int],
+    *,
+    catalogue: engine.Catalogue | None = None,
+    rules: Iterable[str] | None = None,
+) -> list[SummaryRow]:
     """All 28 checks in the tools' order with the rows each rule found (``counts`` by rule code). A rule
     covering several checks is one line; ``rules`` limits which rules ran (the others show no count)."""
     catalogue = catalogue or engine.load_catalogue()
@@ -77,8 +83,11 @@ def summary(counts: Mapping[str, int], *, catalogue: engine.Catalogue | None = N
             where = f"比对规则 {rule.code}" + ("，导入时提示" if rule.on_import else "")
             where += "".join(f"；导入校验：{c.at_import}" for c in covered if c.at_import)
             count = None if ran is not None and rule.code not in ran else counts.get(rule.code, 0)
-            rows.append(SummaryRow("、".join(rule.county_checks), "；".join(c.name for c in covered), rule.code,
-                                   count, where))
+            rows.append(
+                SummaryRow(
+                    "、".join(rule.county_checks), "；".join(c.name for c in covered), rule.code, count, where
+                )
+            )
     return rows
 
 
@@ -105,8 +114,12 @@ def by_village(findings: pa.Table) -> dict[str, dict[str, int]]:
         return {}
     grouped = findings.group_by(["village_code", "rule_code"]).aggregate([("rule_code", "count")])
     result: dict[str, dict[str, int]] = {}
-    for village, code, n in zip(grouped["village_code"].to_pylist(), grouped["rule_code"].to_pylist(),
-                                grouped["rule_code_count"].to_pylist(), strict=True):
+    for village, code, n in zip(
+        grouped["village_code"].to_pylist(),
+        grouped["rule_code"].to_pylist(),
+        grouped["rule_code_count"].to_pylist(),
+        strict=True,
+    ):
         result.setdefault(village or "", {})[code] = n
     return result
 
@@ -137,10 +150,17 @@ def sheet_name(rule: engine.RuleSpec, used: set[str]) -> str:
     return name
 
 
-def add_sheets(wb: Any, rows: Sequence[SummaryRow], details: Mapping[str, Sequence[Sequence[Any]]],
-               headers: Sequence[str], *, villages: Mapping[str, Mapping[str, int]] | None = None,
-               village_names: Mapping[str, str] | None = None, totals_by_rule: Mapping[str, int] | None = None,
-               catalogue: engine.Catalogue | None = None) -> None:
+def add_sheets(
+    wb: Any,
+    rows: Sequence[SummaryRow],
+    details: Mapping[str, Sequence[Sequence[Any]]],
+    headers: Sequence[str],
+    *,
+    villages: Mapping[str, Mapping[str, int]] | None = None,
+    village_names: Mapping[str, str] | None = None,
+    totals_by_rule: Mapping[str, int] | None = None,
+    catalogue: engine.Catalogue | None = None,
+) -> None:
     """Add the county tools' sheets to an xlsxwriter workbook: the summary, the villages (if given) and one
     sheet per failed check listing ``details[rule code]`` (at most ``DETAIL_LIMIT`` rows, then a note)."""
     catalogue = catalogue or engine.load_catalogue()
@@ -192,8 +212,9 @@ def add_sheets(wb: Any, rows: Sequence[SummaryRow], details: Mapping[str, Sequen
         sheet.set_column(len(headers) - 1, len(headers) - 1, 50, text)
 
 
-def write_run_workbook(path: Path, findings: pa.Table, village_names: Mapping[str, str],
-                       *, ran: Iterable[str] | None = None) -> Path:
+def write_run_workbook(
+    path: Path, findings: pa.Table, village_names: Mapping[str, str], *, ran: Iterable[str] | None = None
+) -> Path:
     """The comparison run's logic checks as the county tools write them."""
     import xlsxwriter
 
@@ -201,17 +222,37 @@ def write_run_workbook(path: Path, findings: pa.Table, village_names: Mapping[st
     villages = by_village(findings)
     counts = totals(villages)
     details: dict[str, list[list[Any]]] = {}
-    columns = [findings.column(c).to_pylist() for c in
-               ("rule_code", "village_code", "household_number", "person_number", "name", "id_number", "detail")]
+    columns = [
+        findings.column(c).to_pylist()
+        for c in (
+            "rule_code",
+            "village_code",
+            "household_number",
+            "person_number",
+            "name",
+            "id_number",
+            "detail",
+        )
+    ]
     for code, village, household, person, name, id_number, detail in zip(*columns, strict=True):
         listed = details.setdefault(code, [])
         if len(listed) < DETAIL_LIMIT:
-            listed.append([village_names.get(village or "", ""), village, household, person, name, id_number, detail])
+            listed.append(
+                [village_names.get(village or "", ""), village, household, person, name, id_number, detail]
+            )
     for listed in details.values():
         listed.sort(key=lambda row: (row[1] or "", row[2] or "", row[3] or ""))
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_numbers": False})
-    add_sheets(wb, summary(counts, catalogue=catalogue, rules=ran), details, FINDING_HEADERS, villages=villages,
-               village_names=village_names, totals_by_rule=counts, catalogue=catalogue)
+    add_sheets(
+        wb,
+        summary(counts, catalogue=catalogue, rules=ran),
+        details,
+        FINDING_HEADERS,
+        villages=villages,
+        village_names=village_names,
+        totals_by_rule=counts,
+        catalogue=catalogue,
+    )
     wb.close()
     return path
 
@@ -236,7 +277,11 @@ def reader_prefix(user: Any, run_prefix: str) -> str:
     their village of the county's run), or the whole region."""
     from jingzhun.accounts.choices import Role
 
-    own = "" if getattr(user, "role", None) == Role.ADMIN else (getattr(user, "jurisdiction_prefix", None) or "")
+    own = (
+        ""
+        if getattr(user, "role", None) == Role.ADMIN
+        else (getattr(user, "jurisdiction_prefix", None) or "")
+    )
     return own if len(own) > len(run_prefix) else run_prefix
 
 

@@ -151,14 +151,25 @@ DISABILITY_CATEGORIES = tuple(c.label for c in codelists.get("disability_categor
 DISABILITY_GRADES = tuple(c.label for c in codelists.get("disability_grade").current)
 HOUSING_GRADES = tuple(c.code for c in codelists.get("housing_grade").current)
 POLICE_EVENTS = ("死亡", "迁出", "迁入", "出生")
-VEHICLE_TYPES = ("小型轿车", "小型越野客车", "小型普通客车", "轻型货车", "重型货车", "三轮汽车", "摩托车", "工程机械")
+VEHICLE_TYPES = (
+    "小型轿车",
+    "小型越野客车",
+    "小型普通客车",
+    "轻型货车",
+    "重型货车",
+    "三轮汽车",
+    "摩托车",
+    "工程机械",
+)
 BUSINESS_ROLES = ("法定代表人", "股东", "个体工商户经营者")
 BUSINESS_STATES = ("存续", "在业", "吊销", "注销")
 PROPERTY_TYPES = ("商品住房", "商铺", "写字楼", "自建房", "车位")
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
-        "education", Department.EDUCATION, "学籍信息",
+        "education",
+        Department.EDUCATION,
+        "学籍信息",
         "全国学生资助/学籍系统的在校学生名单：学段、年级、在读或辍学，以及资助后仍自付的学费",
         (
             *_person(),
@@ -171,7 +182,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "medical_enrolment", Department.MEDICAL, "医保参保信息",
+        "medical_enrolment",
+        Department.MEDICAL,
+        "医保参保信息",
         "城乡居民基本医疗保险、大病保险参保情况，按参保年度",
         (
             *_person(),
@@ -182,7 +195,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "medical_expense", Department.MEDICAL, "医保结算信息",
+        "medical_expense",
+        Department.MEDICAL,
+        "医保结算信息",
         "每次结算的总费用、基本医保+大病保险+医疗救助支付和个人自付（合规自付）",
         (
             *_person(),
@@ -195,7 +210,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "civil_assistance", Department.CIVIL, "民政救助信息",
+        "civil_assistance",
+        Department.CIVIL,
+        "民政救助信息",
         "低保、特困供养、孤儿与事实无人抚养儿童、残疾人两项补贴等在保人员，含户籍所在村",
         (
             *_person(),
@@ -208,7 +225,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "disability", Department.DISABILITY, "残疾人证信息",
+        "disability",
+        Department.DISABILITY,
+        "残疾人证信息",
         "第二代残疾人证持证人员：残疾类别、等级、发证日期与持证状态，含户籍所在村",
         (
             *_person(),
@@ -221,19 +240,30 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "housing", Department.HOUSING, "农房安全鉴定信息",
+        "housing",
+        Department.HOUSING,
+        "农房安全鉴定信息",
         "农村住房安全性鉴定（A–D级）与危房改造情况，按户主",
         (
             *_person("户主身份证号码"),
             Col("region_code", "所在地区划代码", T.REGION, required=True, max_length=12),
-            Col("grade", "鉴定等级", T.CODE, required=True, codelist="housing_grade", store_code=True,
-                notes="A、B、C、D 级；C 级为局部危房，D 级为整幢危房（也可填“D级”等写法）"),
+            Col(
+                "grade",
+                "鉴定等级",
+                T.CODE,
+                required=True,
+                codelist="housing_grade",
+                store_code=True,
+                notes="A、B、C、D 级；C 级为局部危房，D 级为整幢危房（也可填“D级”等写法）",
+            ),
             Col("assessed_on", "鉴定日期", T.DATE, required=True),
             Col("renovated", "是否已完成改造", T.BOOL, required=True),
         ),
     ),
     Dataset(
-        "employment", Department.HR, "就业与社保信息",
+        "employment",
+        Department.HR,
+        "就业与社保信息",
         "人社部门的就业登记与职工社会保险参保：单位、起止日期、月缴费工资",
         (
             *_person(),
@@ -244,7 +274,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "police_events", Department.POLICE, "户籍变动信息",
+        "police_events",
+        Department.POLICE,
+        "户籍变动信息",
         "公安户籍系统的死亡注销、迁出、迁入和出生登记",
         (
             *_person(),
@@ -254,7 +286,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "vehicles", Department.VEHICLES, "机动车登记信息",
+        "vehicles",
+        Department.VEHICLES,
+        "机动车登记信息",
         "车管所登记的机动车：车辆类型、登记日期、购置价格（发票价）",
         (
             *_person("所有人身份证号码"),
@@ -265,7 +299,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "business", Department.BUSINESS, "市场主体登记信息",
+        "business",
+        Department.BUSINESS,
+        "市场主体登记信息",
         "企业法定代表人、股东和个体工商户经营者，含注册资本、成立日期与登记状态",
         (
             *_person(),
@@ -278,7 +314,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "payroll", Department.FINANCE, "财政供养人员信息",
+        "payroll",
+        Department.FINANCE,
+        "财政供养人员信息",
         "机关事业单位在编在岗及离退休人员（财政供养），含入编与离岗日期",
         (
             *_person(),
@@ -289,7 +327,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
-        "property", Department.PROPERTY, "不动产登记信息",
+        "property",
+        Department.PROPERTY,
+        "不动产登记信息",
         "不动产权利人：商品住房、商铺、自建房等的类型、坐落、面积与登记日期",
         (
             *_person("权利人身份证号码"),

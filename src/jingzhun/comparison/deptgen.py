@@ -76,8 +76,26 @@ XLSX_MAX_ROWS = 1_000_000
 TRUTH_FILE = "ground_truth.csv"
 TRUTH_COLUMNS = ("rule_code", "household_number", "person_number", "id_number")
 #: The department rules of the catalogue this generator plants anomalies for.
-PLANTED_RULES = ("CP01", "CP02", "CP03", "CP04", "LP01", "LP02", "CT01", "CT02", "SB01", "SB02", "SB03",
-                 "JC01", "JC02", "JC05", "JC06", "SJ01", "SJ02", "SJ03")
+PLANTED_RULES = (
+    "CP01",
+    "CP02",
+    "CP03",
+    "CP04",
+    "LP01",
+    "LP02",
+    "CT01",
+    "CT02",
+    "SB01",
+    "SB02",
+    "SB03",
+    "JC01",
+    "JC02",
+    "JC05",
+    "JC06",
+    "SJ01",
+    "SJ02",
+    "SJ03",
+)
 
 NA = np.iinfo(np.int32).min  # a missing date (days) or integer
 NA_MONEY = np.iinfo(np.int64).min
@@ -90,27 +108,137 @@ CHECK_CHARS = np.array(list("10X98765432"))
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 # Share (per cent) of each five-year age band among rural residents outside the register.
 AGE_BANDS = (4.5, 5.5, 6.0, 5.5, 5.0, 5.5, 7.0, 7.0, 6.5, 8.0, 8.5, 7.5, 6.0, 5.5, 4.0, 2.5, 1.5, 0.7, 0.3)
-STREAMS = {name: i for i, name in enumerate((
-    "people", "medical_enrolment", "medical_expense", "education", "civil_assistance", "disability", "housing",
-    "employment", "police_events", "vehicles", "business", "payroll", "property", "shuffle"))}
+STREAMS = {
+    name: i
+    for i, name in enumerate(
+        (
+            "people",
+            "medical_enrolment",
+            "medical_expense",
+            "education",
+            "civil_assistance",
+            "disability",
+            "housing",
+            "employment",
+            "police_events",
+            "vehicles",
+            "business",
+            "payroll",
+            "property",
+            "shuffle",
+        )
+    )
+}
 PROVINCE_SHORT = {
-    "11": "京", "12": "津", "13": "冀", "14": "晋", "15": "蒙", "21": "辽", "22": "吉", "23": "黑", "31": "沪",
-    "32": "苏", "33": "浙", "34": "皖", "35": "闽", "36": "赣", "37": "鲁", "41": "豫", "42": "鄂", "43": "湘",
-    "44": "粤", "45": "桂", "46": "琼", "50": "渝", "51": "川", "52": "贵", "53": "云", "54": "藏", "61": "陕",
-    "62": "甘", "63": "青", "64": "宁", "65": "新",
+    "11": "京",
+    "12": "津",
+    "13": "冀",
+    "14": "晋",
+    "15": "蒙",
+    "21": "辽",
+    "22": "吉",
+    "23": "黑",
+    "31": "沪",
+    "32": "苏",
+    "33": "浙",
+    "34": "皖",
+    "35": "闽",
+    "36": "赣",
+    "37": "鲁",
+    "41": "豫",
+    "42": "鄂",
+    "43": "湘",
+    "44": "粤",
+    "45": "桂",
+    "46": "琼",
+    "50": "渝",
+    "51": "川",
+    "52": "贵",
+    "53": "云",
+    "54": "藏",
+    "61": "陕",
+    "62": "甘",
+    "63": "青",
+    "64": "宁",
+    "65": "新",
 }
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 PLATE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
-TRADE_NAMES = ("兴旺", "丰源", "宏达", "鑫盛", "金穗", "绿源", "华美", "顺通", "恒泰", "瑞丰", "昌盛", "永安",
-               "富民", "益农", "天成", "长青", "裕丰", "聚源", "博远", "嘉禾", "润泽", "锦程", "康达", "万家")
-INDUSTRIES = ("农业发展", "商贸", "建筑工程", "农产品", "养殖", "种植专业", "物流", "建材", "餐饮管理", "劳务",
-              "电子商务", "农机服务", "中药材", "食品", "运输")
-SHOPS = ("百货店", "便利店", "农资店", "饭店", "副食店", "五金店", "理发店", "汽修部", "服装店", "养殖场", "粮油店")
+TRADE_NAMES = (
+    "兴旺",
+    "丰源",
+    "宏达",
+    "鑫盛",
+    "金穗",
+    "绿源",
+    "华美",
+    "顺通",
+    "恒泰",
+    "瑞丰",
+    "昌盛",
+    "永安",
+    "富民",
+    "益农",
+    "天成",
+    "长青",
+    "裕丰",
+    "聚源",
+    "博远",
+    "嘉禾",
+    "润泽",
+    "锦程",
+    "康达",
+    "万家",
+)
+INDUSTRIES = (
+    "农业发展",
+    "商贸",
+    "建筑工程",
+    "农产品",
+    "养殖",
+    "种植专业",
+    "物流",
+    "建材",
+    "餐饮管理",
+    "劳务",
+    "电子商务",
+    "农机服务",
+    "中药材",
+    "食品",
+    "运输",
+)
+SHOPS = (
+    "百货店",
+    "便利店",
+    "农资店",
+    "饭店",
+    "副食店",
+    "五金店",
+    "理发店",
+    "汽修部",
+    "服装店",
+    "养殖场",
+    "粮油店",
+)
 ROADS = ("人民路", "解放路", "建设路", "民主路", "新华路", "滨河路", "文化路", "朝阳路", "迎宾大道", "育才路")
-EMPLOYERS = ("人民政府", "教育局", "卫生健康局", "财政局", "农业农村局", "人民医院", "第一中学", "自然资源局",
-             "公安局", "住房和城乡建设局", "中心小学", "乡村振兴局", "疾病预防控制中心", "市场监督管理局")
+EMPLOYERS = (
+    "人民政府",
+    "教育局",
+    "卫生健康局",
+    "财政局",
+    "农业农村局",
+    "人民医院",
+    "第一中学",
+    "自然资源局",
+    "公安局",
+    "住房和城乡建设局",
+    "中心小学",
+    "乡村振兴局",
+    "疾病预防控制中心",
+    "市场监督管理局",
+)
 POSTS = ("科员", "教师", "医生", "护士", "工勤人员", "副科长", "办事员", "会计", "技术员")
 VEHICLE_CARS = ("小型轿车", "小型越野客车", "小型普通客车", "轻型货车", "重型货车", "工程机械")
 
@@ -176,7 +304,9 @@ def _pick(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
     return np.sort(rng.choice(pool, size=n, replace=False))
 
 
-def _money_cents(rng: np.random.Generator, median: float, sigma: float, n: int, lo: float, hi: float) -> np.ndarray:
+def _money_cents(
+    rng: np.random.Generator, median: float, sigma: float, n: int, lo: float, hi: float
+) -> np.ndarray:
     """Lognormal yuan amounts, clipped to [lo, hi], as integer cents."""
     values = np.clip(rng.lognormal(np.log(median), sigma, n), lo, hi)
     return np.round(values * 100).astype(np.int64)
@@ -271,8 +401,14 @@ def _rule_parameters(path: Path = RULES) -> dict[str, dict[str, Any]]:
 
 
 ARROW_TYPES: dict[dsm.T, pa.DataType] = {
-    dsm.T.ID: pa.string(), dsm.T.TEXT: pa.string(), dsm.T.REGION: pa.string(), dsm.T.CODE: pa.string(),
-    dsm.T.DATE: pa.date32(), dsm.T.MONEY: pa.decimal128(14, 2), dsm.T.INT: pa.int32(), dsm.T.BOOL: pa.bool_(),
+    dsm.T.ID: pa.string(),
+    dsm.T.TEXT: pa.string(),
+    dsm.T.REGION: pa.string(),
+    dsm.T.CODE: pa.string(),
+    dsm.T.DATE: pa.date32(),
+    dsm.T.MONEY: pa.decimal128(14, 2),
+    dsm.T.INT: pa.int32(),
+    dsm.T.BOOL: pa.bool_(),
 }
 
 
@@ -481,8 +617,11 @@ def _read_snapshot(path: Path, as_of: dt.date, general_min: float) -> tuple[pa.T
     con.close()
     # latest housing grade and the JC01 line of each household
     at = pc.index_in(households["household_number"], value_set=grades["household_number"].combine_chunks())
-    grade = grades["grade"].combine_chunks().take(at.fill_null(0)) if grades.num_rows else \
-        pa.nulls(households.num_rows, pa.string())
+    grade = (
+        grades["grade"].combine_chunks().take(at.fill_null(0))
+        if grades.num_rows
+        else pa.nulls(households.num_rows, pa.string())
+    )
     grade = pc.if_else(pc.is_null(at), pa.scalar(""), grade) if households.num_rows else grade
     counties = households["county"].to_pylist()
     registered = households["registered"].to_numpy(zero_copy_only=False).astype(bool)
@@ -513,8 +652,15 @@ def _read_snapshot(path: Path, as_of: dt.date, general_min: float) -> tuple[pa.T
 
 
 class _Generator:
-    def __init__(self, snapshot: Path, *, seed: int, as_of: dt.date, scale: float,
-                 progress: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        snapshot: Path,
+        *,
+        seed: int,
+        as_of: dt.date,
+        scale: float,
+        progress: Callable[[str], None] | None,
+    ) -> None:
         self.seed = seed
         self.as_of = as_of
         self.A = _days(as_of)
@@ -544,12 +690,17 @@ class _Generator:
         for i, g in enumerate(GRADES[1:], start=1):
             grade_idx[grades == g] = i
         self.hh = _Households(
-            number=ht["household_number"].combine_chunks(), village=ht["village_code"].combine_chunks(),
+            number=ht["household_number"].combine_chunks(),
+            village=ht["village_code"].combine_chunks(),
             natural_village=ht["natural_village"].combine_chunks(),
-            registered=_np(ht["registered"], bool, False), exited=_np(ht["exited"], bool, False),
-            monitored=_np(ht["monitored"], bool, False), relocated=_np(ht["relocated"], np.int8, -1),
-            reg_on=_np(ht["reg_on"], np.int32, NA), risk_illness=_np(ht["risk_illness"], bool, False),
-            trigger=_np(ht["trigger"], np.int64, int(self.general_min * 100)), grade=grade_idx,
+            registered=_np(ht["registered"], bool, False),
+            exited=_np(ht["exited"], bool, False),
+            monitored=_np(ht["monitored"], bool, False),
+            relocated=_np(ht["relocated"], np.int8, -1),
+            reg_on=_np(ht["reg_on"], np.int32, NA),
+            risk_illness=_np(ht["risk_illness"], bool, False),
+            trigger=_np(ht["trigger"], np.int64, int(self.general_min * 100)),
+            grade=grade_idx,
             head=np.full(nh, -1, dtype=np.int64),
         )
         n = mt.num_rows
@@ -568,8 +719,9 @@ class _Generator:
         counts = np.bincount(county, minlength=len(codes)) if n else np.array([], dtype=np.int64)
         for i, code in enumerate(sorted(codes)):
             name, city, province, townships = _places(code)
-            self.counties.append(_County(code, name, city, province, townships, villages_of.get(code, []),
-                                         int(counts[i])))
+            self.counties.append(
+                _County(code, name, city, province, townships, villages_of.get(code, []), int(counts[i]))
+            )
         hh = _np(mt["hh"], np.int64, -1)
         left_on = _np(mt["left_on"], np.int32, NA)
         registered = self.hh.registered[hh] if n else np.array([], dtype=bool)
@@ -577,16 +729,30 @@ class _Generator:
         relation = _np(mt["relation"], np.int16, 0)
         head = (relation == 1) & (kind != LEFT)
         self.pop = _Pop(
-            id=mt["id_number"].combine_chunks(), name=mt["name"].combine_chunks(), village=village,
+            id=mt["id_number"].combine_chunks(),
+            name=mt["name"].combine_chunks(),
+            village=village,
             household_number=mt["household_number"].combine_chunks(),
-            person_number=mt["person_number"].combine_chunks(), first17=_np(mt["first17"], np.int64, 0),
-            sex=_np(mt["sex"], np.int8, 1), birth=_np(mt["birth_date"], np.int32, 0),
-            age=_np(mt["age"], np.int16, 0), kind=kind, county=county.astype(np.int32), hh=hh, head=head,
-            relation=relation, schooling=_np(mt["schooling"], np.int8, -1),
-            dis_cat=_np(mt["dis_cat"], np.int8, 0), dis_grade=_np(mt["dis_grade"], np.int8, 0),
-            dibao=_np(mt["dibao"], bool, False), tekun=_np(mt["tekun"], bool, False), left_on=left_on,
-            died=_np(mt["died"], bool, False), joined_on=_np(mt["joined_on"], np.int32, NA),
-            ill=_np(mt["ill"], bool, False), family_head=np.full(n, -1, dtype=np.int64),
+            person_number=mt["person_number"].combine_chunks(),
+            first17=_np(mt["first17"], np.int64, 0),
+            sex=_np(mt["sex"], np.int8, 1),
+            birth=_np(mt["birth_date"], np.int32, 0),
+            age=_np(mt["age"], np.int16, 0),
+            kind=kind,
+            county=county.astype(np.int32),
+            hh=hh,
+            head=head,
+            relation=relation,
+            schooling=_np(mt["schooling"], np.int8, -1),
+            dis_cat=_np(mt["dis_cat"], np.int8, 0),
+            dis_grade=_np(mt["dis_grade"], np.int8, 0),
+            dibao=_np(mt["dibao"], bool, False),
+            tekun=_np(mt["tekun"], bool, False),
+            left_on=left_on,
+            died=_np(mt["died"], bool, False),
+            joined_on=_np(mt["joined_on"], np.int32, NA),
+            ill=_np(mt["ill"], bool, False),
+            family_head=np.full(n, -1, dtype=np.int64),
         )
         heads = np.flatnonzero(head)[::-1]  # reversed: the first head of a household wins
         self.hh.head[hh[heads]] = heads
@@ -596,7 +762,9 @@ class _Generator:
 
     # -- people outside the register --------------------------------------------------------------------------
 
-    def _names(self, rng: np.random.Generator, sex: np.ndarray, birth: np.ndarray, surnames: pa.Array) -> pa.Array:
+    def _names(
+        self, rng: np.random.Generator, sex: np.ndarray, birth: np.ndarray, surnames: pa.Array
+    ) -> pa.Array:
         n = len(sex)
         year = _ymd(birth) // 10000
         era = np.where(year < 1965, 0, np.where(year < 1990, 1, 2))
@@ -617,8 +785,14 @@ class _Generator:
         second = pc.if_else(pa.array(two), flat_arr.take(pa.array(c2)), pa.scalar(""))
         return _join(surnames, flat_arr.take(pa.array(c1)), second)
 
-    def _new_ids(self, rng: np.random.Generator, county_idx: np.ndarray, sex: np.ndarray,
-                 birth: np.ndarray, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _new_ids(
+        self,
+        rng: np.random.Generator,
+        county_idx: np.ndarray,
+        sex: np.ndarray,
+        birth: np.ndarray,
+        taken: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """first17 numbers, unique and not in ``taken``, and the mask of the people that got one.
 
         Sequence numbers are redrawn on a clash, and on a crowded birthday the birth moves a day earlier
@@ -669,8 +843,11 @@ class _Generator:
         f_county = np.repeat(fam_county, fam_sizes).astype(np.int32)
         # the deceased of the last three years (police death records), about 1.2% of the people
         n_dead = round(0.012 * (total + self.n_members)) if self.counties else 0
-        d_county = rng.choice(len(self.counties), size=n_dead, p=self._county_weights()).astype(np.int32) \
-            if n_dead else np.zeros(0, np.int32)
+        d_county = (
+            rng.choice(len(self.counties), size=n_dead, p=self._county_weights()).astype(np.int32)
+            if n_dead
+            else np.zeros(0, np.int32)
+        )
         d_sex = rng.integers(1, 3, n_dead).astype(np.int8)
         d_birth = (self.A - _between(rng, _yrs(55), _yrs(95), n_dead)).astype(np.int32)
 
@@ -688,14 +865,18 @@ class _Generator:
         if n_fam:
             family_surname = rng.choice(len(sur), size=len(fam_sizes), p=sur_p)
             blood = f_role != 1  # not the spouse
-            block = surname_idx[total:total + n_fam]
+            block = surname_idx[total : total + n_fam]
             block[blood] = family_surname[f_family[blood]]
         names = self._names(rng, all_sex, all_birth, _take(sur, surname_idx))
         ids = _id_strings(first17)
         villages = self._villages(rng, all_county, f_family, groups, total)
         dead = np.flatnonzero(keep & (groups < 0))
-        self.dead = {"id": ids.take(pa.array(dead)), "name": names.take(pa.array(dead)),
-                     "village": villages.take(pa.array(dead)), "on": _between(rng, self.A - _yrs(3), self.A, len(dead))}
+        self.dead = {
+            "id": ids.take(pa.array(dead)),
+            "name": names.take(pa.array(dead)),
+            "village": villages.take(pa.array(dead)),
+            "on": _between(rng, self.A - _yrs(3), self.A, len(dead)),
+        }
         sel = np.flatnonzero(keep & (groups >= 0))
         k = len(sel)
         base = pop.n
@@ -738,13 +919,18 @@ class _Generator:
     def _age(self, birth: np.ndarray) -> np.ndarray:
         ymd = _ymd(birth)
         mmdd = ymd % 10000
-        return (self.as_of.year - ymd // 10000 - (mmdd > self.as_of.month * 100 + self.as_of.day)).astype(np.int16)
+        return (self.as_of.year - ymd // 10000 - (mmdd > self.as_of.month * 100 + self.as_of.day)).astype(
+            np.int16
+        )
 
     def _family_plan(self, rng: np.random.Generator, persons: int) -> tuple[np.ndarray, np.ndarray]:
         drawn = rng.choice([1, 2, 3, 4], size=max(persons, 0), p=[0.3, 0.3, 0.25, 0.15])
         sizes = drawn[: int(np.searchsorted(np.cumsum(drawn), persons)) + 1] if persons > 0 else drawn[:0]
-        counties = (rng.choice(len(self.counties), size=len(sizes), p=self._county_weights())
-                    if self.counties and len(sizes) else np.zeros(len(sizes), dtype=np.int32))
+        counties = (
+            rng.choice(len(self.counties), size=len(sizes), p=self._county_weights())
+            if self.counties and len(sizes)
+            else np.zeros(len(sizes), dtype=np.int32)
+        )
         return np.asarray(counties, dtype=np.int32), np.asarray(sizes, dtype=np.int64)
 
     def _county_weights(self) -> np.ndarray:
@@ -768,11 +954,21 @@ class _Generator:
                 births.append(self.A - 1 - int(age * YEAR))
                 roles.append(role)
                 family.append(f)
-        return (np.asarray(sexes, dtype=np.int8), np.asarray(births, dtype=np.int32),
-                np.asarray(roles, dtype=np.int8), np.asarray(family, dtype=np.int64))
+        return (
+            np.asarray(sexes, dtype=np.int8),
+            np.asarray(births, dtype=np.int32),
+            np.asarray(roles, dtype=np.int8),
+            np.asarray(family, dtype=np.int64),
+        )
 
-    def _villages(self, rng: np.random.Generator, county_idx: np.ndarray, family: np.ndarray,
-                  groups: np.ndarray, total: int) -> pa.Array:
+    def _villages(
+        self,
+        rng: np.random.Generator,
+        county_idx: np.ndarray,
+        family: np.ndarray,
+        groups: np.ndarray,
+        total: int,
+    ) -> pa.Array:
         flat: list[str] = []
         starts, sizes = [], []
         for c in self.counties:
@@ -786,7 +982,7 @@ class _Generator:
         u = rng.random(len(county_idx))
         if len(family):  # a family lives in one village
             fam_u = rng.random(int(family.max()) + 1)
-            u[total:total + len(family)] = fam_u[family]
+            u[total : total + len(family)] = fam_u[family]
         idx = starts_a[county_idx] + np.floor(u * sizes_a[county_idx]).astype(np.int64)
         return _take(flat, idx)
 
@@ -852,8 +1048,11 @@ class _Generator:
 
     def county_name(self, people: np.ndarray, attr: str = "name") -> pa.Array:
         names = [getattr(c, attr) for c in self.counties] or ["本县"]
-        return _take(names, self.pop.county[np.asarray(people, dtype=np.int64)]) if len(people) else \
-            pa.array([], pa.string())
+        return (
+            _take(names, self.pop.county[np.asarray(people, dtype=np.int64)])
+            if len(people)
+            else pa.array([], pa.string())
+        )
 
     def _county_by_code(self, code: str) -> _County | None:
         if not hasattr(self, "_by_code"):
@@ -925,14 +1124,17 @@ class _Generator:
         hh_reg = np.zeros(n, dtype=bool)
         inside = p.hh[normal] >= 0
         hh_reg[inside] = self.hh.registered[p.hh[normal[inside]]]
-        subsidised = np.where(hh_reg, rng.random(n) < 0.97,
-                              np.where(p.dibao[normal] | p.tekun[normal], True, rng.random(n) < 0.04))
+        subsidised = np.where(
+            hh_reg,
+            rng.random(n) < 0.97,
+            np.where(p.dibao[normal] | p.tekun[normal], True, rng.random(n) < 0.04),
+        )
         names = p.name.take(pa.array(normal))
         renamed = np.concatenate([sj02, spell]).astype(np.int64)
         if len(renamed):
             originals = p.name.take(pa.array(renamed)).to_pylist()
-            changed = [_name_variant(rng, s) for s in originals[:len(sj02)]]
-            changed += [_spelling_variant(rng, s) for s in originals[len(sj02):]]
+            changed = [_name_variant(rng, s) for s in originals[: len(sj02)]]
+            changed += [_spelling_variant(rng, s) for s in originals[len(sj02) :]]
             mask = np.zeros(n, dtype=bool)
             pos = np.searchsorted(normal, renamed)
             mask[pos] = True
@@ -957,30 +1159,77 @@ class _Generator:
             ids = pc.if_else(pa.array(mask), pa.array(repl, pa.string()), ids)
             valid[ok] = False
         year = self.as_of.year
-        rows.add(n, id_number=ids, name=names, year=year, basic_enrolled=basic,
-                 serious_illness_enrolled=serious, subsidised=subsidised, id_valid=valid)
+        rows.add(
+            n,
+            id_number=ids,
+            name=names,
+            year=year,
+            basic_enrolled=basic,
+            serious_illness_enrolled=serious,
+            subsidised=subsidised,
+            id_valid=valid,
+        )
         # SB02 rows: variant 0 no row at all, 1 last year's row only, 2 this year's row marked 未参保
         last = sb02[variant == 1]
-        rows.add(len(last), **self.person_cols(last), year=year - 1, basic_enrolled=True,
-                 serious_illness_enrolled=True, subsidised=True)
+        rows.add(
+            len(last),
+            **self.person_cols(last),
+            year=year - 1,
+            basic_enrolled=True,
+            serious_illness_enrolled=True,
+            subsidised=True,
+        )
         no = sb02[variant == 2]
-        rows.add(len(no), **self.person_cols(no), year=year, basic_enrolled=False,
-                 serious_illness_enrolled=False, subsidised=False)
+        rows.add(
+            len(no),
+            **self.person_cols(no),
+            year=year,
+            basic_enrolled=False,
+            serious_illness_enrolled=False,
+            subsidised=False,
+        )
         if len(sj03):
-            rows.add(len(sj03), id_number=self.typo_ids(rng, sj03), name=p.name.take(pa.array(sj03)), year=year,
-                     basic_enrolled=True, serious_illness_enrolled=True, subsidised=True, id_valid=False)
+            rows.add(
+                len(sj03),
+                id_number=self.typo_ids(rng, sj03),
+                name=p.name.take(pa.array(sj03)),
+                year=year,
+                basic_enrolled=True,
+                serious_illness_enrolled=True,
+                subsidised=True,
+                id_valid=False,
+            )
         # noise: last year's rows of some registered members (the rule looks at this year only)
         prev = self.with_prob(rng, reg[~used[reg]], 0.05)
-        rows.add(len(prev), **self.person_cols(prev), year=year - 1, basic_enrolled=rng.random(len(prev)) < 0.5,
-                 serious_illness_enrolled=True, subsidised=True)
+        rows.add(
+            len(prev),
+            **self.person_cols(prev),
+            year=year - 1,
+            basic_enrolled=rng.random(len(prev)) < 0.5,
+            serious_illness_enrolled=True,
+            subsidised=True,
+        )
         # SJ02 reads the latest enrolment only: an older mistyped name does not count, and an older right
         # name does not excuse the latest mistyped one
         typos = [_name_variant(rng, s) for s in p.name.take(pa.array(old_typo)).to_pylist()]
-        rows.add(len(old_typo), id_number=p.id.take(pa.array(old_typo)), name=pa.array(typos, pa.string()),
-                 year=year - 2, basic_enrolled=True, serious_illness_enrolled=True, subsidised=True)
+        rows.add(
+            len(old_typo),
+            id_number=p.id.take(pa.array(old_typo)),
+            name=pa.array(typos, pa.string()),
+            year=year - 2,
+            basic_enrolled=True,
+            serious_illness_enrolled=True,
+            subsidised=True,
+        )
         right = sj02[: len(sj02) // 2]
-        rows.add(len(right), **self.person_cols(right), year=year - 1, basic_enrolled=True,
-                 serious_illness_enrolled=True, subsidised=True)
+        rows.add(
+            len(right),
+            **self.person_cols(right),
+            year=year - 1,
+            basic_enrolled=True,
+            serious_illness_enrolled=True,
+            subsidised=True,
+        )
         return rows
 
     def _special_names(self, mask: np.ndarray) -> np.ndarray:
@@ -1026,14 +1275,23 @@ class _Generator:
         nb = len(person)
         settled = _between(rng, A - 730, A, nb)
         visit = rng.choice(3, size=nb, p=[0.13, 0.22, 0.65])  # 住院, 门诊慢特病, 普通门诊
-        total = np.where(visit == 0, _money_cents(rng, 6000, 0.8, nb, 800, 150000),
-                         np.where(visit == 1, _money_cents(rng, 900, 0.7, nb, 80, 8000),
-                                  _money_cents(rng, 120, 0.7, nb, 10, 1500)))
+        total = np.where(
+            visit == 0,
+            _money_cents(rng, 6000, 0.8, nb, 800, 150000),
+            np.where(
+                visit == 1,
+                _money_cents(rng, 900, 0.7, nb, 80, 8000),
+                _money_cents(rng, 120, 0.7, nb, 10, 1500),
+            ),
+        )
         in_reg = np.zeros(nb, dtype=bool)
         inside = p.hh[person] >= 0
         in_reg[inside] = self.hh.registered[p.hh[person[inside]]]
-        share = np.where(visit == 0, np.where(in_reg, rng.uniform(0.8, 0.92, nb), rng.uniform(0.5, 0.75, nb)),
-                         np.where(visit == 1, rng.uniform(0.55, 0.8, nb), rng.uniform(0.0, 0.5, nb)))
+        share = np.where(
+            visit == 0,
+            np.where(in_reg, rng.uniform(0.8, 0.92, nb), rng.uniform(0.5, 0.75, nb)),
+            np.where(visit == 1, rng.uniform(0.55, 0.8, nb), rng.uniform(0.0, 0.5, nb)),
+        )
         fund = np.floor(total * share).astype(np.int64)
         self_paid = total - fund
 
@@ -1057,7 +1315,9 @@ class _Generator:
         sums = np.bincount(person[window], weights=self_paid[window], minlength=p.n)
 
         # JC05: monitored households at risk of illness; planted ones have no self-pay within 12 months
-        pool5 = np.flatnonzero(self.hh.registered & self.hh.monitored & self.hh.risk_illness & (self.hh.head >= 0))
+        pool5 = np.flatnonzero(
+            self.hh.registered & self.hh.monitored & self.hh.risk_illness & (self.hh.head >= 0)
+        )
         jc05 = _pick(rng, pool5, self.plants(len(pool5)))
         self.plant("JC05", self.hh.head[jc05], household=True)
         hh_variant = np.full(self.hh.n + 1, -1, dtype=np.int64)  # index -1 (outside the register) stays -1
@@ -1076,13 +1336,27 @@ class _Generator:
         heads1 = self.hh.head[jc05[np.arange(len(jc05)) % 3 == 1]]
         if len(heads1):
             t = _money_cents(rng, 400, 0.5, len(heads1), 50, 3000)
-            extra_parts.append(dict(person=heads1, settled=_between(rng, M12 + 1, A, len(heads1)), visit=1,
-                                    total=t, self_paid=np.zeros(len(heads1), dtype=np.int64)))
+            extra_parts.append(
+                dict(
+                    person=heads1,
+                    settled=_between(rng, M12 + 1, A, len(heads1)),
+                    visit=1,
+                    total=t,
+                    self_paid=np.zeros(len(heads1), dtype=np.int64),
+                )
+            )
         heads2 = self.hh.head[jc05[np.arange(len(jc05)) % 3 == 2]]
         if len(heads2):
             t = _money_cents(rng, 30000, 0.4, len(heads2), 8000, 90000)
-            extra_parts.append(dict(person=heads2, settled=np.full(len(heads2), M12, dtype=np.int32), visit=0,
-                                    total=t, self_paid=t // 3))
+            extra_parts.append(
+                dict(
+                    person=heads2,
+                    settled=np.full(len(heads2), M12, dtype=np.int32),
+                    visit=0,
+                    total=t,
+                    self_paid=t // 3,
+                )
+            )
         # the others of the pool: make sure someone of the household paid something within the window
         rest = _minus(pool5, jc05)
         if len(rest):
@@ -1092,8 +1366,15 @@ class _Generator:
             heads = self.hh.head[need]
             if len(heads):
                 t = _money_cents(rng, 3000, 0.6, len(heads), 500, 20000)
-                extra_parts.append(dict(person=heads, settled=_between(rng, M12 + 1, A, len(heads)), visit=0,
-                                        total=t, self_paid=np.maximum(t // 5, 100)))
+                extra_parts.append(
+                    dict(
+                        person=heads,
+                        settled=_between(rng, M12 + 1, A, len(heads)),
+                        visit=0,
+                        total=t,
+                        self_paid=np.maximum(t // 5, 100),
+                    )
+                )
 
         # JC01 plants: 12-month self-pay at or above the line (the first exactly on it)
         pool1 = np.flatnonzero(subject)
@@ -1113,21 +1394,36 @@ class _Generator:
             remainder = amount - np.add.reduceat(parts_amount, start)
             parts_amount[start] += remainder
         t = parts_amount + np.floor(parts_amount * rng.uniform(1.5, 6.0, len(parts_amount))).astype(np.int64)
-        extra_parts.append(dict(person=planted_person, settled=_between(rng, M12 + 1, A, len(planted_person)),
-                                visit=0, total=t, self_paid=parts_amount))
+        extra_parts.append(
+            dict(
+                person=planted_person,
+                settled=_between(rng, M12 + 1, A, len(planted_person)),
+                visit=0,
+                total=t,
+                self_paid=parts_amount,
+            )
+        )
         # noise: large bills of JC01's subjects on or before the window's start (as_of minus 12 months)
         noise = _pick(rng, _minus(pool1, jc01), self.quota)
         if len(noise):
             t = _money_cents(rng, 60000, 0.5, len(noise), 20000, 300000)
             settled_n = np.where(np.arange(len(noise)) == 0, M12, _between(rng, A - 720, M12, len(noise)))
-            extra_parts.append(dict(person=noise, settled=settled_n.astype(np.int32), visit=0, total=t,
-                                    self_paid=t // 2))
+            extra_parts.append(
+                dict(person=noise, settled=settled_n.astype(np.int32), visit=0, total=t, self_paid=t // 2)
+            )
         # noise: monitored households' members with large bills (JC01 leaves them out)
         mon = _pick(rng, np.flatnonzero(members & monitored & ~jc05_member), self.quota)
         if len(mon):
             t = _money_cents(rng, 80000, 0.4, len(mon), 30000, 300000)
-            extra_parts.append(dict(person=mon, settled=_between(rng, M12 + 1, A, len(mon)), visit=0, total=t,
-                                    self_paid=t // 2))
+            extra_parts.append(
+                dict(
+                    person=mon,
+                    settled=_between(rng, M12 + 1, A, len(mon)),
+                    visit=0,
+                    total=t,
+                    self_paid=t // 2,
+                )
+            )
 
         person = person[keep]
         settled, visit, total, self_paid = settled[keep], visit[keep], total[keep], self_paid[keep]
@@ -1141,15 +1437,26 @@ class _Generator:
         fund = total - self_paid
         hospital = self._hospitals(rng, person, visit)
         visit_names = _take(dsm.VISIT_TYPES, visit)
-        rows.add(len(person), **self.person_cols(person), settled_on=settled, visit_type=visit_names,
-                 hospital=hospital, total_cost=total, fund_paid=fund, self_paid=self_paid)
+        rows.add(
+            len(person),
+            **self.person_cols(person),
+            settled_on=settled,
+            visit_type=visit_names,
+            hospital=hospital,
+            total_cost=total,
+            fund_paid=fund,
+            self_paid=self_paid,
+        )
         return rows
 
     def _hospitals(self, rng: np.random.Generator, person: np.ndarray, visit: np.ndarray) -> pa.Array:
         county = self.county_name(person)
         town = self.town(person)
-        kind = np.where(visit == 2, rng.choice(3, size=len(person), p=[0.6, 0.3, 0.1]),
-                        rng.choice(3, size=len(person), p=[0.15, 0.6, 0.25]))
+        kind = np.where(
+            visit == 2,
+            rng.choice(3, size=len(person), p=[0.6, 0.3, 0.1]),
+            rng.choice(3, size=len(person), p=[0.15, 0.6, 0.25]),
+        )
         suffix_town = pa.array(["卫生院", "", ""], pa.string()).take(pa.array(kind))
         suffix_county = pa.array(["", "人民医院", "中医医院"], pa.string()).take(pa.array(kind))
         town_part = pc.if_else(pa.array(kind == 0), town, county)
@@ -1208,8 +1515,15 @@ class _Generator:
         self._add_school_rows(rng, rows, done, st, np.where(st == 1, 6, 3), np.full(len(done), 3), on)
         # 16–18 who did not go on: latest record 毕业 from junior school
         left = base[(a >= 16) & (a <= 18) & ~go]
-        self._add_school_rows(rng, rows, left, np.full(len(left), 2), np.full(len(left), 3),
-                              np.full(len(left), 3), np.full(len(left), S - 62, dtype=np.int32))
+        self._add_school_rows(
+            rng,
+            rows,
+            left,
+            np.full(len(left), 2),
+            np.full(len(left), 3),
+            np.full(len(left), 3),
+            np.full(len(left), S - 62, dtype=np.int32),
+        )
 
         # CT01: an earlier 在读 (most), then 辍学 this school year — latest
         had = ct01[p.age[ct01] >= 7]
@@ -1225,34 +1539,55 @@ class _Generator:
         v1 = sb01[variant == 1]
         st, gr = self._stage(rng, p.age[v1])
         self._add_school_rows(rng, rows, v1, st, gr, np.zeros(len(v1)), np.full(len(v1), S - _yrs(1)))
-        self._add_school_rows(rng, rows, v1, st, gr, rng.choice([1, 4], size=len(v1)),
-                              _between(rng, S - _yrs(1) + 30, A, len(v1)))
+        self._add_school_rows(
+            rng,
+            rows,
+            v1,
+            st,
+            gr,
+            rng.choice([1, 4], size=len(v1)),
+            _between(rng, S - _yrs(1) + 30, A, len(v1)),
+        )
         v2 = sb01[variant == 2]
         st, gr = self._stage(rng, p.age[v2])
-        self._add_school_rows(rng, rows, v2, st, gr, np.full(len(v2), 2), _between(rng, S - _yrs(1) + 30, A, len(v2)))
+        self._add_school_rows(
+            rng, rows, v2, st, gr, np.full(len(v2), 2), _between(rng, S - _yrs(1) + 30, A, len(v2))
+        )
 
         # noise: exited children who dropped out and came back (辍学 before the current 在读)
         back = _pick(rng, base[is_reg & (a >= 7) & (a <= 15) & self._exited(base)], self.quota)
         st, gr = self._stage(rng, p.age[back] - 1)
-        self._add_school_rows(rng, rows, back, st, gr, np.full(len(back), 2),
-                              _between(rng, S - _yrs(1) + 30, S - 1, len(back)))
+        self._add_school_rows(
+            rng, rows, back, st, gr, np.full(len(back), 2), _between(rng, S - _yrs(1) + 30, S - 1, len(back))
+        )
         # noise: registered 16–17-year-olds whose latest record is 辍学 (older than compulsory schooling)
         older = _pick(rng, base[is_reg & (a >= 16) & (a <= 17)], self.quota)
         st, gr = self._stage(rng, p.age[older])
-        self._add_school_rows(rng, rows, older, st, gr, np.full(len(older), 2),
-                              _between(rng, S + 1, A, len(older)))
+        self._add_school_rows(
+            rng, rows, older, st, gr, np.full(len(older), 2), _between(rng, S + 1, A, len(older))
+        )
         # residents' IDs a clerk mistyped (no rule joins them)
         bad = self.with_prob(rng, cur[others], 0.002)
         if len(bad):
             st, gr = self._stage(rng, p.age[bad])
-            self._add_school_rows(rng, rows, bad, st, gr, np.zeros(len(bad)), np.full(len(bad), S - _yrs(1)),
-                                  ids=self.typo_ids(rng, bad))
+            self._add_school_rows(
+                rng,
+                rows,
+                bad,
+                st,
+                gr,
+                np.zeros(len(bad)),
+                np.full(len(bad), S - _yrs(1)),
+                ids=self.typo_ids(rng, bad),
+            )
         return rows
 
     def _exited(self, people: np.ndarray) -> np.ndarray:
         out = np.zeros(len(people), dtype=bool)
         inside = self.pop.hh[people] >= 0
-        out[inside] = self.hh.exited[self.pop.hh[people[inside]]] & self.hh.registered[self.pop.hh[people[inside]]]
+        out[inside] = (
+            self.hh.exited[self.pop.hh[people[inside]]] & self.hh.registered[self.pop.hh[people[inside]]]
+        )
         return out
 
     def _stage(self, rng: np.random.Generator, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1262,18 +1597,41 @@ class _Generator:
         u = rng.random(n)
         stage = np.select(
             [age <= 5, age <= 11, age <= 14, age == 15, age <= 18, age >= 19],
-            [np.zeros(n), np.ones(n), np.full(n, 2), np.where(u < 0.5, 2, np.where(u < 0.85, 3, 4)),
-             np.where(u < 0.7, 3, 4), np.where(u < 0.6, 5, 6)], default=1).astype(np.int64)
+            [
+                np.zeros(n),
+                np.ones(n),
+                np.full(n, 2),
+                np.where(u < 0.5, 2, np.where(u < 0.85, 3, 4)),
+                np.where(u < 0.7, 3, 4),
+                np.where(u < 0.6, 5, 6),
+            ],
+            default=1,
+        ).astype(np.int64)
         stage[(age == 6) & (u < 0.15)] = 0
         grade = np.select(
             [stage == 0, stage == 1, stage == 2, (stage == 3) | (stage == 4), stage >= 5],
-            [np.full(n, NA), np.clip(age - 5, 1, 6), np.where(age == 15, 3, np.clip(age - 11, 1, 3)),
-             np.clip(age - 15, 1, 3), np.clip(age - 18, 1, 4)], default=NA)
+            [
+                np.full(n, NA),
+                np.clip(age - 5, 1, 6),
+                np.where(age == 15, 3, np.clip(age - 11, 1, 3)),
+                np.clip(age - 15, 1, 3),
+                np.clip(age - 18, 1, 4),
+            ],
+            default=NA,
+        )
         return stage, grade
 
-    def _add_school_rows(self, rng: np.random.Generator, rows: _Rows, people: np.ndarray, stage: np.ndarray,
-                         grade: np.ndarray, state: np.ndarray, state_on: np.ndarray,
-                         ids: pa.Array | None = None) -> None:
+    def _add_school_rows(
+        self,
+        rng: np.random.Generator,
+        rows: _Rows,
+        people: np.ndarray,
+        stage: np.ndarray,
+        grade: np.ndarray,
+        state: np.ndarray,
+        state_on: np.ndarray,
+        ids: pa.Array | None = None,
+    ) -> None:
         n = len(people)
         if not n:
             return
@@ -1281,25 +1639,46 @@ class _Generator:
         town = self.town(people)
         county = self.county_name(people)
         city = self.county_name(people, "city")
-        prov = pa.array([_short(x) for x in self.county_name(people, "province").to_pylist()], pa.string()) \
-            if n < 50_000 else self._province_short(people)
+        prov = (
+            pa.array([_short(x) for x in self.county_name(people, "province").to_pylist()], pa.string())
+            if n < 50_000
+            else self._province_short(people)
+        )
         num = _take(("第一", "第二", "第三"), rng.choice(3, size=n, p=[0.55, 0.3, 0.15]))
         school = pc.case_when(
             pc.make_struct(*[pa.array(stage == k) for k in range(6)]),
-            _join(town, "中心幼儿园"), _join(town, "中心小学"), _join(town, "初级中学"),
-            _join(county, num, "中学"), _join(county, "职业中等专业学校"), _join(city, "职业技术学院"),
-            _join(prov, "师范大学"))
-        fees = np.select([stage == 0, stage == 3, stage >= 5],
-                         [_money_cents(rng, 800, 0.5, n, 0, 3000), _money_cents(rng, 1200, 0.5, n, 0, 4000),
-                          _money_cents(rng, 3500, 0.5, n, 500, 9000)], default=0)
+            _join(town, "中心幼儿园"),
+            _join(town, "中心小学"),
+            _join(town, "初级中学"),
+            _join(county, num, "中学"),
+            _join(county, "职业中等专业学校"),
+            _join(city, "职业技术学院"),
+            _join(prov, "师范大学"),
+        )
+        fees = np.select(
+            [stage == 0, stage == 3, stage >= 5],
+            [
+                _money_cents(rng, 800, 0.5, n, 0, 3000),
+                _money_cents(rng, 1200, 0.5, n, 0, 4000),
+                _money_cents(rng, 3500, 0.5, n, 500, 9000),
+            ],
+            default=0,
+        )
         fees[(rng.random(n) < 0.3)] = 0
         cols = self.person_cols(people)
         if ids is not None:
             cols["id_number"] = ids
-        rows.add(n, **cols, school=school, stage=_take(dsm.STAGES, stage), grade=np.asarray(grade),
-                 state=_take(dsm.STUDY_STATES, np.asarray(state, dtype=np.int64)),
-                 state_on=np.asarray(state_on, dtype=np.int32), self_paid_fees=fees,
-                 id_valid=ids is None)
+        rows.add(
+            n,
+            **cols,
+            school=school,
+            stage=_take(dsm.STAGES, stage),
+            grade=np.asarray(grade),
+            state=_take(dsm.STUDY_STATES, np.asarray(state, dtype=np.int64)),
+            state_on=np.asarray(state_on, dtype=np.int32),
+            self_paid_fees=fees,
+            id_valid=ids is None,
+        )
 
     def _province_short(self, people: np.ndarray) -> pa.Array:
         return _take([_short(c.province) for c in self.counties] or ["本省"], self.pop.county[people])
@@ -1313,8 +1692,15 @@ class _Generator:
         rows = _Rows("civil_assistance")
         kinds = {k: i for i, k in enumerate(dsm.CIVIL_KINDS)}
 
-        def add(people: np.ndarray, kind: int | np.ndarray, start: np.ndarray, end: np.ndarray | int,
-                amount: np.ndarray, heads: pa.Array | None = None, ids: pa.Array | None = None) -> None:
+        def add(
+            people: np.ndarray,
+            kind: int | np.ndarray,
+            start: np.ndarray,
+            end: np.ndarray | int,
+            amount: np.ndarray,
+            heads: pa.Array | None = None,
+            ids: pa.Array | None = None,
+        ) -> None:
             n = len(people)
             if not n:
                 return
@@ -1322,11 +1708,17 @@ class _Generator:
             if ids is not None:
                 cols["id_number"] = ids
             kind_arr = np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,))
-            rows.add(n, **cols, region_code=p.village.take(pa.array(people)),
-                     head_id_number=heads if heads is not None else self._head_ids(people),
-                     kind=_take(dsm.CIVIL_KINDS, kind_arr), start_on=np.asarray(start, dtype=np.int32),
-                     end_on=np.broadcast_to(np.asarray(end, dtype=np.int32), (n,)).copy(),
-                     monthly_amount=amount, id_valid=ids is None)
+            rows.add(
+                n,
+                **cols,
+                region_code=p.village.take(pa.array(people)),
+                head_id_number=heads if heads is not None else self._head_ids(people),
+                kind=_take(dsm.CIVIL_KINDS, kind_arr),
+                start_on=np.asarray(start, dtype=np.int32),
+                end_on=np.broadcast_to(np.asarray(end, dtype=np.int32), (n,)).copy(),
+                monthly_amount=amount,
+                id_valid=ids is None,
+            )
 
         reg = p.kind == REG
         # registered 低保 / 特困 members: in force (LP01 does not look at them: they are registered)
@@ -1334,14 +1726,30 @@ class _Generator:
             who = np.flatnonzero(reg & flag)
             reg_on = self.reg_on(who)
             lo = np.maximum(np.where(reg_on == NA, A - _yrs(8), reg_on - 200), p.birth[who])
-            add(who, kinds[label], _between(rng, lo, A - 30), NA, _money_cents(rng, median, 0.25, len(who), 200, 1500))
+            add(
+                who,
+                kinds[label],
+                _between(rng, lo, A - 30),
+                NA,
+                _money_cents(rng, median, 0.25, len(who), 200, 1500),
+            )
         disabled = np.flatnonzero(reg & (p.dis_grade >= 1) & (p.dis_grade <= 2))
-        add(disabled, kinds["残疾人两项补贴"], _between(rng, np.maximum(p.birth[disabled], A - _yrs(8)), A - 30),
-            NA, _money_cents(rng, 80, 0.3, len(disabled), 40, 200))
+        add(
+            disabled,
+            kinds["残疾人两项补贴"],
+            _between(rng, np.maximum(p.birth[disabled], A - _yrs(8)), A - 30),
+            NA,
+            _money_cents(rng, 80, 0.3, len(disabled), 40, 200),
+        )
         old = np.flatnonzero(((p.kind == REG) | (p.kind == ORD) | (p.kind == OUT)) & (p.age >= 80))
         old = self.with_prob(rng, old, 0.85)
-        add(old, kinds["高龄津贴"], _between(rng, p.birth[old] + _yrs(80), A - 30), NA,
-            _money_cents(rng, 100, 0.4, len(old), 50, 300))
+        add(
+            old,
+            kinds["高龄津贴"],
+            _between(rng, p.birth[old] + _yrs(80), A - 30),
+            NA,
+            _money_cents(rng, 100, 0.4, len(old), 50, 300),
+        )
         # LP01 plants: whole families of residents in force, and 一般农户 members on 低保
         fam = np.flatnonzero(p.kind == FAM)
         lp01 = np.concatenate([self.lp01_ord, fam]).astype(np.int64)
@@ -1351,10 +1759,19 @@ class _Generator:
             kind = np.where(p.tekun[lp01] | single_old, kinds["特困供养"], kinds["低保"])
             end = np.where(rng.random(len(lp01)) < 0.2, _between(rng, A + 1, A + 365, len(lp01)), NA)
             end[0] = A + 1  # the boundary: ends the day after as_of, so still in force
-            heads = pc.if_else(pa.array(p.family_head[lp01] >= 0),
-                               p.id.take(pa.array(np.maximum(p.family_head[lp01], 0))), self._head_ids(lp01))
-            add(lp01, kind, _between(rng, np.maximum(p.birth[lp01], A - _yrs(4)), A - 30), end,
-                _money_cents(rng, 560, 0.25, len(lp01), 200, 1500), heads=heads)
+            heads = pc.if_else(
+                pa.array(p.family_head[lp01] >= 0),
+                p.id.take(pa.array(np.maximum(p.family_head[lp01], 0))),
+                self._head_ids(lp01),
+            )
+            add(
+                lp01,
+                kind,
+                _between(rng, np.maximum(p.birth[lp01], A - _yrs(4)), A - 30),
+                end,
+                _money_cents(rng, 560, 0.25, len(lp01), 200, 1500),
+                heads=heads,
+            )
         # noise: 一般农户 members whose 低保 ended (one on as_of itself: no longer in force)
         ended = _minus(np.flatnonzero((p.kind == ORD) & (p.dibao | p.tekun)), self.lp01_ord)
         if len(ended):
@@ -1366,23 +1783,48 @@ class _Generator:
         out = np.flatnonzero(p.kind == OUT)
         was = self.with_prob(rng, out[p.age[out] >= 18], 0.035)
         start = _between(rng, A - _yrs(10), A - 200, len(was))
-        add(was, kinds["低保"], start, _between(rng, start + 120, A, len(was)),
-            _money_cents(rng, 450, 0.25, len(was), 200, 1500))
+        add(
+            was,
+            kinds["低保"],
+            start,
+            _between(rng, start + 120, A, len(was)),
+            _money_cents(rng, 450, 0.25, len(was), 200, 1500),
+        )
         temp = self.with_prob(rng, out, 0.012)
         start = _between(rng, A - _yrs(3), A - 10, len(temp))
-        add(temp, kinds["临时救助"], start, np.minimum(start + rng.integers(0, 90, len(temp)), A),
-            _money_cents(rng, 1500, 0.5, len(temp), 300, 10000))
+        add(
+            temp,
+            kinds["临时救助"],
+            start,
+            np.minimum(start + rng.integers(0, 90, len(temp)), A),
+            _money_cents(rng, 1500, 0.5, len(temp), 300, 10000),
+        )
         kids = self.with_prob(rng, out[p.age[out] < 18], 0.004)
-        add(kids, np.where(rng.random(len(kids)) < 0.4, kinds["孤儿"], kinds["事实无人抚养儿童"]),
-            _between(rng, np.maximum(p.birth[kids], A - _yrs(6)), A - 30), NA,
-            _money_cents(rng, 1200, 0.2, len(kids), 600, 2000))
+        add(
+            kids,
+            np.where(rng.random(len(kids)) < 0.4, kinds["孤儿"], kinds["事实无人抚养儿童"]),
+            _between(rng, np.maximum(p.birth[kids], A - _yrs(6)), A - 30),
+            NA,
+            _money_cents(rng, 1200, 0.2, len(kids), 600, 2000),
+        )
         two = self.with_prob(rng, out, 0.008)
-        add(two, kinds["残疾人两项补贴"], _between(rng, np.maximum(p.birth[two], A - _yrs(8)), A - 30), NA,
-            _money_cents(rng, 80, 0.3, len(two), 40, 200))
+        add(
+            two,
+            kinds["残疾人两项补贴"],
+            _between(rng, np.maximum(p.birth[two], A - _yrs(8)), A - 30),
+            NA,
+            _money_cents(rng, 80, 0.3, len(two), 40, 200),
+        )
         # noise: in-force 低保 under a mistyped ID (id_valid false: LP01 needs a valid ID)
         bad = _pick(rng, out[p.age[out] >= 18], max(1, self.quota // 2))
-        add(bad, kinds["低保"], _between(rng, A - _yrs(3), A - 30, len(bad)), NA,
-            _money_cents(rng, 500, 0.25, len(bad), 200, 1500), ids=self.typo_ids(rng, bad))
+        add(
+            bad,
+            kinds["低保"],
+            _between(rng, A - _yrs(3), A - 30, len(bad)),
+            NA,
+            _money_cents(rng, 500, 0.25, len(bad), 200, 1500),
+            ids=self.typo_ids(rng, bad),
+        )
         return rows
 
     def _head_ids(self, people: np.ndarray) -> pa.Array:
@@ -1426,13 +1868,23 @@ class _Generator:
         cat = rng.choice(7, size=n, p=[0.12, 0.12, 0.03, 0.45, 0.1, 0.1, 0.08])
         grade = rng.choice(4, size=n, p=[0.12, 0.25, 0.33, 0.30])
         issued = _between(rng, np.maximum(p.birth[holders] + 200, A - _yrs(12)), A)
-        rows.add(n, **self._dis_cols(holders, cat, grade, issued, region=rng.random(n) < 0.9), valid=grade >= 2)
+        rows.add(
+            n, **self._dis_cols(holders, cat, grade, issued, region=rng.random(n) < 0.9), valid=grade >= 2
+        )
         # LP02 plants: residents with a valid 一级/二级 certificate, and 一般农户 members (issued long ago)
         lp02_out = _pick(rng, out, max(0, self.quota - len(lp02_ord)))
         n = len(lp02_out)
-        rows.add(n, **self._dis_cols(lp02_out, rng.choice(7, size=n), rng.choice(2, size=n),
-                                     _between(rng, np.maximum(p.birth[lp02_out] + 200, A - _yrs(10)), A),
-                                     region=np.arange(n) % 4 != 0), valid=True)
+        rows.add(
+            n,
+            **self._dis_cols(
+                lp02_out,
+                rng.choice(7, size=n),
+                rng.choice(2, size=n),
+                _between(rng, np.maximum(p.birth[lp02_out] + 200, A - _yrs(10)), A),
+                region=np.arange(n) % 4 != 0,
+            ),
+            valid=True,
+        )
         self.plant("LP02", np.concatenate([lp02_ord, lp02_out]))
         # JC02 plants: new severe certificate (within 12 months) in a registered household not monitored
         pool = np.flatnonzero(registered & ~mon)
@@ -1447,26 +1899,52 @@ class _Generator:
         rest = _minus(pool, jc02)
         k = max(1, self.quota // 3)
         a = _pick(rng, rest, k)
-        rows.add(len(a), **self._dis_cols(a, rng.choice(7, size=len(a)), np.zeros(len(a)),
-                                          np.full(len(a), M12)), valid=True)
+        rows.add(
+            len(a),
+            **self._dis_cols(a, rng.choice(7, size=len(a)), np.zeros(len(a)), np.full(len(a), M12)),
+            valid=True,
+        )
         b = _pick(rng, _minus(rest, a), k)
-        rows.add(len(b), **self._dis_cols(b, rng.choice(7, size=len(b)), np.full(len(b), 2),
-                                          _between(rng, M12 + 1, A, len(b))), valid=True)
+        rows.add(
+            len(b),
+            **self._dis_cols(
+                b, rng.choice(7, size=len(b)), np.full(len(b), 2), _between(rng, M12 + 1, A, len(b))
+            ),
+            valid=True,
+        )
         c = _pick(rng, _minus(rest, np.union1d(a, b)), k)
-        rows.add(len(c), **self._dis_cols(c, rng.choice(7, size=len(c)), np.zeros(len(c)),
-                                          _between(rng, M12 + 1, A, len(c))), valid=False)
+        rows.add(
+            len(c),
+            **self._dis_cols(
+                c, rng.choice(7, size=len(c)), np.zeros(len(c)), _between(rng, M12 + 1, A, len(c))
+            ),
+            valid=False,
+        )
         d = _pick(rng, np.flatnonzero(registered & mon), k)
-        rows.add(len(d), **self._dis_cols(d, rng.choice(7, size=len(d)), np.ones(len(d)),
-                                          _between(rng, M12 + 1, A, len(d))), valid=True)
+        rows.add(
+            len(d),
+            **self._dis_cols(
+                d, rng.choice(7, size=len(d)), np.ones(len(d)), _between(rng, M12 + 1, A, len(d))
+            ),
+            valid=True,
+        )
         # residents' mistyped IDs with a valid 一级 certificate (id_valid false)
         e = _pick(rng, out, max(1, self.quota // 3))
-        cols = self._dis_cols(e, rng.choice(7, size=len(e)), np.zeros(len(e)), _between(rng, A - _yrs(5), A, len(e)))
+        cols = self._dis_cols(
+            e, rng.choice(7, size=len(e)), np.zeros(len(e)), _between(rng, A - _yrs(5), A, len(e))
+        )
         cols["id_number"] = self.typo_ids(rng, e)
         rows.add(len(e), **cols, valid=True, id_valid=False)
         return rows
 
-    def _dis_cols(self, people: np.ndarray, cat: np.ndarray, grade: np.ndarray, issued: np.ndarray,
-                  region: bool | np.ndarray = True) -> dict[str, Any]:
+    def _dis_cols(
+        self,
+        people: np.ndarray,
+        cat: np.ndarray,
+        grade: np.ndarray,
+        issued: np.ndarray,
+        region: bool | np.ndarray = True,
+    ) -> dict[str, Any]:
         p = self.pop
         n = len(people)
         cat = np.asarray(cat, dtype=np.int64)
@@ -1475,11 +1953,16 @@ class _Generator:
         cert = _join(p.id.take(at), pa.array((cat + 1).astype(str)), pa.array((grade + 1).astype(str)))
         region_mask = np.broadcast_to(np.asarray(region, dtype=bool), (n,))
         regions = pc.if_else(pa.array(region_mask), p.village.take(at), pa.scalar(None, pa.string()))
-        return {"id_number": p.id.take(at), "name": p.name.take(at), "certificate_number": cert,
-                "region_code": regions, "category": _take(dsm.DISABILITY_CATEGORIES, cat),
-                # never after as_of (a baby's certificate would otherwise fall after it)
-                "grade": _take(dsm.DISABILITY_GRADES, grade),
-                "issued_on": np.minimum(np.asarray(issued, dtype=np.int32), self.A)}
+        return {
+            "id_number": p.id.take(at),
+            "name": p.name.take(at),
+            "certificate_number": cert,
+            "region_code": regions,
+            "category": _take(dsm.DISABILITY_CATEGORIES, cat),
+            # never after as_of (a baby's certificate would otherwise fall after it)
+            "grade": _take(dsm.DISABILITY_GRADES, grade),
+            "issued_on": np.minimum(np.asarray(issued, dtype=np.int32), self.A),
+        }
 
     # -- housing (CT02, SB03) -------------------------------------------------------------------------------
 
@@ -1491,18 +1974,28 @@ class _Generator:
         early_lo, early_hi = _days(dt.date(2016, 1, 1)), _days(dt.date(2021, 12, 31))
         late_lo = early_hi + 1
 
-        def add(people: np.ndarray, grade: np.ndarray, on: np.ndarray, renovated: np.ndarray | bool,
-                ids: pa.Array | None = None) -> None:
+        def add(
+            people: np.ndarray,
+            grade: np.ndarray,
+            on: np.ndarray,
+            renovated: np.ndarray | bool,
+            ids: pa.Array | None = None,
+        ) -> None:
             n = len(people)
             if not n:
                 return
             cols = self.person_cols(people)
             if ids is not None:
                 cols["id_number"] = ids
-            rows.add(n, **cols, region_code=p.village.take(pa.array(people)),
-                     grade=_take(dsm.HOUSING_GRADES, np.asarray(grade, dtype=np.int64)),
-                     assessed_on=np.asarray(on, dtype=np.int32),
-                     renovated=np.broadcast_to(np.asarray(renovated, dtype=bool), (n,)).copy(), id_valid=ids is None)
+            rows.add(
+                n,
+                **cols,
+                region_code=p.village.take(pa.array(people)),
+                grade=_take(dsm.HOUSING_GRADES, np.asarray(grade, dtype=np.int64)),
+                assessed_on=np.asarray(on, dtype=np.int32),
+                renovated=np.broadcast_to(np.asarray(renovated, dtype=bool), (n,)).copy(),
+                id_valid=ids is None,
+            )
 
         heads = self.hh.head
         reg_h = np.flatnonzero(self.hh.registered & (heads >= 0))
@@ -1526,8 +2019,12 @@ class _Generator:
             n = len(hp)
             g = np.where(self.hh.grade[group] >= 3, self.hh.grade[group] - 1, rng.integers(2, 4, n))
             before = np.arange(n) % 2 == 1
-            add(hp[before], rng.integers(0, 2, int(before.sum())), _between(rng, early_lo, early_hi, int(before.sum())),
-                False)
+            add(
+                hp[before],
+                rng.integers(0, 2, int(before.sum())),
+                _between(rng, early_lo, early_hi, int(before.sum())),
+                False,
+            )
             add(hp, g, _between(rng, late_lo, A, n), False)
         # the other registered heads: A/B; the register's C/D houses renovated, or re-assessed A/B later
         rest = _minus(reg_h, planted)
@@ -1547,7 +2044,9 @@ class _Generator:
         add(hp[renov], g[renov], _between(rng, early_lo, A, int(renov.sum())), True)
         again = bad & ~renov
         add(hp[again], g[again], _between(rng, early_lo, early_hi, int(again.sum())), False)
-        add(hp[again], rng.integers(0, 2, int(again.sum())), _between(rng, late_lo, A, int(again.sum())), True)
+        add(
+            hp[again], rng.integers(0, 2, int(again.sum())), _between(rng, late_lo, A, int(again.sum())), True
+        )
         # noise: a spouse's own C/D assessment (the rules look at heads only)
         spouses = _pick(rng, np.flatnonzero((p.kind == REG) & (p.relation == 2)), self.quota)
         add(spouses, rng.integers(2, 4, len(spouses)), _between(rng, late_lo, A, len(spouses)), False)
@@ -1555,15 +2054,25 @@ class _Generator:
         ord_h = np.flatnonzero(~self.hh.registered & (heads >= 0))
         og = self.hh.grade[ord_h]
         og = np.where(og == 0, rng.choice([0, 1], size=len(ord_h)), og - 1)
-        add(heads[ord_h], og, _between(rng, early_lo, A, len(ord_h)), (og >= 2) & (rng.random(len(ord_h)) < 0.4))
+        add(
+            heads[ord_h],
+            og,
+            _between(rng, early_lo, A, len(ord_h)),
+            (og >= 2) & (rng.random(len(ord_h)) < 0.4),
+        )
         # residents who head a household
         out = np.flatnonzero((p.kind >= OUT) & (p.age >= 28))
         who = self.with_prob(rng, out, 0.32)
         g = rng.choice(4, size=len(who), p=[0.64, 0.28, 0.05, 0.03])
         add(who, g, _between(rng, early_lo, A, len(who)), (g >= 2) & (rng.random(len(who)) < 0.5))
         bad_ids = _pick(rng, who, max(1, self.quota // 3))
-        add(bad_ids, np.full(len(bad_ids), 3), _between(rng, late_lo, A, len(bad_ids)), False,
-            ids=self.typo_ids(rng, bad_ids))
+        add(
+            bad_ids,
+            np.full(len(bad_ids), 3),
+            _between(rng, late_lo, A, len(bad_ids)),
+            False,
+            ids=self.typo_ids(rng, bad_ids),
+        )
         return rows
 
     # -- employment (no rule yet: volume and realism) ------------------------------------------------------
@@ -1590,12 +2099,16 @@ class _Generator:
         kind = rng.choice(4, size=n, p=[0.45, 0.25, 0.2, 0.1])
         trade = _take(TRADE_NAMES, rng.integers(0, len(TRADE_NAMES), n))
         industry = _take(INDUSTRIES, rng.integers(0, len(INDUSTRIES), n))
-        far = _take(("浙江省", "广东省", "江苏省", "福建省", "上海市", "新疆维吾尔自治区"), rng.integers(0, 6, n))
+        far = _take(
+            ("浙江省", "广东省", "江苏省", "福建省", "上海市", "新疆维吾尔自治区"), rng.integers(0, 6, n)
+        )
         place = pc.if_else(pa.array(kind == 1), far, pc.if_else(pa.array(kind == 2), town, county))
         suffix = _take(("有限公司", "有限公司", "农民专业合作社", "有限责任公司"), kind)
         employer = _join(place, trade, industry, suffix)
         wage = _money_cents(rng, 3600, 0.35, n, 1800, 20000)
-        rows.add(n, **self.person_cols(people), employer=employer, start_on=start, end_on=end, monthly_wage=wage)
+        rows.add(
+            n, **self.person_cols(people), employer=employer, start_on=start, end_on=end, monthly_wage=wage
+        )
         return rows
 
     # -- police (SJ01) ------------------------------------------------------------------------------------
@@ -1609,8 +2122,13 @@ class _Generator:
 
         def add(people: np.ndarray, event: str, on: np.ndarray) -> None:
             if len(people):
-                rows.add(len(people), **self.person_cols(people), event=dsm.POLICE_EVENTS[events[event]],
-                         event_on=np.asarray(on, dtype=np.int32), region_code=p.village.take(pa.array(people)))
+                rows.add(
+                    len(people),
+                    **self.person_cols(people),
+                    event=dsm.POLICE_EVENTS[events[event]],
+                    event_on=np.asarray(on, dtype=np.int32),
+                    region_code=p.village.take(pa.array(people)),
+                )
 
         living = np.flatnonzero(self.alive & (p.kind != LEFT))
         babies = living[(p.age[living] <= 2) & (rng.random(len(living)) < 0.92)]
@@ -1620,24 +2138,33 @@ class _Generator:
         add(dead, "死亡", np.minimum(p.left_on[dead], A))
         nd = len(self.dead["id"])
         if nd:
-            rows.add(nd, id_number=self.dead["id"], name=self.dead["name"], event="死亡",
-                     event_on=self.dead["on"], region_code=self.dead["village"])
+            rows.add(
+                nd,
+                id_number=self.dead["id"],
+                name=self.dead["name"],
+                event="死亡",
+                event_on=self.dead["on"],
+                region_code=self.dead["village"],
+            )
         moved = np.flatnonzero((p.kind == LEFT) & ~p.died)
         add(moved, "迁出", np.minimum(p.left_on[moved], A))
-        married = np.flatnonzero(((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (2, 5, 6))
-                                 & (p.joined_on != NA))
+        married = np.flatnonzero(
+            ((p.kind == REG) | (p.kind == ORD)) & np.isin(p.relation, (2, 5, 6)) & (p.joined_on != NA)
+        )
         married = self.with_prob(rng, married, 0.3)
         add(married, "迁入", p.joined_on[married])
         out = np.flatnonzero(p.kind == OUT)
         mv = self.with_prob(rng, out, 0.02)
         add(mv[: len(mv) // 2], "迁入", _between(rng, A - _yrs(3), A, len(mv) // 2))
-        add(mv[len(mv) // 2:], "迁出", _between(rng, A - _yrs(3), A, len(mv) - len(mv) // 2))
+        add(mv[len(mv) // 2 :], "迁出", _between(rng, A - _yrs(3), A, len(mv) - len(mv) // 2))
         # SJ01 plants: register members still active although the police registered their death
         members = np.flatnonzero((p.kind == REG) | (p.kind == ORD))
         old_first = members[p.age[members] >= 60]
         sj01 = _pick(rng, old_first, self.quota)
         if len(sj01) < self.quota:
-            sj01 = np.union1d(sj01, _pick(rng, _minus(members, sj01), self.quota - len(sj01))).astype(np.int64)
+            sj01 = np.union1d(sj01, _pick(rng, _minus(members, sj01), self.quota - len(sj01))).astype(
+                np.int64
+            )
         on = _between(rng, A - 540, A, len(sj01))
         if len(on):
             on[0] = A
@@ -1664,18 +2191,29 @@ class _Generator:
         def add(people: np.ndarray, vtype: np.ndarray, on: np.ndarray, price: np.ndarray) -> None:
             n = len(people)
             if n:
-                rows.add(n, **self.person_cols(people), plate=self._plates(rng, people),
-                         vehicle_type=_take(dsm.VEHICLE_TYPES, np.asarray(vtype, dtype=np.int64)),
-                         registered_on=np.asarray(on, dtype=np.int32), price=np.asarray(price, dtype=np.int64))
+                rows.add(
+                    n,
+                    **self.person_cols(people),
+                    plate=self._plates(rng, people),
+                    vehicle_type=_take(dsm.VEHICLE_TYPES, np.asarray(vtype, dtype=np.int64)),
+                    registered_on=np.asarray(on, dtype=np.int32),
+                    price=np.asarray(price, dtype=np.int64),
+                )
 
         def prices(vtype: np.ndarray) -> np.ndarray:
             n = len(vtype)
             car = _money_cents(rng, 90000, 0.5, n, 35000, 600000)
-            small = np.where(vtype == types["三轮汽车"], _money_cents(rng, 16000, 0.5, n, 5000, 45000),
-                             _money_cents(rng, 6000, 0.5, n, 1500, 25000))
+            small = np.where(
+                vtype == types["三轮汽车"],
+                _money_cents(rng, 16000, 0.5, n, 5000, 45000),
+                _money_cents(rng, 6000, 0.5, n, 1500, 25000),
+            )
             truck = _money_cents(rng, 150000, 0.6, n, 40000, 900000)
-            return np.where(np.isin(vtype, [types["三轮汽车"], types["摩托车"]]), small,
-                            np.where(np.isin(vtype, [types["重型货车"], types["工程机械"]]), truck, car))
+            return np.where(
+                np.isin(vtype, [types["三轮汽车"], types["摩托车"]]),
+                small,
+                np.where(np.isin(vtype, [types["重型货车"], types["工程机械"]]), truck, car),
+            )
 
         living = self.alive & (p.kind != LEFT) & (p.age >= 18) & (p.age <= 78)
         out = np.flatnonzero(living & (p.kind >= OUT))
@@ -1687,7 +2225,9 @@ class _Generator:
         # 一般农户 members: like other residents (no rule looks at them)
         om = np.flatnonzero(living & (p.kind == ORD))
         ow = self.with_prob(rng, om, 0.15)
-        vt = rng.choice(len(dsm.VEHICLE_TYPES), size=len(ow), p=[0.25, 0.08, 0.1, 0.1, 0.02, 0.15, 0.28, 0.02])
+        vt = rng.choice(
+            len(dsm.VEHICLE_TYPES), size=len(ow), p=[0.25, 0.08, 0.1, 0.1, 0.02, 0.15, 0.28, 0.02]
+        )
         add(ow, vt, _between(rng, np.maximum(p.birth[ow] + _yrs(18), A - _yrs(15)), A), prices(vt))
         # registered members: motorcycles and 三轮汽车 (any price, any date), cheap cars, cars bought later
         rm = np.flatnonzero(living & (p.kind == REG))
@@ -1696,15 +2236,21 @@ class _Generator:
         small = self.with_prob(rng, rm, 0.08)
         vt = np.where(rng.random(len(small)) < 0.6, types["摩托车"], types["三轮汽车"])
         pr = prices(vt)
-        pr[: max(1, len(pr) // 10)] = np.maximum(pr[: max(1, len(pr) // 10)], vmin + 5000)  # a 三轮汽车 above the line
+        pr[: max(1, len(pr) // 10)] = np.maximum(
+            pr[: max(1, len(pr) // 10)], vmin + 5000
+        )  # a 三轮汽车 above the line
         vt[: max(1, len(vt) // 10)] = types["三轮汽车"]
         add(small, vt, _between(rng, np.maximum(p.birth[small] + _yrs(18), A - _yrs(15)), A), pr)
         cheap = self.with_prob(rng, rm, 0.02)
         cp = _money_cents(rng, 18000, 0.4, len(cheap), 3000, vmin / 100)
         if len(cp):
             cp[0] = vmin  # exactly the line: not above it
-        add(cheap, rng.choice(cars[:4], size=len(cheap)),
-            _between(rng, np.maximum(p.birth[cheap] + _yrs(18), A - _yrs(15)), A), cp)
+        add(
+            cheap,
+            rng.choice(cars[:4], size=len(cheap)),
+            _between(rng, np.maximum(p.birth[cheap] + _yrs(18), A - _yrs(15)), A),
+            cp,
+        )
         later_pool = rm[known & (reg_on < A - 30)]
         later = self.with_prob(rng, later_pool, 0.04)
         lr = self.reg_on(later)
@@ -1721,7 +2267,10 @@ class _Generator:
         vt = rng.choice(cars, size=len(cp02))
         pr = np.maximum(prices(vt), vmin + 1)
         if len(cp02):
-            on[0], pr[0] = cr[0], vmin + 1  # the boundaries: registered that very day, one cent above the line
+            on[0], pr[0] = (
+                cr[0],
+                vmin + 1,
+            )  # the boundaries: registered that very day, one cent above the line
         add(cp02, vt, on, pr)
         self.plant("CP02", cp02)
         return rows
@@ -1745,7 +2294,9 @@ class _Generator:
         roles = {r: i for i, r in enumerate(dsm.BUSINESS_ROLES)}
         states = {s: i for i, s in enumerate(dsm.BUSINESS_STATES)}
 
-        def add(people: np.ndarray, role: np.ndarray, capital: np.ndarray, on: np.ndarray, state: np.ndarray) -> None:
+        def add(
+            people: np.ndarray, role: np.ndarray, capital: np.ndarray, on: np.ndarray, state: np.ndarray
+        ) -> None:
             n = len(people)
             if not n:
                 return
@@ -1756,17 +2307,27 @@ class _Generator:
             industry = _take(INDUSTRIES, rng.integers(0, len(INDUSTRIES), n))
             shop = _take(SHOPS, rng.integers(0, len(SHOPS), n))
             names = p.name.take(pa.array(people))
-            entity = pc.if_else(pa.array(sole), _join(county, names, shop),
-                                _join(county, trade, industry, "有限公司"))
-            rows.add(n, **self.person_cols(people), entity_name=entity, credit_code=self._credit_codes(rng, people, sole),
-                     role=_take(dsm.BUSINESS_ROLES, role), capital=np.asarray(capital, dtype=np.int64),
-                     established_on=np.asarray(on, dtype=np.int32),
-                     state=_take(dsm.BUSINESS_STATES, np.asarray(state, dtype=np.int64)))
+            entity = pc.if_else(
+                pa.array(sole), _join(county, names, shop), _join(county, trade, industry, "有限公司")
+            )
+            rows.add(
+                n,
+                **self.person_cols(people),
+                entity_name=entity,
+                credit_code=self._credit_codes(rng, people, sole),
+                role=_take(dsm.BUSINESS_ROLES, role),
+                capital=np.asarray(capital, dtype=np.int64),
+                established_on=np.asarray(on, dtype=np.int32),
+                state=_take(dsm.BUSINESS_STATES, np.asarray(state, dtype=np.int64)),
+            )
 
         def capitals(role: np.ndarray) -> np.ndarray:
             n = len(role)
-            return np.where(role == roles["个体工商户经营者"], _money_cents(rng, 3, 0.8, n, 0.5, 50),
-                            _money_cents(rng, 100, 1.0, n, 10, 5000))
+            return np.where(
+                role == roles["个体工商户经营者"],
+                _money_cents(rng, 3, 0.8, n, 0.5, 50),
+                _money_cents(rng, 100, 1.0, n, 10, 5000),
+            )
 
         living = self.alive & (p.kind != LEFT) & (p.age >= 20) & (p.age <= 72)
         out = np.flatnonzero(living & (p.kind != REG))
@@ -1774,31 +2335,56 @@ class _Generator:
         n = len(who)
         role = rng.choice(3, size=n, p=[0.3, 0.2, 0.5])
         state = rng.choice(4, size=n, p=[0.6, 0.25, 0.05, 0.1])
-        add(who, role, capitals(role), _between(rng, np.maximum(p.birth[who] + _yrs(20), A - _yrs(20)), A), state)
+        add(
+            who,
+            role,
+            capitals(role),
+            _between(rng, np.maximum(p.birth[who] + _yrs(20), A - _yrs(20)), A),
+            state,
+        )
         # registered members: 个体工商户 (any date), companies 注销/吊销 or founded after registration, small stakes
         rm = np.flatnonzero(living & (p.kind == REG))
         reg_on = self.reg_on(rm)
         known = reg_on != NA
         sole = self.with_prob(rng, rm, 0.02)
-        add(sole, np.full(len(sole), roles["个体工商户经营者"]), capitals(np.full(len(sole), 2)),
-            _between(rng, np.maximum(p.birth[sole] + _yrs(20), A - _yrs(20)), A), rng.choice(4, size=len(sole)))
+        add(
+            sole,
+            np.full(len(sole), roles["个体工商户经营者"]),
+            capitals(np.full(len(sole), 2)),
+            _between(rng, np.maximum(p.birth[sole] + _yrs(20), A - _yrs(20)), A),
+            rng.choice(4, size=len(sole)),
+        )
         adult_at_reg = known & (p.birth[rm] + _yrs(20) <= reg_on)
         closed = _pick(rng, rm[adult_at_reg], self.quota)
         cr = self.reg_on(closed)
-        add(closed, rng.integers(0, 2, len(closed)), capitals(np.zeros(len(closed))),
+        add(
+            closed,
+            rng.integers(0, 2, len(closed)),
+            capitals(np.zeros(len(closed))),
             _between(rng, np.maximum(p.birth[closed] + _yrs(20), cr - _yrs(10)), cr),
-            np.where(np.arange(len(closed)) % 2 == 0, states["注销"], states["吊销"]))
+            np.where(np.arange(len(closed)) % 2 == 0, states["注销"], states["吊销"]),
+        )
         later_pool = rm[known & (reg_on < A - 30)]
         later = _pick(rng, later_pool, self.quota * 2)
         lr = self.reg_on(later)
         on = _between(rng, np.maximum(lr + 1, p.birth[later] + _yrs(20)), A)
-        add(later, rng.integers(0, 2, len(later)), capitals(np.zeros(len(later))), on,
-            rng.integers(0, 2, len(later)))
+        add(
+            later,
+            rng.integers(0, 2, len(later)),
+            capitals(np.zeros(len(later))),
+            on,
+            rng.integers(0, 2, len(later)),
+        )
         stake = _pick(rng, _minus(rm[adult_at_reg], closed), self.quota)
         sr = self.reg_on(stake)
         cap = np.full(len(stake), cmin - 1)
-        add(stake, np.full(len(stake), roles["股东"]), cap,
-            _between(rng, np.maximum(p.birth[stake] + _yrs(20), sr - _yrs(10)), sr), np.zeros(len(stake)))
+        add(
+            stake,
+            np.full(len(stake), roles["股东"]),
+            cap,
+            _between(rng, np.maximum(p.birth[stake] + _yrs(20), sr - _yrs(10)), sr),
+            np.zeros(len(stake)),
+        )
         # CP03 plants: 法定代表人/股东 of a 存续/在业 company founded on or before registration, capital ≥ the line
         pool = _minus(rm[adult_at_reg], np.union1d(closed, stake))
         cp03 = _pick(rng, pool, self.quota)
@@ -1844,19 +2430,32 @@ class _Generator:
             unit = _take(EMPLOYERS, which)
             at_town = np.isin(which, [0, 10]) & (rng.random(n) < 0.6)
             employer = _join(pc.if_else(pa.array(at_town), town, county), unit)
-            office = np.array([0, 4, 5, 6, 7, 8])[rng.integers(0, 6, n)]  # 科员, 工勤人员, 副科长, 办事员, 会计, 技术员
-            post = _take(POSTS, np.where(np.isin(which, [6, 10]), 1, np.where(which == 5, rng.integers(2, 4, n), office)))
-            rows.add(n, **self.person_cols(people), employer=employer, post=post,
-                     start_on=np.asarray(start, dtype=np.int32),
-                     end_on=np.broadcast_to(np.asarray(end, dtype=np.int32), (n,)).copy())
+            office = np.array([0, 4, 5, 6, 7, 8])[
+                rng.integers(0, 6, n)
+            ]  # 科员, 工勤人员, 副科长, 办事员, 会计, 技术员
+            post = _take(
+                POSTS,
+                np.where(np.isin(which, [6, 10]), 1, np.where(which == 5, rng.integers(2, 4, n), office)),
+            )
+            rows.add(
+                n,
+                **self.person_cols(people),
+                employer=employer,
+                post=post,
+                start_on=np.asarray(start, dtype=np.int32),
+                end_on=np.broadcast_to(np.asarray(end, dtype=np.int32), (n,)).copy(),
+            )
 
         living = self.alive & (p.kind != LEFT)
         out = np.flatnonzero(living & (p.kind != REG) & (p.age >= 22) & (p.age <= 75))
         who = self.with_prob(rng, out, np.where(p.kind[out] == ORD, 0.03, 0.09))
         start = _between(rng, p.birth[who] + _yrs(21), np.minimum(p.birth[who] + _yrs(35), A - 30))
         retired = p.birth[who] + _yrs(60) <= A
-        end = np.where(retired, p.birth[who] + _yrs(60), np.where(rng.random(len(who)) < 0.04,
-                                                                  _between(rng, start + 30, A, len(who)), NA))
+        end = np.where(
+            retired,
+            p.birth[who] + _yrs(60),
+            np.where(rng.random(len(who)) < 0.04, _between(rng, start + 30, A, len(who)), NA),
+        )
         add(who, start, end)
         rm = np.flatnonzero(living & (p.kind == REG))
         reg_on = self.reg_on(rm)
@@ -1872,8 +2471,10 @@ class _Generator:
         add(cp01, start, end)
         self.plant("CP01", cp01)
         # JC06: in post since after registration, still in post on as_of (one started the day after)
-        pool6 = _minus(rm[known & (reg_on < A - 1) & (p.birth[rm] + _yrs(21) <= A - 1)
-                                & (p.birth[rm] + _yrs(50) >= A)], cp01)
+        pool6 = _minus(
+            rm[known & (reg_on < A - 1) & (p.birth[rm] + _yrs(21) <= A - 1) & (p.birth[rm] + _yrs(50) >= A)],
+            cp01,
+        )
         jc06 = _pick(rng, pool6, self.quota)
         r6 = self.reg_on(jc06)
         start = _between(rng, np.maximum(r6 + 1, p.birth[jc06] + _yrs(21)), A)
@@ -1931,27 +2532,45 @@ class _Generator:
             urban = _join(county, road, number, "号", building, "栋", room, "室")
             village = _join(town, natural, number, "号")
             location = pc.if_else(pa.array(rural), village, urban)
-            area = np.select([rural, ptype == types["车位"], ptype == types["商铺"], ptype == types["写字楼"]],
-                             [_money_cents(rng, 120, 0.3, n, 40, 300), _money_cents(rng, 13, 0.1, n, 10, 20),
-                              _money_cents(rng, 60, 0.5, n, 15, 400), _money_cents(rng, 90, 0.5, n, 30, 600)],
-                             default=_money_cents(rng, 95, 0.25, n, 40, 200))
-            rows.add(n, **self.person_cols(people), property_type=_take(dsm.PROPERTY_TYPES, ptype),
-                     location=location, area=area, registered_on=np.asarray(on, dtype=np.int32))
+            area = np.select(
+                [rural, ptype == types["车位"], ptype == types["商铺"], ptype == types["写字楼"]],
+                [
+                    _money_cents(rng, 120, 0.3, n, 40, 300),
+                    _money_cents(rng, 13, 0.1, n, 10, 20),
+                    _money_cents(rng, 60, 0.5, n, 15, 400),
+                    _money_cents(rng, 90, 0.5, n, 30, 600),
+                ],
+                default=_money_cents(rng, 95, 0.25, n, 40, 200),
+            )
+            rows.add(
+                n,
+                **self.person_cols(people),
+                property_type=_take(dsm.PROPERTY_TYPES, ptype),
+                location=location,
+                area=area,
+                registered_on=np.asarray(on, dtype=np.int32),
+            )
 
         living = self.alive & (p.kind != LEFT)
         # everyone's village house (自建房, any date) for the heads of register households
         heads = self.hh.head[self.hh.head >= 0]
         own = self.with_prob(rng, heads, 0.6)
-        add(own, np.full(len(own), types["自建房"]), _between(rng, np.maximum(p.birth[own] + _yrs(20), A - _yrs(30)),
-                                                              A - 30))
+        add(
+            own,
+            np.full(len(own), types["自建房"]),
+            _between(rng, np.maximum(p.birth[own] + _yrs(20), A - _yrs(30)), A - 30),
+        )
         out = np.flatnonzero(living & (p.kind >= OUT) & (p.age >= 25))
         who = self.with_prob(rng, out, 0.24)
         pt = rng.choice(5, size=len(who), p=[0.32, 0.05, 0.01, 0.52, 0.10])
         add(who, pt, _between(rng, np.maximum(p.birth[who] + _yrs(22), A - _yrs(25)), A))
         om = np.flatnonzero(living & (p.kind == ORD) & (p.age >= 25))
         ow = self.with_prob(rng, om, 0.08)
-        add(ow, rng.choice([0, 1, 4], size=len(ow), p=[0.7, 0.1, 0.2]),
-            _between(rng, np.maximum(p.birth[ow] + _yrs(22), A - _yrs(25)), A))
+        add(
+            ow,
+            rng.choice([0, 1, 4], size=len(ow), p=[0.7, 0.1, 0.2]),
+            _between(rng, np.maximum(p.birth[ow] + _yrs(22), A - _yrs(25)), A),
+        )
         rm = np.flatnonzero(living & (p.kind == REG) & (p.age >= 22))
         reg_on = self.reg_on(rm)
         known = reg_on != NA
@@ -1965,19 +2584,28 @@ class _Generator:
         adult = known & (p.birth[rm] + _yrs(22) <= reg_on)
         spots = _pick(rng, rm[adult], self.quota)
         sr = self.reg_on(spots)
-        add(spots, np.full(len(spots), types["车位"]), _between(rng, np.maximum(p.birth[spots] + _yrs(22),
-                                                                               sr - _yrs(10)), sr))
+        add(
+            spots,
+            np.full(len(spots), types["车位"]),
+            _between(rng, np.maximum(p.birth[spots] + _yrs(22), sr - _yrs(10)), sr),
+        )
         moved = _pick(rng, rm[adult & (relocated == 1)], self.quota)
         mr = self.reg_on(moved)
-        add(moved, np.full(len(moved), types["商品住房"]),
-            _between(rng, np.maximum(p.birth[moved] + _yrs(22), mr - _yrs(8)), mr))
+        add(
+            moved,
+            np.full(len(moved), types["商品住房"]),
+            _between(rng, np.maximum(p.birth[moved] + _yrs(22), mr - _yrs(8)), mr),
+        )
         # CP04 plants: 商品住房 (not relocated), 商铺 or 写字楼 registered on or before registration
         pool = _minus(rm[adult & (relocated >= 0)], np.union1d(spots, moved))
         cp04 = _pick(rng, pool, self.quota)
         cr = self.reg_on(cp04)
         rel = self.hh.relocated[p.hh[cp04]] == 1
-        pt = np.where(rel, rng.choice([1, 2], size=len(cp04)),
-                      rng.choice([0, 1, 2], size=len(cp04), p=[0.75, 0.2, 0.05]))
+        pt = np.where(
+            rel,
+            rng.choice([1, 2], size=len(cp04)),
+            rng.choice([0, 1, 2], size=len(cp04), p=[0.75, 0.2, 0.05]),
+        )
         on = _between(rng, np.maximum(p.birth[cp04] + _yrs(22), cr - _yrs(12)), cr)
         if len(on):
             on[0] = cr[0]
@@ -1987,8 +2615,32 @@ class _Generator:
 
 
 _NAME_SWAPS = {v: k for k, v in nm.TRADITIONAL.items()}
-_LOOKALIKE_PAIRS = ("明敏", "华桦", "军君", "伟玮", "丽莉", "芳方", "红宏", "兰岚", "英瑛", "平萍", "强祥", "建健",
-                    "国帼", "文雯", "海梅", "林琳", "霞侠", "春椿", "娟鹃", "涛滔", "秀绣", "珍贞", "梅玫", "凤风")
+_LOOKALIKE_PAIRS = (
+    "明敏",
+    "华桦",
+    "军君",
+    "伟玮",
+    "丽莉",
+    "芳方",
+    "红宏",
+    "兰岚",
+    "英瑛",
+    "平萍",
+    "强祥",
+    "建健",
+    "国帼",
+    "文雯",
+    "海梅",
+    "林琳",
+    "霞侠",
+    "春椿",
+    "娟鹃",
+    "涛滔",
+    "秀绣",
+    "珍贞",
+    "梅玫",
+    "凤风",
+)
 _LOOKALIKE = {pair[1]: pair[0] for pair in _LOOKALIKE_PAIRS} | {pair[0]: pair[1] for pair in _LOOKALIKE_PAIRS}
 _TYPO_POOL = "秀明华英军兰芳红平强建国文海林春霞"
 # Other ways a department writes the same dot: what SJ02 must see through.
@@ -2008,7 +2660,7 @@ def _name_variant(rng: np.random.Generator, name: str) -> str:
     for replacement in (_LOOKALIKE.get(chars[i], ""), *(_TYPO_POOL[start:] + _TYPO_POOL[:start])):
         if not replacement:
             continue
-        typed = "".join([*chars[:i], replacement, *chars[i + 1:]])
+        typed = "".join([*chars[:i], replacement, *chars[i + 1 :]])
         if name_key(typed) != name_key(name):  # not 華 for 华: a spelling variant is no mismatch
             return typed
     return name + "华"  # pragma: no cover - the pool always holds a character the name does not
@@ -2067,7 +2719,9 @@ def _write_xlsx(dataset: dsm.Dataset, table: pa.Table, path: Path) -> None:
     import xlsxwriter
 
     if table.num_rows > XLSX_MAX_ROWS:
-        raise DeptGenError(f"{dataset.name}有 {table.num_rows:,} 行，超过 Excel 单表上限，请改用 csv 或 parquet 格式")
+        raise DeptGenError(
+            f"{dataset.name}有 {table.num_rows:,} 行，超过 Excel 单表上限，请改用 csv 或 parquet 格式"
+        )
     headers, arrays = _text_columns(dataset, table)
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     try:
@@ -2109,7 +2763,9 @@ def default_as_of(snapshot_path: Path | str) -> dt.date:
     glob = str(Path(snapshot_path) / "years" / "*" / "*.parquet").replace("'", "''")
     con = duckdb.connect()
     try:
-        row = con.execute(f"SELECT MAX(year) FROM read_parquet('{glob}', hive_partitioning = false)").fetchone()
+        row = con.execute(
+            f"SELECT MAX(year) FROM read_parquet('{glob}', hive_partitioning = false)"
+        ).fetchone()
         year = row[0] if row else None
     except duckdb.Error:  # no years table
         year = None

@@ -56,7 +56,11 @@ def doubts_for(user: object, action: Action = "view") -> QuerySet[Doubt]:
 
 def access_doubt(user: object, doubt_id: int | str, action: Action = "view") -> Doubt:
     try:
-        return doubts_for(user, action).select_related("rule", "village", "household", "run").get(pk=int(doubt_id))
+        return (
+            doubts_for(user, action)
+            .select_related("rule", "village", "household", "run")
+            .get(pk=int(doubt_id))
+        )
     except (Doubt.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("疑点不存在或无权访问") from None
 

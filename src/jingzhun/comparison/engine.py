@@ -38,7 +38,15 @@ from jingzhun.comparison.snapshot import POLICY, TABLES, Snapshot, policy_schema
 log = logging.getLogger(__name__)
 
 CATALOGUE = Path(__file__).parent / "data" / "rules.toml"
-FINDING_COLUMNS = ("rule_code", "household_number", "person_number", "id_number", "name", "village_code", "detail")
+FINDING_COLUMNS = (
+    "rule_code",
+    "household_number",
+    "person_number",
+    "id_number",
+    "name",
+    "village_code",
+    "detail",
+)
 FINDINGS_SCHEMA = pa.schema([(name, pa.string()) for name in FINDING_COLUMNS])
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 NAME_KEYS_SCHEMA = pa.schema([("name", pa.string()), ("name_key", pa.string())])
@@ -75,7 +83,9 @@ class RuleSpec:
     on_true: str = ""
     exact: bool = True
     parameters: Mapping[str, Any] = field(default_factory=dict)
-    policy: tuple[str, ...] = ()  # the policy numbers (columns of the snapshot's policy table) it compares with
+    policy: tuple[
+        str, ...
+    ] = ()  # the policy numbers (columns of the snapshot's policy table) it compares with
     policy_year: str = ""  # which year's number: "data" (each household's latest data year) or "as_of"
     county_checks: tuple[str, ...] = ()  # the county tools' logic checks (逻辑校验) this rule is
     on_import: bool = False  # also run on every registry import, as a warning naming ``column``
@@ -112,14 +122,27 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
     views = tuple(View(v["name"], v["sql"]) for v in data.get("view", []))
     rules = []
     for r in data.get("rule", []):
-        rules.append(RuleSpec(
-            code=r["code"], category=r["category"], severity=r["severity"], name=r["name"], message=r["message"],
-            sql=r["sql"], explanation=r.get("explanation", ""), datasets=tuple(r.get("datasets", ())),
-            audience=tuple(r.get("audience", ())), on_true=r.get("on_true", ""), exact=r.get("exact", True),
-            parameters=dict(r.get("parameters", {})), policy=tuple(r.get("policy", ())),
-            policy_year=r.get("policy_year", ""), county_checks=tuple(r.get("county_checks", ())),
-            on_import=r.get("on_import", False), column=r.get("column", ""),
-        ))
+        rules.append(
+            RuleSpec(
+                code=r["code"],
+                category=r["category"],
+                severity=r["severity"],
+                name=r["name"],
+                message=r["message"],
+                sql=r["sql"],
+                explanation=r.get("explanation", ""),
+                datasets=tuple(r.get("datasets", ())),
+                audience=tuple(r.get("audience", ())),
+                on_true=r.get("on_true", ""),
+                exact=r.get("exact", True),
+                parameters=dict(r.get("parameters", {})),
+                policy=tuple(r.get("policy", ())),
+                policy_year=r.get("policy_year", ""),
+                county_checks=tuple(r.get("county_checks", ())),
+                on_import=r.get("on_import", False),
+                column=r.get("column", ""),
+            )
+        )
     codes = [r.code for r in rules]
     if len(codes) != len(set(codes)):
         raise RuleError("规则编号重复")
@@ -129,15 +152,19 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
         if unknown:
             raise RuleError(f"规则 {rule.code} 使用了不存在的部门数据集：{'、'.join(sorted(unknown))}")
         if set(rule.policy) - numbers:
-            raise RuleError(f"规则 {rule.code} 使用了不存在的政策参数：{'、'.join(sorted(set(rule.policy) - numbers))}")
+            raise RuleError(
+                f"规则 {rule.code} 使用了不存在的政策参数：{'、'.join(sorted(set(rule.policy) - numbers))}"
+            )
         if rule.policy and rule.policy_year not in POLICY_YEARS:
             raise RuleError(f"规则 {rule.code} 的 policy_year 应为 {' 或 '.join(POLICY_YEARS)}")
     sources = tuple(data.get("name_keys", ()))
     known = set(TABLES) | {f"d_{d.code}" for d in ds.DATASETS}
     if set(sources) - known:
         raise RuleError(f"name_keys 使用了不存在的表：{'、'.join(sorted(set(sources) - known))}")
-    checks = tuple(CountyCheck(c["number"], c["name"], c.get("at_import", ""), c.get("not_checked", ""))
-                   for c in data.get("county_check", []))
+    checks = tuple(
+        CountyCheck(c["number"], c["name"], c.get("at_import", ""), c.get("not_checked", ""))
+        for c in data.get("county_check", [])
+    )
     return Catalogue(views, tuple(rules), sources, checks)
 
 
@@ -238,8 +265,14 @@ class Result:
 class Engine(Protocol):
     name: str
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
-              load_regions: Sequence[str | None] | None = None) -> None: ...
+    def table(
+        self,
+        name: str,
+        paths: Sequence[str],
+        arrow_schema: pa.Schema,
+        *,
+        load_regions: Sequence[str | None] | None = None,
+    ) -> None: ...
     def local(self, name: str, table: pa.Table) -> None: ...
     def view(self, name: str, sql: str) -> None: ...
     def query(self, sql: str) -> pa.Table: ...
@@ -248,8 +281,14 @@ class Engine(Protocol):
 
 def dataset_schema(dataset: ds.Dataset) -> pa.Schema:
     types = {
-        ds.T.ID: pa.string(), ds.T.TEXT: pa.string(), ds.T.REGION: pa.string(), ds.T.CODE: pa.string(),
-        ds.T.DATE: pa.date32(), ds.T.MONEY: pa.decimal128(14, 2), ds.T.INT: pa.int32(), ds.T.BOOL: pa.bool_(),
+        ds.T.ID: pa.string(),
+        ds.T.TEXT: pa.string(),
+        ds.T.REGION: pa.string(),
+        ds.T.CODE: pa.string(),
+        ds.T.DATE: pa.date32(),
+        ds.T.MONEY: pa.decimal128(14, 2),
+        ds.T.INT: pa.int32(),
+        ds.T.BOOL: pa.bool_(),
     }
     fields = [(col.key, types[col.type]) for col in dataset.columns]
     fields += [("row_number", pa.int32()), ("id_valid", pa.bool_())]
@@ -282,17 +321,29 @@ class DuckEngine:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
-              load_regions: Sequence[str | None] | None = None) -> None:
+    def table(
+        self,
+        name: str,
+        paths: Sequence[str],
+        arrow_schema: pa.Schema,
+        *,
+        load_regions: Sequence[str | None] | None = None,
+    ) -> None:
         cols = ", ".join(f'"{f.name}"' for f in arrow_schema)
         if paths:
             groups = _by_region(paths, load_regions) if load_regions is not None else [(None, list(paths))]
             parts = []
             for region, group in groups:
                 files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in group) + "]"
-                extra = "" if load_regions is None else f", CAST({literal_text(region)} AS VARCHAR) AS load_region"
-                parts.append(f"SELECT {cols}{extra} "
-                             f"FROM read_parquet({files}, hive_partitioning = false, union_by_name = true)")
+                extra = (
+                    ""
+                    if load_regions is None
+                    else f", CAST({literal_text(region)} AS VARCHAR) AS load_region"
+                )
+                parts.append(
+                    f"SELECT {cols}{extra} "
+                    f"FROM read_parquet({files}, hive_partitioning = false, union_by_name = true)"
+                )
             self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {' UNION ALL '.join(parts)}")
         else:
             empty = arrow_schema if load_regions is None else arrow_schema.append(LOAD_REGION)
@@ -322,8 +373,14 @@ class SparkEngine:
     def __init__(self, master: str = "local[2]", *, session: Any | None = None) -> None:
         self.spark = session or spark_session(master)
 
-    def table(self, name: str, paths: Sequence[str], arrow_schema: pa.Schema, *,
-              load_regions: Sequence[str | None] | None = None) -> None:
+    def table(
+        self,
+        name: str,
+        paths: Sequence[str],
+        arrow_schema: pa.Schema,
+        *,
+        load_regions: Sequence[str | None] | None = None,
+    ) -> None:
         from pyspark.sql import functions as F
 
         spark_schema = _spark_schema(arrow_schema)
@@ -331,14 +388,21 @@ class SparkEngine:
             groups = _by_region(paths, load_regions) if load_regions is not None else [(None, list(paths))]
             frame = None
             for region, group in groups:
-                part = self.spark.read.schema(spark_schema).parquet(*group).select(*[f.name for f in arrow_schema])
+                part = (
+                    self.spark.read.schema(spark_schema)
+                    .parquet(*group)
+                    .select(*[f.name for f in arrow_schema])
+                )
                 if load_regions is not None:
                     part = part.withColumn("load_region", F.lit(region).cast("string"))
                 frame = part if frame is None else frame.unionByName(part)
             assert frame is not None
             frame.createOrReplaceTempView(name)
         else:
-            self.local(name, (arrow_schema if load_regions is None else arrow_schema.append(LOAD_REGION)).empty_table())
+            self.local(
+                name,
+                (arrow_schema if load_regions is None else arrow_schema.append(LOAD_REGION)).empty_table(),
+            )
 
     def local(self, name: str, table: pa.Table) -> None:
         rows = [tuple(row.values()) for row in table.to_pylist()]
@@ -351,8 +415,10 @@ class SparkEngine:
         frame = self.spark.sql(to_spark(sql))
         rows = frame.collect()
         names = frame.columns
-        return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows],
-                                    schema=pa.schema([(n, pa.string()) for n in names]))
+        return pa.Table.from_pylist(
+            [dict(zip(names, row, strict=True)) for row in rows],
+            schema=pa.schema([(n, pa.string()) for n in names]),
+        )
 
     def close(self) -> None:  # the session is shared by the process; stopping it is the caller's choice
         return None
@@ -373,7 +439,8 @@ def spark_session(master: str = "local[2]") -> Any:
     from pyspark.sql import SparkSession
 
     session = (
-        SparkSession.builder.master(master).appName("jingzhun-compare")
+        SparkSession.builder.master(master)
+        .appName("jingzhun-compare")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
@@ -407,8 +474,9 @@ def _spark_schema(arrow_schema: pa.Schema) -> Any:
     return st.StructType([st.StructField(f.name, convert(f.type), True) for f in arrow_schema])
 
 
-def make_engine(name: str, *, spark_master: str = "local[2]", threads: int | None = None,
-                memory_limit: str | None = None) -> Engine:
+def make_engine(
+    name: str, *, spark_master: str = "local[2]", threads: int | None = None, memory_limit: str | None = None
+) -> Engine:
     if name == "duckdb":
         return DuckEngine(threads=threads, memory_limit=memory_limit)
     if name == "spark":
@@ -447,14 +515,23 @@ def run_catalogue(
         if not snapshot.has(table):  # a snapshot older than the table: read as empty
             engine.table(table, [], schema(table))
             continue
-        engine.table(table, [snapshot.table_glob(table)] if engine.name == "duckdb" else
-                     [str(p) for p in sorted((snapshot.path / table).glob("*/*.parquet"))], schema(table))
+        engine.table(
+            table,
+            [snapshot.table_glob(table)]
+            if engine.name == "duckdb"
+            else [str(p) for p in sorted((snapshot.path / table).glob("*/*.parquet"))],
+            schema(table),
+        )
     policy_paths = [str(snapshot.policy_path)] if snapshot.policy_path.exists() else []
     engine.table("policy", policy_paths, policy_schema())
     for dataset in ds.DATASETS:
         paths = list(dataset_files.get(dataset.code, ()))
-        engine.table(f"d_{dataset.code}", paths, dataset_schema(dataset),
-                     load_regions=[(load_regions or {}).get(path) for path in paths])
+        engine.table(
+            f"d_{dataset.code}",
+            paths,
+            dataset_schema(dataset),
+            load_regions=[(load_regions or {}).get(path) for path in paths],
+        )
     params = base_parameters(as_of)
     outcomes = [RuleOutcome(rule.code) for rule in chosen]
     for rule, outcome in zip(chosen, outcomes, strict=True):
@@ -462,10 +539,14 @@ def run_catalogue(
         if missing:
             outcome.skipped = "缺少部门数据：" + "、".join(ds.BY_CODE[c].name for c in missing)
     runnable = [rule for rule, outcome in zip(chosen, outcomes, strict=True) if not outcome.skipped]
-    keyed = any("name_keys" in text for text in [*(v.sql for v in catalogue.views), *(r.sql for r in runnable)])
+    keyed = any(
+        "name_keys" in text for text in [*(v.sql for v in catalogue.views), *(r.sql for r in runnable)]
+    )
     if progress and keyed:
         progress(0, "姓名比对键")
-    engine.local("name_keys", name_keys(engine, catalogue.name_sources) if keyed else NAME_KEYS_SCHEMA.empty_table())
+    engine.local(
+        "name_keys", name_keys(engine, catalogue.name_sources) if keyed else NAME_KEYS_SCHEMA.empty_table()
+    )
     for view in catalogue.views:
         engine.view(view.name, render(view.sql, params, where=f"视图 {view.name}"))
     tables: list[pa.Table] = []
@@ -487,8 +568,11 @@ def run_catalogue(
         try:
             table = engine.query(sql)
         except Exception as exc:  # the engines raise their own types; name the rule for the user
-            raise RuleError(f"规则 {rule.code}（{rule.name}）执行失败：规则的查询无法执行，请系统管理员检查该规则的定义"
-                            "（详细原因见系统日志）", detail=str(exc)) from exc
+            raise RuleError(
+                f"规则 {rule.code}（{rule.name}）执行失败：规则的查询无法执行，请系统管理员检查该规则的定义"
+                "（详细原因见系统日志）",
+                detail=str(exc),
+            ) from exc
         outcome.seconds = time.perf_counter() - t0
         outcome.rows = table.num_rows
         tables.append(table.cast(FINDINGS_SCHEMA))
@@ -507,8 +591,10 @@ def name_keys(engine: Engine, sources: Sequence[str]) -> pa.Table:
     if not sources:
         return NAME_KEYS_SCHEMA.empty_table()
     union = " UNION ALL ".join(f"SELECT name FROM {table}" for table in sources)
-    sql = (f"SELECT DISTINCT n.name FROM ({union}) n "
-           f"WHERE REGEXP_MATCHES(n.name, {literal_text(namekeys.may_change())})")
+    sql = (
+        f"SELECT DISTINCT n.name FROM ({union}) n "
+        f"WHERE REGEXP_MATCHES(n.name, {literal_text(namekeys.may_change())})"
+    )
     folded = namekeys.changed(engine.query(sql).column("name").to_pylist())
     return pa.table({"name": list(folded), "name_key": list(folded.values())}, schema=NAME_KEYS_SCHEMA)
 
@@ -531,15 +617,22 @@ def policy_gaps(engine: Engine, rule: RuleSpec, params: Mapping[str, Any]) -> tu
     rows = engine.query(
         f"SELECT c.county_code, CAST(c.year AS VARCHAR) AS year, {values} FROM ({needs}) c "
         "LEFT JOIN policy pl ON pl.county_code = c.county_code AND pl.year = c.year "
-        "GROUP BY c.county_code, c.year").to_pylist()
-    missing = [(number, int(row["year"]), row["county_code"]) for row in rows for number in rule.policy
-               if row[number] is None]
-    complete = {(row["county_code"], row["year"]) for row in rows if all(row[n] is not None for n in rule.policy)}
+        "GROUP BY c.county_code, c.year"
+    ).to_pylist()
+    missing = [
+        (number, int(row["year"]), row["county_code"])
+        for row in rows
+        for number in rule.policy
+        if row[number] is None
+    ]
+    complete = {
+        (row["county_code"], row["year"]) for row in rows if all(row[n] is not None for n in rule.policy)
+    }
     return bool(rows) and not complete, policy_note(missing, whole=bool(rows) and not complete)
 
 
 def policy_note(missing: Iterable[tuple[str, int, str]], *, whole: bool) -> str:
-    """"缺少政策参数：2026 年度「国家扶贫标准（贫困线）」（620502、620503）…" from (number, year, county)."""
+    """ "缺少政策参数：2026 年度「国家扶贫标准（贫困线）」（620502、620503）…" from (number, year, county)."""
     from jingzhun.policy import catalogue as policy_catalogue
 
     grouped: dict[tuple[str, int], list[str]] = {}

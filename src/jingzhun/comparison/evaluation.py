@@ -42,13 +42,17 @@ def read_truth(path: Path) -> dict[str, set[Subject]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             truth.setdefault(row["rule_code"], set()).add(
-                _subject(row.get("household_number"), row.get("person_number"), row.get("id_number")))
+                _subject(row.get("household_number"), row.get("person_number"), row.get("id_number"))
+            )
     return truth
 
 
 def found_subjects(findings: pa.Table) -> dict[str, set[Subject]]:
     found: dict[str, set[Subject]] = {}
-    cols = [findings.column(c).to_pylist() for c in ("rule_code", "household_number", "person_number", "id_number")]
+    cols = [
+        findings.column(c).to_pylist()
+        for c in ("rule_code", "household_number", "person_number", "id_number")
+    ]
     for code, household, person, id_number in zip(*cols, strict=True):
         found.setdefault(code, set()).add(_subject(household, person, id_number))
     return found
@@ -71,5 +75,7 @@ def format_scores(scores: Iterable[Score], names: dict[str, str]) -> str:
     for s in scores:
         p = "—" if s.precision is None else f"{s.precision:.3f}"
         r = "—" if s.recall is None else f"{s.recall:.3f}"
-        lines.append(f"{s.code:<6} {s.found:>7} {s.planted:>7} {s.true_positives:>7} {p:>7} {r:>7}  {names.get(s.code, '')}")
+        lines.append(
+            f"{s.code:<6} {s.found:>7} {s.planted:>7} {s.true_positives:>7} {p:>7} {r:>7}  {names.get(s.code, '')}"
+        )
     return "\n".join(lines)

@@ -15,7 +15,10 @@ from jingzhun.regions.models import Region
 REGION_OPTIONS_LIMIT = 3000
 LOAD_EXTENSIONS = (".xlsx", ".xlsm", ".csv", ".txt", ".parquet")
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-POLICIES = (("valid", "只入库正确的行（有错误的行列入错误报告）"), ("all", "全部正确才入库（有一处错误就都不入库）"))
+POLICIES = (
+    ("valid", "只入库正确的行（有错误的行列入错误报告）"),
+    ("all", "全部正确才入库（有一处错误就都不入库）"),
+)
 
 
 class DateInput(forms.DateInput):
@@ -32,10 +35,15 @@ def run_regions(user: Any) -> list[Region]:
 
 class RunForm(forms.Form):
     region = forms.ChoiceField(label="比对范围（县）")
-    engine = forms.ChoiceField(label="比对引擎", choices=list(jobs.ENGINES.items()), initial="duckdb",
-                               widget=forms.RadioSelect)
-    as_of = forms.DateField(label="比对基准日", required=False, widget=DateInput(),
-                            help_text="留空为今天；年龄、时限等按这一天计算")
+    engine = forms.ChoiceField(
+        label="比对引擎", choices=list(jobs.ENGINES.items()), initial="duckdb", widget=forms.RadioSelect
+    )
+    as_of = forms.DateField(
+        label="比对基准日",
+        required=False,
+        widget=DateInput(),
+        help_text="留空为今天；年龄、时限等按这一天计算",
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,10 +56,18 @@ class RunForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    confirmed = forms.TypedChoiceField(label="核实结果", choices=(("1", "属实"), ("0", "不属实")),
-                                       coerce=lambda v: v == "1", widget=forms.RadioSelect)
-    note = forms.CharField(label="核实说明", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="属实：写明核实到的情况；不属实：写明理由（如部门数据有误、已于某日减员）")
+    confirmed = forms.TypedChoiceField(
+        label="核实结果",
+        choices=(("1", "属实"), ("0", "不属实")),
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="核实说明",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="属实：写明核实到的情况；不属实：写明理由（如部门数据有误、已于某日减员）",
+    )
     file = forms.FileField(label="核实材料（可选）", required=False, help_text="照片、扫描件等，最大 20 MB")
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -75,10 +91,17 @@ class LoadForm(forms.Form):
     dataset = forms.ChoiceField(label="部门数据集")
     as_of = forms.DateField(label="数据截止日期", widget=DateInput())
     policy = forms.ChoiceField(label="入库方式", choices=POLICIES, initial="valid", widget=forms.RadioSelect)
-    region_prefix = forms.CharField(label="覆盖范围（区划代码）", required=False, max_length=12,
-                                    help_text="文件覆盖的地区：2、4、6、9 或 12 位区划代码；留空为本人辖区")
-    file = forms.FileField(label="数据文件", help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030）或 Parquet，表头用模板的中文列名",
-                           widget=forms.ClearableFileInput(attrs={"accept": ",".join(LOAD_EXTENSIONS)}))
+    region_prefix = forms.CharField(
+        label="覆盖范围（区划代码）",
+        required=False,
+        max_length=12,
+        help_text="文件覆盖的地区：2、4、6、9 或 12 位区划代码；留空为本人辖区",
+    )
+    file = forms.FileField(
+        label="数据文件",
+        help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030）或 Parquet，表头用模板的中文列名",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(LOAD_EXTENSIONS)}),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -54,28 +54,46 @@ def _background(name: str, work: Callable[[], Any]) -> None:
         body()
 
 
-def start_run(*, user: Any, region: Region, engine_name: str = "duckdb", as_of: dt.date | None = None) -> ComparisonRun:
+def start_run(
+    *, user: Any, region: Region, engine_name: str = "duckdb", as_of: dt.date | None = None
+) -> ComparisonRun:
     """Create the run row and run the comparison of ``region`` in the background; returns the run."""
     if not doubt_access.can_run(user, region.code):
         raise PermissionDeniedError("只有县级管理员可以对本辖区发起比对")
     if engine_name not in ENGINES:
-        raise ValidationFailed(f"未知的比对引擎：{engine_name}（可选 duckdb、spark）", {"engine": ["未知的引擎"]})
-    busy = ComparisonRun.objects.filter(region=region, state=RunState.RUNNING,
-                                        started_at__gt=timezone.now() - STALE_AFTER).first()
+        raise ValidationFailed(
+            f"未知的比对引擎：{engine_name}（可选 duckdb、spark）", {"engine": ["未知的引擎"]}
+        )
+    busy = ComparisonRun.objects.filter(
+        region=region, state=RunState.RUNNING, started_at__gt=timezone.now() - STALE_AFTER
+    ).first()
     if busy is not None:
-        raise ValidationFailed(f"{region.name}已有一次比对正在进行（{timezone.localtime(busy.started_at):%H:%M} 开始），"
-                               "请等它完成后再发起")
+        raise ValidationFailed(
+            f"{region.name}已有一次比对正在进行（{timezone.localtime(busy.started_at):%H:%M} 开始），"
+            "请等它完成后再发起"
+        )
     actor = Actor.of(user)
-    run = ComparisonRun.objects.create(region=region, engine=engine_name, as_of=as_of or timezone.localdate(),
-                                       user=user, user_name=actor.name, stage="排队等待")
+    run = ComparisonRun.objects.create(
+        region=region,
+        engine=engine_name,
+        as_of=as_of or timezone.localdate(),
+        user=user,
+        user_name=actor.name,
+        stage="排队等待",
+    )
 
     def work() -> None:
         try:
-            services.run_comparison(actor=actor, region=region, engine_name=engine_name, as_of=run.as_of, run=run)
+            services.run_comparison(
+                actor=actor, region=region, engine_name=engine_name, as_of=run.as_of, run=run
+            )
         except Exception:
             # run_comparison keeps its own failures; this catches what happened before it could
             ComparisonRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-                state=RunState.FAILED, message="比对时发生内部错误，请联系管理员。", finished_at=timezone.now())
+                state=RunState.FAILED,
+                message="比对时发生内部错误，请联系管理员。",
+                finished_at=timezone.now(),
+            )
             raise
 
     _background(f"comparison-run-{run.pk}", work)
@@ -93,16 +111,25 @@ def check_load(*, user: Any, dataset: str, policy: str) -> datasets.Dataset:
     return ds
 
 
-def start_load(*, user: Any, path: Path, file_name: str, dataset: str, as_of: dt.date, region_prefix: str,
-               policy: str) -> None:
+def start_load(
+    *, user: Any, path: Path, file_name: str, dataset: str, as_of: dt.date, region_prefix: str, policy: str
+) -> None:
     """Check and store a department file in the background; the datasets page shows its progress."""
     check_load(user=user, dataset=dataset, policy=policy)
     actor = Actor.of(user)
 
     def work() -> None:
         try:
-            loading.load_dataset(actor=actor, user=user, path=path, dataset=dataset, as_of=as_of,
-                                 region_prefix=region_prefix, policy=policy, file_name=file_name)
+            loading.load_dataset(
+                actor=actor,
+                user=user,
+                path=path,
+                dataset=dataset,
+                as_of=as_of,
+                region_prefix=region_prefix,
+                policy=policy,
+                file_name=file_name,
+            )
         finally:  # the accepted rows are stored as Parquet; the upload itself is not needed again
             path.unlink(missing_ok=True)
 

@@ -83,8 +83,14 @@ class LoadError:
     warning: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "severity": "warning" if self.warning else "error"}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "severity": "warning" if self.warning else "error",
+        }
 
 
 @dataclass
@@ -129,8 +135,15 @@ def _header_index(ds: Dataset) -> dict[str, Col]:
 
 def _map_headers(names: Sequence[object], ds: Dataset, where: str, warnings: list[str]) -> dict[str, int]:
     """Column key → position in the file; unknown columns are warned about, a missing required one is fatal."""
-    return match_headers(names, ds.columns, where=where, what=ds.name, template=_template_hint(ds),
-                         warnings=warnings, ignored=IGNORED_HEADERS)
+    return match_headers(
+        names,
+        ds.columns,
+        where=where,
+        what=ds.name,
+        template=_template_hint(ds),
+        warnings=warnings,
+        ignored=IGNORED_HEADERS,
+    )
 
 
 def _template_hint(ds: Dataset) -> str:
@@ -145,7 +158,8 @@ def _text_columns(ds: Dataset, sources: dict[str, str]) -> str:
     """Every dataset column as trimmed text (NULL when empty or absent), named by its key."""
     return ", ".join(
         f"nullif(trim(CAST({_quote(sources[c.key])} AS VARCHAR), {TRIM_CHARS}), '') AS {_quote(c.key)}"
-        if c.key in sources else f"CAST(NULL AS VARCHAR) AS {_quote(c.key)}"
+        if c.key in sources
+        else f"CAST(NULL AS VARCHAR) AS {_quote(c.key)}"
         for c in ds.columns
     )
 
@@ -153,8 +167,14 @@ def _text_columns(ds: Dataset, sources: dict[str, str]) -> str:
 DAMAGE_TABLE = "CREATE TABLE IF NOT EXISTS number_damage (_i BIGINT, key VARCHAR, msg VARCHAR)"
 
 
-def _settle_numbers(text: pa.Array, number: pa.Array, key: str, first: int, damage: list[tuple[int, str, str]],
-                    limit: float = numbercells.LIMIT) -> pa.Array:
+def _settle_numbers(
+    text: pa.Array,
+    number: pa.Array,
+    key: str,
+    first: int,
+    damage: list[tuple[int, str, str]],
+    limit: float = numbercells.LIMIT,
+) -> pa.Array:
     """A long-number column's text after ``numbercells.settle`` (a damaged cell as Excel shows it, for the
     error report); its damaged cells listed in ``damage`` as (row index, key, message), ``first`` the index
     of row 0."""
@@ -168,7 +188,9 @@ def _store_damage(con: duckdb.DuckDBPyConnection, damage: list[tuple[int, str, s
     con.execute(DAMAGE_TABLE)
     if damage:
         rows, keys, messages = zip(*damage, strict=True)
-        con.register("damage_arrow", pa.table({"_i": pa.array(rows, pa.int64()), "key": keys, "msg": messages}))
+        con.register(
+            "damage_arrow", pa.table({"_i": pa.array(rows, pa.int64()), "key": keys, "msg": messages})
+        )
         con.execute("INSERT INTO number_damage SELECT * FROM damage_arrow")
         con.unregister("damage_arrow")
 
@@ -196,8 +218,14 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         head = [list(r.values()) for r in table.slice(0, 10).to_pylist()]
         # The header row names at least two of the dataset's columns (the template's help sheet names
         # each column twice, by header and key, one per row).
-        h = next((i for i, row in enumerate(head) if len({index[n].key for n in map(_norm_header, row) if n in index}) >= 2),
-                 None)
+        h = next(
+            (
+                i
+                for i, row in enumerate(head)
+                if len({index[n].key for n in map(_norm_header, row) if n in index}) >= 2
+            ),
+            None,
+        )
         if h is None:
             if name != HELP_SHEET:
                 warnings.append(f"工作表「{name}」没有{ds.name}的表头，已跳过")
@@ -206,17 +234,27 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
         body = table.slice(h + 1)
         first = first_rows.get(name, 0) + h + 2
         columns = {key: body.column(j).cast(pa.string()) for key, j in found.items()}
-        numbers = numbercells.xlsx_numbers(path, book, sheet, table, h,
-                                           {c.key: found[c.key] for c in ds.columns if c.long_number and c.key in found},
-                                           first)
+        numbers = numbercells.xlsx_numbers(
+            path,
+            book,
+            sheet,
+            table,
+            h,
+            {c.key: found[c.key] for c in ds.columns if c.long_number and c.key in found},
+            first,
+        )
         for key, number in numbers.items():
             columns[key] = _settle_numbers(columns[key], number, key, total, damage)
-        parts.append(pa.table({
-            "_i": pa.array(range(total, total + body.num_rows), pa.int64()),
-            "_sheet": pa.array([name] * body.num_rows, pa.string()),
-            "_row": pa.array(range(first, first + body.num_rows), pa.int32()),
-            **columns,
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "_i": pa.array(range(total, total + body.num_rows), pa.int64()),
+                    "_sheet": pa.array([name] * body.num_rows, pa.string()),
+                    "_row": pa.array(range(first, first + body.num_rows), pa.int32()),
+                    **columns,
+                }
+            )
+        )
         total += body.num_rows
     if not parts:
         raise ImportFileError(f"文件中没有找到{ds.name}的表头：请按{_template_hint(ds)}的表头填写")
@@ -232,7 +270,12 @@ def _read_xlsx(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDBPyC
 
 def _csv_table(con: duckdb.DuckDBPyConnection, source: Path, ds: Dataset, warnings: list[str]) -> None:
     try:
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]).fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]
+            ).fetchall()
+        ]
         found = _map_headers(names, ds, "CSV", warnings)
         text = _text_columns(ds, {key: names[j] for key, j in found.items()})
         con.execute(f"CREATE TABLE raw_text AS SELECT {text} FROM read_csv(?, {CSV_OPTIONS})", [str(source)])
@@ -259,26 +302,45 @@ def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDB
         names = [r[0] for r in described]
         found = _map_headers(names, ds, "Parquet 文件", warnings)
         text = _text_columns(ds, {key: names[j] for key, j in found.items()})
-        con.execute(f"""CREATE TABLE raw AS SELECT file_row_number AS _i, 'Parquet' AS _sheet,
+        con.execute(
+            f"""CREATE TABLE raw AS SELECT file_row_number AS _i, 'Parquet' AS _sheet,
             CAST(file_row_number + 1 AS INTEGER) AS _row, {text} FROM read_parquet(?, file_row_number = true)""",
-                    [str(path)])
+            [str(path)],
+        )
         damage: list[tuple[int, str, str]] = []
         for col in ds.columns:
             kind = described[found[col.key]][1] if col.key in found else None
             if not col.long_number or kind not in ("FLOAT", "DOUBLE"):
                 continue
-            number = con.sql(f"SELECT {_quote(names[found[col.key]])} FROM read_parquet(?, file_row_number = true)"
-                             " ORDER BY file_row_number", params=[str(path)]).to_arrow_table().column(0)
-            settled = _settle_numbers(pa.nulls(len(number), pa.string()), number, col.key, 0, damage,
-                                      2**24 if kind == "FLOAT" else numbercells.LIMIT)
-            con.register("settled_arrow", pa.table({"_i": pa.array(range(len(number)), pa.int64()), "t": settled}))
+            number = (
+                con.sql(
+                    f"SELECT {_quote(names[found[col.key]])} FROM read_parquet(?, file_row_number = true)"
+                    " ORDER BY file_row_number",
+                    params=[str(path)],
+                )
+                .to_arrow_table()
+                .column(0)
+            )
+            settled = _settle_numbers(
+                pa.nulls(len(number), pa.string()),
+                number,
+                col.key,
+                0,
+                damage,
+                2**24 if kind == "FLOAT" else numbercells.LIMIT,
+            )
+            con.register(
+                "settled_arrow", pa.table({"_i": pa.array(range(len(number)), pa.int64()), "t": settled})
+            )
             con.execute(f"UPDATE raw SET {_quote(col.key)} = s.t FROM settled_arrow s WHERE s._i = raw._i")
             con.unregister("settled_arrow")
         _store_damage(con, damage)
     except duckdb.Error as exc:
         log.info("Parquet file not readable: %s", exc)
-        raise ImportFileError("Parquet 文件无法读取：文件已损坏，或者并不是 Parquet 文件。请重新导出后再上传，"
-                              "或改用 Excel / CSV 模板") from exc
+        raise ImportFileError(
+            "Parquet 文件无法读取：文件已损坏，或者并不是 Parquet 文件。请重新导出后再上传，"
+            "或改用 Excel / CSV 模板"
+        ) from exc
     return con
 
 
@@ -329,17 +391,20 @@ def _attach_ids(con: duckdb.DuckDBPyConnection, key: str) -> None:
     digits (``number_damage``) is an error like an ID Excel turned into text such as 6.20502E+17."""
     fast = validation._fast_id_sql().replace('"id_number"', _quote(key))
     con.execute(f"CREATE TABLE ok_{key} AS SELECT _i, id_canon FROM ({fast})")
-    slow = con.execute(f"SELECT _i, {_quote(key)} FROM raw ANTI JOIN ok_{key} USING (_i)"
-                       f" WHERE {_quote(key)} IS NOT NULL").fetchall()
+    slow = con.execute(
+        f"SELECT _i, {_quote(key)} FROM raw ANTI JOIN ok_{key} USING (_i) WHERE {_quote(key)} IS NOT NULL"
+    ).fetchall()
     texts = [t for _, t in slow]
     numbers, _sexes, codes, _births, messages = idnumbers.parse_many(texts)
-    table = pa.table({
-        "_i": pa.array([i for i, _ in slow], pa.int64()),
-        "canon": pa.array(numbers, pa.string()),
-        "norm": pa.array([idnumbers.normalize(t) or None for t in texts], pa.string()),
-        "msg": pa.array(messages, pa.string()),
-        "excel_number": pa.array([c == "excel_number" for c in codes], pa.bool_()),
-    })
+    table = pa.table(
+        {
+            "_i": pa.array([i for i, _ in slow], pa.int64()),
+            "canon": pa.array(numbers, pa.string()),
+            "norm": pa.array([idnumbers.normalize(t) or None for t in texts], pa.string()),
+            "msg": pa.array(messages, pa.string()),
+            "excel_number": pa.array([c == "excel_number" for c in codes], pa.bool_()),
+        }
+    )
     con.register("ids_arrow", table)
     con.execute(f"""CREATE TABLE ids_{key} AS SELECT _i, id_canon AS canon, id_canon AS norm,
         CAST(NULL AS VARCHAR) AS msg, false AS excel_number FROM ok_{key} UNION ALL SELECT * FROM ids_arrow""")
@@ -365,8 +430,10 @@ def _id_sql(col: Col, keep_invalid_ids: bool) -> tuple[list[str], str, str | Non
     if k != "id_number":
         warn = f"CASE WHEN m_{k} IS NOT NULL AND NOT x_{k} THEN m_{k} || '（该列已按空值保存）' END"
         return [*items, f"{ids}.canon AS v_{k}"], f"CASE WHEN x_{k} THEN m_{k} END", warn
-    items += [f"coalesce({ids}.canon, left({ids}.norm, {col.max_length})) AS v_{k}",
-              f"{ids}.canon IS NOT NULL AS id_valid"]
+    items += [
+        f"coalesce({ids}.canon, left({ids}.norm, {col.max_length})) AS v_{k}",
+        f"{ids}.canon IS NOT NULL AS id_valid",
+    ]
     rejects = f"x_{k}" if keep_invalid_ids else f"m_{k} IS NOT NULL"
     return items, f"CASE WHEN {rejects} THEN m_{k} END", None
 
@@ -374,36 +441,44 @@ def _id_sql(col: Col, keep_invalid_ids: bool) -> tuple[list[str], str, str | Non
 def _text_sql(col: Col) -> tuple[list[str], str]:
     t = f"t_{col.key}"
     return [f"{_src(col)} AS v_{col.key}"], (
-        f"CASE WHEN length({t}) > {col.max_length} THEN '超过 {col.max_length} 个字符（实际 ' || length({t}) || ' 个）' END")
+        f"CASE WHEN length({t}) > {col.max_length} THEN '超过 {col.max_length} 个字符（实际 ' || length({t}) || ' 个）' END"
+    )
 
 
 def _region_sql(col: Col) -> tuple[list[str], str]:
     t = f"t_{col.key}"
     return [f"{_src(col)} AS v_{col.key}"], (
         f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{6}}|[0-9]{{9}}|[0-9]{{12}}')"
-        f" THEN {_quoted(t, '区划代码应为 6、9 或 12 位数字，实际为「')} END")
+        f" THEN {_quoted(t, '区划代码应为 6、9 或 12 位数字，实际为「')} END"
+    )
 
 
 def _code_sql(col: Col) -> tuple[list[str], str]:
     """Looked up in ``d_<key>`` (each distinct text once): a code is stored as its label."""
     hint = f"」不是有效的{col.header}，可填：" + "、".join(col.choices)
-    return [f"d_{col.key}.v AS v_{col.key}"], f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '「', hint)} END"
+    return [
+        f"d_{col.key}.v AS v_{col.key}"
+    ], f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '「', hint)} END"
 
 
 def _bool_sql(col: Col) -> tuple[list[str], str]:
     return [f"d_{col.key}.v AS v_{col.key}"], (
-        f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '应填“是”或“否”，实际为「')} END")
+        f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '应填“是”或“否”，实际为「')} END"
+    )
 
 
 def _date_sql(col: Col) -> tuple[list[str], str]:
     src, v = _src(col), f"v_{col.key}"
     fmts = ", ".join(validation.lit(f) for f in validation.DATE_FORMATS)
     # A five-digit number is an Excel date serial (a date cell that lost its format).
-    value = (f"CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
-             f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END")
+    value = (
+        f"CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
+        f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END"
+    )
     return [f"({value}) AS {v}"], (
         f"CASE WHEN {v} IS NULL THEN {_quoted(f't_{col.key}', '日期格式应为 2024-03-15，实际为「')}"
-        f" WHEN {v} < DATE '1900-01-01' THEN '日期早于 1900 年' WHEN {v} > DATE '2100-12-31' THEN '日期晚于 2100 年' END")
+        f" WHEN {v} < DATE '1900-01-01' THEN '日期早于 1900 年' WHEN {v} > DATE '2100-12-31' THEN '日期晚于 2100 年' END"
+    )
 
 
 def _money_sql(col: Col) -> tuple[list[str], str]:
@@ -414,19 +489,26 @@ def _money_sql(col: Col) -> tuple[list[str], str]:
         f"CASE WHEN {v} IS NULL THEN CASE WHEN abs(n_{k}) >= {MONEY_LIMIT} THEN '数值过大，请检查单位'"
         f" ELSE {_quoted(t, '应为数字，实际为「')} END"
         f" WHEN {v} < 0 THEN {_quoted(t, '不能为负数，实际为「')}"
-        f" WHEN abs(n_{k} - CAST({v} AS DOUBLE)) > 1e-6 THEN {_quoted(t, '最多两位小数，实际为「')} END")
+        f" WHEN abs(n_{k} - CAST({v} AS DOUBLE)) > 1e-6 THEN {_quoted(t, '最多两位小数，实际为「')} END"
+    )
 
 
 def _int_sql(col: Col) -> tuple[list[str], str]:
     num = f"TRY_CAST({_src(col)} AS DOUBLE)"  # "3.0" is 3, "3.5" is not an integer (a cast would round it)
     value = f"CASE WHEN {num} = floor({num}) AND abs({num}) < 2147483648 THEN CAST({num} AS INTEGER) END"
     return [f"{value} AS v_{col.key}"], (
-        f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '应为整数，实际为「')} END")
+        f"CASE WHEN v_{col.key} IS NULL THEN {_quoted(f't_{col.key}', '应为整数，实际为「')} END"
+    )
 
 
 PARSERS: dict[T, Callable[[Col], tuple[list[str], str]]] = {
-    T.TEXT: _text_sql, T.REGION: _region_sql, T.CODE: _code_sql, T.BOOL: _bool_sql, T.DATE: _date_sql,
-    T.MONEY: _money_sql, T.INT: _int_sql,
+    T.TEXT: _text_sql,
+    T.REGION: _region_sql,
+    T.CODE: _code_sql,
+    T.BOOL: _bool_sql,
+    T.DATE: _date_sql,
+    T.MONEY: _money_sql,
+    T.INT: _int_sql,
 }
 
 
@@ -449,7 +531,9 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     result = Checked(con=con, dataset=ds)
     con.execute(DAMAGE_TABLE)
     con.execute("CREATE TABLE cols (key VARCHAR, header VARCHAR, pos INTEGER)")
-    con.executemany("INSERT INTO cols VALUES (?, ?, ?)", [(c.key, c.header, j) for j, c in enumerate(ds.columns)])
+    con.executemany(
+        "INSERT INTO cols VALUES (?, ?, ?)", [(c.key, c.header, j) for j, c in enumerate(ds.columns)]
+    )
     con.execute("CREATE TABLE lookups (key VARCHAR, spelling VARCHAR, value VARCHAR)")
     lookups = list(_lookup_rows(ds))
     if lookups:  # DuckDB refuses executemany with no rows (payroll and employment have no code columns)
@@ -466,9 +550,13 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
             _attach_ids(con, col.key)
             joins.append(f"LEFT JOIN ids_{col.key} ON ids_{col.key}._i = r._i")
         items, err, warn = _column_sql(col, ds.keep_invalid_ids)
-        if col.digits:  # a number cell that cannot hold the digits: the error of the column, whatever the text
-            joins.append(f"LEFT JOIN number_damage n_{col.key} ON n_{col.key}._i = r._i"
-                         f" AND n_{col.key}.key = {validation.lit(col.key)}")
+        if (
+            col.digits
+        ):  # a number cell that cannot hold the digits: the error of the column, whatever the text
+            joins.append(
+                f"LEFT JOIN number_damage n_{col.key} ON n_{col.key}._i = r._i"
+                f" AND n_{col.key}.key = {validation.lit(col.key)}"
+            )
             items.append(f"n_{col.key}.msg AS g_{col.key}")
             err = f"coalesce(g_{col.key}, {err})"
         inner += items
@@ -478,26 +566,37 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     if "id_number" not in ds.keys:
         inner.append("CAST(NULL AS BOOLEAN) AS id_valid")
     filled = " OR ".join(f"r.{_quote(k)} IS NOT NULL" for k in ds.keys)
-    outer = ["_i", "_sheet", "_row", "id_valid", *(f"v_{k}" for k in ds.keys),
-             *(f"{e} AS e_{k}" for k, e in errors.items()), *(f"{w} AS w_{k}" for k, w in warnings.items())]
-    con.execute(f"""CREATE TABLE p AS SELECT {', '.join(outer)} FROM (
-        SELECT {', '.join(inner)} FROM raw r {' '.join(joins)} WHERE {filled})""")
-    con.execute("CREATE TABLE errors (_i BIGINT, _sheet VARCHAR, _row INTEGER, col VARCHAR, msg VARCHAR,"
-                " warning BOOLEAN, val VARCHAR)")
+    outer = [
+        "_i",
+        "_sheet",
+        "_row",
+        "id_valid",
+        *(f"v_{k}" for k in ds.keys),
+        *(f"{e} AS e_{k}" for k, e in errors.items()),
+        *(f"{w} AS w_{k}" for k, w in warnings.items()),
+    ]
+    con.execute(f"""CREATE TABLE p AS SELECT {", ".join(outer)} FROM (
+        SELECT {", ".join(inner)} FROM raw r {" ".join(joins)} WHERE {filled})""")
+    con.execute(
+        "CREATE TABLE errors (_i BIGINT, _sheet VARCHAR, _row INTEGER, col VARCHAR, msg VARCHAR,"
+        " warning BOOLEAN, val VARCHAR)"
+    )
     for prefix, names, warning in (("e", list(errors), False), ("w", list(warnings), True)):
         if not names:
             continue
         picks = ", ".join(f'{prefix}_{k} AS "{k}"' for k in names)
         con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, col, msg, {warning}, NULL FROM (
-            UNPIVOT (SELECT _i, _sheet, _row, {picks} FROM p WHERE coalesce({', '.join(f'{prefix}_{k}' for k in names)}) IS NOT NULL)
+            UNPIVOT (SELECT _i, _sheet, _row, {picks} FROM p WHERE coalesce({", ".join(f"{prefix}_{k}" for k in names)}) IS NOT NULL)
             ON COLUMNS(* EXCLUDE (_i, _sheet, _row)) INTO NAME col VALUE msg)""")
     quote = " ".join(f"WHEN {validation.lit(k)} THEN r.{_quote(k)}" for k in ds.keys)
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     result.rows, result.invalid_ids = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE NOT id_valid AND {_accepted(ds)}) FROM p").fetchone()  # type: ignore[misc]
+        f"SELECT count(*), count(*) FILTER (WHERE NOT id_valid AND {_accepted(ds)}) FROM p"
+    ).fetchone()  # type: ignore[misc]
     result.rejected_rows, result.error_count, result.warning_count = con.execute(
         "SELECT count(DISTINCT _i) FILTER (WHERE NOT warning), count(*) FILTER (WHERE NOT warning),"
-        " count(*) FILTER (WHERE warning) FROM errors").fetchone()  # type: ignore[misc]
+        " count(*) FILTER (WHERE warning) FROM errors"
+    ).fetchone()  # type: ignore[misc]
     return result
 
 
@@ -508,7 +607,8 @@ def _accepted(ds: Dataset) -> str:
 def row_errors(checked: Checked, limit: int | None = None) -> list[LoadError]:
     rows = checked.con.execute(
         "SELECT _sheet, _row, c.header, coalesce(val, ''), msg, warning FROM errors JOIN cols c ON c.key = errors.col"
-        f" ORDER BY _i, c.pos{f' LIMIT {int(limit)}' if limit is not None else ''}").fetchall()
+        f" ORDER BY _i, c.pos{f' LIMIT {int(limit)}' if limit is not None else ''}"
+    ).fetchall()
     return [LoadError(*r) for r in rows]
 
 
@@ -553,7 +653,9 @@ def write_error_report(checked: Checked, path: Path) -> Path:
     ws2.write_row(0, 0, ["工作表", "行号", "列", "填写内容", "错误原因", "类型"], head)
     ws2.set_column(4, 4, 70)
     for n, e in enumerate(row_errors(checked, REPORT_ROWS), start=1):
-        ws2.write_row(n, 0, [e.sheet, e.row, e.column, e.value, e.message, "提示（已入库）" if e.warning else "错误"])
+        ws2.write_row(
+            n, 0, [e.sheet, e.row, e.column, e.value, e.message, "提示（已入库）" if e.warning else "错误"]
+        )
     wb.close()
     return path
 
@@ -619,9 +721,16 @@ def load_dataset(
         raise PermissionDeniedError(f"您不能上传「{ds.name}」（{ds.department_name}的数据）")
     prefix = load_scope(user, region_prefix)
     load = DatasetLoad.objects.create(
-        id=uuid.uuid4().hex, dataset=ds.code, department=ds.department, as_of=day, region_prefix=prefix,
-        file_name=(file_name or path.name)[:255], file_sha256=_sha256(path), user=actor.user,
-        user_name=actor.name, policy=policy,
+        id=uuid.uuid4().hex,
+        dataset=ds.code,
+        department=ds.department,
+        as_of=day,
+        region_prefix=prefix,
+        file_name=(file_name or path.name)[:255],
+        file_sha256=_sha256(path),
+        user=actor.user,
+        user_name=actor.name,
+        policy=policy,
     )
     try:
         _run(load, ds, path, progress)
@@ -639,7 +748,9 @@ def load_dataset(
 
 def _run(load: DatasetLoad, ds: Dataset, path: Path, progress: Progress | None) -> None:
     if path.stat().st_size > settings.JINGZHUN_MAX_IMPORT_BYTES:
-        raise ImportFileError(f"文件超过 {settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)} MB，请分开上传")
+        raise ImportFileError(
+            f"文件超过 {settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)} MB，请分开上传"
+        )
     _set_progress(load, 5, "读取文件", progress)
     notes: list[str] = []
     con = read_source(path, ds, notes)
@@ -655,7 +766,9 @@ def _run(load: DatasetLoad, ds: Dataset, path: Path, progress: Progress | None) 
             _set_progress(load, 55, "生成错误报告", progress)
             write_error_report(checked, datasets_dir(ds.code) / f"{load.id}-errors.xlsx")
             load.error_report = f"datasets/{ds.code}/{load.id}-errors.xlsx"
-        store = checked.rejected_rows == 0 or (load.policy == "valid" and checked.rejected_rows < checked.rows)
+        store = checked.rejected_rows == 0 or (
+            load.policy == "valid" and checked.rejected_rows < checked.rows
+        )
         if store:
             _set_progress(load, 75, "写入 Parquet", progress)
             stored = datasets_dir(ds.code) / f"{load.id}.parquet"
@@ -687,12 +800,23 @@ def _summary(load: DatasetLoad, checked: Checked) -> str:
 
 
 def _same_file(load: DatasetLoad) -> list[str]:
-    twin = (DatasetLoad.objects.filter(dataset=load.dataset, as_of=load.as_of, region_prefix=load.region_prefix,
-                                       file_sha256=load.file_sha256, state__in=LIVE_STATES)
-            .exclude(pk=load.pk).order_by("-started_at").first())
+    twin = (
+        DatasetLoad.objects.filter(
+            dataset=load.dataset,
+            as_of=load.as_of,
+            region_prefix=load.region_prefix,
+            file_sha256=load.file_sha256,
+            state__in=LIVE_STATES,
+        )
+        .exclude(pk=load.pk)
+        .order_by("-started_at")
+        .first()
+    )
     if twin is None or load.state not in LIVE_STATES:
         return []
-    return [f"该文件与批次 {twin.pk}（{timezone.localtime(twin.started_at):%Y-%m-%d %H:%M}）完全相同，比对结果不会因此改变。"]
+    return [
+        f"该文件与批次 {twin.pk}（{timezone.localtime(twin.started_at):%Y-%m-%d %H:%M}）完全相同，比对结果不会因此改变。"
+    ]
 
 
 def _finish(load: DatasetLoad, actor: audit.Actor, progress: Progress | None) -> None:
@@ -710,16 +834,22 @@ def _finish(load: DatasetLoad, actor: audit.Actor, progress: Progress | None) ->
 def current_load(dataset: str, county_code: str) -> DatasetLoad | None:
     """The newest committed or partial load of the dataset (by ``as_of``, then when it was loaded) whose
     region prefix covers the county ("" covers everything)."""
-    return (DatasetLoad.objects.filter(dataset=dataset, state__in=LIVE_STATES,
-                                       region_prefix__in=access.covering_prefixes(county_code))
-            .order_by("-as_of", "-started_at").first())
+    return (
+        DatasetLoad.objects.filter(
+            dataset=dataset, state__in=LIVE_STATES, region_prefix__in=access.covering_prefixes(county_code)
+        )
+        .order_by("-as_of", "-started_at")
+        .first()
+    )
 
 
 def current_by_county(county_codes: Iterable[str]) -> dict[str, dict[str, DatasetLoad]]:
     """County code → dataset code → its current load (datasets without one are left out); one query."""
     counties = list(dict.fromkeys(county_codes))
     prefixes = {p for code in counties for p in access.covering_prefixes(code)}
-    loads = DatasetLoad.objects.filter(state__in=LIVE_STATES, region_prefix__in=prefixes).order_by("-as_of", "-started_at")
+    loads = DatasetLoad.objects.filter(state__in=LIVE_STATES, region_prefix__in=prefixes).order_by(
+        "-as_of", "-started_at"
+    )
     result: dict[str, dict[str, DatasetLoad]] = {code: {} for code in counties}
     for load in loads:  # newest first: the first covering load of a dataset is the county's current one
         for code in counties:
@@ -743,9 +873,14 @@ def current_loads(county_codes: Iterable[str]) -> dict[str, list[DatasetLoad]]:
 # ---------------------------------------------------------------------------------------------- template
 
 TYPE_HINTS = {
-    T.ID: "18 位身份证号码（15 位旧号码也可）", T.TEXT: "文字", T.REGION: "6、9 或 12 位区划代码",
-    T.CODE: "从列出的选项中选一项", T.DATE: "日期，如 2024-03-15", T.MONEY: "数字，最多两位小数，不能为负",
-    T.INT: "整数", T.BOOL: "是 / 否",
+    T.ID: "18 位身份证号码（15 位旧号码也可）",
+    T.TEXT: "文字",
+    T.REGION: "6、9 或 12 位区划代码",
+    T.CODE: "从列出的选项中选一项",
+    T.DATE: "日期，如 2024-03-15",
+    T.MONEY: "数字，最多两位小数，不能为负",
+    T.INT: "整数",
+    T.BOOL: "是 / 否",
 }
 TEXT_TYPES = {T.ID, T.TEXT, T.REGION, T.CODE}
 
@@ -775,15 +910,21 @@ def write_template(ds: Dataset, path: Path, fmt: str = "xlsx") -> Path:
         ws.write(0, j, col.header + ("*" if col.required else ""), req if col.required else head)
         ws.set_column(j, j, max(12, len(col.header) * 2 + 2), text if col.type in TEXT_TYPES else None)
         if col.type == T.CODE:
-            ws.data_validation(1, j, 1_048_575, j, {"validate": "list", "source": list(col.choices),
-                                                     "error_type": "warning"})
+            ws.data_validation(
+                1, j, 1_048_575, j, {"validate": "list", "source": list(col.choices), "error_type": "warning"}
+            )
     help_ws = wb.add_worksheet(HELP_SHEET)
     help_ws.write_row(0, 0, ["列名", "字段名", "类型", "是否必填", "填写要求", "说明"], head)
     for i, col in enumerate(ds.columns, start=1):
-        help_ws.write_row(i, 0, [col.header, col.key, col.sql_type, "必填" if col.required else "", describe(col),
-                                 col.notes])
+        help_ws.write_row(
+            i,
+            0,
+            [col.header, col.key, col.sql_type, "必填" if col.required else "", describe(col), col.notes],
+        )
     help_ws.write(len(ds.columns) + 2, 0, f"{ds.name}（{ds.department_name}）：{ds.description}")
-    help_ws.write(len(ds.columns) + 3, 0, "表头可用中文列名或字段名；证件号码请保持文本格式，不要让 Excel 转成数字。")
+    help_ws.write(
+        len(ds.columns) + 3, 0, "表头可用中文列名或字段名；证件号码请保持文本格式，不要让 Excel 转成数字。"
+    )
     help_ws.set_column(0, 1, 22)
     help_ws.set_column(4, 4, 60)
     wb.close()

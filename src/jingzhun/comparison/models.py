@@ -35,8 +35,9 @@ class DatasetLoad(models.Model):
     region_prefix = models.CharField("覆盖区划代码前缀", max_length=12, blank=True)
     file_name = models.CharField("文件名", max_length=255)
     file_sha256 = models.CharField(max_length=64)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_name = models.CharField("操作人", max_length=150)
     policy = models.CharField("入库方式", max_length=10, default="valid")
     state = models.CharField("状态", max_length=10, choices=LoadState.choices, default=LoadState.RUNNING)
@@ -119,11 +120,14 @@ class RunState(models.TextChoices):
 class ComparisonRun(models.Model):
     """One run of the enabled catalogue over the snapshot of a region, on one engine."""
 
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="比对范围")
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="比对范围"
+    )
     engine = models.CharField("引擎", max_length=10, default="duckdb")
     as_of = models.DateField("比对基准日")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_name = models.CharField("操作人", max_length=150)
     state = models.CharField("状态", max_length=10, choices=RunState.choices, default=RunState.RUNNING)
     progress = models.PositiveSmallIntegerField("进度", default=0)
@@ -167,24 +171,41 @@ class Doubt(models.Model):
 
     key = models.CharField(max_length=80)
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="doubts", verbose_name="规则")
-    run = models.ForeignKey(ComparisonRun, on_delete=models.PROTECT, related_name="doubts", verbose_name="发现于")
-    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="村")
-    household = models.ForeignKey("registry.Household", null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="doubts", verbose_name="户")
+    run = models.ForeignKey(
+        ComparisonRun, on_delete=models.PROTECT, related_name="doubts", verbose_name="发现于"
+    )
+    village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="村"
+    )
+    household = models.ForeignKey(
+        "registry.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="doubts",
+        verbose_name="户",
+    )
     person_number = models.CharField("人编号", max_length=30, blank=True)
     id_number = models.CharField("证件号码", max_length=18, blank=True)
     name = models.CharField("姓名", max_length=50, blank=True)
     detail = models.TextField("证据")
     evidence = models.JSONField("证据明细", default=dict, blank=True)
     state = models.CharField("状态", max_length=10, choices=DoubtState.choices, default=DoubtState.OPEN)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     verified_by_name = models.CharField("核实人", max_length=150, blank=True)
     verified_at = models.DateTimeField("核实时间", null=True, blank=True)
     verification_note = models.TextField("核实说明", blank=True)
     verification_file = models.FileField("核实材料", upload_to="doubts/%Y/%m/", blank=True)
-    case = models.ForeignKey("procedures.Case", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+", verbose_name="启动的程序")
+    case = models.ForeignKey(
+        "procedures.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="启动的程序",
+    )
     raised_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -194,7 +215,9 @@ class Doubt(models.Model):
         ordering = ["-raised_at", "id"]
         constraints = [
             # At most one doubt per key that is not resolved: the "raise again only after 已整改" rule.
-            models.UniqueConstraint(fields=["key"], condition=~Q(state="resolved"), name="comparison_doubt_live"),
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(state="resolved"), name="comparison_doubt_live"
+            ),
         ]
         indexes = [models.Index(fields=["village", "state"], name="comparison_doubt_queue")]
 

@@ -43,12 +43,21 @@ def rule_stats(user: object, rules: QuerySet[Rule] | None = None) -> list[RuleSt
     result = []
     for rule in rules if rules is not None else Rule.objects.all():
         c = counts.get(rule.pk, {})
-        result.append(RuleStats(rule, c.get(DoubtState.OPEN, 0), c.get(DoubtState.CONFIRMED, 0),
-                                c.get(DoubtState.REJECTED, 0), c.get(DoubtState.RESOLVED, 0)))
+        result.append(
+            RuleStats(
+                rule,
+                c.get(DoubtState.OPEN, 0),
+                c.get(DoubtState.CONFIRMED, 0),
+                c.get(DoubtState.REJECTED, 0),
+                c.get(DoubtState.RESOLVED, 0),
+            )
+        )
     return result
 
 
-def by_region(user: object, level_digits: int, prefix: str = "", run_id: int | None = None) -> list[dict[str, Any]]:
+def by_region(
+    user: object, level_digits: int, prefix: str = "", run_id: int | None = None
+) -> list[dict[str, Any]]:
     """Doubt counts grouped by the region ``level_digits`` long (6 county, 9 township, 12 village)."""
     from django.db.models.functions import Substr
 
@@ -57,9 +66,12 @@ def by_region(user: object, level_digits: int, prefix: str = "", run_id: int | N
         qs = qs.filter(village__code__startswith=prefix)
     if run_id is not None:
         qs = qs.filter(run_id=run_id)
-    rows = (qs.annotate(area=Substr("village__code", 1, level_digits)).values("area")
-            .annotate(total=Count("id"), open=Count("id", filter=Q(state=DoubtState.OPEN)))
-            .order_by("area"))
+    rows = (
+        qs.annotate(area=Substr("village__code", 1, level_digits))
+        .values("area")
+        .annotate(total=Count("id"), open=Count("id", filter=Q(state=DoubtState.OPEN)))
+        .order_by("area")
+    )
     return [dict(row) for row in rows]
 
 

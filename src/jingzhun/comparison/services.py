@@ -57,11 +57,22 @@ def sync_catalogue(catalogue: engine.Catalogue | None = None) -> int:
     written = 0
     for spec in catalogue.rules:
         rule = existing.get(spec.code) or Rule(code=spec.code)
-        params = {k: rule.parameters.get(k, v) for k, v in spec.parameters.items()} if rule.pk else dict(spec.parameters)
+        params = (
+            {k: rule.parameters.get(k, v) for k, v in spec.parameters.items()}
+            if rule.pk
+            else dict(spec.parameters)
+        )
         values = {
-            "category": spec.category, "severity": spec.severity, "name": spec.name, "message": spec.message,
-            "explanation": spec.explanation, "datasets": ",".join(spec.datasets), "audience": _wrap(spec.audience),
-            "on_true": spec.on_true, "exact": spec.exact, "parameters": params,
+            "category": spec.category,
+            "severity": spec.severity,
+            "name": spec.name,
+            "message": spec.message,
+            "explanation": spec.explanation,
+            "datasets": ",".join(spec.datasets),
+            "audience": _wrap(spec.audience),
+            "on_true": spec.on_true,
+            "exact": spec.exact,
+            "parameters": params,
         }
         if rule.pk and all(getattr(rule, k) == v for k, v in values.items()):
             continue
@@ -72,7 +83,9 @@ def sync_catalogue(catalogue: engine.Catalogue | None = None) -> int:
     return written
 
 
-def set_rule(*, actor: audit.Actor, code: str, enabled: bool, parameters: dict[str, Any], version: int) -> Rule:
+def set_rule(
+    *, actor: audit.Actor, code: str, enabled: bool, parameters: dict[str, Any], version: int
+) -> Rule:
     """Switch a rule on or off and set its thresholds (numbers only, for the parameters the rule has)."""
     from decimal import Decimal, InvalidOperation
 
@@ -142,8 +155,14 @@ def _dataset_files(
 
 
 def run_comparison(
-    *, actor: audit.Actor, region: Region, engine_name: str = "duckdb", as_of: dt.date | None = None,
-    spark_master: str = "local[2]", progress: Progress | None = None, run: ComparisonRun | None = None,
+    *,
+    actor: audit.Actor,
+    region: Region,
+    engine_name: str = "duckdb",
+    as_of: dt.date | None = None,
+    spark_master: str = "local[2]",
+    progress: Progress | None = None,
+    run: ComparisonRun | None = None,
 ) -> ComparisonRun:
     """Run the enabled catalogue over ``region`` and raise the new doubts. Failures are kept on the run
     (state failed, a Chinese message); nothing half-raised is left behind."""
@@ -152,8 +171,9 @@ def run_comparison(
         raise PermissionDeniedError("只有县级管理员可以对本辖区发起比对")
     as_of = as_of or timezone.localdate()
     if run is None:
-        run = ComparisonRun.objects.create(region=region, engine=engine_name, as_of=as_of, user=user,
-                                           user_name=actor.name, stage="准备")
+        run = ComparisonRun.objects.create(
+            region=region, engine=engine_name, as_of=as_of, user=user, user_name=actor.name, stage="准备"
+        )
     started = time.perf_counter()
 
     def step(percent: int, stage: str) -> None:
@@ -164,8 +184,9 @@ def run_comparison(
     try:
         sync_catalogue()
         step(2, "写出登记数据快照")
-        snap = write_snapshot(region.prefix, extra_years=[as_of.year],
-                              progress=lambda text: step(5, f"快照 {text}"))
+        snap = write_snapshot(
+            region.prefix, extra_years=[as_of.year], progress=lambda text: step(5, f"快照 {text}")
+        )
         files, used, load_regions = _dataset_files(snap.counties or [region.prefix[:6]])
         rules = list(Rule.objects.filter(enabled=True).order_by("code"))
         catalogue = engine.load_catalogue()
@@ -176,8 +197,15 @@ def run_comparison(
         eng = engine.make_engine(engine_name, spark_master=spark_master)
         try:
             result = engine.run_catalogue(
-                eng, snap, files, as_of=as_of, rules=specs, parameters=params, catalogue=catalogue,
-                progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"), load_regions=load_regions,
+                eng,
+                snap,
+                files,
+                as_of=as_of,
+                rules=specs,
+                parameters=params,
+                catalogue=catalogue,
+                progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"),
+                load_regions=load_regions,
             )
         finally:
             eng.close()
@@ -192,19 +220,31 @@ def run_comparison(
         for code in findings.column("rule_code").to_pylist():
             counts[code] = counts.get(code, 0) + 1
         ComparisonRun.objects.filter(pk=run.pk).update(
-            state=RunState.DONE, progress=100, stage="完成", loads=used,
+            state=RunState.DONE,
+            progress=100,
+            stage="完成",
+            loads=used,
             rules={"parameters": params, "skipped": skipped_rules, "snapshot": str(snap.path)},
-            counts=counts, findings=findings.num_rows, doubts_created=created, doubts_skipped=skipped,
-            findings_path=str(path), finished_at=timezone.now(), seconds=round(time.perf_counter() - started, 2),
+            counts=counts,
+            findings=findings.num_rows,
+            doubts_created=created,
+            doubts_skipped=skipped,
+            findings_path=str(path),
+            finished_at=timezone.now(),
+            seconds=round(time.perf_counter() - started, 2),
             message=_summary(findings.num_rows, created, skipped, skipped_rules),
         )
     except Exception as exc:
         log.exception("comparison run %s failed", run.pk)
         # The page says what happened in Chinese; the engine's or library's own text is in the log.
-        message = (str(exc) if isinstance(exc, engine.RuleError | ValidationFailed)
-                   else f"比对时发生内部错误，没有下发疑点。请把运行编号 {run.pk} 告诉系统管理员，由管理员查看系统日志。")
-        ComparisonRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, message=message[:2000],
-                                                       finished_at=timezone.now())
+        message = (
+            str(exc)
+            if isinstance(exc, engine.RuleError | ValidationFailed)
+            else f"比对时发生内部错误，没有下发疑点。请把运行编号 {run.pk} 告诉系统管理员，由管理员查看系统日志。"
+        )
+        ComparisonRun.objects.filter(pk=run.pk).update(
+            state=RunState.FAILED, message=message[:2000], finished_at=timezone.now()
+        )
         run.refresh_from_db()
         audit.record(actor, ChangeAction.CREATE, run)
         raise
@@ -223,15 +263,18 @@ def _county_names(notes: dict[str, str]) -> dict[str, str]:
 
     codes = {code for why in notes.values() for code in COUNTY_CODE.findall(why)}
     names = dict(Region.objects.filter(prefix__in=codes).values_list("prefix", "name")) if codes else {}
-    return {rule: COUNTY_CODE.sub(lambda m: f"{names[m[0]]} {m[0]}" if m[0] in names else m[0], why)
-            for rule, why in notes.items()}
+    return {
+        rule: COUNTY_CODE.sub(lambda m: f"{names[m[0]]} {m[0]}" if m[0] in names else m[0], why)
+        for rule, why in notes.items()
+    }
 
 
 def _summary(findings: int, created: int, skipped: int, skipped_rules: dict[str, str]) -> str:
     text = f"命中 {findings} 条，新增疑点 {created} 条，已有疑点未重复下发 {skipped} 条"
     if skipped_rules:
         text += "；未运行或部分县未运行的规则：" + "；".join(
-            f"{code}（{why}）" for code, why in sorted(skipped_rules.items()))
+            f"{code}（{why}）" for code, why in sorted(skipped_rules.items())
+        )
     return text
 
 
@@ -245,7 +288,9 @@ def _inside(findings: pa.Table, prefix: str) -> pa.Table:
     return findings.filter(mask)
 
 
-def doubt_key(rule_code: str, household_number: str | None, person_number: str | None, id_number: str | None) -> str:
+def doubt_key(
+    rule_code: str, household_number: str | None, person_number: str | None, id_number: str | None
+) -> str:
     return f"{rule_code}:{person_number or id_number or household_number or ''}"
 
 
@@ -262,7 +307,9 @@ def _route(codes: set[str]) -> dict[str, str]:
     present: set[str] = set()
     wanted_list = sorted(wanted)
     for i in range(0, len(wanted_list), CHUNK):
-        present.update(Region.objects.filter(code__in=wanted_list[i:i + CHUNK]).values_list("code", flat=True))
+        present.update(
+            Region.objects.filter(code__in=wanted_list[i : i + CHUNK]).values_list("code", flat=True)
+        )
     for code, options in candidates.items():
         hit = next((o for o in options if o in present), None)
         if hit:
@@ -281,15 +328,26 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
     keys = sorted(by_key)
     live: set[str] = set()
     for i in range(0, len(keys), CHUNK):
-        live.update(Doubt.objects.filter(key__in=keys[i:i + CHUNK]).exclude(state=DoubtState.RESOLVED)
-                    .values_list("key", flat=True))
+        live.update(
+            Doubt.objects.filter(key__in=keys[i : i + CHUNK])
+            .exclude(state=DoubtState.RESOLVED)
+            .values_list("key", flat=True)
+        )
     new = [k for k in keys if k not in live]
     numbers = sorted({by_key[k]["household_number"] for k in new if by_key[k]["household_number"]})
     households: dict[str, tuple[int, str]] = {}
     for i in range(0, len(numbers), CHUNK):
-        households.update({n: (pk, v) for n, pk, v in Household.objects.filter(
-            household_number__in=numbers[i:i + CHUNK]).values_list("household_number", "pk", "village_id")})
-    routes = _route({by_key[k]["village_code"] for k in new if by_key[k]["household_number"] not in households})
+        households.update(
+            {
+                n: (pk, v)
+                for n, pk, v in Household.objects.filter(
+                    household_number__in=numbers[i : i + CHUNK]
+                ).values_list("household_number", "pk", "village_id")
+            }
+        )
+    routes = _route(
+        {by_key[k]["village_code"] for k in new if by_key[k]["household_number"] not in households}
+    )
     doubts = []
     for key in new:
         row = by_key[key]
@@ -297,22 +355,43 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
         village = found[1] if found else routes.get(row["village_code"])
         if village is None or row["rule_code"] not in rules:
             continue  # an address no region matches cannot be routed; the findings file keeps it
-        doubts.append(Doubt(
-            key=key, rule_id=rules[row["rule_code"]], run=run, village_id=village,
-            household_id=found[0] if found else None, person_number=row["person_number"] or "",
-            id_number=(row["id_number"] or "")[:18], name=(row["name"] or "")[:50], detail=row["detail"] or "",
-            evidence={k: row[k] for k in ("household_number", "person_number", "id_number", "village_code")},
-        ))
+        doubts.append(
+            Doubt(
+                key=key,
+                rule_id=rules[row["rule_code"]],
+                run=run,
+                village_id=village,
+                household_id=found[0] if found else None,
+                person_number=row["person_number"] or "",
+                id_number=(row["id_number"] or "")[:18],
+                name=(row["name"] or "")[:50],
+                detail=row["detail"] or "",
+                evidence={
+                    k: row[k] for k in ("household_number", "person_number", "id_number", "village_code")
+                },
+            )
+        )
     actor = audit.Actor(run.user, run.user_name or "系统")
     with transaction.atomic():
         Doubt.objects.bulk_create(doubts, batch_size=2000, ignore_conflicts=True)
         # Audited as created by whoever started the run (ignore_conflicts leaves no pks: read them back).
-        created = list(Doubt.objects.filter(run=run).select_related("household"))  # the run is new: all are these
+        created = list(
+            Doubt.objects.filter(run=run).select_related("household")
+        )  # the run is new: all are these
         at = timezone.now()
         audit.record_many(
-            audit.build_change(actor, ChangeAction.CREATE, d, before=None, after=audit.snapshot(d),
-                               root=d.household if d.household_id else None, batch=f"comparison-run-{run.pk}", at=at)
-            for d in created)
+            audit.build_change(
+                actor,
+                ChangeAction.CREATE,
+                d,
+                before=None,
+                after=audit.snapshot(d),
+                root=d.household if d.household_id else None,
+                batch=f"comparison-run-{run.pk}",
+                at=at,
+            )
+            for d in created
+        )
     return len(created), len(live)
 
 
@@ -333,8 +412,14 @@ def _locked(actor: audit.Actor, doubt_id: int, action: doubt_access.Action, vers
 
 
 def verify(
-    *, actor: audit.Actor, doubt_id: int, confirmed: bool, note: str, version: int,
-    file: UploadedFile | None = None, start_procedure: bool = True,
+    *,
+    actor: audit.Actor,
+    doubt_id: int,
+    confirmed: bool,
+    note: str,
+    version: int,
+    file: UploadedFile | None = None,
+    start_procedure: bool = True,
 ) -> Doubt:
     """The village's answer: 属实 (confirmed) or 不属实 with a reason. A confirmed doubt whose rule names a
     procedure opens it for the household (one open case per kind; an existing one is linked instead)."""
@@ -355,8 +440,13 @@ def verify(
         if confirmed and start_procedure:
             doubt.case = _start_procedure(actor, doubt)
         doubt.save()
-        audit.record(actor, ChangeAction.UPDATE, doubt, before=before,
-                     root=doubt.household if doubt.household_id else None)
+        audit.record(
+            actor,
+            ChangeAction.UPDATE,
+            doubt,
+            before=before,
+            root=doubt.household if doubt.household_id else None,
+        )
     return doubt
 
 
@@ -379,8 +469,9 @@ def _start_procedure(actor: audit.Actor, doubt: Doubt) -> Any:
     elif kind == ProcedureKind.MONITORING:  # 脱贫不稳定户 for exited households, else 边缘易致贫户
         params["monitoring_type"] = reason or ("1" if household.poverty_status in ("1", "4") else "2")
     try:
-        return open_case(actor=actor, household=household, kind=kind, discovered_on=timezone.localdate(),
-                         params=params)
+        return open_case(
+            actor=actor, household=household, kind=kind, discovered_on=timezone.localdate(), params=params
+        )
     except ValidationFailed as exc:  # the register refuses this procedure for the household now
         doubt.verification_note += f"\n（未自动启动程序：{exc}）"
         return None
@@ -401,10 +492,18 @@ def _natural_change(doubt: Doubt, household: Any, change: str) -> dict[str, Any]
     if member is None and doubt.id_number:
         member = active.filter(id_number=doubt.id_number).first()
     if change == NaturalChange.DEATH and member is not None and active.count() == 1:
-        return {"change": NaturalChange.HOUSEHOLD_GONE, "event_on": on.isoformat(), "note": note,
-                "leave_reason": LeaveReason.DEATH}
-    return {"change": change, "event_on": on.isoformat(), "note": note,
-            "members": [member.pk] if member is not None else []}
+        return {
+            "change": NaturalChange.HOUSEHOLD_GONE,
+            "event_on": on.isoformat(),
+            "note": note,
+            "leave_reason": LeaveReason.DEATH,
+        }
+    return {
+        "change": change,
+        "event_on": on.isoformat(),
+        "note": note,
+        "members": [member.pk] if member is not None else [],
+    }
 
 
 def resolve(*, actor: audit.Actor, doubt_id: int, note: str, version: int) -> Doubt:
@@ -419,6 +518,11 @@ def resolve(*, actor: audit.Actor, doubt_id: int, note: str, version: int) -> Do
         doubt.verification_note = f"{doubt.verification_note}\n整改：{note}".strip()
         doubt.version += 1
         doubt.save()
-        audit.record(actor, ChangeAction.UPDATE, doubt, before=before,
-                     root=doubt.household if doubt.household_id else None)
+        audit.record(
+            actor,
+            ChangeAction.UPDATE,
+            doubt,
+            before=before,
+            root=doubt.household if doubt.household_id else None,
+        )
     return doubt

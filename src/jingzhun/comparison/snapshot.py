@@ -240,11 +240,15 @@ def _county_filter(prefix: str) -> tuple[str, list[str]]:
     return " WHERE h.village_id LIKE %s", [prefix + "%"]
 
 
-def _write_table(table: str, root: Path, prefix: str, progress: Callable[[str], None] | None) -> dict[str, int]:
+def _write_table(
+    table: str, root: Path, prefix: str, progress: Callable[[str], None] | None
+) -> dict[str, int]:
     cols = TABLES[table]
     where, params = _county_filter(prefix)
-    sql = (f"SELECT {', '.join(expr for _, _, expr in cols)} FROM {FROM[table]}{where} "
-           "ORDER BY h.village_id, h.household_number")
+    sql = (
+        f"SELECT {', '.join(expr for _, _, expr in cols)} FROM {FROM[table]}{where} "
+        "ORDER BY h.village_id, h.household_number"
+    )
     sch = schema(table)
     writers: dict[str, pq.ParquetWriter] = {}
     counts: dict[str, int] = {}
@@ -268,8 +272,9 @@ def _write_table(table: str, root: Path, prefix: str, progress: Callable[[str], 
                     if writer is None:
                         folder = root / table / f"county={county}"
                         folder.mkdir(parents=True, exist_ok=True)
-                        writer = writers[county] = pq.ParquetWriter(folder / "data.parquet", sch,
-                                                                    compression="zstd")
+                        writer = writers[county] = pq.ParquetWriter(
+                            folder / "data.parquet", sch, compression="zstd"
+                        )
                     writer.write_table(part)
                     counts[county] = counts.get(county, 0) + part.num_rows
                 if progress:
@@ -295,8 +300,11 @@ def _policy_rows(counties: Sequence[str], years: Iterable[int]) -> pa.Table:
                 ("medical_self_pay_trigger", catalogue.MEDICAL_SELF_PAY_TRIGGER, False),
             ):
                 try:
-                    found = (resolve(key, region_code=code, year=year) if yearly
-                             else resolve(key, region_code=code, on=dt.date(year, 12, 31)))
+                    found = (
+                        resolve(key, region_code=code, year=year)
+                        if yearly
+                        else resolve(key, region_code=code, on=dt.date(year, 12, 31))
+                    )
                     values[name] = Decimal(str(found.value)).quantize(Decimal("0.01"))
                 except ParameterMissing:
                     values[name] = None
@@ -307,9 +315,15 @@ def _policy_rows(counties: Sequence[str], years: Iterable[int]) -> pa.Table:
     return pa.Table.from_pydict(rows, schema=policy_schema())
 
 
-def write_snapshot(region_prefix: str = "", *, name: str | None = None, root: Path | None = None,
-                   years: Iterable[int] | None = None, extra_years: Iterable[int] = (),
-                   progress: Callable[[str], None] | None = None) -> Snapshot:
+def write_snapshot(
+    region_prefix: str = "",
+    *,
+    name: str | None = None,
+    root: Path | None = None,
+    years: Iterable[int] | None = None,
+    extra_years: Iterable[int] = (),
+    progress: Callable[[str], None] | None = None,
+) -> Snapshot:
     """Write the register under ``region_prefix`` (all of it for "") to a new snapshot folder.
 
     ``years`` are the years the policy table covers (default: every data year in the register, and the
@@ -358,9 +372,13 @@ def open_snapshot(path: Path | str) -> Snapshot:
     """A snapshot folder written before (by this module or by the department data generator's tools)."""
     path = Path(path)
     counties = sorted({p.name.split("=", 1)[1] for p in (path / "households").glob("county=*")} - {"000000"})
-    rows = {table: sum(pq.ParquetFile(f).metadata.num_rows for f in (path / table).glob("*/*.parquet"))
-            for table in TABLES}
+    rows = {
+        table: sum(pq.ParquetFile(f).metadata.num_rows for f in (path / table).glob("*/*.parquet"))
+        for table in TABLES
+    }
     years: tuple[int, ...] = ()
     if (path / "policy.parquet").exists():
-        years = tuple(sorted(set(pq.read_table(path / "policy.parquet", columns=["year"])["year"].to_pylist())))
+        years = tuple(
+            sorted(set(pq.read_table(path / "policy.parquet", columns=["year"])["year"].to_pylist()))
+        )
     return Snapshot(path, "", tuple(counties), rows, years)

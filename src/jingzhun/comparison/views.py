@@ -86,9 +86,13 @@ def _region_options(user: Any) -> list[tuple[str, str]]:
     region = getattr(user, "region", None)
     if region is None:
         return []
-    regions = Region.objects.filter(prefix__startswith=region.prefix, level__in=[Level.TOWNSHIP, Level.VILLAGE])
-    return [(r.prefix, ("\u3000" + r.name) if r.level == Level.VILLAGE else r.name)
-            for r in regions.order_by("code")[:REGION_OPTIONS_LIMIT]]
+    regions = Region.objects.filter(
+        prefix__startswith=region.prefix, level__in=[Level.TOWNSHIP, Level.VILLAGE]
+    )
+    return [
+        (r.prefix, ("\u3000" + r.name) if r.level == Level.VILLAGE else r.name)
+        for r in regions.order_by("code")[:REGION_OPTIONS_LIMIT]
+    ]
 
 
 def _names(codes: set[str]) -> dict[str, str]:
@@ -112,7 +116,11 @@ def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None
             load = current.get(ds.code)
             load = load if load is not None and visible.filter(pk=load.pk).exists() else None
         else:
-            load = visible.filter(dataset=ds.code, state__in=loading.LIVE_STATES).order_by("-as_of", "-started_at").first()
+            load = (
+                visible.filter(dataset=ds.code, state__in=loading.LIVE_STATES)
+                .order_by("-as_of", "-started_at")
+                .first()
+            )
         rows.append((ds, load))
     return rows
 
@@ -129,8 +137,11 @@ def overview(request: HttpRequest) -> HttpResponse:
             raise PermissionDeniedError("只有县级管理员可以发起比对")
         if form.is_valid():
             data = form.cleaned_data
-            run, error, status = _attempt(lambda: jobs.start_run(user=user, region=data["region"],
-                                                                 engine_name=data["engine"], as_of=data["as_of"]))
+            run, error, status = _attempt(
+                lambda: jobs.start_run(
+                    user=user, region=data["region"], engine_name=data["engine"], as_of=data["as_of"]
+                )
+            )
             if not error:
                 messages.success(request, f"已发起{run.region.name}的比对")
                 return redirect("comparison:run_detail", pk=run.pk)
@@ -138,11 +149,14 @@ def overview(request: HttpRequest) -> HttpResponse:
             error, status = "填写有误，请按提示修改。", 422
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    counts = doubt_access.doubts_for(user).aggregate(total=Count("id"),
-                                                     open=Count("id", filter=Q(state=DoubtState.OPEN)))
+    counts = doubt_access.doubts_for(user).aggregate(
+        total=Count("id"), open=Count("id", filter=Q(state=DoubtState.OPEN))
+    )
     context = {
         "runs": list(doubt_access.runs_for(user).select_related("region")[:RECENT_RUNS]),
-        "loads": _current_loads(user), "form": form, "error": error,
+        "loads": _current_loads(user),
+        "form": form,
+        "error": error,
         "doubts": counts,
         "can_run": may_run and bool(form and form.regions),
     }
@@ -169,8 +183,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         townships = selectors.by_region(request.user, 9, prefix=run.region.prefix, run_id=run.pk)
         names = _names({row["area"] for row in townships})
         context["townships"] = [{**row, "name": names.get(row["area"], row["area"])} for row in townships]
-        context["loads"] = [(datasets.BY_CODE[code].name if code in datasets.BY_CODE else code, ids)
-                            for code, ids in sorted((run.loads or {}).items())]
+        context["loads"] = [
+            (datasets.BY_CODE[code].name if code in datasets.BY_CODE else code, ids)
+            for code, ids in sorted((run.loads or {}).items())
+        ]
     return _polled(request, "comparison/run_detail.html", "comparison/_run_status.html", context)
 
 
@@ -206,8 +222,9 @@ def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     os.close(fd)
     path = Path(name)
     try:
-        checks.write_run_workbook(path, found.findings, found.names,
-                                  ran=(run.rules or {}).get("parameters", {}).keys())
+        checks.write_run_workbook(
+            path, found.findings, found.names, ran=(run.rules or {}).get("parameters", {}).keys()
+        )
         handle = path.open("rb")
     finally:
         path.unlink(missing_ok=True)
@@ -246,11 +263,20 @@ def doubt_queue(request: HttpRequest) -> HttpResponse:
         return refused
     user: Any = request.user
     filters = _queue_filters(request, user)
-    doubts = selectors.queue(user, state=filters["state"], rule=filters["rule"],
-                             prefix=filters["region"].prefix if filters["region"] else "")
+    doubts = selectors.queue(
+        user,
+        state=filters["state"],
+        rule=filters["rule"],
+        prefix=filters["region"].prefix if filters["region"] else "",
+    )
     page = Paginator(doubts.select_related("village__parent"), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {**filters, "page": page, "state_filters": STATE_FILTERS, "region_options": _region_options(user),
-               "filtered": bool(filters["rule"] or filters["region"] or filters["state"] != DoubtState.OPEN)}
+    context = {
+        **filters,
+        "page": page,
+        "state_filters": STATE_FILTERS,
+        "region_options": _region_options(user),
+        "filtered": bool(filters["rule"] or filters["region"] or filters["state"] != DoubtState.OPEN),
+    }
     return render(request, "comparison/queue.html", context)
 
 
@@ -260,8 +286,14 @@ def _doubt_write(request: HttpRequest, doubt: Doubt, data: dict[str, Any], resol
     if resolve:
         services.resolve(actor=actor, doubt_id=doubt.pk, note=data["note"], version=data["version"])
         return "已标为已整改"
-    done = services.verify(actor=actor, doubt_id=doubt.pk, confirmed=data["confirmed"], note=data["note"],
-                           version=data["version"], file=data["file"])
+    done = services.verify(
+        actor=actor,
+        doubt_id=doubt.pk,
+        confirmed=data["confirmed"],
+        note=data["note"],
+        version=data["version"],
+        file=data["file"],
+    )
     started = f"，已启动{done.case.get_kind_display()}程序" if done.case else ""
     return f"已核实：{done.get_state_display()}{started}"
 
@@ -289,9 +321,13 @@ def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     doubt = doubt_access.access_doubt(user, pk)
-    can_verify = doubt.state == DoubtState.OPEN and doubt_access.doubts_for(user, "verify").filter(pk=pk).exists()
-    can_resolve = (doubt.state == DoubtState.CONFIRMED
-                   and doubt_access.doubts_for(user, "resolve").filter(pk=pk).exists())
+    can_verify = (
+        doubt.state == DoubtState.OPEN and doubt_access.doubts_for(user, "verify").filter(pk=pk).exists()
+    )
+    can_resolve = (
+        doubt.state == DoubtState.CONFIRMED
+        and doubt_access.doubts_for(user, "resolve").filter(pk=pk).exists()
+    )
     department = user.role == Role.DEPARTMENT
     household = None
     if doubt.household_id and registry_access.households_for(user).filter(pk=doubt.household_id).exists():
@@ -303,15 +339,29 @@ def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
         case = procedures_access.cases_for(user).filter(pk=doubt.case_id).first()
     history: list[ObjectChange] = []
     if registry_access.can_read_audit(user):
-        history = list(ObjectChange.objects.filter(object_type=object_type(Doubt), object_id=str(doubt.pk))
-                       .select_related("user")[:HISTORY_LIMIT])
+        history = list(
+            ObjectChange.objects.filter(
+                object_type=object_type(Doubt), object_id=str(doubt.pk)
+            ).select_related("user")[:HISTORY_LIMIT]
+        )
     context = {
-        "doubt": doubt, "rule": doubt.rule, "household": household, "case": case, "history": history,
+        "doubt": doubt,
+        "rule": doubt.rule,
+        "household": household,
+        "case": case,
+        "history": history,
         "run_visible": doubt_access.runs_for(user).filter(pk=doubt.run_id).exists(),
-        "department": department, "reveal": department or can_verify or can_resolve,
-        "verify_form": (verify_form or VerifyForm(initial={"version": doubt.version})) if can_verify else None,
-        "resolve_form": (resolve_form or ResolveForm(initial={"version": doubt.version})) if can_resolve else None,
-        "error": error, "reload_url": request.path, "conflict": error if status == 409 else "",
+        "department": department,
+        "reveal": department or can_verify or can_resolve,
+        "verify_form": (verify_form or VerifyForm(initial={"version": doubt.version}))
+        if can_verify
+        else None,
+        "resolve_form": (resolve_form or ResolveForm(initial={"version": doubt.version}))
+        if can_resolve
+        else None,
+        "error": error,
+        "reload_url": request.path,
+        "conflict": error if status == 409 else "",
     }
     return render(request, "comparison/doubt_detail.html", context, status=status)
 
@@ -346,8 +396,13 @@ def _rule_change(request: HttpRequest) -> tuple[str, str]:
         raise NotFoundOrForbidden("规则不存在")
     version = request.POST.get("version", "")
     parameters = {key: request.POST.get(f"p_{key}", "") for key in rule.parameters}
-    services.set_rule(actor=Actor.of(request.user), code=code, enabled=request.POST.get("enabled") == "on",
-                      parameters=parameters, version=int(version) if version.isdigit() else 0)
+    services.set_rule(
+        actor=Actor.of(request.user),
+        code=code,
+        enabled=request.POST.get("enabled") == "on",
+        parameters=parameters,
+        version=int(version) if version.isdigit() else 0,
+    )
     return code, f"已保存规则 {code}"
 
 
@@ -371,14 +426,24 @@ def rules(request: HttpRequest) -> HttpResponse:
     for stats in selectors.rule_stats(user, doubt_access.rules_for(user)):
         rule = stats.rule
         again = failed == rule.code  # the refused form shows what was typed
-        rows.append({
-            "stats": stats, "rule": rule, "failed": again,
-            "enabled": (request.POST.get("enabled") == "on") if again else rule.enabled,
-            "parameters": [(key, request.POST.get(f"p_{key}", "") if again else value)
-                           for key, value in rule.parameters.items()],
-            "datasets": [datasets.BY_CODE[c].name for c in rule.datasets.split(",") if c in datasets.BY_CODE],
-            "audience": [datasets.DEPARTMENT_NAMES.get(a, a) for a in rule.audience.strip(",").split(",") if a],
-        })
+        rows.append(
+            {
+                "stats": stats,
+                "rule": rule,
+                "failed": again,
+                "enabled": (request.POST.get("enabled") == "on") if again else rule.enabled,
+                "parameters": [
+                    (key, request.POST.get(f"p_{key}", "") if again else value)
+                    for key, value in rule.parameters.items()
+                ],
+                "datasets": [
+                    datasets.BY_CODE[c].name for c in rule.datasets.split(",") if c in datasets.BY_CODE
+                ],
+                "audience": [
+                    datasets.DEPARTMENT_NAMES.get(a, a) for a in rule.audience.strip(",").split(",") if a
+                ],
+            }
+        )
     context = {"rows": rows, "can_edit": can_edit, "error": error, "conflict": status == 409}
     return render(request, "comparison/rules.html", context, status=status)
 
@@ -391,9 +456,15 @@ def _start_load(request: HttpRequest, form: LoadForm) -> str:
     data = form.cleaned_data
     jobs.check_load(user=request.user, dataset=data["dataset"], policy=data["policy"])
     upload = data["file"]
-    jobs.start_load(user=request.user, path=save_upload(upload), file_name=Path(upload.name).name,
-                    dataset=data["dataset"], as_of=data["as_of"], region_prefix=data["region_prefix"],
-                    policy=data["policy"])
+    jobs.start_load(
+        user=request.user,
+        path=save_upload(upload),
+        file_name=Path(upload.name).name,
+        dataset=data["dataset"],
+        as_of=data["as_of"],
+        region_prefix=data["region_prefix"],
+        policy=data["policy"],
+    )
     return f"已上传「{Path(upload.name).name}」，正在校验入库"
 
 
@@ -421,8 +492,14 @@ def dataset_loads(request: HttpRequest) -> HttpResponse:
         ds = datasets.BY_CODE.get(load.dataset)
         load.dataset_name = ds.name if ds else load.dataset  # type: ignore[attr-defined]
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
-    context = {"form": form, "error": error, "loads": loads, "datasets": shown,
-               "running": any(load.state == LoadState.RUNNING for load in loads), "can_load": bool(choices)}
+    context = {
+        "form": form,
+        "error": error,
+        "loads": loads,
+        "datasets": shown,
+        "running": any(load.state == LoadState.RUNNING for load in loads),
+        "can_load": bool(choices),
+    }
     if status != 200:
         return render(request, "comparison/datasets.html", context, status=status)
     return _polled(request, "comparison/datasets.html", "comparison/_loads.html", context)
@@ -479,14 +556,23 @@ def department_lists(request: HttpRequest) -> HttpResponse:
     department = user.role == Role.DEPARTMENT
     filters = _queue_filters(request, user, default_state="")
     filters["rules"] = [r for r in filters["rules"] if r.audience]
-    doubts = selectors.queue(user, state=filters["state"], rule=filters["rule"],
-                             prefix=filters["region"].prefix if filters["region"] else "").exclude(rule__audience="")
+    doubts = selectors.queue(
+        user,
+        state=filters["state"],
+        rule=filters["rule"],
+        prefix=filters["region"].prefix if filters["region"] else "",
+    ).exclude(rule__audience="")
     page = Paginator(doubts.select_related("village__parent"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "comparison/lists.html", {
-        **filters, "page": page, "state_filters": STATE_FILTERS, "region_options": _region_options(user),
-        "filtered": bool(filters["rule"] or filters["region"] or filters["state"]),
-        "department": datasets.DEPARTMENT_NAMES.get(user.department, "") if department else "",
-        "reveal": department or user.role in doubt_access.VERIFIERS,
-    })
-
-
+    return render(
+        request,
+        "comparison/lists.html",
+        {
+            **filters,
+            "page": page,
+            "state_filters": STATE_FILTERS,
+            "region_options": _region_options(user),
+            "filtered": bool(filters["rule"] or filters["region"] or filters["state"]),
+            "department": datasets.DEPARTMENT_NAMES.get(user.department, "") if department else "",
+            "reveal": department or user.role in doubt_access.VERIFIERS,
+        },
+    )

@@ -98,8 +98,12 @@ def _digest_rows(rows: Iterator[tuple[Any, ...]]) -> tuple[int, str]:
 
 def sqlite_tables(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """Every table of a SQLite database: row count and checksum over ``quote()`` of each column."""
-    names = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     result: dict[str, dict[str, Any]] = {}
     for name in names:
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({_sqlite_ident(name)})")]
@@ -117,7 +121,8 @@ def _sqlite_ident(name: str) -> str:
 def postgres_tables(cursor: Any) -> dict[str, dict[str, Any]]:
     """Every table of the public schema: row count and checksum over ``row::text``, ordered by it."""
     cursor.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename COLLATE \"C\"")
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename COLLATE \"C\""
+    )
     names = [r[0] for r in cursor.fetchall()]
     result: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -145,8 +150,10 @@ def migrations_of(tables: dict[str, Any], read: Callable[[str], list[tuple[Any, 
 
 def pg_tool(name: str) -> str:
     """The newest installed ``pg_dump``/``pg_restore`` (Debian keeps them per version)."""
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
     if versions:
         return str(versions[-1])
     found = shutil.which(name)
@@ -180,8 +187,13 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 # Backup
 
 
-def backup(out: Path, *, target: Target | None = None, media_root: Path | None = None,
-           progress: Progress | None = None) -> dict[str, Any]:
+def backup(
+    out: Path,
+    *,
+    target: Target | None = None,
+    media_root: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Write a backup of the database and ``MEDIA_ROOT`` into the new folder ``out``; returns the manifest."""
     target = target or Target.default()
     media_root = Path(media_root or settings.MEDIA_ROOT)
@@ -209,8 +221,11 @@ def backup(out: Path, *, target: Target | None = None, media_root: Path | None =
         "format": FORMAT,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "vendor": target.vendor,
-        "database": {"file": database, "size": (out / database).stat().st_size,
-                     "sha256": file_digest(out / database)},
+        "database": {
+            "file": database,
+            "size": (out / database).stat().st_size,
+            "sha256": file_digest(out / database),
+        },
         "migrations": migrations,
         "tables": tables,
         "files": files,
@@ -251,8 +266,14 @@ def _backup_sqlite(target: Target, dest: Path) -> tuple[dict[str, Any], list[lis
 def _postgres_connect(db: dict[str, Any], name: str | None = None) -> Any:
     import psycopg
 
-    return psycopg.connect(dbname=name or db["NAME"], host=db.get("HOST") or None, port=db.get("PORT") or None,
-                           user=db.get("USER") or None, password=db.get("PASSWORD") or None, autocommit=False)
+    return psycopg.connect(
+        dbname=name or db["NAME"],
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        autocommit=False,
+    )
 
 
 def _backup_postgres(target: Target, dest: Path) -> tuple[dict[str, Any], list[list[str]]]:
@@ -265,8 +286,20 @@ def _backup_postgres(target: Target, dest: Path) -> tuple[dict[str, Any], list[l
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
             args, env = pg_env(db)
-            _run([pg_tool("pg_dump"), *args, "--format=custom", "--no-owner", "--no-privileges",
-                  f"--snapshot={snapshot}", f"--file={dest}", str(db["NAME"])], env, "导出数据库")
+            _run(
+                [
+                    pg_tool("pg_dump"),
+                    *args,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={dest}",
+                    str(db["NAME"]),
+                ],
+                env,
+                "导出数据库",
+            )
             tables = postgres_tables(cursor)
 
             def read(sql: str) -> list[tuple[Any, ...]]:
@@ -302,13 +335,20 @@ def verify_folder(folder: Path, manifest: dict[str, Any]) -> None:
     if not path.is_file() or file_digest(path) != database["sha256"]:
         raise BackupError(f"备份中的数据库文件 {database['file']} 缺失或已损坏（校验值不符），不能恢复")
     found = files_manifest(folder / MEDIA)
-    bad = sorted(set(found) ^ set(manifest["files"]) | {k for k in found if found[k] != manifest["files"].get(k)})
+    bad = sorted(
+        set(found) ^ set(manifest["files"]) | {k for k in found if found[k] != manifest["files"].get(k)}
+    )
     if bad:
         raise BackupError(f"备份中的文件与清单不符（{len(bad)} 个，如 {bad[0]}），不能恢复")
 
 
-def restore(folder: Path, *, target: Target | None = None, media_root: Path | None = None,
-            progress: Progress | None = None) -> dict[str, Any]:
+def restore(
+    folder: Path,
+    *,
+    target: Target | None = None,
+    media_root: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Restore a backup into an empty database and an empty media folder; returns the restored checksums
     (equal to the manifest's, or a ``BackupError`` says which table or file differs)."""
     target = target or Target.default()
@@ -333,12 +373,18 @@ def restore(folder: Path, *, target: Target | None = None, media_root: Path | No
     shutil.copytree(folder / MEDIA, media_root)
     files = files_manifest(media_root)
     say("核对恢复结果")
-    differ = [name for name in set(tables) | set(manifest["tables"]) if tables.get(name) != manifest["tables"].get(name)]
+    differ = [
+        name
+        for name in set(tables) | set(manifest["tables"])
+        if tables.get(name) != manifest["tables"].get(name)
+    ]
     if differ:
         raise BackupError(f"恢复后的数据与备份不一致：{'、'.join(sorted(differ)[:5])}")
     if files != manifest["files"]:
         raise BackupError("恢复后的文件与备份不一致")
-    say(f"完成：{len(tables)} 张表，{sum(t['rows'] for t in tables.values())} 行，{len(files)} 个文件，校验值一致")
+    say(
+        f"完成：{len(tables)} 张表，{sum(t['rows'] for t in tables.values())} 行，{len(files)} 个文件，校验值一致"
+    )
     return {"tables": tables, "files": files}
 
 
@@ -367,8 +413,20 @@ def _restore_postgres(source: Path, target: Target) -> dict[str, Any]:
         if cursor.fetchone()[0]:
             raise BackupError(f"数据库 {db['NAME']} 不是空的：请先新建一个空数据库再恢复")
     args, env = pg_env(db)
-    _run([pg_tool("pg_restore"), *args, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-          f"--dbname={db['NAME']}", str(source)], env, "恢复数据库")
+    _run(
+        [
+            pg_tool("pg_restore"),
+            *args,
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={db['NAME']}",
+            str(source),
+        ],
+        env,
+        "恢复数据库",
+    )
     with contextlib.closing(_postgres_connect(db)) as conn, conn.cursor() as cursor:
         tables = postgres_tables(cursor)
         conn.rollback()

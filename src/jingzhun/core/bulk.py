@@ -52,7 +52,11 @@ def _defaults(model: type[models.Model], fields: Sequence[str]) -> tuple[list[st
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, json_text: bool = False
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    json_text: bool = False,
 ) -> int:
     """Insert plain tuples. JSON fields take Python lists/dicts, or JSON text with ``json_text=True``.
 
@@ -65,7 +69,11 @@ def insert_rows(
     table, columns = _table_and_columns(model, fields)
     qn = connection.ops.quote_name
     col_sql = ", ".join(qn(c) for c in columns)
-    json_idx = [] if json_text else [i for i, f in enumerate(fields) if isinstance(_field(model, f), models.JSONField)]
+    json_idx = (
+        []
+        if json_text
+        else [i for i, f in enumerate(fields) if isinstance(_field(model, f), models.JSONField)]
+    )
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -117,10 +125,14 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])  # type: ignore[union-attr]
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+            )  # type: ignore[union-attr]
             sequence = cursor.fetchone()[0]
-            cursor.execute(f"SELECT greatest((SELECT coalesce(max({pk}), 0) FROM {table}), "
-                           f"(SELECT last_value FROM {sequence})) + 1")
+            cursor.execute(
+                f"SELECT greatest((SELECT coalesce(max({pk}), 0) FROM {table}), "
+                f"(SELECT last_value FROM {sequence})) + 1"
+            )
             first = int(cursor.fetchone()[0])
             cursor.execute("SELECT setval(%s, %s, true)", [sequence, first + count - 1])
             return first
@@ -180,8 +192,12 @@ def load_queries(con: Any, loads: Sequence[Load], *, then: Sequence[str] = ()) -
                     _copy_binary(plan, next(pending))
                     count = export.result()
                 counts.append(count)
-                log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table,
-                         time.perf_counter() - started)
+                log.info(
+                    "loaded %s rows into %s in %.2f s",
+                    count,
+                    load.model._meta.db_table,
+                    time.perf_counter() - started,
+                )
         except BaseException:
             for future in [*exports, *tails]:
                 future.cancel()
@@ -211,10 +227,19 @@ class _BinaryPlan:
 
 # PostgreSQL column type (format_type) → DuckDB type whose Arrow form pgpq encodes as that column's binary.
 _DUCK_TYPES = {
-    "smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN", "date": "DATE",
-    "text": "VARCHAR", "character varying": "VARCHAR", "jsonb": "VARCHAR", "inet": "VARCHAR",
-    "timestamp with time zone": "TIMESTAMPTZ", "timestamp without time zone": "TIMESTAMP",
-    "double precision": "DOUBLE", "real": "FLOAT",
+    "smallint": "SMALLINT",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "jsonb": "VARCHAR",
+    "inet": "VARCHAR",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "timestamp without time zone": "TIMESTAMP",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
 }
 
 
@@ -222,7 +247,7 @@ def _duck_type(pg_type: str) -> str | None:
     base = pg_type.split("(", 1)[0]
     if base == "numeric":  # numeric(p, s): DuckDB's DECIMAL(p, s) leaves as decimal128, pgpq writes numeric
         try:
-            precision, scale = (int(x) for x in pg_type[len("numeric("):-1].split(","))
+            precision, scale = (int(x) for x in pg_type[len("numeric(") : -1].split(","))
         except ValueError:
             return None
         return f"DECIMAL({precision}, {scale})" if precision <= 38 else None
@@ -238,16 +263,21 @@ def _binary_plan(load: Load) -> _BinaryPlan | None:
         fields += extra_names
     table, columns = _table_and_columns(load.model, fields)
     with connection.cursor() as cur:
-        cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
-                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                    [connection.ops.quote_name(table)])
+        cur.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [connection.ops.quote_name(table)],
+        )
         pg_types = dict(cur.fetchall())
     duck = [_duck_type(pg_types[c]) for c in columns]
     if None in duck:
         return None
     casts = ", ".join(f"CAST(#{k + 1} AS {t})" for k, t in enumerate(duck))
     return _BinaryPlan(
-        model=load.model, table=table, columns=columns, sql=f"SELECT {casts} FROM ({sql})",
+        model=load.model,
+        table=table,
+        columns=columns,
+        sql=f"SELECT {casts} FROM ({sql})",
         jsonb=frozenset(k for k, c in enumerate(columns) if pg_types[c] == "jsonb"),
         inet=frozenset(k for k, c in enumerate(columns) if pg_types[c] == "inet"),
     )
@@ -277,7 +307,8 @@ def _export_binary(con: Any, plan: _BinaryPlan, stream: queue.Queue[Any]) -> int
             if plan.inet:
                 batch = pa.RecordBatch.from_arrays(
                     [_inet_binary(a) if k in plan.inet else a for k, a in enumerate(batch.columns)],
-                    schema=arrow_schema)
+                    schema=arrow_schema,
+                )
             else:
                 batch = batch.rename_columns(arrow_schema.names)
             count += batch.num_rows
@@ -341,9 +372,13 @@ def _abandon(stream: queue.Queue[Any]) -> None:
 def _copy_binary(plan: _BinaryPlan, stream: queue.Queue[Any]) -> None:
     qn = connection.ops.quote_name
     # The raw psycopg cursor bypasses Django's error translation: wrap it, so callers see IntegrityError etc.
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {qn(plan.table)} ({', '.join(qn(c) for c in plan.columns)}) FROM STDIN (FORMAT binary)"
-    ) as copy:
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {qn(plan.table)} ({', '.join(qn(c) for c in plan.columns)}) FROM STDIN (FORMAT binary)"
+        ) as copy,
+    ):
         while (block := stream.get()) is not _END:
             if isinstance(block, BaseException):
                 raise block
@@ -353,13 +388,19 @@ def _copy_binary(plan: _BinaryPlan, stream: queue.Queue[Any]) -> None:
 def _insert_query(con: Any, load: Load) -> int:
     started = time.perf_counter()
     count = insert_rows(load.model, load.fields, _fetchmany(con.execute(load.sql)), json_text=True)
-    log.info("loaded %s rows into %s in %.2f s", count, load.model._meta.db_table, time.perf_counter() - started)
+    log.info(
+        "loaded %s rows into %s in %.2f s", count, load.model._meta.db_table, time.perf_counter() - started
+    )
     return count
 
 
 def _literals(values: Sequence[Any]) -> str:
-    return ", ".join("'" + json.dumps(v) + "'" if isinstance(v, list | dict) else
-                     ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'") for v in values)
+    return ", ".join(
+        "'" + json.dumps(v) + "'"
+        if isinstance(v, list | dict)
+        else ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'")
+        for v in values
+    )
 
 
 def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]:
@@ -376,9 +417,14 @@ def _copy_csv(model: type[models.Model], fields: Sequence[str], path: Path) -> N
     table, columns = _table_and_columns(model, fields)
     qn = connection.ops.quote_name
     # The raw psycopg cursor bypasses Django's error translation: wrap it, so callers see IntegrityError etc.
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
-    ) as copy, path.open("rb") as fh:
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN (FORMAT csv)"
+        ) as copy,
+        path.open("rb") as fh,
+    ):
         while block := fh.read(1 << 20):
             copy.write(block)
 
@@ -393,7 +439,9 @@ def db_datetime(value: Any) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def ids_by_key(model: type[models.Model], key: str, values: Sequence[str], chunk: int = 5000) -> dict[str, int]:
+def ids_by_key(
+    model: type[models.Model], key: str, values: Sequence[str], chunk: int = 5000
+) -> dict[str, int]:
     """Map natural keys to primary keys for many values at once."""
     result: dict[str, int] = {}
     manager = model._default_manager
@@ -425,12 +473,17 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
         yield []
         return
     with connection.cursor() as cur:
-        cur.execute("SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
-                    [[m._meta.db_table for m, _ in loads]])
+        cur.execute(
+            "SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+            [[m._meta.db_table for m, _ in loads]],
+        )
         present = dict(cur.fetchall())
         least = getattr(settings, "JINGZHUN_BULK_REBUILD_MIN_ROWS", REBUILD_MIN_ROWS)
-        tables = [m._meta.db_table for m, rows in loads
-                  if rows >= least and float(present.get(m._meta.db_table, 0)) <= rows]
+        tables = [
+            m._meta.db_table
+            for m, rows in loads
+            if rows >= least and float(present.get(m._meta.db_table, 0)) <= rows
+        ]
         restore = _drop_secondary(cur, tables) if tables else []
     started = time.perf_counter()
     yield tables
@@ -449,8 +502,13 @@ def indexes_rebuilt_after(loads: Sequence[tuple[type[models.Model], int]]) -> It
             begun = time.perf_counter()
             cur.execute(sql)
             log.debug("%.2f s: %s", time.perf_counter() - begun, sql)
-    log.info("loaded %s with indexes dropped in %.2f s; rebuilt %s indexes and constraints in %.2f s",
-             ", ".join(tables), load_seconds, len(restore), time.perf_counter() - started)
+    log.info(
+        "loaded %s with indexes dropped in %.2f s; rebuilt %s indexes and constraints in %.2f s",
+        ", ".join(tables),
+        load_seconds,
+        len(restore),
+        time.perf_counter() - started,
+    )
 
 
 def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
@@ -462,13 +520,16 @@ def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
         """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
            WHERE t.relname = ANY(%s) AND (c.contype = 'u' OR (c.contype = 'f' AND r.relname = ANY(%s)))""",
-        [tables, tables])
+        [tables, tables],
+    )
     constraints = cur.fetchall()
     cur.execute(
         """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
            FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
            WHERE t.relname = ANY(%s) AND NOT i.indisprimary
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""", [tables])
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+        [tables],
+    )
     indexes = cur.fetchall()
     qn = connection.ops.quote_name
     # ALTER TABLE refuses a table with deferred checks still pending in this transaction: run them now
@@ -480,6 +541,8 @@ def _drop_secondary(cur: Any, tables: list[str]) -> list[str]:
     for name, _definition in indexes:
         cur.execute(f"DROP INDEX {name}")
     restore = [definition for _name, definition in indexes]
-    restore += [f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}"
-                for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f")]  # FKs last
+    restore += [
+        f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}"
+        for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f")
+    ]  # FKs last
     return restore

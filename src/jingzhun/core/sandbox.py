@@ -68,7 +68,9 @@ def default_seconds() -> int:
     return int(os.environ.get("JINGZHUN_READER_SECONDS", "900"))
 
 
-def _child(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory: int, seconds: int) -> None:
+def _child(
+    conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory: int, seconds: int
+) -> None:
     os.environ["RUST_BACKTRACE"] = "0"  # an aborting reader's backtrace is noise in the server log
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
@@ -80,8 +82,13 @@ def _child(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], me
         conn.send(("error", type(exc).__name__, str(exc)[:2000]))
     else:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        conn.send(("ok", result, {"peak_rss_mb": usage.ru_maxrss / 1024,
-                                  "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+        conn.send(
+            (
+                "ok",
+                result,
+                {"peak_rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime},
+            )
+        )
     finally:
         conn.close()
 
@@ -104,8 +111,11 @@ def run(func: Callable[..., Any], *args: Any, memory: int | None = None, seconds
         except EOFError:
             process.join()
             code = process.exitcode
-            reason = "time" if code == -signal.SIGXCPU or code == -signal.SIGKILL else (
-                "memory" if code == -signal.SIGABRT else "crash")
+            reason = (
+                "time"
+                if code == -signal.SIGXCPU or code == -signal.SIGKILL
+                else ("memory" if code == -signal.SIGABRT else "crash")
+            )
             raise Crashed(reason, f"child exit code {code}") from None
     finally:
         receive.close()

@@ -39,8 +39,10 @@ MAX_RATIO = 200  # uncompressed ÷ compressed, for members larger than RATIO_FRO
 RATIO_FROM = 50 << 20
 MAX_CELLS = 200_000_000  # rows × columns of a sheet's declared used range
 
-OPEN_FAILED = ("无法读取 Excel 文件：文件已损坏，或者并不是 Excel 文件（例如把其他文件改成了 .xlsx 扩展名）。"
-               "请用 Excel 或 WPS 打开它，另存为 .xlsx 格式后再上传。")
+OPEN_FAILED = (
+    "无法读取 Excel 文件：文件已损坏，或者并不是 Excel 文件（例如把其他文件改成了 .xlsx 扩展名）。"
+    "请用 Excel 或 WPS 打开它，另存为 .xlsx 格式后再上传。"
+)
 RESAVE = "请用 Excel 或 WPS 打开文件，只保留有数据的区域（删除多余的行和列），另存为新的 .xlsx 文件后再上传。"
 
 
@@ -57,8 +59,10 @@ class WorkbookError(JingzhunError):
 
 
 def sheet_failed(name: str) -> str:
-    return (f"工作表「{name}」无法读取（可能已损坏）。请用 Excel 或 WPS 打开文件，把这张表的内容复制到"
-            "新的工作簿，另存为 .xlsx 格式后再上传。")
+    return (
+        f"工作表「{name}」无法读取（可能已损坏）。请用 Excel 或 WPS 打开文件，把这张表的内容复制到"
+        "新的工作簿，另存为 .xlsx 格式后再上传。"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -100,12 +104,16 @@ def check(path: Path, sheet_names: Callable[[zipfile.ZipFile], dict[str, str]] |
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             if total > MAX_UNCOMPRESSED:
-                raise WorkbookError(f"文件解压后有 {total / (1 << 30):.1f} GB，超过上限 {MAX_UNCOMPRESSED >> 30} GB，"
-                                    f"不能读取。{RESAVE}")
+                raise WorkbookError(
+                    f"文件解压后有 {total / (1 << 30):.1f} GB，超过上限 {MAX_UNCOMPRESSED >> 30} GB，"
+                    f"不能读取。{RESAVE}"
+                )
             for info in infos:
                 if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(1, info.compress_size):
-                    raise WorkbookError(f"文件中的 {info.filename} 压缩比异常（{info.file_size // max(1, info.compress_size)}"
-                                        f" 倍），可能是“压缩炸弹”，不能读取。{RESAVE}")
+                    raise WorkbookError(
+                        f"文件中的 {info.filename} 压缩比异常（{info.file_size // max(1, info.compress_size)}"
+                        f" 倍），可能是“压缩炸弹”，不能读取。{RESAVE}"
+                    )
             names = (sheet_names or _sheet_parts)(zf)
             for name, member in names.items():
                 if member not in zf.namelist():
@@ -113,8 +121,10 @@ def check(path: Path, sheet_names: Callable[[zipfile.ZipFile], dict[str, str]] |
                 with zf.open(member) as fh:
                     declared = declared_cells(fh.read(4096))
                 if declared and declared[1] > MAX_CELLS:
-                    raise WorkbookError(f"工作表「{name}」的使用区域是 {declared[0]}，约 {declared[1]:,} 个单元格，"
-                                        f"远超正常数据（上限 {MAX_CELLS:,} 个），不能读取。{RESAVE}")
+                    raise WorkbookError(
+                        f"工作表「{name}」的使用区域是 {declared[0]}，约 {declared[1]:,} 个单元格，"
+                        f"远超正常数据（上限 {MAX_CELLS:,} 个），不能读取。{RESAVE}"
+                    )
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, ET.ParseError) as exc:
@@ -144,8 +154,10 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 def _crash_message(exc: sandbox.Crashed) -> str:
     if exc.reason == "time":
         return f"读取文件超时（文件过大或格式异常），没有导入任何数据。{RESAVE}"
-    return (f"读取文件时超出内存限制或读取程序异常退出（文件中可能有远超正常范围的单元格位置，或是异常的"
-            f" Excel 文件），没有导入任何数据。{RESAVE}")
+    return (
+        f"读取文件时超出内存限制或读取程序异常退出（文件中可能有远超正常范围的单元格位置，或是异常的"
+        f" Excel 文件），没有导入任何数据。{RESAVE}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -237,8 +249,12 @@ def child_strings(path: str, out: str) -> dict[str, Any]:
 def child_flags(path: str, sheet: str, column: int) -> pa.Array:
     import fastexcel
 
-    flags = fastexcel.read_excel(path).load_sheet(sheet, header_row=None, dtypes="boolean",
-                                                  use_columns=[column]).to_arrow().column(0)
+    flags = (
+        fastexcel.read_excel(path)
+        .load_sheet(sheet, header_row=None, dtypes="boolean", use_columns=[column])
+        .to_arrow()
+        .column(0)
+    )
     return flags.combine_chunks() if isinstance(flags, pa.ChunkedArray) else flags
 
 

@@ -71,4 +71,6 @@ def require_edit(user: object, region_prefix: str) -> None:
     """Refuse, in Chinese, a user who may not create parameters for ``region_prefix``."""
     if not can_edit_region(user, region_prefix):
         where = f"区划 {region_prefix}" if region_prefix else "全国"
-        raise PermissionDeniedError(f"无权设置{where}的政策参数：只有系统管理员和辖区包含该区划的县级（省级）管理员可以设置")
+        raise PermissionDeniedError(
+            f"无权设置{where}的政策参数：只有系统管理员和辖区包含该区划的县级（省级）管理员可以设置"
+        )

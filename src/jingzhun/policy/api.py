@@ -128,16 +128,32 @@ class EvaluationOut(Schema):
 def _out(row: Parameter) -> dict[str, Any]:
     entry = row.entry
     return {
-        "id": row.pk, "key": row.key, "name": entry.name, "unit": entry.unit, "region_prefix": row.region_prefix,
-        "year": row.year, "effective_from": row.effective_from, "effective_to": row.effective_to,
-        "value": format(row.value.normalize(), "f"), "display_value": row.display_value, "document": row.document,
-        "document_date": row.document_date, "source": row.source, "note": row.note,
-        "unconfirmed": row.unconfirmed, "version": row.version,
+        "id": row.pk,
+        "key": row.key,
+        "name": entry.name,
+        "unit": entry.unit,
+        "region_prefix": row.region_prefix,
+        "year": row.year,
+        "effective_from": row.effective_from,
+        "effective_to": row.effective_to,
+        "value": format(row.value.normalize(), "f"),
+        "display_value": row.display_value,
+        "document": row.document,
+        "document_date": row.document_date,
+        "source": row.source,
+        "note": row.note,
+        "unconfirmed": row.unconfirmed,
+        "version": row.version,
     }
 
 
-@router.get("/parameters", response=list[ParameterOut], tags=TAGS, summary="政策参数列表",
-            description="本人辖区适用的参数（全国、上级和辖区内各级），可按参数、区划（该区划适用的各级数值）、年度筛选。")
+@router.get(
+    "/parameters",
+    response=list[ParameterOut],
+    tags=TAGS,
+    summary="政策参数列表",
+    description="本人辖区适用的参数（全国、上级和辖区内各级），可按参数、区划（该区划适用的各级数值）、年度筛选。",
+)
 @paginate(Pagination)
 def list_parameters(
     request: HttpRequest,
@@ -148,21 +164,36 @@ def list_parameters(
 ) -> list[dict[str, Any]]:
     if key:
         catalogue.get(key)
-    rows = selectors.parameters_for(request.auth, key=key, region=region, year=year,  # type: ignore[attr-defined]
-                                    unconfirmed=unconfirmed)
+    rows = selectors.parameters_for(
+        request.auth,
+        key=key,
+        region=region,
+        year=year,  # type: ignore[attr-defined]
+        unconfirmed=unconfirmed,
+    )
     return [_out(r) for r in rows]
 
 
-@router.get("/parameters/{id}", response={200: ParameterOut, READ_ERRORS: ErrorOut}, tags=TAGS, summary="政策参数详情",
-            description="一条政策参数：数值、适用区划和年度、发文及日期、是否待确认。辖区外的参数与不存在的一样返回 404。")
+@router.get(
+    "/parameters/{id}",
+    response={200: ParameterOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="政策参数详情",
+    description="一条政策参数：数值、适用区划和年度、发文及日期、是否待确认。辖区外的参数与不存在的一样返回 404。",
+)
 def get_parameter(request: HttpRequest, id: ParameterId) -> dict[str, Any]:
     return _out(access.access_parameter(request.auth, id))  # type: ignore[attr-defined]
 
 
-@router.post("/parameters", response={201: ParameterOut, WRITE_ERRORS: ErrorOut}, tags=TAGS, summary="新增政策参数",
-             auth=EditorAuth(),
-             description="系统管理员可设置任何区划；县级（省级）管理员只能设置本辖区内的区划。"
-             "同一参数、区划、年度（或生效日期）只能有一条。")
+@router.post(
+    "/parameters",
+    response={201: ParameterOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="新增政策参数",
+    auth=EditorAuth(),
+    description="系统管理员可设置任何区划；县级（省级）管理员只能设置本辖区内的区划。"
+    "同一参数、区划、年度（或生效日期）只能有一条。",
+)
 def create_parameter(request: HttpRequest, payload: ParameterCreate) -> Status:
     user: Any = request.auth  # type: ignore[attr-defined]
     data = payload.model_dump()
@@ -173,10 +204,14 @@ def create_parameter(request: HttpRequest, payload: ParameterCreate) -> Status:
     return Status(201, _out(row))
 
 
-@router.patch("/parameters/{id}", response={200: ParameterOut, WRITE_ERRORS: ErrorOut}, tags=TAGS,
-              summary="修改政策参数",
-              description="只提交要修改的字段并带上 version；他人已先保存时返回 409。参数、区划、年度不能修改（请新增一条）。"
-              "停用参数：提交 effective_to。修改只影响这一条，已作出的决定保存了当时所用的数值。")
+@router.patch(
+    "/parameters/{id}",
+    response={200: ParameterOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="修改政策参数",
+    description="只提交要修改的字段并带上 version；他人已先保存时返回 409。参数、区划、年度不能修改（请新增一条）。"
+    "停用参数：提交 effective_to。修改只影响这一条，已作出的决定保存了当时所用的数值。",
+)
 def update_parameter(request: HttpRequest, payload: ParameterUpdate, id: ParameterId) -> dict[str, Any]:
     user: Any = request.auth  # type: ignore[attr-defined]
     row = access.access_parameter(user, id, "view")
@@ -185,25 +220,43 @@ def update_parameter(request: HttpRequest, payload: ParameterUpdate, id: Paramet
     data = payload.model_dump(exclude_unset=True, exclude={"version"})
     if not data:
         raise ValidationFailed("没有要修改的字段", {"__all__": ["请至少提供一个要修改的字段"]})
-    services.update_parameter(actor=audit.Actor.of(user), parameter=row, expected_version=payload.version, data=data)
+    services.update_parameter(
+        actor=audit.Actor.of(user), parameter=row, expected_version=payload.version, data=data
+    )
     return _out(access.access_parameter(user, id))
 
 
-@router.get("/households/{id}/evaluation", response={200: EvaluationOut, READ_ERRORS: ErrorOut}, tags=TAGS,
-            summary="农户条件评估",
-            description="按识别、退出、返贫、监测或风险消除的标准逐项评估一户：规则、所用数值及文件、实际情况、是否满足。"
-            "结果中的 parameter 是决定应保存的依据。")
+@router.get(
+    "/households/{id}/evaluation",
+    response={200: EvaluationOut, READ_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="农户条件评估",
+    description="按识别、退出、返贫、监测或风险消除的标准逐项评估一户：规则、所用数值及文件、实际情况、是否满足。"
+    "结果中的 parameter 是决定应保存的依据。",
+)
 def household_evaluation(
     request: HttpRequest,
     id: HouseholdId,
     purpose: str = Query("exit", description="用途：" + "，".join(f"{k} {v}" for k, v in PURPOSES.items())),
     on: dt.date | None = Query(None, description="评估日期（默认今天）"),  # noqa: B008
-    monitoring_type: str = Query("", max_length=1, description="监测识别时申请的监测对象类型：1 脱贫不稳定户，"
-                                 "2 边缘易致贫户，3 突发严重困难户（不填按户的情况推定）"),
-    mode: str | None = Query(None, description="风险消除方式（仅 elimination）：1 帮扶消除（须有已实施的帮扶措施），"
-                             "2 自然消除；不填时帮扶措施一项仅供参考"),
+    monitoring_type: str = Query(
+        "",
+        max_length=1,
+        description="监测识别时申请的监测对象类型：1 脱贫不稳定户，"
+        "2 边缘易致贫户，3 突发严重困难户（不填按户的情况推定）",
+    ),
+    mode: str | None = Query(
+        None,
+        description="风险消除方式（仅 elimination）：1 帮扶消除（须有已实施的帮扶措施），"
+        "2 自然消除；不填时帮扶措施一项仅供参考",
+    ),
 ) -> dict[str, Any]:
     household = registry_access.access_household(request.auth, id)  # type: ignore[attr-defined]
-    evaluation = evaluate_household(household, purpose=purpose, on=on or timezone.localdate(),
-                                    monitoring_type=monitoring_type or None, mode=mode)
+    evaluation = evaluate_household(
+        household,
+        purpose=purpose,
+        on=on or timezone.localdate(),
+        monitoring_type=monitoring_type or None,
+        mode=mode,
+    )
     return {**evaluation.as_json(), "summary": evaluation.summary_zh()}

@@ -87,8 +87,14 @@ class Criterion:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "code": self.code, "name": self.name, "rule": self.rule, "threshold": self.threshold,
-            "value": self.value, "passed": self.passed, "required": self.required, "note": self.note,
+            "code": self.code,
+            "name": self.name,
+            "rule": self.rule,
+            "threshold": self.threshold,
+            "value": self.value,
+            "passed": self.passed,
+            "required": self.required,
+            "note": self.note,
             "parameter": self.parameter.as_json() if self.parameter else None,
         }
 
@@ -118,8 +124,12 @@ class Evaluation:
 
     def as_json(self) -> dict[str, Any]:
         data = {
-            "purpose": self.purpose, "purpose_name": self.purpose_name, "subject": self.subject,
-            "on": self.on.isoformat(), "passed": self.passed, "criteria": [x.as_json() for x in self.criteria],
+            "purpose": self.purpose,
+            "purpose_name": self.purpose_name,
+            "subject": self.subject,
+            "on": self.on.isoformat(),
+            "passed": self.passed,
+            "criteria": [x.as_json() for x in self.criteria],
         }
         if self.survey is not None or self.figures:
             data |= {"survey": self.survey, "figures": self.figures}
@@ -146,14 +156,22 @@ def percent(value: Decimal) -> str:
 
 def source(p: Resolved) -> str:
     """Where a number comes from: "2015年度，全国，《…》（待确认）"."""
-    when = f"{p.year}年度" if p.year is not None else f"自{p.effective_from:%Y-%m-%d}起" if p.effective_from else ""
+    when = (
+        f"{p.year}年度"
+        if p.year is not None
+        else f"自{p.effective_from:%Y-%m-%d}起"
+        if p.effective_from
+        else ""
+    )
     where = "全国" if not p.region_prefix else f"区划{p.region_prefix}"
     flag = "，待确认" if p.unconfirmed else ""
     return f"{when}，{where}，{p.document}{flag}"
 
 
 def _missing(code: str, name: str, rule: str, exc: ParameterMissing) -> Criterion:
-    return Criterion(code=code, name=name, rule=rule, threshold="未设置", value="—", passed=False, note=exc.message)
+    return Criterion(
+        code=code, name=name, rule=rule, threshold="未设置", value="—", passed=False, note=exc.message
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -175,7 +193,8 @@ class Facts:
     @classmethod
     def load(cls, household: Household, on: dt.date) -> Facts:
         members = [
-            m for m in household.members.all()
+            m
+            for m in household.members.all()
             if (m.left_on is None or m.left_on > on) and (m.joined_on is None or m.joined_on <= on)
         ]
         years = {y.year: y for y in HouseholdYear.objects.filter(household=household)}
@@ -213,8 +232,11 @@ def _income(facts: Facts, purpose: str, resolver: Resolver, applied: str = "") -
         record, note = facts.year_for(purpose)
         return _income_vs_poverty_line(facts, purpose, record, note, resolver)
     sudden = purpose == "monitoring" and applied == MonitoringType.SUDDEN_HARDSHIP
-    rule = ("申请前规定月数的人均纯收入不高于当年监测范围上限" if purpose == "monitoring"
-            else "人均纯收入稳定超过当年监测范围（高于上限）")
+    rule = (
+        "申请前规定月数的人均纯收入不高于当年监测范围上限"
+        if purpose == "monitoring"
+        else "人均纯收入稳定超过当年监测范围（高于上限）"
+    )
     if sudden:
         rule = "突发严重困难户：收入可高于监测范围，由合规自付支出判断（仅供参考）"
     try:
@@ -223,11 +245,22 @@ def _income(facts: Facts, purpose: str, resolver: Resolver, applied: str = "") -
     except ParameterMissing as exc:
         return _missing(code, "收入", rule, exc)
     if period is None:
-        return Criterion(code, "收入", rule, _line_text(line, purpose), "无收入数据", False, line, note,
-                         required=not sudden)
+        return Criterion(
+            code,
+            "收入",
+            rule,
+            _line_text(line, purpose),
+            "无收入数据",
+            False,
+            line,
+            note,
+            required=not sudden,
+        )
     value = f"{money(period.per_capita)} 元/人·年（{period.label}）"
     passed = period.per_capita <= line.value if purpose == "monitoring" else period.per_capita > line.value
-    return Criterion(code, "收入", rule, _line_text(line, purpose), value, passed, line, note, required=not sudden)
+    return Criterion(
+        code, "收入", rule, _line_text(line, purpose), value, passed, line, note, required=not sudden
+    )
 
 
 def _line_text(line: Resolved, purpose: str) -> str:
@@ -239,8 +272,11 @@ def _income_vs_poverty_line(
     facts: Facts, purpose: str, record: HouseholdYear | None, note: str, resolver: Resolver
 ) -> Criterion:
     below = purpose != "exit"
-    rule = ("上年度人均纯收入低于当年国家扶贫标准" if below
-            else "上年度人均纯收入稳定超过当年国家扶贫标准（恰好等于标准不算超过）")
+    rule = (
+        "上年度人均纯收入低于当年国家扶贫标准"
+        if below
+        else "上年度人均纯收入稳定超过当年国家扶贫标准（恰好等于标准不算超过）"
+    )
     if record is None:
         return Criterion("income", "收入", rule, "—", "无收入数据", False, None, note)
     try:
@@ -266,7 +302,9 @@ def _food_clothing(record: HouseholdYear | None, required: bool) -> Criterion:
     rule = "吃穿不愁：不愁吃、不愁穿（两不愁，§3.2）"
     threshold = "不愁吃＝是，且不愁穿＝是"
     if record is None:
-        return Criterion("food_clothing", "不愁吃、不愁穿", rule, threshold, "无年度数据", False, required=required)
+        return Criterion(
+            "food_clothing", "不愁吃、不愁穿", rule, threshold, "无年度数据", False, required=required
+        )
     items = [("不愁吃", record.food_secure), ("不愁穿", record.clothing_secure)]
     value = "；".join(f"{name}：{_yes_no(v, '是', '否')}" for name, v in items) + f"（{record.year}年度数据）"
     passed = all(v is True for _, v in items)
@@ -281,8 +319,10 @@ NOT_A_PUPIL = frozenset({"", Schooling.PRESCHOOL_CHILD})
 
 def _school_ages(facts: Facts, resolver: Resolver) -> tuple[Resolved, Resolved]:
     where = facts.household.village_id
-    return (resolver.resolve(c.COMPULSORY_SCHOOL_AGE_FROM, region_code=where, on=facts.on),
-            resolver.resolve(c.COMPULSORY_SCHOOL_AGE_TO, region_code=where, on=facts.on))
+    return (
+        resolver.resolve(c.COMPULSORY_SCHOOL_AGE_FROM, region_code=where, on=facts.on),
+        resolver.resolve(c.COMPULSORY_SCHOOL_AGE_TO, region_code=where, on=facts.on),
+    )
 
 
 def _education(facts: Facts, required: bool, resolver: Resolver) -> Criterion:
@@ -294,8 +334,10 @@ def _education(facts: Facts, required: bool, resolver: Resolver) -> Criterion:
     low, high = int(low_p.value), int(high_p.value)
     children = [m for m in facts.members if low <= age_on(m.birth_date, facts.on) <= high]
     out = [m for m in children if _out_of_school(m)]
-    rule = (f"{low}—{high}周岁义务教育阶段成员都在校（在校生状况为在读年级，无失学、辍学）；"
-            "学龄前儿童（未入学）视为未在校；重度残疾儿童送教上门视为在校")
+    rule = (
+        f"{low}—{high}周岁义务教育阶段成员都在校（在校生状况为在读年级，无失学、辍学）；"
+        "学龄前儿童（未入学）视为未在校；重度残疾儿童送教上门视为在校"
+    )
     if out:
         value = "、".join(f"{m.name}（{age_on(m.birth_date, facts.on)}岁，{_out_of_school(m)}）" for m in out)
     else:
@@ -319,17 +361,23 @@ def _out_of_school(member: Member) -> str:
 
 def _medical(facts: Facts, required: bool, resolver: Resolver) -> Criterion:
     name = "基本医疗保障"
-    rule = ("每名在册成员都参加基本医疗保险（城乡居民基本医疗保险或城镇职工基本医疗保险）；"
-            "参加城乡居民医保的成员按政策参数还须参加大病保险")
+    rule = (
+        "每名在册成员都参加基本医疗保险（城乡居民基本医疗保险或城镇职工基本医疗保险）；"
+        "参加城乡居民医保的成员按政策参数还须参加大病保险"
+    )
     try:
-        switch = resolver.resolve(c.MEDICAL_REQUIRES_SERIOUS_ILLNESS, region_code=facts.household.village_id,
-                                  on=facts.on)
+        switch = resolver.resolve(
+            c.MEDICAL_REQUIRES_SERIOUS_ILLNESS, region_code=facts.household.village_id, on=facts.on
+        )
     except ParameterMissing as exc:
         return replace(_missing("medical", name, rule, exc), required=required)
     need_serious = bool(switch.value)
     problems = [(m, p) for m in facts.members if (p := _medical_problem(m, need_serious))]
-    value = ("、".join(f"{m.name}（{p}）" for m, p in problems) if problems
-             else f"{len(facts.members)}名成员均已参保")
+    value = (
+        "、".join(f"{m.name}（{p}）" for m, p in problems)
+        if problems
+        else f"{len(facts.members)}名成员均已参保"
+    )
     serious = "须登记参加大病保险" if need_serious else "随城乡居民医保覆盖，不另行核对"
     threshold = f"未参保人数 = 0（大病保险：{serious}；{source(switch)}）"
     note = "" if need_serious else "国办发〔2015〕57号：大病保险覆盖所有城乡居民基本医保参保人"
@@ -343,15 +391,20 @@ def _medical_problem(member: Member, need_serious: bool) -> str:
         unfilled = member.basic_medical_insurance is None and member.employee_medical_insurance is None
         return "未填写是否参加基本医疗保险，须核实" if unfilled else "未参加基本医疗保险"
     if need_serious and member.serious_illness_insurance is not True:
-        return "未填写是否参加大病保险，须核实" if member.serious_illness_insurance is None else "未参加大病保险"
+        return (
+            "未填写是否参加大病保险，须核实" if member.serious_illness_insurance is None else "未参加大病保险"
+        )
     return ""
 
 
 def _renovation(facts: Facts, record: HouseholdYear) -> int | None:
     """The latest completed 危房改造 recorded in a data year up to the decision, done in the grade's data year
     or later (an older renovation does not outweigh a later grading) and not after the decision year."""
-    years = [y.renovation_year for y in facts.years.values()
-             if y.year <= facts.on.year and y.renovation_year is not None]
+    years = [
+        y.renovation_year
+        for y in facts.years.values()
+        if y.year <= facts.on.year and y.renovation_year is not None
+    ]
     done = [y for y in years if record.year <= y <= facts.on.year]
     return max(done) if done else None
 
@@ -361,8 +414,14 @@ def _housing(facts: Facts, record: HouseholdYear | None, required: bool) -> Crit
     threshold = "A级、B级、非危房，或危房改造已竣工（不晚于决定年度）"
     if record is None:
         return Criterion("housing", "住房安全保障", rule, threshold, "无年度数据", False, required=required)
-    unsafe = record.housing_grade in UNSAFE_GRADES or (record.dangerous_house is True and not record.housing_grade)
-    grade = record.get_housing_grade_display() if record.housing_grade else ("危房（未定级）" if unsafe else "非危房")
+    unsafe = record.housing_grade in UNSAFE_GRADES or (
+        record.dangerous_house is True and not record.housing_grade
+    )
+    grade = (
+        record.get_housing_grade_display()
+        if record.housing_grade
+        else ("危房（未定级）" if unsafe else "非危房")
+    )
     value = f"{grade}（{record.year}年度数据）"
     renovated = _renovation(facts, record)
     note = ""
@@ -371,8 +430,11 @@ def _housing(facts: Facts, record: HouseholdYear | None, required: bool) -> Crit
     elif unsafe:
         later = sorted({y.renovation_year for y in facts.years.values() if y.renovation_year is not None})
         if later:
-            note = ("登记的危房改造竣工年度" + "、".join(map(str, later))
-                    + f"不在{record.year}—{facts.on.year}年之间（早于危房鉴定或晚于决定年度），不予认可")
+            note = (
+                "登记的危房改造竣工年度"
+                + "、".join(map(str, later))
+                + f"不在{record.year}—{facts.on.year}年之间（早于危房鉴定或晚于决定年度），不予认可"
+            )
     passed = not unsafe or renovated is not None
     return Criterion("housing", "住房安全保障", rule, threshold, value, passed, note=note, required=required)
 
@@ -380,16 +442,29 @@ def _housing(facts: Facts, record: HouseholdYear | None, required: bool) -> Crit
 # The four indicators of 《农村饮水安全评价准则》(T/CHES 18-2018) and what 达标 means (docs/policy.md).
 WATER_INDICATORS: tuple[tuple[str, str, str], ...] = (
     ("water_quantity_ok", "水量", "每人每天可获得的水量：丰水地区不低于35升，缺水地区不低于20升"),
-    ("water_quality_ok", "水质", "符合生活饮用水卫生标准（GB 5749）：以水质检测报告为准，分散供水户可现场评价"),
-    ("water_convenience_ok", "用水方便程度",
-     "供水入户，或人力取水往返不超过20分钟，或水平距离不超过800米、垂直距离不超过80米（一说100米，待确认）"),
-    ("water_reliability_ok", "供水保证率", "一年内停水断水累计不超过36天（保证率约90%；缺水地区不低于90%，其他地区不低于95%）"),
+    (
+        "water_quality_ok",
+        "水质",
+        "符合生活饮用水卫生标准（GB 5749）：以水质检测报告为准，分散供水户可现场评价",
+    ),
+    (
+        "water_convenience_ok",
+        "用水方便程度",
+        "供水入户，或人力取水往返不超过20分钟，或水平距离不超过800米、垂直距离不超过80米（一说100米，待确认）",
+    ),
+    (
+        "water_reliability_ok",
+        "供水保证率",
+        "一年内停水断水累计不超过36天（保证率约90%；缺水地区不低于90%，其他地区不低于95%）",
+    ),
 )
 
 
 def _water(record: HouseholdYear | None, required: bool) -> Criterion:
-    rule = ("饮水安全：水量、水质、用水方便程度、供水保证率四项指标全部达标（含基本达标），"
-            "《农村饮水安全评价准则》T/CHES 18-2018：" + "；".join(f"{n}：{t}" for _, n, t in WATER_INDICATORS))
+    rule = (
+        "饮水安全：水量、水质、用水方便程度、供水保证率四项指标全部达标（含基本达标），"
+        "《农村饮水安全评价准则》T/CHES 18-2018：" + "；".join(f"{n}：{t}" for _, n, t in WATER_INDICATORS)
+    )
     threshold = "四项指标均为达标"
     if record is None:
         return Criterion("water", "饮水安全", rule, threshold, "无年度数据", False, required=required)
@@ -417,9 +492,16 @@ def _legacy_water(record: HouseholdYear) -> str:
     return "、".join(parts)
 
 
-def _guarantees(facts: Facts, record: HouseholdYear | None, required: bool, resolver: Resolver) -> list[Criterion]:
-    return [_food_clothing(record, required), _education(facts, required, resolver),
-            _medical(facts, required, resolver), _housing(facts, record, required), _water(record, required)]
+def _guarantees(
+    facts: Facts, record: HouseholdYear | None, required: bool, resolver: Resolver
+) -> list[Criterion]:
+    return [
+        _food_clothing(record, required),
+        _education(facts, required, resolver),
+        _medical(facts, required, resolver),
+        _housing(facts, record, required),
+        _water(record, required),
+    ]
 
 
 def _assistance(facts: Facts, mode: str | None) -> Criterion:
@@ -436,11 +518,27 @@ def _assistance(facts: Facts, mode: str | None) -> Criterion:
     value = "、".join(f"{x.year}年{x.get_family_display()}" for x in found) or "监测期间没有已实施的帮扶措施"
     threshold = "已实施的帮扶措施 ≥ 1"
     if mode == RiskElimination.NATURAL:
-        return Criterion("assistance", "帮扶措施", rule, threshold, value, True,
-                         note="按自然消除办理：风险自然消失，不要求帮扶措施（仅供参考）", required=False)
+        return Criterion(
+            "assistance",
+            "帮扶措施",
+            rule,
+            threshold,
+            value,
+            True,
+            note="按自然消除办理：风险自然消失，不要求帮扶措施（仅供参考）",
+            required=False,
+        )
     if mode is None:
-        return Criterion("assistance", "帮扶措施", rule, threshold, value, bool(found),
-                         note="未选择消除方式：按帮扶消除办理时此项必须满足（仅供参考）", required=False)
+        return Criterion(
+            "assistance",
+            "帮扶措施",
+            rule,
+            threshold,
+            value,
+            bool(found),
+            note="未选择消除方式：按帮扶消除办理时此项必须满足（仅供参考）",
+            required=False,
+        )
     return Criterion("assistance", "帮扶措施", rule, threshold, value, bool(found))
 
 
@@ -473,9 +571,14 @@ def _labour(facts: Facts) -> Criterion:
     return Criterion("labour", "劳动能力", rule, "有劳动力成员 ≥ 1", value, bool(capable))
 
 
-RISK_CHECKS: dict[str, str] = {RiskType.SCHOOLING: "education", RiskType.ILLNESS: "medical",
-                               RiskType.DISABILITY: "medical", RiskType.HOUSING: "housing",
-                               RiskType.WATER: "water", RiskType.LACK_LABOUR: "labour"}
+RISK_CHECKS: dict[str, str] = {
+    RiskType.SCHOOLING: "education",
+    RiskType.ILLNESS: "medical",
+    RiskType.DISABILITY: "medical",
+    RiskType.HOUSING: "housing",
+    RiskType.WATER: "water",
+    RiskType.LACK_LABOUR: "labour",
+}
 
 
 def _risks(facts: Facts, checked: dict[str, Criterion]) -> Criterion:
@@ -552,8 +655,14 @@ def _expense_rows(facts: Facts) -> list[HouseholdExpense]:
 
 def _year_income(record: HouseholdYear, on: dt.date) -> PeriodIncome:
     end = min(dt.date(record.year, 12, 31), on)
-    return PeriodIncome(record.per_capita_net_income, record.net_income, record.household_size,
-                        dt.date(record.year, 1, 1), end, False)
+    return PeriodIncome(
+        record.per_capita_net_income,
+        record.net_income,
+        record.household_size,
+        dt.date(record.year, 1, 1),
+        end,
+        False,
+    )
 
 
 def _income_months(facts: Facts, resolver: Resolver) -> Resolved:
@@ -575,10 +684,15 @@ def period_income(facts: Facts, resolver: Resolver) -> tuple[PeriodIncome | None
             return found, f"采用入户核实的{need}个月收入（{found.label}）"
     record, _ = facts.year_for("monitoring")
     if record is None:
-        return None, f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算，也没有年度收入数据"
-    return (_year_income(record, facts.on),
-            f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算：登记系统为年度数据，"
-            f"采用最近的{record.year}年度人均纯收入，代替申请前{need}个月的收入")
+        return (
+            None,
+            f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算，也没有年度收入数据",
+        )
+    return (
+        _year_income(record, facts.on),
+        f"没有截至{facts.on:%Y-%m-%d}前{need}个月内、覆盖{need}个月的收入核算：登记系统为年度数据，"
+        f"采用最近的{record.year}年度人均纯收入，代替申请前{need}个月的收入",
+    )
 
 
 def applied_type(household: Household, monitoring_type: str | None) -> tuple[str, str]:
@@ -600,8 +714,10 @@ def _category(facts: Facts, applied: str, note: str) -> Criterion:
     rules = {
         MonitoringType.UNSTABLE_EXITED: ("脱贫不稳定户须为脱贫户", status in EXITED),
         MonitoringType.MARGINAL: ("边缘易致贫户须为一般农户（未建档立卡）", not status),
-        MonitoringType.SUDDEN_HARDSHIP: ("突发严重困难户须为脱贫户或一般农户（不是未脱贫户、返贫户）",
-                                         status not in REGISTERED_POOR),
+        MonitoringType.SUDDEN_HARDSHIP: (
+            "突发严重困难户须为脱贫户或一般农户（不是未脱贫户、返贫户）",
+            status not in REGISTERED_POOR,
+        ),
     }
     rule, passed = rules[applied]
     shown = facts.household.get_poverty_status_display() if status else "一般农户（未建档立卡）"
@@ -620,16 +736,22 @@ class ExpenseThresholds:
 
 def _expense_thresholds(facts: Facts, line: Resolved, resolver: Resolver) -> ExpenseThresholds:
     region, found, missing = facts.household.village_id, {}, []
-    for key, kwargs in ((c.SUDDEN_HARDSHIP_EXPENSE_SHARE, {"on": facts.on}),
-                        (c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, {"on": facts.on}),
-                        (c.RURAL_DISPOSABLE_INCOME, {"year": facts.on.year - 1})):
+    for key, kwargs in (
+        (c.SUDDEN_HARDSHIP_EXPENSE_SHARE, {"on": facts.on}),
+        (c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, {"on": facts.on}),
+        (c.RURAL_DISPOSABLE_INCOME, {"year": facts.on.year - 1}),
+    ):
         try:
             found[key] = resolver.resolve(key, region_code=region, **kwargs)
         except ParameterMissing as exc:
             missing.append(exc.message)
-    return ExpenseThresholds(line, found.get(c.SUDDEN_HARDSHIP_EXPENSE_SHARE),
-                             found.get(c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT), found.get(c.RURAL_DISPOSABLE_INCOME),
-                             missing)
+    return ExpenseThresholds(
+        line,
+        found.get(c.SUDDEN_HARDSHIP_EXPENSE_SHARE),
+        found.get(c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT),
+        found.get(c.RURAL_DISPOSABLE_INCOME),
+        missing,
+    )
 
 
 def _expenses(facts: Facts, applied: str, resolver: Resolver) -> Criterion:
@@ -640,8 +762,10 @@ def _expenses(facts: Facts, applied: str, resolver: Resolver) -> Criterion:
     income or above the amount (民政's 刚性支出困难, §4.9; thresholds §5.1)."""
     required = applied == MonitoringType.SUDDEN_HARDSHIP
     name = "合规自付支出"
-    rule = ("刚性支出导致基本生活严重困难：扣除合规刚性支出后的人均收入不高于监测范围；或人均收入低于上年农村居民"
-            "人均可支配收入，且刚性支出超过家庭纯收入的规定比例或超过规定金额")
+    rule = (
+        "刚性支出导致基本生活严重困难：扣除合规刚性支出后的人均收入不高于监测范围；或人均收入低于上年农村居民"
+        "人均可支配收入，且刚性支出超过家庭纯收入的规定比例或超过规定金额"
+    )
     try:
         line = _monitoring_line(facts, resolver)
         period, income_note = period_income(facts, resolver)
@@ -649,8 +773,11 @@ def _expenses(facts: Facts, applied: str, resolver: Resolver) -> Criterion:
     except ParameterMissing as exc:
         return replace(_missing("expenses", name, rule, exc), required=required)
     t = _expense_thresholds(facts, line, resolver)
-    start, end = ((period.start, period.end) if period and period.assessed
-                  else (add_months(facts.on, -months) + dt.timedelta(days=1), facts.on))
+    start, end = (
+        (period.start, period.end)
+        if period and period.assessed
+        else (add_months(facts.on, -months) + dt.timedelta(days=1), facts.on)
+    )
     rows = [e for e in _expense_rows(facts) if start <= e.incurred_on <= end]
     total = sum((e.amount for e in rows), Decimal(0))
     by_kind: dict[str, Decimal] = {}
@@ -658,22 +785,36 @@ def _expenses(facts: Facts, applied: str, resolver: Resolver) -> Criterion:
         by_kind[e.get_kind_display()] = by_kind.get(e.get_kind_display(), Decimal(0)) + e.amount
     parts = "、".join(f"{k} {money(v)} 元" for k, v in by_kind.items())
     value = f"{start:%Y-%m-%d}至{end:%Y-%m-%d}合规刚性支出 {money(total)} 元" + (
-        f"（{parts}，共{len(rows)}笔）" if rows else "（无支出记录）")
+        f"（{parts}，共{len(rows)}笔）" if rows else "（无支出记录）"
+    )
     threshold = _expense_threshold_text(t)
     notes = [n for n in (income_note, *t.missing) if n]
     if period is None:
-        return Criterion("expenses", name, rule, threshold, value + "；无收入数据", False, line, "；".join(notes),
-                         required=required)
+        return Criterion(
+            "expenses",
+            name,
+            rule,
+            threshold,
+            value + "；无收入数据",
+            False,
+            line,
+            "；".join(notes),
+            required=required,
+        )
     after = per_capita(period.net - total, period.persons)
     value += f"；家庭纯收入 {money(period.net)} 元，{period.persons}人；扣除后人均 {money(after)} 元/人·年"
     passed = after <= line.value
     if not passed and t.disposable is not None and period.per_capita < t.disposable.value:
-        over_share = t.share is not None and (total > t.share.value * period.net if period.net > 0 else total > 0)
+        over_share = t.share is not None and (
+            total > t.share.value * period.net if period.net > 0 else total > 0
+        )
         over_amount = t.amount is not None and total > t.amount.value
         passed = over_share or over_amount
     if period.net > 0:
         value += f"；支出占家庭纯收入 {percent(total / period.net)}"
-    return Criterion("expenses", name, rule, threshold, value, passed, line, "；".join(notes), required=required)
+    return Criterion(
+        "expenses", name, rule, threshold, value, passed, line, "；".join(notes), required=required
+    )
 
 
 def _expense_threshold_text(t: ExpenseThresholds) -> str:
@@ -696,8 +837,9 @@ def _hardship(facts: Facts, guarantees: list[Criterion]) -> Criterion:
     value = "；".join(problems) or "登记数据未显示三保障和饮水问题"
     note = f"登记的致贫返贫风险：{'、'.join(risks)}" if risks else ""
     rule = "有义务教育、基本医疗、住房安全或饮水安全方面的突出问题（与收入、支出综合研判，仅供参考）"
-    return Criterion("hardship", "突出困难问题", rule, "有问题 ≥ 1 项", value, bool(problems), note=note,
-                     required=False)
+    return Criterion(
+        "hardship", "突出困难问题", rule, "有问题 ≥ 1 项", value, bool(problems), note=note, required=False
+    )
 
 
 def _coping(facts: Facts) -> Criterion:
@@ -706,12 +848,21 @@ def _coping(facts: Facts) -> Criterion:
     capable = [m for m in facts.members if m.labour_skill in CAPABLE_LABOUR]
     assisted = [m for m in facts.members if m.dibao or m.tekun]
     months = sum(m.migrant_months or 0 for m in capable)
-    value = (f"劳动力 {len(capable)} 人（共 {len(facts.members)} 人），务工 {months} 个月"
-             + (f"；享受低保或特困供养：{'、'.join(m.name for m in assisted)}" if assisted else ""))
+    value = f"劳动力 {len(capable)} 人（共 {len(facts.members)} 人），务工 {months} 个月" + (
+        f"；享受低保或特困供养：{'、'.join(m.name for m in assisted)}" if assisted else ""
+    )
     rule = "自身难以应对：无劳动能力成员，或已靠低保、特困供养兜底（仅供参考；存款、资产等须入户核实）"
     note = "存款、车辆、房产等家庭资产不在登记系统中，须入户核实（承诺授权书授权查询）；有劳动力的户宜采取开发式帮扶"
-    return Criterion("coping", "自主应对能力", rule, "劳动力 = 0 或享受兜底", value,
-                     not capable or bool(assisted), note=note, required=False)
+    return Criterion(
+        "coping",
+        "自主应对能力",
+        rule,
+        "劳动力 = 0 或享受兜底",
+        value,
+        not capable or bool(assisted),
+        note=note,
+        required=False,
+    )
 
 
 def _income_history(facts: Facts, resolver: Resolver) -> list[PeriodIncome]:
@@ -735,13 +886,17 @@ def _stable(facts: Facts, income: Criterion, resolver: Resolver) -> Criterion:
     and not before the household was identified (it was at risk then)."""
     rule = "收入持续稳定超过监测范围（从收入高于监测范围起连续计算，不早于纳入监测），不少于规定月数"
     try:
-        months = resolver.resolve(c.ELIMINATION_STABLE_MONTHS, region_code=facts.household.village_id, on=facts.on)
+        months = resolver.resolve(
+            c.ELIMINATION_STABLE_MONTHS, region_code=facts.household.village_id, on=facts.on
+        )
         line = _monitoring_line(facts, resolver)
         history = _income_history(facts, resolver)
     except ParameterMissing as exc:
         return _missing("stable", "收入稳定", rule, exc)
     need = int(months.value)
-    threshold = f"≥ {need} 个月（{source(months)}）；监测范围 > {money(line.value)} {line.unit}（{source(line)}）"
+    threshold = (
+        f"≥ {need} 个月（{source(months)}）；监测范围 > {money(line.value)} {line.unit}（{source(line)}）"
+    )
     if not history:
         return Criterion("stable", "收入稳定", rule, threshold, "无收入数据", False, months)
     if history[0].per_capita <= line.value:
@@ -768,21 +923,43 @@ def _stable(facts: Facts, income: Criterion, resolver: Resolver) -> Criterion:
     elapsed = months_between(since, facts.on)
     used = "、".join(f"{x.label}人均 {money(x.per_capita)} 元" for x in run)
     value = f"自{since:%Y-%m-%d}起收入高于监测范围，已{elapsed}个月（{used}）"
-    return Criterion("stable", "收入稳定", rule, threshold, value, income.passed and elapsed >= need, months,
-                     "；".join(notes))
+    return Criterion(
+        "stable",
+        "收入稳定",
+        rule,
+        threshold,
+        value,
+        income.passed and elapsed >= need,
+        months,
+        "；".join(notes),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Entry points
 
 
-HOUSEHOLD_KEYS = (c.POVERTY_LINE, c.MONITORING_LINE, c.MONITORING_INCOME_MONTHS, c.ELIMINATION_STABLE_MONTHS,
-                  c.SUDDEN_HARDSHIP_EXPENSE_SHARE, c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT, c.RURAL_DISPOSABLE_INCOME,
-                  c.COMPULSORY_SCHOOL_AGE_FROM, c.COMPULSORY_SCHOOL_AGE_TO, c.MEDICAL_REQUIRES_SERIOUS_ILLNESS)
+HOUSEHOLD_KEYS = (
+    c.POVERTY_LINE,
+    c.MONITORING_LINE,
+    c.MONITORING_INCOME_MONTHS,
+    c.ELIMINATION_STABLE_MONTHS,
+    c.SUDDEN_HARDSHIP_EXPENSE_SHARE,
+    c.SUDDEN_HARDSHIP_EXPENSE_AMOUNT,
+    c.RURAL_DISPOSABLE_INCOME,
+    c.COMPULSORY_SCHOOL_AGE_FROM,
+    c.COMPULSORY_SCHOOL_AGE_TO,
+    c.MEDICAL_REQUIRES_SERIOUS_ILLNESS,
+)
 
 
 def evaluate_household(
-    household: Household, *, purpose: str, on: dt.date, monitoring_type: str | None = None, mode: str | None = None
+    household: Household,
+    *,
+    purpose: str,
+    on: dt.date,
+    monitoring_type: str | None = None,
+    mode: str | None = None,
 ) -> Evaluation:
     """Check a household against the standard of ``purpose`` on ``on`` (one query per table).
 
@@ -791,9 +968,13 @@ def evaluate_household(
     of a 风险消除 (帮扶消除 "1" / 自然消除 "2"): 帮扶消除 requires an implemented assistance measure; without a
     mode that criterion is shown for reference only."""
     if purpose not in PURPOSES:
-        raise ValidationFailed(f"未知的评估用途：{purpose}（应为 {'、'.join(PURPOSES)}）", {"purpose": ["未知的评估用途"]})
+        raise ValidationFailed(
+            f"未知的评估用途：{purpose}（应为 {'、'.join(PURPOSES)}）", {"purpose": ["未知的评估用途"]}
+        )
     if mode not in (None, "", RiskElimination.BY_ASSISTANCE, RiskElimination.NATURAL):
-        raise ValidationFailed(f"风险消除方式无效：{mode}（应为帮扶消除或自然消除）", {"mode": ["风险消除方式无效"]})
+        raise ValidationFailed(
+            f"风险消除方式无效：{mode}（应为帮扶消除或自然消除）", {"mode": ["风险消除方式无效"]}
+        )
     facts = Facts.load(household, on)
     resolver = Resolver(HOUSEHOLD_KEYS, region_prefixes=candidate_prefixes(household.village_id))
     record, _ = facts.year_for(purpose)
@@ -808,8 +989,12 @@ def evaluate_household(
     if purpose == "elimination":
         labour = _labour(facts)
         checked = {x.code: x for x in [*guarantees, labour]}
-        criteria += [_stable(facts, income, resolver), _risks(facts, checked), labour,
-                     _assistance(facts, mode or None)]
+        criteria += [
+            _stable(facts, income, resolver),
+            _risks(facts, checked),
+            labour,
+            _assistance(facts, mode or None),
+        ]
     subject = f"{household.head_name}户（户编号 {household.household_number}）"
     return Evaluation(purpose=purpose, subject=subject, on=on, criteria=criteria)
 
@@ -821,8 +1006,16 @@ def _poor_people(where: dict[str, Any]) -> int:
     ).count()
 
 
-def _incidence(code: str, name: str, key: str, region: Region, poor: int, population: int | None,
-               year: int, note: str = "") -> Criterion:
+def _incidence(
+    code: str,
+    name: str,
+    key: str,
+    region: Region,
+    poor: int,
+    population: int | None,
+    year: int,
+    note: str = "",
+) -> Criterion:
     rule = "贫困发生率（剩余建档立卡贫困人口 ÷ 农村户籍人口）低于上限"
     try:
         limit = resolve_for(key, region.code, year)
@@ -847,12 +1040,19 @@ def resolve_for(key: str, region_code: str, year: int) -> Resolved:
 
 
 VILLAGE_EXIT_KEYS = (
-    c.VILLAGE_EXIT_MAX_INCIDENCE, c.VILLAGE_EXIT_REQUIRE_ROAD, c.VILLAGE_EXIT_MIN_WATER_COVERAGE,
-    c.VILLAGE_EXIT_REQUIRE_POWER, c.VILLAGE_EXIT_REQUIRE_CLINIC, c.VILLAGE_EXIT_REQUIRE_BROADBAND,
-    c.VILLAGE_EXIT_REQUIRE_RADIO_TV, c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
+    c.VILLAGE_EXIT_MAX_INCIDENCE,
+    c.VILLAGE_EXIT_REQUIRE_ROAD,
+    c.VILLAGE_EXIT_MIN_WATER_COVERAGE,
+    c.VILLAGE_EXIT_REQUIRE_POWER,
+    c.VILLAGE_EXIT_REQUIRE_CLINIC,
+    c.VILLAGE_EXIT_REQUIRE_BROADBAND,
+    c.VILLAGE_EXIT_REQUIRE_RADIO_TV,
+    c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
 )
 VILLAGE_IDENTIFICATION_KEYS = (
-    c.POOR_VILLAGE_INCIDENCE_FACTOR, c.POOR_VILLAGE_INCOME_SHARE, c.PROVINCE_POVERTY_INCIDENCE,
+    c.POOR_VILLAGE_INCIDENCE_FACTOR,
+    c.POOR_VILLAGE_INCOME_SHARE,
+    c.PROVINCE_POVERTY_INCIDENCE,
     c.PROVINCE_RURAL_INCOME,
 )
 # (code, name, key, VillageYear field) of the yes/no items of a village exit (§3.3).
@@ -879,8 +1079,17 @@ def _fact(record: VillageYear | None, value: str) -> str:
     return f"{value}（{record.year}年度数据）" if record is not None else "无村级年度数据"
 
 
-def _switch(code: str, name: str, key: str, attr: str, record: VillageYear | None, resolver: Resolver,
-            village: Region, on: dt.date, note: str) -> Criterion:
+def _switch(
+    code: str,
+    name: str,
+    key: str,
+    attr: str,
+    record: VillageYear | None,
+    resolver: Resolver,
+    village: Region,
+    on: dt.date,
+    note: str,
+) -> Criterion:
     """A yes/no item: passes only when the record says yes; not required where the province does not ask."""
     rule = f"{name}（省定出列标准）"
     try:
@@ -891,11 +1100,24 @@ def _switch(code: str, name: str, key: str, attr: str, record: VillageYear | Non
     fact = getattr(record, attr) if record is not None else None
     shown = "是" if fact is True else "否" if fact is False else "未填写"
     threshold = f"{'要求：是' if required else '本地不作要求'}（{source(flag)}）"
-    return Criterion(code, name, rule, threshold, _fact(record, shown), fact is True, flag, note, required=required)
+    return Criterion(
+        code, name, rule, threshold, _fact(record, shown), fact is True, flag, note, required=required
+    )
 
 
-def _at_least(code: str, name: str, rule: str, key: str, value: Decimal | None, shown: str,
-              record: VillageYear | None, resolver: Resolver, village: Region, on: dt.date, note: str) -> Criterion:
+def _at_least(
+    code: str,
+    name: str,
+    rule: str,
+    key: str,
+    value: Decimal | None,
+    shown: str,
+    record: VillageYear | None,
+    resolver: Resolver,
+    village: Region,
+    on: dt.date,
+    note: str,
+) -> Criterion:
     """A number that must reach the threshold (at the threshold passes: "不低于")."""
     try:
         limit = resolver.resolve(key, region_code=village.code, on=on)
@@ -919,27 +1141,65 @@ def evaluate_village_exit(village: Region, *, year: int) -> Evaluation:
     if record is not None and record.rural_population:
         population = record.rural_population
         incidence_note += f"；农村户籍人口取{record.year}年度村级年度情况"
-    criteria = [_incidence("incidence", "贫困发生率", c.VILLAGE_EXIT_MAX_INCIDENCE, village, poor, population, year,
-                           incidence_note)]
+    criteria = [
+        _incidence(
+            "incidence",
+            "贫困发生率",
+            c.VILLAGE_EXIT_MAX_INCIDENCE,
+            village,
+            poor,
+            population,
+            year,
+            incidence_note,
+        )
+    ]
     for code, name, key, attr in VILLAGE_SWITCHES[:3]:
         criteria.append(_switch(code, name, key, attr, record, resolver, village, on, note))
     water = record.safe_water_coverage if record is not None else None
-    criteria.insert(2, _at_least(
-        "water", "安全饮水", "安全饮水覆盖率不低于省定标准", c.VILLAGE_EXIT_MIN_WATER_COVERAGE, water,
-        percent(water) if water is not None else "", record, resolver, village, on, note))
+    criteria.insert(
+        2,
+        _at_least(
+            "water",
+            "安全饮水",
+            "安全饮水覆盖率不低于省定标准",
+            c.VILLAGE_EXIT_MIN_WATER_COVERAGE,
+            water,
+            percent(water) if water is not None else "",
+            record,
+            resolver,
+            village,
+            on,
+            note,
+        ),
+    )
     for code, name, key, attr in VILLAGE_SWITCHES[3:]:
         criteria.append(_switch(code, name, key, attr, record, resolver, village, on, note))
     income = record.collective_income if record is not None else None
-    criteria.append(_at_least(
-        "collective_income", "村集体经济收入", "村集体经济年收入不低于省定标准", c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
-        income, f"{money(income)} 元" if income is not None else "", record, resolver, village, on, note))
+    criteria.append(
+        _at_least(
+            "collective_income",
+            "村集体经济收入",
+            "村集体经济年收入不低于省定标准",
+            c.VILLAGE_EXIT_MIN_COLLECTIVE_INCOME,
+            income,
+            f"{money(income)} 元" if income is not None else "",
+            record,
+            resolver,
+            village,
+            on,
+            note,
+        )
+    )
     return Evaluation(purpose="village_exit", subject=village.full_name(), on=on, criteria=criteria)
 
 
 def _registered_people(village: Region) -> int:
     """Active members of the village's registered (建档立卡) households, whatever their status."""
-    return Member.objects.filter(left_on__isnull=True, household__village=village).exclude(
-        household__poverty_status="").count()
+    return (
+        Member.objects.filter(left_on__isnull=True, household__village=village)
+        .exclude(household__poverty_status="")
+        .count()
+    )
 
 
 def evaluate_village_identification(village: Region, *, year: int) -> Evaluation:
@@ -952,15 +1212,21 @@ def evaluate_village_identification(village: Region, *, year: int) -> Evaluation
     on = dt.date(year, 12, 31)
     resolver = Resolver(VILLAGE_IDENTIFICATION_KEYS, region_prefixes=candidate_prefixes(village.code))
     record, note = village_record(village, data_year)
-    return Evaluation(purpose="village_identification", subject=village.full_name(), on=on, criteria=[
-        _high(village, record, data_year, on, resolver, note),
-        _low(village, record, data_year, on, resolver, note),
-        _no_collective_income(record, note),
-    ])
+    return Evaluation(
+        purpose="village_identification",
+        subject=village.full_name(),
+        on=on,
+        criteria=[
+            _high(village, record, data_year, on, resolver, note),
+            _low(village, record, data_year, on, resolver, note),
+            _no_collective_income(record, note),
+        ],
+    )
 
 
-def _high(village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver,
-          note: str) -> Criterion:
+def _high(
+    village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver, note: str
+) -> Criterion:
     code, name = "high_incidence", "一高：贫困发生率"
     rule = "村贫困发生率达到全省农村贫困发生率的规定倍数以上（高于全省一倍以上）"
     try:
@@ -969,13 +1235,19 @@ def _high(village: Region, record: VillageYear | None, data_year: int, on: dt.da
     except ParameterMissing as exc:
         return _missing(code, name, rule, exc)
     cut = factor.value * province.value
-    threshold = (f"≥ {factor.value.normalize():f}倍 × 全省 {percent(province.value)} = {percent(cut)}"
-                 f"（{source(factor)}；全省：{source(province)}）")
+    threshold = (
+        f"≥ {factor.value.normalize():f}倍 × 全省 {percent(province.value)} = {percent(cut)}"
+        f"（{source(factor)}；全省：{source(province)}）"
+    )
     if record is not None and record.poor_population is not None:
         poor, whence = record.poor_population, f"{record.year}年度村级年度情况"
     else:
         poor, whence = _registered_people(village), "登记系统建档立卡人口"
-    population = record.rural_population if record is not None and record.rural_population else village.rural_population
+    population = (
+        record.rural_population
+        if record is not None and record.rural_population
+        else village.rural_population
+    )
     if not population:
         return Criterion(code, name, rule, threshold, f"{poor}人 ÷ 农村人口未填写", False, province, note)
     rate = Decimal(poor) / Decimal(population)
@@ -983,8 +1255,9 @@ def _high(village: Region, record: VillageYear | None, data_year: int, on: dt.da
     return Criterion(code, name, rule, threshold, value, rate >= cut, province, note)
 
 
-def _low(village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver,
-         note: str) -> Criterion:
+def _low(
+    village: Region, record: VillageYear | None, data_year: int, on: dt.date, resolver: Resolver, note: str
+) -> Criterion:
     code, name = "low_income", "一低：农民人均纯收入"
     rule = "村农民人均纯收入低于全省平均水平的规定比例"
     try:
@@ -993,13 +1266,16 @@ def _low(village: Region, record: VillageYear | None, data_year: int, on: dt.dat
     except ParameterMissing as exc:
         return _missing(code, name, rule, exc)
     cut = share.value * province.value
-    threshold = (f"< {percent(share.value)} × 全省 {money(province.value)} 元 = {money(cut)} 元"
-                 f"（{source(share)}；全省：{source(province)}）")
+    threshold = (
+        f"< {percent(share.value)} × 全省 {money(province.value)} 元 = {money(cut)} 元"
+        f"（{source(share)}；全省：{source(province)}）"
+    )
     income = record.per_capita_income if record is not None else None
     if income is None:
         return Criterion(code, name, rule, threshold, _fact(record, "未填写"), False, province, note)
-    return Criterion(code, name, rule, threshold, _fact(record, f"{money(income)} 元/人·年"), income < cut,
-                     province, note)
+    return Criterion(
+        code, name, rule, threshold, _fact(record, f"{money(income)} 元/人·年"), income < cut, province, note
+    )
 
 
 def _no_collective_income(record: VillageYear | None, note: str) -> Criterion:
@@ -1008,7 +1284,9 @@ def _no_collective_income(record: VillageYear | None, note: str) -> Criterion:
     income = record.collective_income if record is not None else None
     if income is None:
         return Criterion(code, name, rule, "= 0 元", _fact(record, "未填写"), False, None, note)
-    return Criterion(code, name, rule, "= 0 元", _fact(record, f"{money(income)} 元"), income == 0, None, note)
+    return Criterion(
+        code, name, rule, "= 0 元", _fact(record, f"{money(income)} 元"), income == 0, None, note
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1023,8 +1301,18 @@ RATES = (
 OVERRIDE_NOTE = "人工填写，覆盖调查估计"
 
 
-def _rate(code: str, name: str, key: str, county: Region, year: int, given: Decimal | None, at_least: bool,
-          formula: str, figure: Any = None, survey_name: str = "") -> Criterion:
+def _rate(
+    code: str,
+    name: str,
+    key: str,
+    county: Region,
+    year: int,
+    given: Decimal | None,
+    at_least: bool,
+    formula: str,
+    figure: Any = None,
+    survey_name: str = "",
+) -> Criterion:
     """One of the three rates: from the survey's estimate (``figure``, an ``assessment.estimates.Estimate``)
     or, when ``given``, a typed-in value that overrides it and says so."""
     rule = f"{name}（{formula}）{'不低于' if at_least else '低于'}{'下限' if at_least else '上限'}"
@@ -1040,8 +1328,10 @@ def _rate(code: str, name: str, key: str, county: Region, year: int, given: Deci
             note = f"调查「{survey_name}」的估计值为 {figure.value_text}"
     elif figure is not None and figure.value is not None:
         rate = Decimal(str(figure.value))
-        value = (f"{percent(rate)}（{_count(figure.numerator)} ÷ {_count(figure.denominator)}；"
-                 f"调查「{survey_name}」）")
+        value = (
+            f"{percent(rate)}（{_count(figure.numerator)} ÷ {_count(figure.denominator)}；"
+            f"调查「{survey_name}」）"
+        )
         note = "；".join([f"95%置信区间 {figure.interval_text}", *figure.notes])
     else:
         why = "；".join(figure.notes) if figure is not None else ""
@@ -1065,10 +1355,18 @@ def _register_figures(county: Region) -> dict[str, int]:
     """The county's figures from the register now (when there is no survey, whose frame holds them)."""
     population, _ = _county_population(county)
     where = {"household__village__code__startswith": county.prefix}
-    registered = Member.objects.filter(left_on__isnull=True, **where).exclude(household__poverty_status="").count()
-    exited = Member.objects.filter(left_on__isnull=True, household__poverty_status__in=list(EXITED), **where).count()
-    return {"rural_population": population, "registered_people": registered, "poor_people": _poor_people(where),
-            "exited_people": exited}
+    registered = (
+        Member.objects.filter(left_on__isnull=True, **where).exclude(household__poverty_status="").count()
+    )
+    exited = Member.objects.filter(
+        left_on__isnull=True, household__poverty_status__in=list(EXITED), **where
+    ).count()
+    return {
+        "rural_population": population,
+        "registered_people": registered,
+        "poor_people": _poor_people(where),
+        "exited_people": exited,
+    }
 
 
 def evaluate_county_exit(
@@ -1092,8 +1390,14 @@ def evaluate_county_exit(
     from jingzhun.assessment import estimates
     from jingzhun.assessment.selectors import exit_survey, survey_estimates
 
-    given = {code: _decimal(value, code) for code, value in
-             (("wrong_exit_rate", wrong_exit_rate), ("missed_rate", missed_rate), ("approval", approval))}
+    given = {
+        code: _decimal(value, code)
+        for code, value in (
+            ("wrong_exit_rate", wrong_exit_rate),
+            ("missed_rate", missed_rate),
+            ("approval", approval),
+        )
+    }
     if survey is None:
         survey = exit_survey(county, year)
     if survey is None:
@@ -1101,32 +1405,64 @@ def evaluate_county_exit(
     elif figures is None:
         figures = survey_estimates(survey)
     counts = dict(survey.frame or {}) if survey is not None else _register_figures(county)
-    estimated = {"wrong_exit_rate": figures.wrong_exit_rate, "missed_rate": figures.missed_rate,
-                 "approval": figures.approval} if figures is not None else {}
-    used = {code: (estimates.Estimate(code, "", "", float(typed), float(typed), float(typed))
-                   if (typed := given[code]) is not None else estimated.get(code)) for code in given}
+    estimated = (
+        {
+            "wrong_exit_rate": figures.wrong_exit_rate,
+            "missed_rate": figures.missed_rate,
+            "approval": figures.approval,
+        }
+        if figures is not None
+        else {}
+    )
+    used = {
+        code: (
+            estimates.Estimate(code, "", "", float(typed), float(typed), float(typed))
+            if (typed := given[code]) is not None
+            else estimated.get(code)
+        )
+        for code in given
+    }
     frame = estimates.County(
         rural_population=int(counts.get("rural_population", 0)),
         registered_people=int(counts.get("registered_people", 0)),
-        poor_people=int(counts.get("poor_people", 0)), exited_people=int(counts.get("exited_people", 0)),
+        poor_people=int(counts.get("poor_people", 0)),
+        exited_people=int(counts.get("exited_people", 0)),
     )
     survey_name = survey.name if survey is not None else ""
-    criteria = [_comprehensive(county, year, frame, used.get("wrong_exit_rate"), used.get("missed_rate"),
-                               survey_name, any(given[k] is not None for k in ("wrong_exit_rate", "missed_rate")))]
-    criteria += [_rate(code, name, key, county, year, given[code], at_least, formula, estimated.get(code), survey_name)
-                 for code, name, key, at_least, formula in RATES]
-    evaluation = Evaluation(purpose="county_exit", subject=county.full_name(), on=dt.date(year, 12, 31),
-                            criteria=criteria)
+    criteria = [
+        _comprehensive(
+            county,
+            year,
+            frame,
+            used.get("wrong_exit_rate"),
+            used.get("missed_rate"),
+            survey_name,
+            any(given[k] is not None for k in ("wrong_exit_rate", "missed_rate")),
+        )
+    ]
+    criteria += [
+        _rate(code, name, key, county, year, given[code], at_least, formula, estimated.get(code), survey_name)
+        for code, name, key, at_least, formula in RATES
+    ]
+    evaluation = Evaluation(
+        purpose="county_exit", subject=county.full_name(), on=dt.date(year, 12, 31), criteria=criteria
+    )
     if survey is not None:
-        evaluation.survey = {"id": survey.pk, "name": survey.name, "year": survey.year, "seed": survey.seed,
-                             "interviews": figures.interviews if figures else 0,
-                             "villages": figures.villages if figures else 0}
+        evaluation.survey = {
+            "id": survey.pk,
+            "name": survey.name,
+            "year": survey.year,
+            "seed": survey.seed,
+            "interviews": figures.interviews if figures else 0,
+            "villages": figures.villages if figures else 0,
+        }
     evaluation.figures = _figures(criteria, frame, used, estimated, given)
     return evaluation
 
 
-def _comprehensive(county: Region, year: int, frame: Any, wrong: Any, missed: Any, survey_name: str,
-                   overridden: bool) -> Criterion:
+def _comprehensive(
+    county: Region, year: int, frame: Any, wrong: Any, missed: Any, survey_name: str, overridden: bool
+) -> Criterion:
     """综合贫困发生率 by ``assessment.estimates.comprehensive_incidence`` (the one place of its formula)."""
     from jingzhun.assessment import estimates
 
@@ -1149,17 +1485,26 @@ def _comprehensive(county: Region, year: int, frame: Any, wrong: Any, missed: An
     assert figure.value is not None
     rate = Decimal(str(figure.value))
     wrongly, missing = wrong.value * frame.exited_people, missed.value * frame.non_registered_population
-    value = (f"{percent(rate)}（（{poor} + {_count(round(missing, 1))} + {_count(round(wrongly, 1))}）人 ÷ "
-             f"{population}人）")
+    value = (
+        f"{percent(rate)}（（{poor} + {_count(round(missing, 1))} + {_count(round(wrongly, 1))}）人 ÷ "
+        f"{population}人）"
+    )
     where = f"调查「{survey_name}」" if survey_name else "人工填写的比率"
-    note = (f"剩余建档立卡贫困人口 {poor} 人；漏评人口 = 漏评率 × 未建档农村人口 {frame.non_registered_population} 人"
-            f" ≈ {missing:.1f}；错退人口 = 错退率 × 脱贫人口 {frame.exited_people} 人 ≈ {wrongly:.1f}（比率取{where}"
-            f"{'，含' + OVERRIDE_NOTE if overridden else ''}）")
+    note = (
+        f"剩余建档立卡贫困人口 {poor} 人；漏评人口 = 漏评率 × 未建档农村人口 {frame.non_registered_population} 人"
+        f" ≈ {missing:.1f}；错退人口 = 错退率 × 脱贫人口 {frame.exited_people} 人 ≈ {wrongly:.1f}（比率取{where}"
+        f"{'，含' + OVERRIDE_NOTE if overridden else ''}）"
+    )
     return Criterion(code, name, rule, threshold, value, rate < limit.value, limit, note)
 
 
-def _figures(criteria: list[Criterion], frame: Any, used: dict[str, Any], estimated: dict[str, Any],
-             given: dict[str, Decimal | None]) -> dict[str, dict[str, Any]]:
+def _figures(
+    criteria: list[Criterion],
+    frame: Any,
+    used: dict[str, Any],
+    estimated: dict[str, Any],
+    given: dict[str, Decimal | None],
+) -> dict[str, dict[str, Any]]:
     """Each rate's value, numerator and denominator as used (for pages, the API and checks)."""
     result: dict[str, dict[str, Any]] = {}
     wrong, missed = used.get("wrong_exit_rate"), used.get("missed_rate")
@@ -1168,20 +1513,27 @@ def _figures(criteria: list[Criterion], frame: Any, used: dict[str, Any], estima
         numerator = frame.poor_people + wrongly + missing
         result["incidence"] = {
             "value": numerator / frame.rural_population if frame.rural_population else None,
-            "numerator": numerator, "denominator": frame.rural_population, "poor_people": frame.poor_people,
-            "missed_people": missing, "wrongly_exited_people": wrongly,
+            "numerator": numerator,
+            "denominator": frame.rural_population,
+            "poor_people": frame.poor_people,
+            "missed_people": missing,
+            "wrongly_exited_people": wrongly,
         }
     else:
         result["incidence"] = {
             "value": frame.poor_people / frame.rural_population if frame.rural_population else None,
-            "numerator": frame.poor_people, "denominator": frame.rural_population, "poor_people": frame.poor_people,
-            "missed_people": None, "wrongly_exited_people": None,
+            "numerator": frame.poor_people,
+            "denominator": frame.rural_population,
+            "poor_people": frame.poor_people,
+            "missed_people": None,
+            "wrongly_exited_people": None,
         }
     for code in ("wrong_exit_rate", "missed_rate", "approval"):
         figure, typed = estimated.get(code), given[code]
         result[code] = {
             "value": float(typed) if typed is not None else (figure.value if figure else None),
-            "numerator": figure.numerator if figure else None, "denominator": figure.denominator if figure else None,
+            "numerator": figure.numerator if figure else None,
+            "denominator": figure.denominator if figure else None,
             "overridden": given[code] is not None,
         }
     return result
@@ -1193,7 +1545,9 @@ def _decimal(value: Any, name: str) -> Decimal | None:
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationFailed(f"{name} 应为0到1之间的数字：{value}", {name: ["应为0到1之间的数字"]}) from None
+        raise ValidationFailed(
+            f"{name} 应为0到1之间的数字：{value}", {name: ["应为0到1之间的数字"]}
+        ) from None
     if not number.is_finite() or not 0 <= number <= 1:
         raise ValidationFailed(f"{name} 应为0到1之间的数字：{value}", {name: ["应为0到1之间的数字"]})
     return number

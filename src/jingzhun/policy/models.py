@@ -27,10 +27,14 @@ class Parameter(models.Model):
     """
 
     key = models.CharField("参数", max_length=50, choices=CHOICES)
-    region_prefix = models.CharField("适用区划", max_length=12, blank=True, help_text="区划代码前缀；空 = 全国")
+    region_prefix = models.CharField(
+        "适用区划", max_length=12, blank=True, help_text="区划代码前缀；空 = 全国"
+    )
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
     effective_from = models.DateField("生效日期", null=True, blank=True)
-    effective_to = models.DateField("失效日期", null=True, blank=True, help_text="最后有效的一天；空 = 长期有效")
+    effective_to = models.DateField(
+        "失效日期", null=True, blank=True, help_text="最后有效的一天；空 = 长期有效"
+    )
     value = models.DecimalField("数值", max_digits=14, decimal_places=4)
     document = models.CharField("文件名称/文号", max_length=200)
     document_date = models.DateField("发文日期", null=True, blank=True)
@@ -47,12 +51,14 @@ class Parameter(models.Model):
         ordering = ["key", "region_prefix", "year", "effective_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key", "region_prefix", "year"], condition=Q(year__isnull=False),
+                fields=["key", "region_prefix", "year"],
+                condition=Q(year__isnull=False),
                 name="policy_parameter_year_unique",
                 violation_error_message="该参数在这个区划、这个年度已有数值",
             ),
             models.UniqueConstraint(
-                fields=["key", "region_prefix", "effective_from"], condition=Q(effective_from__isnull=False),
+                fields=["key", "region_prefix", "effective_from"],
+                condition=Q(effective_from__isnull=False),
                 name="policy_parameter_from_unique",
                 violation_error_message="该参数在这个区划、这个生效日期已有数值",
             ),

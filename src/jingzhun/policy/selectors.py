@@ -75,17 +75,26 @@ class Resolved:
     @classmethod
     def of(cls, row: Parameter) -> Resolved:
         return cls(
-            key=row.key, value=row.value, unit=catalogue.get(row.key).unit, year=row.year,
-            region_prefix=row.region_prefix, document=row.document, unconfirmed=row.unconfirmed,
-            parameter_id=row.pk, effective_from=row.effective_from, effective_to=row.effective_to,
+            key=row.key,
+            value=row.value,
+            unit=catalogue.get(row.key).unit,
+            year=row.year,
+            region_prefix=row.region_prefix,
+            document=row.document,
+            unconfirmed=row.unconfirmed,
+            parameter_id=row.pk,
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
         )
 
 
 def significant_prefix(region_code: str) -> str:
-    """"620502000000" → "620502"; a prefix (2/4/6/9/12 digits) is returned as is."""
+    """ "620502000000" → "620502"; a prefix (2/4/6/9/12 digits) is returned as is."""
     code = (region_code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) not in PREFIX_LENGTHS:
-        raise ValidationFailed(f"区划代码格式不正确：{region_code}", {"region_code": ["应为2、4、6、9或12位数字"]})
+        raise ValidationFailed(
+            f"区划代码格式不正确：{region_code}", {"region_code": ["应为2、4、6、9或12位数字"]}
+        )
     if len(code) == 12:
         for n in PREFIX_LENGTHS[:-1]:
             if set(code[n:]) == {"0"}:
@@ -178,6 +187,6 @@ def parameters_for(
 
 def history(parameter: Parameter) -> QuerySet[ObjectChange]:
     """Every audited change to the parameter, newest first."""
-    return ObjectChange.objects.filter(object_type=object_type(Parameter), object_id=str(parameter.pk)).order_by(
-        "-time", "-id"
-    )
+    return ObjectChange.objects.filter(
+        object_type=object_type(Parameter), object_id=str(parameter.pk)
+    ).order_by("-time", "-id")

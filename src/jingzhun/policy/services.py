@@ -23,7 +23,16 @@ from jingzhun.policy import catalogue
 from jingzhun.policy.models import Parameter
 from jingzhun.regions.models import Region
 
-EDITABLE = ("value", "document", "document_date", "source", "note", "unconfirmed", "effective_from", "effective_to")
+EDITABLE = (
+    "value",
+    "document",
+    "document_date",
+    "source",
+    "note",
+    "unconfirmed",
+    "effective_from",
+    "effective_to",
+)
 PREFIX_LENGTHS = (2, 4, 6, 9, 12)
 MAX_VALUE = Decimal("1000000000")
 
@@ -86,7 +95,9 @@ def _check_unique(row: Parameter) -> None:
     if row.year is not None and clash.filter(year=row.year).exists():
         raise _fail("year", f"{row.entry.name}在 {where} 的 {row.year} 年度已有数值：请修改那一条")
     if row.effective_from is not None and clash.filter(effective_from=row.effective_from).exists():
-        raise _fail("effective_from", f"{row.entry.name}在 {where} 自 {row.effective_from} 起已有数值：请修改那一条")
+        raise _fail(
+            "effective_from", f"{row.entry.name}在 {where} 自 {row.effective_from} 起已有数值：请修改那一条"
+        )
 
 
 def _check(row: Parameter) -> None:
@@ -121,9 +132,17 @@ def create_parameter(
 ) -> Parameter:
     catalogue.get(key)
     row = Parameter(
-        key=key, region_prefix=_check_region(region_prefix), year=year, effective_from=effective_from,
-        effective_to=effective_to, value=value, document=document, document_date=document_date,
-        source=source or "", note=note or "", unconfirmed=unconfirmed,
+        key=key,
+        region_prefix=_check_region(region_prefix),
+        year=year,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        value=value,
+        document=document,
+        document_date=document_date,
+        source=source or "",
+        note=note or "",
+        unconfirmed=unconfirmed,
     )
     _check(row)
     row.save()
@@ -169,5 +188,8 @@ def end_parameter(
     if parameter.effective_to is not None:
         raise _fail("effective_to", f"该参数已于 {parameter.effective_to} 失效，不能重复停用")
     return update_parameter(
-        actor=actor, parameter=parameter, expected_version=expected_version, data={"effective_to": effective_to}
+        actor=actor,
+        parameter=parameter,
+        expected_version=expected_version,
+        data={"effective_to": effective_to},
     )

@@ -71,8 +71,13 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.parameters_for(request.user, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        **filters, "notices": notices, "page": page, "keys": catalogue.KEYS,
-        "rows": [(p, names) for p, names in zip(page.object_list, region_names(page.object_list), strict=True)],
+        **filters,
+        "notices": notices,
+        "page": page,
+        "keys": catalogue.KEYS,
+        "rows": [
+            (p, names) for p, names in zip(page.object_list, region_names(page.object_list), strict=True)
+        ],
         "filtered": any(v not in ("", None) for v in filters.values()),
         "can_create": access.can_edit_any(request.user),
     }
@@ -128,8 +133,12 @@ def parameter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         status = 422
         if form.is_valid():
             try:
-                services.update_parameter(actor=Actor.of(user), parameter=access.access_parameter(user, pk, "change"),
-                                          expected_version=form.expected_version, data=form.service_data())
+                services.update_parameter(
+                    actor=Actor.of(user),
+                    parameter=access.access_parameter(user, pk, "change"),
+                    expected_version=form.expected_version,
+                    data=form.service_data(),
+                )
             except ValidationFailed as exc:
                 form.add_service_errors(exc.errors)
                 context["error"] = exc.message
@@ -140,8 +149,13 @@ def parameter_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("policy:parameter_detail", pk=pk)
         else:
             context["error"] = "填写有误，请按提示修改后再保存。"
-    context.update(form=form, parameter=parameter, title="修改政策参数",
-                   cancel_url=reverse("policy:parameter_detail", args=[pk]), reload_url=request.path)
+    context.update(
+        form=form,
+        parameter=parameter,
+        title="修改政策参数",
+        cancel_url=reverse("policy:parameter_detail", args=[pk]),
+        reload_url=request.path,
+    )
     return render(request, "policy/parameter_form.html", context, status=status)
 
 
@@ -209,11 +223,19 @@ def household_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if mode and mode not in ELIMINATION_MODES:
         notices.append("风险消除方式无效，帮扶措施一项仅供参考。")
         mode = ""
-    evaluation = evaluate_household(household, purpose=purpose, on=on, monitoring_type=monitoring_type or None,
-                                    mode=mode or None)
+    evaluation = evaluate_household(
+        household, purpose=purpose, on=on, monitoring_type=monitoring_type or None, mode=mode or None
+    )
     context = {
-        "household": household, "evaluation": evaluation, "purposes": PURPOSES, "purpose": purpose, "on": on,
-        "notices": notices, "monitoring_types": MonitoringType.choices, "monitoring_type": monitoring_type,
-        "modes": [(code, RiskElimination(code).label) for code in ELIMINATION_MODES], "mode": mode,
+        "household": household,
+        "evaluation": evaluation,
+        "purposes": PURPOSES,
+        "purpose": purpose,
+        "on": on,
+        "notices": notices,
+        "monitoring_types": MonitoringType.choices,
+        "monitoring_type": monitoring_type,
+        "modes": [(code, RiskElimination(code).label) for code in ELIMINATION_MODES],
+        "mode": mode,
     }
     return render(request, "policy/household_evaluate.html", context)

@@ -39,25 +39,33 @@ def cases_for(user: object, action: Action = "view", *, villages: bool = False) 
         return Case.objects.all() if villages else Case.objects.filter(household__isnull=False)
     prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
     if villages:
-        return Case.objects.filter(Q(household__village__code__startswith=prefix) | Q(village__code__startswith=prefix))
+        return Case.objects.filter(
+            Q(household__village__code__startswith=prefix) | Q(village__code__startswith=prefix)
+        )
     return Case.objects.filter(household__village__code__startswith=prefix)
 
 
 def access_case(user: object, case_id: int | str, action: Action = "view", *, villages: bool = False) -> Case:
     try:
-        return cases_for(user, action, villages=villages).select_related(
-            "household__village", "village__parent", "definition", "next_step"
-        ).get(pk=int(case_id))
+        return (
+            cases_for(user, action, villages=villages)
+            .select_related("household__village", "village__parent", "definition", "next_step")
+            .get(pk=int(case_id))
+        )
     except (Case.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("案件不存在或无权访问") from None
 
 
 def notices_for(user: object, action: Action = "view", *, villages: bool = False) -> QuerySet[Notice]:
-    visible = NoticeEntry.objects.filter(case__in=cases_for(user, action, villages=villages)).values("notice_id")
+    visible = NoticeEntry.objects.filter(case__in=cases_for(user, action, villages=villages)).values(
+        "notice_id"
+    )
     return Notice.objects.filter(pk__in=visible)
 
 
-def access_notice(user: object, notice_id: int | str, action: Action = "view", *, villages: bool = False) -> Notice:
+def access_notice(
+    user: object, notice_id: int | str, action: Action = "view", *, villages: bool = False
+) -> Notice:
     try:
         return notices_for(user, action, villages=villages).select_related("village").get(pk=int(notice_id))
     except (Notice.DoesNotExist, ValueError, TypeError):
@@ -84,11 +92,15 @@ def objections_for(user: object, action: Action = "view", *, villages: bool = Fa
     return Objection.objects.filter(case__in=cases_for(user, action, villages=villages))
 
 
-def access_objection(user: object, objection_id: int | str, action: Action = "view", *,
-                     villages: bool = False) -> Objection:
+def access_objection(
+    user: object, objection_id: int | str, action: Action = "view", *, villages: bool = False
+) -> Objection:
     try:
-        return objections_for(user, action, villages=villages).select_related("case", "notice").get(
-            pk=int(objection_id))
+        return (
+            objections_for(user, action, villages=villages)
+            .select_related("case", "notice")
+            .get(pk=int(objection_id))
+        )
     except (Objection.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("异议不存在或无权访问") from None
 

@@ -49,24 +49,36 @@ def load(specs: list[dict[str, Any]], definition_model: Any, step_model: Any) ->
         check(spec)
         prefix = spec.get("region_prefix", "")
         definition, created = definition_model.objects.get_or_create(
-            kind=spec["kind"], region_prefix=prefix,
+            kind=spec["kind"],
+            region_prefix=prefix,
             defaults={"name": spec["name"], "source": spec.get("source", ""), "effect": spec["effect"]},
         )
         if not created:
             if definition.cases.exists():
                 raise ValidationFailed(f"程序定义「{definition.name}」已有案件使用，不能修改；请新建地方定义")
-            definition.name, definition.source, definition.effect = spec["name"], spec.get("source", ""), spec["effect"]
+            definition.name, definition.source, definition.effect = (
+                spec["name"],
+                spec.get("source", ""),
+                spec["effect"],
+            )
             definition.save()
             definition.steps.all().delete()
-        step_model.objects.bulk_create([_step(step_model, definition, i, s) for i, s in enumerate(spec["steps"], 1)])
+        step_model.objects.bulk_create(
+            [_step(step_model, definition, i, s) for i, s in enumerate(spec["steps"], 1)]
+        )
         loaded.append(definition)
     return loaded
 
 
 def _step(step_model: Any, definition: Any, order: int, spec: dict[str, Any]) -> Any:
     return step_model(
-        definition=definition, order=order, code=spec["code"], name=spec["name"],
+        definition=definition,
+        order=order,
+        code=spec["code"],
+        name=spec["name"],
         roles="," + ",".join(spec["roles"]) + ",",
-        evidence=",".join(spec.get("evidence", [])), signatures=",".join(spec.get("signatures", [])),
-        **{f: spec.get(f, "") for f in STEP_FIELDS}, **{f: bool(spec.get(f)) for f in FLAGS},
+        evidence=",".join(spec.get("evidence", [])),
+        signatures=",".join(spec.get("signatures", [])),
+        **{f: spec.get(f, "") for f in STEP_FIELDS},
+        **{f: bool(spec.get(f)) for f in FLAGS},
     )

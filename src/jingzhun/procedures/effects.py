@@ -17,7 +17,10 @@ from jingzhun.registry.models import Household
 from jingzhun.registry.services import EXITED, StatusChange
 
 POOR_ATTRIBUTES: set[str] = {
-    Attribute.GENERAL_POOR, Attribute.DIBAO_POOR, Attribute.TEKUN_POOR, Attribute.DIBAO_TEKUN_POOR,
+    Attribute.GENERAL_POOR,
+    Attribute.DIBAO_POOR,
+    Attribute.TEKUN_POOR,
+    Attribute.DIBAO_TEKUN_POOR,
 }
 # 贫困户属性 on exit, and back on return (aac006 pairs).
 EXIT_ATTRIBUTE: dict[str, str] = {
@@ -60,11 +63,13 @@ def clean_params(kind: str, params: dict[str, Any], household: Household | None 
         raise ValidationFailed(f"不能填写的办理参数：{'、'.join(sorted(unknown))}")
     result = dict(params)
     if kind == ProcedureKind.IDENTIFICATION:
-        result["attribute"] = _pick(params.get("attribute") or Attribute.GENERAL_POOR, POOR_ATTRIBUTES,
-                                    "attribute", "贫困户属性")
+        result["attribute"] = _pick(
+            params.get("attribute") or Attribute.GENERAL_POOR, POOR_ATTRIBUTES, "attribute", "贫困户属性"
+        )
     elif kind == ProcedureKind.MONITORING:
-        result["monitoring_type"] = _pick(params.get("monitoring_type"), set(MonitoringType.values),
-                                          "monitoring_type", "监测对象类型")
+        result["monitoring_type"] = _pick(
+            params.get("monitoring_type"), set(MonitoringType.values), "monitoring_type", "监测对象类型"
+        )
     elif kind == ProcedureKind.ELIMINATION:
         modes = {RiskElimination.BY_ASSISTANCE.value, RiskElimination.NATURAL.value}
         result["mode"] = _pick(params.get("mode"), modes, "mode", "风险消除方式（帮扶消除/自然消除）")
@@ -86,7 +91,10 @@ def refusal(kind: str, household: Household) -> str | None:
     if household.closed_on is not None:
         return f"该户已于 {household.closed_on:%Y-%m-%d} 销户"
     status = household.poverty_status
-    monitored = bool(household.monitoring_type) and household.risk_elimination in ("", RiskElimination.NOT_ELIMINATED)
+    monitored = bool(household.monitoring_type) and household.risk_elimination in (
+        "",
+        RiskElimination.NOT_ELIMINATED,
+    )
     if kind == ProcedureKind.IDENTIFICATION and status:
         return f"该户已建档（{household.get_poverty_status_display()}），不能再识别为贫困户"
     if kind == ProcedureKind.EXIT and status not in (PovertyStatus.NOT_EXITED, PovertyStatus.RETURNED):
@@ -100,23 +108,45 @@ def refusal(kind: str, household: Household) -> str | None:
     return None
 
 
-def status_change(effect: str, household: Household, params: dict[str, Any], on: dt.date, reason: str
-                  ) -> StatusChange | None:
+def status_change(
+    effect: str, household: Household, params: dict[str, Any], on: dt.date, reason: str
+) -> StatusChange | None:
     """The register change of a completed procedure (None for procedures that change no status)."""
     attr = household.attribute
     if effect == Effect.IDENTIFY:
-        return StatusChange(household=household, effective_on=on, reason=reason, attribute=params["attribute"],
-                            poverty_status=PovertyStatus.NOT_EXITED)
+        return StatusChange(
+            household=household,
+            effective_on=on,
+            reason=reason,
+            attribute=params["attribute"],
+            poverty_status=PovertyStatus.NOT_EXITED,
+        )
     if effect == Effect.EXIT:
-        return StatusChange(household=household, effective_on=on, reason=reason,
-                            attribute=EXIT_ATTRIBUTE.get(attr, attr), poverty_status=PovertyStatus.EXITED_ENJOYING)
+        return StatusChange(
+            household=household,
+            effective_on=on,
+            reason=reason,
+            attribute=EXIT_ATTRIBUTE.get(attr, attr),
+            poverty_status=PovertyStatus.EXITED_ENJOYING,
+        )
     if effect == Effect.RETURN:
-        return StatusChange(household=household, effective_on=on, reason=reason,
-                            attribute=RETURN_ATTRIBUTE.get(attr, attr), poverty_status=PovertyStatus.RETURNED)
+        return StatusChange(
+            household=household,
+            effective_on=on,
+            reason=reason,
+            attribute=RETURN_ATTRIBUTE.get(attr, attr),
+            poverty_status=PovertyStatus.RETURNED,
+        )
     if effect == Effect.MONITOR:
-        return StatusChange(household=household, effective_on=on, reason=reason,
-                            monitoring_type=params["monitoring_type"],
-                            risk_elimination=RiskElimination.NOT_ELIMINATED)
+        return StatusChange(
+            household=household,
+            effective_on=on,
+            reason=reason,
+            monitoring_type=params["monitoring_type"],
+            risk_elimination=RiskElimination.NOT_ELIMINATED,
+        )
     if effect == Effect.ELIMINATE:
-        return StatusChange(household=household, effective_on=on, reason=reason, risk_elimination=params["mode"])
+        return StatusChange(
+            household=household, effective_on=on, reason=reason, risk_elimination=params["mode"]
+        )
     return None

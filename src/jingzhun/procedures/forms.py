@@ -25,6 +25,8 @@ class NewMemberForm(MemberAddForm):
         return {**data, "person_number": self.cleaned_data.get("person_number", "").strip()}
 
     def error_summary(self) -> str:
-        parts = [f"{self.fields[name].label if name in self.fields else ''}：{'，'.join(str(e) for e in errors)}"
-                 for name, errors in self.errors.items()]
+        parts = [
+            f"{self.fields[name].label if name in self.fields else ''}：{'，'.join(str(e) for e in errors)}"
+            for name, errors in self.errors.items()
+        ]
         return "新成员信息填写有误：" + "；".join(parts)

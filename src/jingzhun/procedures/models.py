@@ -115,8 +115,13 @@ class Case(models.Model):
         "registry.Household", on_delete=models.PROTECT, related_name="cases", null=True, blank=True
     )
     village = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="cases", null=True, blank=True,
-        verbose_name="行政村", help_text="村级程序（贫困村退出）的对象",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        null=True,
+        blank=True,
+        verbose_name="行政村",
+        help_text="村级程序（贫困村退出）的对象",
     )
     kind = models.CharField("程序类型", max_length=20, choices=ProcedureKind.choices)
     definition = models.ForeignKey(ProcedureDefinition, on_delete=models.PROTECT, related_name="cases")
@@ -262,7 +267,9 @@ class NoticeEntry(models.Model):
     class Meta:
         verbose_name = "公示名单"
         verbose_name_plural = "公示名单"
-        constraints = [models.UniqueConstraint(fields=["notice", "case"], name="procedures_notice_entry_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "case"], name="procedures_notice_entry_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.notice_id} {self.household_number}"
@@ -278,7 +285,9 @@ class Objection(models.Model):
     received_on = models.DateField("收到日期")
     sent_back_to = models.CharField("退回步骤", max_length=40)
     recorded_by = models.CharField("登记人", max_length=150)
-    state = models.CharField("状态", max_length=12, choices=ObjectionState.choices, default=ObjectionState.OPEN)
+    state = models.CharField(
+        "状态", max_length=12, choices=ObjectionState.choices, default=ObjectionState.OPEN
+    )
     resolution = models.TextField("复核结论", blank=True)
     resolved_by = models.CharField("复核人", max_length=150, blank=True)
     resolved_on = models.DateField("复核日期", null=True, blank=True)

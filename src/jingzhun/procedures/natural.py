@@ -28,21 +28,40 @@ from jingzhun.registry import services as registry
 from jingzhun.registry.choices import LeaveReason, Relation
 from jingzhun.registry.models import Household, Member
 
-KEYS = {"change", "event_on", "note", "members", "relations", "new_head", "target", "new_household_number",
-        "new_member", "leave_reason"}
+KEYS = {
+    "change",
+    "event_on",
+    "note",
+    "members",
+    "relations",
+    "new_head",
+    "target",
+    "new_household_number",
+    "new_member",
+    "leave_reason",
+}
 JOINS = {NaturalChange.BIRTH, NaturalChange.MARRIAGE_IN, NaturalChange.MOVE_IN}
 # Changes where chosen members leave (and, for a split or a move to a household of the register, join another).
 LEAVES = {NaturalChange.DEATH, NaturalChange.MARRIAGE_OUT, NaturalChange.MOVE_OUT, NaturalChange.SPLIT}
 LEAVE_REASON = {
-    NaturalChange.DEATH: LeaveReason.DEATH, NaturalChange.MARRIAGE_OUT: LeaveReason.MARRIAGE_OUT,
-    NaturalChange.MOVE_OUT: LeaveReason.MOVED, NaturalChange.SPLIT: LeaveReason.SPLIT,
+    NaturalChange.DEATH: LeaveReason.DEATH,
+    NaturalChange.MARRIAGE_OUT: LeaveReason.MARRIAGE_OUT,
+    NaturalChange.MOVE_OUT: LeaveReason.MOVED,
+    NaturalChange.SPLIT: LeaveReason.SPLIT,
     NaturalChange.MERGE: LeaveReason.MERGED,
 }
 # Leave reasons offered for 自然销户 (the whole household is gone).
 GONE_REASONS = (LeaveReason.DEATH, LeaveReason.MOVED, LeaveReason.OTHER)
 LABELS = {
-    "change": "变更类型", "event_on": "变更日期", "note": "变更说明", "members": "变更成员", "relations": "与户主关系",
-    "new_head": "新户主", "target": "迁入户户编号", "new_household_number": "新户户编号", "new_member": "新成员信息",
+    "change": "变更类型",
+    "event_on": "变更日期",
+    "note": "变更说明",
+    "members": "变更成员",
+    "relations": "与户主关系",
+    "new_head": "新户主",
+    "target": "迁入户户编号",
+    "new_household_number": "新户户编号",
+    "new_member": "新成员信息",
     "leave_reason": "成员减少原因",
 }
 
@@ -87,8 +106,11 @@ def _members(household: Household, raw: Any) -> list[Member]:
 
 
 def _staying(household: Household, leaving: list[Member]) -> list[Member]:
-    return list(household.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in leaving])
-                .order_by("relation", "person_number"))
+    return list(
+        household.members.filter(left_on__isnull=True)
+        .exclude(pk__in=[m.pk for m in leaving])
+        .order_by("relation", "person_number")
+    )
 
 
 def _new_head(household: Household, raw: Any, leaving: list[Member], staying: list[Member]) -> int | None:
@@ -149,14 +171,19 @@ def _new_member(household: Household, raw: Any, on: dt.date, change: str) -> dic
         raise _fail("new_member", "请填写新成员的信息")
     data = {k: v for k, v in raw.items() if k not in ("person_number", "joined_on")}
     person_number = str(raw.get("person_number") or "").strip()
-    member = registry.check_new_member(household=household,
-                                       person_number=person_number or registry.next_person_number(household),
-                                       data={**data, "joined_on": on})
+    member = registry.check_new_member(
+        household=household,
+        person_number=person_number or registry.next_person_number(household),
+        data={**data, "joined_on": on},
+    )
     if change == NaturalChange.BIRTH and member.birth_date != on:
         msg = f"出生的变更日期应为出生日期（证件号码推算为 {member.birth_date:%Y-%m-%d}）"
         raise ValidationFailed(msg, {"event_on": [msg]})
-    return {**audit.jsonable_dict({k: getattr(member, k) for k in data}), "id_number": member.id_number,
-            "person_number": person_number}
+    return {
+        **audit.jsonable_dict({k: getattr(member, k) for k in data}),
+        "id_number": member.id_number,
+        "person_number": person_number,
+    }
 
 
 def clean(household: Household, params: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +235,9 @@ def clean(household: Household, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _clean_destination(household: Household, params: dict[str, Any], change: str, result: dict[str, Any]) -> None:
+def _clean_destination(
+    household: Household, params: dict[str, Any], change: str, result: dict[str, Any]
+) -> None:
     """Where a split or a move takes the members: an existing household, or (分户) a new one."""
     number = str(params.get("new_household_number") or "").strip()
     relations = result["relations"]
@@ -225,8 +254,10 @@ def _clean_destination(household: Household, params: dict[str, Any], change: str
         raise _fail("new_household_number", "请填写新户户编号，或填写迁入户户编号")
     target = _target(household, params.get("target"))
     _check_target_head(target, relations)
-    if not _head_count(relations) and not target.members.filter(left_on__isnull=True,
-                                                                  relation=Relation.HEAD).exists():
+    if (
+        not _head_count(relations)
+        and not target.members.filter(left_on__isnull=True, relation=Relation.HEAD).exists()
+    ):
         raise _fail("relations", f"户编号 {target.household_number} 没有户主，请指定迁入成员中的户主")
     result["target"] = target.household_number
 
@@ -255,11 +286,15 @@ def describe(household: Household, params: dict[str, Any]) -> list[str]:
     relation = dict(Relation.choices)
     if change in JOINS:
         new = params.get("new_member") or {}
-        lines.append(f"新增成员：{new.get('name', '')}（{relation.get(new.get('relation', ''), '')}），"
-                     f"自 {params.get('event_on', '')} 起为本户成员")
+        lines.append(
+            f"新增成员：{new.get('name', '')}（{relation.get(new.get('relation', ''), '')}），"
+            f"自 {params.get('event_on', '')} 起为本户成员"
+        )
     elif change in LEAVES and params.get("members"):
-        lines.append(f"减员：{names}，自 {params.get('event_on', '')} 起不再是本户成员"
-                     f"（减少原因：{LeaveReason(LEAVE_REASON[change]).label}）")
+        lines.append(
+            f"减员：{names}，自 {params.get('event_on', '')} 起不再是本户成员"
+            f"（减少原因：{LeaveReason(LEAVE_REASON[change]).label}）"
+        )
     elif change == NaturalChange.MERGE:
         lines.append(f"全部成员并入户编号 {params.get('target', '')}，本户销户")
     elif change == NaturalChange.HOUSEHOLD_GONE:
@@ -273,8 +308,10 @@ def describe(household: Household, params: dict[str, Any]) -> list[str]:
     elif params.get("target") and change != NaturalChange.MERGE:
         lines.append(f"迁入户编号 {params['target']}")
     if params.get("relations"):
-        rel = "、".join(f"{_name_of(household, pk)}（{relation.get(code, code)}）"
-                       for pk, code in params["relations"].items())
+        rel = "、".join(
+            f"{_name_of(household, pk)}（{relation.get(code, code)}）"
+            for pk, code in params["relations"].items()
+        )
         lines.append(f"在迁入户中与户主的关系：{rel}")
     return lines
 
@@ -287,40 +324,72 @@ def apply(actor: audit.Actor, household: Household, params: dict[str, Any], reas
     applied: list[str] = []
     if change in JOINS:
         new = dict(data["new_member"])
-        member = registry.member_joins(actor=actor, household=household, joined_on=on,
-                                       person_number=new.pop("person_number", ""), data=new)
+        member = registry.member_joins(
+            actor=actor,
+            household=household,
+            joined_on=on,
+            person_number=new.pop("person_number", ""),
+            data=new,
+        )
         applied.append(f"已新增成员 {member.name}（人编号 {member.person_number}），自 {on:%Y-%m-%d} 起")
         return applied
     members = list(household.members.filter(pk__in=data.get("members") or []))
     members.sort(key=lambda m: data["members"].index(m.pk))
     new_head = household.members.filter(pk=data["new_head"]).first() if data.get("new_head") else None
     if change == NaturalChange.HOUSEHOLD_GONE:
-        registry.close_household(actor=actor, household=household, on=on, reason=f"{reason}：{data['note']}",
-                                 leave_reason=data["leave_reason"])
+        registry.close_household(
+            actor=actor,
+            household=household,
+            on=on,
+            reason=f"{reason}：{data['note']}",
+            leave_reason=data["leave_reason"],
+        )
         return [f"本户已于 {on:%Y-%m-%d} 销户"]
     if change == NaturalChange.MERGE:
         members = list(household.members.filter(left_on__isnull=True).order_by("relation", "person_number"))
     relations = data.get("relations")
     if relations is None:
-        registry.members_leave(actor=actor, household=household, members=members, left_on=on,
-                               reason=LEAVE_REASON[change], new_head=new_head)
-        applied.append(f"{'、'.join(m.name for m in members)}已于 {on:%Y-%m-%d} 减员"
-                       f"（{LeaveReason(LEAVE_REASON[change]).label}）")
+        registry.members_leave(
+            actor=actor,
+            household=household,
+            members=members,
+            left_on=on,
+            reason=LEAVE_REASON[change],
+            new_head=new_head,
+        )
+        applied.append(
+            f"{'、'.join(m.name for m in members)}已于 {on:%Y-%m-%d} 减员"
+            f"（{LeaveReason(LEAVE_REASON[change]).label}）"
+        )
     else:
         if data.get("new_household_number"):
             head = next(m for m in members if relations[str(m.pk)] == Relation.HEAD)
             target = registry.create_household(
-                actor=actor, village=household.village, household_number=data["new_household_number"],
-                head_name=head.name, natural_village=household.natural_village, status_from=household,
-                effective_on=on, reason=reason)
+                actor=actor,
+                village=household.village,
+                household_number=data["new_household_number"],
+                head_name=head.name,
+                natural_village=household.natural_village,
+                status_from=household,
+                effective_on=on,
+                reason=reason,
+            )
             applied.append(f"已建立新户，户编号 {target.household_number}")
         else:
             target = Household.objects.get(household_number=data["target"])
-        moved = registry.move_members(actor=actor, source=household, target=target, on=on,
-                                      reason=LEAVE_REASON[change], new_head=new_head,
-                                      moves=[(m, relations[str(m.pk)]) for m in members])
-        applied.append(f"{'、'.join(f'{m.name}（新人编号 {m.person_number}）' for m in moved)}已于 {on:%Y-%m-%d} "
-                       f"迁入户编号 {target.household_number}")
+        moved = registry.move_members(
+            actor=actor,
+            source=household,
+            target=target,
+            on=on,
+            reason=LEAVE_REASON[change],
+            new_head=new_head,
+            moves=[(m, relations[str(m.pk)]) for m in members],
+        )
+        applied.append(
+            f"{'、'.join(f'{m.name}（新人编号 {m.person_number}）' for m in moved)}已于 {on:%Y-%m-%d} "
+            f"迁入户编号 {target.household_number}"
+        )
     if change == NaturalChange.MERGE:
         registry.close_household(actor=actor, household=household, on=on, reason=f"{reason}：合户")
         applied.append(f"本户已于 {on:%Y-%m-%d} 销户（合户）")

@@ -134,8 +134,33 @@ HEALTH_WORDS: frozenset[str] = frozenset(
     | {str(label) for label in DisabilityCategory.labels}
     | {str(IdKind.DISABILITY_CERT.label), str(Cause.ILLNESS.label), str(Cause.DISABILITY.label)}
     | {str(RiskType.ILLNESS.label), str(RiskType.DISABILITY.label)}
-    | {"残疾", "残障", "伤残", "患病", "患有", "大病", "重病", "慢性病", "病情", "病史", "诊断", "住院", "透析",
-       "化疗", "癌症", "肿瘤", "白血病", "尿毒症", "精神病", "精神障碍", "智障", "瘫痪", "失明", "聋哑", "艾滋"}
+    | {
+        "残疾",
+        "残障",
+        "伤残",
+        "患病",
+        "患有",
+        "大病",
+        "重病",
+        "慢性病",
+        "病情",
+        "病史",
+        "诊断",
+        "住院",
+        "透析",
+        "化疗",
+        "癌症",
+        "肿瘤",
+        "白血病",
+        "尿毒症",
+        "精神病",
+        "精神障碍",
+        "智障",
+        "瘫痪",
+        "失明",
+        "聋哑",
+        "艾滋",
+    }
 )
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -169,7 +194,7 @@ def _id_kind(candidate: str) -> str | None:
 def _glued_id(joined: str) -> bool:
     """An ID glued to other digits is still an ID. The check digit keeps chance hits rare; 15-digit IDs
     have none, so they only count when they stand alone."""
-    return len(joined) > 18 and any(idnumbers.is_valid(joined[i:i + 18]) for i in range(len(joined) - 17))
+    return len(joined) > 18 and any(idnumbers.is_valid(joined[i : i + 18]) for i in range(len(joined) - 17))
 
 
 def _number_kind(candidate: str, *, long_numbers: bool) -> str | None:
@@ -194,7 +219,9 @@ def _forbidden_number(text: str, *, long_numbers: bool) -> str | None:
         if len(groups) > _MAX_GROUPS:
             kind: str | None = "疑似证件或账户号码的长数字" if long_numbers else None
         else:
-            kind = next(filter(None, (_number_kind(c, long_numbers=long_numbers) for c in _candidates(groups))), None)
+            kind = next(
+                filter(None, (_number_kind(c, long_numbers=long_numbers) for c in _candidates(groups))), None
+            )
         if kind is None and _glued_id("".join(groups).upper()):
             kind = "身份证号码"
         if kind:
@@ -299,7 +326,12 @@ def _all_text(content: NoticeContent) -> str:
     parts = [str(getattr(content, f.name)) for f in fields(content) if f.name != "entries"]
     for entry in content.entries:
         parts.extend(str(getattr(entry, f.name)) for f in fields(entry))
-    return "".join(parts) + period_line(content) + _totals_line(content) + "序号户编号户主姓名所在村组家庭人口说明第页共盖章"
+    return (
+        "".join(parts)
+        + period_line(content)
+        + _totals_line(content)
+        + "序号户编号户主姓名所在村组家庭人口说明第页共盖章"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -407,7 +439,9 @@ def _check_glyphs(font: CjkFont, text: str) -> None:
     try:
         covered = _covered(font.regular, font.regular_index)
     except Exception as err:  # fontTools raises many kinds of errors for a file that is not a font
-        raise FontMissing(f"字体文件 {font.regular} 无法读取，请检查环境变量 {FONT_ENV} 或重新安装 fonts-noto-cjk") from err
+        raise FontMissing(
+            f"字体文件 {font.regular} 无法读取，请检查环境变量 {FONT_ENV} 或重新安装 fonts-noto-cjk"
+        ) from err
     missing = sorted({c for c in text if not c.isspace() and ord(c) not in covered})
     if missing:
         raise FontMissing(f"字体 {font.regular.name} 缺少以下字符，无法正确打印公示：{''.join(missing)}")
@@ -464,7 +498,7 @@ def break_lines(text: str, fits: Callable[[str, int], bool]) -> list[str]:
         line = line.rstrip()  # spaces at a break vanish
         kept = line.rstrip(_OPENING) or line  # opening punctuation moves down with what it opens
         lines.append(kept)
-        line = line[len(kept):] + token
+        line = line[len(kept) :] + token
     if line.strip():
         lines.append(line.rstrip())
     return lines
@@ -476,7 +510,9 @@ def _paragraph(pdf, text: str, *, indent: bool) -> None:  # type: ignore[no-unty
     first_indent = 2 * pdf.font_size if indent else 0
     height = pdf.font_size * 1.6
     for part in text.splitlines() or [""]:
-        lines = break_lines(part, lambda line, i: pdf.get_string_width(line) <= pdf.epw - (0 if i else first_indent))
+        lines = break_lines(
+            part, lambda line, i: pdf.get_string_width(line) <= pdf.epw - (0 if i else first_indent)
+        )
         for index, line in enumerate(lines):
             pdf.set_x(pdf.l_margin + (0 if index else first_indent))
             pdf.cell(pdf.get_string_width(line), height, line)
@@ -487,8 +523,14 @@ def _pdf_heading(pdf, content: NoticeContent) -> None:  # type: ignore[no-untype
     pdf.set_font(_FAMILY, "B", 18)
     pdf.multi_cell(0, 10, content.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FAMILY, size=10.5)
-    pdf.cell(0, 8, f"{content.region_name}　{content.kind_label}　编号：{content.reference}", align="C",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        f"{content.region_name}　{content.kind_label}　编号：{content.reference}",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
     _paragraph(pdf, content.body, indent=True)
     pdf.ln(3)
@@ -498,12 +540,27 @@ def _pdf_table(pdf, content: NoticeContent) -> None:  # type: ignore[no-untyped-
     from fpdf.enums import WrapMode
 
     pdf.set_font(_FAMILY, size=10.5)
-    with pdf.table(col_widths=_WIDTHS, text_align=_ALIGN, line_height=6.5, wrapmode=WrapMode.CHAR,
-                   padding=(1, 1.5), repeat_headings=1, first_row_as_headings=True) as table:
+    with pdf.table(
+        col_widths=_WIDTHS,
+        text_align=_ALIGN,
+        line_height=6.5,
+        wrapmode=WrapMode.CHAR,
+        padding=(1, 1.5),
+        repeat_headings=1,
+        first_row_as_headings=True,
+    ) as table:
         table.row(_HEADINGS)
         for number, entry in enumerate(content.entries, start=1):
-            table.row((str(number), entry.household_number, entry.head_name, entry.place,
-                       str(entry.size), entry.note))
+            table.row(
+                (
+                    str(number),
+                    entry.household_number,
+                    entry.head_name,
+                    entry.place,
+                    str(entry.size),
+                    entry.note,
+                )
+            )
     pdf.ln(2)
     pdf.cell(0, 7, _totals_line(content), new_x="LMARGIN", new_y="NEXT")
 

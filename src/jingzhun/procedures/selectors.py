@@ -115,9 +115,13 @@ def replay(user: object, year: int, kind: str | None = None) -> list[Replay]:
             continue
         on = dt.date.fromisoformat(stored["on"])
         params = decision.case.params
-        now = criteria.evaluate_household(household, purpose=purpose, on=on,
-                                          monitoring_type=params.get("monitoring_type"),
-                                          mode=params.get("mode")).as_json()
+        now = criteria.evaluate_household(
+            household,
+            purpose=purpose,
+            on=on,
+            monitoring_type=params.get("monitoring_type"),
+            mode=params.get("mode"),
+        ).as_json()
         results.append(Replay(decision, _passed(stored), _passed(now), _differences(stored, now)))
     return results
 
@@ -127,7 +131,11 @@ REPLAY_SKIP = {"status"}
 
 
 def _passed(evaluation: dict[str, Any]) -> bool:
-    return all(c["passed"] for c in evaluation["criteria"] if c.get("required", True) and c["code"] not in REPLAY_SKIP)
+    return all(
+        c["passed"]
+        for c in evaluation["criteria"]
+        if c.get("required", True) and c["code"] not in REPLAY_SKIP
+    )
 
 
 def _differences(stored: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -140,7 +148,9 @@ def _differences(stored: dict[str, Any], now: dict[str, Any]) -> list[str]:
         if new is None:
             changes.append(f"{old['name']}：现已不再评估")
         elif (old["threshold"], old["passed"]) != (new["threshold"], new["passed"]):
-            changes.append(f"{old['name']}：当时 {old['threshold']}（{_yes(old)}），现在 {new['threshold']}（{_yes(new)}）")
+            changes.append(
+                f"{old['name']}：当时 {old['threshold']}（{_yes(old)}），现在 {new['threshold']}（{_yes(new)}）"
+            )
     return changes
 
 
@@ -171,12 +181,18 @@ def notice_content(notice: Notice) -> rendering.NoticeContent:
     kind = ProcedureKind(notice.procedure_kind)
     announcement = notice.kind == NoticeKind.ANNOUNCEMENT
     issuer = f"{township}人民政府" if announcement and township else _committee(village.name)
+
     def decided(note: str) -> str:  # the announcement states the decision: 拟退出 → 退出
         return note.removeprefix("拟") if announcement else note
 
     entries = [
-        rendering.NoticeEntry(household_number=e.household_number, head_name=e.head_name, place=e.place,
-                              size=e.size, note=decided(e.note))
+        rendering.NoticeEntry(
+            household_number=e.household_number,
+            head_name=e.head_name,
+            place=e.place,
+            size=e.size,
+            note=decided(e.note),
+        )
         for e in notice.entries.order_by("household_number")
     ]
     body = BODIES[kind]
@@ -188,10 +204,16 @@ def notice_content(notice: Notice) -> rendering.NoticeContent:
         word = "公告"
     return rendering.NoticeContent(
         title=f"{village.name}{notice.start_on.year}年{kind.label}{notice.get_kind_display()}",
-        kind_label=str(notice.get_kind_display()), issuer=issuer, region_name=village.full_name(),
-        period_start=notice.start_on, period_end=notice.end_on - dt.timedelta(days=1),
-        body=body, entries=entries, objection_how=objection_how,
-        published_on=notice.start_on, reference=f"{village.name}{word}〔{notice.start_on.year}〕{notice.pk}号",
+        kind_label=str(notice.get_kind_display()),
+        issuer=issuer,
+        region_name=village.full_name(),
+        period_start=notice.start_on,
+        period_end=notice.end_on - dt.timedelta(days=1),
+        body=body,
+        entries=entries,
+        objection_how=objection_how,
+        published_on=notice.start_on,
+        reference=f"{village.name}{word}〔{notice.start_on.year}〕{notice.pk}号",
     )
 
 

@@ -65,8 +65,12 @@ class Signature:
     name: str
 
     def as_json(self, on: dt.date) -> dict[str, str]:
-        return {"signer": self.signer, "label": str(Signer(self.signer).label), "name": self.name,
-                "signed_on": on.isoformat()}
+        return {
+            "signer": self.signer,
+            "label": str(Signer(self.signer).label),
+            "name": self.name,
+            "signed_on": on.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,11 @@ def _lock(case: Case, expected_version: int) -> None:
 
 @transaction.atomic
 def open_case(
-    *, actor: audit.Actor, household: Household, kind: str, discovered_on: dt.date,
+    *,
+    actor: audit.Actor,
+    household: Household,
+    kind: str,
+    discovered_on: dt.date,
     params: dict[str, Any] | None = None,
 ) -> Case:
     """Open a case for a household (one open case per household and kind). A step with a deadline key
@@ -159,8 +167,15 @@ def open_case(
     if Case.objects.filter(household=household, kind=kind, state=CaseState.OPEN).exists():
         raise ValidationFailed(f"该户已有办理中的「{definition.get_kind_display()}」案件")
     steps = list(definition.steps.order_by("order"))
-    case = Case(household=household, kind=kind, definition=definition, next_step=steps[0], params=clean,
-                discovered_on=discovered_on, opened_by=actor.name)
+    case = Case(
+        household=household,
+        kind=kind,
+        definition=definition,
+        next_step=steps[0],
+        params=clean,
+        discovered_on=discovered_on,
+        opened_by=actor.name,
+    )
     timed = next((s for s in steps if s.deadline_key), None)
     if timed is not None:
         days = resolve(timed.deadline_key, region_code=village_code, on=discovered_on)
@@ -178,7 +193,9 @@ def open_village_case(*, actor: audit.Actor, village: Region, kind: str, discove
     if not access.may_change_village(user, village):
         raise access.NotFoundOrForbidden("村不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "申请日期")
-    return village_subject.open_case(actor=actor, village=village, kind=kind, discovered_on=discovered_on, user=user)
+    return village_subject.open_case(
+        actor=actor, village=village, kind=kind, discovered_on=discovered_on, user=user
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -198,13 +215,17 @@ class _Facts:
         ids = [c.pk for c in cases]
         facts = cls()
         for i in range(0, len(ids), CHUNK):
-            part = ids[i:i + CHUNK]
+            part = ids[i : i + CHUNK]
             facts.last_done.update(
                 CaseStep.objects.filter(case_id__in=part, superseded=False)
-                .values("case_id").annotate(last=Max("done_on")).values_list("case_id", "last")
+                .values("case_id")
+                .annotate(last=Max("done_on"))
+                .values_list("case_id", "last")
             )
             facts.open_objections.update(
-                Objection.objects.filter(case_id__in=part, state=ObjectionState.OPEN).values_list("case_id", flat=True)
+                Objection.objects.filter(case_id__in=part, state=ObjectionState.OPEN).values_list(
+                    "case_id", flat=True
+                )
             )
             entries = NoticeEntry.objects.filter(
                 case_id__in=part, active=True, notice__step_code=step_code, notice__state=NoticeState.POSTED
@@ -257,7 +278,9 @@ def _check_signatures(step: StepDefinition, signatures: Sequence[Signature]) -> 
         if sig.signer not in Signer.values:
             raise ValidationFailed(f"未知的签字人类型：{sig.signer}", {"signatures": ["未知的签字人类型"]})
         if not sig.name.strip():
-            raise ValidationFailed(f"{Signer(sig.signer).label}签字须填写姓名", {"signatures": ["须填写签字人姓名"]})
+            raise ValidationFailed(
+                f"{Signer(sig.signer).label}签字须填写姓名", {"signatures": ["须填写签字人姓名"]}
+            )
     needed = Counter(step.signature_list)
     given: dict[str, set[str]] = {}
     for sig in signatures:
@@ -272,9 +295,13 @@ def _check_evidence(evidence: Sequence[EvidenceInput]) -> set[str]:
         if item.kind not in EvidenceKind.values:
             raise ValidationFailed(f"未知的材料类型：{item.kind}", {"evidence": ["未知的材料类型"]})
         if not item.name.strip() and item.file is None:
-            raise ValidationFailed(f"{EvidenceKind(item.kind).label}须上传文件或填写材料名称", {"evidence": ["须有名称"]})
+            raise ValidationFailed(
+                f"{EvidenceKind(item.kind).label}须上传文件或填写材料名称", {"evidence": ["须有名称"]}
+            )
         if item.file is not None and (item.file.size or 0) > MAX_UPLOAD:
-            raise ValidationFailed(f"{EvidenceKind(item.kind).label}文件不能超过 20 MB", {"evidence": ["文件过大"]})
+            raise ValidationFailed(
+                f"{EvidenceKind(item.kind).label}文件不能超过 20 MB", {"evidence": ["文件过大"]}
+            )
     return {item.kind for item in evidence}
 
 
@@ -288,9 +315,13 @@ def _evaluation(case: Case, step: StepDefinition, on: dt.date) -> dict[str, Any]
     elif purpose is None:
         return None
     else:
-        evaluation = criteria.evaluate_household(_household_of(case), purpose=purpose, on=on,
-                                                 monitoring_type=case.params.get("monitoring_type"),
-                                                 mode=case.params.get("mode"))
+        evaluation = criteria.evaluate_household(
+            _household_of(case),
+            purpose=purpose,
+            on=on,
+            monitoring_type=case.params.get("monitoring_type"),
+            mode=case.params.get("mode"),
+        )
     if step.require_pass and not evaluation.passed:
         raise ValidationFailed(f"不符合政策标准，不能通过「{step.name}」：{evaluation.summary_zh()}")
     result: dict[str, Any] = evaluation.as_json()
@@ -303,8 +334,15 @@ def _evaluation(case: Case, step: StepDefinition, on: dt.date) -> dict[str, Any]
 
 @transaction.atomic
 def complete_step(
-    *, actor: audit.Actor, case: Case, step_code: str, expected_version: int, on: dt.date | None = None,
-    signatures: Sequence[Signature] = (), evidence: Sequence[EvidenceInput] = (), comment: str = "",
+    *,
+    actor: audit.Actor,
+    case: Case,
+    step_code: str,
+    expected_version: int,
+    on: dt.date | None = None,
+    signatures: Sequence[Signature] = (),
+    evidence: Sequence[EvidenceInput] = (),
+    comment: str = "",
     effective_on: dt.date | None = None,
 ) -> CaseStep:
     """Do the waiting step of a case. The last step applies the effect to the register, effective on
@@ -328,7 +366,9 @@ def complete_step(
         raise ValidationFailed("只有办结步骤才能填写生效日期", {"effective_on": ["不是办结步骤"]})
     evaluation = _evaluation(case, step, on)
     _lock(case, expected_version)
-    done = _write_steps(actor, [case], step, on, signatures, evidence, comment, {case.pk: evaluation}, facts)[0]
+    done = _write_steps(actor, [case], step, on, signatures, evidence, comment, {case.pk: evaluation}, facts)[
+        0
+    ]
     if step.final:
         _close(actor, [case], on, effective_on or on, bump=False)
     else:
@@ -337,44 +377,85 @@ def complete_step(
 
 
 def _write_steps(
-    actor: audit.Actor, cases: Sequence[Case], step: StepDefinition, on: dt.date, signatures: Sequence[Signature],
-    evidence: Sequence[EvidenceInput], comment: str, evaluations: dict[int, dict[str, Any] | None], facts: _Facts,
+    actor: audit.Actor,
+    cases: Sequence[Case],
+    step: StepDefinition,
+    on: dt.date,
+    signatures: Sequence[Signature],
+    evidence: Sequence[EvidenceInput],
+    comment: str,
+    evaluations: dict[int, dict[str, Any] | None],
+    facts: _Facts,
 ) -> list[CaseStep]:
     signed = [s.as_json(on) for s in signatures]
     done = [
-        CaseStep(case=c, step=step, done_on=on, user=actor.user, user_name=actor.name, signatures=signed,
-                 comment=comment, evaluation=evaluations.get(c.pk), notice=facts.notices.get(c.pk))
+        CaseStep(
+            case=c,
+            step=step,
+            done_on=on,
+            user=actor.user,
+            user_name=actor.name,
+            signatures=signed,
+            comment=comment,
+            evaluation=evaluations.get(c.pk),
+            notice=facts.notices.get(c.pk),
+        )
         for c in cases
     ]
     CaseStep.objects.bulk_create(done, batch_size=CHUNK)
     # One row per document, shared by all the cases of the move (a village's minutes cover them all).
-    docs = [Evidence(case=cases[0] if len(cases) == 1 else None, kind=e.kind,
-                     name=e.name.strip() or getattr(e.file, "name", ""), added_by=actor.name) for e in evidence]
+    docs = [
+        Evidence(
+            case=cases[0] if len(cases) == 1 else None,
+            kind=e.kind,
+            name=e.name.strip() or getattr(e.file, "name", ""),
+            added_by=actor.name,
+        )
+        for e in evidence
+    ]
     for doc, item in zip(docs, evidence, strict=True):
         if item.file is not None:
             doc.file.save(item.file.name or "evidence", item.file, save=False)
     Evidence.objects.bulk_create(docs)
     link = CaseStep.documents.through
-    link.objects.bulk_create([link(casestep_id=d.pk, evidence_id=doc.pk) for d in done for doc in docs],
-                             batch_size=CHUNK)
+    link.objects.bulk_create(
+        [link(casestep_id=d.pk, evidence_id=doc.pk) for d in done for doc in docs], batch_size=CHUNK
+    )
     # Each document is audited once; a step's audit line names its documents by id.
     root = cases[0].household if len(cases) == 1 else None
-    changes = [audit.build_change(actor, ChangeAction.CREATE, doc, before=None, after=_evidence_snapshot(doc),
-                                  root=root) for doc in docs]
+    changes = [
+        audit.build_change(
+            actor, ChangeAction.CREATE, doc, before=None, after=_evidence_snapshot(doc), root=root
+        )
+        for doc in docs
+    ]
     ids = [doc.pk for doc in docs]
-    changes += [audit.build_change(actor, ChangeAction.CREATE, d, before=None, root=d.case.household,
-                                   after={**audit.snapshot(d), "evidence": ids}) for d in done]
+    changes += [
+        audit.build_change(
+            actor,
+            ChangeAction.CREATE,
+            d,
+            before=None,
+            root=d.case.household,
+            after={**audit.snapshot(d), "evidence": ids},
+        )
+        for d in done
+    ]
     _record_many(changes)
     return done
 
 
 def _advance(actor: audit.Actor, cases: Sequence[Case], step: StepDefinition, bump: bool = True) -> None:
-    following = StepDefinition.objects.filter(definition_id=step.definition_id, order__gt=step.order).order_by("order")
+    following = StepDefinition.objects.filter(
+        definition_id=step.definition_id, order__gt=step.order
+    ).order_by("order")
     nxt = following.first()
     _update_cases(actor, cases, bump=bump, next_step=nxt)
 
 
-def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on: dt.date, bump: bool = True) -> None:
+def _close(
+    actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on: dt.date, bump: bool = True
+) -> None:
     """The last step: the register change (set-based) and the case closed as approved."""
     changes = []
     for case in cases:
@@ -382,17 +463,26 @@ def _close(actor: audit.Actor, cases: Sequence[Case], on: dt.date, effective_on:
             village_subject.close(actor, case, effective_on)
             continue
         reason = f"{case.definition.name}（案件 #{case.pk}）"
-        change = effects.status_change(case.definition.effect, _household_of(case), case.params, effective_on,
-                                       reason)
+        change = effects.status_change(
+            case.definition.effect, _household_of(case), case.params, effective_on, reason
+        )
         if change is not None:
             changes.append(change)
         if case.kind == ProcedureKind.NATURAL_CHANGE:
             _apply_natural(actor, case, reason)
     change_status_many(actor=actor, changes=changes)
-    _update_cases(actor, cases, bump=bump, next_step=None, state=CaseState.APPROVED, closed_on=on,
-                  effective_on=effective_on)
-    signals.register_changed.send(sender=Case, prefixes={village_subject.subject_code(c)[:6] for c in cases},
-                                  cause="procedure")
+    _update_cases(
+        actor,
+        cases,
+        bump=bump,
+        next_step=None,
+        state=CaseState.APPROVED,
+        closed_on=on,
+        effective_on=effective_on,
+    )
+    signals.register_changed.send(
+        sender=Case, prefixes={village_subject.subject_code(c)[:6] for c in cases}, cause="procedure"
+    )
 
 
 def _apply_natural(actor: audit.Actor, case: Case, reason: str) -> None:
@@ -413,12 +503,21 @@ def _update_cases(actor: audit.Actor, cases: Sequence[Case], bump: bool = True, 
         before = audit.snapshot(case)
         for key, value in values.items():
             setattr(case, key, value)
-        logs.append(audit.build_change(actor, ChangeAction.UPDATE, case, before=before, after=audit.snapshot(case),
-                                       root=case.household, at=now))
+        logs.append(
+            audit.build_change(
+                actor,
+                ChangeAction.UPDATE,
+                case,
+                before=before,
+                after=audit.snapshot(case),
+                root=case.household,
+                at=now,
+            )
+        )
     ids = [c.pk for c in cases]
     for i in range(0, len(ids), CHUNK):
         extra = {"version": F("version") + 1} if bump else {}
-        Case.objects.filter(pk__in=ids[i:i + CHUNK]).update(**values, **extra, updated_at=now)
+        Case.objects.filter(pk__in=ids[i : i + CHUNK]).update(**values, **extra, updated_at=now)
     for case in cases if bump else ():
         case.version += 1
     _record_many(logs)
@@ -430,8 +529,14 @@ def _update_cases(actor: audit.Actor, cases: Sequence[Case], bump: bool = True, 
 
 @transaction.atomic
 def advance_many(
-    *, actor: audit.Actor, cases: Iterable[Case], step_code: str, on: dt.date | None = None,
-    signatures: Sequence[Signature] = (), evidence: Sequence[EvidenceInput] = (), comment: str = "",
+    *,
+    actor: audit.Actor,
+    cases: Iterable[Case],
+    step_code: str,
+    on: dt.date | None = None,
+    signatures: Sequence[Signature] = (),
+    evidence: Sequence[EvidenceInput] = (),
+    comment: str = "",
 ) -> list[BulkResult]:
     """Move many cases (a village's, a township's) through one step. Each case passes or fails by itself
     with a Chinese reason; all checks run first, then the passing cases are written set-based.
@@ -472,7 +577,7 @@ def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
     loaded: dict[int, Case] = {}
     qs = access.cases_for(user, "change").select_related("household")
     for i in range(0, len(ids), CHUNK):
-        loaded.update({c.pk: c for c in qs.filter(pk__in=ids[i:i + CHUNK]).select_for_update(of=("self",))})
+        loaded.update({c.pk: c for c in qs.filter(pk__in=ids[i : i + CHUNK]).select_for_update(of=("self",))})
     steps = StepDefinition.objects.in_bulk({c.next_step_id for c in loaded.values() if c.next_step_id})
     definitions = ProcedureDefinition.objects.in_bulk({c.definition_id for c in loaded.values()})
     for case in loaded.values():
@@ -482,8 +587,14 @@ def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
 
 
 def _check_one(
-    user: Any, case: Case, step_code: str, on: dt.date, facts: _Facts, kinds: set[str],
-    signatures: Sequence[Signature], evaluations: dict[int, dict[str, Any] | None],
+    user: Any,
+    case: Case,
+    step_code: str,
+    on: dt.date,
+    facts: _Facts,
+    kinds: set[str],
+    signatures: Sequence[Signature],
+    evaluations: dict[int, dict[str, Any] | None],
 ) -> None:
     problem = _problem(case, step_code, on, facts, kinds)
     if problem:
@@ -503,7 +614,12 @@ def _check_one(
 
 @transaction.atomic
 def post_notice(
-    *, actor: audit.Actor, village: Region, cases: Sequence[Case], step_code: str, start_on: dt.date,
+    *,
+    actor: audit.Actor,
+    village: Region,
+    cases: Sequence[Case],
+    step_code: str,
+    start_on: dt.date,
     photo: EvidenceInput | None = None,
 ) -> Notice:
     """Post one village notice listing several cases waiting at the same notice step. The period is
@@ -512,7 +628,8 @@ def post_notice(
     if not cases:
         raise ValidationFailed("请选择要公示的农户", {"cases": ["至少一户"]})
     loaded = list(
-        access.cases_for(user, "change", villages=True).filter(pk__in=[c.pk for c in cases])
+        access.cases_for(user, "change", villages=True)
+        .filter(pk__in=[c.pk for c in cases])
         .select_related("household__village", "village__parent", "next_step", "definition")
     )
     if len(loaded) != len({c.pk for c in cases}):
@@ -523,17 +640,29 @@ def post_notice(
     for case in loaded:
         _check_postable(case, facts, start_on)
     days = resolve(step.notice_days_key, region_code=village.code, on=start_on)
-    notice = Notice(village=village, kind=step.notice_kind, step_code=step_code, procedure_kind=loaded[0].kind,
-                    start_on=start_on, end_on=start_on + dt.timedelta(days=int(days.value)), days=int(days.value),
-                    policy={"notice_days": days.as_json()}, posted_by=actor.name)
+    notice = Notice(
+        village=village,
+        kind=step.notice_kind,
+        step_code=step_code,
+        procedure_kind=loaded[0].kind,
+        start_on=start_on,
+        end_on=start_on + dt.timedelta(days=int(days.value)),
+        days=int(days.value),
+        policy={"notice_days": days.as_json()},
+        posted_by=actor.name,
+    )
     if photo is not None:
         notice.photo = _save_photo(actor, photo)
     notice.save()
     entries = [_entry(notice, case) for case in loaded]
     NoticeEntry.objects.bulk_create(entries)
     audit.record(actor, ChangeAction.CREATE, notice)
-    audit.record_many(audit.build_change(actor, ChangeAction.CREATE, e, before=None, after=audit.snapshot(e),
-                                         root=e.case.household) for e in entries)
+    audit.record_many(
+        audit.build_change(
+            actor, ChangeAction.CREATE, e, before=None, after=audit.snapshot(e), root=e.case.household
+        )
+        for e in entries
+    )
     return notice
 
 
@@ -557,7 +686,9 @@ def _check_postable(case: Case, facts: _Facts, start_on: dt.date) -> None:
         raise ValidationFailed(f"户编号 {number} 有未复核的异议")
     last = facts.last_done.get(case.pk, case.discovered_on)
     if start_on < last:
-        raise ValidationFailed(f"公示开始日期不能早于上一步骤的日期 {last:%Y-%m-%d}", {"start_on": ["早于上一步骤"]})
+        raise ValidationFailed(
+            f"公示开始日期不能早于上一步骤的日期 {last:%Y-%m-%d}", {"start_on": ["早于上一步骤"]}
+        )
 
 
 def _entry(notice: Notice, case: Case) -> NoticeEntry:
@@ -572,14 +703,24 @@ def _entry(notice: Notice, case: Case) -> NoticeEntry:
         note = f"拟纳入{MonitoringType(case.params['monitoring_type']).label}"
     place = f"{hh.village.name}{hh.natural_village}"
     size = hh.members.filter(left_on__isnull=True).count()
-    return NoticeEntry(notice=notice, case=case, household_number=hh.household_number, head_name=hh.head_name,
-                       place=place[:120], size=size, note=note)
+    return NoticeEntry(
+        notice=notice,
+        case=case,
+        household_number=hh.household_number,
+        head_name=hh.head_name,
+        place=place[:120],
+        size=size,
+        note=note,
+    )
 
 
 def _save_photo(actor: audit.Actor, photo: EvidenceInput) -> Evidence:
     _check_evidence([photo])
-    doc = Evidence(kind=EvidenceKind.NOTICE_PHOTO, name=photo.name.strip() or getattr(photo.file, "name", ""),
-                   added_by=actor.name)
+    doc = Evidence(
+        kind=EvidenceKind.NOTICE_PHOTO,
+        name=photo.name.strip() or getattr(photo.file, "name", ""),
+        added_by=actor.name,
+    )
     if photo.file is not None:
         doc.file.save(photo.file.name or "notice-photo", photo.file, save=False)
     doc.save()
@@ -589,7 +730,11 @@ def _save_photo(actor: audit.Actor, photo: EvidenceInput) -> Evidence:
 
 def _evidence_snapshot(doc: Evidence) -> dict[str, Any]:
     """The audit snapshot of a document: the stored file by its path under MEDIA_ROOT."""
-    data = {f.name: audit.jsonable(f.value_from_object(doc)) for f in doc._meta.concrete_fields if f.name != "file"}
+    data = {
+        f.name: audit.jsonable(f.value_from_object(doc))
+        for f in doc._meta.concrete_fields
+        if f.name != "file"
+    }
     data["file"] = doc.file.name or ""
     return data
 
@@ -621,14 +766,24 @@ def record_objection(
         raise ValidationFailed("该户不在此公示名单上（或已因异议退回）")
     if not notice.start_on <= received_on < notice.end_on:
         last = notice.end_on - dt.timedelta(days=1)
-        raise ValidationFailed(f"异议应在公示期内（{notice.start_on:%Y-%m-%d} 至 {last:%Y-%m-%d}）提出",
-                               {"received_on": ["不在公示期内"]})
+        raise ValidationFailed(
+            f"异议应在公示期内（{notice.start_on:%Y-%m-%d} 至 {last:%Y-%m-%d}）提出",
+            {"received_on": ["不在公示期内"]},
+        )
     step = case.next_step
     if case.state != CaseState.OPEN or step is None or step.code != notice.step_code:
         raise ValidationFailed("该户已通过此公示步骤，不能再登记异议")
-    target = StepDefinition.objects.get(definition_id=case.definition_id, code=step.objection_step or step.code)
-    objection = Objection.objects.create(notice=notice, case=case, text=text, received_on=received_on,
-                                         sent_back_to=target.code, recorded_by=actor.name)
+    target = StepDefinition.objects.get(
+        definition_id=case.definition_id, code=step.objection_step or step.code
+    )
+    objection = Objection.objects.create(
+        notice=notice,
+        case=case,
+        text=text,
+        received_on=received_on,
+        sent_back_to=target.code,
+        recorded_by=actor.name,
+    )
     audit.record(actor, ChangeAction.CREATE, objection, root=case.household)
     _send_back(actor, case, target)
     return objection
@@ -672,8 +827,14 @@ def resolve_objection(
     case = Case.objects.select_related("household").get(pk=objection.case_id)
     audit.record(actor, ChangeAction.UPDATE, objection, before=before, root=case.household)
     if upheld and case.state == CaseState.OPEN:
-        _update_cases(actor, [case], next_step=None, state=CaseState.REJECTED, closed_on=on,
-                      close_reason=f"异议成立：{resolution}"[:300])
+        _update_cases(
+            actor,
+            [case],
+            next_step=None,
+            state=CaseState.REJECTED,
+            closed_on=on,
+            close_reason=f"异议成立：{resolution}"[:300],
+        )
     return objection
 
 
@@ -697,7 +858,9 @@ def withdraw_case(
     return _end(actor, case, expected_version, reason, on, CaseState.WITHDRAWN)
 
 
-def _end(actor: audit.Actor, case: Case, expected_version: int, reason: str, on: dt.date | None, state: str) -> Case:
+def _end(
+    actor: audit.Actor, case: Case, expected_version: int, reason: str, on: dt.date | None, state: str
+) -> Case:
     user = _user(actor)
     case = access.access_case(user, case.pk, "change", villages=True)
     reason = _require_text(reason, "reason", "原因")
@@ -708,5 +871,7 @@ def _end(actor: audit.Actor, case: Case, expected_version: int, reason: str, on:
     if not access.may_do(user, case.next_step):
         access.require_reviewer(user)
     _lock(case, expected_version)
-    _update_cases(actor, [case], bump=False, next_step=None, state=state, closed_on=on, close_reason=reason[:300])
+    _update_cases(
+        actor, [case], bump=False, next_step=None, state=state, closed_on=on, close_reason=reason[:300]
+    )
     return case

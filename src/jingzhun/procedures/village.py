@@ -50,8 +50,15 @@ def open_case(*, actor: audit.Actor, village: Region, kind: str, discovered_on: 
     if Case.objects.filter(village=village, kind=kind, state=CaseState.OPEN).exists():
         raise ValidationFailed(f"该村已有办理中的「{definition.get_kind_display()}」案件")
     steps = list(definition.steps.order_by("order"))
-    case = Case.objects.create(village=village, kind=kind, definition=definition, next_step=steps[0], params={},
-                               discovered_on=discovered_on, opened_by=actor.name)
+    case = Case.objects.create(
+        village=village,
+        kind=kind,
+        definition=definition,
+        next_step=steps[0],
+        params={},
+        discovered_on=discovered_on,
+        opened_by=actor.name,
+    )
     audit.record(actor, ChangeAction.CREATE, case)
     return case
 
@@ -87,6 +94,12 @@ def notice_entry(notice: Any, case: Case) -> NoticeEntry:
     village = case.village
     assert village is not None
     township = village.parent.name if village.parent is not None else ""
-    return NoticeEntry(notice=notice, case=case, household_number=village.code, head_name=village.name[:50],
-                       place=f"{township}{village.name}"[:120], size=min(village.rural_population or 0, MAX_SIZE),
-                       note="拟退出（出列）")
+    return NoticeEntry(
+        notice=notice,
+        case=case,
+        household_number=village.code,
+        head_name=village.name[:50],
+        place=f"{township}{village.name}"[:120],
+        size=min(village.rural_population or 0, MAX_SIZE),
+        note="拟退出（出列）",
+    )

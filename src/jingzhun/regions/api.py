@@ -69,7 +69,9 @@ def region_out(region: Region) -> dict[str, object]:
         "full_name": region.full_name(),
         "level": _level(region.level),
         "parent": {"code": parent.code, "name": parent.name} if parent else None,
-        "urban_rural_class": {"code": urban, "label": region.get_urban_rural_class_display()} if urban else None,
+        "urban_rural_class": {"code": urban, "label": region.get_urban_rural_class_display()}
+        if urban
+        else None,
         "rural_population": region.rural_population,
         "natural_villages": [line.strip() for line in region.natural_villages.splitlines() if line.strip()],
     }

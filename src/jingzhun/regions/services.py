@@ -95,7 +95,9 @@ def upsert_regions(rows: Iterable[RegionRow]) -> int:
         raise ValidationFailed("区划数据有误：" + "；".join(problems[:20]), {"regions": problems})
     Region.objects.bulk_create(create, batch_size=2000)
     Region.objects.bulk_update(
-        update, ["name", "parent", "urban_rural_class", "rural_population", "natural_villages"], batch_size=2000
+        update,
+        ["name", "parent", "urban_rural_class", "rural_population", "natural_villages"],
+        batch_size=2000,
     )
     return len(create) + len(update)
 

@@ -35,7 +35,9 @@ def index(request: HttpRequest) -> HttpResponse:
     own = None
     if region is not None and not rows:
         # A village has no children: show its own counts, read from its parent's breakdown.
-        own = next((r for r in selectors.region_children_counts(user, region.parent) if r.region == region), None)
+        own = next(
+            (r for r in selectors.region_children_counts(user, region.parent) if r.region == region), None
+        )
     totals = {
         key: sum(getattr(r, key) for r in rows) if rows else getattr(own, key, 0)
         for key in ("households", "members", "registered", "monitored")

@@ -64,7 +64,10 @@ def access_member(user: object, member_id: int | str, action: Action = "view") -
 
 
 def access_evidence(
-    model: type[HouseholdExpense] | type[IncomeAssessment], user: object, pk: int | str, action: Action = "view"
+    model: type[HouseholdExpense] | type[IncomeAssessment],
+    user: object,
+    pk: int | str,
+    action: Action = "view",
 ) -> Any:
     """An expense or income assessment of a household the user may see (``action`` "change": may change);
     a missing one and one outside the jurisdiction get the same answer."""

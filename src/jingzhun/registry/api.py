@@ -225,9 +225,22 @@ def _batch_out(batch: ImportBatch) -> dict[str, Any]:
         **{
             name: getattr(batch, name)
             for name in (
-                "progress", "stage", "rows_total", "rows_rejected", "households_created", "households_updated",
-                "households_unchanged", "households_rejected", "members_created", "members_updated",
-                "members_left", "error_count", "message", "started_at", "finished_at", "warning_count",
+                "progress",
+                "stage",
+                "rows_total",
+                "rows_rejected",
+                "households_created",
+                "households_updated",
+                "households_unchanged",
+                "households_rejected",
+                "members_created",
+                "members_updated",
+                "members_left",
+                "error_count",
+                "message",
+                "started_at",
+                "finished_at",
+                "warning_count",
                 "warning_summary",
             )
         },
@@ -260,13 +273,17 @@ class Pagination(LimitOffsetPagination):
 def list_households(
     request: HttpRequest,
     q: str = Query("", max_length=50, description="户主或成员姓名、证件号码、户编号或人编号（前缀）"),
-    region: str = Query("", max_length=12, description="只看该区划内的农户（12 位代码或有效前缀），须在本人辖区内"),
+    region: str = Query(
+        "", max_length=12, description="只看该区划内的农户（12 位代码或有效前缀），须在本人辖区内"
+    ),
     poverty_status: str = Query(
-        "", pattern=r"^(|0|1|3|4|none)$",
+        "",
+        pattern=r"^(|0|1|3|4|none)$",
         description="脱贫状态：0 未脱贫，1 已脱贫(享受政策)，3 返贫，4 已脱贫(不再享受政策)，none 未建档",
     ),
     monitoring: str = Query(
-        "", pattern=r"^(|1|2|3|yes)$",
+        "",
+        pattern=r"^(|1|2|3|yes)$",
         description="监测对象：yes 全部监测对象，1 脱贫不稳定户，2 边缘易致贫户，3 突发严重困难户",
     ),
 ) -> Any:
@@ -302,7 +319,10 @@ def update_household(request: HttpRequest, payload: HouseholdUpdate, id: Househo
     household = _household_for_change(user, id)
     data = _changes(payload, exclude={"version", "reason"})
     services.update_household(
-        actor=_actor(request), household=household, expected_version=payload.version, data=data,
+        actor=_actor(request),
+        household=household,
+        expected_version=payload.version,
+        data=data,
         reason=payload.reason,
     )
     return _household_detail(user, access.access_household(user, id))
@@ -371,8 +391,11 @@ def add_member(request: HttpRequest, payload: MemberCreate, id: HouseholdId) -> 
     household = _household_for_change(user, id)
     data = payload.model_dump(exclude_unset=True, exclude={"version", "person_number"})
     member = services.add_member(
-        actor=_actor(request), household=household, expected_version=payload.version,
-        person_number=payload.person_number, data=data,
+        actor=_actor(request),
+        household=household,
+        expected_version=payload.version,
+        person_number=payload.person_number,
+        data=data,
     )
     return Status(201, _member_detail(user, access.access_member(user, member.pk)))
 
@@ -418,7 +441,10 @@ def leave_member(request: HttpRequest, payload: MemberLeave, id: MemberId) -> di
         # services.remove_member would overwrite the first leave; refuse instead of rewriting history.
         raise ValidationFailed(f"该成员已于 {member.left_on:%Y-%m-%d} 减少", {"date": ["该成员已减少"]})
     services.remove_member(
-        actor=_actor(request), member=member, expected_version=payload.version, reason=payload.reason,
+        actor=_actor(request),
+        member=member,
+        expected_version=payload.version,
+        reason=payload.reason,
         left_on=payload.date,
     )
     return _member_detail(user, access.access_member(user, id))
@@ -460,7 +486,15 @@ def save_year(
 # --------------------------------------------------------------------------------------------------
 
 EXPENSE_OUT = ("kind", "incurred_on", "amount", "total_cost", "reimbursed", "source", "note")
-ASSESSMENT_OUT = ("period_start", "period_end", "net_income", "persons", "per_capita_income", "source", "note")
+ASSESSMENT_OUT = (
+    "period_start",
+    "period_end",
+    "net_income",
+    "persons",
+    "per_capita_income",
+    "source",
+    "note",
+)
 
 
 def _evidence_for_change(model: type[Any], user: object, record_id: int) -> Any:
@@ -480,87 +514,152 @@ def _expenses(user: object, household_id: int) -> dict[str, Any]:
 
 def _assessments(user: object, household_id: int) -> dict[str, Any]:
     household = access.access_household(user, household_id, "view")
-    rows = [{"id": a.pk, **{k: getattr(a, k) for k in ASSESSMENT_OUT}} for a in selectors.income_assessments(household)]
+    rows = [
+        {"id": a.pk, **{k: getattr(a, k) for k in ASSESSMENT_OUT}}
+        for a in selectors.income_assessments(household)
+    ]
     return {"household_id": household.pk, "version": household.version, "assessments": rows}
 
 
-@router.get("/households/{id}/expenses", response={200: ExpensesOut, READ_ERRORS: ErrorOut}, tags=EVIDENCE,
-            summary="农户的刚性支出",
-            description="一户的合规刚性支出记录（医疗为报销后的合规自付），新发生的在前，以及修改时要带回的农户 version。")
+@router.get(
+    "/households/{id}/expenses",
+    response={200: ExpensesOut, READ_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="农户的刚性支出",
+    description="一户的合规刚性支出记录（医疗为报销后的合规自付），新发生的在前，以及修改时要带回的农户 version。",
+)
 def list_expenses(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
     return _expenses(_user(request), id)
 
 
-@router.post("/households/{id}/expenses", response={201: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
-             summary="新增刚性支出",
-             description="为本户新增一笔刚性支出或损失。医疗自付的计入金额不能大于医疗总费用减已报销金额；"
-             "只有医疗自付填写医疗总费用和已报销金额。需带上农户的 version，他人已先保存时返回 409。")
+@router.post(
+    "/households/{id}/expenses",
+    response={201: ExpensesOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="新增刚性支出",
+    description="为本户新增一笔刚性支出或损失。医疗自付的计入金额不能大于医疗总费用减已报销金额；"
+    "只有医疗自付填写医疗总费用和已报销金额。需带上农户的 version，他人已先保存时返回 409。",
+)
 def add_expense(request: HttpRequest, payload: ExpenseIn, id: HouseholdId) -> Status:
     user = _user(request)
     household = _household_for_change(user, id)
-    services.save_expense(actor=_actor(request), household=household, expected_version=payload.version,
-                          data=payload.model_dump(exclude={"version"}))
+    services.save_expense(
+        actor=_actor(request),
+        household=household,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+    )
     return Status(201, _expenses(user, id))
 
 
-@router.put("/expenses/{id}", response={200: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
-            summary="修改刚性支出", description="整条替换一笔刚性支出（更正金额、日期、来源等）。需带上农户的 version。")
+@router.put(
+    "/expenses/{id}",
+    response={200: ExpensesOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="修改刚性支出",
+    description="整条替换一笔刚性支出（更正金额、日期、来源等）。需带上农户的 version。",
+)
 def update_expense(request: HttpRequest, payload: ExpenseIn, id: EvidenceId) -> dict[str, Any]:
     user = _user(request)
     record = _evidence_for_change(HouseholdExpense, user, id)
-    services.save_expense(actor=_actor(request), household=record.household, expected_version=payload.version,
-                          data=payload.model_dump(exclude={"version"}), expense_id=record.pk)
+    services.save_expense(
+        actor=_actor(request),
+        household=record.household,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+        expense_id=record.pk,
+    )
     return _expenses(user, record.household_id)
 
 
-@router.delete("/expenses/{id}", response={200: ExpensesOut, WRITE_ERRORS: ErrorOut}, tags=EVIDENCE,
-               summary="删除刚性支出", description="删除一笔录错的刚性支出；变更记录保留删除前的内容。需带上农户的 version。")
+@router.delete(
+    "/expenses/{id}",
+    response={200: ExpensesOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="删除刚性支出",
+    description="删除一笔录错的刚性支出；变更记录保留删除前的内容。需带上农户的 version。",
+)
 def delete_expense(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
     user = _user(request)
     record = _evidence_for_change(HouseholdExpense, user, id)
-    services.delete_expense(actor=_actor(request), household=record.household, expected_version=payload.version,
-                            expense_id=record.pk)
+    services.delete_expense(
+        actor=_actor(request),
+        household=record.household,
+        expected_version=payload.version,
+        expense_id=record.pk,
+    )
     return _expenses(user, record.household_id)
 
 
-@router.get("/households/{id}/income-assessments", response={200: IncomeAssessmentsOut, READ_ERRORS: ErrorOut},
-            tags=EVIDENCE, summary="农户的收入核算",
-            description="一户各期间（一般为申请前12个月）的家庭纯收入和人均纯收入，期间最近的在前。")
+@router.get(
+    "/households/{id}/income-assessments",
+    response={200: IncomeAssessmentsOut, READ_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="农户的收入核算",
+    description="一户各期间（一般为申请前12个月）的家庭纯收入和人均纯收入，期间最近的在前。",
+)
 def list_income_assessments(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
     return _assessments(_user(request), id)
 
 
-@router.post("/households/{id}/income-assessments", response={201: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
-             tags=EVIDENCE, summary="新增收入核算",
-             description="录入入户核实的某一期间家庭纯收入和计算人口数；人均纯收入由系统计算。同一期间只能有一条。"
-             "需带上农户的 version。")
+@router.post(
+    "/households/{id}/income-assessments",
+    response={201: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="新增收入核算",
+    description="录入入户核实的某一期间家庭纯收入和计算人口数；人均纯收入由系统计算。同一期间只能有一条。"
+    "需带上农户的 version。",
+)
 def add_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id: HouseholdId) -> Status:
     user = _user(request)
     household = _household_for_change(user, id)
-    services.save_income_assessment(actor=_actor(request), household=household, expected_version=payload.version,
-                                    data=payload.model_dump(exclude={"version"}))
+    services.save_income_assessment(
+        actor=_actor(request),
+        household=household,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+    )
     return Status(201, _assessments(user, id))
 
 
-@router.put("/income-assessments/{id}", response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
-            tags=EVIDENCE, summary="修改收入核算", description="整条替换一条收入核算。需带上农户的 version。")
-def update_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id: EvidenceId) -> dict[str, Any]:
+@router.put(
+    "/income-assessments/{id}",
+    response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="修改收入核算",
+    description="整条替换一条收入核算。需带上农户的 version。",
+)
+def update_income_assessment(
+    request: HttpRequest, payload: IncomeAssessmentIn, id: EvidenceId
+) -> dict[str, Any]:
     user = _user(request)
     record = _evidence_for_change(IncomeAssessment, user, id)
-    services.save_income_assessment(actor=_actor(request), household=record.household,
-                                    expected_version=payload.version, data=payload.model_dump(exclude={"version"}),
-                                    assessment_id=record.pk)
+    services.save_income_assessment(
+        actor=_actor(request),
+        household=record.household,
+        expected_version=payload.version,
+        data=payload.model_dump(exclude={"version"}),
+        assessment_id=record.pk,
+    )
     return _assessments(user, record.household_id)
 
 
-@router.delete("/income-assessments/{id}", response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
-               tags=EVIDENCE, summary="删除收入核算",
-               description="删除一条录错的收入核算；变更记录保留删除前的内容。需带上农户的 version。")
+@router.delete(
+    "/income-assessments/{id}",
+    response={200: IncomeAssessmentsOut, WRITE_ERRORS: ErrorOut},
+    tags=EVIDENCE,
+    summary="删除收入核算",
+    description="删除一条录错的收入核算；变更记录保留删除前的内容。需带上农户的 version。",
+)
 def delete_income_assessment(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
     user = _user(request)
     record = _evidence_for_change(IncomeAssessment, user, id)
-    services.delete_income_assessment(actor=_actor(request), household=record.household,
-                                      expected_version=payload.version, assessment_id=record.pk)
+    services.delete_income_assessment(
+        actor=_actor(request),
+        household=record.household,
+        expected_version=payload.version,
+        assessment_id=record.pk,
+    )
     return _assessments(user, record.household_id)
 
 
@@ -619,9 +718,7 @@ def create_import(
     summary="导入批次结果",
     description="一次导入的状态、各项计数和前若干条错误。只能查看本人辖区内的导入批次。",
 )
-def get_import(
-    request: HttpRequest, batch_id: BatchId
-) -> dict[str, Any]:
+def get_import(request: HttpRequest, batch_id: BatchId) -> dict[str, Any]:
     return _batch_out(_access_batch(_user(request), batch_id))
 
 
@@ -634,19 +731,22 @@ def get_import(
     description="下载该批次的错误报告（xlsx）：原表加上每行的错误说明。没有错误的批次返回 404。",
     openapi_extra={
         "responses": {
-            200: {"description": "错误报告", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+            200: {
+                "description": "错误报告",
+                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            }
         }
     },
 )
-def download_import_errors(
-    request: HttpRequest, batch_id: BatchId
-) -> FileResponse:
+def download_import_errors(request: HttpRequest, batch_id: BatchId) -> FileResponse:
     batch = _access_batch(_user(request), batch_id)
     path = _report_path(batch.error_report)
     if path is None:
         raise NotFoundOrForbidden("该批次没有错误报告")
     stem = FsPath(batch.file_name).stem or batch.pk
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-错误报告.xlsx", content_type=XLSX)
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"{stem}-错误报告.xlsx", content_type=XLSX
+    )
 
 
 def _report_path(stored: str) -> FsPath | None:
@@ -655,7 +755,7 @@ def _report_path(stored: str) -> FsPath | None:
         return None
     home = FsPath(settings.HOME).resolve()
     raw = FsPath(stored)
-    for candidate in ([raw] if raw.is_absolute() else [FsPath(settings.MEDIA_ROOT) / raw, home / raw]):
+    for candidate in [raw] if raw.is_absolute() else [FsPath(settings.MEDIA_ROOT) / raw, home / raw]:
         resolved = candidate.resolve()
         if resolved.is_relative_to(home) and resolved.is_file():
             return resolved

@@ -22,13 +22,19 @@ def _choices(name: str, key: str, doc: str) -> Any:
 
 
 Attribute = _choices("Attribute", "attribute", "贫困户属性 (aac006).")
-PovertyStatus = _choices("PovertyStatus", "poverty_status", "脱贫状态 / 脱贫标志 (aar010); blank if never poor.")
+PovertyStatus = _choices(
+    "PovertyStatus", "poverty_status", "脱贫状态 / 脱贫标志 (aar010); blank if never poor."
+)
 MonitoringType = _choices("MonitoringType", "monitoring_type", "易返贫致贫户(监测对象)类型 (domain.md §4.1).")
 RiskElimination = _choices("RiskElimination", "risk_elimination", "风险是否消除 and how (domain.md §4.7).")
-IdentificationStandard = _choices("IdentificationStandard", "identification_standard", "识别标准 (domain.md §1.1).")
+IdentificationStandard = _choices(
+    "IdentificationStandard", "identification_standard", "识别标准 (domain.md §1.1)."
+)
 Cause = _choices("Cause", "cause", "主要/其他致贫原因 (aac007, aac008).")
 RiskType = _choices("RiskType", "risk_type", "致贫/返贫风险 (domain.md §4.4, code table 100A27).")
-HousingGrade = _choices("HousingGrade", "housing_grade", "农村危房鉴定等级 (domain.md §1.5): C and D are unsafe.")
+HousingGrade = _choices(
+    "HousingGrade", "housing_grade", "农村危房鉴定等级 (domain.md §1.5): C and D are unsafe."
+)
 RoadType = _choices("RoadType", "road_type", "入户路类型 (aac316).")
 FuelType = _choices("FuelType", "fuel_type", "主要燃料类型 (aac320).")
 Sex = _choices("Sex", "sex", "GB/T 2261.1.")
@@ -36,7 +42,9 @@ Relation = _choices("Relation", "relation", "与户主关系 (aab006, national t
 Ethnicity = _choices("Ethnicity", "ethnicity", "民族 (aab007, GB 3304).")
 PoliticalStatus = _choices("PoliticalStatus", "political_status", "政治面貌 (aak033, GB/T 4762).")
 Education = _choices("Education", "education", "文化程度 (aab008, table 100A11).")
-Schooling = _choices("Schooling", "schooling", "在校生状况 (aab009, table 100A12), by grade; empty for non-pupils.")
+Schooling = _choices(
+    "Schooling", "schooling", "在校生状况 (aab009, table 100A12), by grade; empty for non-pupils."
+)
 Health = _choices("Health", "health", "健康状况 (aab017, multi-select, table 100A13).")
 LabourSkill = _choices("LabourSkill", "labour_skill", "劳动技能 (aab010, table 100A14).")
 DisabilityCategory = _choices("DisabilityCategory", "disability_category", "残疾类别 (certificate digit 19).")

@@ -22,8 +22,15 @@ DATA = Path(__file__).with_name("data") / "codelists.toml"
 
 def normalise(text: object) -> str:
     """The form in which spellings are compared: no spaces, half-width brackets."""
-    return (str(text).strip().replace("（", "(").replace("）", ")").replace(" ", "").replace("\u3000", "")
-            .replace("\t", ""))
+    return (
+        str(text)
+        .strip()
+        .replace("（", "(")
+        .replace("）", ")")
+        .replace(" ", "")
+        .replace("\u3000", "")
+        .replace("\t", "")
+    )
 
 
 @dataclass(frozen=True)
@@ -86,20 +93,32 @@ class CodeList:
         labels = [c.label for c in self.current]
         if len(labels) <= limit:
             return "、".join(labels)
-        return f"{'、'.join(labels[:limit - 4])} 等 {len(labels)} 项（代码或名称均可，见模板的代码表）"
+        return f"{'、'.join(labels[: limit - 4])} 等 {len(labels)} 项（代码或名称均可，见模板的代码表）"
 
 
 def _codelist(key: str, raw: dict) -> CodeList:
-    codes = [Code(f"{i:02d}", name, f"E{i:02d}") for i, name in enumerate(raw.get("names", "").split(), start=1)]
+    codes = [
+        Code(f"{i:02d}", name, f"E{i:02d}") for i, name in enumerate(raw.get("names", "").split(), start=1)
+    ]
     codes += [Code(str(c), str(label), str(name)) for c, label, name in raw.get("codes", [])]
-    codes += [Code(str(c), str(label), str(name), True, str(note)) for c, label, name, note in raw.get("retired", [])]
+    codes += [
+        Code(str(c), str(label), str(name), True, str(note))
+        for c, label, name, note in raw.get("retired", [])
+    ]
     known = {c.code for c in codes}
     aliases = tuple((str(s), str(c), str(src)) for s, c, src in raw.get("aliases", []))
     for spelling, code, _ in aliases:
         if code and code not in known:
             raise ValueError(f"codelists.toml [{key}]: alias {spelling!r} names unknown code {code!r}")
-    return CodeList(key, raw["title"], raw.get("table", ""), raw.get("source", ""), raw.get("unsure", ""),
-                    tuple(codes), aliases)
+    return CodeList(
+        key,
+        raw["title"],
+        raw.get("table", ""),
+        raw.get("source", ""),
+        raw.get("unsure", ""),
+        tuple(codes),
+        aliases,
+    )
 
 
 @cache
@@ -121,4 +140,3 @@ def keys() -> list[str]:
 def members(key: str) -> list[tuple[str, tuple[str, str]]]:
     """(NAME, (code, label)) for Django's ``TextChoices`` functional API."""
     return [(c.name, (c.code, c.label)) for c in get(key).codes]
-

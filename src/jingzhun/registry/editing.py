@@ -45,5 +45,7 @@ def submit(
                 return redirect("registry:household_detail", pk=household.pk)
         else:
             context["error"] = _("填写有误，请按提示修改后再保存。")
-    context.update(form=form, household=household, cancel_url=reverse("registry:household_detail", args=[household.pk]))
+    context.update(
+        form=form, household=household, cancel_url=reverse("registry:household_detail", args=[household.pk])
+    )
     return render(request, "registry/edit.html", context, status=status)

@@ -54,9 +54,14 @@ def _describe(col: Column) -> str:
     if col.codes:
         return "、".join(_offered_labels(col))
     return {
-        Kind.BOOL: "是 / 否", Kind.MONEY: "元，数字", Kind.AREA: "数字", Kind.DATE: "日期，如 2024-03-15",
-        Kind.YEAR: "年份，如 2024", Kind.INT: f"整数{f'，0–{col.max_value}' if col.max_value else ''}",
-        Kind.ID: "18 位身份证号码或 20 位残疾人证号", Kind.REGION: "12 位统计用区划代码",
+        Kind.BOOL: "是 / 否",
+        Kind.MONEY: "元，数字",
+        Kind.AREA: "数字",
+        Kind.DATE: "日期，如 2024-03-15",
+        Kind.YEAR: "年份，如 2024",
+        Kind.INT: f"整数{f'，0–{col.max_value}' if col.max_value else ''}",
+        Kind.ID: "18 位身份证号码或 20 位残疾人证号",
+        Kind.REGION: "12 位统计用区划代码",
     }.get(col.kind, f"文字{f'，最多 {col.max_length} 字' if col.max_length else ''}")
 
 
@@ -68,9 +73,19 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
             csv.writer(fh).writerow([c.header for c in cols])
         return path
     wb = xlsxwriter.Workbook(str(path))
-    head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    req = wb.add_format({"bold": True, "bg_color": "#FDE9E7", "font_color": "#B00000", "border": 1, "text_wrap": True,
-                         "valign": "vcenter"})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
+    req = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#FDE9E7",
+            "font_color": "#B00000",
+            "border": 1,
+            "text_wrap": True,
+            "valign": "vcenter",
+        }
+    )
     text = wb.add_format({"num_format": "@"})
     ws = wb.add_worksheet(SHEET)
     codes_ws = wb.add_worksheet(CODES_SHEET)
@@ -87,10 +102,18 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
             for i, label in enumerate(labels, start=1):
                 codes_ws.write(i, code_col, label)
             letter = xlsxwriter.utility.xl_col_to_name(code_col)
-            ws.data_validation(1, j, 100000, j, {
-                "validate": "list", "source": f"={CODES_SHEET}!${letter}$2:${letter}${len(labels) + 1}",
-                "error_type": "warning", "error_message": f"请从下拉列表中选择{col.header}",
-            })
+            ws.data_validation(
+                1,
+                j,
+                100000,
+                j,
+                {
+                    "validate": "list",
+                    "source": f"={CODES_SHEET}!${letter}$2:${letter}${len(labels) + 1}",
+                    "error_type": "warning",
+                    "error_message": f"请从下拉列表中选择{col.header}",
+                },
+            )
             code_col += 1
     codes_ws.hide()
     help_ws.write_row(0, 0, ["列名", "是否必填", "填写要求", "说明"], head)
@@ -114,8 +137,9 @@ def write_template(path: Path, fmt: str = "xlsx") -> Path:
 IGNORED_HEADERS = {"错误说明", "原工作表", "原行号"}
 
 
-def write_error_report(staged: Any, errors: list[Any], path: Path,
-                       warnings: Mapping[str, int] | None = None) -> Path:
+def write_error_report(
+    staged: Any, errors: list[Any], path: Path, warnings: Mapping[str, int] | None = None
+) -> Path:
     """Rows of the rejected households as they were typed, with the problems beside them, ready to re-import;
     then the logic checks' warnings (``warnings``: rows per rule) as the county tools list them
     (``registry.logic``).
@@ -132,10 +156,16 @@ def write_error_report(staged: Any, errors: list[Any], path: Path,
     by_index: dict[int, list[Any]] = {}
     for r in con.execute("SELECT _i, col, msg FROM errors").fetchall():
         by_index.setdefault(r[0], []).append((r[1], r[2]))
-    raw = {r[0]: r for r in con.execute(
-        "SELECT _i, _sheet, _row, " + ", ".join(f'"{c.key}"' for c in cols) + " FROM raw WHERE _i IN (SELECT * FROM "
-        "(SELECT DISTINCT p._i FROM p WHERE p.hh IN (SELECT hh FROM errors WHERE hh IS NOT NULL) UNION "
-        "SELECT _i FROM errors WHERE hh IS NULL))").fetchall()}
+    raw = {
+        r[0]: r
+        for r in con.execute(
+            "SELECT _i, _sheet, _row, "
+            + ", ".join(f'"{c.key}"' for c in cols)
+            + " FROM raw WHERE _i IN (SELECT * FROM "
+            "(SELECT DISTINCT p._i FROM p WHERE p.hh IN (SELECT hh FROM errors WHERE hh IS NOT NULL) UNION "
+            "SELECT _i FROM errors WHERE hh IS NULL))"
+        ).fetchall()
+    }
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": False})
     head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "num_format": "@"})
@@ -150,7 +180,9 @@ def write_error_report(staged: Any, errors: list[Any], path: Path,
     for out_row, i in enumerate(indexes, start=1):
         r = raw[i]
         problems = by_index.get(i, [])
-        message = "；".join(f"{c}：{m}" for c, m in problems) or "本户其他成员有错误，整户需一并修改后重新导入"
+        message = (
+            "；".join(f"{c}：{m}" for c, m in problems) or "本户其他成员有错误，整户需一并修改后重新导入"
+        )
         ws.write_string(out_row, 0, message, msg_fmt)
         ws.write_string(out_row, 1, str(r[1]))
         ws.write_number(out_row, 2, r[2])
@@ -183,7 +215,9 @@ def write_error_report(staged: Any, errors: list[Any], path: Path,
 # ----------------------------------------------------------------------------------------------- export
 
 
-CODE_SEPARATORS = re.compile(r"[、,，;；/\s]")  # how an import splits a multi-code cell (validation.CODE_PARTS)
+CODE_SEPARATORS = re.compile(
+    r"[、,，;；/\s]"
+)  # how an import splits a multi-code cell (validation.CODE_PARTS)
 
 
 def _plain(value: Any) -> str:
@@ -206,7 +240,9 @@ def _formatter(col: Column) -> Callable[[Any], str]:
         labels = _label_map(col)
         return lambda v: "" if v is None or v == "" else labels.get(str(v), str(v))
     if col.kind == Kind.CODES and col.codes:
-        written = {code: code if CODE_SEPARATORS.search(label) else label for code, label in _label_map(col).items()}
+        written = {
+            code: code if CODE_SEPARATORS.search(label) else label for code, label in _label_map(col).items()
+        }
         return lambda v: "、".join(written.get(str(x), str(x)) for x in v) if v else ""
     return _plain
 
@@ -252,26 +288,43 @@ def _writers(level: Level) -> list[Writer]:
     return [(c.key, FIELD_NAME.get(c.key, c.key), _formatter(c)) for c in COLUMNS if c.level == level]
 
 
-def _export_chunk(chunk: list[Household], year: int | None, names: dict[str, str], id_kinds: dict[str, str],
-                  hh_cols: list[Writer], year_cols: list[Writer], mem_cols: list[Writer]) -> Iterator[dict[str, str]]:
+def _export_chunk(
+    chunk: list[Household],
+    year: int | None,
+    names: dict[str, str],
+    id_kinds: dict[str, str],
+    hh_cols: list[Writer],
+    year_cols: list[Writer],
+    mem_cols: list[Writer],
+) -> Iterator[dict[str, str]]:
     records: dict[int, HouseholdYear] = {}
-    for record in HouseholdYear.objects.filter(household__in=chunk, **({"year": year} if year is not None else {})):
+    for record in HouseholdYear.objects.filter(
+        household__in=chunk, **({"year": year} if year is not None else {})
+    ):
         if record.household_id not in records or record.year > records[record.household_id].year:
             records[record.household_id] = record
     members: dict[int, list[Member]] = {}
     for m in Member.objects.filter(household__in=chunk, left_on__isnull=True).order_by("person_number"):
         members.setdefault(m.household_id, []).append(m)
     # A member's yearly values of a year other than its own data year are in MemberYear.
-    member_years = {(y.member_id, y.year): y for y in MemberYear.objects.filter(
-        member__household__in=chunk, member__left_on__isnull=True,
-        **({"year": year} if year is not None else {}))}
+    member_years = {
+        (y.member_id, y.year): y
+        for y in MemberYear.objects.filter(
+            member__household__in=chunk,
+            member__left_on__isnull=True,
+            **({"year": year} if year is not None else {}),
+        )
+    }
     for hh in chunk:
         record = records.get(hh.pk)
         village = hh.village_id
         base: dict[str, str] = {
-            "province_name": names.get(village[:2], ""), "city_name": names.get(village[:4], ""),
-            "county_name": names.get(village[:6], ""), "township_name": names.get(village[:9], ""),
-            "village_name": names.get(village, ""), "household_kind": hh.kind,
+            "province_name": names.get(village[:2], ""),
+            "city_name": names.get(village[:4], ""),
+            "county_name": names.get(village[:6], ""),
+            "township_name": names.get(village[:9], ""),
+            "village_name": names.get(village, ""),
+            "household_kind": hh.kind,
         }
         for key, attr, write in hh_cols:
             base[key] = write(getattr(hh, attr))
@@ -307,8 +360,15 @@ def _region_names(households: Any) -> dict[str, str]:
     return {r.prefix: r.name for r in Region.objects.filter(code__in=codes)}
 
 
-def export_households(user: Any, *, path: Path, layout: str = "template", fmt: str = "xlsx",
-                      region_prefix: str = "", year: int | None = None) -> int:
+def export_households(
+    user: Any,
+    *,
+    path: Path,
+    layout: str = "template",
+    fmt: str = "xlsx",
+    region_prefix: str = "",
+    year: int | None = None,
+) -> int:
     """Write the register visible to ``user`` as the import template layout or the national export layout."""
     if layout == "national":
         headers = [h for h, _ in NATIONAL_EXPORT]

@@ -102,7 +102,9 @@ class ServiceForm(Grouped, forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned values of the record's own fields, as the service takes them."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields or () if name in self.cleaned_data}
+        return {
+            name: self.cleaned_data[name] for name in self._meta.fields or () if name in self.cleaned_data
+        }
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         """Attach a service's per-field messages to the matching inputs (others show at the top)."""
@@ -124,13 +126,27 @@ class HouseholdForm(ServiceForm):
         (
             "识别与脱贫",
             (
-                "identification_standard", "attribute", "poverty_status", "main_cause", "other_causes",
-                "first_identified_on", "exit_year", "return_year", "relocated", "military_family",
+                "identification_standard",
+                "attribute",
+                "poverty_status",
+                "main_cause",
+                "other_causes",
+                "first_identified_on",
+                "exit_year",
+                "return_year",
+                "relocated",
+                "military_family",
             ),
         ),
         (
             "监测帮扶",
-            ("monitoring_type", "monitoring_identified_on", "risk_types", "risk_elimination", "risk_eliminated_on"),
+            (
+                "monitoring_type",
+                "monitoring_identified_on",
+                "risk_types",
+                "risk_elimination",
+                "risk_eliminated_on",
+            ),
         ),
     )
 
@@ -148,7 +164,9 @@ class HouseholdForm(ServiceForm):
 
 # Derived from the ID number by the service (sex, birth date, kind, disability certificate) or set
 # only by the remove-member procedure (left_on, leave_reason): shown, never typed in this form.
-MEMBER_DERIVED = frozenset({"sex", "birth_date", "id_kind", "disability_cert_number", "left_on", "leave_reason"})
+MEMBER_DERIVED = frozenset(
+    {"sex", "birth_date", "id_kind", "disability_cert_number", "left_on", "leave_reason"}
+)
 
 
 class MemberForm(ServiceForm):
@@ -170,9 +188,14 @@ class MemberForm(ServiceForm):
         (
             "保障",
             (
-                "basic_medical_insurance", "employee_medical_insurance", "serious_illness_insurance",
+                "basic_medical_insurance",
+                "employee_medical_insurance",
+                "serious_illness_insurance",
                 "commercial_medical_insurance",
-                "basic_pension_insurance", "accident_insurance", "dibao", "tekun",
+                "basic_pension_insurance",
+                "accident_insurance",
+                "dibao",
+                "tekun",
             ),
         ),
     )
@@ -215,6 +238,7 @@ class MemberRemoveForm(ConfirmForm):
     leave_reason = forms.ChoiceField(label="减少原因", choices=choices.LeaveReason.choices)
     left_on = forms.DateField(label="减少时间", widget=DateInput(), initial=timezone.localdate)
 
+
 class IndicatorSelect(forms.NullBooleanSelect):
     """A yes/no/unfilled choice read as 达标 / 不达标 (the water indicators of T/CHES 18-2018)."""
 
@@ -237,7 +261,10 @@ class YearForm(ServiceForm):
 
     household_size = forms.IntegerField(label="家庭人口数", min_value=0, max_value=99)
     renovation_year = forms.IntegerField(
-        label="危房改造竣工年度", required=False, min_value=1980, max_value=2100,
+        label="危房改造竣工年度",
+        required=False,
+        min_value=1980,
+        max_value=2100,
         help_text="已完成危房改造（竣工验收）的年度；未改造留空",
     )
 
@@ -246,16 +273,34 @@ class YearForm(ServiceForm):
         (
             "生产条件",
             (
-                "cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
-                "pasture_land", "water_surface", "in_cooperative", "leading_enterprise", "entrepreneur_led",
+                "cultivated_land",
+                "irrigated_land",
+                "forest_land",
+                "returned_farmland",
+                "orchard_land",
+                "pasture_land",
+                "water_surface",
+                "in_cooperative",
+                "leading_enterprise",
+                "entrepreneur_led",
             ),
         ),
         (
             "生活条件",
             (
-                "production_power", "living_power", "broadcast_tv", "road_distance_km", "road_type",
-                "housing_area", "water_difficult", "water_safe", "dangerous_house", "housing_grade",
-                "renovation_year", "sanitary_toilet", "fuel_type",
+                "production_power",
+                "living_power",
+                "broadcast_tv",
+                "road_distance_km",
+                "road_type",
+                "housing_area",
+                "water_difficult",
+                "water_safe",
+                "dangerous_house",
+                "housing_grade",
+                "renovation_year",
+                "sanitary_toilet",
+                "fuel_type",
             ),
         ),
         ("两不愁与饮水安全", ("food_secure", "clothing_secure", *WATER_INDICATORS)),
@@ -274,7 +319,8 @@ class YearForm(ServiceForm):
             "water_safe": "全国系统的原有字段；饮水安全按下方四项指标判断",
         }
         widgets = {
-            "food_secure": YesNoSelect, "clothing_secure": YesNoSelect,
+            "food_secure": YesNoSelect,
+            "clothing_secure": YesNoSelect,
             **dict.fromkeys(WATER_INDICATORS, IndicatorSelect),
         }
 

@@ -215,16 +215,54 @@ def _labels(cls: Any) -> dict[str, str]:
 LABEL = {
     cls: _labels(cls)
     for cls in (
-        c.Attribute, c.PovertyStatus, c.MonitoringType, c.RiskElimination, c.IdentificationStandard, c.Cause,
-        c.RiskType, c.HousingGrade, c.RoadType, c.FuelType, c.Sex, c.Relation, c.Ethnicity, c.PoliticalStatus,
-        c.Education, c.Schooling, c.Health, c.LabourSkill, c.DisabilityCategory, c.DisabilityGrade,
+        c.Attribute,
+        c.PovertyStatus,
+        c.MonitoringType,
+        c.RiskElimination,
+        c.IdentificationStandard,
+        c.Cause,
+        c.RiskType,
+        c.HousingGrade,
+        c.RoadType,
+        c.FuelType,
+        c.Sex,
+        c.Relation,
+        c.Ethnicity,
+        c.PoliticalStatus,
+        c.Education,
+        c.Schooling,
+        c.Health,
+        c.LabourSkill,
+        c.DisabilityCategory,
+        c.DisabilityGrade,
     )
 }
 ETHNIC_CODE = {label: code for code, label in LABEL[c.Ethnicity].items()}
 
 YES, NO = "是", "否"
-PHONE_PREFIXES = ("33", "38", "39", "51", "52", "53", "55", "58", "59", "77", "80", "81", "82", "83", "87", "88",
-                  "89", "91", "93", "98", "99")
+PHONE_PREFIXES = (
+    "33",
+    "38",
+    "39",
+    "51",
+    "52",
+    "53",
+    "55",
+    "58",
+    "59",
+    "77",
+    "80",
+    "81",
+    "82",
+    "83",
+    "87",
+    "88",
+    "89",
+    "91",
+    "93",
+    "98",
+    "99",
+)
 
 
 def _luhn(digits: str) -> str:
@@ -273,32 +311,75 @@ GRANDCHILD_COUNT = _Pick(((0, 15.0), (1, 40.0), (2, 35.0), (3, 10.0)))
 
 CAUSES = _Pick(
     (
-        ("1", 22.0), ("7", 18.0), ("9", 17.0), ("8", 12.0), ("2", 8.0), ("3", 7.0), ("4", 3.0), ("5", 2.5),
-        ("6", 2.0), ("10", 3.0), ("11", 4.0), ("12", 0.8), ("13", 0.7),
+        ("1", 22.0),
+        ("7", 18.0),
+        ("9", 17.0),
+        ("8", 12.0),
+        ("2", 8.0),
+        ("3", 7.0),
+        ("4", 3.0),
+        ("5", 2.5),
+        ("6", 2.0),
+        ("10", 3.0),
+        ("11", 4.0),
+        ("12", 0.8),
+        ("13", 0.7),
     )
 )
 RISKS = _Pick(
     (
-        ("1", 30.0), ("3", 10.0), ("2", 8.0), ("4", 7.0), ("5", 8.0), ("6", 5.0), ("7", 15.0), ("8", 10.0),
-        ("9", 2.0), ("10", 1.0), ("99", 4.0),
+        ("1", 30.0),
+        ("3", 10.0),
+        ("2", 8.0),
+        ("4", 7.0),
+        ("5", 8.0),
+        ("6", 5.0),
+        ("7", 15.0),
+        ("8", 10.0),
+        ("9", 2.0),
+        ("10", 1.0),
+        ("99", 4.0),
     )
 )
-EXIT_YEARS = _Pick(((2014, 5.0), (2015, 8.0), (2016, 15.0), (2017, 15.0), (2018, 20.0), (2019, 25.0), (2020, 12.0)))
+EXIT_YEARS = _Pick(
+    ((2014, 5.0), (2015, 8.0), (2016, 15.0), (2017, 15.0), (2018, 20.0), (2019, 25.0), (2020, 12.0))
+)
 FIRST_YEARS = _Pick(((2014, 72.0), (2015, 8.0), (2016, 8.0), (2017, 5.0), (2018, 4.0), (2019, 3.0)))
 STANDARDS = _Pick((("1", 85.0), ("2", 12.0), ("3", 3.0)))
 ROADS = _Pick((("3", 65.0), ("2", 15.0), ("1", 8.0), ("4", 12.0)))
 FUELS = _Pick((("1", 35.0), ("3", 30.0), ("4", 30.0), ("2", 2.0), ("9", 3.0)))
 GRADES_REGISTERED = _Pick((("A", 66.0), ("B", 27.0), ("C", 3.0), ("D", 2.0), ("", 2.0)))
 GRADES_ORDINARY = _Pick((("A", 68.0), ("B", 24.0), ("C", 2.5), ("D", 1.5), ("", 4.0)))
-DISABILITY_CATEGORY = _Pick((("4", 45.0), ("1", 12.0), ("2", 12.0), ("3", 3.0), ("5", 10.0), ("6", 10.0), ("7", 8.0)))
+DISABILITY_CATEGORY = _Pick(
+    (("4", 45.0), ("1", 12.0), ("2", 12.0), ("3", 3.0), ("5", 10.0), ("6", 10.0), ("7", 8.0))
+)
 DISABILITY_GRADE = _Pick((("1", 12.0), ("2", 25.0), ("3", 33.0), ("4", 30.0)))
 RISK_COUNT = _Pick(((1, 55.0), (2, 32.0), (3, 13.0)))
-MONTHS = _Pick(((12, 25.0), (11, 8.0), (10, 12.0), (9, 10.0), (8, 9.0), (7, 8.0), (6, 8.0), (5, 5.0), (4, 5.0),
-                (3, 5.0), (2, 3.0), (1, 2.0)))
+MONTHS = _Pick(
+    (
+        (12, 25.0),
+        (11, 8.0),
+        (10, 12.0),
+        (9, 10.0),
+        (8, 9.0),
+        (7, 8.0),
+        (6, 8.0),
+        (5, 5.0),
+        (4, 5.0),
+        (3, 5.0),
+        (2, 3.0),
+        (1, 2.0),
+    )
+)
 
 # The generator draws schooling as a level (legacy_codes' old list); the register holds the national grade.
-GRADE_START = {"3": (12, ("07", "08", "09")), "4": (16, ("11", "12", "13")), "5": (16, ("21", "22", "23")),
-               "6": (19, ("31", "32", "33")), "7": (19, ("51", "52", "53", "54"))}
+GRADE_START = {
+    "3": (12, ("07", "08", "09")),
+    "4": (16, ("11", "12", "13")),
+    "5": (16, ("21", "22", "23")),
+    "6": (19, ("31", "32", "33")),
+    "7": (19, ("51", "52", "53", "54")),
+}
 DROPOUT_REASONS = ("家庭经济困难", "因病")
 
 
@@ -420,8 +501,13 @@ def generate_villages(
             rural_households = min(max(rnd.lognormvariate(math.log(260), 0.45), 60.0), 1500.0)
             per_household = rnd.uniform(3.0, 3.8)
             plans.append(
-                (f"{township}{number:03d}", _village_name(rnd, used), rural_households, per_household,
-                 _natural_villages(rnd))
+                (
+                    f"{township}{number:03d}",
+                    _village_name(rnd, used),
+                    rural_households,
+                    per_household,
+                    _natural_villages(rnd),
+                )
             )
     scale = 1.0
     if households:
@@ -449,8 +535,25 @@ class _P:
     """One member while the household is being built."""
 
     __slots__ = (
-        "age", "birth", "dibao", "disabled", "edu", "ethnicity", "health", "id_number", "labour", "months",
-        "name", "place", "rel", "school", "serious", "sex", "sick", "surname", "tekun",
+        "age",
+        "birth",
+        "dibao",
+        "disabled",
+        "edu",
+        "ethnicity",
+        "health",
+        "id_number",
+        "labour",
+        "months",
+        "name",
+        "place",
+        "rel",
+        "school",
+        "serious",
+        "sex",
+        "sick",
+        "surname",
+        "tekun",
     )
 
     def __init__(self, rel: str, sex: str, age: int, surname: str, ethnicity: str) -> None:
@@ -530,15 +633,20 @@ class _CountyGenerator:
         self.local_place = f"{county.city_name}{county.name}" if county.city_name != "市辖区" else county.name
         div = _divisions()
         self.province_places = [
-            div.names[x] for x in div.counties_of_city if x.startswith(county.province_code) and x != county.city_code
+            div.names[x]
+            for x in div.counties_of_city
+            if x.startswith(county.province_code)
+            and x != county.city_code
             and div.names.get(x, "市辖区") != "市辖区"
         ]
         self.destinations = _Pick(
             (place, w) for place, w in names.DESTINATIONS if not place.startswith(county.province_name)
         )
         bank_name = f"{county.province_name}农村信用社"
-        self.banks = _Pick(((bank_name if n == "农村信用合作社" else n, p), w) for (n, p), w in
-                           zip(BANKS.values, self._weights(BANKS), strict=True))
+        self.banks = _Pick(
+            ((bank_name if n == "农村信用合作社" else n, p), w)
+            for (n, p), w in zip(BANKS.values, self._weights(BANKS), strict=True)
+        )
 
     @staticmethod
     def _weights(p: _Pick) -> list[float]:
@@ -672,9 +780,12 @@ class _CountyGenerator:
                     kind = "dibao"
             exited_words = rand() < 0.7
             attribute = {
-                ("general", True): "05", ("general", False): "01",
-                ("dibao", True): "02", ("dibao", False): "04",
-                ("tekun", True): "03", ("tekun", False): "06",
+                ("general", True): "05",
+                ("general", False): "01",
+                ("dibao", True): "02",
+                ("dibao", False): "04",
+                ("tekun", True): "03",
+                ("tekun", False): "06",
             }[(kind, exited_words)]
         else:
             kind = "dibao" if rand() < (0.2 if monitoring else 0.03) else "general"
@@ -697,11 +808,25 @@ class _CountyGenerator:
         income = self._incomes(family, registered, monitoring, elimination, kind, cond)
 
         return self._format(
-            village, family, registered=registered, monitoring=monitoring, main_cause=main_cause,
-            other_causes=other_causes, risks=risks, first_on=first_on, exit_year=exit_year,
-            return_year=return_year, status=status, standard=standard, monitored_on=monitored_on,
-            elimination=elimination, eliminated_on=eliminated_on, attribute=attribute, cond=cond,
-            income=income, year=year,
+            village,
+            family,
+            registered=registered,
+            monitoring=monitoring,
+            main_cause=main_cause,
+            other_causes=other_causes,
+            risks=risks,
+            first_on=first_on,
+            exit_year=exit_year,
+            return_year=return_year,
+            status=status,
+            standard=standard,
+            monitored_on=monitored_on,
+            elimination=elimination,
+            eliminated_on=eliminated_on,
+            attribute=attribute,
+            cond=cond,
+            income=income,
+            year=year,
         )
 
     # -- family structure -----------------------------------------------------------------------------
@@ -747,8 +872,13 @@ class _CountyGenerator:
                 gap = min(max(round(rnd.gauss(2.5, 2.5)), -5), 12)
                 s_age = age - gap if male else age + gap
                 s_eth = self._other_ethnicity(eth)
-                spouse = _P("10", "2" if male else "1", max(s_age, 18),
-                            self._surname(s_eth) if male else family_name, s_eth)
+                spouse = _P(
+                    "10",
+                    "2" if male else "1",
+                    max(s_age, 18),
+                    self._surname(s_eth) if male else family_name,
+                    s_eth,
+                )
             members.append(head)
             if spouse:
                 members.append(spouse)
@@ -812,7 +942,9 @@ class _CountyGenerator:
             _head, _spouse = head_and_spouse(rnd.randint(55, 82), 0.9, 0.8)
             for _ in range(rnd.randint(1, 3)):
                 male = rand() < 0.53
-                members.append(_P("51" if male else "52", "1" if male else "2", rnd.randint(0, 17), family_name, eth))
+                members.append(
+                    _P("51" if male else "52", "1" if male else "2", rnd.randint(0, 17), family_name, eth)
+                )
         elif kind == "single_parent":
             head, _ = head_and_spouse(rnd.randint(30, 60), 0.45, 0.0)
             surname = family_name if head.sex == "1" else self._surname(eth)
@@ -1016,8 +1148,9 @@ class _CountyGenerator:
 
     # -- conditions and incomes ------------------------------------------------------------------------
 
-    def _conditions(self, family: list[_P], cause: str, risks: list[str], elimination: str,
-                    registered: bool) -> dict[str, Any]:
+    def _conditions(
+        self, family: list[_P], cause: str, risks: list[str], elimination: str, registered: bool
+    ) -> dict[str, Any]:
         rnd = self.rnd
         rand = rnd.random
         size = len(family)
@@ -1042,7 +1175,9 @@ class _CountyGenerator:
         cond["production_power"] = rand() < 0.98
         cond["living_power"] = rand() < 0.998
         cond["broadcast_tv"] = rand() < 0.97
-        cond["road_distance_km"] = round(min(rnd.lognormvariate(math.log(0.4), 0.8), 8.0), 1 if rand() < 0.7 else 2)
+        cond["road_distance_km"] = round(
+            min(rnd.lognormvariate(math.log(0.4), 0.8), 8.0), 1 if rand() < 0.7 else 2
+        )
         cond["road_type"] = ROADS.pick(rand())
         relocated = registered and rand() < 0.07
         cond["relocated"] = relocated
@@ -1069,14 +1204,23 @@ class _CountyGenerator:
             cond[key] = g() < 0.995
         if not safe:  # an unsafe supply fails at least one indicator, most often the quality
             cond["water_quality_ok" if g() < 0.7 else "water_reliability_ok"] = False
-        cond["renovation_year"] = (2016 + int(g() * 5)) if registered and grade in ("A", "B") and g() < 0.12 else None
+        cond["renovation_year"] = (
+            (2016 + int(g() * 5)) if registered and grade in ("A", "B") and g() < 0.12 else None
+        )
         cond["sanitary_toilet"] = rand() < 0.7
         cond["fuel_type"] = FUELS.pick(rand())
         cond["military_family"] = rand() < 0.012
         return cond
 
-    def _incomes(self, family: list[_P], registered: bool, monitoring: str, elimination: str, kind: str,
-                 cond: dict[str, Any]) -> dict[str, float]:
+    def _incomes(
+        self,
+        family: list[_P],
+        registered: bool,
+        monitoring: str,
+        elimination: str,
+        kind: str,
+        cond: dict[str, Any],
+    ) -> dict[str, float]:
         rnd = self.rnd
         rand = rnd.random
         lognorm = rnd.lognormvariate
@@ -1167,7 +1311,9 @@ class _CountyGenerator:
         if u < 0.93:
             phone = f"1{rnd.choice(PHONE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}"
         elif u < 0.99:
-            phone = f"1{PHONE_PREFIXES[int(household_number[-2:]) % len(PHONE_PREFIXES)]}{household_number[-8:]}"
+            phone = (
+                f"1{PHONE_PREFIXES[int(household_number[-2:]) % len(PHONE_PREFIXES)]}{household_number[-8:]}"
+            )
         else:
             phone = ""
         bank_name = bank_account = ""
@@ -1208,19 +1354,42 @@ class _CountyGenerator:
             "risk_eliminated_on": iso(eliminated_on),
             "year": str(h["year"]),
         }
-        for key in ("wage_income", "business_income", "business_expense", "dividend_income",
-                    "other_property_income", "family_planning_income", "dibao_income", "tekun_income",
-                    "pension_income", "eco_compensation_income", "other_transfer_income"):
+        for key in (
+            "wage_income",
+            "business_income",
+            "business_expense",
+            "dividend_income",
+            "other_property_income",
+            "family_planning_income",
+            "dibao_income",
+            "tekun_income",
+            "pension_income",
+            "eco_compensation_income",
+            "other_transfer_income",
+        ):
             hh[key] = _money(income[key], cents)
         # Business expense must stay below business income after rounding.
         if hh["business_income"] != "0" and float(hh["business_expense"]) >= float(hh["business_income"]):
             hh["business_expense"] = _money(float(hh["business_income"]) * 0.5, cents)
         hh["household_size"] = str(len(family))
-        for key in ("cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
-                    "pasture_land", "water_surface"):
+        for key in (
+            "cultivated_land",
+            "irrigated_land",
+            "forest_land",
+            "returned_farmland",
+            "orchard_land",
+            "pasture_land",
+            "water_surface",
+        ):
             hh[key] = _area(cond[key])
-        for key in ("in_cooperative", "leading_enterprise", "entrepreneur_led", "production_power",
-                    "living_power", "broadcast_tv"):
+        for key in (
+            "in_cooperative",
+            "leading_enterprise",
+            "entrepreneur_led",
+            "production_power",
+            "living_power",
+            "broadcast_tv",
+        ):
             hh[key] = yn(cond[key])
         hh["road_distance_km"] = _area(cond["road_distance_km"])
         hh["road_type"] = code(c.RoadType, cond["road_type"])
@@ -1229,8 +1398,14 @@ class _CountyGenerator:
         hh["water_safe"] = yn(cond["water_safe"])
         hh["dangerous_house"] = yn(cond["dangerous_house"])
         hh["housing_grade"] = code(c.HousingGrade, cond["housing_grade"])
-        for key in ("food_secure", "clothing_secure", "water_quantity_ok", "water_quality_ok", "water_convenience_ok",
-                    "water_reliability_ok"):
+        for key in (
+            "food_secure",
+            "clothing_secure",
+            "water_quantity_ok",
+            "water_quality_ok",
+            "water_convenience_ok",
+            "water_reliability_ok",
+        ):
             hh[key] = yn(cond[key])
         hh["renovation_year"] = str(cond["renovation_year"] or "")
         hh["sanitary_toilet"] = yn(cond["sanitary_toilet"])
@@ -1288,7 +1463,7 @@ class _CountyGenerator:
             row["sex"] = code(c.Sex, p.sex)
             row["birth_date"] = p.birth.isoformat()
             row["relation"] = code(c.Relation, legacy_codes.RELATION[p.rel])
-            row["ethnicity"] = (ETHNIC_CODE[p.ethnicity] if rand() < rate else p.ethnicity)
+            row["ethnicity"] = ETHNIC_CODE[p.ethnicity] if rand() < rate else p.ethnicity
             row["political_status"] = code(c.PoliticalStatus, political)
             # The national forms fill exactly one of 文化程度 (non-pupils) and 在校生状况 (pupils, by grade).
             # (Both draws are made either way, so the rest of the generated county stays the same.)
@@ -1395,7 +1570,9 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path | str) -> int:
         bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         text = workbook.add_format({"num_format": "@"})
         for i, col in enumerate(OUTPUT_COLUMNS):
-            width = 22 if col.key in ("id_number", "household_number", "person_number", "bank_account") else 12
+            width = (
+                22 if col.key in ("id_number", "household_number", "person_number", "bank_account") else 12
+            )
             sheet.set_column(i, i, width, text)
         sheet.freeze_panes(1, 0)
         for i, header in enumerate(HEADERS):
@@ -1411,7 +1588,9 @@ def write_xlsx(rows: Iterable[dict[str, str]], path: Path | str) -> int:
     return n
 
 
-def write_parquet(rows: Iterable[dict[str, str]], path: Path | str, *, batch_size: int = PARQUET_BATCH) -> int:
+def write_parquet(
+    rows: Iterable[dict[str, str]], path: Path | str, *, batch_size: int = PARQUET_BATCH
+) -> int:
     """Write all columns as strings (column names = keys), one record batch per ``batch_size`` rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -1450,7 +1629,9 @@ def write_villages_csv(villages: Iterable[RegionRow], path: Path | str) -> int:
         writer.writerow(VILLAGE_HEADERS)
         for v in villages:
             pop = "" if v.rural_population is None else str(v.rural_population)
-            writer.writerow([v.prefix, v.name, v.urban_rural_class, pop, v.natural_villages.replace("\n", "；")])
+            writer.writerow(
+                [v.prefix, v.name, v.urban_rural_class, pop, v.natural_villages.replace("\n", "；")]
+            )
             n += 1
     return n
 
@@ -1494,7 +1675,9 @@ def _province_task(task: tuple[str, int, int, int, str, str]) -> CountyResult:
 
     rows = _CountyGenerator(county, villages, seed, year).rows(planned, members)
     written = WRITERS[fmt](counted(rows), path)
-    return CountyResult(code, county.name, heads, written, villages, Path(path), time.perf_counter() - started)
+    return CountyResult(
+        code, county.name, heads, written, villages, Path(path), time.perf_counter() - started
+    )
 
 
 def generate_province(

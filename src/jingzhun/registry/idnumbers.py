@@ -208,9 +208,11 @@ def _excel_error(shown: str, lost: bool) -> IdNumberError:
 
 def damaged_number_message(shown: str) -> str:
     """The row error of a number cell that cannot hold its digits (``registry.numbercells``)."""
-    return (f"该单元格是数字（{shown}），不是文本：Excel 或生成文件的程序把这一列存成了数字，超过 "
-            f"{NUMBER_CELL_DIGITS} 位的号码存成数字后末尾几位会被改掉，无法还原。请把这一列设为“文本”格式后"
-            "重新输入或粘贴号码，或从原系统重新导出为 CSV 文件")
+    return (
+        f"该单元格是数字（{shown}），不是文本：Excel 或生成文件的程序把这一列存成了数字，超过 "
+        f"{NUMBER_CELL_DIGITS} 位的号码存成数字后末尾几位会被改掉，无法还原。请把这一列设为“文本”格式后"
+        "重新输入或粘贴号码，或从原系统重新导出为 CSV 文件"
+    )
 
 
 class DamagedNumber(str):

@@ -50,8 +50,14 @@ class RowError:
     household_number: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "household_number": self.household_number}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "household_number": self.household_number,
+        }
 
 
 def imports_dir() -> Path:
@@ -132,13 +138,17 @@ def run_import(
 ) -> ImportBatch:
     """Import one file synchronously and return its batch (also for the CLI and the API)."""
     path = Path(path)
-    batch = batch or new_batch(user=user, actor=actor, path=path, file_name=file_name or path.name, policy=policy)
+    batch = batch or new_batch(
+        user=user, actor=actor, path=path, file_name=file_name or path.name, policy=policy
+    )
     prefix = _jurisdiction(user)
     try:
         if prefix is None:
             raise PermissionDeniedError("您的账号没有辖区，不能导入")
         if path.stat().st_size > settings.JINGZHUN_MAX_IMPORT_BYTES:
-            raise ImportFileError(f"文件超过 {settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)} MB，请按乡镇分开导入")
+            raise ImportFileError(
+                f"文件超过 {settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)} MB，请按乡镇分开导入"
+            )
         _set_progress(batch, 5, "读取文件", progress)
         staged = read_file(path)
         batch.rows_total = staged.rows
@@ -159,8 +169,10 @@ def run_import(
             batch.state = ImportBatch.State.PARTIAL if errors else ImportBatch.State.COMMITTED
             batch.message = _summary(batch, errors)
         if warnings:
-            batch.message += (f"\n逻辑校验提示 {batch.warning_count} 处（不影响导入，请核对修改），"
-                              "各校验项的行数见页面和报告中的疑点数据统计表。")
+            batch.message += (
+                f"\n逻辑校验提示 {batch.warning_count} 处（不影响导入，请核对修改），"
+                "各校验项的行数见页面和报告中的疑点数据统计表。"
+            )
         if staged.warnings:
             batch.message += "\n" + "\n".join(staged.warnings[:20])
     except JingzhunError as exc:
@@ -175,8 +187,13 @@ def run_import(
     return batch
 
 
-def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError], warnings: dict[str, int],
-                       progress: Progress | None) -> None:
+def _finish_validation(
+    batch: ImportBatch,
+    staged: Staged,
+    errors: list[RowError],
+    warnings: dict[str, int],
+    progress: Progress | None,
+) -> None:
     batch.error_count = len(errors)
     batch.rows_rejected = len({(e.sheet, e.row) for e in errors})
     batch.errors_preview = [e.as_dict() for e in errors[:PREVIEW_ERRORS]]
@@ -193,9 +210,11 @@ def _finish_validation(batch: ImportBatch, staged: Staged, errors: list[RowError
 
 
 def _summary(batch: ImportBatch, errors: list[RowError]) -> str:
-    parts = [f"新增 {batch.households_created} 户、{batch.members_created} 人",
-             f"更新 {batch.households_updated} 户、{batch.members_updated} 人",
-             f"未变化 {batch.households_unchanged} 户"]
+    parts = [
+        f"新增 {batch.households_created} 户、{batch.members_created} 人",
+        f"更新 {batch.households_updated} 户、{batch.members_updated} 人",
+        f"未变化 {batch.households_unchanged} 户",
+    ]
     if errors:
         parts.append(f"有错误未导入 {batch.households_rejected} 户（{batch.rows_rejected} 行，见错误报告）")
     return "；".join(parts) + "。"
@@ -216,12 +235,17 @@ def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -
             close_old_connections()
         try:
             with acting(request_id=ctx.request_id, remote_addr=ctx.remote_addr, source="import"):
-                run_import(actor=actor, user=user, path=upload_path, file_name=file_name, policy=policy, batch=batch)
+                run_import(
+                    actor=actor, user=user, path=upload_path, file_name=file_name, policy=policy, batch=batch
+                )
         except Exception:  # the thread must always close the batch, whatever happened
             # The traceback goes to the log for the administrator; the page says what to do, in Chinese.
             log.exception("import batch %s failed", batch.pk)
             ImportBatch.objects.filter(pk=batch.pk).update(
-                state=ImportBatch.State.FAILED, progress=100, stage="失败", finished_at=timezone.now(),
+                state=ImportBatch.State.FAILED,
+                progress=100,
+                stage="失败",
+                finished_at=timezone.now(),
                 message=f"导入时发生内部错误，没有导入任何数据。请把批次编号 {batch.pk} 告诉系统管理员，由管理员查看系统日志。",
             )
         finally:
@@ -239,4 +263,3 @@ def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -
 def batch_households_snapshot(batch_id: str, household_number: str) -> dict[str, Any] | None:
     """The household as a batch wrote it: household fields, its members and its data year."""
     return writer.snapshot_from_batch(imports_dir() / f"{batch_id}.parquet", household_number)
-

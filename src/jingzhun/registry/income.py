@@ -59,8 +59,10 @@ def sql_totals(col: Callable[[str], str], size: str) -> dict[str, str]:
     transfer = " + ".join(col(k) for k in TRANSFER_PARTS)
     net = f"({col('wage_income')} + {col('business_income')} + ({prop}) + ({transfer}) - {col('business_expense')})"
     cents = f"CAST(round({net} * 100) AS HUGEINT)"
-    half_up = (f"CASE WHEN {size} = 0 THEN 0 WHEN {cents} >= 0 THEN ({cents} * 2 + {size}) // ({size} * 2)"
-               f" ELSE -((-{cents} * 2 + {size}) // ({size} * 2)) END")
+    half_up = (
+        f"CASE WHEN {size} = 0 THEN 0 WHEN {cents} >= 0 THEN ({cents} * 2 + {size}) // ({size} * 2)"
+        f" ELSE -((-{cents} * 2 + {size}) // ({size} * 2)) END"
+    )
     return {
         "property_income": f"CAST({prop} AS DECIMAL(14, 2))",
         "transfer_income": f"CAST({transfer} AS DECIMAL(14, 2))",

@@ -11,8 +11,22 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-RELATION = {"02": "01", "10": "02", "20": "03", "30": "04", "41": "05", "42": "06", "51": "07", "52": "08",
-            "61": "11", "62": "12", "71": "17", "72": "18", "80": "31", "99": "99"}
+RELATION = {
+    "02": "01",
+    "10": "02",
+    "20": "03",
+    "30": "04",
+    "41": "05",
+    "42": "06",
+    "51": "07",
+    "52": "08",
+    "61": "11",
+    "62": "12",
+    "71": "17",
+    "72": "18",
+    "80": "31",
+    "99": "99",
+}
 # 非在校生 (0) becomes empty, as the national forms leave it for non-pupils; 失学或辍学 (8) moves to the column
 # 失学或辍学原因; the levels without a grade become the list's retired values.
 SCHOOLING = {"0": "", "1": "02", "2": "03", "3": "93", "4": "94", "5": "95", "6": "96", "7": "97", "8": ""}

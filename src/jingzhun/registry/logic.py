@@ -47,7 +47,9 @@ def _duck_type(typ: pa.DataType) -> str:
 
 def _multi(expr: str) -> str:
     """A parsed code list as the snapshot writes it: ``,a,b,`` ('' when empty)."""
-    return f"CASE WHEN coalesce(len({expr}), 0) = 0 THEN '' ELSE ',' || array_to_string({expr}, ',') || ',' END"
+    return (
+        f"CASE WHEN coalesce(len({expr}), 0) = 0 THEN '' ELSE ',' || array_to_string({expr}, ',') || ',' END"
+    )
 
 
 MEMBER_KEYS = {c.key for c in INPUT_COLUMNS if c.level == Level.MEMBER}
@@ -59,17 +61,27 @@ SHARED_KEYS = {c.key for c in SHARED}
 # still come back to it and never to the household's first row.
 PERSON_KEY = "coalesce(v_person_number, '#' || _i)"
 MEMBER_EXPR = {
-    "member_id": "_i", "household_number": "hh", "village_code": "NULL", "county_code": "NULL",
+    "member_id": "_i",
+    "household_number": "hh",
+    "village_code": "NULL",
+    "county_code": "NULL",
     "person_number": PERSON_KEY,
-    "id_number": "id_canon", "disability_cert_number": "id_cert", "sex": "coalesce(id_sex, v_sex)",
-    "birth_date": "coalesce(id_birth, v_birth_date)", "disability_category": "id_dcat",
-    "disability_grade": "id_dgrade", "health": _multi("v_health"),
+    "id_number": "id_canon",
+    "disability_cert_number": "id_cert",
+    "sex": "coalesce(id_sex, v_sex)",
+    "birth_date": "coalesce(id_birth, v_birth_date)",
+    "disability_category": "id_dcat",
+    "disability_grade": "id_dgrade",
+    "health": _multi("v_health"),
 }
 HOUSEHOLD_EXPR = {
-    "household_number": "hh", "village_code": "h_village", "county_code": "substr(h_village, 1, 6)",
+    "household_number": "hh",
+    "village_code": "h_village",
+    "county_code": "substr(h_village, 1, 6)",
     "phone_shape": "CASE WHEN regexp_full_match(h_phone, '[0-9]{11}') THEN '99999999999' "
-                   "ELSE translate(trim(coalesce(h_phone, '')), '0123456789', '9999999999') END",
-    "other_causes": _multi("h_other_causes"), "risk_types": _multi("h_risk_types"),
+    "ELSE translate(trim(coalesce(h_phone, '')), '0123456789', '9999999999') END",
+    "other_causes": _multi("h_other_causes"),
+    "risk_types": _multi("h_risk_types"),
 }
 
 
@@ -92,40 +104,54 @@ def import_rules(catalogue: engine.Catalogue | None = None) -> list[engine.RuleS
     return [r for r in catalogue.rules if r.on_import]
 
 
-def build_tables(staged: Staged, *, as_of: dt.date | None = None,
-                 catalogue: engine.Catalogue | None = None) -> None:
+def build_tables(
+    staged: Staged, *, as_of: dt.date | None = None, catalogue: engine.Catalogue | None = None
+) -> None:
     """Views ``households`` and ``members`` of the snapshot's shape over the parsed file, and the catalogue's
     views over them. Views, not copies: each rule reads only the columns and rows it needs (a million
     members are checked in well under a second)."""
     con = staged.con
     catalogue = catalogue or shipped()
-    con.execute(f"CREATE VIEW households AS SELECT {_select('households', HOUSEHOLD_EXPR, 'h', SHARED_KEYS)} "
-                "FROM hh_first")
-    con.execute(f"CREATE VIEW members AS SELECT {_select('members', MEMBER_EXPR, 'v', MEMBER_KEYS)} "
-                "FROM p0 WHERE hh IS NOT NULL")
+    con.execute(
+        f"CREATE VIEW households AS SELECT {_select('households', HOUSEHOLD_EXPR, 'h', SHARED_KEYS)} "
+        "FROM hh_first"
+    )
+    con.execute(
+        f"CREATE VIEW members AS SELECT {_select('members', MEMBER_EXPR, 'v', MEMBER_KEYS)} "
+        "FROM p0 WHERE hh IS NOT NULL"
+    )
     params = engine.base_parameters(as_of or dt.date.today())
     views = {v.name: v for v in catalogue.views}
     for name in VIEWS:
         con.execute(f"CREATE VIEW {name} AS {engine.render(views[name].sql, params, where=f'视图 {name}')}")
 
 
-def run_checks(staged: Staged, *, as_of: dt.date | None = None, catalogue: engine.Catalogue | None = None) -> None:
+def run_checks(
+    staged: Staged, *, as_of: dt.date | None = None, catalogue: engine.Catalogue | None = None
+) -> None:
     """Table ``warnings`` (one row per warning, as ``errors`` plus the rule code) from the import rules."""
     con = staged.con
     catalogue = catalogue or shipped()
     rules = import_rules(catalogue)
     build_tables(staged, as_of=as_of, catalogue=catalogue)
     if not rules:
-        con.execute("CREATE TABLE warnings AS SELECT _i, _sheet, _row, hh, CAST(NULL AS VARCHAR) AS rule_code, col, val,"
-                    " msg FROM errors LIMIT 0")
+        con.execute(
+            "CREATE TABLE warnings AS SELECT _i, _sheet, _row, hh, CAST(NULL AS VARCHAR) AS rule_code, col, val,"
+            " msg FROM errors LIMIT 0"
+        )
         return
     params = engine.base_parameters(as_of or dt.date.today())
-    parts = [f"SELECT {lit(r.code)} AS rule_code, CAST(f.household_number AS VARCHAR) AS household_number, "
-             f"CAST(f.person_number AS VARCHAR) AS person_number, CAST(f.detail AS VARCHAR) AS detail "
-             f"FROM ({engine.render(r.sql, {**params, **r.parameters}, where=f'规则 {r.code}')}) f" for r in rules]
+    parts = [
+        f"SELECT {lit(r.code)} AS rule_code, CAST(f.household_number AS VARCHAR) AS household_number, "
+        f"CAST(f.person_number AS VARCHAR) AS person_number, CAST(f.detail AS VARCHAR) AS detail "
+        f"FROM ({engine.render(r.sql, {**params, **r.parameters}, where=f'规则 {r.code}')}) f"
+        for r in rules
+    ]
     con.execute("CREATE TABLE logic_findings AS " + " UNION ALL ".join(parts))
     headers = " ".join(f"WHEN {lit(r.code)} THEN {lit(BY_KEY[r.column].header)}" for r in rules)
-    texts = " ".join(f'WHEN {lit(r.code)} THEN r."{r.column}"' for r in rules if BY_KEY[r.column].kind != Kind.ID)
+    texts = " ".join(
+        f'WHEN {lit(r.code)} THEN r."{r.column}"' for r in rules if BY_KEY[r.column].kind != Kind.ID
+    )
     value = f"CASE l.rule_code {texts} END" if texts else "NULL"
     con.execute(f"""CREATE TABLE warnings AS
         WITH firsts AS (SELECT hh, min(_i) AS _i FROM p0 WHERE hh IN (
@@ -140,7 +166,9 @@ def run_checks(staged: Staged, *, as_of: dt.date | None = None, catalogue: engin
                CAST({value} AS VARCHAR) AS val, l.detail AS msg
         FROM located l JOIN p0 q USING (_i) JOIN raw r USING (_i)""")
     # A cell that already has an error needs no warning about the same column.
-    con.execute("DELETE FROM warnings w WHERE EXISTS (SELECT 1 FROM errors e WHERE e._i = w._i AND e.col = w.col)")
+    con.execute(
+        "DELETE FROM warnings w WHERE EXISTS (SELECT 1 FROM errors e WHERE e._i = w._i AND e.col = w.col)"
+    )
 
 
 def counts(staged: Staged) -> dict[str, int]:
@@ -154,29 +182,49 @@ def _labels(catalogue: engine.Catalogue | None) -> dict[str, str]:
     return {r.code: label(r) for r in (catalogue or shipped()).rules}
 
 
-def preview(staged: Staged, limit: int = PREVIEW, catalogue: engine.Catalogue | None = None) -> list[dict[str, Any]]:
+def preview(
+    staged: Staged, limit: int = PREVIEW, catalogue: engine.Catalogue | None = None
+) -> list[dict[str, Any]]:
     """The first warnings in file order, as the batch keeps them (the same keys as its errors, plus the rule
     and the county tools' check)."""
     labels = _labels(catalogue)
-    rows = staged.con.execute("""SELECT _sheet, _row, col, coalesce(val, ''), msg, coalesce(hh, ''), rule_code
-        FROM warnings ORDER BY _i, rule_code LIMIT ?""", [limit]).fetchall()
-    return [{"sheet": r[0], "row": r[1], "column": r[2], "value": r[3], "message": r[4], "household_number": r[5],
-             "rule": r[6], "check": labels.get(r[6], r[6])} for r in rows]
+    rows = staged.con.execute(
+        """SELECT _sheet, _row, col, coalesce(val, ''), msg, coalesce(hh, ''), rule_code
+        FROM warnings ORDER BY _i, rule_code LIMIT ?""",
+        [limit],
+    ).fetchall()
+    return [
+        {
+            "sheet": r[0],
+            "row": r[1],
+            "column": r[2],
+            "value": r[3],
+            "message": r[4],
+            "household_number": r[5],
+            "rule": r[6],
+            "check": labels.get(r[6], r[6]),
+        }
+        for r in rows
+    ]
 
 
 def summary(found: dict[str, int], catalogue: engine.Catalogue | None = None) -> list[dict[str, Any]]:
     """The import's 疑点数据统计表: the failed checks and their rows, in the tools' order."""
     from jingzhun.comparison.checks import summary as check_summary
 
-    return [{"numbers": s.numbers, "name": s.name, "rule": s.rule, "rows": s.rows}
-            for s in check_summary(found, catalogue=catalogue or shipped()) if s.failed]
+    return [
+        {"numbers": s.numbers, "name": s.name, "rule": s.rule, "rows": s.rows}
+        for s in check_summary(found, catalogue=catalogue or shipped())
+        if s.failed
+    ]
 
 
 WARNING_HEADERS = ("工作表", "行号", "户编号", "列", "填写内容", "说明")
 
 
-def add_report_sheets(wb: Any, staged: Staged, found: dict[str, int],
-                      catalogue: engine.Catalogue | None = None) -> None:
+def add_report_sheets(
+    wb: Any, staged: Staged, found: dict[str, int], catalogue: engine.Catalogue | None = None
+) -> None:
     """The county tools' sheets in the import's report: the summary and one sheet per failed check, each
     listing its first ``DETAIL_LIMIT`` warnings (read from DuckDB, so a million warnings stay cheap)."""
     from jingzhun.comparison.checks import DETAIL_LIMIT, add_sheets
@@ -184,9 +232,18 @@ def add_report_sheets(wb: Any, staged: Staged, found: dict[str, int],
 
     catalogue = catalogue or shipped()
     details: dict[str, list[list[Any]]] = {}
-    for code, *row in staged.con.execute("""SELECT rule_code, _sheet, _row, coalesce(hh, ''), col, coalesce(val, ''),
+    for code, *row in staged.con.execute(
+        """SELECT rule_code, _sheet, _row, coalesce(hh, ''), col, coalesce(val, ''),
             msg FROM (SELECT *, row_number() OVER (PARTITION BY rule_code ORDER BY _i) AS n FROM warnings)
-        WHERE n <= ? ORDER BY rule_code, _i""", [DETAIL_LIMIT]).fetchall():
+        WHERE n <= ? ORDER BY rule_code, _i""",
+        [DETAIL_LIMIT],
+    ).fetchall():
         details.setdefault(code, []).append(row)
-    add_sheets(wb, check_summary(found, catalogue=catalogue, rules=[r.code for r in import_rules(catalogue)]),
-               details, WARNING_HEADERS, totals_by_rule=found, catalogue=catalogue)
+    add_sheets(
+        wb,
+        check_summary(found, catalogue=catalogue, rules=[r.code for r in import_rules(catalogue)]),
+        details,
+        WARNING_HEADERS,
+        totals_by_rule=found,
+        catalogue=catalogue,
+    )

@@ -50,8 +50,12 @@ class Household(models.Model):
 
     household_number = models.CharField("户编号", max_length=30, unique=True, db_comment="aac001")
     village = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="households", verbose_name="行政村",
-        db_comment="aad001", db_index=False,  # the (village, household_number) index serves village lookups
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name="行政村",
+        db_comment="aad001",
+        db_index=False,  # the (village, household_number) index serves village lookups
     )
     natural_village = models.CharField("自然村/组", max_length=60, blank=True, db_comment="aar007")
     head_name = models.CharField("户主姓名", max_length=50, db_comment="aac029")
@@ -121,7 +125,9 @@ class Member(models.Model):
     keeps the row with ``left_on`` set, so history and exits stay explainable.
     """
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="members", verbose_name="户"
+    )
     person_number = models.CharField("人编号", max_length=30)  # unique: see Meta (no LIKE-pattern index)
     name = models.CharField("姓名", max_length=50)
     id_number = models.CharField("证件号码", max_length=18, db_comment="aab004")
@@ -136,7 +142,9 @@ class Member(models.Model):
     political_status = models.CharField(
         "政治面貌", max_length=2, choices=PoliticalStatus.choices, blank=True, db_comment="aak033"
     )
-    education = models.CharField("文化程度", max_length=1, choices=Education.choices, blank=True, db_comment="aab008")
+    education = models.CharField(
+        "文化程度", max_length=1, choices=Education.choices, blank=True, db_comment="aab008"
+    )
     schooling = models.CharField(
         "在校生状况", max_length=2, choices=Schooling.choices, blank=True, db_comment="aab009"
     )
@@ -156,7 +164,9 @@ class Member(models.Model):
         "是否参加城乡居民基本医疗保险", null=True, blank=True, db_comment="aab013"
     )
     employee_medical_insurance = models.BooleanField("是否参加城镇职工基本医疗保险", null=True, blank=True)
-    serious_illness_insurance = models.BooleanField("是否参加大病保险", null=True, blank=True, db_comment="aab022")
+    serious_illness_insurance = models.BooleanField(
+        "是否参加大病保险", null=True, blank=True, db_comment="aab022"
+    )
     commercial_medical_insurance = models.BooleanField(
         "是否参加商业补充医疗保险", null=True, blank=True, db_comment="aab067"
     )
@@ -165,11 +175,16 @@ class Member(models.Model):
     )
     dibao = models.BooleanField("是否享受农村最低生活保障", default=False, db_comment="aab030")
     tekun = models.BooleanField("是否特困供养", default=False)
-    accident_insurance = models.BooleanField("是否享受人身意外保险补贴", null=True, blank=True, db_comment="aab066")
+    accident_insurance = models.BooleanField(
+        "是否享受人身意外保险补贴", null=True, blank=True, db_comment="aab066"
+    )
     phone = models.CharField("联系电话", max_length=20, blank=True)
     joined_on = models.DateField("人员识别时间", null=True, blank=True)
     data_year = models.PositiveSmallIntegerField(
-        "数据年度", null=True, blank=True, help_text="本行年度字段（在校生状况、健康状况、务工、保险等）所属的数据年度"
+        "数据年度",
+        null=True,
+        blank=True,
+        help_text="本行年度字段（在校生状况、健康状况、务工、保险等）所属的数据年度",
     )
     left_on = models.DateField("减少时间", null=True, blank=True)
     leave_reason = models.CharField("减少原因", max_length=20, choices=LeaveReason.choices, blank=True)
@@ -239,12 +254,16 @@ class HouseholdYear(models.Model):
     water_surface = models.DecimalField("水面面积（亩）", **AREA, db_comment="aac307")
     in_cooperative = models.BooleanField("是否加入农民专业合作社", null=True, blank=True, db_comment="aac084")
     leading_enterprise = models.BooleanField("是否有龙头企业带动", null=True, blank=True, db_comment="aac088")
-    entrepreneur_led = models.BooleanField("是否有创业致富带头人带动", null=True, blank=True, db_comment="aac089")
+    entrepreneur_led = models.BooleanField(
+        "是否有创业致富带头人带动", null=True, blank=True, db_comment="aac089"
+    )
     production_power = models.BooleanField("是否通生产用电", null=True, blank=True, db_comment="aac308")
     living_power = models.BooleanField("是否通生活用电", null=True, blank=True, db_comment="aac313")
     broadcast_tv = models.BooleanField("是否通广播电视", null=True, blank=True, db_comment="aac314")
     road_distance_km = models.DecimalField("与村主干路距离（公里）", **AREA, db_comment="aac315")
-    road_type = models.CharField("入户路类型", max_length=1, choices=RoadType.choices, blank=True, db_comment="aac316")
+    road_type = models.CharField(
+        "入户路类型", max_length=1, choices=RoadType.choices, blank=True, db_comment="aac316"
+    )
     housing_area = models.DecimalField("住房面积（平方米）", **AREA, db_comment="aac317")
     water_difficult = models.BooleanField("饮水是否困难", null=True, blank=True, db_comment="aac311")
     water_safe = models.BooleanField("是否解决安全饮用水", null=True, blank=True, db_comment="aac091")
@@ -261,12 +280,19 @@ class HouseholdYear(models.Model):
     water_convenience_ok = models.BooleanField("用水方便程度是否达标", null=True, blank=True)
     water_reliability_ok = models.BooleanField("供水保证率是否达标", null=True, blank=True)
     renovation_year = models.PositiveSmallIntegerField(
-        "危房改造竣工年度", null=True, blank=True, help_text="已完成危房改造（或改造后验收）的年度；未改造留空",
-        validators=[MinValueValidator(1980, "危房改造竣工年度应在1980到2100之间"),
-                    MaxValueValidator(2100, "危房改造竣工年度应在1980到2100之间")],
+        "危房改造竣工年度",
+        null=True,
+        blank=True,
+        help_text="已完成危房改造（或改造后验收）的年度；未改造留空",
+        validators=[
+            MinValueValidator(1980, "危房改造竣工年度应在1980到2100之间"),
+            MaxValueValidator(2100, "危房改造竣工年度应在1980到2100之间"),
+        ],
     )
     sanitary_toilet = models.BooleanField("有无卫生厕所", null=True, blank=True, db_comment="aac319")
-    fuel_type = models.CharField("主要燃料类型", max_length=1, choices=FuelType.choices, blank=True, db_comment="aac320")
+    fuel_type = models.CharField(
+        "主要燃料类型", max_length=1, choices=FuelType.choices, blank=True, db_comment="aac320"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -282,9 +308,22 @@ class HouseholdYear(models.Model):
 # A member's values that the national system keeps per data year (分区年度), like the household's income.
 # ``Member`` holds them for its ``data_year`` (the latest one imported); ``MemberYear`` for the other years.
 MEMBER_YEARLY_FIELDS = (
-    "education", "schooling", "dropout_reason", "health", "labour_skill", "migrant_months", "migrant_place",
-    "speaks_mandarin", "basic_medical_insurance", "serious_illness_insurance", "commercial_medical_insurance",
-    "basic_pension_insurance", "dibao", "tekun", "accident_insurance", "employee_medical_insurance",
+    "education",
+    "schooling",
+    "dropout_reason",
+    "health",
+    "labour_skill",
+    "migrant_months",
+    "migrant_place",
+    "speaks_mandarin",
+    "basic_medical_insurance",
+    "serious_illness_insurance",
+    "commercial_medical_insurance",
+    "basic_pension_insurance",
+    "dibao",
+    "tekun",
+    "accident_insurance",
+    "employee_medical_insurance",
 )
 
 
@@ -329,15 +368,28 @@ class HouseholdExpense(models.Model):
     kind = models.CharField("支出类别", max_length=10, choices=ExpenseKind.choices)
     incurred_on = models.DateField("发生日期", help_text="支出或损失发生的日期（住院费用填出院结算日期）")
     amount = models.DecimalField(
-        "计入金额（元）", max_digits=12, decimal_places=2, validators=[MinValueValidator(0)],
+        "计入金额（元）",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
         help_text="计入刚性支出的金额；医疗为报销后的合规自付部分",
     )
     total_cost = models.DecimalField(
-        "医疗总费用（元）", max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        "医疗总费用（元）",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
         help_text="仅医疗：报销前的总费用",
     )
     reimbursed = models.DecimalField(
-        "已报销金额（元）", max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        "已报销金额（元）",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
         help_text="仅医疗：基本医保、大病保险、医疗救助等已报销的合计",
     )
     source = models.CharField("数据来源", max_length=20, choices=RecordSource.choices)
@@ -351,10 +403,15 @@ class HouseholdExpense(models.Model):
         ordering = ["household", "-incurred_on", "-id"]
         indexes = [models.Index(fields=["household", "incurred_on"], name="registry_expense_hh")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="registry_expense_amount",
-                                   violation_error_message="计入金额不能为负数"),
             models.CheckConstraint(
-                condition=Q(total_cost__isnull=True) | Q(reimbursed__isnull=True) | Q(reimbursed__lte=F("total_cost")),
+                condition=Q(amount__gte=0),
+                name="registry_expense_amount",
+                violation_error_message="计入金额不能为负数",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cost__isnull=True)
+                | Q(reimbursed__isnull=True)
+                | Q(reimbursed__lte=F("total_cost")),
                 name="registry_expense_reimbursed",
                 violation_error_message="已报销金额不能大于医疗总费用",
             ),
@@ -369,15 +426,23 @@ class IncomeAssessment(models.Model):
     entered at 入户核实 (domain.md §4.2). The per-capita figure is derived (``income.per_capita``)."""
 
     household = models.ForeignKey(
-        Household, on_delete=models.CASCADE, related_name="income_assessments", verbose_name="户", db_index=False
+        Household,
+        on_delete=models.CASCADE,
+        related_name="income_assessments",
+        verbose_name="户",
+        db_index=False,
     )  # the unique (household, period_start, period_end) index serves lookups by household
     period_start = models.DateField("收入起始日期")
     period_end = models.DateField("收入截止日期")
     net_income = models.DecimalField("期间家庭纯收入（元）", max_digits=12, decimal_places=2)
     persons = models.PositiveSmallIntegerField(
-        "计算人口数", validators=[MinValueValidator(1), MaxValueValidator(99)], help_text="收入期间的家庭人口数"
+        "计算人口数",
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="收入期间的家庭人口数",
     )
-    per_capita_income = models.DecimalField("期间人均纯收入（元）", max_digits=12, decimal_places=2, editable=False)
+    per_capita_income = models.DecimalField(
+        "期间人均纯收入（元）", max_digits=12, decimal_places=2, editable=False
+    )
     source = models.CharField("数据来源", max_length=20, choices=RecordSource.choices)
     note = models.CharField("说明", max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -388,17 +453,27 @@ class IncomeAssessment(models.Model):
         verbose_name_plural = "收入核算"
         ordering = ["household", "-period_end", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["household", "period_start", "period_end"],
-                                    name="registry_income_assessment_unique",
-                                    violation_error_message="本户已有同一期间的收入核算，请修改原有记录"),
-            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="registry_income_period",
-                                   violation_error_message="收入截止日期不能早于起始日期"),
-            models.CheckConstraint(condition=Q(persons__gte=1) & Q(persons__lte=99), name="registry_income_persons",
-                                   violation_error_message="计算人口数应为 1 到 99"),
+            models.UniqueConstraint(
+                fields=["household", "period_start", "period_end"],
+                name="registry_income_assessment_unique",
+                violation_error_message="本户已有同一期间的收入核算，请修改原有记录",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="registry_income_period",
+                violation_error_message="收入截止日期不能早于起始日期",
+            ),
+            models.CheckConstraint(
+                condition=Q(persons__gte=1) & Q(persons__lte=99),
+                name="registry_income_persons",
+                violation_error_message="计算人口数应为 1 到 99",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.period_start:%Y-%m-%d}至{self.period_end:%Y-%m-%d}人均纯收入 {self.per_capita_income} 元"
+        return (
+            f"{self.period_start:%Y-%m-%d}至{self.period_end:%Y-%m-%d}人均纯收入 {self.per_capita_income} 元"
+        )
 
 
 class StatusEvent(models.Model):
@@ -414,8 +489,12 @@ class StatusEvent(models.Model):
     effective_on = models.DateField("生效日期")
     attribute = models.CharField("贫困户属性", max_length=2, choices=Attribute.choices)
     poverty_status = models.CharField("脱贫状态", max_length=1, choices=PovertyStatus.choices, blank=True)
-    monitoring_type = models.CharField("监测对象类型", max_length=1, choices=MonitoringType.choices, blank=True)
-    risk_elimination = models.CharField("风险是否消除", max_length=1, choices=RiskElimination.choices, blank=True)
+    monitoring_type = models.CharField(
+        "监测对象类型", max_length=1, choices=MonitoringType.choices, blank=True
+    )
+    risk_elimination = models.CharField(
+        "风险是否消除", max_length=1, choices=RiskElimination.choices, blank=True
+    )
     reason = models.CharField("原因", max_length=200, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -446,10 +525,16 @@ class ImportBatch(models.Model):
     id = models.CharField(primary_key=True, max_length=32)
     file_name = models.CharField("文件名", max_length=255)
     file_sha256 = models.CharField(max_length=64)
-    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_name = models.CharField("操作人", max_length=150)
     region = models.ForeignKey(
-        "regions.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "regions.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="导入者的辖区；只有该辖区内的人能看到这个批次",
     )
     policy = models.CharField("导入方式", max_length=10, choices=Policy.choices)

@@ -41,8 +41,9 @@ EXACT_TEXT = rf"^-?[0-9]{{1,{idnumbers.NUMBER_CELL_DIGITS}}}$"
 BLOCK = 1 << 24
 
 
-def settle(text: pa.Array, number: pa.Array, limit: float = LIMIT
-           ) -> tuple[pa.Array, list[tuple[int, idnumbers.DamagedNumber]]]:
+def settle(
+    text: pa.Array, number: pa.Array, limit: float = LIMIT
+) -> tuple[pa.Array, list[tuple[int, idnumbers.DamagedNumber]]]:
     """The rule for one column. ``text`` is each cell as the reader rendered it, ``number`` the value of each
     number cell (null where the cell is text or empty); ``limit`` is lower for a column of single-precision
     floats (2**24). Returns the text to read, in which an exact number cell is its digits and a damaged one
@@ -81,8 +82,10 @@ def _number_cells(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, d
     when the cells are not written as ``<c r="A1" ...>`` (a namespace prefix, no cell references), which the
     expression would not see."""
     by_letters = {_letters(j): j for j in columns}
-    cell = re.compile(rb'<c r="(' + b"|".join(by_letters) + rb')([0-9]+)"(?![^>]*\st="(?!n")[^"]*")[^>]*>'
-                      rb"\s*(?:<f[^>]*/>\s*|<f[^>]*>[^<]*</f>\s*)?<v(?:\s[^>]*)?>\s*([^<]*?)\s*</v>")
+    cell = re.compile(
+        rb'<c r="(' + b"|".join(by_letters) + rb')([0-9]+)"(?![^>]*\st="(?!n")[^"]*")[^>]*>'
+        rb"\s*(?:<f[^>]*/>\s*|<f[^>]*>[^<]*</f>\s*)?<v(?:\s[^>]*)?>\s*([^<]*?)\s*</v>"
+    )
     first_cell = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
     found: dict[int, dict[int, bytes]] = {j: {} for j in columns}
     with zipfile.ZipFile(path) as zf:
@@ -107,8 +110,15 @@ def _number_cells(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, d
                     return found
 
 
-def xlsx_numbers(path: Path, book: Book, sheet: Sheet, table: pa.Table, header: int, columns: Mapping[str, int],
-                 first_row: int) -> dict[str, pa.Array]:
+def xlsx_numbers(
+    path: Path,
+    book: Book,
+    sheet: Sheet,
+    table: pa.Table,
+    header: int,
+    columns: Mapping[str, int],
+    first_row: int,
+) -> dict[str, pa.Array]:
     """For the .xlsx readers (fastexcel, every cell rendered as text): key → the value of each number cell of
     the column that is not already exact as text (float64, null elsewhere; keys without one are left out),
     for ``settle`` over the rows below the header.
@@ -125,8 +135,9 @@ def xlsx_numbers(path: Path, book: Book, sheet: Sheet, table: pa.Table, header: 
     suspects: dict[str, pa.Array] = {}
     for key, j in columns.items():
         text = _array(body.column(j))
-        suspect = pc.and_(pc.match_substring_regex(text, NUMBER_TEXT),
-                          pc.invert(pc.match_substring_regex(text, EXACT_TEXT)))
+        suspect = pc.and_(
+            pc.match_substring_regex(text, NUMBER_TEXT), pc.invert(pc.match_substring_regex(text, EXACT_TEXT))
+        )
         if pc.any(suspect).as_py():
             suspects[key] = pc.fill_null(suspect, False)
     if not suspects:

@@ -151,8 +151,10 @@ class CodeOut(Schema):
 
 
 class ErrorOut(Schema):
-    code: str = Field(description="错误代码：not_found 不存在或无权访问，forbidden 无权操作，"
-                      "concurrent_edit 已被他人修改，invalid 填写有误，unauthorized 未认证")
+    code: str = Field(
+        description="错误代码：not_found 不存在或无权访问，forbidden 无权操作，"
+        "concurrent_edit 已被他人修改，invalid 填写有误，unauthorized 未认证"
+    )
     detail: str = Field(description="中文说明")
     errors: dict[str, list[str]] | None = Field(None, description="按字段列出的错误（字段路径 → 中文说明）")
 
@@ -316,7 +318,9 @@ class HouseholdDetail(HouseholdState):
     """A household with its members and data years, as it is now."""
 
     kind: str = Field(description="户类型：脱贫户 / 贫困户 / 监测户 / 一般农户")
-    version: int = Field(description="版本号：修改本户或其成员、年度数据时原样带回；他人先保存后再提交会得到 409")
+    version: int = Field(
+        description="版本号：修改本户或其成员、年度数据时原样带回；他人先保存后再提交会得到 409"
+    )
     created_at: dt.datetime = Field(description="建档时间")
     updated_at: dt.datetime = Field(description="最后修改时间")
     can_edit: bool = Field(description="当前用户能否修改本户")
@@ -469,8 +473,13 @@ class MemberUpdate(MemberFields):
 
     version: int = Field(ge=1, le=2**31 - 1, description="所属农户的版本号")
     name: str = fd(Member, "name", None, min_length=1, max_length=50)
-    id_number: str = fd(Member, "id_number", None, max_length=30,
-                        extra="18 位身份证号或 20 位残疾人证号；性别、出生日期随之更新")
+    id_number: str = fd(
+        Member,
+        "id_number",
+        None,
+        max_length=30,
+        extra="18 位身份证号或 20 位残疾人证号；性别、出生日期随之更新",
+    )
     relation: str = fd(Member, "relation", None)
 
 
@@ -487,7 +496,9 @@ class MemberCreate(MemberFields):
 class MemberLeave(WriteBody):
     """A member leaves the household (减员): the record stays, with the date and reason."""
 
-    reason: LeaveReason = Field(description="减少原因。代码：" + "，".join(f"{c}={lbl}" for c, lbl in LeaveReason.choices))
+    reason: LeaveReason = Field(
+        description="减少原因。代码：" + "，".join(f"{c}={lbl}" for c, lbl in LeaveReason.choices)
+    )
     date: dt.date = Field(description="减少时间（不能晚于今天）")
 
     @field_validator("date")
@@ -503,8 +514,9 @@ class MemberLeave(WriteBody):
 class YearSave(WriteBody):
     """A data year's figures; leave out what stays the same (a new year starts from zero / unknown)."""
 
-    household_size: int = fd(HouseholdYear, "household_size", None, ge=0, le=99,
-                             extra="新年度不填时取在册成员数")
+    household_size: int = fd(
+        HouseholdYear, "household_size", None, ge=0, le=99, extra="新年度不填时取在册成员数"
+    )
     wage_income: Decimal = fd(HouseholdYear, "wage_income", None, **MONEY_IN)
     business_income: Decimal = fd(HouseholdYear, "business_income", None, **MONEY_IN)
     business_expense: Decimal = fd(HouseholdYear, "business_expense", None, **MONEY_IN)
@@ -583,7 +595,9 @@ class ImportBatchOut(Schema):
     user_name: str = Field(description="操作人")
     region: RegionRef | None = Field(description="导入者的辖区")
     policy: CodeOut | None = Field(description=POLICY_NOTE)
-    state: CodeOut | None = Field(description="状态：" + "，".join(f"{c}={lbl}" for c, lbl in ImportBatch.State.choices))
+    state: CodeOut | None = Field(
+        description="状态：" + "，".join(f"{c}={lbl}" for c, lbl in ImportBatch.State.choices)
+    )
     progress: int = Field(description="进度（百分比）")
     stage: str = Field(description="阶段")
     rows_total: int = Field(description="总行数")
@@ -597,7 +611,9 @@ class ImportBatchOut(Schema):
     members_left: int = Field(description="减少成员数")
     error_count: int = Field(description="错误条数")
     errors: list[ImportRowError] = Field(description="前 50 条错误；完整清单见错误报告")
-    error_report_url: str | None = Field(description="错误报告（xlsx）下载地址；没有错误也没有逻辑校验提示时为 null")
+    error_report_url: str | None = Field(
+        description="错误报告（xlsx）下载地址；没有错误也没有逻辑校验提示时为 null"
+    )
     warning_count: int = Field(0, description="逻辑校验提示条数（不影响导入）")
     warning_summary: list[ImportCheckCount] = Field(default_factory=list, description="各校验项的提示行数")
     message: str = Field(description="说明")
@@ -648,8 +664,11 @@ class IncomeAssessmentIn(WriteBody):
 
     period_start: dt.date = fd(IncomeAssessment, "period_start")
     period_end: dt.date = fd(IncomeAssessment, "period_end", extra="不能早于起始日期，不能晚于今天")
-    net_income: Decimal = Field(max_digits=12, decimal_places=2,
-                                description=describe(IncomeAssessment, "net_income", "可为负数（经营亏损）"))
+    net_income: Decimal = Field(
+        max_digits=12,
+        decimal_places=2,
+        description=describe(IncomeAssessment, "net_income", "可为负数（经营亏损）"),
+    )
     persons: int = fd(IncomeAssessment, "persons", ge=1, le=99)
     source: RecordSource = fd(IncomeAssessment, "source")
     note: str = fd(IncomeAssessment, "note", "", max_length=500)

@@ -114,7 +114,12 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
         after = change.after
         if change.object_type == htype:
             snap = None
-            if change.batch and change.before is None and after and set(after) == {"batch", "household_number"}:
+            if (
+                change.batch
+                and change.before is None
+                and after
+                and set(after) == {"batch", "household_number"}
+            ):
                 snap = batch_households_snapshot(change.batch, after["household_number"])
             if snap is not None:
                 if legacy_codes.is_legacy(change.time):
@@ -145,25 +150,35 @@ def household_as_of(household: Household, at: dt.datetime) -> HouseholdAsOf:
     )
 
 
-def _dated_membership(household: Household, at: dt.datetime, day: str, members: dict[str, dict[str, Any]]) -> None:
+def _dated_membership(
+    household: Household, at: dt.datetime, day: str, members: dict[str, dict[str, Any]]
+) -> None:
     """Membership counts from its own dates: a leave or a join recorded after ``at`` (a natural change approved
     later, effective on the day of the death or birth) with a date on or before ``day`` is applied too."""
     later: dict[str, dict[str, Any]] = {}
-    for change in changes_for(household).filter(time__gt=at, object_type=object_type(Member)).order_by("time", "id"):
+    for change in (
+        changes_for(household).filter(time__gt=at, object_type=object_type(Member)).order_by("time", "id")
+    ):
         if change.after is not None:
             later[str(change.after.get("person_number") or change.object_id)] = change.after
     for number, after in later.items():
         left, joined = after.get("left_on"), after.get("joined_on")
         if number in members and left and left <= day:
-            members[number] = {**members[number], "left_on": left, "leave_reason": after.get("leave_reason", "")}
+            members[number] = {
+                **members[number],
+                "left_on": left,
+                "leave_reason": after.get("leave_reason", ""),
+            }
         elif number not in members and joined and joined <= day and (not left or left > day):
             members[number] = after
 
 
 def _named_member_years(records: Any, household: Household) -> list[dict[str, Any]]:
     names = dict(household.members.values_list("pk", "name"))
-    return sorted(({**r, "name": names.get(r.get("member"), "")} for r in records),
-                  key=lambda r: (-int(r.get("year") or 0), r["name"]))
+    return sorted(
+        ({**r, "name": names.get(r.get("member"), "")} for r in records),
+        key=lambda r: (-int(r.get("year") or 0), r["name"]),
+    )
 
 
 def status_on(household: Household, on: dt.date) -> StatusEvent | None:

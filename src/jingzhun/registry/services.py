@@ -48,7 +48,8 @@ STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimina
 HOUSEHOLD_EDITABLE = tuple(
     f.name
     for f in Household._meta.concrete_fields
-    if f.editable and f.name not in {"id", "household_number", "village", "version", "created_at", "updated_at"}
+    if f.editable
+    and f.name not in {"id", "household_number", "village", "version", "created_at", "updated_at"}
 )
 MEMBER_EDITABLE = tuple(
     f.name
@@ -56,8 +57,17 @@ MEMBER_EDITABLE = tuple(
     if f.editable
     and f.name
     not in {
-        "id", "household", "person_number", "created_at", "updated_at", "sex", "birth_date", "id_kind",
-        "disability_cert_number", "left_on", "leave_reason",
+        "id",
+        "household",
+        "person_number",
+        "created_at",
+        "updated_at",
+        "sex",
+        "birth_date",
+        "id_kind",
+        "disability_cert_number",
+        "left_on",
+        "leave_reason",
     }
 )
 # Multi-valued code fields: their code list and how many items the national form allows.
@@ -89,7 +99,12 @@ def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
     result = dict(data)
     for key, value in data.items():
         field = model._meta.get_field(key)
-        if value is None and field.empty_strings_allowed and not field.null and not isinstance(field, JSONField):
+        if (
+            value is None
+            and field.empty_strings_allowed
+            and not field.null
+            and not isinstance(field, JSONField)
+        ):
             result[key] = ""
         if key in CODE_LISTS:
             result[key] = _check_code_list(key, value)
@@ -106,7 +121,9 @@ def _check_code_list(key: str, value: Any) -> list[str]:
     items = [str(v) for v in value]
     bad = [v for v in items if v not in codes.values]
     if bad:
-        raise ValidationFailed(f"{label}中有无效代码：{'、'.join(bad)}", {key: [f"无效代码：{'、'.join(bad)}"]})
+        raise ValidationFailed(
+            f"{label}中有无效代码：{'、'.join(bad)}", {key: [f"无效代码：{'、'.join(bad)}"]}
+        )
     unique = sorted(set(items), key=lambda c: (len(c), c))
     if len(unique) > max_items:
         raise ValidationFailed(f"{label}最多 {max_items} 项", {key: [f"最多 {max_items} 项"]})
@@ -245,7 +262,12 @@ def check_new_member(*, household: Household, person_number: str, data: dict[str
 
 @transaction.atomic
 def add_member(
-    *, actor: audit.Actor, household: Household, expected_version: int, person_number: str, data: dict[str, Any]
+    *,
+    actor: audit.Actor,
+    household: Household,
+    expected_version: int,
+    person_number: str,
+    data: dict[str, Any],
 ) -> Member:
     member = check_new_member(household=household, person_number=person_number, data=data)
     _lock(household, expected_version)
@@ -298,7 +320,9 @@ def save_year(
     _clean(record, exclude=["household"])
     _lock(household, expected_version)
     record.save()
-    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
+    audit.record(
+        actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
+    )
     return record
 
 
@@ -337,8 +361,16 @@ def _check_medical(expense: HouseholdExpense) -> None:
             raise ValidationFailed(msg, {"amount": [msg]})
 
 
-def _save_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any,
-                   data: dict[str, Any], allowed: tuple[str, ...], check: Any, derive: Any = None) -> Any:
+def _save_evidence(
+    actor: audit.Actor,
+    household: Household,
+    expected_version: int,
+    record: Any,
+    data: dict[str, Any],
+    allowed: tuple[str, ...],
+    check: Any,
+    derive: Any = None,
+) -> Any:
     """Set the fields, derive what is computed, check each field (model validation), then the rules across
     fields (``check``); lock, save, audit under the household."""
     _only(data, allowed)
@@ -351,19 +383,28 @@ def _save_evidence(actor: audit.Actor, household: Household, expected_version: i
     check(record)
     _lock(household, expected_version)
     record.save()
-    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household)
+    audit.record(
+        actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
+    )
     return record
 
 
 @transaction.atomic
 def save_expense(
-    *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any],
+    *,
+    actor: audit.Actor,
+    household: Household,
+    expected_version: int,
+    data: dict[str, Any],
     expense_id: int | None = None,
 ) -> HouseholdExpense:
     """Add a rigid expense of the household (``expense_id`` None) or correct one; audited under the household,
     the household's version as the lock."""
-    record = (HouseholdExpense(household=household) if expense_id is None
-              else _record_of(HouseholdExpense, household, expense_id))
+    record = (
+        HouseholdExpense(household=household)
+        if expense_id is None
+        else _record_of(HouseholdExpense, household, expense_id)
+    )
 
     def check(expense: HouseholdExpense) -> None:
         _not_future(expense.incurred_on, "incurred_on", "发生日期")
@@ -374,23 +415,34 @@ def save_expense(
 
 @transaction.atomic
 def save_income_assessment(
-    *, actor: audit.Actor, household: Household, expected_version: int, data: dict[str, Any],
+    *,
+    actor: audit.Actor,
+    household: Household,
+    expected_version: int,
+    data: dict[str, Any],
     assessment_id: int | None = None,
 ) -> IncomeAssessment:
     """Add (``assessment_id`` None) or correct the household's net income over a period; the per-capita
     figure is derived here, never typed in."""
-    record = (IncomeAssessment(household=household) if assessment_id is None
-              else _record_of(IncomeAssessment, household, assessment_id))
+    record = (
+        IncomeAssessment(household=household)
+        if assessment_id is None
+        else _record_of(IncomeAssessment, household, assessment_id)
+    )
 
     def derive(assessment: IncomeAssessment) -> None:
         valid = isinstance(assessment.persons, int) and 0 < assessment.persons < 100
-        assessment.per_capita_income = (income.per_capita(assessment.net_income, assessment.persons)
-                                        if valid and assessment.net_income is not None else Decimal(0))
+        assessment.per_capita_income = (
+            income.per_capita(assessment.net_income, assessment.persons)
+            if valid and assessment.net_income is not None
+            else Decimal(0)
+        )
 
     def check(assessment: IncomeAssessment) -> None:
         _not_future(assessment.period_end, "period_end", "收入截止日期")
-        clash = IncomeAssessment.objects.filter(household=household, period_start=assessment.period_start,
-                                                period_end=assessment.period_end)
+        clash = IncomeAssessment.objects.filter(
+            household=household, period_start=assessment.period_start, period_end=assessment.period_end
+        )
         if clash.exclude(pk=assessment.pk).exists():
             msg = "本户已有同一期间的收入核算，请修改原有记录"
             raise ValidationFailed(msg, {"period_end": [msg]})
@@ -406,7 +458,9 @@ def _delete_evidence(actor: audit.Actor, household: Household, expected_version:
 
 
 @transaction.atomic
-def delete_expense(*, actor: audit.Actor, household: Household, expected_version: int, expense_id: int) -> None:
+def delete_expense(
+    *, actor: audit.Actor, household: Household, expected_version: int, expense_id: int
+) -> None:
     """Delete a wrongly entered expense; the audit log keeps what it was."""
     _delete_evidence(actor, household, expected_version, _record_of(HouseholdExpense, household, expense_id))
 
@@ -416,7 +470,9 @@ def delete_income_assessment(
     *, actor: audit.Actor, household: Household, expected_version: int, assessment_id: int
 ) -> None:
     """Delete a wrongly entered income assessment; the audit log keeps what it was."""
-    _delete_evidence(actor, household, expected_version, _record_of(IncomeAssessment, household, assessment_id))
+    _delete_evidence(
+        actor, household, expected_version, _record_of(IncomeAssessment, household, assessment_id)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -424,7 +480,9 @@ def delete_income_assessment(
 
 EXITED = {PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING}
 STATUS_CODES: dict[str, Any] = {
-    "attribute": Attribute, "poverty_status": PovertyStatus, "monitoring_type": MonitoringType,
+    "attribute": Attribute,
+    "poverty_status": PovertyStatus,
+    "monitoring_type": MonitoringType,
     "risk_elimination": RiskElimination,
 }
 
@@ -475,7 +533,9 @@ def change_status(*, actor: audit.Actor, change: StatusChange) -> Household:
 
 
 @transaction.atomic
-def change_status_many(*, actor: audit.Actor, changes: list[StatusChange], batch: str = "") -> list[Household]:
+def change_status_many(
+    *, actor: audit.Actor, changes: list[StatusChange], batch: str = ""
+) -> list[Household]:
     """Set-based ``change_status`` for many households (a village's approvals in one go)."""
     households, events, logs, fields = [], [], [], {"version", "updated_at"}
     now = timezone.now()
@@ -490,10 +550,19 @@ def change_status_many(*, actor: audit.Actor, changes: list[StatusChange], batch
         hh.updated_at = now
         households.append(hh)
         if any(before.get(f) != getattr(hh, f) for f in STATUS_FIELDS):
-            events.append(StatusEvent(household=hh, effective_on=change.effective_on, reason=change.reason[:200],
-                                      **{f: getattr(hh, f) for f in STATUS_FIELDS}))
-        logs.append(audit.build_change(actor, ChangeAction.UPDATE, hh, before=before, after=audit.snapshot(hh),
-                                       batch=batch, at=now))
+            events.append(
+                StatusEvent(
+                    household=hh,
+                    effective_on=change.effective_on,
+                    reason=change.reason[:200],
+                    **{f: getattr(hh, f) for f in STATUS_FIELDS},
+                )
+            )
+        logs.append(
+            audit.build_change(
+                actor, ChangeAction.UPDATE, hh, before=before, after=audit.snapshot(hh), batch=batch, at=now
+            )
+        )
     Household.objects.bulk_update(households, sorted(fields), batch_size=1000)
     StatusEvent.objects.bulk_create(events, batch_size=2000)
     audit.record_many(logs)
@@ -510,9 +579,20 @@ def change_status_many(*, actor: audit.Actor, changes: list[StatusChange], batch
 
 # Fields a member keeps when moving to another household (relation and dates are the new household's).
 MEMBER_MOVED_FIELDS = tuple(
-    f.name for f in Member._meta.concrete_fields
-    if f.name not in {"id", "household", "person_number", "relation", "joined_on", "left_on", "leave_reason",
-                      "created_at", "updated_at"}
+    f.name
+    for f in Member._meta.concrete_fields
+    if f.name
+    not in {
+        "id",
+        "household",
+        "person_number",
+        "relation",
+        "joined_on",
+        "left_on",
+        "leave_reason",
+        "created_at",
+        "updated_at",
+    }
 )
 
 
@@ -524,16 +604,21 @@ def _bump(household: Household) -> None:
 
 def _require_open(household: Household) -> None:
     if household.closed_on is not None:
-        raise ValidationFailed(f"户编号 {household.household_number} 已于 {household.closed_on:%Y-%m-%d} 销户")
+        raise ValidationFailed(
+            f"户编号 {household.household_number} 已于 {household.closed_on:%Y-%m-%d} 销户"
+        )
 
 
 def _require_active(household: Household, members: list[Member]) -> None:
     for member in members:
         if member.household_id != household.pk:
-            raise ValidationFailed(f"{member.name}不是户编号 {household.household_number} 的成员",
-                                   {"members": ["不是本户成员"]})
+            raise ValidationFailed(
+                f"{member.name}不是户编号 {household.household_number} 的成员", {"members": ["不是本户成员"]}
+            )
         if member.left_on is not None:
-            raise ValidationFailed(f"{member.name}已于 {member.left_on:%Y-%m-%d} 减员", {"members": ["已减员"]})
+            raise ValidationFailed(
+                f"{member.name}已于 {member.left_on:%Y-%m-%d} 减员", {"members": ["已减员"]}
+            )
 
 
 def _not_after_today(on: dt.date, label: str = "变更日期") -> None:
@@ -543,15 +628,20 @@ def _not_after_today(on: dt.date, label: str = "变更日期") -> None:
 
 def next_person_number(household: Household, taken: set[str] | None = None) -> str:
     """The first free 人编号 of the form 户编号 + two digits (the national numbering of members)."""
-    used = set(Member.objects.filter(person_number__startswith=household.household_number)
-               .values_list("person_number", flat=True)) | (taken or set())
+    used = set(
+        Member.objects.filter(person_number__startswith=household.household_number).values_list(
+            "person_number", flat=True
+        )
+    ) | (taken or set())
     i = 1
     while f"{household.household_number}{i:02d}" in used:
         i += 1
     return f"{household.household_number}{i:02d}"
 
 
-def _set_head(actor: audit.Actor, household: Household, new_head: Member | None, leaving: list[Member]) -> None:
+def _set_head(
+    actor: audit.Actor, household: Household, new_head: Member | None, leaving: list[Member]
+) -> None:
     """When the head leaves and others stay, the named staying member becomes head (户主)."""
     head_leaves = any(m.relation == Relation.HEAD for m in leaving)
     staying = household.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in leaving])
@@ -583,7 +673,12 @@ def _leave(actor: audit.Actor, household: Household, members: list[Member], on: 
 
 @transaction.atomic
 def members_leave(
-    *, actor: audit.Actor, household: Household, members: list[Member], left_on: dt.date, reason: str,
+    *,
+    actor: audit.Actor,
+    household: Household,
+    members: list[Member],
+    left_on: dt.date,
+    reason: str,
     new_head: Member | None = None,
 ) -> list[Member]:
     """Members leave the household on ``left_on`` (death, marriage out, moving away). If the head leaves and
@@ -596,7 +691,9 @@ def members_leave(
     if reason not in LeaveReason.values:
         raise ValidationFailed(f"未知的减员原因：{reason}", {"leave_reason": ["请选择减员原因"]})
     if not household.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in members]).exists():
-        raise ValidationFailed("本户成员将全部减员：请办理自然销户（或合户）", {"members": ["成员将全部减员"]})
+        raise ValidationFailed(
+            "本户成员将全部减员：请办理自然销户（或合户）", {"members": ["成员将全部减员"]}
+        )
     _bump(household)
     _set_head(actor, household, new_head, members)
     _leave(actor, household, members, left_on, reason)
@@ -605,13 +702,21 @@ def members_leave(
 
 @transaction.atomic
 def member_joins(
-    *, actor: audit.Actor, household: Household, data: dict[str, Any], joined_on: dt.date, person_number: str = ""
+    *,
+    actor: audit.Actor,
+    household: Household,
+    data: dict[str, Any],
+    joined_on: dt.date,
+    person_number: str = "",
 ) -> Member:
     """A new member joins on ``joined_on`` (birth, marriage in, moving in); 人编号 is assigned if not given."""
     _require_open(household)
     _not_after_today(joined_on)
-    member = check_new_member(household=household, person_number=person_number or next_person_number(household),
-                              data={**data, "joined_on": joined_on})
+    member = check_new_member(
+        household=household,
+        person_number=person_number or next_person_number(household),
+        data={**data, "joined_on": joined_on},
+    )
     _bump(household)
     member.save()
     audit.record(actor, ChangeAction.CREATE, member, root=household)
@@ -620,8 +725,15 @@ def member_joins(
 
 @transaction.atomic
 def create_household(
-    *, actor: audit.Actor, village: Any, household_number: str, head_name: str, natural_village: str = "",
-    status_from: Household | None = None, effective_on: dt.date | None = None, reason: str = "",
+    *,
+    actor: audit.Actor,
+    village: Any,
+    household_number: str,
+    head_name: str,
+    natural_village: str = "",
+    status_from: Household | None = None,
+    effective_on: dt.date | None = None,
+    reason: str = "",
 ) -> Household:
     """A new household of the register (分户 into a new household). ``status_from``: the household it split
     from, whose status and identification it keeps (the people were identified with it); that status is
@@ -631,26 +743,45 @@ def create_household(
         raise ValidationFailed("请填写新户的户编号", {"new_household_number": ["请填写户编号"]})
     if Household.objects.filter(household_number=number).exists():
         raise ValidationFailed(f"户编号 {number} 已存在", {"new_household_number": ["户编号已存在"]})
-    household = Household(village=village, household_number=number, head_name=head_name,
-                          natural_village=natural_village)
+    household = Household(
+        village=village, household_number=number, head_name=head_name, natural_village=natural_village
+    )
     if status_from is not None:
-        for name in (*STATUS_FIELDS, "identification_standard", "first_identified_on", "exit_year", "return_year",
-                     "monitoring_identified_on", "risk_eliminated_on"):
+        for name in (
+            *STATUS_FIELDS,
+            "identification_standard",
+            "first_identified_on",
+            "exit_year",
+            "return_year",
+            "monitoring_identified_on",
+            "risk_eliminated_on",
+        ):
             setattr(household, name, getattr(status_from, name))
     _clean(household)
     household.save()
     audit.record(actor, ChangeAction.CREATE, household)
-    if status_from is not None and (household.attribute != Attribute.ORDINARY or household.poverty_status
-                                    or household.monitoring_type):
-        StatusEvent.objects.create(household=household, effective_on=effective_on or timezone.localdate(),
-                                   reason=reason[:200], **{f: getattr(household, f) for f in STATUS_FIELDS})
+    if status_from is not None and (
+        household.attribute != Attribute.ORDINARY or household.poverty_status or household.monitoring_type
+    ):
+        StatusEvent.objects.create(
+            household=household,
+            effective_on=effective_on or timezone.localdate(),
+            reason=reason[:200],
+            **{f: getattr(household, f) for f in STATUS_FIELDS},
+        )
     return household
 
 
 @transaction.atomic
 def move_members(
-    *, actor: audit.Actor, source: Household, target: Household, moves: list[tuple[Member, str]], on: dt.date,
-    reason: str, new_head: Member | None = None,
+    *,
+    actor: audit.Actor,
+    source: Household,
+    target: Household,
+    moves: list[tuple[Member, str]],
+    on: dt.date,
+    reason: str,
+    new_head: Member | None = None,
 ) -> list[Member]:
     """Members move from ``source`` to ``target`` on ``on`` (分户, 迁出 to another household, 合户): each leaves
     ``source`` with ``reason`` and joins ``target`` as a new row with the given relation to its head."""
@@ -672,10 +803,14 @@ def move_members(
     heads = relations.count(Relation.HEAD)
     has_head = target.members.filter(left_on__isnull=True, relation=Relation.HEAD).exists()
     if heads > 1 or (heads and has_head):
-        raise ValidationFailed(f"户编号 {target.household_number} 只能有一个户主", {"relations": ["户主重复"]})
+        raise ValidationFailed(
+            f"户编号 {target.household_number} 只能有一个户主", {"relations": ["户主重复"]}
+        )
     if not heads and not has_head:
-        raise ValidationFailed(f"户编号 {target.household_number} 没有户主：请指定迁入成员中的户主",
-                               {"relations": ["请指定户主"]})
+        raise ValidationFailed(
+            f"户编号 {target.household_number} 没有户主：请指定迁入成员中的户主",
+            {"relations": ["请指定户主"]},
+        )
     closing = not source.members.filter(left_on__isnull=True).exclude(pk__in=[m.pk for m in members]).exists()
     _bump(source)
     _bump(target)
@@ -685,9 +820,13 @@ def move_members(
     moved: list[Member] = []
     taken: set[str] = set()
     for member, relation in moves:
-        copy = Member(household=target, relation=relation, joined_on=on,
-                      person_number=next_person_number(target, taken),
-                      **{f: getattr(member, f) for f in MEMBER_MOVED_FIELDS})
+        copy = Member(
+            household=target,
+            relation=relation,
+            joined_on=on,
+            person_number=next_person_number(target, taken),
+            **{f: getattr(member, f) for f in MEMBER_MOVED_FIELDS},
+        )
         taken.add(copy.person_number)
         _check_one_household(copy.id_number, None)
         _clean(copy, exclude=["household"])

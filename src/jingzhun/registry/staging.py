@@ -80,13 +80,21 @@ def csv_format_error(exc: Exception) -> ImportFileError:
     log.info("CSV file not readable: %s", exc)
     line = re.search(r"[Ll]ine:?\s*(\d+)", str(exc))
     where = f"第 {line.group(1)} 行附近" if line else ""
-    return ImportFileError(f"CSV 文件{where}格式有误（某一行的列数与表头不一致，或者引号不成对），无法读取。"
-                           "请用 Excel 或 WPS 打开它，另存为“CSV UTF-8（逗号分隔）”格式后再上传。")
+    return ImportFileError(
+        f"CSV 文件{where}格式有误（某一行的列数与表头不一致，或者引号不成对），无法读取。"
+        "请用 Excel 或 WPS 打开它，另存为“CSV UTF-8（逗号分隔）”格式后再上传。"
+    )
 
 
 # Sheets of Jingzhun's own workbooks (template, export, error report): True for a data sheet. A workbook
 # whose sheets are all among these is ours, and only its data sheets are read.
-OWN_SHEETS = {DATA_SHEET: True, CODES_SHEET: False, HELP_SHEET: False, REPORT_SHEET: True, REPORT_LIST_SHEET: False}
+OWN_SHEETS = {
+    DATA_SHEET: True,
+    CODES_SHEET: False,
+    HELP_SHEET: False,
+    REPORT_SHEET: True,
+    REPORT_LIST_SHEET: False,
+}
 # Words in the name of a sheet that is a code list or filling instructions, never data.
 NOT_DATA_WORDS = ("代码", "码表", "字典", "说明", "下拉", "选项")
 
@@ -106,13 +114,22 @@ def sheets_to_read(names: Sequence[str], warnings: list[str]) -> list[str]:
     return keep
 
 
-def match_headers(names: Iterable[object], columns: Sequence[Any], *, where: str, what: str, template: str,
-                  warnings: list[str], ignored: Iterable[str] = ()) -> dict[str, int]:
+def match_headers(
+    names: Iterable[object],
+    columns: Sequence[Any],
+    *,
+    where: str,
+    what: str,
+    template: str,
+    warnings: list[str],
+    ignored: Iterable[str] = (),
+) -> dict[str, int]:
     """Column key → position of ``columns`` (each with ``key``, ``header`` and ``required``) among a file's
     header cells ``names``. A header names a column by its Chinese header or its key, ignoring spaces, the
     width of brackets, a required column's asterisk and case. An unknown header is warned about (``what``: the
     table it is not a column of); a column given twice, or a required column missing, is an ImportFileError
     that points to ``template`` (where a web user downloads the right template: never a command)."""
+
     def norm(text: object) -> str:
         return normalise_header(text).lower()
 
@@ -129,7 +146,9 @@ def match_headers(names: Iterable[object], columns: Sequence[Any], *, where: str
         if col is None:
             warnings.append(f"{where}：列「{str(name).strip()}」不是{what}的列，已忽略")
         elif col.key in found:
-            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {found[col.key] + 1} 列和第 {j + 1} 列）")
+            raise ImportFileError(
+                f"{where}：列「{col.header}」出现了两次（第 {found[col.key] + 1} 列和第 {j + 1} 列）"
+            )
         else:
             found[col.key] = j
     missing = [c.header for c in columns if c.required and c.key not in found]
@@ -189,7 +208,9 @@ def _find_header(rows: list[list[Any]], index: dict[str, Column]) -> int | None:
     return None
 
 
-def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnings: list[str]) -> dict[int, Column]:
+def _map_headers(
+    header: list[Any], index: dict[str, Column], where: str, warnings: list[str]
+) -> dict[int, Column]:
     mapping: dict[int, Column] = {}
     seen: dict[str, int] = {}
     places: dict[str, int] = {}
@@ -206,7 +227,9 @@ def _map_headers(header: list[Any], index: dict[str, Column], where: str, warnin
             places.setdefault(col.key, j)
             continue
         if col.key in seen:
-            raise ImportFileError(f"{where}：列「{col.header}」出现了两次（第 {seen[col.key] + 1} 列和第 {j + 1} 列）")
+            raise ImportFileError(
+                f"{where}：列「{col.header}」出现了两次（第 {seen[col.key] + 1} 列和第 {j + 1} 列）"
+            )
         seen[col.key] = j
         mapping[j] = col
     if "village" not in seen:  # region names are read only to find the village when its code is missing
@@ -240,7 +263,9 @@ def _sheet_first_rows(path: Path) -> dict[str, int]:
     empty rows; error messages must still name the row as Excel shows it)."""
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     with zipfile.ZipFile(path) as zf:
-        return {name: _first_value_row(zf, member, ns) for name, member in workbooks.sheet_members(zf).items()}
+        return {
+            name: _first_value_row(zf, member, ns) for name, member in workbooks.sheet_members(zf).items()
+        }
 
 
 def _first_value_row(zf: zipfile.ZipFile, member: str, ns: str) -> int:
@@ -313,33 +338,41 @@ def read_xlsx_fast(path: Path) -> Staged:
         used.update(by_key)
         columns = {k: body.column(by_key[k]) if k in by_key else pa.nulls(n, pa.string()) for k in keys}
         # The reader renders number cells as digits: a long number Excel could not hold is found by the cell's type.
-        numbers = numbercells.xlsx_numbers(path, book, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key},
-                                           first_row)
+        numbers = numbercells.xlsx_numbers(
+            path, book, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key}, first_row
+        )
         ids: list[Any] | None = None
         for key, number in numbers.items():
             columns[key], damaged = numbercells.settle(columns[key], number)
             damaged_rows += [total + k for k, _ in damaged]
             if key != "id_number":  # stays as Excel shows it, with a cell error
-                errors += [_number_error(total + k, name, first_row + k, mapping[by_key[key]], v) for k, v in damaged]
+                errors += [
+                    _number_error(total + k, name, first_row + k, mapping[by_key[key]], v) for k, v in damaged
+                ]
             elif damaged:  # goes on as the marker idnumbers.parse rejects, NULL for the SQL check
                 ids = columns[key].to_pylist()
                 for k, shown in damaged:
                     ids[k] = shown
-                columns[key] = pa.array([None if isinstance(v, idnumbers.DamagedNumber) else v for v in ids],
-                                        pa.string())
+                columns[key] = pa.array(
+                    [None if isinstance(v, idnumbers.DamagedNumber) else v for v in ids], pa.string()
+                )
         id_values.extend(columns["id_number"].to_pylist() if ids is None else ids)
-        parts.append(pa.table({
-            "_i": pa.array(range(total, total + n), pa.int64()),
-            "_sheet": pa.array([name] * n, pa.string()),
-            "_row": pa.array(range(first_row, first_row + n), pa.int32()),
-            **columns,
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "_i": pa.array(range(total, total + n), pa.int64()),
+                    "_sheet": pa.array([name] * n, pa.string()),
+                    "_row": pa.array(range(first_row, first_row + n), pa.int32()),
+                    **columns,
+                }
+            )
+        )
         total += n
     if not parts:
         raise ImportFileError(f"文件中没有任何数据行（所有工作表都是空的或没有模板表头）。{TEMPLATE_HINT}")
     con = duckdb.connect()
     con.register("raw_arrow", pa.concat_tables(parts))
-    trimmed = ", ".join(f"nullif(trim(\"{k}\"), '') AS \"{k}\"" for k in keys)
+    trimmed = ", ".join(f'nullif(trim("{k}"), \'\') AS "{k}"' for k in keys)
     con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {trimmed} FROM raw_arrow")
     con.unregister("raw_arrow")
     # Excel's used range can run past the data: rows with nothing in them are not data rows.
@@ -359,8 +392,14 @@ def read_xlsx_fast(path: Path) -> Staged:
     if not kept:
         raise ImportFileError(f"文件中没有任何数据行：{NO_ROWS_HINT}")
     columns_used = [c for c in READ_COLUMNS if c.key in used]
-    return Staged(con=con, rows=len(kept), id_values=id_values, columns=columns_used, cell_errors=errors,
-                  warnings=warnings)
+    return Staged(
+        con=con,
+        rows=len(kept),
+        id_values=id_values,
+        columns=columns_used,
+        cell_errors=errors,
+        warnings=warnings,
+    )
 
 
 def read_excel(path: Path) -> Staged:
@@ -435,15 +474,27 @@ def read_excel(path: Path) -> Staged:
     if not meta_row:
         raise ImportFileError(f"文件中没有任何数据行（所有工作表都是空的或没有模板表头）。{TEMPLATE_HINT}")
     columns = [c for c in READ_COLUMNS if c.key in used]
-    table = pa.table({"_i": pa.array(range(len(meta_row)), pa.int64()), "_sheet": meta_sheet, "_row": meta_row,
-                      **{k: pa.array(v, pa.string()) for k, v in data.items()}})
+    table = pa.table(
+        {
+            "_i": pa.array(range(len(meta_row)), pa.int64()),
+            "_sheet": meta_sheet,
+            "_row": meta_row,
+            **{k: pa.array(v, pa.string()) for k, v in data.items()},
+        }
+    )
     con = duckdb.connect()
     con.register("raw_arrow", table)
-    trimmed = ", ".join(f"nullif(trim(\"{k}\"), '') AS \"{k}\"" for k in keys)
+    trimmed = ", ".join(f'nullif(trim("{k}"), \'\') AS "{k}"' for k in keys)
     con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {trimmed} FROM raw_arrow")
     con.unregister("raw_arrow")
-    return Staged(con=con, rows=len(meta_row), id_values=id_values, columns=columns, cell_errors=errors,
-                  warnings=warnings)
+    return Staged(
+        con=con,
+        rows=len(meta_row),
+        id_values=id_values,
+        columns=columns,
+        cell_errors=errors,
+        warnings=warnings,
+    )
 
 
 SAVE_AS_UTF8 = "请用 Excel 或 WPS 打开它，另存为“CSV UTF-8（逗号分隔）”格式后再上传"
@@ -480,9 +531,13 @@ def _utf8_copy(path: Path, encoding: str = "gb18030") -> Path:
                 decoder = codecs.getincrementaldecoder(encoding)()
                 while block := src.read(1 << 24):
                     text = decoder.decode(block)
-                    if out.tell() == 0 and "," not in text[:65536]:  # UTF-16 decodes any bytes: a CSV has commas
-                        raise ImportFileError(f"CSV 文件编码无法识别（不是 UTF-8、GB18030 或 UTF-16 的逗号分隔文件）。"
-                                              f"{SAVE_AS_UTF8}")
+                    if (
+                        out.tell() == 0 and "," not in text[:65536]
+                    ):  # UTF-16 decodes any bytes: a CSV has commas
+                        raise ImportFileError(
+                            f"CSV 文件编码无法识别（不是 UTF-8、GB18030 或 UTF-16 的逗号分隔文件）。"
+                            f"{SAVE_AS_UTF8}"
+                        )
                     out.write(text)
                 out.write(decoder.decode(b"", final=True))
                 return tmp
@@ -490,7 +545,9 @@ def _utf8_copy(path: Path, encoding: str = "gb18030") -> Path:
     except UnicodeDecodeError as exc:
         tmp.unlink(missing_ok=True)
         name = {"utf-32": "UTF-32", "utf-16": "UTF-16"}.get(encoding[:6], "UTF-16")
-        raise ImportFileError(f"CSV 文件看起来是 {name} 编码，但其中有无法识别的内容，无法读取。{SAVE_AS_UTF8}") from exc
+        raise ImportFileError(
+            f"CSV 文件看起来是 {name} 编码，但其中有无法识别的内容，无法读取。{SAVE_AS_UTF8}"
+        ) from exc
     except ImportFileError:
         tmp.unlink(missing_ok=True)
         raise
@@ -515,13 +572,18 @@ def _gb18030_lines(src: Any, out: Any) -> None:
         try:
             out.write(line.decode("gb18030"))
         except UnicodeDecodeError:
-            raise ImportFileError(f"CSV 文件第 {number} 行既不是 UTF-8 也不是 GB18030（GBK）编码，无法读取。"
-                                  f"{SAVE_AS_UTF8}") from None
+            raise ImportFileError(
+                f"CSV 文件第 {number} 行既不是 UTF-8 也不是 GB18030（GBK）编码，无法读取。{SAVE_AS_UTF8}"
+            ) from None
         gbk_lines.append(number)
     if utf8_lines and gbk_lines:
         raise ImportFileError(
-            "CSV 文件中混有两种编码，无法可靠读取：" + _lines(utf8_lines) + "是 UTF-8 编码，" + _lines(gbk_lines)
-            + f"是 GB18030（GBK）编码（常见于把两个文件的内容拼在一起）。{SAVE_AS_UTF8}")
+            "CSV 文件中混有两种编码，无法可靠读取："
+            + _lines(utf8_lines)
+            + "是 UTF-8 编码，"
+            + _lines(gbk_lines)
+            + f"是 GB18030（GBK）编码（常见于把两个文件的内容拼在一起）。{SAVE_AS_UTF8}"
+        )
 
 
 def _lines(numbers: list[int]) -> str:
@@ -535,7 +597,12 @@ CSV_OPTIONS = "all_varchar=true, header=true, delim=',', quote='\"', escape='\"'
 def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[str]) -> dict[str, str]:
     """Table ``raw_text``: every input column of the file as trimmed text (NULL when empty), in file order."""
     try:
-        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]).fetchall()]
+        header = [
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_csv(?, {CSV_OPTIONS})", [str(source)]
+            ).fetchall()
+        ]
         mapping = _map_headers(header, header_index(), "CSV", warnings)
         _check_required(mapping, "CSV")
         by_key = {c.key: header[j] for j, c in mapping.items()}
@@ -544,9 +611,11 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
             src = by_key.get(c.key)
             quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
             expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
-            select.append(f"{expr}::VARCHAR AS \"{c.key}\"")
-        con.execute(f"CREATE TABLE raw_text AS SELECT {', '.join(select)} FROM read_csv(?, {CSV_OPTIONS})",
-                    [str(source)])
+            select.append(f'{expr}::VARCHAR AS "{c.key}"')
+        con.execute(
+            f"CREATE TABLE raw_text AS SELECT {', '.join(select)} FROM read_csv(?, {CSV_OPTIONS})",
+            [str(source)],
+        )
     except duckdb.InvalidInputException:
         raise
     except duckdb.Error as exc:
@@ -558,8 +627,9 @@ class _NotUtf8(Exception):
     """The file announces another encoding than UTF-8 (DuckDB reads UTF-8 only)."""
 
 
-def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, list[str]], T],
-                 warnings: list[str]) -> tuple[duckdb.DuckDBPyConnection, T]:
+def csv_into_raw(
+    path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, list[str]], T], warnings: list[str]
+) -> tuple[duckdb.DuckDBPyConnection, T]:
     """A CSV file into a new DuckDB connection's ``raw_text`` by ``read`` (which creates that table), then
     the ``raw`` view numbering the rows by their position (DuckDB keeps insertion order, so ``rowid`` is the
     row's place in the file). DuckDB reads UTF-8 only; a file that is not UTF-8 is read again as GB18030
@@ -586,8 +656,10 @@ def csv_into_raw(path: Path, read: Callable[[duckdb.DuckDBPyConnection, Path, li
             raise csv_format_error(again) from again
         finally:
             source.unlink(missing_ok=True)
-    con.execute("CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
-                " FROM raw_text")
+    con.execute(
+        "CREATE VIEW raw AS SELECT rowid AS _i, 'CSV' AS _sheet, CAST(rowid + 2 AS INTEGER) AS _row, *"
+        " FROM raw_text"
+    )
     return con, result
 
 

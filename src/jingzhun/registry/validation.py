@@ -17,8 +17,18 @@ from jingzhun.registry.staging import Staged
 
 TRUE_WORDS = ("是", "Y", "YES", "1", "TRUE", "√", "有", "T")
 FALSE_WORDS = ("否", "N", "NO", "0", "FALSE", "×", "无", "F")
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+)
 MONEY_MAX = 100_000_000
+
+
 def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -71,8 +81,10 @@ def _codes_error(col: Column, t: str, v: str) -> str:
     bad = f"list_filter({CODE_PARTS.format(x=t)}, lambda x: {_case('x', spellings(col))} IS NULL)"
     too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
     hint = lit(f"，可填：{_choices_hint(col)}")
-    return (f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
-            f" || {hint} {too_many} END")
+    return (
+        f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
+        f" || {hint} {too_many} END"
+    )
 
 
 def parse_expr(col: Column) -> tuple[str, str]:
@@ -84,42 +96,65 @@ def parse_expr(col: Column) -> tuple[str, str]:
     t, v = f"t_{col.key}", f"v_{col.key}"
     k = col.kind
     if k in (Kind.TEXT, Kind.ID):
-        err = f"CASE WHEN length({t}) > {col.max_length} THEN '超过 {col.max_length} 个字符' END" if col.max_length else "NULL"
+        err = (
+            f"CASE WHEN length({t}) > {col.max_length} THEN '超过 {col.max_length} 个字符' END"
+            if col.max_length
+            else "NULL"
+        )
         return src, err
     if k == Kind.REGION:
-        return src, f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END"
+        return (
+            src,
+            f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END",
+        )
     if k == Kind.CODE:
         hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col)}")
-        return f"l_{col.key}.value", f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END"
+        return (
+            f"l_{col.key}.value",
+            f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END",
+        )
     if k == Kind.CODES:
         case = _case("x", spellings(col))
         # Codes are numeric strings: keep them distinct and in numeric order, so equal sets compare equal.
-        value = (f"CASE WHEN {src} IS NULL THEN NULL ELSE list_transform(list_sort(list_distinct(list_transform("
-                 f"{CODE_PARTS.format(x=src)}, lambda x: TRY_CAST({case} AS INTEGER)))), lambda x: CAST(x AS VARCHAR)) END")
+        value = (
+            f"CASE WHEN {src} IS NULL THEN NULL ELSE list_transform(list_sort(list_distinct(list_transform("
+            f"{CODE_PARTS.format(x=src)}, lambda x: TRY_CAST({case} AS INTEGER)))), lambda x: CAST(x AS VARCHAR)) END"
+        )
         return value, _codes_error(col, t, v)
     if k == Kind.BOOL:
         value = f"CAST(l_{col.key}.value AS BOOLEAN)"
-        return value, f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应填“是”或“否”，实际为「' || {t} || '」' END"
+        return (
+            value,
+            f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应填“是”或“否”，实际为「' || {t} || '」' END",
+        )
     if k in (Kind.INT, Kind.YEAR):
         num = f"TRY_CAST({t} AS DOUBLE)"
         lo, hi = (1949, 2100) if k == Kind.YEAR else (0, col.max_value or 1_000_000)
         what = "年份（如 2024）" if k == Kind.YEAR else f"{lo} 到 {hi} 之间的整数"
-        err = (f"CASE WHEN {t} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}) OR {num} < {lo} OR {num} > {hi})"
-               f" THEN '应为{what}，实际为「' || {t} || '」' END")
+        err = (
+            f"CASE WHEN {t} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}) OR {num} < {lo} OR {num} > {hi})"
+            f" THEN '应为{what}，实际为「' || {t} || '」' END"
+        )
         value = f"CAST(TRY_CAST({src} AS DOUBLE) AS INTEGER)"
         return f"CASE WHEN TRY_CAST({src} AS DOUBLE) BETWEEN {lo} AND {hi} THEN {value} END", err
     if k in (Kind.MONEY, Kind.AREA):
         value = f"TRY_CAST(replace(replace({src}, ',', ''), '，', '') AS DECIMAL(14, 2))"
-        err = (f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应为数字，实际为「' || {t} || '」'"
-               f" WHEN {v} < 0 THEN '不能为负数' WHEN {v} > {MONEY_MAX} THEN '数值过大，请检查单位' END")
+        err = (
+            f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '应为数字，实际为「' || {t} || '」'"
+            f" WHEN {v} < 0 THEN '不能为负数' WHEN {v} > {MONEY_MAX} THEN '数值过大，请检查单位' END"
+        )
         return value, err
     if k == Kind.DATE:
         fmts = ", ".join(lit(f) for f in DATE_FORMATS)
-        value = (f"(CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
-                 f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END)")
+        value = (
+            f"(CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
+            f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END)"
+        )
         today = dt.date.today().isoformat()
-        err = (f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '日期格式应为 2024-03-15，实际为「' || {t} || '」'"
-               f" WHEN {v} > DATE '{today}' THEN '日期晚于今天' WHEN {v} < DATE '1900-01-01' THEN '日期早于 1900 年' END")
+        err = (
+            f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '日期格式应为 2024-03-15，实际为「' || {t} || '」'"
+            f" WHEN {v} > DATE '{today}' THEN '日期晚于今天' WHEN {v} < DATE '1900-01-01' THEN '日期早于 1900 年' END"
+        )
         return value, err
     raise AssertionError(k)
 
@@ -129,7 +164,9 @@ def _fast_id_sql() -> str:
     province, birth date, check digit (GB 11643). Everything else (spaces, full-width digits, lower-case x,
     15 or 20 digits, errors) goes to Python, so the messages stay the ones ``parse`` gives."""
     x = '"id_number"'
-    total = " + ".join(f"(ascii(substr({x}, {k + 1}, 1)) - 48) * {w}" for k, w in enumerate(idnumbers.WEIGHTS))
+    total = " + ".join(
+        f"(ascii(substr({x}, {k + 1}, 1)) - 48) * {w}" for k, w in enumerate(idnumbers.WEIGHTS)
+    )
     provinces = ", ".join(f"'{p}'" for p in sorted(idnumbers.PROVINCE_CODES))
     born = f"CAST(try_strptime(substr({x}, 7, 8), '%Y%m%d') AS DATE)"
     today = dt.date.today().isoformat()
@@ -146,7 +183,9 @@ def attach_ids(staged: Staged) -> None:
     values Python already holds with their Excel types) by ``idnumbers.parse_many``, joined by row index."""
     con = staged.con
     con.execute(f"CREATE TABLE ids_fast AS {_fast_id_sql()}")
-    slow = [r[0] for r in con.execute("SELECT _i FROM raw ANTI JOIN ids_fast USING (_i) ORDER BY _i").fetchall()]
+    slow = [
+        r[0] for r in con.execute("SELECT _i FROM raw ANTI JOIN ids_fast USING (_i) ORDER BY _i").fetchall()
+    ]
     if staged.id_values is None:
         texts = dict(con.execute("SELECT _i, id_number FROM raw ANTI JOIN ids_fast USING (_i)").fetchall())
         values: list[object] = [texts[i] for i in slow]
@@ -164,18 +203,20 @@ def attach_ids(staged: Staged) -> None:
             kinds[k], certs[k], cats[k], grades[k] = "disability_cert", cert, cert[18], cert[19]
     # The report quotes the ID as it was typed.
     raw_text = [None if v is None else (v if isinstance(v, str) else repr(v)) for v in values]
-    table = pa.table({
-        "_i": pa.array(slow, pa.int64()),
-        "id_raw": pa.array(raw_text, pa.string()),
-        "id_canon": pa.array(numbers, pa.string()),
-        "id_sex": pa.array(sexes, pa.string()),
-        "id_birth": pa.array(births, pa.date32()),
-        "id_error": pa.array(messages, pa.string()),
-        "id_kind": pa.array(kinds, pa.string()),
-        "id_cert": pa.array(certs, pa.string()),
-        "id_dcat": pa.array(cats, pa.string()),
-        "id_dgrade": pa.array(grades, pa.string()),
-    })
+    table = pa.table(
+        {
+            "_i": pa.array(slow, pa.int64()),
+            "id_raw": pa.array(raw_text, pa.string()),
+            "id_canon": pa.array(numbers, pa.string()),
+            "id_sex": pa.array(sexes, pa.string()),
+            "id_birth": pa.array(births, pa.date32()),
+            "id_error": pa.array(messages, pa.string()),
+            "id_kind": pa.array(kinds, pa.string()),
+            "id_cert": pa.array(certs, pa.string()),
+            "id_dcat": pa.array(cats, pa.string()),
+            "id_dgrade": pa.array(grades, pa.string()),
+        }
+    )
     con.register("ids_arrow", table)
     con.execute("""CREATE TABLE ids AS
         SELECT _i, id_raw, id_canon, id_sex, id_birth, CAST(NULL AS VARCHAR) AS id_error, 'resident_id' AS id_kind,
@@ -239,17 +280,21 @@ def build_parsed(staged: Staged) -> None:
             values.append(f"{parse_expr(col)[0]} AS v_{col.key}")
     # Whether the row has a cell error of its own is decided here, while the raw texts are at hand, so that
     # collect_errors re-reads the raw rows of the few rows with an error only (``_bad``).
-    texts = [f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED]
+    texts = [
+        f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED
+    ]
     cell = [e for name, e in _cell_error_exprs() if not name.endswith(SECOND)]
-    con.execute(f"""CREATE TABLE p0 AS SELECT * EXCLUDE ({', '.join(t.rsplit(' AS ', 1)[1] for t in texts)}),
-        coalesce({', '.join(cell)}) IS NOT NULL AS _bad
-        FROM (SELECT {', '.join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {' '.join(joins)})""")
+    con.execute(f"""CREATE TABLE p0 AS SELECT * EXCLUDE ({", ".join(t.rsplit(" AS ", 1)[1] for t in texts)}),
+        coalesce({", ".join(cell)}) IS NOT NULL AS _bad
+        FROM (SELECT {", ".join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {" ".join(joins)})""")
     first = {c.key: f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL)" for c in SHARED}
     if "head_name" not in given:  # no 户主姓名 column: the name of the member whose relation is the head
         first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(Relation.HEAD)})"
     firsts = ", ".join(f"{expr} AS h_{key}" for key, expr in first.items())
-    con.execute(f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
-                " GROUP BY hh")
+    con.execute(
+        f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
+        " GROUP BY hh"
+    )
     con.execute("CREATE VIEW p AS SELECT p0.*, hh_first.*EXCLUDE (hh) FROM p0 LEFT JOIN hh_first USING (hh)")
 
 
@@ -264,7 +309,7 @@ def _distinct_table(con: object, col: Column) -> None:
         value, _ = parse_expr(col)
         err = _codes_error(col, "t", "v")
         con.execute(f"""CREATE TABLE d_{key} AS SELECT t, v, {err} AS e FROM (
-            SELECT t, {value.replace(f'"{key}"', 't')} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")  # type: ignore[attr-defined]
+            SELECT t, {value.replace(f'"{key}"', "t")} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")  # type: ignore[attr-defined]
         return
     spelled = lookup_key(col, "t")
     cast = "CAST(l.value AS BOOLEAN)" if col.kind == Kind.BOOL else "l.value"
@@ -272,7 +317,9 @@ def _distinct_table(con: object, col: Column) -> None:
         WHERE "{key}" IS NOT NULL) LEFT JOIN lookups l ON l.key = '{key}' AND l.spelling = {spelled}""")  # type: ignore[attr-defined]
 
 
-SHARED = [c for c in INPUT_COLUMNS if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"]
+SHARED = [
+    c for c in INPUT_COLUMNS if c.level in (Level.HOUSEHOLD, Level.YEAR) and c.key != "household_number"
+]
 ERROR_COLUMNS = "_i BIGINT, _sheet VARCHAR, _row INTEGER, hh VARCHAR, col VARCHAR, val VARCHAR, msg VARCHAR"
 SECOND = "\x1f"  # marks a second kind of error of the same column in the unpivoted list
 
@@ -288,10 +335,14 @@ def _cell_error_exprs() -> list[tuple[str, str]]:
             err = f"coalesce({err}, CASE WHEN t_{col.key} IS NULL THEN '必填项，不能为空' END)"
         items.append((col.header, err))
         if col in SHARED:
-            items.append((col.header + SECOND,
-                          f"CASE WHEN v_{col.key} IS NOT NULL AND h_{col.key} IS NOT NULL AND v_{col.key} <> h_{col.key}"
-                          f" AND ({err}) IS NULL THEN '同一户的「{col.header}」前后不一致：本户第一次填的是「'"
-                          f" || CAST(h_{col.key} AS VARCHAR) || '」' END"))
+            items.append(
+                (
+                    col.header + SECOND,
+                    f"CASE WHEN v_{col.key} IS NOT NULL AND h_{col.key} IS NOT NULL AND v_{col.key} <> h_{col.key}"
+                    f" AND ({err}) IS NULL THEN '同一户的「{col.header}」前后不一致：本户第一次填的是「'"
+                    f" || CAST(h_{col.key} AS VARCHAR) || '」' END",
+                )
+            )
     return items
 
 
@@ -303,22 +354,28 @@ def collect_errors(staged: Staged) -> None:
     con = staged.con
     con.execute(f"CREATE TABLE errors ({ERROR_COLUMNS})")
     exprs = _cell_error_exprs()
-    texts = ", ".join(f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED)
+    texts = ", ".join(
+        f'r."{c.key}" AS t_{c.key}' for c in INPUT_COLUMNS if c.kind != Kind.ID and c.key not in TEXT_USED
+    )
     # Most rows have no error at all: find the rows with one first, and unpivot only those.
     # Candidates: a cell error of their own (p0._bad), or a household value that differs from the household's
     # first; only those rows are joined to their raw texts and checked in full.
-    differs = " OR ".join(f"(v_{c.key} IS NOT NULL AND h_{c.key} IS NOT NULL AND v_{c.key} <> h_{c.key})"
-                          for c in SHARED) or "FALSE"
+    differs = (
+        " OR ".join(
+            f"(v_{c.key} IS NOT NULL AND h_{c.key} IS NOT NULL AND v_{c.key} <> h_{c.key})" for c in SHARED
+        )
+        or "FALSE"
+    )
     con.execute(f"""CREATE TABLE bad_rows AS SELECT p0.* EXCLUDE (_bad), hh_first.*EXCLUDE (hh), {texts}
         FROM p0 JOIN raw r USING (_i) LEFT JOIN hh_first USING (hh)
         WHERE p0._i IN (SELECT _i FROM p0 LEFT JOIN hh_first USING (hh) WHERE _bad OR {differs})
-          AND coalesce({', '.join(e for _, e in exprs)}) IS NOT NULL""")
+          AND coalesce({", ".join(e for _, e in exprs)}) IS NOT NULL""")
     checks = ", ".join(f'{expr} AS "{name}"' for name, expr in exprs)
     con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, split_part(col, '{SECOND}', 1), NULL, msg FROM (
         UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM bad_rows)
         ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
     con.execute("DROP TABLE bad_rows")
-    quote = " ".join(f"WHEN {lit(c.header)} THEN r.\"{c.key}\"" for c in INPUT_COLUMNS if c.kind != Kind.ID)
+    quote = " ".join(f'WHEN {lit(c.header)} THEN r."{c.key}"' for c in INPUT_COLUMNS if c.kind != Kind.ID)
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
         '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p0 WHERE hh IS NULL""")
@@ -371,8 +428,14 @@ def _required_errors(staged: Staged) -> None:
     present = {c.key for c in staged.columns}
     by_name = villages_by_name(staged)
     new = "hh NOT IN (SELECT number FROM db_households)"
-    year_values = " OR ".join(f'r."{c.key}" IS NOT NULL' for c in SHARED
-                              if c.level == Level.YEAR and c.key != "year" and c.key in present) or "FALSE"
+    year_values = (
+        " OR ".join(
+            f'r."{c.key}" IS NOT NULL'
+            for c in SHARED
+            if c.level == Level.YEAR and c.key != "year" and c.key in present
+        )
+        or "FALSE"
+    )
     checks: list[tuple[str, str]] = []  # (column header, message expression per household)
     for col in (c for c in INPUT_COLUMNS if c.required and c in SHARED):
         if col.key == "head_name" and col.key not in present:

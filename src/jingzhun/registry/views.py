@@ -179,7 +179,9 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     as_of_raw, as_of, as_of_notice = _as_of(request, household)
     can_read_audit = access.can_read_audit(user)
     changes = (
-        list(selectors.changes_for(household).select_related("user")[: CHANGE_LOG_LIMIT + 1]) if can_read_audit else []
+        list(selectors.changes_for(household).select_related("user")[: CHANGE_LOG_LIMIT + 1])
+        if can_read_audit
+        else []
     )
     years = list(selectors.years(household))
     existing_years = {y.year for y in years}
@@ -201,7 +203,10 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "as_of_raw": as_of_raw,
         "as_of": as_of,
         "as_of_notice": as_of_notice,
-        "as_of_empty": as_of is not None and as_of.household is None and not as_of.members and not as_of.years,
+        "as_of_empty": as_of is not None
+        and as_of.household is None
+        and not as_of.members
+        and not as_of.years,
     }
     return render(request, "registry/household_detail.html", context)
 
@@ -226,11 +231,18 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def save(form: HouseholdForm) -> None:
         target = _fresh(user, household)
         services.update_household(
-            actor=Actor.of(user), household=target, expected_version=form.expected_version, data=form.service_data()
+            actor=Actor.of(user),
+            household=target,
+            expected_version=form.expected_version,
+            data=form.service_data(),
         )
 
     return _submit(
-        request, form, save, household=household, success_message=_("农户信息已保存。"),
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("农户信息已保存。"),
         context={"title": _("修改农户信息"), "reload_url": request.path},
     )
 
@@ -247,11 +259,18 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def save(form: MemberForm) -> None:
         target = access.access_member(user, pk, "change")
         services.update_member(
-            actor=Actor.of(user), member=target, expected_version=form.expected_version, data=form.service_data()
+            actor=Actor.of(user),
+            member=target,
+            expected_version=form.expected_version,
+            data=form.service_data(),
         )
 
     return _submit(
-        request, form, save, household=household, success_message=_("成员信息已保存。"),
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("成员信息已保存。"),
         context={"title": _("修改成员信息"), "subject": member, "reload_url": request.path},
     )
 
@@ -274,7 +293,11 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _submit(
-        request, form, save, household=household, success_message=_("已添加成员。"),
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("已添加成员。"),
         context={"title": _("添加家庭成员"), "reload_url": request.path},
     )
 
@@ -301,9 +324,16 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _submit(
-        request, form, save, household=household, success_message=_("已办理减员。"),
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("已办理减员。"),
         context={
-            "title": _("成员减员"), "subject": member, "reload_url": request.path, "danger": True,
+            "title": _("成员减员"),
+            "subject": member,
+            "reload_url": request.path,
+            "danger": True,
             "leave_reasons": LeaveReason,
         },
     )
@@ -323,13 +353,20 @@ def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 
     def save(form: YearForm) -> None:
         services.save_year(
-            actor=Actor.of(user), household=_fresh(user, household), expected_version=form.expected_version,
-            year=year, data=form.service_data(),
+            actor=Actor.of(user),
+            household=_fresh(user, household),
+            expected_version=form.expected_version,
+            year=year,
+            data=form.service_data(),
         )
 
     title = _("修改 %(year)s 年度收入与生产生活条件") if record else _("录入 %(year)s 年度收入与生产生活条件")
     return _submit(
-        request, form, save, household=household, success_message=_("%(year)s 年度数据已保存。") % {"year": year},
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("%(year)s 年度数据已保存。") % {"year": year},
         context={"title": title % {"year": year}, "year_record": record, "reload_url": request.path},
     )
 
@@ -338,16 +375,31 @@ def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 # Monitoring evidence: rigid expenses and income assessments (入户核实), added, corrected and deleted here
 
 EVIDENCE: dict[type[Any], dict[str, Any]] = {
-    HouseholdExpense: {"form": ExpenseForm, "save": services.save_expense, "delete": services.delete_expense,
-                       "id": "expense_id", "name": gettext_lazy("刚性支出")},
-    IncomeAssessment: {"form": IncomeAssessmentForm, "save": services.save_income_assessment,
-                       "delete": services.delete_income_assessment, "id": "assessment_id",
-                       "name": gettext_lazy("收入核算")},
+    HouseholdExpense: {
+        "form": ExpenseForm,
+        "save": services.save_expense,
+        "delete": services.delete_expense,
+        "id": "expense_id",
+        "name": gettext_lazy("刚性支出"),
+    },
+    IncomeAssessment: {
+        "form": IncomeAssessmentForm,
+        "save": services.save_income_assessment,
+        "delete": services.delete_income_assessment,
+        "id": "assessment_id",
+        "name": gettext_lazy("收入核算"),
+    },
 }
 
 
-def _evidence_page(request: HttpRequest, model: type[Any], *, household_id: int, record: Any = None,
-                   initial: dict[str, Any] | None = None) -> HttpResponse:
+def _evidence_page(
+    request: HttpRequest,
+    model: type[Any],
+    *,
+    household_id: int,
+    record: Any = None,
+    initial: dict[str, Any] | None = None,
+) -> HttpResponse:
     """The add (``record`` None) or correct page of one expense or income assessment of a household."""
     user = request.user
     spec = EVIDENCE[model]
@@ -356,12 +408,21 @@ def _evidence_page(request: HttpRequest, model: type[Any], *, household_id: int,
     form = spec["form"](data, instance=record, initial=initial, version=household.version)
 
     def save(form: Any) -> None:
-        spec["save"](actor=Actor.of(user), household=_fresh(user, household), expected_version=form.expected_version,
-                     data=form.service_data(), **{spec["id"]: record.pk if record else None})
+        spec["save"](
+            actor=Actor.of(user),
+            household=_fresh(user, household),
+            expected_version=form.expected_version,
+            data=form.service_data(),
+            **{spec["id"]: record.pk if record else None},
+        )
 
     verb = _("修改") if record else _("添加")
     return _submit(
-        request, form, save, household=household, success_message=_("%(name)s已保存。") % {"name": spec["name"]},
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("%(name)s已保存。") % {"name": spec["name"]},
         context={"title": f"{verb}{spec['name']}", "subject": record, "reload_url": request.path},
     )
 
@@ -374,20 +435,35 @@ def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpRes
     form = ConfirmForm(request.POST if request.method == "POST" else None, version=household.version)
 
     def save(form: ConfirmForm) -> None:
-        spec["delete"](actor=Actor.of(user), household=_fresh(user, household),
-                       expected_version=form.expected_version, **{spec["id"]: record.pk})
+        spec["delete"](
+            actor=Actor.of(user),
+            household=_fresh(user, household),
+            expected_version=form.expected_version,
+            **{spec["id"]: record.pk},
+        )
 
     return _submit(
-        request, form, save, household=household, success_message=_("%(name)s已删除。") % {"name": spec["name"]},
-        context={"title": _("删除%(name)s") % {"name": spec["name"]}, "subject": record, "danger": True,
-                 "confirm_label": _("确认删除"), "reload_url": request.path},
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("%(name)s已删除。") % {"name": spec["name"]},
+        context={
+            "title": _("删除%(name)s") % {"name": spec["name"]},
+            "subject": record,
+            "danger": True,
+            "confirm_label": _("确认删除"),
+            "reload_url": request.path,
+        },
     )
 
 
 @login_required
 @web_errors
 def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _evidence_page(request, HouseholdExpense, household_id=pk, initial={"incurred_on": timezone.localdate()})
+    return _evidence_page(
+        request, HouseholdExpense, household_id=pk, initial={"incurred_on": timezone.localdate()}
+    )
 
 
 @login_required
@@ -408,8 +484,11 @@ def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def income_add(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     first = today.replace(day=1)
-    initial = {"period_start": first.replace(year=first.year - 1), "period_end": first - dt.timedelta(days=1),
-               "persons": selectors.active_members(access.access_household(request.user, pk, "change")).count()}
+    initial = {
+        "period_start": first.replace(year=first.year - 1),
+        "period_end": first - dt.timedelta(days=1),
+        "persons": selectors.active_members(access.access_household(request.user, pk, "change")).count(),
+    }
     return _evidence_page(request, IncomeAssessment, household_id=pk, initial=initial)
 
 
@@ -456,7 +535,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
             path = save_upload(upload)
             try:
                 batch = start_import(
-                    user=user, upload_path=path, file_name=Path(upload.name).name, policy=form.cleaned_data["policy"]
+                    user=user,
+                    upload_path=path,
+                    file_name=Path(upload.name).name,
+                    policy=form.cleaned_data["policy"],
                 )
             except JingzhunError as exc:
                 error, status = exc.message, exc.status
@@ -544,5 +626,7 @@ def export(request: HttpRequest) -> HttpResponse:
     label = region.name if region else _("全部")
     name = f"农户数据_{label}_{timezone.localdate():%Y%m%d}.{fmt}"
     return _stream_temp(
-        lambda path: export_households(user, path=path, layout=layout, fmt=fmt, region_prefix=prefix), f".{fmt}", name
+        lambda path: export_households(user, path=path, layout=layout, fmt=fmt, region_prefix=prefix),
+        f".{fmt}",
+        name,
     )

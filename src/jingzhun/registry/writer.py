@@ -35,8 +35,11 @@ YEAR_COLS = [c for c in INPUT_COLUMNS if c.level == Level.YEAR and c.key not in 
 # Sex and birth date follow from the ID number; the disability category and grade from a certificate number
 # when the file does not give them.
 DISABILITY_KEYS = ("disability_category", "disability_grade")
-MEMBER_COLS = [c for c in INPUT_COLUMNS if c.level == Level.MEMBER and c.kind != Kind.ID
-               and c.key not in ("sex", "birth_date", *DISABILITY_KEYS)]
+MEMBER_COLS = [
+    c
+    for c in INPUT_COLUMNS
+    if c.level == Level.MEMBER and c.kind != Kind.ID and c.key not in ("sex", "birth_date", *DISABILITY_KEYS)
+]
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 CHUNK = 5000
 
@@ -62,7 +65,9 @@ def _in_chunks(con: Any, table: str, columns: str, values: list[str], fetch: Any
 def load_store_tables(staged: Staged, prefix: str) -> None:
     """Copy the few database facts validation needs (villages, numbers and people already registered)."""
     con = staged.con
-    villages = [r[0] for r in con.execute("SELECT DISTINCT h_village FROM p WHERE h_village IS NOT NULL").fetchall()]
+    villages = [
+        r[0] for r in con.execute("SELECT DISTINCT h_village FROM p WHERE h_village IS NOT NULL").fetchall()
+    ]
     known = list(Region.objects.filter(code__in=villages, level=5).values_list("code", flat=True))
     con.execute("CREATE TABLE known_villages (code VARCHAR)")
     con.execute("CREATE TABLE allowed_villages (code VARCHAR)")
@@ -72,22 +77,64 @@ def load_store_tables(staged: Staged, prefix: str) -> None:
     if allowed:
         con.executemany("INSERT INTO allowed_villages VALUES (?)", [[c] for c in allowed])
     empty = not Member.objects.exists() and not Household.objects.exists()
-    numbers = [] if empty else [r[0] for r in con.execute("SELECT DISTINCT hh FROM p WHERE hh IS NOT NULL").fetchall()]
-    ids = [] if empty else [r[0] for r in con.execute("SELECT DISTINCT id_canon FROM p WHERE id_canon IS NOT NULL").fetchall()]
-    persons = [] if empty else [
-        r[0] for r in con.execute("SELECT DISTINCT v_person_number FROM p WHERE v_person_number IS NOT NULL").fetchall()
-    ]
-    _in_chunks(con, "db_households", "number VARCHAR, village VARCHAR, inside BOOLEAN", numbers, lambda part: [
-        (n, v, v.startswith(prefix)) for n, v in Household.objects.filter(household_number__in=part).values_list(
-            "household_number", "village_id")
-    ])
-    _in_chunks(con, "db_people", "id_number VARCHAR, household_number VARCHAR, inside BOOLEAN", ids, lambda part: [
-        (i, n, v.startswith(prefix)) for i, n, v in Member.objects.filter(id_number__in=part, left_on__isnull=True)
-        .values_list("id_number", "household__household_number", "household__village_id")
-    ])
-    _in_chunks(con, "db_person_numbers", "person_number VARCHAR, household_number VARCHAR, inside BOOLEAN", persons,
-               lambda part: [(p, n, v.startswith(prefix)) for p, n, v in Member.objects.filter(person_number__in=part)
-                             .values_list("person_number", "household__household_number", "household__village_id")])
+    numbers = (
+        []
+        if empty
+        else [r[0] for r in con.execute("SELECT DISTINCT hh FROM p WHERE hh IS NOT NULL").fetchall()]
+    )
+    ids = (
+        []
+        if empty
+        else [
+            r[0] for r in con.execute("SELECT DISTINCT id_canon FROM p WHERE id_canon IS NOT NULL").fetchall()
+        ]
+    )
+    persons = (
+        []
+        if empty
+        else [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT v_person_number FROM p WHERE v_person_number IS NOT NULL"
+            ).fetchall()
+        ]
+    )
+    _in_chunks(
+        con,
+        "db_households",
+        "number VARCHAR, village VARCHAR, inside BOOLEAN",
+        numbers,
+        lambda part: [
+            (n, v, v.startswith(prefix))
+            for n, v in Household.objects.filter(household_number__in=part).values_list(
+                "household_number", "village_id"
+            )
+        ],
+    )
+    _in_chunks(
+        con,
+        "db_people",
+        "id_number VARCHAR, household_number VARCHAR, inside BOOLEAN",
+        ids,
+        lambda part: [
+            (i, n, v.startswith(prefix))
+            for i, n, v in Member.objects.filter(id_number__in=part, left_on__isnull=True).values_list(
+                "id_number", "household__household_number", "household__village_id"
+            )
+        ],
+    )
+    _in_chunks(
+        con,
+        "db_person_numbers",
+        "person_number VARCHAR, household_number VARCHAR, inside BOOLEAN",
+        persons,
+        lambda part: [
+            (p, n, v.startswith(prefix))
+            for p, n, v in Member.objects.filter(person_number__in=part).values_list(
+                "person_number", "household__household_number", "household__village_id"
+            )
+        ],
+    )
 
 
 def load_village_names(staged: Staged, prefix: str) -> None:
@@ -98,7 +145,9 @@ def load_village_names(staged: Staged, prefix: str) -> None:
         return
     con = staged.con
     keys = [c.key for c in PLACE_COLUMNS]
-    triples = con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM raw WHERE village_name IS NOT NULL").fetchall()
+    triples = con.execute(
+        f"SELECT DISTINCT {', '.join(keys)} FROM raw WHERE village_name IS NOT NULL"
+    ).fetchall()
     found = villages_named([tuple(t) for t in triples], prefix)
     rows: list[tuple[Any, ...]] = []
     for triple, codes in found.items():
@@ -106,15 +155,28 @@ def load_village_names(staged: Staged, prefix: str) -> None:
         if len(codes) == 1:
             rows.append((*triple, codes[0], None))
         elif not codes:
-            rows.append((*triple, None, f"在您的辖区内找不到{names}这个行政村：请核对县、乡、村名称，或增加“行政村编号”列填写"
-                                        " 12 位行政村编号"))
+            rows.append(
+                (
+                    *triple,
+                    None,
+                    f"在您的辖区内找不到{names}这个行政村：请核对县、乡、村名称，或增加“行政村编号”列填写"
+                    " 12 位行政村编号",
+                )
+            )
         else:
             shown = "、".join(codes[:5]) + ("等" if len(codes) > 5 else "")
-            rows.append((*triple, None, f"{names}在您的辖区内有 {len(codes)} 个同名的行政村（编号 {shown}）：请同时填写县、"
-                                        "乡名称加以区分，或增加“行政村编号”列填写 12 位行政村编号"))
+            rows.append(
+                (
+                    *triple,
+                    None,
+                    f"{names}在您的辖区内有 {len(codes)} 个同名的行政村（编号 {shown}）：请同时填写县、"
+                    "乡名称加以区分，或增加“行政村编号”列填写 12 位行政村编号",
+                )
+            )
     names = [*keys, "vn_code", "vn_problem"]
-    con.register("names_arrow", pa.table({n: pa.array([r[k] for r in rows], pa.string())
-                                          for k, n in enumerate(names)}))
+    con.register(
+        "names_arrow", pa.table({n: pa.array([r[k] for r in rows], pa.string()) for k, n in enumerate(names)})
+    )
     con.execute("CREATE TABLE village_names AS SELECT * FROM names_arrow")
     con.unregister("names_arrow")
 
@@ -135,16 +197,22 @@ def _clean_value(col_kind: Kind, value: Any) -> Any:
 
 
 def household_values(row: dict[str, Any], present: set[str] | None = None) -> dict[str, Any]:
-    values = {field_name(c.key): _clean_value(c.kind, row[f"h_{c.key}"] if c.key != "household_number" else row["hh"])
-              for c in HH_COLS if present is None or c.key in present}
+    values = {
+        field_name(c.key): _clean_value(
+            c.kind, row[f"h_{c.key}"] if c.key != "household_number" else row["hh"]
+        )
+        for c in HH_COLS
+        if present is None or c.key in present
+    }
     for key in ("relocated", "military_family"):
         if key in values:
             values[key] = bool(values[key])
     return values
 
 
-def year_values(row: dict[str, Any], present: set[str] | None = None,
-                record: HouseholdYear | None = None) -> dict[str, Any]:
+def year_values(
+    row: dict[str, Any], present: set[str] | None = None, record: HouseholdYear | None = None
+) -> dict[str, Any]:
     """A data year's values; a column the file lacks keeps ``record``'s value. The household size is the
     file's 人数 when given, else the household's row count; the totals are computed from the result."""
     values = {}
@@ -161,12 +229,20 @@ def year_values(row: dict[str, Any], present: set[str] | None = None,
     return values
 
 
-def member_values(row: dict[str, Any], present: set[str] | None = None, stored: Member | None = None) -> dict[str, Any]:
-    values = {field_name(c.key): _clean_value(c.kind, row[f"v_{c.key}"])
-              for c in MEMBER_COLS if present is None or c.key in present}
+def member_values(
+    row: dict[str, Any], present: set[str] | None = None, stored: Member | None = None
+) -> dict[str, Any]:
+    values = {
+        field_name(c.key): _clean_value(c.kind, row[f"v_{c.key}"])
+        for c in MEMBER_COLS
+        if present is None or c.key in present
+    }
     values.update(
-        id_number=row["id_canon"], id_kind=row["id_kind"] or "resident_id", disability_cert_number=row["id_cert"] or "",
-        sex=row["id_sex"], birth_date=row["id_birth"],
+        id_number=row["id_canon"],
+        id_kind=row["id_kind"] or "resident_id",
+        disability_cert_number=row["id_cert"] or "",
+        sex=row["id_sex"],
+        birth_date=row["id_birth"],
     )
     if "migrant_months" in values:
         values["migrant_months"] = values["migrant_months"] or 0
@@ -225,17 +301,33 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     return counts
 
 
-HOUSEHOLD_FIELDS = [*(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"), "h_year", "h_household_size",
-                    *(f"h_{c.key}" for c in YEAR_COLS)]
-MEMBER_FIELDS = ["_i", *(f"v_{c.key}" for c in MEMBER_COLS), *(f"v_{k}" for k in DISABILITY_KEYS),
-                 "id_canon", "id_kind", "id_cert", "id_sex", "id_birth", "id_dcat", "id_dgrade"]
+HOUSEHOLD_FIELDS = [
+    *(f"h_{c.key}" for c in HH_COLS if c.key != "household_number"),
+    "h_year",
+    "h_household_size",
+    *(f"h_{c.key}" for c in YEAR_COLS),
+]
+MEMBER_FIELDS = [
+    "_i",
+    *(f"v_{c.key}" for c in MEMBER_COLS),
+    *(f"v_{k}" for k in DISABILITY_KEYS),
+    "id_canon",
+    "id_kind",
+    "id_cert",
+    "id_sex",
+    "id_birth",
+    "id_dcat",
+    "id_dgrade",
+]
 HOUSEHOLD_SELECT = ", ".join(["hh", "size", *HOUSEHOLD_FIELDS])
 MEMBER_SELECT = ", ".join(["hh", *MEMBER_FIELDS])
 
 
 def _household_sql(where: str) -> str:
-    return (f"SELECT {HOUSEHOLD_SELECT} FROM acc WHERE {where}"
-            " QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1 ORDER BY hh")
+    return (
+        f"SELECT {HOUSEHOLD_SELECT} FROM acc WHERE {where}"
+        " QUALIFY row_number() OVER (PARTITION BY hh ORDER BY _i) = 1 ORDER BY hh"
+    )
 
 
 def _member_sql(where: str) -> str:
@@ -265,18 +357,30 @@ def sql_value(col_key: str, kind: Kind, expr: str, *, as_text: bool = True) -> s
     return expr
 
 
-HH_INSERT = [(field_name(c.key), "hh" if c.key == "household_number" else sql_value(c.key, c.kind, f"h_{c.key}"))
-             for c in HH_COLS]
+HH_INSERT = [
+    (field_name(c.key), "hh" if c.key == "household_number" else sql_value(c.key, c.kind, f"h_{c.key}"))
+    for c in HH_COLS
+]
 YEAR_INSERT = [(c.key, sql_value(c.key, c.kind, f"h_{c.key}")) for c in YEAR_COLS]
 MEMBER_INSERT = [(field_name(c.key), sql_value(c.key, c.kind, f"v_{c.key}")) for c in MEMBER_COLS] + [
-    ("id_number", "id_canon"), ("id_kind", "coalesce(id_kind, 'resident_id')"),
-    ("disability_cert_number", "coalesce(id_cert, '')"), ("sex", "id_sex"),
+    ("id_number", "id_canon"),
+    ("id_kind", "coalesce(id_kind, 'resident_id')"),
+    ("disability_cert_number", "coalesce(id_cert, '')"),
+    ("sex", "id_sex"),
     ("birth_date", "CAST(id_birth AS VARCHAR)"),
     ("disability_category", "coalesce(v_disability_category, id_dcat, '')"),
     ("disability_grade", "coalesce(v_disability_grade, id_dgrade, '')"),
 ]
-EVENT_KEYS = ("attribute", "poverty_status", "first_identified_on", "exit_year", "monitoring_type",
-              "monitoring_identified_on", "risk_elimination", "risk_eliminated_on")
+EVENT_KEYS = (
+    "attribute",
+    "poverty_status",
+    "first_identified_on",
+    "exit_year",
+    "monitoring_type",
+    "monitoring_identified_on",
+    "risk_elimination",
+    "risk_eliminated_on",
+)
 
 
 def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str]) -> dict[str, int]:
@@ -295,39 +399,79 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
             con.execute(sql)
         return {"households_created": 0, "members_created": 0}
     first_id = bulk.reserve_ids(Household, n)
-    con.execute(f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id,"
-                " h_year AS data_year FROM new_hh")
+    con.execute(
+        f"CREATE TABLE hh_ids AS SELECT hh AS number, {first_id} - 1 + row_number() OVER (ORDER BY hh) AS id,"
+        " h_year AS data_year FROM new_hh"
+    )
     now = timezone.now()
     stamp = _sql_literal(bulk.db_datetime(now))
     members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]  # type: ignore[index]
     loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
     totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "year_size")
-    year_fields = ["household_id", "year", "household_size", *(k for k, _ in YEAR_INSERT), *totals, "updated_at"]
+    year_fields = [
+        "household_id",
+        "year",
+        "household_size",
+        *(k for k, _ in YEAR_INSERT),
+        *totals,
+        "updated_at",
+    ]
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
     member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "data_year", "created_at", "updated_at"]
     ctx = current()
     htype = _sql_literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
-    change_fields = ["time", "user", "user_name", "request_id", "remote_addr", "source", "action", "object_type",
-                     "object_id", "object_repr", "root_type", "root_id", "batch", "before", "after"]
+    change_fields = [
+        "time",
+        "user",
+        "user_name",
+        "request_id",
+        "remote_addr",
+        "source",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "root_type",
+        "root_id",
+        "batch",
+        "before",
+        "after",
+    ]
     jobs = [
-        bulk.Load(Household, hh_fields, f"""SELECT i.id, {', '.join(e for _, e in HH_INSERT)}, 1, {stamp}, {stamp}
-            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
-        bulk.Load(HouseholdYear, year_fields, f"""SELECT i.id, h_year, year_size, {', '.join(e for _, e in YEAR_INSERT)},
-            {', '.join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
-            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
+        bulk.Load(
+            Household,
+            hh_fields,
+            f"""SELECT i.id, {", ".join(e for _, e in HH_INSERT)}, 1, {stamp}, {stamp}
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""",
+        ),
+        bulk.Load(
+            HouseholdYear,
+            year_fields,
+            f"""SELECT i.id, h_year, year_size, {", ".join(e for _, e in YEAR_INSERT)},
+            {", ".join(f"CAST({e} AS VARCHAR)" for e in totals.values())}, {stamp}
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""",
+        ),
         bulk.Load(StatusEvent, event_fields, _status_events_sql(stamp, timezone.localdate())),
         # hh_ids holds only new households without errors: the join is acc's filter, without its join.
-        bulk.Load(Member, member_fields, f"""SELECT i.id, {', '.join(e for _, e in MEMBER_INSERT)}, i.data_year,
+        bulk.Load(
+            Member,
+            member_fields,
+            f"""SELECT i.id, {", ".join(e for _, e in MEMBER_INSERT)}, i.data_year,
             {stamp}, {stamp}
-            FROM p0 JOIN hh_ids i ON i.number = p0.hh"""),
-        bulk.Load(ObjectChange, change_fields, f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
+            FROM p0 JOIN hh_ids i ON i.number = p0.hh""",
+        ),
+        bulk.Load(
+            ObjectChange,
+            change_fields,
+            f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
             {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
             CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
             {_sql_literal(batch_id)}, NULL,
             CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
-            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh"""),
+            FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""",
+        ),
     ]
     with bulk.indexes_rebuilt_after(loads):
         created = bulk.load_queries(con, jobs, then=then)[3]
@@ -350,14 +494,38 @@ def _status_events_sql(stamp: str, today: dt.date) -> str:
     t = f"DATE '{today.isoformat()}'"
     status = "coalesce(h_poverty_status, '')"
     events = [  # (effective date, poverty status, monitoring type, risk elimination, reason, condition)
-        ("h_first_identified_on", "'0'", "''", "''", "首次识别（导入时按识别时间推算）",
-         f"{status} <> '' AND h_first_identified_on IS NOT NULL"),
-        ("make_date(h_exit_year, 12, 31)", "'1'", "''", "''", "脱贫（导入时按脱贫年度推算）",
-         "h_poverty_status IN ('1', '3', '4') AND h_exit_year IS NOT NULL"),
-        ("h_monitoring_identified_on", status, "h_monitoring_type", "'0'", "纳入监测（导入时按风险识别时间推算）",
-         "coalesce(h_monitoring_type, '') <> '' AND h_monitoring_identified_on IS NOT NULL"),
-        (f"coalesce(h_risk_eliminated_on, {t})", status, "coalesce(h_monitoring_type, '')",
-         "coalesce(h_risk_elimination, '')", "导入时的状态", "true"),
+        (
+            "h_first_identified_on",
+            "'0'",
+            "''",
+            "''",
+            "首次识别（导入时按识别时间推算）",
+            f"{status} <> '' AND h_first_identified_on IS NOT NULL",
+        ),
+        (
+            "make_date(h_exit_year, 12, 31)",
+            "'1'",
+            "''",
+            "''",
+            "脱贫（导入时按脱贫年度推算）",
+            "h_poverty_status IN ('1', '3', '4') AND h_exit_year IS NOT NULL",
+        ),
+        (
+            "h_monitoring_identified_on",
+            status,
+            "h_monitoring_type",
+            "'0'",
+            "纳入监测（导入时按风险识别时间推算）",
+            "coalesce(h_monitoring_type, '') <> '' AND h_monitoring_identified_on IS NOT NULL",
+        ),
+        (
+            f"coalesce(h_risk_eliminated_on, {t})",
+            status,
+            "coalesce(h_monitoring_type, '')",
+            "coalesce(h_risk_elimination, '')",
+            "导入时的状态",
+            "true",
+        ),
     ]
     selects = [
         f"""SELECT i.id AS household_id, {on} AS effective_on, coalesce(h_attribute, '') AS attribute,
@@ -365,8 +533,10 @@ def _status_events_sql(stamp: str, today: dt.date) -> str:
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh WHERE {cond}"""
         for on, ps, mt, re, reason, cond in events
     ]
-    return (f"SELECT household_id, CAST(effective_on AS VARCHAR), attribute, poverty_status, monitoring_type,"
-            f" risk_elimination, reason, {stamp} FROM ({' UNION ALL '.join(selects)}) WHERE effective_on <= {t}")
+    return (
+        f"SELECT household_id, CAST(effective_on AS VARCHAR), attribute, poverty_status, monitoring_type,"
+        f" risk_elimination, reason, {stamp} FROM ({' UNION ALL '.join(selects)}) WHERE effective_on <= {t}"
+    )
 
 
 def _differs(obj: Any, values: dict[str, Any]) -> bool:
@@ -381,12 +551,16 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
     rows = list(_rows(con, _household_sql(where)))
     if not rows:
         return counts
-    households = {h.household_number: h for h in Household.objects.filter(household_number__in=[r["hh"] for r in rows])}
-    members_by_number = {
-        m.person_number: m for m in Member.objects.filter(household__in=households.values())
+    households = {
+        h.household_number: h for h in Household.objects.filter(household_number__in=[r["hh"] for r in rows])
     }
-    years = {(y.household_id, y.year): y for y in HouseholdYear.objects.filter(household__in=households.values())}
-    member_years = {(y.member_id, y.year): y for y in MemberYear.objects.filter(member__household__in=households.values())}
+    members_by_number = {m.person_number: m for m in Member.objects.filter(household__in=households.values())}
+    years = {
+        (y.household_id, y.year): y for y in HouseholdYear.objects.filter(household__in=households.values())
+    }
+    member_years = {
+        (y.member_id, y.year): y for y in MemberYear.objects.filter(member__household__in=households.values())
+    }
     member_rows: dict[str, list[dict[str, Any]]] = {}
     for row in _rows(con, _member_sql(where)):
         member_rows.setdefault(row["hh"], []).append(row)
@@ -396,17 +570,28 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
         changed = _apply_household(household, household_values(row, present), actor, batch_id)
         if row["h_year"] is not None:
             record = years.get((household.pk, row["h_year"]))
-            changed |= _apply_year(household, record, year_values(row, present, record), row["h_year"], actor,
-                                   batch_id)
+            changed |= _apply_year(
+                household, record, year_values(row, present, record), row["h_year"], actor, batch_id
+            )
         for mrow in member_rows.get(row["hh"], []):
             member = members_by_number.get(mrow["v_person_number"])
-            outcome = _apply_member(household, member, member_values(mrow, present, member), mrow["v_person_number"],
-                                    row["h_year"], member_years, actor, batch_id)
+            outcome = _apply_member(
+                household,
+                member,
+                member_values(mrow, present, member),
+                mrow["v_person_number"],
+                row["h_year"],
+                member_years,
+                actor,
+                batch_id,
+            )
             changed |= outcome != "same"
             counts["members_updated"] += outcome == "updated"
             created_members += outcome == "created"
         if changed:
-            Household.objects.filter(pk=household.pk).update(version=household.version + 1, updated_at=timezone.now())
+            Household.objects.filter(pk=household.pk).update(
+                version=household.version + 1, updated_at=timezone.now()
+            )
             counts["households_updated"] += 1
         else:
             counts["households_unchanged"] += 1
@@ -424,19 +609,39 @@ def _apply_household(household: Household, values: dict[str, Any], actor: audit.
     household.save(update_fields=[*values.keys(), "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, household, before=before, batch=batch_id)
     if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
-        StatusEvent.objects.create(household=household, effective_on=timezone.localdate(), reason="导入更新",
-                                   **{f: getattr(household, f) for f in STATUS_FIELDS})
+        StatusEvent.objects.create(
+            household=household,
+            effective_on=timezone.localdate(),
+            reason="导入更新",
+            **{f: getattr(household, f) for f in STATUS_FIELDS},
+        )
     return True
 
 
-def _apply_year(household: Household, record: HouseholdYear | None, values: dict[str, Any], year: int,
-                actor: audit.Actor, batch_id: str) -> bool:
-    return _write_yearly(household, record, lambda: HouseholdYear(household=household, year=year), values, actor,
-                         batch_id) is not None
+def _apply_year(
+    household: Household,
+    record: HouseholdYear | None,
+    values: dict[str, Any],
+    year: int,
+    actor: audit.Actor,
+    batch_id: str,
+) -> bool:
+    return (
+        _write_yearly(
+            household, record, lambda: HouseholdYear(household=household, year=year), values, actor, batch_id
+        )
+        is not None
+    )
 
 
-def _write_yearly(household: Household, record: Any, new: Callable[[], Any], values: dict[str, Any],
-                  actor: audit.Actor, batch_id: str) -> Any:
+def _write_yearly(
+    household: Household,
+    record: Any,
+    new: Callable[[], Any],
+    values: dict[str, Any],
+    actor: audit.Actor,
+    batch_id: str,
+) -> Any:
     """A data year's record (``record``, or ``new()`` when there is none) given ``values``, audited under the
     household; the record written, or None when nothing differed."""
     if record is not None and not _differs(record, values):
@@ -446,14 +651,27 @@ def _write_yearly(household: Household, record: Any, new: Callable[[], Any], val
     for k, v in values.items():
         setattr(record, k, v)
     record.save()
-    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before,
-                 root=household, batch=batch_id)
+    audit.record(
+        actor,
+        ChangeAction.UPDATE if before else ChangeAction.CREATE,
+        record,
+        before=before,
+        root=household,
+        batch=batch_id,
+    )
     return record
 
 
-def _apply_member(household: Household, member: Member | None, values: dict[str, Any], person_number: str,
-                  year: int | None, member_years: dict[tuple[int, int], MemberYear], actor: audit.Actor,
-                  batch_id: str) -> str:
+def _apply_member(
+    household: Household,
+    member: Member | None,
+    values: dict[str, Any],
+    person_number: str,
+    year: int | None,
+    member_years: dict[tuple[int, int], MemberYear],
+    actor: audit.Actor,
+    batch_id: str,
+) -> str:
     """The member as the file gives it for data year ``year``. The member row holds the yearly values of
     its ``data_year``: a file of an older year writes that year's ``MemberYear`` only; a file of a newer
     year first keeps the member's values of its year in a ``MemberYear``, then updates the member."""
@@ -461,10 +679,15 @@ def _apply_member(household: Household, member: Member | None, values: dict[str,
     if member is not None and year is not None and member.data_year is not None and year != member.data_year:
         if year < member.data_year:
             yearly = {k: v for k, v in values.items() if k in MEMBER_YEARLY_FIELDS}
-            return "updated" if _apply_member_year(household, member, year, yearly, member_years, actor,
-                                                   batch_id) else "same"
+            return (
+                "updated"
+                if _apply_member_year(household, member, year, yearly, member_years, actor, batch_id)
+                else "same"
+            )
         current = {k: getattr(member, k) for k in MEMBER_YEARLY_FIELDS}
-        archived = _apply_member_year(household, member, member.data_year, current, member_years, actor, batch_id)
+        archived = _apply_member_year(
+            household, member, member.data_year, current, member_years, actor, batch_id
+        )
     if member is not None and not _differs(member, values):
         # (a member whose year is not known yet takes the file's year only with a change of its own)
         if year is None or member.data_year in (None, year):
@@ -476,16 +699,35 @@ def _apply_member(household: Household, member: Member | None, values: dict[str,
     for k, v in values.items():
         setattr(member, k, v)
     member.save()
-    audit.record(actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, member, before=before,
-                 root=household, batch=batch_id)
+    audit.record(
+        actor,
+        ChangeAction.UPDATE if before else ChangeAction.CREATE,
+        member,
+        before=before,
+        root=household,
+        batch=batch_id,
+    )
     return "updated" if before else "created"
 
 
-def _apply_member_year(household: Household, member: Member, year: int, values: dict[str, Any],
-                       member_years: dict[tuple[int, int], MemberYear], actor: audit.Actor, batch_id: str) -> bool:
+def _apply_member_year(
+    household: Household,
+    member: Member,
+    year: int,
+    values: dict[str, Any],
+    member_years: dict[tuple[int, int], MemberYear],
+    actor: audit.Actor,
+    batch_id: str,
+) -> bool:
     """One data year's record of a member other than its current year; True if anything was written."""
-    record = _write_yearly(household, member_years.get((member.pk, year)),
-                           lambda: MemberYear(member=member, year=year), values, actor, batch_id)
+    record = _write_yearly(
+        household,
+        member_years.get((member.pk, year)),
+        lambda: MemberYear(member=member, year=year),
+        values,
+        actor,
+        batch_id,
+    )
     if record is not None:
         member_years[(member.pk, year)] = record
     return record is not None

@@ -69,8 +69,15 @@ class Card:
 
     def all_text(self) -> str:
         """Every character the PDF prints, to check the font has a glyph for each."""
-        parts = [self.title, self.household_number, self.head_name, self.place, *self.policies,
-                 *(a + b for a, b in self.facts), *(a + b for a, b in self.income)]
+        parts = [
+            self.title,
+            self.household_number,
+            self.head_name,
+            self.place,
+            *self.policies,
+            *(a + b for a, b in self.facts),
+            *(a + b for a, b in self.income),
+        ]
         for m in self.members:
             parts.extend((m.name, m.relation, m.sex, m.age, m.id_masked, m.labour, m.schooling))
         return "".join(parts)
@@ -85,8 +92,12 @@ def _members(household: Household, on: dt.date) -> tuple[CardMember, ...]:
 def _member(m: Member, on: dt.date) -> CardMember:
     # No health on a card that hangs on a wall (domain.md §2.4: notices show no health data).
     return CardMember(
-        name=m.name, relation=m.get_relation_display(), sex=m.get_sex_display(), age=str(age_on(m.birth_date, on)),
-        id_masked=mask_id(m.id_number), labour=m.get_labour_skill_display() or "—",
+        name=m.name,
+        relation=m.get_relation_display(),
+        sex=m.get_sex_display(),
+        age=str(age_on(m.birth_date, on)),
+        id_masked=mask_id(m.id_number),
+        labour=m.get_labour_skill_display() or "—",
         schooling=m.get_schooling_display() or "—",
     )
 
@@ -94,10 +105,14 @@ def _member(m: Member, on: dt.date) -> CardMember:
 def _facts(household: Household, size: int) -> tuple[tuple[str, str], ...]:
     h = household
     facts = [
-        ("户编号", h.household_number), ("户主姓名", h.head_name),
-        ("家庭人口", f"{size} 人"), ("户类型", h.kind),
-        ("贫困户属性", h.get_attribute_display()), ("脱贫状态", h.get_poverty_status_display() or "—"),
-        ("脱贫年度", f"{h.exit_year}年" if h.exit_year else "—"), ("主要致贫原因", h.get_main_cause_display() or "—"),
+        ("户编号", h.household_number),
+        ("户主姓名", h.head_name),
+        ("家庭人口", f"{size} 人"),
+        ("户类型", h.kind),
+        ("贫困户属性", h.get_attribute_display()),
+        ("脱贫状态", h.get_poverty_status_display() or "—"),
+        ("脱贫年度", f"{h.exit_year}年" if h.exit_year else "—"),
+        ("主要致贫原因", h.get_main_cause_display() or "—"),
     ]
     if h.monitoring_type:
         facts += [
@@ -114,10 +129,14 @@ def _income(year: HouseholdYear | None) -> tuple[tuple[str, str], ...]:
         return ()
     y = year
     return (
-        ("工资性收入", money(y.wage_income)), ("生产经营性收入", money(y.business_income)),
-        ("生产经营性支出", money(y.business_expense)), ("财产性收入", money(y.property_income)),
-        ("转移性收入", money(y.transfer_income)), ("家庭纯收入", money(y.net_income)),
-        ("家庭人口数", f"{y.household_size} 人"), ("人均纯收入", money(y.per_capita_net_income)),
+        ("工资性收入", money(y.wage_income)),
+        ("生产经营性收入", money(y.business_income)),
+        ("生产经营性支出", money(y.business_expense)),
+        ("财产性收入", money(y.property_income)),
+        ("转移性收入", money(y.transfer_income)),
+        ("家庭纯收入", money(y.net_income)),
+        ("家庭人口数", f"{y.household_size} 人"),
+        ("人均纯收入", money(y.per_capita_net_income)),
     )
 
 
@@ -141,8 +160,12 @@ def _policies(household: Household, year: HouseholdYear | None, on: dt.date) -> 
         lines.append(text)
         if year is not None and value is not None:
             word = "高于" if year.per_capita_net_income > value else "不高于"
-            lines.append(f"　　本户{data_year}年人均纯收入 {money(year.per_capita_net_income)} 元，{word}此标准。")
-    lines.append(f"家中遇到困难、收入下降或有返贫致贫风险，可向村委会、帮扶责任人反映，或拨打 {HOTLINE} 防止返贫监测帮扶热线。")
+            lines.append(
+                f"　　本户{data_year}年人均纯收入 {money(year.per_capita_net_income)} 元，{word}此标准。"
+            )
+    lines.append(
+        f"家中遇到困难、收入下降或有返贫致贫风险，可向村委会、帮扶责任人反映，或拨打 {HOTLINE} 防止返贫监测帮扶热线。"
+    )
     return tuple(lines)
 
 
@@ -158,8 +181,14 @@ def card_of(household: Household, *, on: dt.date | None = None) -> Card:
     latest = household.years.order_by("-year").first()
     place = "".join(filter(None, (household.village.full_name(), household.natural_village)))
     return Card(
-        title=f"{household.kind}明白卡", household_number=household.household_number, head_name=household.head_name,
-        place=place, facts=_facts(household, len(members)), members=members,
-        income_year=latest.year if latest else None, income=_income(latest), policies=_policies(household, latest, on),
+        title=f"{household.kind}明白卡",
+        household_number=household.household_number,
+        head_name=household.head_name,
+        place=place,
+        facts=_facts(household, len(members)),
+        members=members,
+        income_year=latest.year if latest else None,
+        income=_income(latest),
+        policies=_policies(household, latest, on),
         printed_on=on,
     )

@@ -38,7 +38,9 @@ def render(table: Table, fmt: str) -> ReportFile:
     return ReportFile(f"{table.title}.{fmt}", FORMATS[fmt], data, table)
 
 
-def report_file(user: object, *, kind: str, region: str, year: int | None = None, fmt: str = "xlsx") -> ReportFile:
+def report_file(
+    user: object, *, kind: str, region: str, year: int | None = None, fmt: str = "xlsx"
+) -> ReportFile:
     """A statistics table (``statistics.DEFINITIONS``) for a region inside the user's jurisdiction."""
     check_format(fmt)
     return render(statistics.build(user, kind, region, year), fmt)

@@ -107,7 +107,9 @@ class Table:
 
     def value(self, key: str, label: str, group: str = "") -> Cell:
         """One number by row key and column heading (the group disambiguates repeated labels)."""
-        index = next(i for i, c in enumerate(self.columns) if c.label == label and (not group or c.group == group))
+        index = next(
+            i for i, c in enumerate(self.columns) if c.label == label and (not group or c.group == group)
+        )
         return self.row(key).cells[index]
 
 
@@ -124,4 +126,6 @@ def display(value: Cell, kind: Kind) -> str:
     return f"{int(value):,}"
 
 
-SIGNATURES = "单位负责人：　　　　　　审核人：　　　　　　填表人：　　　　　　填报日期：　　　　年　　月　　日"
+SIGNATURES = (
+    "单位负责人：　　　　　　审核人：　　　　　　填表人：　　　　　　填报日期：　　　　年　　月　　日"
+)

@@ -86,10 +86,17 @@ def table_pdf(table: Table) -> bytes:
     pdf.set_font(FAMILY, size=size)
     align = tuple("LEFT" if c.kind == "text" else "RIGHT" for c in table.columns)
     labels = table.label_columns
-    with pdf.table(col_widths=tuple(c.width for c in table.columns), text_align=align, wrapmode=WrapMode.CHAR,
-                   line_height=size * 0.45, padding=(0.6, 1), num_heading_rows=table.heading_rows,
-                   first_row_as_headings=True, repeat_headings=1,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL)) as grid:
+    with pdf.table(
+        col_widths=tuple(c.width for c in table.columns),
+        text_align=align,
+        wrapmode=WrapMode.CHAR,
+        line_height=size * 0.45,
+        padding=(0.6, 1),
+        num_heading_rows=table.heading_rows,
+        first_row_as_headings=True,
+        repeat_headings=1,
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
+    ) as grid:
         for level in range(table.heading_rows):
             row = grid.row()
             for cell in (c for c in table.header() if c.row == level):
@@ -126,14 +133,15 @@ def _pairs(pdf: Any, pairs: tuple[tuple[str, str], ...]) -> None:
     from fpdf.fonts import FontFace
 
     label_style = FontFace(emphasis="BOLD", fill_color=HEAD_FILL)
-    with pdf.table(col_widths=(32, 53, 32, 53), first_row_as_headings=False, line_height=5.5,
-                   padding=(0.6, 1.5)) as grid:
+    with pdf.table(
+        col_widths=(32, 53, 32, 53), first_row_as_headings=False, line_height=5.5, padding=(0.6, 1.5)
+    ) as grid:
         for i in range(0, len(pairs), 2):
             row = grid.row()
-            for label, value in pairs[i:i + 2]:
+            for label, value in pairs[i : i + 2]:
                 row.cell(label, style=label_style)
                 row.cell(value)
-            if len(pairs[i:i + 2]) == 1:
+            if len(pairs[i : i + 2]) == 1:
                 row.cell("", colspan=2)
 
 
@@ -142,9 +150,15 @@ def _members(pdf: Any, card: Card) -> None:
     from fpdf.fonts import FontFace
 
     headings = ("序号", "姓名", "与户主关系", "性别", "年龄", "身份证号码", "劳动技能", "在校生状况")
-    with pdf.table(col_widths=(10, 20, 24, 10, 10, 34, 30, 32), text_align="CENTER", line_height=5.5,
-                   wrapmode=WrapMode.CHAR, padding=(0.6, 1), repeat_headings=1,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL)) as grid:
+    with pdf.table(
+        col_widths=(10, 20, 24, 10, 10, 34, 30, 32),
+        text_align="CENTER",
+        line_height=5.5,
+        wrapmode=WrapMode.CHAR,
+        padding=(0.6, 1),
+        repeat_headings=1,
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
+    ) as grid:
         grid.row(headings)
         for i, m in enumerate(card.members, start=1):
             grid.row((str(i), m.name, m.relation, m.sex, m.age, m.id_masked, m.labour, m.schooling))
@@ -158,7 +172,9 @@ def _rules(pdf: Any, count: int) -> None:
 
 def card_pdf(card: Card) -> bytes:
     """The 明白卡 as a printable A4 page (more pages only for a very large household)."""
-    font = _check_glyphs(card.all_text() + "基本情况家庭成员年度收入元帮扶责任人措施政策标准户主签字盖章日期第页共序号")
+    font = _check_glyphs(
+        card.all_text() + "基本情况家庭成员年度收入元帮扶责任人措施政策标准户主签字盖章日期第页共序号"
+    )
     pdf = _new_pdf(card.title, font, "P")
     pdf.set_margins(20, 15, 20)
     pdf.set_auto_page_break(True, margin=14)
@@ -166,8 +182,14 @@ def card_pdf(card: Card) -> bytes:
     pdf.set_font(FAMILY, "B", 20)
     pdf.cell(0, 12, card.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, size=10)
-    pdf.multi_cell(0, 6, f"{card.place}　户主：{card.head_name}　户编号：{card.household_number}", align="C",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"{card.place}　户主：{card.head_name}　户编号：{card.household_number}",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
 
     _section(pdf, "一、基本情况")
     _pairs(pdf, card.facts)
@@ -183,12 +205,23 @@ def card_pdf(card: Card) -> bytes:
     for line in card.policies:
         pdf.multi_cell(0, 5.5, line, align="L", new_x="LMARGIN", new_y="NEXT")
     _section(pdf, "五、帮扶责任人和帮扶措施")
-    pdf.cell(0, 8, "帮扶责任人：＿＿＿＿＿＿＿＿＿＿　　工作单位：＿＿＿＿＿＿＿＿＿＿＿＿＿＿", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        "帮扶责任人：＿＿＿＿＿＿＿＿＿＿　　工作单位：＿＿＿＿＿＿＿＿＿＿＿＿＿＿",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(0, 7, "帮扶措施：", new_x="LMARGIN", new_y="NEXT")
     _rules(pdf, 3)
     pdf.ln(10)
     pdf.set_font(FAMILY, size=11)
-    pdf.cell(0, 8, "户主（签字）：＿＿＿＿＿＿＿　　帮扶责任人（签字）：＿＿＿＿＿＿＿　　村委会（盖章）", new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        "户主（签字）：＿＿＿＿＿＿＿　　帮扶责任人（签字）：＿＿＿＿＿＿＿　　村委会（盖章）",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(0, 8, f"打印日期：{format_date(card.printed_on)}", align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -67,7 +67,9 @@ def region_values(user: object, region_key: str, year: int, codes: list[str]) ->
     by_region: dict[str, Values] = {k.code: {} for k in kids}
     for v in IndicatorValue.objects.filter(region_code__in=list(by_region), year=year, code__in=codes):
         by_region[v.region_code][(v.code, v.dim)] = v
-    return RegionValues(region, year, own, [(k, by_region[k.code]) for k in kids], timezone.localdate(refreshed))
+    return RegionValues(
+        region, year, own, [(k, by_region[k.code]) for k in kids], timezone.localdate(refreshed)
+    )
 
 
 def report_regions(user: object, selected: Region | None) -> list[Region]:

@@ -84,9 +84,18 @@ def share(code: str, dim: str) -> Getter:
 
 def _by_dim(code: str, group: str, *, with_total: bool = True, width: float = 9.0) -> list[Measure]:
     indicator = indicators.get(code)
-    out = [Measure(Column("合计", group, source=f"{code}（各分组之和）", width=width), summed(code))] if with_total else []
-    out += [Measure(Column(label, group, source=f"{code} / {dim}", width=width + (1.5 if len(label) > 8 else 0)),
-                    count(code, dim)) for dim, label in indicator.dims.items()]
+    out = (
+        [Measure(Column("合计", group, source=f"{code}（各分组之和）", width=width), summed(code))]
+        if with_total
+        else []
+    )
+    out += [
+        Measure(
+            Column(label, group, source=f"{code} / {dim}", width=width + (1.5 if len(label) > 8 else 0)),
+            count(code, dim),
+        )
+        for dim, label in indicator.dims.items()
+    ]
     return out
 
 
@@ -98,9 +107,18 @@ def _basic() -> list[Measure]:
     return [
         *_by_dim("households_by_status", "建档立卡户数（户）"),
         *_by_dim("people_by_status", "建档立卡人数（人）"),
-        Measure(Column("剩余贫困人口（人）", source="remaining_poor_people", width=11), count("remaining_poor_people")),
-        Measure(Column("农村户籍人口（人）", source="poverty_incidence 的分母", width=11), denominator("poverty_incidence")),
-        Measure(Column("贫困发生率（%）", kind="pct", source="poverty_incidence", width=10), rate("poverty_incidence")),
+        Measure(
+            Column("剩余贫困人口（人）", source="remaining_poor_people", width=11),
+            count("remaining_poor_people"),
+        ),
+        Measure(
+            Column("农村户籍人口（人）", source="poverty_incidence 的分母", width=11),
+            denominator("poverty_incidence"),
+        ),
+        Measure(
+            Column("贫困发生率（%）", kind="pct", source="poverty_incidence", width=10),
+            rate("poverty_incidence"),
+        ),
     ]
 
 
@@ -109,14 +127,22 @@ def _causes() -> list[Measure]:
     out = [Measure(Column("合计（户）", source=f"{code}（各分组之和）", width=11), summed(code))]
     for dim, label in indicators.get(code).dims.items():
         out.append(Measure(Column("户数", label, source=f"{code} / {dim}", width=6.5), count(code, dim)))
-        out.append(Measure(Column("占比%", label, kind="pct", source=f"{code} / {dim} ÷ 合计", width=8),
-                           share(code, dim)))
+        out.append(
+            Measure(
+                Column("占比%", label, kind="pct", source=f"{code} / {dim} ÷ 合计", width=8), share(code, dim)
+            )
+        )
     return out
 
 
 def _monitoring() -> list[Measure]:
-    decisions = [Measure(Column(label, "识别认定办结情况（件）", source=f"monitoring_decisions / {dim}", width=9),
-                         count("monitoring_decisions", dim)) for dim, label in DECISIONS.items()]
+    decisions = [
+        Measure(
+            Column(label, "识别认定办结情况（件）", source=f"monitoring_decisions / {dim}", width=9),
+            count("monitoring_decisions", dim),
+        )
+        for dim, label in DECISIONS.items()
+    ]
     return [
         *_by_dim("monitoring_by_type", "风险未消除监测对象（户）", width=9),
         *_by_dim("monitoring_by_risk", "按风险类型（户次，一户多种风险各计一次）", with_total=False, width=7),
@@ -136,30 +162,55 @@ class Definition:
     notes: tuple[str, ...] = ()
 
 
-DEFINITIONS: dict[str, Definition] = {d.kind: d for d in (
-    Definition(
-        "basic", "建档立卡户和人口基本情况表", "基本情况", "按脱贫状态的户数和人数，剩余贫困人口，农村户籍人口和贫困发生率",
-        ("households_by_status", "people_by_status", "remaining_poor_people", "poverty_incidence"), _basic,
-        ("建档立卡户为脱贫状态不为空的农户，人数为其在册成员（没有减少时间）；剩余贫困人口为未脱贫户和返贫户的在册成员。",
-         "贫困发生率 = 剩余贫困人口 ÷ 农村户籍人口 × 100%；合计行按合计数计算，不是各行的平均。"),
-    ),
-    Definition(
-        "causes", "致贫原因构成表", "致贫原因", "建档立卡户按主要致贫原因的户数和占比",
-        ("households_by_cause",), _causes,
-        ("按主要致贫原因统计脱贫状态不为空、填了主要致贫原因的农户；占比 = 该原因户数 ÷ 本行合计 × 100%。",),
-    ),
-    Definition(
-        "monitoring", "防止返贫监测对象情况表", "监测对象", "监测对象按类型和风险类型，风险消除方式，识别认定是否在办结时限内",
-        ("monitoring_by_type", "monitoring_by_risk", "elimination_by_mode", "monitoring_decisions"), _monitoring,
-        ("风险未消除监测对象按类型和风险类型统计；一户填了几种风险，按风险类型各计一次。",
-         "识别认定办结情况：监测对象识别程序从发现到县级审批，对照办结时限（政策参数“监测识别办结时限”）。"),
-    ),
-    Definition(
-        "doubts", "疑点核实情况表", "疑点核实", "行业数据比对疑点按规则的待核实、属实、不属实条数",
-        ("doubts_open_by_rule", "doubts_confirmed_by_rule", "doubts_rejected_by_rule"), None,
-        ("属实含已整改；核实进度 = 已核实 ÷ 疑点总数 × 100%。",),
-    ),
-)}
+DEFINITIONS: dict[str, Definition] = {
+    d.kind: d
+    for d in (
+        Definition(
+            "basic",
+            "建档立卡户和人口基本情况表",
+            "基本情况",
+            "按脱贫状态的户数和人数，剩余贫困人口，农村户籍人口和贫困发生率",
+            ("households_by_status", "people_by_status", "remaining_poor_people", "poverty_incidence"),
+            _basic,
+            (
+                "建档立卡户为脱贫状态不为空的农户，人数为其在册成员（没有减少时间）；剩余贫困人口为未脱贫户和返贫户的在册成员。",
+                "贫困发生率 = 剩余贫困人口 ÷ 农村户籍人口 × 100%；合计行按合计数计算，不是各行的平均。",
+            ),
+        ),
+        Definition(
+            "causes",
+            "致贫原因构成表",
+            "致贫原因",
+            "建档立卡户按主要致贫原因的户数和占比",
+            ("households_by_cause",),
+            _causes,
+            (
+                "按主要致贫原因统计脱贫状态不为空、填了主要致贫原因的农户；占比 = 该原因户数 ÷ 本行合计 × 100%。",
+            ),
+        ),
+        Definition(
+            "monitoring",
+            "防止返贫监测对象情况表",
+            "监测对象",
+            "监测对象按类型和风险类型，风险消除方式，识别认定是否在办结时限内",
+            ("monitoring_by_type", "monitoring_by_risk", "elimination_by_mode", "monitoring_decisions"),
+            _monitoring,
+            (
+                "风险未消除监测对象按类型和风险类型统计；一户填了几种风险，按风险类型各计一次。",
+                "识别认定办结情况：监测对象识别程序从发现到县级审批，对照办结时限（政策参数“监测识别办结时限”）。",
+            ),
+        ),
+        Definition(
+            "doubts",
+            "疑点核实情况表",
+            "疑点核实",
+            "行业数据比对疑点按规则的待核实、属实、不属实条数",
+            ("doubts_open_by_rule", "doubts_confirmed_by_rule", "doubts_rejected_by_rule"),
+            None,
+            ("属实含已整改；核实进度 = 已核实 ÷ 疑点总数 × 100%。",),
+        ),
+    )
+}
 
 
 def definition(kind: str) -> Definition:
@@ -180,17 +231,33 @@ def build(user: object, kind: str, region_key: str, year: int | None = None) -> 
         columns, rows = _region_rows(data, spec.measures())
     region = data.region
     return Table(
-        kind=kind, name=spec.name, title=f"{region.name}{year}年{spec.name}", region_code=region.code,
-        region_name=region.name, year=year, unit=region.full_name() or region.name, as_of=data.as_of,
-        columns=columns, rows=rows, notes=(*(f"{i}. {n}" for i, n in enumerate(spec.notes, start=1)), SIGNATURES),
+        kind=kind,
+        name=spec.name,
+        title=f"{region.name}{year}年{spec.name}",
+        region_code=region.code,
+        region_name=region.name,
+        year=year,
+        unit=region.full_name() or region.name,
+        as_of=data.as_of,
+        columns=columns,
+        rows=rows,
+        notes=(*(f"{i}. {n}" for i, n in enumerate(spec.notes, start=1)), SIGNATURES),
     )
 
 
 def _child_level_name(region: Region) -> str:
-    return {1: "市（州）", 2: "县（市、区）", 3: "乡镇（街道）", 4: "行政村（社区）", 5: "行政村（社区）"}.get(region.level, "地区")
+    return {
+        1: "市（州）",
+        2: "县（市、区）",
+        3: "乡镇（街道）",
+        4: "行政村（社区）",
+        5: "行政村（社区）",
+    }.get(region.level, "地区")
 
 
-def _region_rows(data: selectors.RegionValues, measures: list[Measure]) -> tuple[tuple[Column, ...], tuple[Row, ...]]:
+def _region_rows(
+    data: selectors.RegionValues, measures: list[Measure]
+) -> tuple[tuple[Column, ...], tuple[Row, ...]]:
     columns = (Column(_child_level_name(data.region), kind="text", width=16), *(m.column for m in measures))
     children = data.children or [(data.region, data.values)]  # a village has no children: its own row
     rows = [Row(r.code, (r.name, *(m.get(v) for m in measures))) for r, v in children]
@@ -228,8 +295,10 @@ def _doubt_rows(region: Region, values: Values) -> tuple[tuple[Column, ...], tup
     def n(state: str, rule: str) -> int:
         return int(count(f"doubts_{state}_by_rule", rule)(values))
 
-    rows = [Row(rule, (rule, name, *_doubt_cells(n("open", rule), n("confirmed", rule), n("rejected", rule))))
-            for rule, name in sorted(names.items())]
+    rows = [
+        Row(rule, (rule, name, *_doubt_cells(n("open", rule), n("confirmed", rule), n("rejected", rule))))
+        for rule, name in sorted(names.items())
+    ]
     sums = [_sum(values, f"doubts_{s}_by_rule") for s in ("open", "confirmed", "rejected")]
     rows.append(Row(region.code, ("合计", "", *_doubt_cells(*sums)), total=True))
     return DOUBT_COLUMNS, tuple(rows)

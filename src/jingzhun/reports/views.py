@@ -41,8 +41,9 @@ def _file(report: ReportFile, *, inline: bool = False) -> HttpResponse:
     return response
 
 
-def _page(request: HttpRequest, region_key: str, *, year: int | None = None, error: str = "",
-          status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, region_key: str, *, year: int | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
     user = request.user
     region = selectors.report_region(user, region_key)
     years = selectors.years(user, region)
@@ -53,7 +54,9 @@ def _page(request: HttpRequest, region_key: str, *, year: int | None = None, err
         "regions": selectors.report_regions(user, region),
         "years": years,
         "year": chosen,
-        "reports": [{"spec": d, "url": reverse(f"reports:{d.kind}")} for d in statistics.DEFINITIONS.values()],
+        "reports": [
+            {"spec": d, "url": reverse(f"reports:{d.kind}")} for d in statistics.DEFINITIONS.values()
+        ],
         "can_print_cards": households_for(user).exists(),
         "error": error,
     }
@@ -84,8 +87,13 @@ def download(request: HttpRequest, kind: str) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     try:
-        report = exports.report_file(user, kind=kind, region=region_key, year=_year(request.GET.get("year")),
-                                     fmt=request.GET.get("format", "xlsx").strip().lower())
+        report = exports.report_file(
+            user,
+            kind=kind,
+            region=region_key,
+            year=_year(request.GET.get("year")),
+            fmt=request.GET.get("format", "xlsx").strip().lower(),
+        )
     except FontMissing as exc:  # the machine lacks a Chinese font: say so, it is not the user's fault
         return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
     except NotFoundOrForbidden:

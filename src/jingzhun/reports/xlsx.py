@@ -22,7 +22,9 @@ def _formats(wb: Any) -> dict[str, Any]:
         "title": wb.add_format({**base, "font_size": 16, "bold": True, "align": "center"}),
         "unit": wb.add_format({**base, "align": "left"}),
         "as_of": wb.add_format({**base, "align": "right"}),
-        "head": wb.add_format({**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"}),
+        "head": wb.add_format(
+            {**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"}
+        ),
         "note": wb.add_format({**base, "align": "left", "text_wrap": True, "valign": "top"}),
     }
     for total in (False, True):

@@ -13,8 +13,9 @@ from jingzhun.registry.models import ImportBatch
 COUNTY = "620502"  # 秦州区
 
 
-def import_generated_county(folder: Path, *, county: str = COUNTY, households: int = 300,
-                            seed: int = 7) -> ImportBatch:
+def import_generated_county(
+    folder: Path, *, county: str = COUNTY, households: int = 300, seed: int = 7
+) -> ImportBatch:
     """Generate ``households`` households of ``county`` (real townships, generated villages) and import them."""
     from jingzhun.registry.importer import run_import
 
@@ -24,7 +25,9 @@ def import_generated_county(folder: Path, *, county: str = COUNTY, households: i
     generate.write_villages_csv(villages, folder / "villages.csv")
     load_csv(folder / "villages.csv")
     path = folder / "register.csv"
-    generate.write_csv(generate.generate_register(county, households=households, seed=seed, villages=villages), path)
+    generate.write_csv(
+        generate.generate_register(county, households=households, seed=seed, villages=villages), path
+    )
     with acting(source="test"):
         batch = run_import(actor=Actor(None, "测试数据"), user=None, path=path)
     assert batch.state == ImportBatch.State.COMMITTED, batch.message

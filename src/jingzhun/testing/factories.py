@@ -69,7 +69,9 @@ class HouseholdYearFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[HouseholdYear], *args: object, **kwargs: object) -> HouseholdYear:
         obj = model_class(*args, **kwargs)
-        for key, value in income.compute({k: getattr(obj, k) for k in income.INPUT_FIELDS}, obj.household_size).items():
+        for key, value in income.compute(
+            {k: getattr(obj, k) for k in income.INPUT_FIELDS}, obj.household_size
+        ).items():
             setattr(obj, key, value)
         obj.save()
         return obj
@@ -78,7 +80,13 @@ class HouseholdYearFactory(factory.django.DjangoModelFactory):
 # A data year meeting 两不愁 and safe water (the four indicators and the national yes/no fields agreeing), and a
 # member meeting basic medical care: what a household "ready to exit" is given unless a test says otherwise.
 YEAR_GUARANTEES_MET = {
-    "food_secure": True, "clothing_secure": True, "water_quantity_ok": True, "water_quality_ok": True,
-    "water_convenience_ok": True, "water_reliability_ok": True, "water_safe": True, "water_difficult": False,
+    "food_secure": True,
+    "clothing_secure": True,
+    "water_quantity_ok": True,
+    "water_quality_ok": True,
+    "water_convenience_ok": True,
+    "water_reliability_ok": True,
+    "water_safe": True,
+    "water_difficult": False,
 }
 MEMBER_INSURED = {"basic_medical_insurance": True, "serious_illness_insurance": True}

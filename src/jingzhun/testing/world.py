@@ -55,7 +55,9 @@ def build_world() -> World:
         RegionRow(prefix=code, name=name, urban_rural_class="220", rural_population=1000)
         for code, name in VILLAGES.items()
     )
-    regions = {r.prefix: r for r in Region.objects.filter(prefix__in=[COUNTY, TOWNSHIP_A, TOWNSHIP_B, *VILLAGES])}
+    regions = {
+        r.prefix: r for r in Region.objects.filter(prefix__in=[COUNTY, TOWNSHIP_A, TOWNSHIP_B, *VILLAGES])
+    }
     households: dict[str, Household] = {}
     for i, code in enumerate(VILLAGES):
         hh = HouseholdFactory(village=regions[code], head_name=f"户主{i}")
@@ -83,7 +85,11 @@ def build_world() -> World:
     }
     for name, (role, region) in placements.items():
         world.users[name] = UserFactory(
-            username=name, role=role, region=region, is_superuser=role == Role.ADMIN, is_staff=role == Role.ADMIN
+            username=name,
+            role=role,
+            region=region,
+            is_superuser=role == Role.ADMIN,
+            is_staff=role == Role.ADMIN,
         )
     return world
 

@@ -57,8 +57,15 @@ def village_years_for(user: object, action: Action = "view") -> QuerySet[Village
     return VillageYear.objects.filter(village__code__startswith=prefix)
 
 
-def access_region(user: object, code: str, action: Action = "view", *, level: int | None = None,
-                  records: bool = False, hide: bool = False) -> Region:
+def access_region(
+    user: object,
+    code: str,
+    action: Action = "view",
+    *,
+    level: int | None = None,
+    records: bool = False,
+    hide: bool = False,
+) -> Region:
     """The region with this 12-digit code or prefix, inside what the user may see (or change).
 
     A user who sees the region but may not change it gets ``PermissionDeniedError`` (the API's 403), or
@@ -87,7 +94,11 @@ def register_scope(user: object, code: str) -> tuple[Region, str]:
     county = None
     if code.isascii() and code.isdigit() and len(code) in (6, 12):
         county = Region.objects.filter(level=Level.COUNTY).filter(code=code.ljust(12, "0")).first()
-    if county is None or prefix is None or not (county.prefix.startswith(prefix) or prefix.startswith(county.prefix)):
+    if (
+        county is None
+        or prefix is None
+        or not (county.prefix.startswith(prefix) or prefix.startswith(county.prefix))
+    ):
         raise NotFoundOrForbidden("区划不存在或无权访问")
     return county, max(prefix, county.prefix, key=len)
 
@@ -96,8 +107,9 @@ def access_county(user: object, code: str, action: Action = "view", *, hide: boo
     return access_region(user, code, action, level=Level.COUNTY, hide=hide)
 
 
-def access_village(user: object, code: str, action: Action = "view", *, records: bool = False,
-                   hide: bool = False) -> Region:
+def access_village(
+    user: object, code: str, action: Action = "view", *, records: bool = False, hide: bool = False
+) -> Region:
     return access_region(user, code, action, level=Level.VILLAGE, records=records, hide=hide)
 
 

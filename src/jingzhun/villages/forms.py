@@ -16,12 +16,19 @@ class ImportForm(forms.Form):
     """A county's 贫困村 list: villages ticked in the list (``pick``), codes pasted or a .txt/.csv file of
     codes; the year and the document."""
 
-    codes = forms.CharField(label="村代码", required=False, widget=forms.Textarea(attrs={"rows": 6}),
-                            help_text="12位村级区划代码，每行一个（也可用逗号分隔）")
-    file = forms.FileField(label="或上传名单文件", required=False, help_text="文本或CSV文件，第一列为12位村代码")
+    codes = forms.CharField(
+        label="村代码",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="12位村级区划代码，每行一个（也可用逗号分隔）",
+    )
+    file = forms.FileField(
+        label="或上传名单文件", required=False, help_text="文本或CSV文件，第一列为12位村代码"
+    )
     identified_year = forms.IntegerField(label="识别年度", min_value=1978, max_value=2100, initial=2014)
-    source_document = forms.CharField(label="依据文件", max_length=200,
-                                      help_text="如：某县2014年贫困村名单（县扶贫开发领导小组文件）")
+    source_document = forms.CharField(
+        label="依据文件", max_length=200, help_text="如：某县2014年贫困村名单（县扶贫开发领导小组文件）"
+    )
 
     wide_fields = ("codes", "source_document")
 
@@ -56,8 +63,9 @@ class RecordForm(forms.Form):
     """A village's yearly record (村级年度情况)."""
 
     hardened_road = forms.ChoiceField(label="通硬化路", choices=YES_NO, required=False)
-    safe_water_coverage = forms.CharField(label="安全饮水覆盖率", required=False, max_length=20,
-                                          help_text="0到1之间的小数，95%填0.95")
+    safe_water_coverage = forms.CharField(
+        label="安全饮水覆盖率", required=False, max_length=20, help_text="0到1之间的小数，95%填0.95"
+    )
     power = forms.ChoiceField(label="通动力电", choices=YES_NO, required=False)
     clinic = forms.ChoiceField(label="有标准化卫生室和合格村医", choices=YES_NO, required=False)
     broadband = forms.ChoiceField(label="通宽带", choices=YES_NO, required=False)
@@ -65,8 +73,12 @@ class RecordForm(forms.Form):
     collective_income = forms.CharField(label="村集体经济收入（元）", required=False, max_length=30)
     per_capita_income = forms.CharField(label="农民人均纯收入（元）", required=False, max_length=30)
     rural_population = forms.CharField(label="农村户籍人口", required=False, max_length=12)
-    poor_population = forms.CharField(label="建档立卡贫困人口", required=False, max_length=12,
-                                      help_text="年末剩余贫困人口；不填则按登记系统计算")
+    poor_population = forms.CharField(
+        label="建档立卡贫困人口",
+        required=False,
+        max_length=12,
+        help_text="年末剩余贫困人口；不填则按登记系统计算",
+    )
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

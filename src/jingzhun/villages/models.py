@@ -63,7 +63,12 @@ class VillageYear(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     hardened_road = models.BooleanField("通硬化路", null=True, blank=True)
     safe_water_coverage = models.DecimalField(
-        "安全饮水覆盖率", max_digits=5, decimal_places=4, null=True, blank=True, help_text="0到1之间，95%填0.95"
+        "安全饮水覆盖率",
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="0到1之间，95%填0.95",
     )
     power = models.BooleanField("通动力电", null=True, blank=True)
     clinic = models.BooleanField("有标准化卫生室和合格村医", null=True, blank=True)
@@ -89,8 +94,11 @@ class VillageYear(models.Model):
         verbose_name_plural = "村级年度情况"
         ordering = ["village", "-year"]
         constraints = [
-            models.UniqueConstraint(fields=["village", "year"], name="villages_year_unique",
-                                    violation_error_message="该村这个年度已有记录"),
+            models.UniqueConstraint(
+                fields=["village", "year"],
+                name="villages_year_unique",
+                violation_error_message="该村这个年度已有记录",
+            ),
             models.CheckConstraint(
                 condition=Q(safe_water_coverage__isnull=True)
                 | Q(safe_water_coverage__gte=0, safe_water_coverage__lte=1),

@@ -15,7 +15,9 @@ from jingzhun.villages.models import PoorVillage, VillageYear
 
 def register_of(county: Region) -> QuerySet[PoorVillage]:
     """The county's 贫困村 list (every village ever identified, exited or not)."""
-    return PoorVillage.objects.filter(village__code__startswith=county.prefix).select_related("village__parent")
+    return PoorVillage.objects.filter(village__code__startswith=county.prefix).select_related(
+        "village__parent"
+    )
 
 
 def poor_village_codes(county: Region, year: int) -> list[str]:
@@ -39,7 +41,9 @@ def county_rows(county: Region, *, only_listed: bool = False) -> list[RegisterRo
     """Every village of the county with its 贫困村 entry (if any) and latest yearly record: three queries."""
     entries = {p.village_id: p for p in register_of(county)}
     latest: dict[str, VillageYear] = {}
-    for record in VillageYear.objects.filter(village__code__startswith=county.prefix).order_by("village_id", "year"):
+    for record in VillageYear.objects.filter(village__code__startswith=county.prefix).order_by(
+        "village_id", "year"
+    ):
         latest[record.village_id] = record
     villages = villages_of(county).order_by("code")
     if only_listed:
@@ -52,4 +56,6 @@ def records_of(village: Region) -> QuerySet[VillageYear]:
 
 
 def history(obj: PoorVillage | VillageYear) -> QuerySet[ObjectChange]:
-    return ObjectChange.objects.filter(object_type=object_type(obj), object_id=str(obj.pk)).order_by("-time", "-id")
+    return ObjectChange.objects.filter(object_type=object_type(obj), object_id=str(obj.pk)).order_by(
+        "-time", "-id"
+    )

@@ -61,7 +61,8 @@ def _lock(model: type[Any], obj: Any, expected_version: int) -> None:
     if obj.version != expected_version:
         raise ConcurrentEditError()
     updated = model.objects.filter(pk=obj.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now())
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     if updated != 1:
         raise ConcurrentEditError()
     obj.version = expected_version + 1
@@ -77,16 +78,21 @@ def _check_village(region: Region) -> None:
 
 
 @transaction.atomic
-def add_poor_village(*, actor: audit.Actor, village: Region, identified_year: Any, source_document: Any,
-                     note: Any = "") -> PoorVillage:
+def add_poor_village(
+    *, actor: audit.Actor, village: Region, identified_year: Any, source_document: Any, note: Any = ""
+) -> PoorVillage:
     """Put one village on the 贫困村 list."""
     _check_village(village)
     year = _year(identified_year, "identified_year", "识别年度")
     document = _text(source_document, "source_document", "依据文件", 200)
     if PoorVillage.objects.filter(village=village).exists():
         raise _fail("village", f"{village.name}（{village.code}）已在贫困村名单中")
-    row = PoorVillage.objects.create(village=village, identified_year=year, source_document=document,
-                                     note=_text(note, "note", "说明", 2000, required=False))
+    row = PoorVillage.objects.create(
+        village=village,
+        identified_year=year,
+        source_document=document,
+        note=_text(note, "note", "说明", 2000, required=False),
+    )
     audit.record(actor, ChangeAction.CREATE, row)
     return row
 
@@ -110,15 +116,16 @@ def parse_codes(text: str) -> list[tuple[int, str]]:
             continue
         for token in CODE_SPLIT.split(line):
             if token:
-                found.append((number, token.strip('"\'')))
+                found.append((number, token.strip("\"'")))
     if found and not found[0][1].isdigit() and any(w in found[0][1].lower() for w in ("代码", "code")):
         found = [f for f in found if f[0] != found[0][0]]
     return found
 
 
 @transaction.atomic
-def import_poor_villages(*, actor: audit.Actor, county: Region, text: str, identified_year: Any,
-                         source_document: Any) -> ImportResult:
+def import_poor_villages(
+    *, actor: audit.Actor, county: Region, text: str, identified_year: Any, source_document: Any
+) -> ImportResult:
     """Put the villages of a list of 12-digit codes on the county's 贫困村 list. Every code must be a village
     of ``county``; any bad line refuses the whole list, each named by line and code."""
     year = _year(identified_year, "identified_year", "识别年度")
@@ -128,7 +135,9 @@ def import_poor_villages(*, actor: audit.Actor, county: Region, text: str, ident
         raise _fail("codes", "名单中没有村代码：请每行填写一个12位村代码")
     if len(entries) > MAX_IMPORT:
         raise _fail("codes", f"一次最多导入{MAX_IMPORT}个村")
-    villages = {r.code: r for r in Region.objects.filter(code__in=[c for _, c in entries], level=Level.VILLAGE)}
+    villages = {
+        r.code: r for r in Region.objects.filter(code__in=[c for _, c in entries], level=Level.VILLAGE)
+    }
     errors, seen, wanted = [], set(), []
     for number, code in entries:
         where = f"第{number}行 {code}"
@@ -158,12 +167,15 @@ def import_poor_villages(*, actor: audit.Actor, county: Region, text: str, ident
 
 
 @transaction.atomic
-def update_poor_village(*, actor: audit.Actor, poor_village: PoorVillage, expected_version: int,
-                        data: dict[str, Any]) -> PoorVillage:
+def update_poor_village(
+    *, actor: audit.Actor, poor_village: PoorVillage, expected_version: int, data: dict[str, Any]
+) -> PoorVillage:
     """Correct the identified year, document or note (the exit year is the exit procedure's)."""
     unknown = set(data) - {"identified_year", "source_document", "note"}
     if unknown:
-        raise ValidationFailed(f"不能修改的字段：{'、'.join(sorted(unknown))}（退出年度由贫困村退出程序写入）")
+        raise ValidationFailed(
+            f"不能修改的字段：{'、'.join(sorted(unknown))}（退出年度由贫困村退出程序写入）"
+        )
     before = audit.snapshot(poor_village)
     if "identified_year" in data:
         poor_village.identified_year = _year(data["identified_year"], "identified_year", "识别年度")
@@ -231,7 +243,9 @@ def _number(value: Any, name: str) -> Decimal | None:
 def _clean_record(data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(RECORD_FIELDS)
     if unknown:
-        raise ValidationFailed(f"未知的字段：{'、'.join(sorted(unknown))}", {k: ["未知的字段"] for k in sorted(unknown)})
+        raise ValidationFailed(
+            f"未知的字段：{'、'.join(sorted(unknown))}", {k: ["未知的字段"] for k in sorted(unknown)}
+        )
     clean: dict[str, Any] = {}
     for name, value in data.items():
         if name in YES_NO_FIELDS:
@@ -255,15 +269,19 @@ def _clean_record(data: dict[str, Any]) -> dict[str, Any]:
             clean[name] = int(number) if number is not None else None
         else:
             clean[name] = _text(value, name, "说明", 2000, required=False)
-    if clean.get("rural_population") is not None and clean.get("poor_population") is not None \
-            and clean["poor_population"] > clean["rural_population"]:
+    if (
+        clean.get("rural_population") is not None
+        and clean.get("poor_population") is not None
+        and clean["poor_population"] > clean["rural_population"]
+    ):
         raise _fail("poor_population", "建档立卡贫困人口不能多于农村户籍人口")
     return clean
 
 
 @transaction.atomic
-def save_village_year(*, actor: audit.Actor, village: Region, year: Any, data: dict[str, Any],
-                      expected_version: int = 0) -> VillageYear:
+def save_village_year(
+    *, actor: audit.Actor, village: Region, year: Any, data: dict[str, Any], expected_version: int = 0
+) -> VillageYear:
     """Enter or correct a village's record of ``year``. ``expected_version`` is the record's version the
     form was opened on (0 for a new record): a record saved meanwhile by someone else is not overwritten."""
     _check_village(village)

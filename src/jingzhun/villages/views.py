@@ -64,9 +64,12 @@ def _register_context(request: HttpRequest, county: Region, scope: str = "") -> 
     user = request.user
     rows = [r for r in selectors.county_rows(county) if r.village.code.startswith(scope)]
     return {
-        "county": county, "rows": rows, "listed": sum(1 for r in rows if r.entry),
+        "county": county,
+        "rows": rows,
+        "listed": sum(1 for r in rows if r.entry),
         "exited": sum(1 for r in rows if r.entry and r.entry.exit_year),
-        "can_edit": access.can_edit_list(user, county), "form": ImportForm(),
+        "can_edit": access.can_edit_list(user, county),
+        "form": ImportForm(),
     }
 
 
@@ -95,9 +98,15 @@ def import_list(request: HttpRequest, code: str) -> HttpResponse:
     error, status = "填写有误，请按提示修改。", 422
     if form.is_valid():
         data = form.cleaned_data
-        result, error, status, errors = attempt(lambda: services.import_poor_villages(
-            actor=Actor.of(request.user), county=county, text=data["text"], identified_year=data["identified_year"],
-            source_document=data["source_document"]))
+        result, error, status, errors = attempt(
+            lambda: services.import_poor_villages(
+                actor=Actor.of(request.user),
+                county=county,
+                text=data["text"],
+                identified_year=data["identified_year"],
+                source_document=data["source_document"],
+            )
+        )
         if result is not None:
             note = f"已列入贫困村名单 {len(result.created)} 个村"
             if result.already:
@@ -127,14 +136,24 @@ def village_detail(request: HttpRequest, code: str) -> HttpResponse:
     year = _year(request.GET.get("year"), this_year, notices)
     identified = _year(request.GET.get("identified"), 2014, notices, "识别年度")
     entry = PoorVillage.objects.filter(village=village).first()
-    cases = procedure_access.cases_for(user, villages=True).filter(village=village).select_related("next_step")
+    cases = (
+        procedure_access.cases_for(user, villages=True).filter(village=village).select_related("next_step")
+    )
     context = {
-        "village": village, "entry": entry, "records": list(selectors.records_of(village)),
-        "exit": evaluate_village_exit(village, year=year), "year": year,
-        "identification": evaluate_village_identification(village, year=identified), "identified": identified,
-        "cases": list(cases.order_by("-pk")), "notices": notices, "today": timezone.localdate(),
+        "village": village,
+        "entry": entry,
+        "records": list(selectors.records_of(village)),
+        "exit": evaluate_village_exit(village, year=year),
+        "year": year,
+        "identification": evaluate_village_identification(village, year=identified),
+        "identified": identified,
+        "cases": list(cases.order_by("-pk")),
+        "notices": notices,
+        "today": timezone.localdate(),
         "can_edit_records": access.can_edit_records(user, village),
-        "can_open": entry is not None and entry.exit_year is None and procedure_access.may_change_village(user, village)
+        "can_open": entry is not None
+        and entry.exit_year is None
+        and procedure_access.may_change_village(user, village)
         and not any(c.state == CaseState.OPEN for c in cases),
         "this_year": this_year,
     }
@@ -155,9 +174,15 @@ def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            saved, error, status, errors = attempt(lambda: services.save_village_year(
-                actor=Actor.of(user), village=village, year=year, data=form.service_data(),
-                expected_version=form.expected_version))
+            saved, error, status, errors = attempt(
+                lambda: services.save_village_year(
+                    actor=Actor.of(user),
+                    village=village,
+                    year=year,
+                    data=form.service_data(),
+                    expected_version=form.expected_version,
+                )
+            )
             if saved is not None:
                 messages.success(request, f"已保存{village.name}{year}年度情况")
                 return redirect("villages:village_detail", code=village.code)
@@ -183,9 +208,16 @@ def case_open(request: HttpRequest, code: str) -> HttpResponse:
         raise NotFoundOrForbidden("村不存在或无权访问")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    case, error, _status, _errors = attempt(lambda: procedure_services.open_village_case(
-        actor=Actor.of(user), village=village, kind=ProcedureKind.VILLAGE_EXIT,
-        discovered_on=_date(request.POST.get("discovered_on"), "discovered_on", "申请日期", timezone.localdate())))
+    case, error, _status, _errors = attempt(
+        lambda: procedure_services.open_village_case(
+            actor=Actor.of(user),
+            village=village,
+            kind=ProcedureKind.VILLAGE_EXIT,
+            discovered_on=_date(
+                request.POST.get("discovered_on"), "discovered_on", "申请日期", timezone.localdate()
+            ),
+        )
+    )
     if case is not None:
         messages.success(request, f"已开始办理{village.name}贫困村退出")
         return redirect("villages:case_detail", pk=case.pk)
@@ -209,42 +241,68 @@ def _case_action(request: HttpRequest, case: Case) -> str:
         step = case.next_step
         name = request.POST.get("photo_name", "").strip()
         notice = procedure_services.post_notice(
-            actor=actor, village=case.village, cases=[case], step_code=step.code if step else "",
+            actor=actor,
+            village=case.village,
+            cases=[case],
+            step_code=step.code if step else "",
             start_on=_date(request.POST.get("start_on"), "start_on", "公示开始日期", today),
-            photo=EvidenceInput("notice_photo", name) if name else None)
+            photo=EvidenceInput("notice_photo", name) if name else None,
+        )
         return f"已发布公示，{notice.end_on:%Y-%m-%d} 起可办理下一步"
     if action == "step":
         step = case.next_step
         if step is None:
             raise ValidationFailed("案件已办结，不能继续办理")
         procedure_services.complete_step(
-            actor=actor, case=case, step_code=request.POST.get("step_code", ""),
+            actor=actor,
+            case=case,
+            step_code=request.POST.get("step_code", ""),
             expected_version=_int(request.POST.get("version"), "version", "版本号"),
-            on=_date(request.POST.get("on"), "on", "办理日期", today), signatures=_signatures(request, step),
-            evidence=_evidence(request, step), comment=request.POST.get("comment", "").strip())
+            on=_date(request.POST.get("on"), "on", "办理日期", today),
+            signatures=_signatures(request, step),
+            evidence=_evidence(request, step),
+            comment=request.POST.get("comment", "").strip(),
+        )
         return f"已办理「{step.name}」"
     if action == "objection":
-        entry = NoticeEntry.objects.filter(case=case, active=True).select_related("notice").order_by("-pk").first()
+        entry = (
+            NoticeEntry.objects.filter(case=case, active=True)
+            .select_related("notice")
+            .order_by("-pk")
+            .first()
+        )
         if entry is None:
             raise ValidationFailed("该村不在公示中，不能登记异议")
         procedure_services.record_objection(
-            actor=actor, notice=entry.notice, case=case, text=request.POST.get("text", ""),
-            received_on=_date(request.POST.get("received_on"), "received_on", "收到日期", today))
+            actor=actor,
+            notice=entry.notice,
+            case=case,
+            text=request.POST.get("text", ""),
+            received_on=_date(request.POST.get("received_on"), "received_on", "收到日期", today),
+        )
         return "异议已登记，案件退回复核"
     if action == "resolve":
-        objection = procedure_access.access_objection(request.user, request.POST.get("objection", ""), "change",
-                                                      villages=True)
+        objection = procedure_access.access_objection(
+            request.user, request.POST.get("objection", ""), "change", villages=True
+        )
         if objection.case_id != case.pk:
             raise ValidationFailed("该异议不属于此案件")
-        procedure_services.resolve_objection(actor=actor, objection=objection, upheld=request.POST.get("upheld") == "1",
-                                             resolution=request.POST.get("resolution", ""),
-                                             on=_date(request.POST.get("on"), "on", "复核日期", today))
+        procedure_services.resolve_objection(
+            actor=actor,
+            objection=objection,
+            upheld=request.POST.get("upheld") == "1",
+            resolution=request.POST.get("resolution", ""),
+            on=_date(request.POST.get("on"), "on", "复核日期", today),
+        )
         return "异议已复核"
     if action == "reject":
-        procedure_services.reject_case(actor=actor, case=case,
-                                       expected_version=_int(request.POST.get("version"), "version", "版本号"),
-                                       reason=request.POST.get("reason", ""),
-                                       on=_date(request.POST.get("on"), "on", "日期", today))
+        procedure_services.reject_case(
+            actor=actor,
+            case=case,
+            expected_version=_int(request.POST.get("version"), "version", "版本号"),
+            reason=request.POST.get("reason", ""),
+            on=_date(request.POST.get("on"), "on", "日期", today),
+        )
         return "案件已不予通过"
     raise ValidationFailed("未知的操作")
 
@@ -267,16 +325,19 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     next_step = case.next_step if case.state == CaseState.OPEN else None
     notices = list(Notice.objects.filter(entries__case=case).order_by("pk"))
     context = {
-        "case": case, "village": case.village, "steps": list(procedure_selectors.steps_of(case)),
+        "case": case,
+        "village": case.village,
+        "steps": list(procedure_selectors.steps_of(case)),
         "remaining": list(case.definition.steps.filter(order__gt=next_step.order)) if next_step else [],
-        "next": _step_view(next_step), "may_do": next_step is not None and procedure_access.may_do(user, next_step),
+        "next": _step_view(next_step),
+        "may_do": next_step is not None and procedure_access.may_do(user, next_step),
         "can_act": next_step is not None and procedure_access.may_change_village(user, case.village),
-        "notices": notices, "objections": list(case.objections.order_by("pk")),
-        "posted": next_step is not None and NoticeEntry.objects.filter(
-            case=case, active=True, notice__step_code=next_step.code).exists(),
-        "error": error, "today": timezone.localdate(),
+        "notices": notices,
+        "objections": list(case.objections.order_by("pk")),
+        "posted": next_step is not None
+        and NoticeEntry.objects.filter(case=case, active=True, notice__step_code=next_step.code).exists(),
+        "error": error,
+        "today": timezone.localdate(),
         "is_reviewer": getattr(user, "role", None) in procedure_access.REVIEWER_ROLES,
     }
     return render(request, "villages/case_detail.html", context, status=status)
-
-

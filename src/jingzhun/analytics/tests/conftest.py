@@ -31,8 +31,13 @@ class Figures:
     users: dict[str, User]
 
     def village_of(self, township: Region) -> Region:
-        code = (Household.objects.filter(village__code__startswith=township.prefix).exclude(poverty_status="")
-                .order_by("village_id").values_list("village_id", flat=True).first())
+        code = (
+            Household.objects.filter(village__code__startswith=township.prefix)
+            .exclude(poverty_status="")
+            .order_by("village_id")
+            .values_list("village_id", flat=True)
+            .first()
+        )
         return Region.objects.get(code=code)
 
 
@@ -47,14 +52,22 @@ def figures(tmp_path: Any, settings: Any) -> Figures:
     used = sorted({code[:9] for code in Household.objects.values_list("village_id", flat=True)})
     township_a, township_b = (Region.objects.get(prefix=p) for p in used[:2])
     placements = {
-        "admin": (Role.ADMIN, None), "county_admin": (Role.COUNTY_ADMIN, county), "leader": (Role.LEADER, county),
-        "auditor": (Role.AUDITOR, county), "department": (Role.DEPARTMENT, county),
-        "officer_a": (Role.TOWNSHIP_OFFICER, township_a), "officer_b": (Role.TOWNSHIP_OFFICER, township_b),
+        "admin": (Role.ADMIN, None),
+        "county_admin": (Role.COUNTY_ADMIN, county),
+        "leader": (Role.LEADER, county),
+        "auditor": (Role.AUDITOR, county),
+        "department": (Role.DEPARTMENT, county),
+        "officer_a": (Role.TOWNSHIP_OFFICER, township_a),
+        "officer_b": (Role.TOWNSHIP_OFFICER, township_b),
     }
-    users = {name: UserFactory(username=name, role=role, region=region, is_superuser=role == Role.ADMIN)
-             for name, (role, region) in placements.items()}
+    users = {
+        name: UserFactory(username=name, role=role, region=region, is_superuser=role == Role.ADMIN)
+        for name, (role, region) in placements.items()
+    }
     figures = Figures(county, township_a, township_b, users)
     village = figures.village_of(township_a)
-    users["village_officer"] = UserFactory(username="village_officer", role=Role.VILLAGE_OFFICER, region=village)
+    users["village_officer"] = UserFactory(
+        username="village_officer", role=Role.VILLAGE_OFFICER, region=village
+    )
     users["helper"] = UserFactory(username="helper", role=Role.HELPER, region=village)
     return figures

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-FIGURE_READERS = {"admin", "county_admin", "township_officer", "village_officer", "leader", "auditor",
-                  "township_b_officer"}
+FIGURE_READERS = {
+    "admin",
+    "county_admin",
+    "township_officer",
+    "village_officer",
+    "leader",
+    "auditor",
+    "township_b_officer",
+}
 
 
 def indicator_kwargs(scene: Any, missing: bool) -> dict[str, Any]:

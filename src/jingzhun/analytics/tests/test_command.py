@@ -23,12 +23,18 @@ def run(*args: str) -> str:
 def test_refresh_then_show_a_table(figures):
     county = figures.county
     assert "已刷新 620502" in run("refresh", "--region", figures.township_a.prefix, "--year", "2024")
-    assert IndicatorValue.objects.filter(region_code=county.code, year=2024).count() == \
-        IndicatorValue.objects.filter(region_code=county.code, year=YEAR).count()
+    assert (
+        IndicatorValue.objects.filter(region_code=county.code, year=2024).count()
+        == IndicatorValue.objects.filter(region_code=county.code, year=YEAR).count()
+    )
     text = run("show", "--region", county.prefix, "--year", str(YEAR))
     assert text.startswith("甘肃省天水市秦州区（620502000000）2026年")
-    registered = sum(v.value for v in IndicatorValue.objects.filter(region_code=county.code, year=YEAR,
-                                                                   code="households_by_status", dim="1"))
+    registered = sum(
+        v.value
+        for v in IndicatorValue.objects.filter(
+            region_code=county.code, year=YEAR, code="households_by_status", dim="1"
+        )
+    )
     line = next(line for line in text.splitlines() if line.rstrip().endswith("households_by_status:1"))
     assert f" {int(registered):,} " in line and "户" in line
     assert "贫困发生率" in text and "poverty_incidence" in text

@@ -34,8 +34,9 @@ def sync(settings, tmp_path):
 
 
 def registered(region_code: str) -> Decimal:
-    rows = IndicatorValue.objects.filter(code="households_by_status", region_code=region_code,
-                                         year=timezone.localdate().year)
+    rows = IndicatorValue.objects.filter(
+        code="households_by_status", region_code=region_code, year=timezone.localdate().year
+    )
     return sum((r.value for r in rows), Decimal(0))
 
 
@@ -70,15 +71,19 @@ def test_an_import_that_commits_refreshes_its_county(sync, tmp_path, django_capt
     stamp = IndicatorRefresh.objects.get(region_code=county.code, year=timezone.localdate().year).refreshed_at
     batch = load("all.csv")
     assert batch.households_unchanged == 120
-    assert IndicatorRefresh.objects.get(region_code=county.code, year=timezone.localdate().year).refreshed_at == stamp
+    assert (
+        IndicatorRefresh.objects.get(region_code=county.code, year=timezone.localdate().year).refreshed_at
+        == stamp
+    )
 
 
 @pytest.mark.django_db
 def test_the_last_step_of_a_procedure_refreshes_the_county(sync, world, django_capture_on_commit_callbacks):
     from jingzhun.procedures.tests import helpers
 
-    case = helpers.open_case(world, world.household_a, "natural_change", dt.date(2020, 5, 1),
-                             **helpers.birth(dt.date(2020, 4, 30)))
+    case = helpers.open_case(
+        world, world.household_a, "natural_change", dt.date(2020, 5, 1), **helpers.birth(dt.date(2020, 4, 30))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         case, on = helpers.do_step(world, case, dt.date(2020, 5, 2))
     assert not IndicatorValue.objects.exists()  # a step that is not the last one changes no figures
@@ -97,7 +102,9 @@ def test_a_comparison_run_refreshes_the_county(sync, world, django_capture_on_co
 
 
 @pytest.mark.django_db
-def test_a_failing_refresh_never_fails_the_sender(sync, monkeypatch, caplog, django_capture_on_commit_callbacks):
+def test_a_failing_refresh_never_fails_the_sender(
+    sync, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def broken(prefix: str, year: int | None = None) -> None:
         raise RuntimeError("disk full")
 

@@ -35,7 +35,10 @@ def county(tmp_path, settings):
 
 
 def _values(code: str, level: int) -> dict[tuple[str, str], Decimal]:
-    return {(v.region_code, v.dim): v.value for v in IndicatorValue.objects.filter(code=code, level=level, year=YEAR)}
+    return {
+        (v.region_code, v.dim): v.value
+        for v in IndicatorValue.objects.filter(code=code, level=level, year=YEAR)
+    }
 
 
 def _expected(counter: Counter, level_digits: int) -> dict[tuple[str, str], Decimal]:
@@ -54,21 +57,35 @@ def _independent() -> dict[str, Counter]:
     latest: dict[int, HouseholdYear] = {}
     for y in HouseholdYear.objects.order_by("household_id", "year"):
         latest[y.household_id] = y
-    dropout = set(Member.objects.filter(left_on__isnull=True, schooling="8").values_list("household_id", flat=True))
-    no_medical = set(Member.objects.filter(left_on__isnull=True, basic_medical_insurance=False)
-                     .values_list("household_id", flat=True))
+    dropout = set(
+        Member.objects.filter(left_on__isnull=True, schooling="8").values_list("household_id", flat=True)
+    )
+    no_medical = set(
+        Member.objects.filter(left_on__isnull=True, basic_medical_insurance=False).values_list(
+            "household_id", flat=True
+        )
+    )
     from jingzhun.assistance.models import Measure, Pairing
 
     today = dt.date.today()
-    paired = {p.household_id for p in Pairing.objects.all()
-              if p.started_on <= today and (p.ended_on is None or p.ended_on >= today)}
+    paired = {
+        p.household_id
+        for p in Pairing.objects.all()
+        if p.started_on <= today and (p.ended_on is None or p.ended_on >= today)
+    }
     last_year: dict[int, int] = {}
     for m in Measure.objects.all():
         last_year[m.household_id] = max(m.year, last_year.get(m.household_id, m.year))
-    measured = {m.household_id for m in Measure.objects.filter(implemented=True) if m.year == last_year[m.household_id]}
+    measured = {
+        m.household_id
+        for m in Measure.objects.filter(implemented=True)
+        if m.year == last_year[m.household_id]
+    }
     for h in Household.objects.all():
         v = h.village_id
-        if h.poverty_status in ("0", "1", "3") or (bool(h.monitoring_type) and h.risk_elimination in ("", "0")):
+        if h.poverty_status in ("0", "1", "3") or (
+            bool(h.monitoring_type) and h.risk_elimination in ("", "0")
+        ):
             counts["helper_coverage"][(v, "paired" if h.pk in paired else "unpaired")] += 1
             counts["measure_coverage"][(v, "with" if h.pk in measured else "without")] += 1
         registered = bool(h.poverty_status)
@@ -94,9 +111,12 @@ def _independent() -> dict[str, Counter]:
             counts["elimination_by_mode"][(v, h.risk_elimination)] += 1
         if remaining or open_risk:
             y = latest.get(h.pk)
-            for dim, hit in (("dropout", h.pk in dropout), ("no_medical", h.pk in no_medical),
-                             ("housing", y is not None and y.housing_grade in ("C", "D")),
-                             ("water", y is not None and y.water_safe is False)):
+            for dim, hit in (
+                ("dropout", h.pk in dropout),
+                ("no_medical", h.pk in no_medical),
+                ("housing", y is not None and y.housing_grade in ("C", "D")),
+                ("water", y is not None and y.water_safe is False),
+            ):
                 if hit:
                     counts["guarantee_gaps"][(v, dim)] += 1
     return counts
@@ -121,7 +141,9 @@ def test_every_count_indicator_matches_an_independent_count_at_every_level(count
 
 def test_incidence_is_the_ratio_of_the_sums_not_an_average(county):
     poor = _independent()["remaining_poor_people"]
-    villages = dict(Region.objects.filter(level=5, code__startswith=COUNTY).values_list("code", "rural_population"))
+    villages = dict(
+        Region.objects.filter(level=5, code__startswith=COUNTY).values_list("code", "rural_population")
+    )
     for digits, level in ((12, 5), (9, 4), (6, 3)):
         got = {v.region_code: v for v in IndicatorValue.objects.filter(code="poverty_incidence", level=level)}
         areas = {code[:digits].ljust(12, "0") for code in villages}
@@ -150,9 +172,13 @@ def test_refresh_is_idempotent_and_keeps_the_province_summed(county):
     stamps = dict(IndicatorRefresh.objects.filter(year=YEAR).values_list("region_code", "refreshed_at"))
     assert set(stamps) == {r for _, r, *_ in after}
     assert stamps[COUNTY.ljust(12, "0")] > stamped and len(set(stamps.values())) == 1
+
     def by_dim(region: str) -> dict[str, Decimal]:
-        return dict(IndicatorValue.objects.filter(code="households_by_status", region_code=region, year=YEAR)
-                    .values_list("dim", "value"))
+        return dict(
+            IndicatorValue.objects.filter(
+                code="households_by_status", region_code=region, year=YEAR
+            ).values_list("dim", "value")
+        )
 
     assert by_dim("620000000000") == by_dim("620500000000") == by_dim("620502000000")
     assert sum(by_dim("620000000000").values()) == Household.objects.exclude(poverty_status="").count() > 0
@@ -165,8 +191,11 @@ def test_the_households_behind_each_number_add_up_to_it(county):
 
     leader = UserFactory(role=Role.LEADER, region=Region.objects.get(prefix=COUNTY))
     checked = 0
-    for v in IndicatorValue.objects.filter(level__in=[4, 5], year=YEAR).exclude(code__startswith="doubts_").exclude(
-            code="monitoring_decisions"):
+    for v in (
+        IndicatorValue.objects.filter(level__in=[4, 5], year=YEAR)
+        .exclude(code__startswith="doubts_")
+        .exclude(code="monitoring_decisions")
+    ):
         indicator = indicators.get(v.code)
         behind = households_behind(leader, v.code, v.region_code, v.dim)
         if indicator.people:
@@ -184,13 +213,29 @@ def test_a_refresh_repairs_changed_missing_and_stray_rows(county):
     before = sorted(IndicatorValue.objects.values_list(*ROW))
     # given a table that has drifted from the register: a value changed, a rate's row lost, a stray row
     changed = IndicatorValue.objects.filter(code="households_by_status", level=5, year=YEAR).first()
-    IndicatorValue.objects.filter(pk=changed.pk).update(value=changed.value + 5, numerator=changed.numerator + 5)
+    IndicatorValue.objects.filter(pk=changed.pk).update(
+        value=changed.value + 5, numerator=changed.numerator + 5
+    )
     lost = IndicatorValue.objects.filter(code="poverty_incidence", level=4, year=YEAR).first()
     lost.delete()
-    IndicatorValue.objects.create(code="households_by_cause", region_code=changed.region_code, level=5, year=YEAR,
-                                  dim="99", value=3, numerator=3)
-    other_year = IndicatorValue.objects.create(code="households_by_cause", region_code=changed.region_code, level=5,
-                                               year=YEAR - 1, dim="1", value=1, numerator=1)
+    IndicatorValue.objects.create(
+        code="households_by_cause",
+        region_code=changed.region_code,
+        level=5,
+        year=YEAR,
+        dim="99",
+        value=3,
+        numerator=3,
+    )
+    other_year = IndicatorValue.objects.create(
+        code="households_by_cause",
+        region_code=changed.region_code,
+        level=5,
+        year=YEAR - 1,
+        dim="1",
+        value=1,
+        numerator=1,
+    )
     # when the indicators are refreshed
     result = refresh_snapshot(county, year=YEAR, today=dt.date(2026, 11, 30))
     # then exactly those three rows were written, and the table is as a full recount leaves it
@@ -218,8 +263,10 @@ def test_half_way_rates_round_to_even():
     from jingzhun.analytics.refresh import _value_sql
 
     cases = [(1, 128), (3, 128), (5, 128), (0, 0), (7, 0), (128, 128)]
-    rows = " UNION ALL ".join(f"SELECT {i} AS i, 'r' AS code, {n}::BIGINT AS n, {d}::BIGINT AS denominator"
-                              for i, (n, d) in enumerate(cases))
+    rows = " UNION ALL ".join(
+        f"SELECT {i} AS i, 'r' AS code, {n}::BIGINT AS n, {d}::BIGINT AS denominator"
+        for i, (n, d) in enumerate(cases)
+    )
     got = [v for _, v in duckdb.sql(f"SELECT i, {_value_sql(['r'])} FROM ({rows}) ORDER BY i").fetchall()]
     # 1/128 = 0.78125 %, 3/128 = 2.34375 %, 5/128 = 3.90625 %: the tie goes to the even last digit
     assert got == [Decimal("0.7812"), Decimal("2.3438"), Decimal("3.9062"), 0, 0, Decimal("100")]

@@ -46,8 +46,9 @@ def value(region: Region, code: str, dim: str | None = None) -> Decimal:
 
 def card_values(html: str) -> dict[str, Decimal]:
     """data-card → the number shown in the card's headline."""
-    found = re.findall(r'data-card="(\w+)">.*?<div class="stat-value">(?:<a|<span)[^>]*data-value="([\d.]+)"', html,
-                       re.S)
+    found = re.findall(
+        r'data-card="(\w+)">.*?<div class="stat-value">(?:<a|<span)[^>]*data-value="([\d.]+)"', html, re.S
+    )
     return {key: Decimal(raw) for key, raw in found}
 
 
@@ -98,7 +99,9 @@ def test_an_officer_sees_their_township_and_nothing_outside(figures):
     # the default region is their own township; the picker lists it and its villages, nothing above
     page = client.get(DASHBOARD)
     assert page.context["region"] == figures.township_b
-    options = re.findall(r'<option value="(\d{12})"', page.content.decode().split('id="region"')[1].split("</select>")[0])
+    options = re.findall(
+        r'<option value="(\d{12})"', page.content.decode().split('id="region"')[1].split("</select>")[0]
+    )
     assert options and all(code.startswith(figures.township_b.prefix) for code in options)
     # another township, the county, and a code that does not exist all give the same 404
     for url in (DASHBOARD, "/analytics/exit/", "/analytics/households_by_status/"):
@@ -124,7 +127,9 @@ def test_helpers_and_departments_see_no_figures(figures, role):
 
 
 def _numbers_on(html: str) -> list[str]:
-    return sorted(set(re.findall(r'href="(/analytics/(?!exit/)[a-z_]+/\?[^"]+)"', html.replace("&amp;", "&"))))
+    return sorted(
+        set(re.findall(r'href="(/analytics/(?!exit/)[a-z_]+/\?[^"]+)"', html.replace("&amp;", "&")))
+    )
 
 
 def _check_list(client: Client, url: str) -> int:
@@ -138,8 +143,10 @@ def _check_list(client: Client, url: str) -> int:
     if indicator.people:
         assert ctx["people"] == (ctx["numerator"] if indicator.rate else ctx["raw"]), url
         qs = ctx["page"].paginator.object_list
-        assert Member.objects.filter(household__in=qs.order_by().values("pk"), left_on__isnull=True).count() \
+        assert (
+            Member.objects.filter(household__in=qs.order_by().values("pk"), left_on__isnull=True).count()
             == ctx["people"]
+        )
     else:
         assert ctx["page"].paginator.count == ctx["raw"], url
     assert not ctx["differs"]
@@ -190,11 +197,19 @@ def test_the_region_bar_compares_the_chosen_indicator(figures):
     client = client_for(figures, "leader")
     response = client.get(DASHBOARD, {"indicator": "poverty_incidence"})
     items = response.context["charts"]["regions"]["items"]
-    rows = {r.region_code: r.value for r in IndicatorValue.objects.filter(code="poverty_incidence", level=4, year=YEAR)}
-    assert {i["code"]: Decimal(str(i["value"])) for i in items} == {c: rows.get(c, Decimal(0)) for c in
-                                                                   [i["code"] for i in items]}
+    rows = {
+        r.region_code: r.value
+        for r in IndicatorValue.objects.filter(code="poverty_incidence", level=4, year=YEAR)
+    }
+    assert {i["code"]: Decimal(str(i["value"])) for i in items} == {
+        c: rows.get(c, Decimal(0)) for c in [i["code"] for i in items]
+    }
     bad = client.get(DASHBOARD, {"indicator": "nonsense", "year": "abc"})
-    assert bad.status_code == 200 and "已忽略" in bad.content.decode() and "已显示建档立卡户数" in bad.content.decode()
+    assert (
+        bad.status_code == 200
+        and "已忽略" in bad.content.decode()
+        and "已显示建档立卡户数" in bad.content.decode()
+    )
 
 
 def test_unknown_indicators_and_breakdowns_are_404(figures):
@@ -228,7 +243,9 @@ def test_the_township_exit_check_shows_every_villages_criteria(figures):
 
 
 def test_the_county_exit_check_shows_the_assessment_rates_as_not_assessed(figures):
-    response = client_for(figures, "leader").get("/analytics/exit/", {"region": figures.county.code, "year": YEAR})
+    response = client_for(figures, "leader").get(
+        "/analytics/exit/", {"region": figures.county.code, "year": YEAR}
+    )
     (check,) = response.context["checks"]
     codes = [c.code for c in check.evaluation.criteria]
     assert codes == ["incidence", "wrong_exit_rate", "missed_rate", "approval"]
@@ -248,7 +265,9 @@ def test_the_county_administrator_refreshes_the_figures(figures):
     admin = client_for(figures, "county_admin")
     page = admin.get(DASHBOARD)
     assert 'id="refresh-button"' in page.content.decode()
-    before = IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    before = (
+        IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    )
     # when the county administrator presses 「刷新指标」 (synchronously in tests)
     response = admin.post("/analytics/refresh/", {"region": figures.township_a.code, "year": YEAR})
     assert response.status_code == 302
@@ -258,7 +277,9 @@ def test_the_county_administrator_refreshes_the_figures(figures):
     # then this year's figures of the county are recomputed
     from django.utils import timezone
 
-    latest = IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    latest = (
+        IndicatorRefresh.objects.filter(region_code=figures.county.code).order_by("-refreshed_at").first()
+    )
     assert latest.refreshed_at > before.refreshed_at and latest.year == timezone.localdate().year
     assert admin.get(response["Location"]).context["refreshed_at"] is not None
     # and nobody else may
@@ -306,7 +327,11 @@ def test_the_figures_are_kept_rendered_until_the_next_refresh(figures):
     assert without_tokens(again, path) == without_tokens(first, path)
     assert again.context["charts"] == first.context["charts"]
     # when a registered household leaves the register and the county is refreshed
-    gone = Household.objects.exclude(poverty_status="").filter(village__code__startswith=figures.county.prefix).first()
+    gone = (
+        Household.objects.exclude(poverty_status="")
+        .filter(village__code__startswith=figures.county.prefix)
+        .first()
+    )
     Household.objects.filter(pk=gone.pk).update(poverty_status="")
     import datetime as dt
 

@@ -34,5 +34,8 @@ def assessed(db: None, tmp_path: Any, settings: Any) -> Assessed:
         "other_county_admin": (Role.COUNTY_ADMIN, Region.objects.get(prefix="620503")),
         "department": (Role.DEPARTMENT, county),
     }
-    users = {name: UserFactory(username=name, role=role, region=region) for name, (role, region) in placements.items()}
+    users = {
+        name: UserFactory(username=name, role=role, region=region)
+        for name, (role, region) in placements.items()
+    }
     return Assessed(county=county, users=users)

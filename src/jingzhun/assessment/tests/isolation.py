@@ -23,29 +23,43 @@ EDITORS = {"admin", "county_admin"}
 
 def survey_a(world: Any) -> Survey:
     survey, _ = Survey.objects.get_or_create(
-        county=world.county, year=2025, seed=1, defaults={
-            "name": "秦州区2025年退出评估抽样（隔离测试）", "design": sampling.Design().as_json(),
+        county=world.county,
+        year=2025,
+        seed=1,
+        defaults={
+            "name": "秦州区2025年退出评估抽样（隔离测试）",
+            "design": sampling.Design().as_json(),
             "frame": {"rural_population": 4000, "registered_people": 4, "poor_people": 0, "exited_people": 4},
             "created_by_name": "isolation",
-        })
+        },
+    )
     return survey
 
 
 def village_a(world: Any) -> SampledVillage:
     village, _ = SampledVillage.objects.get_or_create(
-        survey=survey_a(world), village=world.household_a.village,
-        defaults={"stratum": Stratum.POOR, "order": 1, "rural_population": 1000, "registered_people": 1})
+        survey=survey_a(world),
+        village=world.household_a.village,
+        defaults={"stratum": Stratum.POOR, "order": 1, "rural_population": 1000, "registered_people": 1},
+    )
     return village
 
 
 def sampled_a(world: Any) -> SampledHousehold:
     household = world.household_a
     sampled, _ = SampledHousehold.objects.get_or_create(
-        survey=survey_a(world), household=household, defaults={
-            "village": village_a(world), "group": Group.REGISTERED_WITHOUT_LABOUR, "order": 1,
-            "household_number": household.household_number, "head_name": household.head_name, "people": 1,
+        survey=survey_a(world),
+        household=household,
+        defaults={
+            "village": village_a(world),
+            "group": Group.REGISTERED_WITHOUT_LABOUR,
+            "order": 1,
+            "household_number": household.household_number,
+            "head_name": household.head_name,
+            "people": 1,
             "poverty_status": household.poverty_status,
-        })
+        },
+    )
     return sampled
 
 
@@ -85,11 +99,22 @@ def add_form(scene: Any) -> dict[str, Any]:
 
 
 def interview_form(scene: Any) -> dict[str, Any]:
-    return {"outcome": "completed", "visited_on": dt.date.today().isoformat(), "interviewers": "越权",
-            "approves": "1", "wrongly_exited": "0", "version": 0}
+    return {
+        "outcome": "completed",
+        "visited_on": dt.date.today().isoformat(),
+        "interviewers": "越权",
+        "approves": "1",
+        "wrongly_exited": "0",
+        "version": 0,
+    }
 
 
 def interview_body() -> dict[str, Any]:
     """The API's body for the 南山村 household (exited: asked 是否错退)."""
-    return {"visited_on": dt.date.today().isoformat(), "interviewers": "评估员甲、评估员乙", "approves": True,
-            "wrongly_exited": False, "version": 0}
+    return {
+        "visited_on": dt.date.today().isoformat(),
+        "interviewers": "评估员甲、评估员乙",
+        "approves": True,
+        "wrongly_exited": False,
+        "version": 0,
+    }

@@ -19,13 +19,41 @@ def _run(*args: str) -> str:
 
 
 def test_draw_estimates_and_lists_from_the_shell(assessed, tmp_path):
-    out = _run("draw", "--county", "620502", "--year", "2025", "--seed", "5", "--poor", "2", "--non-poor", "2",
-               "--households", "8", "--ratio", "5:3:2")
+    out = _run(
+        "draw",
+        "--county",
+        "620502",
+        "--year",
+        "2025",
+        "--seed",
+        "5",
+        "--poor",
+        "2",
+        "--non-poor",
+        "2",
+        "--households",
+        "8",
+        "--ratio",
+        "5:3:2",
+    )
     survey = Survey.objects.get()
     assert f"#{survey.pk}" in out and survey.seed == 5 and survey.design["households_per_village"] == 8
     assert ObjectChange.objects.filter(root_id=str(survey.pk), source="cli").exists()
-    again = _run("draw", "--county", "620502", "--year", "2025", "--seed", "5", "--poor", "2", "--non-poor", "2",
-                 "--households", "8")
+    again = _run(
+        "draw",
+        "--county",
+        "620502",
+        "--year",
+        "2025",
+        "--seed",
+        "5",
+        "--poor",
+        "2",
+        "--non-poor",
+        "2",
+        "--households",
+        "8",
+    )
     assert again.splitlines()[1:] == out.splitlines()[1:]  # the same villages and counts
     text = _run("estimates", str(survey.pk))
     assert "错退率" in text and "群众认可度" in text and "贫困县退出条件" in text

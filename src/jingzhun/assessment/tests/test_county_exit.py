@@ -23,8 +23,13 @@ EXITED = {PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING}
 
 
 def _survey(assessed: Any, seed: int = 11) -> Survey:
-    return services.draw_survey(actor=Actor.of(assessed.users["county_admin"]), county=assessed.county, year=YEAR,
-                                seed=seed, design=DESIGN)
+    return services.draw_survey(
+        actor=Actor.of(assessed.users["county_admin"]),
+        county=assessed.county,
+        year=YEAR,
+        seed=seed,
+        design=DESIGN,
+    )
 
 
 def _interview_everybody(survey: Survey) -> None:
@@ -38,7 +43,10 @@ def _interview_everybody(survey: Survey) -> None:
         else:
             data["approves"] = i % 6 != 0
             if h.exited:
-                data |= {"wrongly_exited": i % 4 == 0, "wrong_exit_reason": "收入不稳定" if i % 4 == 0 else ""}
+                data |= {
+                    "wrongly_exited": i % 4 == 0,
+                    "wrong_exit_reason": "收入不稳定" if i % 4 == 0 else "",
+                }
             if h.non_registered:
                 missed = i % 3 == 0
                 data |= {"missed": missed, "missed_people": (i % 3) + 1 if missed else None}
@@ -47,8 +55,11 @@ def _interview_everybody(survey: Survey) -> None:
 
 def _independent(survey: Survey) -> dict[str, float]:
     """The four figures from the rows, written out without the estimator."""
-    rows = [h for h in SampledHousehold.objects.filter(survey=survey).select_related("interview", "village")
-            if hasattr(h, "interview") and h.interview.outcome == Outcome.COMPLETED]
+    rows = [
+        h
+        for h in SampledHousehold.objects.filter(survey=survey).select_related("interview", "village")
+        if hasattr(h, "interview") and h.interview.outcome == Outcome.COMPLETED
+    ]
     answered = [h for h in rows if h.interview.approves is not None]
     approval = sum(1 for h in answered if h.interview.approves) / len(answered)
     judged = [h for h in rows if h.poverty_status in EXITED and h.interview.wrongly_exited is not None]
@@ -62,8 +73,11 @@ def _independent(survey: Survey) -> dict[str, float]:
             visited_people[h.village_id] += h.people
             if h.interview.missed:
                 missed_people[h.village_id] += h.interview.missed_people
-    population = {v.pk: v.rural_population - v.registered_people for v in survey.villages.all()
-                  if v.rural_population is not None}
+    population = {
+        v.pk: v.rural_population - v.registered_people
+        for v in survey.villages.all()
+        if v.rural_population is not None
+    }
     counted = [v for v in visited_people if visited_people[v] > 0 and v in population]
     missed_found = sum(population[v] * missed_people[v] / visited_people[v] for v in counted)
     missed_base = sum(population[v] for v in counted)
@@ -71,19 +85,30 @@ def _independent(survey: Survey) -> dict[str, float]:
     frame = survey.frame
     non_registered = max(frame["rural_population"] - frame["registered_people"], 0)
     numerator = frame["poor_people"] + missed * non_registered + wrong * frame["exited_people"]
-    return {"incidence": numerator / frame["rural_population"], "incidence_numerator": numerator,
-            "wrong_exit_rate": wrong, "wrong_numerator": sum(h.people for h in judged if h.interview.wrongly_exited),
-            "wrong_denominator": sum(h.people for h in judged), "missed_rate": missed,
-            "missed_numerator": missed_found, "missed_denominator": missed_base, "approval": approval,
-            "approval_numerator": sum(1 for h in answered if h.interview.approves),
-            "approval_denominator": len(answered)}
+    return {
+        "incidence": numerator / frame["rural_population"],
+        "incidence_numerator": numerator,
+        "wrong_exit_rate": wrong,
+        "wrong_numerator": sum(h.people for h in judged if h.interview.wrongly_exited),
+        "wrong_denominator": sum(h.people for h in judged),
+        "missed_rate": missed,
+        "missed_numerator": missed_found,
+        "missed_denominator": missed_base,
+        "approval": approval,
+        "approval_numerator": sum(1 for h in answered if h.interview.approves),
+        "approval_denominator": len(answered),
+    }
 
 
 def test_the_county_exit_check_equals_an_independent_computation(assessed: Any) -> None:
     survey = _survey(assessed)
     _interview_everybody(survey)
     expected = _independent(survey)
-    assert 0 < expected["wrong_exit_rate"] < 1 and 0 < expected["missed_rate"] < 1 and 0 < expected["approval"] < 1
+    assert (
+        0 < expected["wrong_exit_rate"] < 1
+        and 0 < expected["missed_rate"] < 1
+        and 0 < expected["approval"] < 1
+    )
 
     evaluation = evaluate_county_exit(assessed.county, year=YEAR)  # finds the survey by itself
     assert evaluation.survey is not None and evaluation.survey["id"] == survey.pk
@@ -97,7 +122,11 @@ def test_the_county_exit_check_equals_an_independent_computation(assessed: Any) 
         assert figures[code]["denominator"] == pytest.approx(expected[f"{name}_denominator"], rel=1e-12)
 
     by_code = {c.code: c for c in evaluation.criteria}
-    limits = {"incidence": Decimal("0.03"), "wrong_exit_rate": Decimal("0.02"), "missed_rate": Decimal("0.02")}
+    limits = {
+        "incidence": Decimal("0.03"),
+        "wrong_exit_rate": Decimal("0.02"),
+        "missed_rate": Decimal("0.02"),
+    }
     for code, limit in limits.items():  # 甘肃 is western: 3% incidence
         assert by_code[code].passed == (Decimal(str(expected[code])) < limit), code
         assert by_code[code].parameter.value == limit

@@ -27,7 +27,12 @@ def test_wilson_by_the_formula_for_a_fractional_sample():
 
 def test_design_effect_from_village_clustering():
     # given two strata of two villages, 10 people each, 1 and 3 cases in the poor villages, none elsewhere
-    clusters = [Cluster("poor", 1, 10), Cluster("poor", 3, 10), Cluster("non_poor", 0, 10), Cluster("non_poor", 0, 10)]
+    clusters = [
+        Cluster("poor", 1, 10),
+        Cluster("poor", 3, 10),
+        Cluster("non_poor", 0, 10),
+        Cluster("non_poor", 0, 10),
+    ]
     # when
     estimate = e.ratio_estimate("x", "x", "x", clusters)
     # then R = 4/40 = 0.1; z = (y − 0.1x)/40 = 0, 0.05, −0.025, −0.025
@@ -115,8 +120,11 @@ def test_missed_rate_expands_each_village_to_its_non_registered_population():
 
 def test_missed_rate_leaves_out_villages_without_population_or_visits():
     villages = [*VILLAGES, Village("C", "poor", None)]
-    visits = [_visit("A", non_registered=True, people=10, missed=False), _visit("B"),
-              _visit("C", non_registered=True, people=10, missed=True, missed_people=1)]
+    visits = [
+        _visit("A", non_registered=True, people=10, missed=False),
+        _visit("B"),
+        _visit("C", non_registered=True, people=10, missed=True, missed_people=1),
+    ]
     estimate = e.missed_rate(visits, villages)
     assert estimate.value == 0.0 and estimate.clusters == 1
     assert any("未填农村户籍人口" in n for n in estimate.notes)
@@ -149,14 +157,22 @@ def test_comprehensive_incidence_never_below_the_registered_poor():
 
 def test_comprehensive_incidence_needs_both_rates():
     county = County(rural_population=1000, registered_people=100, poor_people=10, exited_people=90)
-    assert e.comprehensive_incidence(county, Estimate("w", "", "", None), Estimate("m", "", "", 0.1)).value is None
+    assert (
+        e.comprehensive_incidence(county, Estimate("w", "", "", None), Estimate("m", "", "", 0.1)).value
+        is None
+    )
 
 
 def test_compute_puts_the_four_together():
     visits = [_visit("A", exited=True, wrongly_exited=False), _visit("B", non_registered=True, missed=False)]
     county = County(rural_population=400, registered_people=8, poor_people=0, exited_people=4)
     figures = e.compute(visits, VILLAGES, county)
-    assert [x.code for x in figures.all] == ["comprehensive_incidence", "wrong_exit_rate", "missed_rate", "approval"]
+    assert [x.code for x in figures.all] == [
+        "comprehensive_incidence",
+        "wrong_exit_rate",
+        "missed_rate",
+        "approval",
+    ]
     assert figures.comprehensive_incidence.value == 0.0
     assert figures.interviews == 2 and figures.villages == 2
     assert figures.as_json()["approval"]["value"] == 1.0

@@ -24,27 +24,37 @@ TODAY = dt.date.today()
 
 def _draw(assessed: Any, seed: int = 42, **kw: Any) -> Survey:
     actor = Actor.of(assessed.users["county_admin"])
-    return services.draw_survey(actor=actor, county=assessed.county, year=2025, seed=seed,
-                                design=kw.pop("design", DESIGN), **kw)
+    return services.draw_survey(
+        actor=actor, county=assessed.county, year=2025, seed=seed, design=kw.pop("design", DESIGN), **kw
+    )
 
 
 def _sample(survey: Survey) -> list[tuple[str, list[tuple[int | None, str]]]]:
-    return [(v.village_id, [(h.household_id, h.group) for h in v.households.order_by("order")])
-            for v in survey.villages.order_by("order")]
+    return [
+        (v.village_id, [(h.household_id, h.group) for h in v.households.order_by("order")])
+        for v in survey.villages.order_by("order")
+    ]
 
 
 def _register_facts() -> dict[int, dict[str, Any]]:
     """Each household's group and size, counted here from the members (independently of the selectors)."""
     active = Q(members__left_on__isnull=True)
-    rows = Household.objects.annotate(people=Count("members", filter=active),
-                                      labour=Count("members", filter=active & Q(members__labour_skill__in=["1", "2"])))
+    rows = Household.objects.annotate(
+        people=Count("members", filter=active),
+        labour=Count("members", filter=active & Q(members__labour_skill__in=["1", "2"])),
+    )
     facts = {}
     for h in rows:
         if h.poverty_status:
             group = Group.REGISTERED_WITH_LABOUR if h.labour else Group.REGISTERED_WITHOUT_LABOUR
         else:
             group = None if h.monitoring_type else Group.NON_REGISTERED
-        facts[h.pk] = {"group": group, "people": h.people, "village": h.village_id, "status": h.poverty_status}
+        facts[h.pk] = {
+            "group": group,
+            "people": h.people,
+            "village": h.village_id,
+            "status": h.poverty_status,
+        }
     return facts
 
 
@@ -62,7 +72,9 @@ def test_the_sample_follows_the_design_and_the_register(assessed):
     for f in facts.values():
         if f["status"]:
             registered[f["village"]] += f["people"]
-    villages = dict(Region.objects.filter(level=5, code__startswith="620502").values_list("code", "rural_population"))
+    villages = dict(
+        Region.objects.filter(level=5, code__startswith="620502").values_list("code", "rural_population")
+    )
     rate = sum(registered.values()) / sum(villages.values())
     with_households = {f["village"] for f in facts.values() if f["group"] and f["people"]}
     poor = {c for c in with_households if registered[c] / villages[c] >= 2 * rate}
@@ -74,7 +86,9 @@ def test_the_sample_follows_the_design_and_the_register(assessed):
         assert village.registered_people == registered[village.village_id]
         assert village.rural_population == villages[village.village_id]
         households = list(village.households.all())
-        available = [pk for pk, f in facts.items() if f["village"] == village.village_id and f["group"] and f["people"]]
+        available = [
+            pk for pk, f in facts.items() if f["village"] == village.village_id and f["group"] and f["people"]
+        ]
         assert len(households) == min(10, len(available))
         for h in households:
             fact = facts[h.household_id]
@@ -84,7 +98,9 @@ def test_the_sample_follows_the_design_and_the_register(assessed):
     ids = list(survey.households.values_list("household_id", flat=True))
     assert len(ids) == len(set(ids))
     assert survey.frame["registered_people"] == sum(registered.values())
-    assert survey.frame["exited_people"] == sum(f["people"] for f in facts.values() if f["status"] in ("1", "4"))
+    assert survey.frame["exited_people"] == sum(
+        f["people"] for f in facts.values() if f["status"] in ("1", "4")
+    )
     assert survey.frame["rural_population"] == sum(villages.values())
 
 
@@ -112,10 +128,14 @@ def test_a_county_with_no_households_cannot_be_drawn(assessed):
     assert "没有可抽样的农户" in caught.value.message
 
 
-@pytest.mark.parametrize(("kw", "field"), [
-    ({"year": 2013}, "year"), ({"seed": -1}, "seed"),
-    ({"design": {"stratum_rule": "list", "poor_villages": "620503100201"}}, "poor_villages"),
-])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"year": 2013}, "year"),
+        ({"seed": -1}, "seed"),
+        ({"design": {"stratum_rule": "list", "poor_villages": "620503100201"}}, "poor_villages"),
+    ],
+)
 def test_bad_draws_are_refused(assessed, kw, field):
     with pytest.raises(ValidationFailed) as caught:
         services.draw_survey(actor=Actor.of(None), county=assessed.county, **({"year": 2025, "seed": 1} | kw))
@@ -140,8 +160,9 @@ def test_an_exited_household_is_asked_about_a_wrong_exit(assessed):
     with pytest.raises(ValidationFailed) as caught:
         services.record_interview(actor=actor, sampled=exited, data=_result(wrongly_exited=True))
     assert "wrong_exit_reason" in caught.value.errors
-    saved = services.record_interview(actor=actor, sampled=exited,
-                                      data=_result(wrongly_exited=True, wrong_exit_reason="收入未达标"))
+    saved = services.record_interview(
+        actor=actor, sampled=exited, data=_result(wrongly_exited=True, wrong_exit_reason="收入未达标")
+    )
     assert saved.wrongly_exited is True and saved.missed is None
     survey.refresh_from_db()
     assert survey.state == SurveyState.FIELDWORK
@@ -155,27 +176,36 @@ def test_a_non_registered_household_is_asked_about_being_missed(assessed):
         services.record_interview(actor=actor, sampled=household, data=_result(missed=True))
     assert "missed_people" in caught.value.errors
     with pytest.raises(ValidationFailed):
-        services.record_interview(actor=actor, sampled=household,
-                                  data=_result(missed=True, missed_people=household.people + 1))
-    saved = services.record_interview(actor=actor, sampled=household, data=_result(missed=True, missed_people=1))
+        services.record_interview(
+            actor=actor, sampled=household, data=_result(missed=True, missed_people=household.people + 1)
+        )
+    saved = services.record_interview(
+        actor=actor, sampled=household, data=_result(missed=True, missed_people=1)
+    )
     assert (saved.missed, saved.missed_people, saved.wrongly_exited) == (True, 1, None)
 
 
 def test_a_visit_without_an_interview_keeps_no_answers(assessed):
     survey = _draw(assessed)
     household = _first(survey, group=Group.NON_REGISTERED)
-    saved = services.record_interview(actor=Actor.of(None), sampled=household, data=_result(
-        outcome=Outcome.NOT_AT_HOME, approves=True, missed=True, missed_people=1))
+    saved = services.record_interview(
+        actor=Actor.of(None),
+        sampled=household,
+        data=_result(outcome=Outcome.NOT_AT_HOME, approves=True, missed=True, missed_people=1),
+    )
     assert (saved.approves, saved.missed, saved.missed_people) == (None, None, None)
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"visited_on": TODAY + dt.timedelta(days=1)}, "visited_on"),
-    ({"visited_on": TODAY - dt.timedelta(days=3)}, "visited_on"),
-    ({"interviewers": " "}, "interviewers"),
-    ({"approves": None}, "approves"),
-    ({"outcome": "moved"}, "outcome"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"visited_on": TODAY + dt.timedelta(days=1)}, "visited_on"),
+        ({"visited_on": TODAY - dt.timedelta(days=3)}, "visited_on"),
+        ({"interviewers": " "}, "interviewers"),
+        ({"approves": None}, "approves"),
+        ({"outcome": "moved"}, "outcome"),
+    ],
+)
 def test_bad_results_are_refused(assessed, data, field):
     survey = _draw(assessed)
     household = _first(survey, group=Group.REGISTERED_WITH_LABOUR, poverty_status="")
@@ -191,10 +221,16 @@ def test_a_result_saved_meanwhile_is_not_overwritten(assessed):
     actor = Actor.of(assessed.users["county_admin"])
     saved = services.record_interview(actor=actor, sampled=household, data=_result(missed=False))
     with pytest.raises(ConcurrentEditError):
-        services.record_interview(actor=actor, sampled=household, data=_result(missed=False), expected_version=0)
+        services.record_interview(
+            actor=actor, sampled=household, data=_result(missed=False), expected_version=0
+        )
     before = ObjectChange.objects.count()
-    fixed = services.record_interview(actor=actor, sampled=household, data=_result(missed=False, approves=False),
-                                      expected_version=saved.version)
+    fixed = services.record_interview(
+        actor=actor,
+        sampled=household,
+        data=_result(missed=False, approves=False),
+        expected_version=saved.version,
+    )
     assert fixed.version == 2 and fixed.approves is False
     change = ObjectChange.objects.order_by("-pk").first()
     assert ObjectChange.objects.count() == before + 1 and change.before["approves"] is True
@@ -225,10 +261,15 @@ def test_assessors_add_a_household_that_is_in_no_register(assessed):
     survey = _draw(assessed)
     village = survey.villages.order_by("order").first()
     last = village.households.count()
-    added = services.add_household(actor=Actor.of(None), village=village, head_name="张三", address="三组12号",
-                                   people=4)
-    assert (added.group, added.by_hand, added.household_id, added.order) == (Group.NON_REGISTERED, True, None,
-                                                                             last + 1)
+    added = services.add_household(
+        actor=Actor.of(None), village=village, head_name="张三", address="三组12号", people=4
+    )
+    assert (added.group, added.by_hand, added.household_id, added.order) == (
+        Group.NON_REGISTERED,
+        True,
+        None,
+        last + 1,
+    )
     services.record_interview(actor=Actor.of(None), sampled=added, data=_result(missed=True, missed_people=4))
     figures = selectors.survey_estimates(survey)
     assert figures.missed_rate.numerator > 0
@@ -268,7 +309,8 @@ def test_the_estimates_are_the_assessment_formulas_over_the_results(assessed):
     # 错退率 = wrongly exited people ÷ exited people in the sample
     exited = [h for h in rows if h.poverty_status in ("1", "4")]
     assert figures.wrong_exit_rate.value == pytest.approx(
-        sum(h.people for h in exited if h.interview.wrongly_exited) / sum(h.people for h in exited))
+        sum(h.people for h in exited if h.interview.wrongly_exited) / sum(h.people for h in exited)
+    )
     # 漏评率 = Σ P_v · (missed_v / visited_v) ÷ Σ P_v over villages with non-registered visits
     found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for h in rows:
@@ -278,7 +320,12 @@ def test_the_estimates_are_the_assessment_formulas_over_the_results(assessed):
     population = {v.pk: v.rural_population - v.registered_people for v in survey.villages.all()}
     expected = sum(population[v] * y / m for v, (y, m) in found.items()) / sum(population[v] for v in found)
     assert figures.missed_rate.value == pytest.approx(expected)
-    for e in (figures.approval, figures.wrong_exit_rate, figures.missed_rate, figures.comprehensive_incidence):
+    for e in (
+        figures.approval,
+        figures.wrong_exit_rate,
+        figures.missed_rate,
+        figures.comprehensive_incidence,
+    ):
         assert e.low <= e.value <= e.high and e.deff >= 1
 
 

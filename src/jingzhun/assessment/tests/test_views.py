@@ -19,13 +19,28 @@ from jingzhun.core.models import ObjectChange
 from jingzhun.registry.models import Member
 
 TODAY = dt.date.today().isoformat()
-DRAW = {"year": 2025, "seed": 20171101, "name": "", "poor": 3, "non_poor": 2, "households_per_village": 10,
-        "ratio": "5:3:2", "stratum_rule": "incidence", "poor_village_factor": "2", "poor_villages": ""}
+DRAW = {
+    "year": 2025,
+    "seed": 20171101,
+    "name": "",
+    "poor": 3,
+    "non_poor": 2,
+    "households_per_village": 10,
+    "ratio": "5:3:2",
+    "stratum_rule": "incidence",
+    "poor_village_factor": "2",
+    "poor_villages": "",
+}
 
 
 def _survey(assessed: Any) -> Survey:
-    return services.draw_survey(actor=Actor.of(assessed.users["county_admin"]), county=assessed.county,
-                                year=2025, seed=3, design={"villages": {"poor": 3, "non_poor": 2}})
+    return services.draw_survey(
+        actor=Actor.of(assessed.users["county_admin"]),
+        county=assessed.county,
+        year=2025,
+        seed=3,
+        design={"villages": {"poor": 3, "non_poor": 2}},
+    )
 
 
 def _login(client: Any, assessed: Any, name: str) -> Any:
@@ -40,7 +55,9 @@ def test_a_county_admin_draws_a_sample_from_the_form(client, assessed):
     assert page.status_code == 200 and "5:3:2" in page.content.decode()
     response = client.post(reverse("assessment:survey_create"), DRAW | {"county": assessed.county.code})
     survey = Survey.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("assessment:survey_detail", args=[survey.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "assessment:survey_detail", args=[survey.pk]
+    )
     assert survey.seed == 20171101 and survey.villages.count() == 5
     detail = client.get(response["Location"]).content.decode()
     assert "20171101" in detail and survey.villages.first().village.name in detail
@@ -49,7 +66,9 @@ def test_a_county_admin_draws_a_sample_from_the_form(client, assessed):
 
 def test_a_bad_design_is_shown_on_the_form(client, assessed):
     _login(client, assessed, "county_admin")
-    response = client.post(reverse("assessment:survey_create"), DRAW | {"county": assessed.county.code, "ratio": "5:3"})
+    response = client.post(
+        reverse("assessment:survey_create"), DRAW | {"county": assessed.county.code, "ratio": "5:3"}
+    )
     assert response.status_code == 422 and "5:3:2" in response.content.decode()
     response = client.post(reverse("assessment:survey_create"), DRAW | {"county": "620503000000"})
     assert response.status_code == 422  # not one of the choices
@@ -96,7 +115,10 @@ def test_the_interview_lists_xlsx_has_a_sheet_per_village(client, assessed):
     for village, sheet in zip(survey.villages.order_by("order"), book.worksheets, strict=True):
         assert sheet["A1"].value == f"{survey.name} 入户调查名单"
         assert [c.value for c in sheet[3]] == list(printing.HEADINGS)
-        rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4, max_row=3 + village.households.count())]
+        rows = [
+            [c.value for c in row]
+            for row in sheet.iter_rows(min_row=4, max_row=3 + village.households.count())
+        ]
         expected = [(h.household_number, h.head_name) for h in village.households.order_by("order")]
         assert [(r[1], r[2]) for r in rows] == expected
         for row, h in zip(rows, village.households.order_by("order"), strict=True):
@@ -111,8 +133,15 @@ def test_results_are_entered_household_after_household(client, assessed):
     page = client.get(reverse("assessment:interview", args=[first.pk])).content.decode()
     assert 'name="approves"' in page and ('name="wrongly_exited"' in page) is first.exited
     assert ('name="missed"' in page) is first.non_registered
-    data = {"outcome": "completed", "visited_on": TODAY, "interviewers": "甲、乙", "approves": "1", "version": 0,
-            "wrongly_exited": "0", "missed": "0"}
+    data = {
+        "outcome": "completed",
+        "visited_on": TODAY,
+        "interviewers": "甲、乙",
+        "approves": "1",
+        "version": 0,
+        "wrongly_exited": "0",
+        "missed": "0",
+    }
     response = client.post(reverse("assessment:interview", args=[first.pk]), data)
     assert response.status_code == 302
     if first.village_id == second.village_id:
@@ -130,8 +159,10 @@ def test_a_missing_answer_is_shown_next_to_its_field(client, assessed):
     survey = _survey(assessed)
     household = survey.households.filter(group=Group.NON_REGISTERED).first()
     _login(client, assessed, "county_admin")
-    response = client.post(reverse("assessment:interview", args=[household.pk]), {
-        "outcome": "completed", "visited_on": TODAY, "interviewers": "甲", "approves": "1", "missed": "1"})
+    response = client.post(
+        reverse("assessment:interview", args=[household.pk]),
+        {"outcome": "completed", "visited_on": TODAY, "interviewers": "甲", "approves": "1", "missed": "1"},
+    )
     assert response.status_code == 422 and "请填写漏评人数" in response.content.decode()
     assert not Interview.objects.exists()
 
@@ -151,9 +182,14 @@ def test_a_household_is_added_by_hand_and_then_interviewed(client, assessed):
     survey = _survey(assessed)
     village = survey.villages.order_by("order").first()
     _login(client, assessed, "county_admin")
-    assert 'id="add-household"' in client.get(reverse("assessment:village_detail", args=[village.pk])).content.decode()
-    response = client.post(reverse("assessment:household_add", args=[village.pk]),
-                           {"head_name": "李四", "address": "二组5号", "people": 3})
+    assert (
+        'id="add-household"'
+        in client.get(reverse("assessment:village_detail", args=[village.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("assessment:household_add", args=[village.pk]),
+        {"head_name": "李四", "address": "二组5号", "people": 3},
+    )
     added = SampledHousehold.objects.get(by_hand=True)
     assert response["Location"] == reverse("assessment:interview", args=[added.pk])
     response = client.post(reverse("assessment:household_add", args=[village.pk]), {"head_name": "王五"})
@@ -179,9 +215,17 @@ def test_redraw_and_close_from_the_survey_page(client, assessed):
 def test_the_estimates_page_shows_the_rates_and_the_exit_check(client, assessed):
     survey = _survey(assessed)
     for h in survey.households.all():
-        services.record_interview(actor=Actor.of(None), sampled=h, data={
-            "visited_on": dt.date.today(), "interviewers": "甲", "approves": True,
-            "wrongly_exited": False if h.exited else None, "missed": False if h.non_registered else None})
+        services.record_interview(
+            actor=Actor.of(None),
+            sampled=h,
+            data={
+                "visited_on": dt.date.today(),
+                "interviewers": "甲",
+                "approves": True,
+                "wrongly_exited": False if h.exited else None,
+                "missed": False if h.non_registered else None,
+            },
+        )
     _login(client, assessed, "auditor")
     page = client.get(reverse("assessment:survey_estimates", args=[survey.pk])).content.decode()
     for code in ("approval", "wrong_exit_rate", "missed_rate", "comprehensive_incidence"):
@@ -197,10 +241,12 @@ def test_outsiders_get_404_everywhere(client, assessed, name):
     survey = _survey(assessed)
     village, household = survey.villages.first(), survey.households.first()
     _login(client, assessed, name)
-    for url in (reverse("assessment:survey_detail", args=[survey.pk]),
-                reverse("assessment:survey_estimates", args=[survey.pk]),
-                reverse("assessment:village_detail", args=[village.pk]),
-                reverse("assessment:village_list", args=[village.pk, "xlsx"]),
-                reverse("assessment:interview", args=[household.pk])):
+    for url in (
+        reverse("assessment:survey_detail", args=[survey.pk]),
+        reverse("assessment:survey_estimates", args=[survey.pk]),
+        reverse("assessment:village_detail", args=[village.pk]),
+        reverse("assessment:village_list", args=[village.pk, "xlsx"]),
+        reverse("assessment:interview", args=[household.pk]),
+    ):
         assert client.get(url).status_code == 404, url
     assert survey.name not in client.get(reverse("assessment:survey_list")).content.decode()

@@ -38,23 +38,41 @@ def test_province_comparison_at_the_boundary(registered: int, poor: bool) -> Non
 
 def test_the_design_factor_overrides_the_policy_factor() -> None:
     stats = [VillageStats("v", 1000, 30)]  # 3% ≥ 1.5 × 2%, but < 2 × 2%
-    assert assign_strata(stats, Design(), province_rate=Decimal("0.02"), factor=Decimal("2"))[0].stratum == \
-        Stratum.NON_POOR
-    assert assign_strata(stats, Design(poor_village_factor=Decimal("1.5")), province_rate=Decimal("0.02"),
-                         factor=Decimal("2"))[0].stratum == Stratum.POOR
+    assert (
+        assign_strata(stats, Design(), province_rate=Decimal("0.02"), factor=Decimal("2"))[0].stratum
+        == Stratum.NON_POOR
+    )
+    assert (
+        assign_strata(
+            stats,
+            Design(poor_village_factor=Decimal("1.5")),
+            province_rate=Decimal("0.02"),
+            factor=Decimal("2"),
+        )[0].stratum
+        == Stratum.POOR
+    )
 
 
 def _draw(assessed: Any, seed: int = 3) -> Any:
-    return services.draw_survey(actor=Actor.of(assessed.users["county_admin"]), county=assessed.county, year=2025,
-                                seed=seed, design=DESIGN)
+    return services.draw_survey(
+        actor=Actor.of(assessed.users["county_admin"]),
+        county=assessed.county,
+        year=2025,
+        seed=seed,
+        design=DESIGN,
+    )
 
 
 def test_a_draw_uses_the_register(assessed: Any) -> None:
     villages = list(Region.objects.filter(level=5, code__startswith="620502").order_by("code")[:4])
     actor = Actor.of(assessed.users["county_admin"])
-    village_services.import_poor_villages(actor=actor, county=assessed.county,
-                                          text="\n".join(v.code for v in villages), identified_year=2014,
-                                          source_document="秦州区贫困村名单（2014）")
+    village_services.import_poor_villages(
+        actor=actor,
+        county=assessed.county,
+        text="\n".join(v.code for v in villages),
+        identified_year=2014,
+        source_document="秦州区贫困村名单（2014）",
+    )
     survey = _draw(assessed)
     assert survey.frame["stratum_source"] == "register" and "4个村" in survey.frame["stratum_note"]
     poor = {v.village_id for v in survey.villages.filter(stratum=Stratum.POOR)}
@@ -63,10 +81,19 @@ def test_a_draw_uses_the_register(assessed: Any) -> None:
 
 def test_a_draw_compares_with_the_province_when_it_is_set(assessed: Any) -> None:
     survey = _draw(assessed)
-    assert survey.frame["stratum_source"] == "county" and "未设置2013年全省农村贫困发生率" in survey.frame["stratum_note"]
-    policy_services.create_parameter(actor=Actor.of(assessed.users["admin"]), key=catalogue.PROVINCE_POVERTY_INCIDENCE,
-                                     region_prefix="62", year=2013, value="0.05", document="甘肃省2013年统计数据",
-                                     unconfirmed=True)
+    assert (
+        survey.frame["stratum_source"] == "county"
+        and "未设置2013年全省农村贫困发生率" in survey.frame["stratum_note"]
+    )
+    policy_services.create_parameter(
+        actor=Actor.of(assessed.users["admin"]),
+        key=catalogue.PROVINCE_POVERTY_INCIDENCE,
+        region_prefix="62",
+        year=2013,
+        value="0.05",
+        document="甘肃省2013年统计数据",
+        unconfirmed=True,
+    )
     survey = _draw(assessed, seed=4)
     assert survey.frame["stratum_source"] == "province"
     assert "全省农村贫困发生率 5% 的 2 倍" in survey.frame["stratum_note"]

@@ -18,5 +18,9 @@ def household_assistance(household: Any, user: Any) -> dict[str, Any]:
     change them here or import more."""
     found = selectors.household_assistance(user, household.pk)
     can_edit = access.households_for(user, "change").filter(pk=household.pk).exists()
-    return {"pairings": found.pairings, "years": found.years, "can_import": access.can_import(user),
-            "can_edit": can_edit}
+    return {
+        "pairings": found.pairings,
+        "years": found.years,
+        "can_import": access.can_import(user),
+        "can_edit": can_edit,
+    }

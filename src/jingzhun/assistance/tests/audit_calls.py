@@ -21,29 +21,58 @@ def _file(name: str, headers: tuple[str, ...], row: list[Any]) -> Path:
 
 
 def _pairings(world: Any, actor: Actor) -> Any:
-    path = _file("pairings.csv", PAIRING_HEADERS, [world.household_a.household_number, "张建平", "秦州区农业农村局",
-                                                   "县直", "13909381234", "2024-03-01", ""])
+    path = _file(
+        "pairings.csv",
+        PAIRING_HEADERS,
+        [
+            world.household_a.household_number,
+            "张建平",
+            "秦州区农业农村局",
+            "县直",
+            "13909381234",
+            "2024-03-01",
+            "",
+        ],
+    )
     return services.import_pairings(actor=actor, user=actor.user, path=path)
 
 
 def _measures(world: Any, actor: Actor) -> Any:
-    path = _file("measures.csv", MEASURE_HEADERS, [world.household_a.household_number, 2025, "健康", "是", "家庭医生签约"])
+    path = _file(
+        "measures.csv",
+        MEASURE_HEADERS,
+        [world.household_a.household_number, 2025, "健康", "是", "家庭医生签约"],
+    )
     return services.import_measures(actor=actor, user=actor.user, path=path)
 
 
 def _pairing(world: Any, actor: Actor) -> Any:
     world.household_a.refresh_from_db()
-    return services.save_pairing(actor=actor, user=actor.user, household_id=world.household_a.pk,
-                                 expected_version=world.household_a.version,
-                                 data={"helper_name": "李娜", "helper_unit": "玉泉镇人民政府", "unit_level": "4",
-                                       "helper_phone": "", "started_on": "2025-01-01", "ended_on": None})
+    return services.save_pairing(
+        actor=actor,
+        user=actor.user,
+        household_id=world.household_a.pk,
+        expected_version=world.household_a.version,
+        data={
+            "helper_name": "李娜",
+            "helper_unit": "玉泉镇人民政府",
+            "unit_level": "4",
+            "helper_phone": "",
+            "started_on": "2025-01-01",
+            "ended_on": None,
+        },
+    )
 
 
 def _measure(world: Any, actor: Actor) -> Any:
     world.household_a.refresh_from_db()
-    return services.save_measure(actor=actor, user=actor.user, household_id=world.household_a.pk,
-                                 expected_version=world.household_a.version,
-                                 data={"year": 2026, "family": "05", "implemented": True, "note": "家庭医生签约"})
+    return services.save_measure(
+        actor=actor,
+        user=actor.user,
+        household_id=world.household_a.pk,
+        expected_version=world.household_a.version,
+        data={"year": 2026, "family": "05", "implemented": True, "note": "家庭医生签约"},
+    )
 
 
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {

@@ -7,11 +7,21 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-PAIRING_HEADERS = ("户编号", "帮扶责任人姓名", "帮扶单位", "单位隶属关系", "联系电话", "帮扶开始日期", "帮扶结束日期")
+PAIRING_HEADERS = (
+    "户编号",
+    "帮扶责任人姓名",
+    "帮扶单位",
+    "单位隶属关系",
+    "联系电话",
+    "帮扶开始日期",
+    "帮扶结束日期",
+)
 MEASURE_HEADERS = ("户编号", "年度", "措施类别", "是否已实施", "备注")
 
 
-def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig") -> Path:
+def write_csv(
+    path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig"
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(headers)

@@ -14,14 +14,18 @@ MISSING_ID = 10**9
 
 def pairing_a(household: Any) -> Pairing:
     pairing, _ = Pairing.objects.get_or_create(
-        household=household, helper_name="张建平", started_on=dt.date(2024, 3, 1),
-        defaults={"helper_unit": "秦州区农业农村局", "unit_level": "3"})
+        household=household,
+        helper_name="张建平",
+        started_on=dt.date(2024, 3, 1),
+        defaults={"helper_unit": "秦州区农业农村局", "unit_level": "3"},
+    )
     return pairing
 
 
 def measure_a(household: Any) -> Measure:
-    measure, _ = Measure.objects.get_or_create(household=household, year=2025, family="04",
-                                               defaults={"implemented": False})
+    measure, _ = Measure.objects.get_or_create(
+        household=household, year=2025, family="04", defaults={"implemented": False}
+    )
     return measure
 
 
@@ -34,19 +38,34 @@ def measure_kwargs(scene: Any, missing: bool) -> dict[str, Any]:
 
 
 def pairing_form(scene: Any) -> dict[str, Any]:
-    return {"version": scene.household.version, "helper_name": "李娜", "helper_unit": "玉泉镇人民政府",
-            "unit_level": "4", "started_on": "2025-01-01"}
+    return {
+        "version": scene.household.version,
+        "helper_name": "李娜",
+        "helper_unit": "玉泉镇人民政府",
+        "unit_level": "4",
+        "started_on": "2025-01-01",
+    }
 
 
 def measure_form(scene: Any) -> dict[str, Any]:
-    return {"version": scene.household.version, "year": "2025", "family": "04", "implemented": "on",
-            "note": "改"}
+    return {
+        "version": scene.household.version,
+        "year": "2025",
+        "family": "04",
+        "implemented": "on",
+        "note": "改",
+    }
 
 
 def pairing_body() -> dict[str, Any]:
     """An API body; version 1 is the test world's households' version."""
-    return {"version": 1, "helper_name": "李娜", "helper_unit": "玉泉镇人民政府", "unit_level": "4",
-            "started_on": "2025-01-01"}
+    return {
+        "version": 1,
+        "helper_name": "李娜",
+        "helper_unit": "玉泉镇人民政府",
+        "unit_level": "4",
+        "started_on": "2025-01-01",
+    }
 
 
 def measure_body() -> dict[str, Any]:

@@ -17,8 +17,11 @@ from jingzhun.core.models import ObjectChange
 
 def test_every_public_service_function_is_a_call_or_not_a_writer() -> None:
     module = importlib.import_module("jingzhun.assistance.services")
-    public = {f"{module.__name__}.{name}" for name, obj in inspect.getmembers(module, inspect.isfunction)
-              if obj.__module__ == module.__name__ and not name.startswith("_")}
+    public = {
+        f"{module.__name__}.{name}"
+        for name, obj in inspect.getmembers(module, inspect.isfunction)
+        if obj.__module__ == module.__name__ and not name.startswith("_")
+    }
     assert public == set(CALLS) | NOT_WRITERS
     assert set(ACTORS) == set(CALLS)
 

@@ -30,8 +30,21 @@ def test_template_writes_the_headers(db, tmp_path):
 
 
 def test_import_prints_counts_and_imports_as_the_user(world, tmp_path):
-    path = write_csv(tmp_path / "p.csv", PAIRING_HEADERS, [
-        [world.household_a.household_number, "张建平", "秦州区农业农村局", "县直", "13909381234", "2024-03-01", ""]])
+    path = write_csv(
+        tmp_path / "p.csv",
+        PAIRING_HEADERS,
+        [
+            [
+                world.household_a.household_number,
+                "张建平",
+                "秦州区农业农村局",
+                "县直",
+                "13909381234",
+                "2024-03-01",
+                "",
+            ]
+        ],
+    )
     out = _run("import", "pairings", str(path), "--user", "township_officer")
     assert "新增 1" in out and "拒绝 0" in out
     assert ObjectChange.objects.get(object_type="assistance.pairing").source == "cli"
@@ -41,9 +54,15 @@ def test_import_prints_counts_and_imports_as_the_user(world, tmp_path):
 
 def test_rejected_rows_are_printed_and_the_command_fails(world, tmp_path):
     other = world.households[TOWNSHIP_B + "201"].household_number
-    path = write_csv(tmp_path / "m.csv", MEASURE_HEADERS, [
-        [world.household_a.household_number, 2025, "健康", "是", ""], [other, 2025, "健康", "是", ""],
-        [world.household_a.household_number, 1900, "就业", "是", ""]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        MEASURE_HEADERS,
+        [
+            [world.household_a.household_number, 2025, "健康", "是", ""],
+            [other, 2025, "健康", "是", ""],
+            [world.household_a.household_number, 1900, "就业", "是", ""],
+        ],
+    )
     out = io.StringIO()
     with pytest.raises(CommandError, match="没有写入任何记录"):
         call_command("assistance", "import", "measures", str(path), "--user", "township_officer", stdout=out)
@@ -55,7 +74,9 @@ def test_rejected_rows_are_printed_and_the_command_fails(world, tmp_path):
 
 
 def test_import_refuses_unknown_users_and_readers(world, tmp_path):
-    path = write_csv(tmp_path / "m.csv", MEASURE_HEADERS, [[world.household_a.household_number, 2025, "健康", "是", ""]])
+    path = write_csv(
+        tmp_path / "m.csv", MEASURE_HEADERS, [[world.household_a.household_number, 2025, "健康", "是", ""]]
+    )
     with pytest.raises(CommandError, match="用户不存在"):
         _run("import", "measures", str(path), "--user", "nobody")
     with pytest.raises(CommandError, match="只有"):

@@ -18,15 +18,29 @@ YEAR = 2025
 
 
 def _eligible() -> dict[int, Household]:
-    return {h.pk: h for h in Household.objects.filter(village__code__startswith="620502")
-            .filter(~Q(poverty_status="") | ~Q(monitoring_type=""))}
+    return {
+        h.pk: h
+        for h in Household.objects.filter(village__code__startswith="620502").filter(
+            ~Q(poverty_status="") | ~Q(monitoring_type="")
+        )
+    }
 
 
 def _rows() -> tuple[list[tuple], list[tuple]]:
-    pairings = sorted(Pairing.objects.values_list("household__household_number", "helper_name", "helper_unit",
-                                                  "unit_level", "helper_phone", "started_on", "ended_on"))
-    measures = sorted(Measure.objects.values_list("household__household_number", "year", "family", "implemented",
-                                                  "note"))
+    pairings = sorted(
+        Pairing.objects.values_list(
+            "household__household_number",
+            "helper_name",
+            "helper_unit",
+            "unit_level",
+            "helper_phone",
+            "started_on",
+            "ended_on",
+        )
+    )
+    measures = sorted(
+        Measure.objects.values_list("household__household_number", "year", "family", "implemented", "note")
+    )
     return pairings, measures
 
 
@@ -75,8 +89,13 @@ def test_measures_match_the_main_cause(county):
         by_household.setdefault(m.household_id, set()).add(m.family)
     assert set(by_household) == set(eligible)
     assert all(1 <= len(f) <= 3 for f in by_household.values())
-    expected = {"1": MeasureFamily.HEALTH, "3": MeasureFamily.COMPULSORY_EDUCATION, "9": MeasureFamily.FINANCE,
-                "8": MeasureFamily.SOCIAL_SECURITY, "2": MeasureFamily.SOCIAL_SECURITY}
+    expected = {
+        "1": MeasureFamily.HEALTH,
+        "3": MeasureFamily.COMPULSORY_EDUCATION,
+        "9": MeasureFamily.FINANCE,
+        "8": MeasureFamily.SOCIAL_SECURITY,
+        "2": MeasureFamily.SOCIAL_SECURITY,
+    }
     checked = Counter()
     for pk, families in by_household.items():
         household = eligible[pk]
@@ -95,7 +114,10 @@ def test_measures_match_the_main_cause(county):
 def test_the_same_seed_gives_the_same_rows_and_a_second_run_adds_nothing(county):
     first = generate.generate_assistance("620502", year=YEAR, seed=11)
     rows = _rows()
-    assert generate.generate_assistance("620502", year=YEAR, seed=11) == (0, 0)  # existing rows are left alone
+    assert generate.generate_assistance("620502", year=YEAR, seed=11) == (
+        0,
+        0,
+    )  # existing rows are left alone
     assert _rows() == rows
     Pairing.objects.all().delete()
     Measure.objects.all().delete()
@@ -111,8 +133,11 @@ def test_the_same_seed_gives_the_same_rows_and_a_second_run_adds_nothing(county)
 
 
 def test_only_households_under_the_prefix(county):
-    township = Household.objects.filter(village__code__startswith="620502").values_list(
-        "village__code", flat=True).first()[:9]
+    township = (
+        Household.objects.filter(village__code__startswith="620502")
+        .values_list("village__code", flat=True)
+        .first()[:9]
+    )
     generate.generate_assistance(township, year=YEAR)
     codes = set(Measure.objects.values_list("household__village__code", flat=True))
     assert codes and all(c.startswith(township) for c in codes)

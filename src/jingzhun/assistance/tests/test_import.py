@@ -26,11 +26,16 @@ from jingzhun.testing.world import TOWNSHIP_A, TOWNSHIP_B
 
 def _numbers(world: Any) -> tuple[str, str, str]:
     """南山村 and 北坡村 (玉泉镇, the officer's) and 东川村 (太京镇, not)."""
-    return (world.households[TOWNSHIP_A + "201"].household_number, world.households[TOWNSHIP_A + "202"].household_number,
-            world.households[TOWNSHIP_B + "201"].household_number)
+    return (
+        world.households[TOWNSHIP_A + "201"].household_number,
+        world.households[TOWNSHIP_A + "202"].household_number,
+        world.households[TOWNSHIP_B + "201"].household_number,
+    )
 
 
-def _import(kind: str, world: Any, path: Path, username: str = "township_officer", **kw: Any) -> services.ImportResult:
+def _import(
+    kind: str, world: Any, path: Path, username: str = "township_officer", **kw: Any
+) -> services.ImportResult:
     user = world.users[username]
     run = services.import_pairings if kind == "pairings" else services.import_measures
     return run(actor=Actor.of(user), user=user, path=path, **kw)
@@ -58,11 +63,18 @@ def test_pairings_import_then_the_same_file_again_changes_nothing(world, tmp_pat
     a, b, _ = _numbers(world)
     first = Pairing.objects.get(household__household_number=a)
     assert (first.helper_name, first.helper_unit, first.unit_level, first.helper_phone) == (
-        "张建平", "秦州区农业农村局", UnitLevel.COUNTY, "13909381234")
+        "张建平",
+        "秦州区农业农村局",
+        UnitLevel.COUNTY,
+        "13909381234",
+    )
     assert first.started_on == dt.date(2024, 3, 1) and first.ended_on is None
     ended = Pairing.objects.get(helper_name="李娜")
     assert ended.unit_level == UnitLevel.TOWNSHIP and ended.ended_on == dt.date(2024, 12, 31)
-    assert Pairing.objects.filter(household__household_number=b).active_on(dt.date(2025, 6, 1)).get().helper_name == "王海涛"
+    assert (
+        Pairing.objects.filter(household__household_number=b).active_on(dt.date(2025, 6, 1)).get().helper_name
+        == "王海涛"
+    )
     assert ended.active_on(dt.date(2024, 12, 31)) and not ended.active_on(dt.date(2025, 1, 1))
     assert _changes() == before + 3
 
@@ -92,8 +104,11 @@ def test_a_changed_row_is_updated_and_audited_with_before_and_after(world, tmp_p
 
 def test_every_created_row_is_audited_under_its_household(world, tmp_path):
     a, b, _ = _numbers(world)
-    path = write_csv(tmp_path / "m.csv", MEASURE_HEADERS, [[a, 2025, "健康", "是", "家庭医生签约"],
-                                                           [a, 2025, "08", "否", ""], [b, "2025", "3", "1", ""]])
+    path = write_csv(
+        tmp_path / "m.csv",
+        MEASURE_HEADERS,
+        [[a, 2025, "健康", "是", "家庭医生签约"], [a, 2025, "08", "否", ""], [b, "2025", "3", "1", ""]],
+    )
     last = ObjectChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     result = _import("measures", world, path)
     assert result.created == 3
@@ -106,13 +121,20 @@ def test_every_created_row_is_audited_under_its_household(world, tmp_path):
         assert change.user_name == "township_officer" and change.user == world.users["township_officer"]
         assert change.root_id == str(measure.household_id) and change.after["family"] == measure.family
     assert {(m.family, m.implemented) for m in measures.values()} == {
-        (MeasureFamily.HEALTH, True), (MeasureFamily.SOCIAL_SECURITY, False), (MeasureFamily.FINANCE, True)}
+        (MeasureFamily.HEALTH, True),
+        (MeasureFamily.SOCIAL_SECURITY, False),
+        (MeasureFamily.FINANCE, True),
+    }
 
 
 def test_a_gb18030_csv_is_read(world, tmp_path):
     a, _, _ = _numbers(world)
-    path = write_csv(tmp_path / "gbk.csv", MEASURE_HEADERS, [[a, 2024, "义务教育保障", "是", "落实营养改善计划"]],
-                     encoding="gb18030")
+    path = write_csv(
+        tmp_path / "gbk.csv",
+        MEASURE_HEADERS,
+        [[a, 2024, "义务教育保障", "是", "落实营养改善计划"]],
+        encoding="gb18030",
+    )
     result = _import("measures", world, path)
     assert result.created == 1
     assert Measure.objects.get().note == "落实营养改善计划"
@@ -124,16 +146,28 @@ def test_xlsx_with_typed_cells_from_the_template(world, tmp_path):
     template = services.write_template("pairings", tmp_path / "template.xlsx")
     book = openpyxl.load_workbook(template)
     sheet = book["帮扶结对"]
-    assert [c.value for c in sheet[1]] == ["户编号*", "帮扶责任人姓名*", "帮扶单位*", "单位隶属关系*", "联系电话",
-                                          "帮扶开始日期*", "帮扶结束日期"]
+    assert [c.value for c in sheet[1]] == [
+        "户编号*",
+        "帮扶责任人姓名*",
+        "帮扶单位*",
+        "单位隶属关系*",
+        "联系电话",
+        "帮扶开始日期*",
+        "帮扶结束日期",
+    ]
     sheet.append([a, "赵丽", "甘肃省教育厅", 1, 13919381234, dt.datetime(2022, 4, 1), None])
-    sheet.append([b, "孙伟", "北坡村村民委员会", "村级", None, dt.datetime(2023, 7, 15), dt.datetime(2024, 7, 14)])
+    sheet.append(
+        [b, "孙伟", "北坡村村民委员会", "村级", None, dt.datetime(2023, 7, 15), dt.datetime(2024, 7, 14)]
+    )
     book.save(tmp_path / "filled.xlsx")
     result = _import("pairings", world, tmp_path / "filled.xlsx")
     assert (result.created, result.rejected) == (2, 0), result.errors
     zhao = Pairing.objects.get(helper_name="赵丽")
-    assert (zhao.unit_level, zhao.helper_phone, zhao.started_on) == (UnitLevel.PROVINCE, "13919381234",
-                                                                      dt.date(2022, 4, 1))
+    assert (zhao.unit_level, zhao.helper_phone, zhao.started_on) == (
+        UnitLevel.PROVINCE,
+        "13919381234",
+        dt.date(2022, 4, 1),
+    )
     assert Pairing.objects.get(helper_name="孙伟").ended_on == dt.date(2024, 7, 14)
     assert _import("pairings", world, tmp_path / "filled.xlsx").unchanged == 2
 
@@ -143,11 +177,15 @@ def test_measures_template_and_an_xlsx_with_numbers(world, tmp_path):
     book = openpyxl.load_workbook(services.write_template("measures", tmp_path / "t.xlsx"))
     assert [c.value for c in book["帮扶措施"][1]] == ["户编号*", "年度*", "措施类别*", "是否已实施*", "备注"]
     assert "填写说明" in book.sheetnames
-    path = write_xlsx(tmp_path / "m.xlsx", MEASURE_HEADERS, [[a, 2025, 1, 1, "养牛"], [a, 2025.0, "14", False, None]])
+    path = write_xlsx(
+        tmp_path / "m.xlsx", MEASURE_HEADERS, [[a, 2025, 1, 1, "养牛"], [a, 2025.0, "14", False, None]]
+    )
     result = _import("measures", world, path)
     assert result.created == 2, result.errors
     assert {(m.family, m.implemented) for m in Measure.objects.all()} == {
-        (MeasureFamily.INDUSTRY, True), (MeasureFamily.INFRASTRUCTURE, False)}
+        (MeasureFamily.INDUSTRY, True),
+        (MeasureFamily.INFRASTRUCTURE, False),
+    }
 
 
 def _hostile_rows(world: Any) -> list[list[Any]]:
@@ -204,13 +242,30 @@ def test_a_hostile_file_reports_every_bad_row_and_writes_nothing(world, tmp_path
 
 def test_hostile_measures_are_reported_too(world, tmp_path):
     a, _, _ = _numbers(world)
-    path = write_csv(tmp_path / "bad.csv", MEASURE_HEADERS, [
-        [a, 1977, "健康", "是", ""], [a, "二〇二五", "健康", "是", ""], [a, 2025, "99", "是", ""],
-        [a, 2025, "健康", "也许", ""], [a, 2025, "健康", "", ""], [a, 2025, "健康", "是", "备" * 1001],
-        [a, 2025, "05", "是", ""], [a, 2025, "健康", "否", "同一户同一年同一类"]])
+    path = write_csv(
+        tmp_path / "bad.csv",
+        MEASURE_HEADERS,
+        [
+            [a, 1977, "健康", "是", ""],
+            [a, "二〇二五", "健康", "是", ""],
+            [a, 2025, "99", "是", ""],
+            [a, 2025, "健康", "也许", ""],
+            [a, 2025, "健康", "", ""],
+            [a, 2025, "健康", "是", "备" * 1001],
+            [a, 2025, "05", "是", ""],
+            [a, 2025, "健康", "否", "同一户同一年同一类"],
+        ],
+    )
     result = _import("measures", world, path)
     assert [(e.row, e.column) for e in result.errors] == [
-        (2, "年度"), (3, "年度"), (4, "措施类别"), (5, "是否已实施"), (6, "是否已实施"), (7, "备注"), (9, "户编号")]
+        (2, "年度"),
+        (3, "年度"),
+        (4, "措施类别"),
+        (5, "是否已实施"),
+        (6, "是否已实施"),
+        (7, "备注"),
+        (9, "户编号"),
+    ]
     assert "1978到2100" in result.errors[0].message and "四位数字" in result.errors[1].message
     assert "01 产业" in result.errors[2].message and "与第 8 行重复" in result.errors[6].message
     assert not Measure.objects.exists()
@@ -222,7 +277,10 @@ def test_keep_valid_writes_only_the_good_rows(world, tmp_path):
     assert result.written and (result.created, result.rejected) == (1, 13) and len(result.errors) == 13
     saved = Pairing.objects.get()
     assert (saved.helper_name, saved.helper_phone, saved.household_id) == (
-        "冯一", "13912345678", world.households[TOWNSHIP_A + "202"].pk)
+        "冯一",
+        "13912345678",
+        world.households[TOWNSHIP_A + "202"].pk,
+    )
     assert ObjectChange.objects.filter(object_type="assistance.pairing").count() == 1
     again = _import("pairings", world, path, keep_valid=True)
     assert (again.created, again.unchanged, again.rejected) == (0, 1, 13)
@@ -234,11 +292,18 @@ def test_another_townships_household_reads_exactly_like_a_missing_one(world, tmp
     path = write_csv(tmp_path / "m.csv", MEASURE_HEADERS, rows)
     result = _import("measures", world, path, keep_valid=True)
     outside, missing = result.errors
-    assert (outside.column, outside.message) == (missing.column, missing.message) == ("户编号", "户编号不存在或无权访问")
+    assert (
+        (outside.column, outside.message)
+        == (missing.column, missing.message)
+        == ("户编号", "户编号不存在或无权访问")
+    )
     assert not Measure.objects.exists()
     # the county administrator's jurisdiction holds it: the same file then imports that row
     by_county = _import("measures", world, path, username="county_admin", keep_valid=True)
-    assert by_county.created == 1 and Measure.objects.get().household_id == world.households[TOWNSHIP_B + "201"].pk
+    assert (
+        by_county.created == 1
+        and Measure.objects.get().household_id == world.households[TOWNSHIP_B + "201"].pk
+    )
 
 
 @pytest.mark.parametrize("username", ["leader", "auditor", "helper", "department"])

@@ -41,21 +41,35 @@ def _upload(tmp_path: Any, headers: Any, rows: Any, name: str = "帮扶结对.cs
 
 def test_household_page_shows_helpers_in_force_first_and_measures_by_year(client, world):
     hh = world.household_a
-    Pairing.objects.create(household=hh, helper_name="李娜", helper_unit="玉泉镇人民政府",
-                           unit_level=UnitLevel.TOWNSHIP, started_on=dt.date(2021, 5, 6), ended_on=dt.date(2024, 12, 31))
-    Pairing.objects.create(household=hh, helper_name="张建平", helper_unit="秦州区农业农村局",
-                           unit_level=UnitLevel.COUNTY, helper_phone="13909381234", started_on=dt.date(2025, 1, 1))
-    Measure.objects.create(household=hh, year=2025, family=MeasureFamily.values[0], implemented=True, note="养牛 2 头")
+    Pairing.objects.create(
+        household=hh,
+        helper_name="李娜",
+        helper_unit="玉泉镇人民政府",
+        unit_level=UnitLevel.TOWNSHIP,
+        started_on=dt.date(2021, 5, 6),
+        ended_on=dt.date(2024, 12, 31),
+    )
+    Pairing.objects.create(
+        household=hh,
+        helper_name="张建平",
+        helper_unit="秦州区农业农村局",
+        unit_level=UnitLevel.COUNTY,
+        helper_phone="13909381234",
+        started_on=dt.date(2025, 1, 1),
+    )
+    Measure.objects.create(
+        household=hh, year=2025, family=MeasureFamily.values[0], implemented=True, note="养牛 2 头"
+    )
     Measure.objects.create(household=hh, year=2026, family=MeasureFamily.values[1], implemented=False)
     for role in ("village_officer", "township_officer", "leader", "auditor"):
         response = _detail(client, world, role, hh)
         assert response.status_code == 200
         page = response.content.decode()
-        section = page[page.index('id="assistance"'):page.index('id="status-history"')]
+        section = page[page.index('id="assistance"') : page.index('id="status-history"')]
         assert section.index("张建平") < section.index("李娜")  # the pairing in force comes first
         assert "在帮" in section and "已结束" in section and "13909381234" in section
         assert "2021-05-06 — 2024-12-31" in section
-        measures = section[section.index('id="measures"'):]
+        measures = section[section.index('id="measures"') :]
         assert measures.index("2026") < measures.index("2025")  # the latest year first
         assert MeasureFamily.labels[0] in measures and "养牛 2 头" in measures and "已实施" in measures
         # only the register's editors get the import link
@@ -69,8 +83,13 @@ def test_household_page_without_assistance_says_so(client, world):
 
 def test_another_townships_helpers_stay_hidden(client, world):
     other = world.households[TOWNSHIP_B + "201"]
-    Pairing.objects.create(household=other, helper_name="赵秘密", helper_unit="太京镇人民政府",
-                           unit_level=UnitLevel.TOWNSHIP, started_on=dt.date(2025, 1, 1))
+    Pairing.objects.create(
+        household=other,
+        helper_name="赵秘密",
+        helper_unit="太京镇人民政府",
+        unit_level=UnitLevel.TOWNSHIP,
+        started_on=dt.date(2025, 1, 1),
+    )
     response = _detail(client, world, "township_officer", other)
     assert response.status_code == 404 and "赵秘密" not in response.content.decode()
 
@@ -86,8 +105,12 @@ def test_import_page_is_for_the_registers_editors_only(client, world, tmp_path):
         assert client.get(reverse("assistance:import")).status_code == 403, role
         before = ObjectChange.objects.count()
         a = world.household_a.household_number
-        upload = _upload(tmp_path, PAIRING_HEADERS, [[a, "张建平", "秦州区农业农村局", "县直", "", "2024-03-01", ""]])
-        assert client.post(reverse("assistance:import"), {"kind": "pairings", "file": upload}).status_code == 403
+        upload = _upload(
+            tmp_path, PAIRING_HEADERS, [[a, "张建平", "秦州区农业农村局", "县直", "", "2024-03-01", ""]]
+        )
+        assert (
+            client.post(reverse("assistance:import"), {"kind": "pairings", "file": upload}).status_code == 403
+        )
         assert ObjectChange.objects.count() == before and not Pairing.objects.exists()
 
 
@@ -111,46 +134,57 @@ def test_template_downloads_are_workbooks_with_the_import_headers(client, world,
 def test_a_good_file_is_imported_and_audited(client, world, tmp_path):
     a = world.households[TOWNSHIP_A + "201"].household_number
     b = world.households[TOWNSHIP_A + "202"].household_number
-    rows = [[a, "张建平", "秦州区农业农村局", "县直", "13909381234", "2024-03-01", ""],
-            [b, "李娜", "玉泉镇人民政府", "4", "", "2021-05-06", "2024-12-31"]]
+    rows = [
+        [a, "张建平", "秦州区农业农村局", "县直", "13909381234", "2024-03-01", ""],
+        [b, "李娜", "玉泉镇人民政府", "4", "", "2021-05-06", "2024-12-31"],
+    ]
     client.force_login(world.users["township_officer"])
     before = ObjectChange.objects.count()
-    response = client.post(reverse("assistance:import"),
-                           {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)})
+    response = client.post(
+        reverse("assistance:import"), {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "帮扶结对已导入" in page and 'id="import-errors"' not in page
     assert Pairing.objects.filter(household__household_number__in=[a, b]).count() == 2
     changes = ObjectChange.objects.filter(object_type="assistance.pairing").order_by("pk")
     assert ObjectChange.objects.count() == before + 2
-    assert {c.user_id for c in changes} == {world.users["township_officer"].pk} and all(c.after for c in changes)
+    assert {c.user_id for c in changes} == {world.users["township_officer"].pk} and all(
+        c.after for c in changes
+    )
     assert {(c.source, c.remote_addr) for c in changes} == {("web", "127.0.0.1")}
-    again = client.post(reverse("assistance:import"),
-                        {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)})
+    again = client.post(
+        reverse("assistance:import"), {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)}
+    )
     assert again.status_code == 200 and ObjectChange.objects.count() == before + 2  # the same file: no change
 
 
 def test_a_file_with_bad_rows_imports_nothing_and_lists_every_bad_row(client, world, tmp_path):
     a = world.households[TOWNSHIP_A + "201"].household_number
     outside = world.households[TOWNSHIP_B + "201"].household_number
-    rows = [[a, "张建平", "秦州区农业农村局", "县直", "", "2024-03-01", ""],
-            [outside, "李娜", "太京镇人民政府", "乡镇", "", "2024-03-01", ""],
-            [a, "王海涛", "天水市财政局", "火星", "", "2024-13-40", ""]]
+    rows = [
+        [a, "张建平", "秦州区农业农村局", "县直", "", "2024-03-01", ""],
+        [outside, "李娜", "太京镇人民政府", "乡镇", "", "2024-03-01", ""],
+        [a, "王海涛", "天水市财政局", "火星", "", "2024-13-40", ""],
+    ]
     client.force_login(world.users["township_officer"])
     before = ObjectChange.objects.count()
-    response = client.post(reverse("assistance:import"),
-                           {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)})
+    response = client.post(
+        reverse("assistance:import"), {"kind": "pairings", "file": _upload(tmp_path, PAIRING_HEADERS, rows)}
+    )
     assert response.status_code == 422
     page = response.content.decode()
-    table = page[page.index('id="import-errors"'):]
+    table = page[page.index('id="import-errors"') :]
     assert "帮扶结对未导入" in page
     assert "第 3 行" in table and "户编号不存在或无权访问" in table  # the other township's household
     assert "第 4 行" in table and "单位隶属关系" in table and "帮扶开始日期" in table
     assert "第 2 行" not in table
     assert not Pairing.objects.exists() and ObjectChange.objects.count() == before
 
-    kept = client.post(reverse("assistance:import"), {"kind": "pairings", "keep_valid": "on",
-                                                      "file": _upload(tmp_path, PAIRING_HEADERS, rows)})
+    kept = client.post(
+        reverse("assistance:import"),
+        {"kind": "pairings", "keep_valid": "on", "file": _upload(tmp_path, PAIRING_HEADERS, rows)},
+    )
     assert kept.status_code == 200
     assert list(Pairing.objects.values_list("helper_name", flat=True)) == ["张建平"]
     assert "第 3 行" in kept.content.decode()
@@ -159,22 +193,41 @@ def test_a_file_with_bad_rows_imports_nothing_and_lists_every_bad_row(client, wo
 def test_measures_import_from_the_page(client, world, tmp_path):
     a = world.households[TOWNSHIP_A + "201"].household_number
     client.force_login(world.users["village_officer"])
-    response = client.post(reverse("assistance:import"), {
-        "kind": "measures",
-        "file": _upload(tmp_path, MEASURE_HEADERS, [[a, "2026", MeasureFamily.labels[0], "是", "种植花椒"]], "措施.csv"),
-    })
+    response = client.post(
+        reverse("assistance:import"),
+        {
+            "kind": "measures",
+            "file": _upload(
+                tmp_path,
+                MEASURE_HEADERS,
+                [[a, "2026", MeasureFamily.labels[0], "是", "种植花椒"]],
+                "措施.csv",
+            ),
+        },
+    )
     assert response.status_code == 200 and "帮扶措施已导入" in response.content.decode()
     measure = Measure.objects.get()
     assert (measure.year, measure.family, measure.implemented, measure.note) == (
-        2026, MeasureFamily.values[0], True, "种植花椒")
+        2026,
+        MeasureFamily.values[0],
+        True,
+        "种植花椒",
+    )
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("结对.pdf", b"%PDF-1.4", "只能导入 .xlsx 或 .csv 文件"),
-    ("结对.csv", b"", "所提交的是空文件"),
-    ("结对.csv", "户编号,帮扶责任人姓名\n".encode(), "缺少必需的列：帮扶单位、单位隶属关系、帮扶开始日期"),
-    ("结对.csv", (",".join(PAIRING_HEADERS) + "\n").encode(), "文件中没有任何数据行"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("结对.pdf", b"%PDF-1.4", "只能导入 .xlsx 或 .csv 文件"),
+        ("结对.csv", b"", "所提交的是空文件"),
+        (
+            "结对.csv",
+            "户编号,帮扶责任人姓名\n".encode(),
+            "缺少必需的列：帮扶单位、单位隶属关系、帮扶开始日期",
+        ),
+        ("结对.csv", (",".join(PAIRING_HEADERS) + "\n").encode(), "文件中没有任何数据行"),
+    ],
+)
 def test_unusable_files_are_refused_with_a_reason(client, world, name, content, message):
     client.force_login(world.users["township_officer"])
     upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
@@ -199,9 +252,16 @@ def test_the_english_switch_translates_the_assistance_screens(client, world):
 
 def _pairing_data(household: Any, **over: Any) -> dict[str, Any]:
     household.refresh_from_db()
-    return {"version": household.version, "helper_name": "张建平", "helper_unit": "秦州区农业农村局",
-            "unit_level": UnitLevel.COUNTY, "helper_phone": "13909381234", "started_on": "2025-01-01",
-            "ended_on": "", **over}
+    return {
+        "version": household.version,
+        "helper_name": "张建平",
+        "helper_unit": "秦州区农业农村局",
+        "unit_level": UnitLevel.COUNTY,
+        "helper_phone": "13909381234",
+        "started_on": "2025-01-01",
+        "ended_on": "",
+        **over,
+    }
 
 
 def test_an_officer_adds_a_helper_then_ends_the_pairing(client, world):
@@ -210,10 +270,16 @@ def test_an_officer_adds_a_helper_then_ends_the_pairing(client, world):
     page = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
     assert reverse("assistance:pairing_add", args=[hh.pk]) in page
     response = client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh))
-    assert response.status_code == 302 and response["Location"] == reverse("registry:household_detail", args=[hh.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "registry:household_detail", args=[hh.pk]
+    )
     pairing = Pairing.objects.get(household=hh)
     assert (pairing.helper_name, pairing.unit_level, pairing.started_on, pairing.ended_on) == (
-        "张建平", UnitLevel.COUNTY, dt.date(2025, 1, 1), None)
+        "张建平",
+        UnitLevel.COUNTY,
+        dt.date(2025, 1, 1),
+        None,
+    )
     created = ObjectChange.objects.get(object_type="assistance.pairing", action="create")
     assert created.before is None and created.after["helper_name"] == "张建平"
     assert created.root_id == str(hh.pk) and created.user_id == world.users["village_officer"].pk
@@ -227,7 +293,7 @@ def test_an_officer_adds_a_helper_then_ends_the_pairing(client, world):
     changed = ObjectChange.objects.get(object_type="assistance.pairing", action="update")
     assert changed.before["ended_on"] is None and changed.after["ended_on"] == "2025-06-30"
     section = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
-    assert "已结束" in section[section.index('id="pairings"'):]
+    assert "已结束" in section[section.index('id="pairings"') :]
 
 
 def test_a_stale_form_is_refused_and_changes_nothing(client, world):
@@ -237,18 +303,23 @@ def test_a_stale_form_is_refused_and_changes_nothing(client, world):
     assert client.post(reverse("assistance:pairing_add", args=[hh.pk]), _pairing_data(hh)).status_code == 302
     pairing = Pairing.objects.get()
     before = ObjectChange.objects.count()
-    response = client.post(reverse("assistance:pairing_edit", args=[pairing.pk]), {**stale, "helper_unit": "别的单位"})
+    response = client.post(
+        reverse("assistance:pairing_edit", args=[pairing.pk]), {**stale, "helper_unit": "别的单位"}
+    )
     assert response.status_code == 409
     pairing.refresh_from_db()
     assert pairing.helper_unit == "秦州区农业农村局" and ObjectChange.objects.count() == before
 
 
-@pytest.mark.parametrize("over,field_message", [
-    ({"ended_on": "2024-12-31"}, "帮扶结束日期不能早于帮扶开始日期"),
-    ({"helper_phone": "电话138"}, "联系电话只能包含数字和“-”"),
-    ({"helper_name": ""}, "这个字段是必填项"),
-    ({"unit_level": ""}, "这个字段是必填项"),
-])
+@pytest.mark.parametrize(
+    "over,field_message",
+    [
+        ({"ended_on": "2024-12-31"}, "帮扶结束日期不能早于帮扶开始日期"),
+        ({"helper_phone": "电话138"}, "联系电话只能包含数字和“-”"),
+        ({"helper_name": ""}, "这个字段是必填项"),
+        ({"unit_level": ""}, "这个字段是必填项"),
+    ],
+)
 def test_bad_pairing_input_is_refused_with_its_reason(client, world, over, field_message):
     hh = world.household_a
     client.force_login(world.users["township_officer"])
@@ -277,8 +348,10 @@ def test_a_measure_is_added_then_marked_carried_out(client, world):
     measure = Measure.objects.get()
     assert (measure.year, measure.implemented) == (2026, False)
     hh.refresh_from_db()
-    response = client.post(reverse("assistance:measure_edit", args=[measure.pk]),
-                           {**data, "version": hh.version, "implemented": "on", "note": "已签约，每季度随访"})
+    response = client.post(
+        reverse("assistance:measure_edit", args=[measure.pk]),
+        {**data, "version": hh.version, "implemented": "on", "note": "已签约，每季度随访"},
+    )
     assert response.status_code == 302
     measure.refresh_from_db()
     assert measure.implemented and measure.note == "已签约，每季度随访"
@@ -288,16 +361,23 @@ def test_a_measure_is_added_then_marked_carried_out(client, world):
     again = client.post(reverse("assistance:measure_add", args=[hh.pk]), {**data, "version": hh.version})
     assert again.status_code == 422 and "本户这一年度已有这一类帮扶措施" in again.content.decode()
     hh.refresh_from_db()
-    early = client.post(reverse("assistance:measure_add", args=[hh.pk]),
-                        {**data, "version": hh.version, "year": "1900", "family": MeasureFamily.values[0]})
+    early = client.post(
+        reverse("assistance:measure_add", args=[hh.pk]),
+        {**data, "version": hh.version, "year": "1900", "family": MeasureFamily.values[0]},
+    )
     assert early.status_code == 422 and "年度应在1978到2100之间" in early.content.decode()
     assert Measure.objects.count() == 1
 
 
 def test_readers_get_no_edit_links_and_outsiders_no_edit_page(client, world):
     hh = world.household_a
-    Pairing.objects.create(household=hh, helper_name="李娜", helper_unit="玉泉镇人民政府",
-                           unit_level=UnitLevel.TOWNSHIP, started_on=dt.date(2025, 1, 1))
+    Pairing.objects.create(
+        household=hh,
+        helper_name="李娜",
+        helper_unit="玉泉镇人民政府",
+        unit_level=UnitLevel.TOWNSHIP,
+        started_on=dt.date(2025, 1, 1),
+    )
     pairing = Pairing.objects.get()
     client.force_login(world.users["leader"])
     page = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
@@ -305,7 +385,9 @@ def test_readers_get_no_edit_links_and_outsiders_no_edit_page(client, world):
     assert reverse("assistance:pairing_add", args=[hh.pk]) not in page
     client.force_login(world.users["township_b_officer"])
     assert client.get(reverse("assistance:pairing_edit", args=[pairing.pk])).status_code == 404
-    response = client.post(reverse("assistance:pairing_edit", args=[pairing.pk]), _pairing_data(hh, helper_unit="改"))
+    response = client.post(
+        reverse("assistance:pairing_edit", args=[pairing.pk]), _pairing_data(hh, helper_unit="改")
+    )
     assert response.status_code == 404
     pairing.refresh_from_db()
     assert pairing.helper_unit == "玉泉镇人民政府"

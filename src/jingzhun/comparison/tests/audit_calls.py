@@ -36,14 +36,18 @@ def _rule(code: str) -> Rule:
 
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.comparison.services.set_rule": lambda w, a: services.set_rule(
-        actor=a, code="SJ08", enabled=False, parameters={"income_max": 90000}, version=_rule("SJ08").version),
+        actor=a, code="SJ08", enabled=False, parameters={"income_max": 90000}, version=_rule("SJ08").version
+    ),
     "jingzhun.comparison.services.run_comparison": _run,
     "jingzhun.comparison.services.raise_doubts": lambda w, a: helpers.raise_doubts(
-        w.county, [helpers.finding("SJ08", w.household_a)], user=a.user),
+        w.county, [helpers.finding("SJ08", w.household_a)], user=a.user
+    ),
     "jingzhun.comparison.services.verify": lambda w, a: services.verify(
-        actor=a, doubt_id=isolation.doubt_a(w).pk, confirmed=False, note="部门数据有误", version=1),
+        actor=a, doubt_id=isolation.doubt_a(w).pk, confirmed=False, note="部门数据有误", version=1
+    ),
     "jingzhun.comparison.services.resolve": lambda w, a: services.resolve(
-        actor=a, doubt_id=_confirmed(w).pk, note="已更正致贫原因", version=1),
+        actor=a, doubt_id=_confirmed(w).pk, note="已更正致贫原因", version=1
+    ),
 }
 # Who calls each (default: the 玉泉镇 township officer).
 ACTORS = {

@@ -12,13 +12,18 @@ from jingzhun.comparison import engine, services
 from jingzhun.comparison.models import ComparisonRun, Doubt, RunState
 
 
-def finding(rule: str, household: Any, *, name: str = "", id_number: str = "", person: str = "",
-            detail: str = "") -> dict[str, str | None]:
+def finding(
+    rule: str, household: Any, *, name: str = "", id_number: str = "", person: str = "", detail: str = ""
+) -> dict[str, str | None]:
     """One finding row (engine.FINDING_COLUMNS) about a registered household (or a person by ID)."""
     return {
-        "rule_code": rule, "household_number": household.household_number if household else None,
-        "person_number": person or None, "id_number": id_number or None, "name": name or None,
-        "village_code": household.village_id if household else None, "detail": detail or f"{rule} 测试证据",
+        "rule_code": rule,
+        "household_number": household.household_number if household else None,
+        "person_number": person or None,
+        "id_number": id_number or None,
+        "name": name or None,
+        "village_code": household.village_id if household else None,
+        "detail": detail or f"{rule} 测试证据",
     }
 
 
@@ -28,9 +33,15 @@ def findings_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 def run_row(region: Any, user: Any = None) -> ComparisonRun:
     """A finished run row of ``region`` (what run_comparison leaves behind, without running the rules)."""
-    return ComparisonRun.objects.create(region=region, as_of=timezone.localdate(), user=user,
-                                        user_name=user.username if user else "系统", state=RunState.DONE,
-                                        progress=100, stage="完成")
+    return ComparisonRun.objects.create(
+        region=region,
+        as_of=timezone.localdate(),
+        user=user,
+        user_name=user.username if user else "系统",
+        state=RunState.DONE,
+        progress=100,
+        stage="完成",
+    )
 
 
 def raise_doubts(region: Any, rows: list[dict[str, Any]], user: Any = None) -> list[Doubt]:
@@ -48,5 +59,11 @@ def set_policy_lines(county: str, years: Any, *, poverty: str = "4900", monitori
 
     for year in sorted(set(years)):
         for key, value in ((catalogue.POVERTY_LINE, poverty), (catalogue.MONITORING_LINE, monitoring)):
-            create_parameter(actor=Actor(None, "测试"), key=key, region_prefix=county, value=value, year=year,
-                             document=f"测试用{year}年{catalogue.get(key).name}")
+            create_parameter(
+                actor=Actor(None, "测试"),
+                key=key,
+                region_prefix=county,
+                value=value,
+                year=year,
+                document=f"测试用{year}年{catalogue.get(key).name}",
+            )

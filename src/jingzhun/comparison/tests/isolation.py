@@ -38,7 +38,8 @@ def _rule(code: str) -> Rule:
 
 def run_a(world: Any) -> ComparisonRun:
     run, _ = ComparisonRun.objects.get_or_create(
-        region=world.township_a, user_name="isolation",
+        region=world.township_a,
+        user_name="isolation",
         defaults={"as_of": timezone.localdate(), "state": RunState.DONE, "progress": 100, "stage": "完成"},
     )
     return run
@@ -47,10 +48,18 @@ def run_a(world: Any) -> ComparisonRun:
 def _doubt(world: Any, code: str, state: str) -> Doubt:
     household = world.household_a
     doubt, created = Doubt.objects.get_or_create(
-        key=f"{code}:isolation", defaults={
-            "rule": _rule(code), "run": run_a(world), "village": household.village, "household": household,
-            "name": household.head_name, "id_number": "620502198001010011", "detail": "测试证据", "state": state,
-        })
+        key=f"{code}:isolation",
+        defaults={
+            "rule": _rule(code),
+            "run": run_a(world),
+            "village": household.village,
+            "household": household,
+            "name": household.head_name,
+            "id_number": "620502198001010011",
+            "detail": "测试证据",
+            "state": state,
+        },
+    )
     if created and state == DoubtState.CONFIRMED:
         doubt.verification_note = "属实"
         doubt.verification_file.save("verification.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
@@ -73,11 +82,23 @@ def load_a(world: Any) -> DatasetLoad:
     path = Path(settings.MEDIA_ROOT) / report
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"PK\x03\x04")
-    load, _ = DatasetLoad.objects.get_or_create(id=LOAD_ID, defaults={
-        "dataset": "housing", "department": "housing", "as_of": timezone.localdate(), "region_prefix": "620502100",
-        "file_name": "玉泉镇危房.xlsx", "file_sha256": "0" * 64, "user_name": "isolation",
-        "state": LoadState.PARTIAL, "rows_total": 2, "rows_accepted": 1, "rows_rejected": 1, "error_report": report,
-    })
+    load, _ = DatasetLoad.objects.get_or_create(
+        id=LOAD_ID,
+        defaults={
+            "dataset": "housing",
+            "department": "housing",
+            "as_of": timezone.localdate(),
+            "region_prefix": "620502100",
+            "file_name": "玉泉镇危房.xlsx",
+            "file_sha256": "0" * 64,
+            "user_name": "isolation",
+            "state": LoadState.PARTIAL,
+            "rows_total": 2,
+            "rows_accepted": 1,
+            "rows_rejected": 1,
+            "error_report": report,
+        },
+    )
     return load
 
 

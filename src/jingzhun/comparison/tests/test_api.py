@@ -75,7 +75,9 @@ def test_department_users_get_their_rules_doubts_without_the_household(world, ap
     body = api("department").get("/api/comparison/doubts").json()
     assert names(body) == {"张小明"}
     item = body["items"][0]
-    assert item["id_number"] == CHILD_ID and item["household_id"] is None and item["village"]["name"] == "南山村"
+    assert (
+        item["id_number"] == CHILD_ID and item["household_id"] is None and item["village"]["name"] == "南山村"
+    )
     other = doubts[f"SJ06-{TOWNSHIP_A}"]
     assert api("department").get(f"/api/comparison/doubts/{other.pk}").status_code == 404
     assert [r["code"] for r in api("department").get("/api/comparison/rules").json()] == ["CT01", "SB01"]
@@ -87,8 +89,11 @@ def test_read_only_roles_see_masked_ids_and_may_not_verify(world, api, doubts):
     seen = leader.get(f"/api/comparison/doubts/{doubt.pk}").json()
     assert seen["id_number"] != CHILD_ID and seen["id_number"].endswith(CHILD_ID[-4:])
     assert api("village_officer").get(f"/api/comparison/doubts/{doubt.pk}").json()["id_number"] == CHILD_ID
-    refused = leader.post(f"/api/comparison/doubts/{doubt.pk}/verify",
-                          {"confirmed": True, "note": "属实", "version": 1}, content_type=JSON)
+    refused = leader.post(
+        f"/api/comparison/doubts/{doubt.pk}/verify",
+        {"confirmed": True, "note": "属实", "version": 1},
+        content_type=JSON,
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert Doubt.objects.get(pk=doubt.pk).state == DoubtState.OPEN
 
@@ -100,18 +105,24 @@ def test_verify_and_resolve_through_the_api(world, api, doubts):
     # an empty note is refused by the schema, in Chinese
     empty = village.post(f"{url}/verify", {"confirmed": True, "note": "", "version": 1}, content_type=JSON)
     assert empty.status_code == 422 and "note" in empty.json()["errors"]
-    done = village.post(f"{url}/verify", {"confirmed": True, "note": "无患病成员，致贫原因录错", "version": 1},
-                        content_type=JSON)
+    done = village.post(
+        f"{url}/verify",
+        {"confirmed": True, "note": "无患病成员，致贫原因录错", "version": 1},
+        content_type=JSON,
+    )
     assert done.status_code == 200, done.content
     assert done.json()["state"] == "confirmed" and done.json()["version"] == 2
     assert done.json()["verified_by_name"] == "village_officer"
-    again = village.post(f"{url}/verify", {"confirmed": False, "note": "不属实", "version": 1}, content_type=JSON)
+    again = village.post(
+        f"{url}/verify", {"confirmed": False, "note": "不属实", "version": 1}, content_type=JSON
+    )
     assert again.status_code == 409
     # the village may not resolve; the township may
     refused = village.post(f"{url}/resolve", {"note": "已更正", "version": 2}, content_type=JSON)
     assert refused.status_code == 403
-    resolved = api("township_officer").post(f"{url}/resolve", {"note": "已更正致贫原因", "version": 2},
-                                            content_type=JSON)
+    resolved = api("township_officer").post(
+        f"{url}/resolve", {"note": "已更正致贫原因", "version": 2}, content_type=JSON
+    )
     assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
     # and the rule's precision counts it as true
     rules = {r["code"]: r for r in api("township_officer").get("/api/comparison/rules").json()}

@@ -178,7 +178,9 @@ def hand_departments(snapshot_path: Path, out: Path, as_of: dt.date) -> dict[str
         if not view.name.endswith("_latest"):
             con.view(view.name, engine.render(view.sql, engine.base_parameters(as_of), where=view.name))
     c: duckdb.DuckDBPyConnection = con.con
-    c.execute("CREATE TABLE rp AS SELECT *, CAST(hash(id_number) % 50 AS INTEGER) AS b FROM registered_people")
+    c.execute(
+        "CREATE TABLE rp AS SELECT *, CAST(hash(id_number) % 50 AS INTEGER) AS b FROM registered_people"
+    )
     outsiders = ", ".join(f"('{i}', '局外人{n}')" for n, i in enumerate(_outsider_ids(OUTSIDERS)))
     c.execute(f"""CREATE TABLE persons AS
         SELECT household_number, person_number, id_number, name, village_code, relation, age,
@@ -189,11 +191,15 @@ def hand_departments(snapshot_path: Path, out: Path, as_of: dt.date) -> dict[str
     for code, sql in HAND_SQL.items():
         dataset = ds.BY_CODE[code]
         arrow_schema = engine.dataset_schema(dataset)
-        cols = ", ".join(f"CAST({f.name} AS {_sql_type(f.type)}) AS {f.name}" for f in arrow_schema
-                         if f.name != "row_number")
+        cols = ", ".join(
+            f"CAST({f.name} AS {_sql_type(f.type)}) AS {f.name}"
+            for f in arrow_schema
+            if f.name != "row_number"
+        )
         query = sql.format(as_of=as_of.isoformat(), y=as_of.year)
-        table = c.sql(f"SELECT {cols}, CAST(row_number() OVER () AS INTEGER) AS row_number FROM ({query})"
-                      ).to_arrow_table()
+        table = c.sql(
+            f"SELECT {cols}, CAST(row_number() OVER () AS INTEGER) AS row_number FROM ({query})"
+        ).to_arrow_table()
         table = table.select([f.name for f in arrow_schema]).cast(arrow_schema)
         path = out / f"{code}.parquet"
         pq.write_table(table, path)
@@ -284,7 +290,9 @@ def _plant_in_snapshot(snapshot_path: Path) -> None:
     for table, sql in [*PLANT_SQL.items(), *LOGIC_PLANT_SQL.items()]:
         path = snapshot_path / table / f"county={COUNTY}" / "data.parquet"
         with duckdb.connect() as con:
-            rows = con.sql(f"SELECT *, CAST(hash(household_number) % 40 AS INTEGER) AS h FROM read_parquet('{path}', hive_partitioning = false)")
+            rows = con.sql(
+                f"SELECT *, CAST(hash(household_number) % 40 AS INTEGER) AS h FROM read_parquet('{path}', hive_partitioning = false)"
+            )
             con.register("t", rows.to_arrow_table())
             planted = con.sql(sql + " FROM t").to_arrow_table().drop_columns(["h"])
         pq.write_table(planted.cast(pq.read_schema(path)), path)
@@ -301,10 +309,15 @@ def _plant_in_snapshot(snapshot_path: Path) -> None:
     for table in ("households", "members"):
         rows = pq.read_table(snapshot_path / table / f"county={COUNTY}" / "data.parquet")
         rows = rows.filter(pc.equal(rows["household_number"], copied))
-        number = pc.binary_join_element_wise(pa.scalar(other), pc.utf8_slice_codeunits(rows["household_number"], 6), "")
+        number = pc.binary_join_element_wise(
+            pa.scalar(other), pc.utf8_slice_codeunits(rows["household_number"], 6), ""
+        )
         rows = rows.set_column(rows.schema.get_field_index("household_number"), "household_number", number)
-        rows = rows.set_column(rows.schema.get_field_index("county_code"), "county_code",
-                               pa.array([other] * rows.num_rows, pa.string()))
+        rows = rows.set_column(
+            rows.schema.get_field_index("county_code"),
+            "county_code",
+            pa.array([other] * rows.num_rows, pa.string()),
+        )
         folder = snapshot_path / table / f"county={other}"
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(rows, folder / "data.parquet")
@@ -317,7 +330,9 @@ def generated_departments(snapshot_path: Path, out: Path, as_of: dt.date) -> dic
     except ImportError:
         return {}
     generate_departments(snapshot_path, out, seed=5, as_of=as_of)
-    return {d.code: [str(out / f"{d.code}.parquet")] for d in ds.DATASETS if (out / f"{d.code}.parquet").exists()}
+    return {
+        d.code: [str(out / f"{d.code}.parquet")] for d in ds.DATASETS if (out / f"{d.code}.parquet").exists()
+    }
 
 
 def _compare(snap, files: dict[str, list[str]], label: str) -> dict[str, int]:

@@ -62,7 +62,8 @@ def independent_counts() -> dict[str, Counter[str]]:
             hit("SJ16", village)
         for m in people:
             flags = {
-                "SJ07": (m.migrant_months > 0 and not m.migrant_place) or (m.migrant_months == 0 and bool(m.migrant_place)),
+                "SJ07": (m.migrant_months > 0 and not m.migrant_place)
+                or (m.migrant_months == 0 and bool(m.migrant_place)),
                 "SJ11": (m.education == "") == (m.schooling == ""),
                 "SJ12": m.relation == "02" and len(spouses) > 1,
                 "SJ13": m.schooling in RETIRED_SCHOOLING,
@@ -76,8 +77,10 @@ def independent_counts() -> dict[str, Counter[str]]:
                 "SJ21": m.speaks_mandarin is None,
                 "SJ23": m.serious_illness_insurance is None,
                 "SJ24": m.commercial_medical_insurance is None,
-                "SJ04": m.relation == "02" and any((h2.id_number[16] in MALE_DIGITS) == (m.id_number[16] in MALE_DIGITS)
-                                                    for h2 in heads),
+                "SJ04": m.relation == "02"
+                and any(
+                    (h2.id_number[16] in MALE_DIGITS) == (m.id_number[16] in MALE_DIGITS) for h2 in heads
+                ),
             }
             for rule, flagged in flags.items():
                 if flagged:
@@ -116,7 +119,9 @@ def plant() -> None:
     Member.objects.filter(pk__in=take(2)).update(education="3", schooling="07")
     Member.objects.filter(pk__in=take(2)).update(education="", schooling="94")
     Member.objects.filter(pk__in=take(3)).update(speaks_mandarin=None)
-    Member.objects.filter(pk__in=take(2)).update(basic_medical_insurance=True, employee_medical_insurance=True)
+    Member.objects.filter(pk__in=take(2)).update(
+        basic_medical_insurance=True, employee_medical_insurance=True
+    )
     Member.objects.filter(pk__in=take(2)).update(employee_medical_insurance=None)
     Member.objects.filter(pk__in=take(2)).update(basic_medical_insurance=None)
     Member.objects.filter(pk__in=take(2)).update(basic_pension_insurance=None)
@@ -130,17 +135,28 @@ def plant() -> None:
     Household.objects.filter(pk=households[80].pk).update(phone="0938-8212345")
     # A household with two spouses, another whose head left without a successor.
     sizes = Counter(m.household_id for m in people)
-    big = [h for h in households[100:] if sizes[h.pk] >= 3 and any(m.household_id == h.pk and m.relation == "02"
-                                                                       for m in people)]
-    child = Member.objects.filter(household=big[0], left_on__isnull=True).exclude(relation__in=["01", "02"]).first()
+    big = [
+        h
+        for h in households[100:]
+        if sizes[h.pk] >= 3 and any(m.household_id == h.pk and m.relation == "02" for m in people)
+    ]
+    child = (
+        Member.objects.filter(household=big[0], left_on__isnull=True)
+        .exclude(relation__in=["01", "02"])
+        .first()
+    )
     assert child is not None
     Member.objects.filter(pk=child.pk).update(relation="02")
-    Member.objects.filter(household=big[1], relation="01").update(left_on=dt.date(2026, 6, 1), leave_reason="death")
+    Member.objects.filter(household=big[1], relation="01").update(
+        left_on=dt.date(2026, 6, 1), leave_reason="death"
+    )
     # A spouse whose ID says the same sex as the head's (the sex column follows the ID in the register).
     spouse = Member.objects.filter(relation="02", household__in=households[150:]).first()
     head = Member.objects.get(household=spouse.household, relation="01", left_on__isnull=True)
     same = 901 if head.id_number[16] in MALE_DIGITS else 900
-    Member.objects.filter(pk=spouse.pk).update(id_number=make_id(COUNTY, spouse.birth_date, same), sex=head.sex)
+    Member.objects.filter(pk=spouse.pk).update(
+        id_number=make_id(COUNTY, spouse.birth_date, same), sex=head.sex
+    )
 
 
 def test_the_generated_county_is_mostly_clean(county):
@@ -161,12 +177,30 @@ def test_a_run_counts_each_check_per_village_like_the_county_tools(county, clien
 
     found = checks.for_run(run.findings_path, region.prefix, None)
     assert by_rule(checks.by_village(found.findings)) == expected
-    planted = {"SJ04", "SJ05", "SJ07", "SJ11", "SJ12", "SJ13", "SJ14", "SJ15", "SJ16", "SJ17", "SJ18", "SJ19",
-               "SJ20", "SJ21", "SJ23", "SJ24"}
+    planted = {
+        "SJ04",
+        "SJ05",
+        "SJ07",
+        "SJ11",
+        "SJ12",
+        "SJ13",
+        "SJ14",
+        "SJ15",
+        "SJ16",
+        "SJ17",
+        "SJ18",
+        "SJ19",
+        "SJ20",
+        "SJ21",
+        "SJ23",
+        "SJ24",
+    }
     assert planted <= set(expected)
     assert sum(len(villages) > 1 for rule, villages in expected.items()) >= 5, "spread over villages"
     summary = {row.rule: row.rows for row in found.rows if row.rule}
-    assert {rule: n for rule, n in summary.items() if n} == {rule: sum(c.values()) for rule, c in expected.items()}
+    assert {rule: n for rule, n in summary.items() if n} == {
+        rule: sum(c.values()) for rule, c in expected.items()
+    }
     assert summary["SJ22"] == summary["SJ25"] == 0  # the register stores 否 for an empty 低保/特困
     not_counted = {row.numbers for row in found.rows if row.rows is None}
     assert {"01", "03", "08", "09", "12", "24", "25", "26"} == not_counted
@@ -197,7 +231,9 @@ def test_a_run_counts_each_check_per_village_like_the_county_tools(county, clien
         assert Counter(row[1] for row in listed) == expected[labels[name]]
     table = {row[3]: row[2] for row in book[checks.SUMMARY_SHEET].iter_rows(min_row=2, values_only=True)}
     assert all(table[rule] == sum(expected[rule].values()) for rule in expected)
-    assert len(list(book[checks.SUMMARY_SHEET].iter_rows(min_row=2))) == 27  # 28 checks, 05 and 07 on one line
+    assert (
+        len(list(book[checks.SUMMARY_SHEET].iter_rows(min_row=2))) == 27
+    )  # 28 checks, 05 and 07 on one line
 
 
 def test_a_township_officer_sees_only_its_villages(county, client, world_like_township):

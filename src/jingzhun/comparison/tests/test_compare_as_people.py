@@ -45,11 +45,28 @@ PEOPLE: list[dict[str, Any]] = [
     {"p": "01", "name": "张伟", "latest": "張偉", "older": None, "hit": False},
     {"p": "02", "name": "劉德華", "latest": "刘德华", "older": None, "hit": False},
     {"p": "03", "name": "张伟", "latest": " 张 伟　", "older": None, "hit": False},
-    *({"p": f"1{i}", "name": "阿依古丽·买买提", "latest": v, "older": None, "hit": False}
-      for i, v in enumerate(["阿依古丽•买买提", "阿依古丽・买买提", "阿依古丽．买买提", "阿依古丽‧买买提",
-                             "阿依古丽･买买提", "阿依古丽 · 买买提", "阿依古丽·买买提"])),
+    *(
+        {"p": f"1{i}", "name": "阿依古丽·买买提", "latest": v, "older": None, "hit": False}
+        for i, v in enumerate(
+            [
+                "阿依古丽•买买提",
+                "阿依古丽・买买提",
+                "阿依古丽．买买提",
+                "阿依古丽‧买买提",
+                "阿依古丽･买买提",
+                "阿依古丽 · 买买提",
+                "阿依古丽·买买提",
+            ]
+        )
+    ),
     {"p": "21", "name": "李秀英", "latest": "李秀莲", "older": None, "hit": True},  # a genuine typo
-    {"p": "22", "name": "王芳", "latest": "王芳", "older": "王方", "hit": False},  # only an older year differs
+    {
+        "p": "22",
+        "name": "王芳",
+        "latest": "王芳",
+        "older": "王方",
+        "hit": False,
+    },  # only an older year differs
     {"p": "23", "name": "赵敏", "latest": "赵明", "older": "趙敏", "hit": True},  # the latest one differs
     {"p": "24", "name": "阿依古丽·买买提", "latest": "阿依古丽·艾买提", "older": None, "hit": True},
 ]
@@ -58,36 +75,120 @@ PEOPLE: list[dict[str, Any]] = [
 def _write(table: str, rows: list[dict[str, Any]], root: Path, county: str) -> None:
     folder = root / table / f"county={county}"
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist([{**r, "county_code": county} for r in rows], schema=schema(table)),
-                   folder / "data.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{**r, "county_code": county} for r in rows], schema=schema(table)),
+        folder / "data.parquet",
+    )
 
 
 def write_register(root: Path, policy: list[dict[str, Any]]) -> Path:
     """Two exited households in 秦州区 and one in 麦积区, their members, years and the policy table."""
     snap = root / "snapshot"
     household = {"poverty_status": "1", "first_identified_on": dt.date(2016, 3, 1), "exit_year": 2019}
-    _write("households", [{**household, "household_number": VILLAGE_A + "0001", "village_code": VILLAGE_A,
-                           "head_name": "张伟"},
-                          {**household, "household_number": VILLAGE_A + "0002", "village_code": VILLAGE_A,
-                           "head_name": "王芳"}], snap, A)
-    _write("households", [{**household, "household_number": VILLAGE_B + "0001", "village_code": VILLAGE_B,
-                           "head_name": "周强"}], snap, B)
-    members = [{"household_number": VILLAGE_A + "0001", "village_code": VILLAGE_A,
-                "person_number": VILLAGE_A + "0001" + p["p"], "name": p["name"],
-                "id_number": ident(f"{A}19800101{int(p['p']):03d}"), "sex": "1", "relation": "03",
-                "birth_date": dt.date(1980, 1, 1)} for p in PEOPLE]
-    members.append({"household_number": VILLAGE_A + "0002", "village_code": VILLAGE_A,
-                    "person_number": VILLAGE_A + "000201", "name": "张秀英", "id_number": ident(f"{A}19700505021"),
-                    "sex": "2", "relation": "01", "birth_date": dt.date(1970, 5, 5)})
+    _write(
+        "households",
+        [
+            {
+                **household,
+                "household_number": VILLAGE_A + "0001",
+                "village_code": VILLAGE_A,
+                "head_name": "张伟",
+            },
+            {
+                **household,
+                "household_number": VILLAGE_A + "0002",
+                "village_code": VILLAGE_A,
+                "head_name": "王芳",
+            },
+        ],
+        snap,
+        A,
+    )
+    _write(
+        "households",
+        [
+            {
+                **household,
+                "household_number": VILLAGE_B + "0001",
+                "village_code": VILLAGE_B,
+                "head_name": "周强",
+            }
+        ],
+        snap,
+        B,
+    )
+    members = [
+        {
+            "household_number": VILLAGE_A + "0001",
+            "village_code": VILLAGE_A,
+            "person_number": VILLAGE_A + "0001" + p["p"],
+            "name": p["name"],
+            "id_number": ident(f"{A}19800101{int(p['p']):03d}"),
+            "sex": "1",
+            "relation": "03",
+            "birth_date": dt.date(1980, 1, 1),
+        }
+        for p in PEOPLE
+    ]
+    members.append(
+        {
+            "household_number": VILLAGE_A + "0002",
+            "village_code": VILLAGE_A,
+            "person_number": VILLAGE_A + "000201",
+            "name": "张秀英",
+            "id_number": ident(f"{A}19700505021"),
+            "sex": "2",
+            "relation": "01",
+            "birth_date": dt.date(1970, 5, 5),
+        }
+    )
     _write("members", members, snap, A)
-    _write("members", [{"household_number": VILLAGE_B + "0001", "village_code": VILLAGE_B,
-                        "person_number": VILLAGE_B + "000101", "name": "周强", "id_number": ident(f"{B}19600101011"),
-                        "sex": "1", "relation": "01", "birth_date": dt.date(1960, 1, 1)}], snap, B)
+    _write(
+        "members",
+        [
+            {
+                "household_number": VILLAGE_B + "0001",
+                "village_code": VILLAGE_B,
+                "person_number": VILLAGE_B + "000101",
+                "name": "周强",
+                "id_number": ident(f"{B}19600101011"),
+                "sex": "1",
+                "relation": "01",
+                "birth_date": dt.date(1960, 1, 1),
+            }
+        ],
+        snap,
+        B,
+    )
     income = Decimal("3000.00")  # below any poverty line
-    _write("years", [{"household_number": VILLAGE_A + n, "village_code": VILLAGE_A, "year": y,
-                      "per_capita_net_income": income} for n in ("0001", "0002") for y in (2025, 2026)], snap, A)
-    _write("years", [{"household_number": VILLAGE_B + "0001", "village_code": VILLAGE_B, "year": 2026,
-                      "per_capita_net_income": income}], snap, B)
+    _write(
+        "years",
+        [
+            {
+                "household_number": VILLAGE_A + n,
+                "village_code": VILLAGE_A,
+                "year": y,
+                "per_capita_net_income": income,
+            }
+            for n in ("0001", "0002")
+            for y in (2025, 2026)
+        ],
+        snap,
+        A,
+    )
+    _write(
+        "years",
+        [
+            {
+                "household_number": VILLAGE_B + "0001",
+                "village_code": VILLAGE_B,
+                "year": 2026,
+                "per_capita_net_income": income,
+            }
+        ],
+        snap,
+        B,
+    )
     ensure_tables(snap)
     pq.write_table(pa.Table.from_pylist(policy, schema=policy_schema()), snap / "policy.parquet")
     for table in TABLES:
@@ -113,43 +214,107 @@ def write_departments(root: Path) -> tuple[dict[str, list[str]], dict[str, str |
     ids = {p["p"]: ident(f"{A}19800101{int(p['p']):03d}") for p in PEOPLE}
     enrolment = []
     for p in PEOPLE:
-        enrolment.append({"id_number": ids[p["p"]], "name": p["latest"], "year": 2026, "basic_enrolled": True})
+        enrolment.append(
+            {"id_number": ids[p["p"]], "name": p["latest"], "year": 2026, "basic_enrolled": True}
+        )
         if p["older"]:
-            enrolment.append({"id_number": ids[p["p"]], "name": p["older"], "year": 2024, "basic_enrolled": True})
+            enrolment.append(
+                {"id_number": ids[p["p"]], "name": p["older"], "year": 2024, "basic_enrolled": True}
+            )
     # SJ03: an ID with a wrong check digit, written in 繁体 for the register's 张秀英
-    enrolment.append({"id_number": wrong_check(ident(f"{A}19700505021")), "name": "張秀英", "year": 2026,
-                      "basic_enrolled": True, "id_valid": False})
-    enrolment.append({"id_number": ident(f"{B}19600101011"), "name": "周强", "year": 2026, "basic_enrolled": True})
+    enrolment.append(
+        {
+            "id_number": wrong_check(ident(f"{A}19700505021")),
+            "name": "張秀英",
+            "year": 2026,
+            "basic_enrolled": True,
+            "id_valid": False,
+        }
+    )
+    enrolment.append(
+        {"id_number": ident(f"{B}19600101011"), "name": "周强", "year": 2026, "basic_enrolled": True}
+    )
     disability = {"category": "肢体残疾", "grade": "一级", "issued_on": dt.date(2020, 1, 1), "valid": True}
-    expense = {"settled_on": dt.date(2026, 6, 1), "visit_type": "住院", "total_cost": Decimal("60000.00"),
-               "fund_paid": Decimal("30000.00"), "self_paid": Decimal("30000.00")}
+    expense = {
+        "settled_on": dt.date(2026, 6, 1),
+        "visit_type": "住院",
+        "total_cost": Decimal("60000.00"),
+        "fund_paid": Decimal("30000.00"),
+        "self_paid": Decimal("30000.00"),
+    }
     files = {
         "medical_enrolment": [_store(enrolment, "medical_enrolment", folder / "enrolment.parquet")],
         "disability": [
-            _store([{**disability, "id_number": OUTSIDER_BEIJING, "name": "外来一", "certificate_number": "C1"},
-                    {**disability, "id_number": OUTSIDER_WITH_REGION, "name": "外来二", "certificate_number": "C2",
-                     "region_code": VILLAGE_A}], "disability", folder / "disability-county.parquet"),
-            _store([{**disability, "id_number": OUTSIDER_NO_LOAD_REGION, "name": "外来三", "certificate_number": "C3"}],
-                   "disability", folder / "disability-all.parquet"),
+            _store(
+                [
+                    {
+                        **disability,
+                        "id_number": OUTSIDER_BEIJING,
+                        "name": "外来一",
+                        "certificate_number": "C1",
+                    },
+                    {
+                        **disability,
+                        "id_number": OUTSIDER_WITH_REGION,
+                        "name": "外来二",
+                        "certificate_number": "C2",
+                        "region_code": VILLAGE_A,
+                    },
+                ],
+                "disability",
+                folder / "disability-county.parquet",
+            ),
+            _store(
+                [
+                    {
+                        **disability,
+                        "id_number": OUTSIDER_NO_LOAD_REGION,
+                        "name": "外来三",
+                        "certificate_number": "C3",
+                    }
+                ],
+                "disability",
+                folder / "disability-all.parquet",
+            ),
         ],
-        "medical_expense": [_store([{**expense, "id_number": ident(f"{A}19800101021"), "name": "李秀英"},
-                                    {**expense, "id_number": ident(f"{B}19600101011"), "name": "周强"}],
-                                   "medical_expense", folder / "expense.parquet")],
+        "medical_expense": [
+            _store(
+                [
+                    {**expense, "id_number": ident(f"{A}19800101021"), "name": "李秀英"},
+                    {**expense, "id_number": ident(f"{B}19600101011"), "name": "周强"},
+                ],
+                "medical_expense",
+                folder / "expense.parquet",
+            )
+        ],
     }
-    regions = {files["disability"][0]: A, files["disability"][1]: "", files["medical_enrolment"][0]: A,
-               files["medical_expense"][0]: "62"}
+    regions = {
+        files["disability"][0]: A,
+        files["disability"][1]: "",
+        files["medical_enrolment"][0]: A,
+        files["medical_expense"][0]: "62",
+    }
     return files, regions
 
 
 def line(county: str, year: int, poverty: str | None, trigger: str | None) -> dict[str, Any]:
-    return {"county_code": county, "year": year, "poverty_line": None if poverty is None else Decimal(poverty),
-            "monitoring_line": None, "medical_self_pay_trigger": None if trigger is None else Decimal(trigger)}
+    return {
+        "county_code": county,
+        "year": year,
+        "poverty_line": None if poverty is None else Decimal(poverty),
+        "monitoring_line": None,
+        "medical_self_pay_trigger": None if trigger is None else Decimal(trigger),
+    }
 
 
 # 秦州区 has every number; 麦积区 has no poverty line and no medical trigger for 2026; nobody has a
 # monitoring line (JC03 is skipped).
-PARTIAL = [line(A, 2025, "4000", "5000"), line(A, 2026, "4200", "5000"), line(B, 2025, "4000", "5000"),
-           line(B, 2026, None, None)]
+PARTIAL = [
+    line(A, 2025, "4000", "5000"),
+    line(A, 2026, "4200", "5000"),
+    line(B, 2025, "4000", "5000"),
+    line(B, 2026, None, None),
+]
 NONE = [line(A, 2026, None, None), line(B, 2026, None, None)]
 
 
@@ -206,23 +371,30 @@ def test_a_policy_number_missing_for_some_counties_leaves_them_out_and_says_so(p
     notes, by_rule = result["notes"], result["by_rule"]
     # CT03 ran for 秦州区 (both households below 4,200) and not for 麦积区, which has no 2026 poverty line
     assert {row["household_number"][:6] for row in by_rule["CT03"]} == {A}
-    assert notes["CT03"] == ("缺少政策参数的县未按该参数比对：2026 年度「国家扶贫标准（贫困线）」（620503）；"
-                             "其余县已比对")
+    assert notes["CT03"] == (
+        "缺少政策参数的县未按该参数比对：2026 年度「国家扶贫标准（贫困线）」（620503）；其余县已比对"
+    )
     # JC01: 周强 of 麦积区 paid 30,000 himself, above the general line of 20,000, but his county has no
     # trigger for 2026: not compared with any default
     assert [row["name"] for row in by_rule["JC01"]] == ["李秀英"]
     assert "2026 年度「医疗自付预警线」（620503）" in notes["JC01"]
     # no county has a monitoring line: JC03 did not run at all
     assert "JC03" not in result["counts"]
-    assert notes["JC03"] == ("缺少政策参数：2026 年度「防止返贫监测范围（上限）」（620502、620503）。"
-                             "未使用任何默认值，请在政策参数中补充后重新比对")
+    assert notes["JC03"] == (
+        "缺少政策参数：2026 年度「防止返贫监测范围（上限）」（620502、620503）。"
+        "未使用任何默认值，请在政策参数中补充后重新比对"
+    )
 
 
 def test_a_rule_whose_policy_numbers_are_missing_everywhere_is_skipped(tmp_path, spark):
     result = _run_everywhere(tmp_path, NONE, spark)
-    assert {"CT03", "JC01", "JC03"} <= set(result["notes"]) and not {"CT03", "JC01", "JC03"} & set(result["counts"])
-    assert result["notes"]["JC01"] == ("缺少政策参数：2026 年度「医疗自付预警线」（620502、620503）。"
-                                       "未使用任何默认值，请在政策参数中补充后重新比对")
+    assert {"CT03", "JC01", "JC03"} <= set(result["notes"]) and not {"CT03", "JC01", "JC03"} & set(
+        result["counts"]
+    )
+    assert result["notes"]["JC01"] == (
+        "缺少政策参数：2026 年度「医疗自付预警线」（620502、620503）。"
+        "未使用任何默认值，请在政策参数中补充后重新比对"
+    )
     assert "2026 年度「国家扶贫标准（贫困线）」（620502、620503）" in result["notes"]["CT03"]
     assert "JC01" not in result["by_rule"] and "SJ02" in result["by_rule"]
 
@@ -243,7 +415,8 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 @pytest.mark.django_db
 def test_a_run_compares_names_as_people_would_routes_by_the_load_and_names_missing_policy(
-        world, settings, tmp_path, client):
+    world, settings, tmp_path, client
+):
     from django.urls import reverse
 
     from jingzhun.accounts.services import create_api_token
@@ -261,43 +434,95 @@ def test_a_run_compares_names_as_people_would_routes_by_the_load_and_names_missi
     zhang = MemberFactory(household=household, name="張偉", relation="03")
     ayi = MemberFactory(household=household, name="阿依古丽·买买提", relation="03")
     li = MemberFactory(household=household, name="李秀英", relation="03")
-    enrolment = _csv(tmp_path / "医保参保.csv", ["身份证号码", "姓名", "参保年度", "是否参加基本医保"], [
-        [zhang.id_number, "张伟", "2026", "是"],
-        [ayi.id_number, "阿依古丽・买买提", "2026", "是"],
-        [ayi.id_number, "阿依古丽买买", "2024", "是"],  # an older year's typo: not read
-        [li.id_number, "李秀莲", "2026", "是"],
-    ])
-    load = loading.load_dataset(actor=system, user=None, path=enrolment, dataset="medical_enrolment",
-                                as_of="2026-10-31", region_prefix=A)
+    enrolment = _csv(
+        tmp_path / "医保参保.csv",
+        ["身份证号码", "姓名", "参保年度", "是否参加基本医保"],
+        [
+            [zhang.id_number, "张伟", "2026", "是"],
+            [ayi.id_number, "阿依古丽・买买提", "2026", "是"],
+            [ayi.id_number, "阿依古丽买买", "2024", "是"],  # an older year's typo: not read
+            [li.id_number, "李秀莲", "2026", "是"],
+        ],
+    )
+    load = loading.load_dataset(
+        actor=system,
+        user=None,
+        path=enrolment,
+        dataset="medical_enrolment",
+        as_of="2026-10-31",
+        region_prefix=A,
+    )
     assert load.state == "committed", load.message
     # stored exactly as the department wrote them
-    assert set(pq.read_table(load.parquet_path)["name"].to_pylist()) == {"张伟", "阿依古丽・买买提", "阿依古丽买买",
-                                                                         "李秀莲"}
-    disability = _csv(tmp_path / "残疾人证.csv", ["身份证号码", "姓名", "残疾人证号", "户籍所在地区划代码", "残疾类别",
-                                                   "残疾等级", "发证日期", "是否有效"],
-                      [[OUTSIDER_BEIJING, "外来一", "C1", "", "肢体残疾", "一级", "2020-01-01", "是"]])
-    assert loading.load_dataset(actor=system, user=None, path=disability, dataset="disability",
-                                as_of="2026-10-31", region_prefix=A).state == "committed"
-    expense = _csv(tmp_path / "医保结算.csv", ["身份证号码", "姓名", "结算日期", "就诊类型", "医疗总费用", "基金支付",
-                                                "个人自付"], [[li.id_number, "李秀英", "2026-06-01", "住院", "60000",
-                                                               "30000", "30000"]])
-    assert loading.load_dataset(actor=system, user=None, path=expense, dataset="medical_expense",
-                                as_of="2026-10-31", region_prefix=A).state == "committed"
+    assert set(pq.read_table(load.parquet_path)["name"].to_pylist()) == {
+        "张伟",
+        "阿依古丽・买买提",
+        "阿依古丽买买",
+        "李秀莲",
+    }
+    disability = _csv(
+        tmp_path / "残疾人证.csv",
+        [
+            "身份证号码",
+            "姓名",
+            "残疾人证号",
+            "户籍所在地区划代码",
+            "残疾类别",
+            "残疾等级",
+            "发证日期",
+            "是否有效",
+        ],
+        [[OUTSIDER_BEIJING, "外来一", "C1", "", "肢体残疾", "一级", "2020-01-01", "是"]],
+    )
+    assert (
+        loading.load_dataset(
+            actor=system,
+            user=None,
+            path=disability,
+            dataset="disability",
+            as_of="2026-10-31",
+            region_prefix=A,
+        ).state
+        == "committed"
+    )
+    expense = _csv(
+        tmp_path / "医保结算.csv",
+        ["身份证号码", "姓名", "结算日期", "就诊类型", "医疗总费用", "基金支付", "个人自付"],
+        [[li.id_number, "李秀英", "2026-06-01", "住院", "60000", "30000", "30000"]],
+    )
+    assert (
+        loading.load_dataset(
+            actor=system,
+            user=None,
+            path=expense,
+            dataset="medical_expense",
+            as_of="2026-10-31",
+            region_prefix=A,
+        ).state
+        == "committed"
+    )
     # the shipped national medical trigger ends before 2026: JC01 must not fall back to anything
     trigger = Parameter.objects.get(key=policy_keys.MEDICAL_SELF_PAY_TRIGGER, region_prefix="")
-    policy_services.end_parameter(actor=system, parameter=trigger, expected_version=trigger.version,
-                                  effective_to=dt.date(2025, 12, 31))
+    policy_services.end_parameter(
+        actor=system, parameter=trigger, expected_version=trigger.version, effective_to=dt.date(2025, 12, 31)
+    )
 
-    run = services.run_comparison(actor=Actor.of(world.users["county_admin"]), region=world.county, as_of=AS_OF)
+    run = services.run_comparison(
+        actor=Actor.of(world.users["county_admin"]), region=world.county, as_of=AS_OF
+    )
 
     assert run.state == "done", run.message
     sj02 = Doubt.objects.filter(run=run, rule__code="SJ02")
-    assert [(d.name, d.detail) for d in sj02] == [("李秀英", "登记姓名「李秀英」，医保登记姓名「李秀莲」（2026 年度参保登记）")]
+    assert [(d.name, d.detail) for d in sj02] == [
+        ("李秀英", "登记姓名「李秀英」，医保登记姓名「李秀莲」（2026 年度参保登记）")
+    ]
     [lp02] = Doubt.objects.filter(run=run, rule__code="LP02")
     assert lp02.id_number == OUTSIDER_BEIJING and lp02.village_id == world.county.code  # not 110101
     skipped = run.rules["skipped"]
-    assert skipped["JC01"] == ("缺少政策参数：2026 年度「医疗自付预警线」（秦州区 620502）。"
-                               "未使用任何默认值，请在政策参数中补充后重新比对")
+    assert skipped["JC01"] == (
+        "缺少政策参数：2026 年度「医疗自付预警线」（秦州区 620502）。"
+        "未使用任何默认值，请在政策参数中补充后重新比对"
+    )
     assert "JC01" not in run.counts and not Doubt.objects.filter(run=run, rule__code="JC01").exists()
     assert skipped["CT03"].startswith("缺少政策参数：2025 年度「国家扶贫标准（贫困线）」（秦州区 620502）")
     assert "JC01（缺少政策参数" in run.message

@@ -61,13 +61,17 @@ def run_rules(snapshot: Path, data: Path, as_of: dt.date) -> dict[str, set[tuple
     cat = engine.load_catalogue()
     rules = [r for r in cat.rules if r.datasets]
     files = {ds.code: [str(data / f"{ds.code}.parquet")] for ds in dsm.DATASETS}
-    result = engine.run_catalogue(engine.DuckEngine(threads=2), open_snapshot(snapshot), files, as_of=as_of,
-                                  rules=rules, catalogue=cat)
+    result = engine.run_catalogue(
+        engine.DuckEngine(threads=2), open_snapshot(snapshot), files, as_of=as_of, rules=rules, catalogue=cat
+    )
     assert not result.notes(), result.notes()
     found: dict[str, set[tuple[str, str, str]]] = {r.code: set() for r in rules}
-    for row in result.findings.select(["rule_code", "household_number", "person_number", "id_number"]).to_pylist():
-        found[row["rule_code"]].add((row["household_number"] or "", row["person_number"] or "",
-                                     row["id_number"] or ""))
+    for row in result.findings.select(
+        ["rule_code", "household_number", "person_number", "id_number"]
+    ).to_pylist():
+        found[row["rule_code"]].add(
+            (row["household_number"] or "", row["person_number"] or "", row["id_number"] or "")
+        )
     return found
 
 
@@ -76,7 +80,8 @@ def read_truth(path: Path) -> dict[str, set[tuple[str, str, str]]]:
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             truth.setdefault(row["rule_code"], set()).add(
-                (row["household_number"], row["person_number"], row["id_number"]))
+                (row["household_number"], row["person_number"], row["id_number"])
+            )
     return truth
 
 
@@ -155,7 +160,8 @@ def test_files_are_in_the_stored_format(generated):
         numbers, required = con.execute(  # type: ignore[misc]
             f"SELECT list(row_number ORDER BY row_number) = range(2, count(*) + 2), "
             f"bool_and({' AND '.join(f'{c.key} IS NOT NULL' for c in ds.columns if c.required) or 'true'}) "
-            f"FROM read_parquet('{path}')").fetchone()
+            f"FROM read_parquet('{path}')"
+        ).fetchone()
         assert numbers and required, ds.code
         con.close()
 
@@ -187,10 +193,14 @@ def test_volume_is_about_ten_rows_per_register_member(county, generated):
 
 
 def test_same_seed_gives_identical_files_and_another_seed_other_data(county, generated, tmp_path):
-    again = generate_departments(county, tmp_path / "again", seed=3, as_of=AS_OF, formats=("parquet", "csv", "xlsx"))
+    again = generate_departments(
+        county, tmp_path / "again", seed=3, as_of=AS_OF, formats=("parquet", "csv", "xlsx")
+    )
     for name in sorted(p.name for p in generated.path.parent.iterdir()):
         first, second = generated.path.parent / name, again.path.parent / name
-        assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest(), name
+        assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest(), (
+            name
+        )
     other = generate_departments(county, tmp_path / "other", seed=4, as_of=AS_OF, scale=0.2)
     assert other.path.read_bytes() != generated.path.read_bytes()
     assert other.total_rows < generated.total_rows
@@ -215,7 +225,9 @@ def test_csv_and_xlsx_have_the_departments_chinese_headers(generated):
     assert first["是否参加基本医保"] in ("是", "否") and len(first["身份证号码"]) == 18
     with (out / "medical_expense.csv").open(encoding="utf-8-sig", newline="") as fh:
         first = next(csv.DictReader(fh))
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["结算日期"]) and re.fullmatch(r"\d+\.\d{2}", first["个人自付"])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["结算日期"]) and re.fullmatch(
+        r"\d+\.\d{2}", first["个人自付"]
+    )
 
 
 @pytest.mark.parametrize("code", [ds.code for ds in dsm.DATASETS])
@@ -243,8 +255,21 @@ def test_bad_requests_are_refused_in_chinese(county, tmp_path):
 
 def test_command_writes_the_files(county, tmp_path, capsys):
     out = tmp_path / "cmd"
-    call_command("generate_departments", "--snapshot", str(county), "--out", str(out), "--seed", "2",
-                 "--as-of", "2025-12-31", "--scale", "0.3", "--format", "parquet,csv")
+    call_command(
+        "generate_departments",
+        "--snapshot",
+        str(county),
+        "--out",
+        str(out),
+        "--seed",
+        "2",
+        "--as-of",
+        "2025-12-31",
+        "--scale",
+        "0.3",
+        "--format",
+        "parquet,csv",
+    )
     text = capsys.readouterr().out
     assert (out / "ground_truth.csv").exists() and (out / "payroll.csv").exists()
     assert "医保参保信息" in text and "预置疑点" in text
@@ -262,13 +287,23 @@ def test_name_look_alikes_sj02_must_not_find_are_there(county, generated):
     for row in sorted(rows, key=lambda r: (r["year"], r["row_number"])):
         if row["id_valid"]:
             latest[row["id_number"]] = row
-    spelled = [(register[i], r["name"]) for i, r in latest.items()
-               if i in register and r["name"] != register[i] and name_key(r["name"]) == name_key(register[i])]
+    spelled = [
+        (register[i], r["name"])
+        for i, r in latest.items()
+        if i in register and r["name"] != register[i] and name_key(r["name"]) == name_key(register[i])
+    ]
     assert len(spelled) >= 3, spelled
-    assert any(a.replace(" ", "").replace("\u3000", "") != b.replace(" ", "").replace("\u3000", "")
-               for a, b in spelled), "some differ in more than spaces (繁体/简体, a dot)"
-    older_typos = [r for r in rows if r["id_valid"] and r["id_number"] in register
-                   and r["year"] < latest[r["id_number"]]["year"]
-                   and name_key(r["name"]) != name_key(register[r["id_number"]])
-                   and name_key(latest[r["id_number"]]["name"]) == name_key(register[r["id_number"]])]
+    assert any(
+        a.replace(" ", "").replace("\u3000", "") != b.replace(" ", "").replace("\u3000", "")
+        for a, b in spelled
+    ), "some differ in more than spaces (繁体/简体, a dot)"
+    older_typos = [
+        r
+        for r in rows
+        if r["id_valid"]
+        and r["id_number"] in register
+        and r["year"] < latest[r["id_number"]]["year"]
+        and name_key(r["name"]) != name_key(register[r["id_number"]])
+        and name_key(latest[r["id_number"]]["name"]) == name_key(register[r["id_number"]])
+    ]
     assert len(older_typos) >= 3

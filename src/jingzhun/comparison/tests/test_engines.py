@@ -28,7 +28,9 @@ def county_files(tmp_path, settings):
     snap = write_snapshot(COUNTY)
     out = tmp_path / "departments"
     truth = generate_departments(snap.path, out, seed=3, as_of=AS_OF)
-    files = {d.code: [str(out / f"{d.code}.parquet")] for d in ds.DATASETS if (out / f"{d.code}.parquet").exists()}
+    files = {
+        d.code: [str(out / f"{d.code}.parquet")] for d in ds.DATASETS if (out / f"{d.code}.parquet").exists()
+    }
     return snap, files, truth
 
 
@@ -43,7 +45,9 @@ def test_duckdb_and_spark_find_the_same_rows_and_the_planted_truth(county_files)
     assert a - b == set() and b - a == set()
     assert duck.counts() == spark.counts()
 
-    scores = evaluation.score(duck.findings, evaluation.read_truth(truth.path), [r.code for r in catalogue.rules])
+    scores = evaluation.score(
+        duck.findings, evaluation.read_truth(truth.path), [r.code for r in catalogue.rules]
+    )
     print(evaluation.format_scores(scores, {r.code: r.name for r in catalogue.rules}))
     exact_department_rules = {r.code for r in catalogue.rules if r.exact and r.datasets}
     scored = {s.code for s in scores}

@@ -37,7 +37,16 @@ from jingzhun.testing.world import COUNTY, TOWNSHIP_A, TOWNSHIP_B
 
 AS_OF = dt.date(2025, 6, 30)
 SYSTEM = Actor(user=None, name="系统（测试）")
-MEDICAL_EXPENSE = ["身份证号码", "姓名", "结算日期", "就诊类型", "医疗机构", "医疗总费用", "基金支付", "个人自付"]
+MEDICAL_EXPENSE = [
+    "身份证号码",
+    "姓名",
+    "结算日期",
+    "就诊类型",
+    "医疗机构",
+    "医疗总费用",
+    "基金支付",
+    "个人自付",
+]
 
 
 def pid(n: int, born: dt.date = dt.date(1960, 3, 1)) -> str:
@@ -61,17 +70,41 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: st
 
 
 def expense(n: int, **changes: Any) -> list[Any]:
-    row = {"id": pid(n), "name": f"王{n}", "on": "2025-03-15", "type": "住院", "hospital": "秦州区人民医院",
-           "total": "1200.50", "fund": "900", "self": "300.50"}
+    row = {
+        "id": pid(n),
+        "name": f"王{n}",
+        "on": "2025-03-15",
+        "type": "住院",
+        "hospital": "秦州区人民医院",
+        "total": "1200.50",
+        "fund": "900",
+        "self": "300.50",
+    }
     row.update(changes)
     return list(row.values())
 
 
-def load(path: Path, dataset: str = "medical_expense", *, user: Any = None, policy: str = "valid",
-         region_prefix: str = "", as_of: dt.date = AS_OF, **kw: Any) -> DatasetLoad:
+def load(
+    path: Path,
+    dataset: str = "medical_expense",
+    *,
+    user: Any = None,
+    policy: str = "valid",
+    region_prefix: str = "",
+    as_of: dt.date = AS_OF,
+    **kw: Any,
+) -> DatasetLoad:
     actor = Actor.of(user) if user is not None else SYSTEM
-    return load_dataset(actor=actor, user=user, path=path, dataset=dataset, as_of=as_of,
-                        region_prefix=region_prefix, policy=policy, **kw)
+    return load_dataset(
+        actor=actor,
+        user=user,
+        path=path,
+        dataset=dataset,
+        as_of=as_of,
+        region_prefix=region_prefix,
+        policy=policy,
+        **kw,
+    )
 
 
 def stored(result: DatasetLoad) -> list[dict[str, Any]]:
@@ -95,11 +128,17 @@ def test_good_csv_is_stored_with_the_dataset_types_row_numbers_and_an_audit_reco
     # given a UTF-8 (BOM) file with IDs written the ways people write them
     full_width = pid(2).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     old15 = "620502600101123"
-    rows = [expense(1), expense(0, id=f" {full_width} "), expense(3, id=id_ending_in_x().lower()),
-            expense(4, id=old15, total="1,234.50", fund="1000", self="234.5", type=" 门诊慢特病 ")]
+    rows = [
+        expense(1),
+        expense(0, id=f" {full_width} "),
+        expense(3, id=id_ending_in_x().lower()),
+        expense(4, id=old15, total="1,234.50", fund="1000", self="234.5", type=" 门诊慢特病 "),
+    ]
     seen: list[tuple[int, str]] = []
     # when the system loads it
-    result = load(write_csv(tmp_path / "expense.csv", MEDICAL_EXPENSE, rows), progress=lambda p, s: seen.append((p, s)))
+    result = load(
+        write_csv(tmp_path / "expense.csv", MEDICAL_EXPENSE, rows), progress=lambda p, s: seen.append((p, s))
+    )
     # then every row is stored with exactly the typed columns
     assert result.state == LoadState.COMMITTED, result.message
     assert (result.rows_total, result.rows_accepted, result.rows_rejected) == (4, 4, 0)
@@ -127,14 +166,22 @@ def test_good_csv_is_stored_with_the_dataset_types_row_numbers_and_an_audit_reco
 
 def test_gb18030_csv_with_other_date_and_yes_no_spellings(media, tmp_path):
     header = ["身份证号码", "姓名", "参保年度", "是否参加基本医保", "是否参加大病保险", "是否资助参保"]
-    rows = [[pid(1), "李一", "2025", "是", "否", "Y"], [pid(2), "李二", "2025", "1", "0", "true"],
-            [pid(3), "李三", "2025", "FALSE", "n", ""]]
+    rows = [
+        [pid(1), "李一", "2025", "是", "否", "Y"],
+        [pid(2), "李二", "2025", "1", "0", "true"],
+        [pid(3), "李三", "2025", "FALSE", "n", ""],
+    ]
     result = load(write_csv(tmp_path / "gbk.csv", header, rows, encoding="gb18030"), "medical_enrolment")
     assert result.state == LoadState.COMMITTED, result.message
-    got = [(r["name"], r["year"], r["basic_enrolled"], r["serious_illness_enrolled"], r["subsidised"])
-           for r in stored(result)]
-    assert got == [("李一", 2025, True, False, True), ("李二", 2025, True, False, True),
-                   ("李三", 2025, False, False, None)]
+    got = [
+        (r["name"], r["year"], r["basic_enrolled"], r["serious_illness_enrolled"], r["subsidised"])
+        for r in stored(result)
+    ]
+    assert got == [
+        ("李一", 2025, True, False, True),
+        ("李二", 2025, True, False, True),
+        ("李三", 2025, False, False, None),
+    ]
 
 
 def test_utf16_is_read_and_a_file_mixing_encodings_is_refused_with_its_lines(media, tmp_path):
@@ -148,7 +195,9 @@ def test_utf16_is_read_and_a_file_mixing_encodings_is_refused_with_its_lines(med
     lines[2] = lines[2].decode().encode("gb18030")
     mixed.write_bytes(b"\n".join(lines))
     refused = load(mixed, "medical_enrolment")
-    assert refused.state == LoadState.REJECTED and not refused.parquet_path and "混有两种编码" in refused.message
+    assert (
+        refused.state == LoadState.REJECTED and not refused.parquet_path and "混有两种编码" in refused.message
+    )
     assert "第 3 行是 GB18030（GBK）编码" in refused.message
 
 
@@ -158,8 +207,11 @@ def test_bad_integers_and_yes_no_values_are_named(media, tmp_path):
     result = load(write_csv(tmp_path / "e.csv", header, rows), "medical_enrolment")
     assert result.state == LoadState.REJECTED
     assert errors_by(result) == {
-        (2, "参保年度"): "应为整数，实际为「2025.5」", (2, "是否参加基本医保"): "应填“是”或“否”，实际为「是的」",
-        (3, "参保年度"): "应为整数，实际为「二〇二五」", (3, "是否资助参保"): "应填“是”或“否”，实际为「2」"}
+        (2, "参保年度"): "应为整数，实际为「2025.5」",
+        (2, "是否参加基本医保"): "应填“是”或“否”，实际为「是的」",
+        (3, "参保年度"): "应为整数，实际为「二〇二五」",
+        (3, "是否资助参保"): "应填“是”或“否”，实际为「2」",
+    }
 
 
 def test_xlsx_with_title_row_date_cells_numbers_and_key_headers(media, tmp_path):
@@ -168,7 +220,11 @@ def test_xlsx_with_title_row_date_cells_numbers_and_key_headers(media, tmp_path)
     ws = wb.add_worksheet("学籍")
     date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write(0, 0, "秦州区 2025 年春季学期学籍名单")
-    ws.write_row(1, 0, ["id_number", "姓名", "学校名称", "学段", "年级", "学籍状态", "状态日期", "资助后自付费用", "备注"])
+    ws.write_row(
+        1,
+        0,
+        ["id_number", "姓名", "学校名称", "学段", "年级", "学籍状态", "状态日期", "资助后自付费用", "备注"],
+    )
     ws.write_row(2, 0, [pid(1), "赵一", "玉泉中学", "初中", 2, "在读"])
     ws.write_datetime(2, 6, dt.datetime(2025, 3, 1), date_format)
     ws.write_number(2, 7, 150.5)
@@ -181,18 +237,25 @@ def test_xlsx_with_title_row_date_cells_numbers_and_key_headers(media, tmp_path)
     assert result.state == LoadState.COMMITTED, result.message
     rows = stored(result)
     assert [(r["grade"], r["state_on"], r["self_paid_fees"], r["row_number"]) for r in rows] == [
-        (2, dt.date(2025, 3, 1), Decimal("150.50"), 3), (5, dt.date(2024, 9, 1), Decimal("0.00"), 4),
-        (6, dt.date(2024, 3, 1), None, 5), (None, dt.date(2024, 9, 1), Decimal("1200.00"), 6)]
+        (2, dt.date(2025, 3, 1), Decimal("150.50"), 3),
+        (5, dt.date(2024, 9, 1), Decimal("0.00"), 4),
+        (6, dt.date(2024, 3, 1), None, 5),
+        (None, dt.date(2024, 9, 1), Decimal("1200.00"), 6),
+    ]
     assert "「备注」不是学籍信息的列，已忽略" in result.message
 
 
 def test_parquet_from_a_machine_with_keys_and_typed_columns(media, tmp_path):
-    table = pa.table({
-        "id_number": [pid(1), wrong_check_digit(pid(2))], "name": ["孙一", "孙二"],
-        "plate": ["甘E12345", "甘E54321"], "vehicle_type": ["小型轿车", "摩托车"],
-        "registered_on": pa.array([dt.date(2023, 5, 1), dt.date(2024, 1, 2)], pa.date32()),
-        "price": pa.array([Decimal("158000.00"), Decimal("6800.00")], pa.decimal128(12, 2)),
-    })
+    table = pa.table(
+        {
+            "id_number": [pid(1), wrong_check_digit(pid(2))],
+            "name": ["孙一", "孙二"],
+            "plate": ["甘E12345", "甘E54321"],
+            "vehicle_type": ["小型轿车", "摩托车"],
+            "registered_on": pa.array([dt.date(2023, 5, 1), dt.date(2024, 1, 2)], pa.date32()),
+            "price": pa.array([Decimal("158000.00"), Decimal("6800.00")], pa.decimal128(12, 2)),
+        }
+    )
     path = tmp_path / "vehicles.parquet"
     pq.write_table(table, path)
     result = load(path, "vehicles")
@@ -200,20 +263,38 @@ def test_parquet_from_a_machine_with_keys_and_typed_columns(media, tmp_path):
     rows = stored(result)
     assert [(r["plate"], r["price"], r["registered_on"], r["row_number"], r["id_valid"]) for r in rows] == [
         ("甘E12345", Decimal("158000.00"), dt.date(2023, 5, 1), 1, True),
-        ("甘E54321", Decimal("6800.00"), dt.date(2024, 1, 2), 2, False)]
+        ("甘E54321", Decimal("6800.00"), dt.date(2024, 1, 2), 2, False),
+    ]
 
 
 # ------------------------------------------------------------------------------------------- bad cells
 
 
 def civil(n: int, **changes: Any) -> list[Any]:
-    row = {"id": pid(n), "name": f"周{n}", "region": "620502100201", "head": pid(n + 50), "kind": "低保",
-           "start": "2024-01-01", "end": "", "amount": "560"}
+    row = {
+        "id": pid(n),
+        "name": f"周{n}",
+        "region": "620502100201",
+        "head": pid(n + 50),
+        "kind": "低保",
+        "start": "2024-01-01",
+        "end": "",
+        "amount": "560",
+    }
     row.update(changes)
     return list(row.values())
 
 
-CIVIL = ["身份证号码", "姓名", "户籍所在地区划代码", "户主身份证号码", "救助类别", "开始日期", "终止日期", "月保障金额"]
+CIVIL = [
+    "身份证号码",
+    "姓名",
+    "户籍所在地区划代码",
+    "户主身份证号码",
+    "救助类别",
+    "开始日期",
+    "终止日期",
+    "月保障金额",
+]
 BAD_CIVIL = [  # (changes, header named, words the message must contain)
     ({"name": ""}, "姓名", "必填"),
     ({"name": "名" * 51}, "姓名", "超过 50 个字符"),
@@ -235,7 +316,9 @@ def bad_civil_file(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "civil.csv", CIVIL, rows)
 
 
-def test_every_bad_cell_is_named_with_row_header_and_a_chinese_reason_and_valid_rows_are_stored(media, tmp_path):
+def test_every_bad_cell_is_named_with_row_header_and_a_chinese_reason_and_valid_rows_are_stored(
+    media, tmp_path
+):
     result = load(bad_civil_file(tmp_path), "civil_assistance", policy="valid")
     assert result.state == LoadState.PARTIAL, result.message
     found = errors_by(result)
@@ -243,11 +326,17 @@ def test_every_bad_cell_is_named_with_row_header_and_a_chinese_reason_and_valid_
         row = k + 3  # header is row 1, the good first row is row 2
         assert (row, header) in found, f"第 {row} 行「{header}」没有报错；实际：{sorted(found)}"
         assert words in found[(row, header)], found[(row, header)]
-    assert (result.rows_total, result.rows_rejected, result.rows_accepted) == (len(BAD_CIVIL) + 2, len(BAD_CIVIL), 2)
+    assert (result.rows_total, result.rows_rejected, result.rows_accepted) == (
+        len(BAD_CIVIL) + 2,
+        len(BAD_CIVIL),
+        2,
+    )
     assert [r["row_number"] for r in stored(result)] == [2, len(BAD_CIVIL) + 3]
     assert f"有错误未入库 {len(BAD_CIVIL)} 行" in result.message
     first = result.errors_preview[0]
-    assert set(first) == {"sheet", "row", "column", "value", "message", "severity"} and first["sheet"] == "CSV"
+    assert (
+        set(first) == {"sheet", "row", "column", "value", "message", "severity"} and first["sheet"] == "CSV"
+    )
     # the error report lists the rejected rows as typed, with the reasons, ready to correct and load again
     report = openpyxl.load_workbook(report_file(result))
     sheet = report["待修改数据"]
@@ -290,13 +379,18 @@ def test_a_file_where_every_row_is_wrong_stores_nothing_even_with_policy_valid(m
     assert "所有行都有错误" in result.message
 
 
-def test_invalid_id_is_kept_with_id_valid_false_and_invalid_head_id_is_blanked_with_a_warning(media, tmp_path):
+def test_invalid_id_is_kept_with_id_valid_false_and_invalid_head_id_is_blanked_with_a_warning(
+    media, tmp_path
+):
     rows = [civil(1, id=wrong_check_digit(pid(1))), civil(2, head="123"), civil(3, id="62050219600301")]
     result = load(write_csv(tmp_path / "civil.csv", CIVIL, rows), "civil_assistance", policy="all")
     assert result.state == LoadState.COMMITTED, result.message
     kept = stored(result)
     assert [(r["id_number"], r["id_valid"]) for r in kept] == [
-        (wrong_check_digit(pid(1)), False), (pid(2), True), ("62050219600301", False)]
+        (wrong_check_digit(pid(1)), False),
+        (pid(2), True),
+        ("62050219600301", False),
+    ]
     assert kept[1]["head_id_number"] is None and kept[0]["head_id_number"] == pid(51)
     assert "2 行证件号码无效，已保留供数据质量规则核查" in result.message
     warning = result.errors_preview[0]
@@ -331,12 +425,15 @@ def test_a_missing_required_column_rejects_the_file_naming_it(media, tmp_path):
     assert ObjectChange.objects.filter(object_id=result.id).count() == 1  # rejected loads are audited too
 
 
-@pytest.mark.parametrize("name,content,words", [
-    ("empty.csv", b"", "没有任何数据"),
-    ("header-only.csv", ",".join(MEDICAL_EXPENSE).encode(), "没有任何数据行"),
-    ("a.pdf", b"%PDF-1.4", "不支持的文件类型"),
-    ("broken.xlsx", b"PK\x03\x04 not a zip", "无法读取 Excel"),
-])
+@pytest.mark.parametrize(
+    "name,content,words",
+    [
+        ("empty.csv", b"", "没有任何数据"),
+        ("header-only.csv", ",".join(MEDICAL_EXPENSE).encode(), "没有任何数据行"),
+        ("a.pdf", b"%PDF-1.4", "不支持的文件类型"),
+        ("broken.xlsx", b"PK\x03\x04 not a zip", "无法读取 Excel"),
+    ],
+)
 def test_unusable_files_are_rejected_with_a_reason(media, tmp_path, name, content, words):
     path = tmp_path / name
     path.write_bytes(content)
@@ -356,13 +453,23 @@ def test_loading_the_same_file_again_notes_it_and_changes_nothing(media, tmp_pat
 # ------------------------------------------------------------------------------------------ current data
 
 
-def make_load(dataset: str, as_of: dt.date, prefix: str = "", state: str = LoadState.COMMITTED) -> DatasetLoad:
+def make_load(
+    dataset: str, as_of: dt.date, prefix: str = "", state: str = LoadState.COMMITTED
+) -> DatasetLoad:
     ds = datasets.get(dataset)
     n = DatasetLoad.objects.count()
     return DatasetLoad.objects.create(
-        id=f"load{n:04d}", dataset=dataset, department=ds.department, as_of=as_of,
-        region_prefix=prefix, file_name="f.csv", file_sha256="0" * 64, user_name="系统", state=state,
-        parquet_path=f"/data/{n}.parquet")
+        id=f"load{n:04d}",
+        dataset=dataset,
+        department=ds.department,
+        as_of=as_of,
+        region_prefix=prefix,
+        file_name="f.csv",
+        file_sha256="0" * 64,
+        user_name="系统",
+        state=state,
+        parquet_path=f"/data/{n}.parquet",
+    )
 
 
 def test_current_load_is_the_newest_committed_or_partial_load_covering_the_county(db):
@@ -399,8 +506,12 @@ def departments(media):
     medical = media.users["department"]
     medical.department = datasets.Department.MEDICAL
     medical.save()
-    education = UserFactory(username="education", role=Role.DEPARTMENT, region=media.county,
-                            department=datasets.Department.EDUCATION)
+    education = UserFactory(
+        username="education",
+        role=Role.DEPARTMENT,
+        region=media.county,
+        department=datasets.Department.EDUCATION,
+    )
     return medical, education
 
 
@@ -431,8 +542,11 @@ def test_jurisdiction_roles_see_loads_covering_their_region_or_inside_it(media):
     make_load("housing", AS_OF, TOWNSHIP_B)
     make_load("housing", AS_OF, "620503")
     assert set(loads_for(users["township_officer"])) == {everywhere, county, township_a}
-    assert set(loads_for(users["county_admin"])) == set(loads_for(users["leader"])) == set(
-        DatasetLoad.objects.exclude(region_prefix="620503"))
+    assert (
+        set(loads_for(users["county_admin"]))
+        == set(loads_for(users["leader"]))
+        == set(DatasetLoad.objects.exclude(region_prefix="620503"))
+    )
     assert set(loads_for(users["village_officer"])) == {everywhere, county, township_a}
     assert loads_for(users["admin"]).count() == 5
     assert not loads_for(users["helper"]).exists() and not loads_for(users["department"]).exists()
@@ -462,14 +576,25 @@ def test_cli_template_load_and_list(media, tmp_path, capsys):
     assert [c.value for c in wb.worksheets[0][1]][:2] == ["身份证号码*", "姓名*"]
     assert wb["填写说明"]["E5"].value == "住院、门诊慢特病、普通门诊"
     call_command("dataset", "template", "housing", "--out", str(tmp_path / "t.csv"), "--format", "csv")
-    assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").startswith("户主身份证号码,姓名,所在地区划代码")
+    assert (
+        (tmp_path / "t.csv").read_text(encoding="utf-8-sig").startswith("户主身份证号码,姓名,所在地区划代码")
+    )
     # the template, filled in, loads
     ws = wb.worksheets[0]
     for j, value in enumerate(expense(1), start=1):
         ws.cell(row=2, column=j, value=value)
     wb.save(out)
-    call_command("dataset", "load", str(out), "--dataset", "medical_expense", "--as-of", "2025-06-30",
-                 "--region", COUNTY)
+    call_command(
+        "dataset",
+        "load",
+        str(out),
+        "--dataset",
+        "medical_expense",
+        "--as-of",
+        "2025-06-30",
+        "--region",
+        COUNTY,
+    )
     captured = capsys.readouterr()
     assert "已入库：入库 1 行。" in captured.out and "[100%] 完成" in captured.err
     assert DatasetLoad.objects.get().state == LoadState.COMMITTED
@@ -477,24 +602,37 @@ def test_cli_template_load_and_list(media, tmp_path, capsys):
     bad = write_csv(tmp_path / "bad.csv", MEDICAL_EXPENSE, [expense(2, self="-1")])
     report = tmp_path / "report.xlsx"
     with pytest.raises(CommandError, match="未入库"):
-        call_command("dataset", "load", str(bad), "--dataset", "medical_expense", "--as-of", "2025-06-30",
-                     "--policy", "all", "--report", str(report))
+        call_command(
+            "dataset",
+            "load",
+            str(bad),
+            "--dataset",
+            "medical_expense",
+            "--as-of",
+            "2025-06-30",
+            "--policy",
+            "all",
+            "--report",
+            str(report),
+        )
     captured = capsys.readouterr()
     assert "错误 CSV 第 2 行「个人自付」-1：不能为负数" in captured.out and report.is_file()
     call_command("dataset", "list")
     listed = capsys.readouterr().out.splitlines()
     assert len(listed) == 2 and "有错误，未入库" in listed[0] and "已入库" in listed[1]
     with pytest.raises(CommandError, match="不能上传"):
-        call_command("dataset", "load", str(bad), "--dataset", "education", "--as-of", "2025-06-30",
-                     "--user", "helper")
-
+        call_command(
+            "dataset", "load", str(bad), "--dataset", "education", "--as-of", "2025-06-30", "--user", "helper"
+        )
 
 
 def test_housing_grades_are_read_through_the_registers_code_list(media, tmp_path):
     # given a housing department's file that writes grades as the register accepts them
     header = ["户主身份证号码", "姓名", "所在地区划代码", "鉴定等级", "鉴定日期", "是否已完成改造"]
     spellings = [("D级", "D"), ("整幢危房", "D"), ("C级（局部危房）", "C"), ("b", "B"), ("A", "A")]
-    rows = [[pid(n), f"王{n}", "620502100201", text, "2024-05-01", "否"] for n, (text, _) in enumerate(spellings)]
+    rows = [
+        [pid(n), f"王{n}", "620502100201", text, "2024-05-01", "否"] for n, (text, _) in enumerate(spellings)
+    ]
     rows.append([pid(9), "王9", "620502100201", "E级", "2024-05-01", "否"])
     # when it is loaded
     result = load(write_csv(tmp_path / "housing.csv", header, rows), "housing")

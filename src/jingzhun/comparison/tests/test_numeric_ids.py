@@ -23,7 +23,16 @@ from jingzhun.registry import idnumbers
 
 AS_OF = dt.date(2025, 6, 30)
 SYSTEM = Actor(user=None, name="系统（测试）")
-MEDICAL_EXPENSE = ["身份证号码", "姓名", "结算日期", "就诊类型", "医疗机构", "医疗总费用", "基金支付", "个人自付"]
+MEDICAL_EXPENSE = [
+    "身份证号码",
+    "姓名",
+    "结算日期",
+    "就诊类型",
+    "医疗机构",
+    "医疗总费用",
+    "基金支付",
+    "个人自付",
+]
 # Stored as a double this ID becomes 620502198211188608, itself a valid ID (somebody else's).
 TRAP = "620502198211188624"
 OLD15 = "620502400305123"  # a 15-digit ID: a number cell holds it exactly
@@ -97,7 +106,9 @@ def media(world, settings, tmp_path):
 
 @pytest.mark.parametrize("writer", WRITERS)
 def test_twenty_ids_written_as_numbers_are_row_errors_and_none_is_stored(media, tmp_path, writer):
-    rows = [expense(pid(1), 1), expense(pid(2), 2)] + [expense(int(n), k) for k, n in enumerate(NUMERIC_IDS, 3)]
+    rows = [expense(pid(1), 1), expense(pid(2), 2)] + [
+        expense(int(n), k) for k, n in enumerate(NUMERIC_IDS, 3)
+    ]
     result = load(WRITERS[writer](tmp_path / f"{writer}.xlsx", MEDICAL_EXPENSE, rows))
     assert result.state == LoadState.PARTIAL, result.message
     assert (result.rows_total, result.rows_accepted, result.rows_rejected) == (22, 2, 20)
@@ -112,8 +123,10 @@ def test_twenty_ids_written_as_numbers_are_row_errors_and_none_is_stored(media, 
 
 def test_a_second_id_column_and_the_certificate_number_are_checked_too(media, tmp_path):
     civil = ["身份证号码", "姓名", "户籍所在地区划代码", "户主身份证号码", "救助类别", "开始日期"]
-    rows = [[pid(1), "周一", "620502100201", int(TRAP), "低保", "2024-01-01"],
-            [pid(2), "周二", 620502100201, pid(3), "低保", "2024-01-01"]]  # a 12-digit code: exact
+    rows = [
+        [pid(1), "周一", "620502100201", int(TRAP), "低保", "2024-01-01"],
+        [pid(2), "周二", 620502100201, pid(3), "低保", "2024-01-01"],
+    ]  # a 12-digit code: exact
     result = load(write_openpyxl(tmp_path / "civil.xlsx", civil, rows), "civil_assistance")
     assert result.state == LoadState.PARTIAL and result.rows_accepted == 1, result.message
     found = errors_by(result)
@@ -122,8 +135,10 @@ def test_a_second_id_column_and_the_certificate_number_are_checked_too(media, tm
     assert [(r["head_id_number"], r["region_code"]) for r in stored(result)] == [(pid(3), "620502100201")]
 
     disability = ["身份证号码", "姓名", "残疾人证号", "残疾类别", "残疾等级", "发证日期", "是否有效"]
-    rows = [[pid(4), "吴四", int(pid(4) + "42"), "肢体残疾", "二级", "2020-05-01", "是"],
-            [pid(5), "吴五", pid(5) + "13", "视力残疾", "三级", "2020-05-01", "是"]]
+    rows = [
+        [pid(4), "吴四", int(pid(4) + "42"), "肢体残疾", "二级", "2020-05-01", "是"],
+        [pid(5), "吴五", pid(5) + "13", "视力残疾", "三级", "2020-05-01", "是"],
+    ]
     result = load(write_xlsxwriter(tmp_path / "disability.xlsx", disability, rows), "disability")
     found = errors_by(result)
     assert list(found) == [(2, "残疾人证号")], found
@@ -136,21 +151,34 @@ def test_exact_number_cells_and_text_cells_are_read(media, tmp_path):
     result = load(write_openpyxl(tmp_path / "exact.xlsx", MEDICAL_EXPENSE, rows), policy="all")
     assert result.state == LoadState.COMMITTED, result.errors_preview
     assert [(r["id_number"], r["id_valid"]) for r in stored(result)] == [
-        (idnumbers.upgrade15(OLD15), True), (pid(2), True), (TRAP, True)]
+        (idnumbers.upgrade15(OLD15), True),
+        (pid(2), True),
+        (TRAP, True),
+    ]
 
 
 def test_parquet_int64_ids_are_exact_and_float64_ids_are_not(media, tmp_path):
-    base = {"name": ["甲", "乙", "丙"], "settled_on": ["2025-03-15"] * 3, "visit_type": ["住院"] * 3,
-            "total_cost": ["100"] * 3, "fund_paid": ["50"] * 3, "self_paid": ["50"] * 3}
+    base = {
+        "name": ["甲", "乙", "丙"],
+        "settled_on": ["2025-03-15"] * 3,
+        "visit_type": ["住院"] * 3,
+        "total_cost": ["100"] * 3,
+        "fund_paid": ["50"] * 3,
+        "self_paid": ["50"] * 3,
+    }
     exact = tmp_path / "int64.parquet"
-    pq.write_table(pa.table({"id_number": pa.array([int(TRAP), int(OLD15), int(pid(1))], pa.int64()), **base}), exact)
+    pq.write_table(
+        pa.table({"id_number": pa.array([int(TRAP), int(OLD15), int(pid(1))], pa.int64()), **base}), exact
+    )
     result = load(exact, policy="all")
     assert result.state == LoadState.COMMITTED, result.errors_preview
     assert [r["id_number"] for r in stored(result)] == [TRAP, idnumbers.upgrade15(OLD15), pid(1)]
 
     floats = tmp_path / "float64.parquet"
-    pq.write_table(pa.table({"id_number": pa.array([float(TRAP), float(OLD15), float(pid(1))], pa.float64()),
-                             **base}), floats)
+    pq.write_table(
+        pa.table({"id_number": pa.array([float(TRAP), float(OLD15), float(pid(1))], pa.float64()), **base}),
+        floats,
+    )
     result = load(floats)
     assert result.state == LoadState.PARTIAL, result.message
     found = errors_by(result)
@@ -194,13 +222,15 @@ def test_rows_the_xml_and_the_reader_count_differently_fall_back_to_the_reader(m
     # An empty value in A1 (<v></v>): the reader starts the sheet at row 2, the row count of the XML at row 1.
     # The number cell found in the XML then does not match the reader's cell of that row, so the column is
     # read again by the reader and the number cell is still found.
-    path = write_openpyxl(tmp_path / "shifted.xlsx", ["说明"], [MEDICAL_EXPENSE, expense(int(TRAP), 1),
-                                                                 expense(pid(2), 2)])
+    path = write_openpyxl(
+        tmp_path / "shifted.xlsx", ["说明"], [MEDICAL_EXPENSE, expense(int(TRAP), 1), expense(pid(2), 2)]
+    )
     with zipfile.ZipFile(path) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
     sheet = "xl/worksheets/sheet1.xml"
-    parts[sheet], replaced = re.subn(rb'<c r="A1" t="inlineStr"><is><t>[^<]*</t></is></c>',
-                                     rb'<c r="A1" t="n"><v></v></c>', parts[sheet])
+    parts[sheet], replaced = re.subn(
+        rb'<c r="A1" t="inlineStr"><is><t>[^<]*</t></is></c>', rb'<c r="A1" t="n"><v></v></c>', parts[sheet]
+    )
     assert replaced == 1
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():

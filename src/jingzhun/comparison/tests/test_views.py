@@ -33,8 +33,14 @@ def doubts(world: Any) -> dict[str, Doubt]:
     rows = [
         helpers.finding("SJ06", world.household_a, name="户主0", detail="主要致贫原因为因病，但没有患病成员"),
         helpers.finding("SJ04", north, name="户主1", detail="户主与配偶性别相同"),
-        helpers.finding("SB01", world.household_a, name="张小明", id_number=CHILD_ID, person="P-CHILD",
-                        detail="学籍系统无在读记录（2025年秋季学期）"),
+        helpers.finding(
+            "SB01",
+            world.household_a,
+            name="张小明",
+            id_number=CHILD_ID,
+            person="P-CHILD",
+            detail="学籍系统无在读记录（2025年秋季学期）",
+        ),
         helpers.finding("SJ06", world.household_b, name="户主2", detail="主要致贫原因为因病，但没有患病成员"),
     ]
     made = helpers.raise_doubts(world.county, rows, user=world.users["county_admin"])
@@ -87,15 +93,19 @@ def test_another_township_gets_the_404_of_a_missing_doubt(client, world, doubts)
     foreign, missing = client.get(foreign_url), client.get(missing_url)
     assert foreign.status_code == missing.status_code == 404
     assert page_of(foreign, foreign_url) == page_of(missing, missing_url)
-    posted = client.post(reverse("comparison:doubt_detail", args=[doubt.pk]),
-                         {"action": "verify", "confirmed": "0", "note": "越权", "version": 1})
+    posted = client.post(
+        reverse("comparison:doubt_detail", args=[doubt.pk]),
+        {"action": "verify", "confirmed": "0", "note": "越权", "version": 1},
+    )
     assert posted.status_code == 404
     doubt.refresh_from_db()
     assert doubt.state == DoubtState.OPEN
 
 
 def test_paging_keeps_the_filters(client, world):
-    rows = [helpers.finding("SJ06", world.household_a, person=f"P{i:03d}", name=f"成员{i:03d}") for i in range(55)]
+    rows = [
+        helpers.finding("SJ06", world.household_a, person=f"P{i:03d}", name=f"成员{i:03d}") for i in range(55)
+    ]
     helpers.raise_doubts(world.county, rows)
     client.force_login(world.users["village_officer"])
     first = text(client.get(reverse("comparison:queue"), {"rule": "SJ06"}))
@@ -123,8 +133,16 @@ def test_the_village_verifies_a_doubt_with_a_note_and_a_file(client, world, doub
     assert refused.status_code == 422 and "核实说明" in text(refused)
     # when they post 不属实 with a note and a photo
     photo = SimpleUploadedFile("入户照片.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")
-    done = client.post(url, {"action": "verify", "confirmed": "0", "note": "该户户主2023年确诊慢性病，部门数据未更新",
-                             "version": doubt.version, "file": photo})
+    done = client.post(
+        url,
+        {
+            "action": "verify",
+            "confirmed": "0",
+            "note": "该户户主2023年确诊慢性病，部门数据未更新",
+            "version": doubt.version,
+            "file": photo,
+        },
+    )
     assert done.status_code == 302
     doubt.refresh_from_db()
     assert doubt.state == DoubtState.REJECTED and doubt.verified_by == world.users["village_officer"]
@@ -144,8 +162,10 @@ def test_a_stale_version_is_a_409_with_a_reload_link(client, world, doubts):
     doubt = a_doubt(doubts, "SJ04", TOWNSHIP_A + "202")
     client.force_login(world.users["township_officer"])
     Doubt.objects.filter(pk=doubt.pk).update(version=5)  # someone else changed it meanwhile
-    response = client.post(reverse("comparison:doubt_detail", args=[doubt.pk]),
-                           {"action": "verify", "confirmed": "1", "note": "属实", "version": 1})
+    response = client.post(
+        reverse("comparison:doubt_detail", args=[doubt.pk]),
+        {"action": "verify", "confirmed": "1", "note": "属实", "version": 1},
+    )
     assert response.status_code == 409 and 'id="conflict"' in text(response)
     assert Doubt.objects.get(pk=doubt.pk).state == DoubtState.OPEN
 
@@ -156,10 +176,17 @@ def test_confirmed_doubts_are_resolved_by_the_township_and_precision_appears(cli
     client.force_login(world.users["township_officer"])
     url = reverse("comparison:doubt_detail", args=[sj04.pk])
     # given SJ04 verified 属实 and SJ06 不属实
-    assert client.post(url, {"action": "verify", "confirmed": "1", "note": "户主与配偶登记性别有误",
-                             "version": sj04.version}).status_code == 302
-    client.post(reverse("comparison:doubt_detail", args=[sj06.pk]),
-                {"action": "verify", "confirmed": "0", "note": "有患病成员", "version": sj06.version})
+    assert (
+        client.post(
+            url,
+            {"action": "verify", "confirmed": "1", "note": "户主与配偶登记性别有误", "version": sj04.version},
+        ).status_code
+        == 302
+    )
+    client.post(
+        reverse("comparison:doubt_detail", args=[sj06.pk]),
+        {"action": "verify", "confirmed": "0", "note": "有患病成员", "version": sj06.version},
+    )
     # then the rules page shows each rule's precision over the township's doubts
     rules = text(client.get(reverse("comparison:rules")))
     assert 'data-precision="SJ04">100%' in rules and 'data-precision="SJ06">0%' in rules
@@ -173,7 +200,10 @@ def test_confirmed_doubts_are_resolved_by_the_township_and_precision_appears(cli
     # when the township marks it corrected
     client.force_login(world.users["township_officer"])
     assert 'value="resolve"' in text(client.get(url))
-    assert client.post(url, {"action": "resolve", "note": "已更正配偶性别", "version": sj04.version}).status_code == 302
+    assert (
+        client.post(url, {"action": "resolve", "note": "已更正配偶性别", "version": sj04.version}).status_code
+        == 302
+    )
     sj04.refresh_from_db()
     assert sj04.state == DoubtState.RESOLVED and "已更正配偶性别" in sj04.verification_note
     # raised by the county administrator's run, verified and resolved by the township
@@ -187,10 +217,16 @@ def test_a_confirmed_doubt_starts_the_rules_procedure_and_links_the_case(client,
     doubt = a_doubt(doubts, "SB01", TOWNSHIP_A + "201")
     client.force_login(world.users["village_officer"])
     url = reverse("comparison:doubt_detail", args=[doubt.pk])
-    client.post(url, {"action": "verify", "confirmed": "1", "note": "孩子已辍学在家", "version": doubt.version})
+    client.post(
+        url, {"action": "verify", "confirmed": "1", "note": "孩子已辍学在家", "version": doubt.version}
+    )
     doubt.refresh_from_db()
     assert doubt.state == DoubtState.CONFIRMED
-    assert doubt.case is not None and doubt.case.kind == "monitoring" and doubt.case.household == world.household_a
+    assert (
+        doubt.case is not None
+        and doubt.case.kind == "monitoring"
+        and doubt.case.household == world.household_a
+    )
     page = text(client.get(url))
     assert reverse("procedures:case_detail", args=[doubt.case_id]) in page and "监测对象识别认定" in page
 
@@ -214,7 +250,9 @@ def test_a_department_user_sees_only_the_doubts_of_their_rules(client, world, do
     other = a_doubt(doubts, "SJ06", TOWNSHIP_A + "201")
     assert client.get(reverse("comparison:doubt_detail", args=[other.pk])).status_code == 404
     # their own doubt's page has no household link and no verification form
-    mine = text(client.get(reverse("comparison:doubt_detail", args=[a_doubt(doubts, "SB01", TOWNSHIP_A + "201").pk])))
+    mine = text(
+        client.get(reverse("comparison:doubt_detail", args=[a_doubt(doubts, "SB01", TOWNSHIP_A + "201").pk]))
+    )
     assert "张小明" in mine and "household-link" not in mine and 'name="note"' not in mine
     # the rules page lists their rules only
     rules = text(client.get(reverse("comparison:rules")))
@@ -277,8 +315,9 @@ def test_only_runners_may_start_a_run(client, world):
 
 
 def test_a_running_run_is_polled_and_the_fragment_is_served_to_htmx(client, world):
-    run = ComparisonRun.objects.create(region=world.county, as_of="2025-11-30", user_name="county_admin",
-                                       progress=40, stage="规则 SB01")
+    run = ComparisonRun.objects.create(
+        region=world.county, as_of="2025-11-30", user_name="county_admin", progress=40, stage="规则 SB01"
+    )
     client.force_login(world.users["leader"])
     url = reverse("comparison:run_detail", args=[run.pk])
     page = text(client.get(url))
@@ -335,10 +374,21 @@ def test_a_department_uploads_its_file_and_downloads_the_error_report(client, wo
     page = text(client.get(url))
     assert "农房安全鉴定信息" in page and "学籍信息" not in page  # only their own datasets
     member = world.household_a.members.get()
-    data = housing_csv([(member.id_number, member.name, world.household_a.village_id, "D"),
-                        ("123", "错号", world.household_a.village_id, "X")])
-    response = client.post(url, {"dataset": "housing", "as_of": "2025-06-30", "policy": "valid",
-                                 "file": SimpleUploadedFile("危房.csv", data, "text/csv")})
+    data = housing_csv(
+        [
+            (member.id_number, member.name, world.household_a.village_id, "D"),
+            ("123", "错号", world.household_a.village_id, "X"),
+        ]
+    )
+    response = client.post(
+        url,
+        {
+            "dataset": "housing",
+            "as_of": "2025-06-30",
+            "policy": "valid",
+            "file": SimpleUploadedFile("危房.csv", data, "text/csv"),
+        },
+    )
     assert response.status_code == 302
     load = DatasetLoad.objects.get()
     assert load.state == "partial" and load.rows_accepted == 1 and load.rows_rejected == 1
@@ -351,8 +401,15 @@ def test_a_department_uploads_its_file_and_downloads_the_error_report(client, wo
     user.save()
     assert "危房.csv" not in text(client.get(url))
     assert client.get(reverse("comparison:load_errors", args=[load.pk])).status_code == 404
-    refused = client.post(url, {"dataset": "housing", "as_of": "2025-06-30", "policy": "valid",
-                                "file": SimpleUploadedFile("危房.csv", data, "text/csv")})
+    refused = client.post(
+        url,
+        {
+            "dataset": "housing",
+            "as_of": "2025-06-30",
+            "policy": "valid",
+            "file": SimpleUploadedFile("危房.csv", data, "text/csv"),
+        },
+    )
     assert refused.status_code == 422 and DatasetLoad.objects.count() == 1
     # the template of a dataset downloads
     template = client.get(reverse("comparison:dataset_template"), {"dataset": "education", "fmt": "csv"})
@@ -361,9 +418,18 @@ def test_a_department_uploads_its_file_and_downloads_the_error_report(client, wo
 
 
 def test_read_only_roles_see_loads_but_have_no_upload_form(client, world):
-    DatasetLoad.objects.create(id="d" * 32, dataset="education", department="education", as_of="2025-09-01",
-                               region_prefix="620502", file_name="学籍.xlsx", file_sha256="0" * 64,
-                               user_name="教育局", progress=30, stage="校验数据")
+    DatasetLoad.objects.create(
+        id="d" * 32,
+        dataset="education",
+        department="education",
+        as_of="2025-09-01",
+        region_prefix="620502",
+        file_name="学籍.xlsx",
+        file_sha256="0" * 64,
+        user_name="教育局",
+        progress=30,
+        stage="校验数据",
+    )
     client.force_login(world.users["leader"])
     page = text(client.get(reverse("comparison:datasets")))
     assert 'id="load-form"' not in page and "学籍.xlsx" in page

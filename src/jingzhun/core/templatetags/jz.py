@@ -143,8 +143,16 @@ def display(model: type[models.Model] | None, name: str, value: Any, reveal: boo
 def _masked(value: Any, reveal: bool) -> Any:
     """A JSON value with the personal numbers in it masked (unless revealed) and health never shown."""
     if isinstance(value, dict):
-        return {k: (MASKERS[SENSITIVE[k]](v) if k in SENSITIVE and v and not reveal else
-                    "（不显示）" if k == "health" and v else _masked(v, reveal)) for k, v in value.items()}
+        return {
+            k: (
+                MASKERS[SENSITIVE[k]](v)
+                if k in SENSITIVE and v and not reveal
+                else "（不显示）"
+                if k == "health" and v
+                else _masked(v, reveal)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_masked(v, reveal) for v in value]
     return value
@@ -173,7 +181,9 @@ def _names(model: type[models.Model], fields: str | Iterable[str]) -> list[str]:
 
 
 @register.simple_tag
-def object_rows(obj: models.Model, fields: str | Iterable[str] = "", reveal: bool = False) -> list[tuple[str, str]]:
+def object_rows(
+    obj: models.Model, fields: str | Iterable[str] = "", reveal: bool = False
+) -> list[tuple[str, str]]:
     """(label, display value) for the named fields of an instance (all shown fields when none are named)."""
     model = type(obj)
     return [(label(model, n), show(obj, n, reveal)) for n in _names(model, fields)]
@@ -199,7 +209,9 @@ def change_rows(change: Any, reveal: bool = False) -> list[tuple[str, str, str]]
     for name, before, after in change.changed_fields():
         if name in HIDDEN_FIELDS:
             continue
-        rows.append((label(model, name), display(model, name, before, reveal), display(model, name, after, reveal)))
+        rows.append(
+            (label(model, name), display(model, name, before, reveal), display(model, name, after, reveal))
+        )
     return rows
 
 

@@ -52,12 +52,17 @@ def empty_target(tmp_path: Path) -> Iterator[backup.Target]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_backup_then_restore_gives_equal_tables_and_files(transactional_world: Any, media: Path, tmp_path: Path,
-                                                          empty_target: backup.Target) -> None:
+def test_backup_then_restore_gives_equal_tables_and_files(
+    transactional_world: Any, media: Path, tmp_path: Path, empty_target: backup.Target
+) -> None:
     # given a county's register, its audit log and stored files
     line = Parameter.objects.get(key="poverty_line", region_prefix="", year=2019)
-    policy_services.update_parameter(actor=Actor.of(transactional_world.users["admin"]), parameter=line,
-                                     expected_version=line.version, data={"note": "核对：国家统计局"})
+    policy_services.update_parameter(
+        actor=Actor.of(transactional_world.users["admin"]),
+        parameter=line,
+        expected_version=line.version,
+        data={"note": "核对：国家统计局"},
+    )
     households, members = Household.objects.count(), Member.objects.count()
     assert households and members and ObjectChange.objects.exists()
     # when it is backed up into a folder whose name has a space and Chinese in it
@@ -82,8 +87,9 @@ def test_backup_then_restore_gives_equal_tables_and_files(transactional_world: A
     assert not (tmp_path / "other-media").exists()
 
 
-def test_a_damaged_backup_is_refused_before_anything_is_written(transactional_world: Any, media: Path,
-                                                                tmp_path: Path, empty_target: backup.Target) -> None:
+def test_a_damaged_backup_is_refused_before_anything_is_written(
+    transactional_world: Any, media: Path, tmp_path: Path, empty_target: backup.Target
+) -> None:
     folder = tmp_path / "backup"
     backup.backup(folder, media_root=media)
     (folder / "media" / "datasets" / "disability" / "7.parquet").write_bytes(b"changed")
@@ -94,7 +100,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(transactional_wo
         assert not Path(empty_target.settings["NAME"]).exists()
     else:
         with contextlib.closing(backup._postgres_connect(empty_target.settings)) as conn:
-            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+            assert (
+                conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+            )
 
 
 @pytest.mark.django_db

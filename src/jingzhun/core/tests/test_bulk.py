@@ -12,8 +12,20 @@ from jingzhun.core import bulk
 from jingzhun.core.models import ObjectChange
 from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
 
-FIELDS = ["time", "user", "user_name", "remote_addr", "source", "action", "object_type", "object_id",
-          "object_repr", "batch", "before", "after"]
+FIELDS = [
+    "time",
+    "user",
+    "user_name",
+    "remote_addr",
+    "source",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "batch",
+    "before",
+    "after",
+]
 STAMP = dt.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
 
 
@@ -35,16 +47,56 @@ def _load(con: duckdb.DuckDBPyConnection, batch: str) -> list[int]:
 
 
 def _rows(batch: str) -> list[tuple]:
-    return list(ObjectChange.objects.filter(batch=batch).order_by("object_id").values_list(
-        "time", "user_id", "user_name", "remote_addr", "source", "action", "object_id", "object_repr", "before",
-        "after", "request_id", "root_type"))
+    return list(
+        ObjectChange.objects.filter(batch=batch)
+        .order_by("object_id")
+        .values_list(
+            "time",
+            "user_id",
+            "user_name",
+            "remote_addr",
+            "source",
+            "action",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "request_id",
+            "root_type",
+        )
+    )
 
 
 EXPECTED = [
-    (STAMP, None, "导入人", "127.0.0.1", "import", "create", "1", "户（1）", None, {"a": [1, 2], "名": "张三"}, "", ""),
+    (
+        STAMP,
+        None,
+        "导入人",
+        "127.0.0.1",
+        "import",
+        "create",
+        "1",
+        "户（1）",
+        None,
+        {"a": [1, 2], "名": "张三"},
+        "",
+        "",
+    ),
     (STAMP, None, "导入人", "2001:db8::1", "import", "create", "2", "户（2）", None, None, "", ""),
-    (STAMP, None, "导入人", None, "import", "create", "3", "户（3）", None,
-     {"batch": "b1", "household_number": "620502001201000001"}, "", ""),
+    (
+        STAMP,
+        None,
+        "导入人",
+        None,
+        "import",
+        "create",
+        "3",
+        "户（3）",
+        None,
+        {"batch": "b1", "household_number": "620502001201000001"},
+        "",
+        "",
+    ),
     (STAMP, None, "导入人", "10.1.2.3", "import", "create", "4", "户（4）", None, [], "", ""),
 ]
 
@@ -89,4 +141,6 @@ def test_binary_copy_error_reaches_the_caller():
     sql = f"""SELECT '{stamp}', NULL, 'x', NULL, 'import', 'create', 'x', CAST(k AS VARCHAR),
                      CASE WHEN k = 299999 THEN repeat('长', 300) ELSE 'ok' END, 'err', NULL, NULL FROM src"""
     with pytest.raises(DataError), transaction.atomic():
-        bulk.load_queries(con, [bulk.Load(ObjectChange, FIELDS, sql)] * 3, then=["CREATE TABLE after_load AS SELECT 1"])
+        bulk.load_queries(
+            con, [bulk.Load(ObjectChange, FIELDS, sql)] * 3, then=["CREATE TABLE after_load AS SELECT 1"]
+        )

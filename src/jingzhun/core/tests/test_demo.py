@@ -37,8 +37,9 @@ def test_demo_prepares_register_accounts_current_policy_and_cases(settings, tmp_
     for key in (catalogue.POVERTY_LINE, catalogue.MONITORING_LINE):
         row = Parameter.objects.get(key=key, region_prefix="62", year=year)
         assert row.unconfirmed
-        assert ObjectChange.objects.filter(object_type="policy.parameter", object_id=str(row.pk),
-                                           user_name="演示数据").exists()
+        assert ObjectChange.objects.filter(
+            object_type="policy.parameter", object_id=str(row.pk), user_name="演示数据"
+        ).exists()
     # and the demo village has open cases in the village officer's queue, some past their first step
     cases = Case.objects.filter(household__village=village_officer.region)
     assert cases.filter(kind="monitoring").count() >= 1
@@ -54,7 +55,16 @@ def test_demo_prepares_register_accounts_current_policy_and_cases(settings, tmp_
     assert doubts_for(User.objects.get(username="education")).exists()
     assert IndicatorValue.objects.filter(region_code="620503000000").exists()
     # preparing it again changes nothing
-    before = (Household.objects.count(), Case.objects.count(), Parameter.objects.count(), Doubt.objects.count())
+    before = (
+        Household.objects.count(),
+        Case.objects.count(),
+        Parameter.objects.count(),
+        Doubt.objects.count(),
+    )
     call_command("demo", "--no-server", "--county", "620503", "--households", "300", stdout=StringIO())
-    assert (Household.objects.count(), Case.objects.count(), Parameter.objects.count(),
-            Doubt.objects.count()) == before
+    assert (
+        Household.objects.count(),
+        Case.objects.count(),
+        Parameter.objects.count(),
+        Doubt.objects.count(),
+    ) == before

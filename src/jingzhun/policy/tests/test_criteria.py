@@ -38,8 +38,14 @@ VILLAGE = TOWNSHIP_A + "201"
 DECIDED = dt.date(2020, 3, 1)  # an exit decided in 2020 reads 2019's income against 2019's line (3,218)
 
 
-def poor_household(world: Any, *, income: str = "5000", year: int = 2019, status: str = PovertyStatus.NOT_EXITED,
-                   **conditions: Any) -> Household:
+def poor_household(
+    world: Any,
+    *,
+    income: str = "5000",
+    year: int = 2019,
+    status: str = PovertyStatus.NOT_EXITED,
+    **conditions: Any,
+) -> Household:
     """A one-person household of 南山村 with every guarantee met unless ``conditions`` say otherwise."""
     hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="李有田")
     MemberFactory(household=hh, name="李有田", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
@@ -52,11 +58,14 @@ def by_code(evaluation: Any) -> dict[str, Any]:
     return {x.code: x for x in evaluation.criteria}
 
 
-@pytest.mark.parametrize(("income", "exits", "identified"), [
-    ("3217", False, True),  # one yuan under the line
-    ("3218", False, False),  # exactly at the line: not "稳定超过", and not below either
-    ("3219", True, False),  # one yuan over
-])
+@pytest.mark.parametrize(
+    ("income", "exits", "identified"),
+    [
+        ("3217", False, True),  # one yuan under the line
+        ("3218", False, False),  # exactly at the line: not "稳定超过", and not below either
+        ("3219", True, False),  # one yuan over
+    ],
+)
 def test_income_at_the_2019_line(world: Any, income: str, exits: bool, identified: bool) -> None:
     hh = poor_household(world, income=income)
     exit_income = by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["income"]
@@ -65,19 +74,30 @@ def test_income_at_the_2019_line(world: Any, income: str, exits: bool, identifie
     assert "3,218" in exit_income.threshold and f"{int(income):,}" in exit_income.value
     assert "2019年度" in exit_income.value
     hh.poverty_status = ""
-    assert by_code(evaluate_household(hh, purpose="identification", on=DECIDED))["income"].passed is identified
+    assert (
+        by_code(evaluate_household(hh, purpose="identification", on=DECIDED))["income"].passed is identified
+    )
 
 
 def test_a_household_meeting_every_exit_condition_passes(world: Any) -> None:
     evaluation = evaluate_household(poor_household(world), purpose="exit", on=DECIDED)
     assert evaluation.passed, evaluation.summary_zh()
-    assert [x.code for x in evaluation.criteria] == ["status", "income", "food_clothing", "education", "medical",
-                                                     "housing", "water"]
+    assert [x.code for x in evaluation.criteria] == [
+        "status",
+        "income",
+        "food_clothing",
+        "education",
+        "medical",
+        "housing",
+        "water",
+    ]
     assert "全部满足" in evaluation.summary_zh()
     json.dumps(evaluation.as_json(), ensure_ascii=False)  # what a decision stores must be JSON
 
 
-@pytest.mark.parametrize(("grade", "safe"), [(HousingGrade.B, True), (HousingGrade.C, False), (HousingGrade.D, False)])
+@pytest.mark.parametrize(
+    ("grade", "safe"), [(HousingGrade.B, True), (HousingGrade.C, False), (HousingGrade.D, False)]
+)
 def test_a_c_or_d_house_fails_housing_safety(world: Any, grade: str, safe: bool) -> None:
     evaluation = evaluate_household(poor_household(world, housing_grade=grade), purpose="exit", on=DECIDED)
     housing = by_code(evaluation)["housing"]
@@ -88,8 +108,15 @@ def test_a_c_or_d_house_fails_housing_safety(world: Any, grade: str, safe: bool)
 
 def test_a_school_age_child_out_of_school_fails_compulsory_education(world: Any) -> None:
     hh = poor_household(world)
-    MemberFactory(household=hh, name="李小明", relation=Relation.SON, basic_medical_insurance=True,
-                  id_number=next_id(birth=dt.date(2008, 9, 1)), schooling="", dropout_reason="家庭经济困难")
+    MemberFactory(
+        household=hh,
+        name="李小明",
+        relation=Relation.SON,
+        basic_medical_insurance=True,
+        id_number=next_id(birth=dt.date(2008, 9, 1)),
+        schooling="",
+        dropout_reason="家庭经济困难",
+    )
     education = by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["education"]
     assert not education.passed and "李小明（11岁，失学或辍学：家庭经济困难）" in education.value
     # Given the same child at 16 (past compulsory age), the criterion no longer applies to them
@@ -98,8 +125,14 @@ def test_a_school_age_child_out_of_school_fails_compulsory_education(world: Any)
 
 def test_a_school_age_child_who_is_not_a_student_fails_too(world: Any) -> None:
     hh = poor_household(world)
-    MemberFactory(household=hh, name="李小红", relation=Relation.DAUGHTER, basic_medical_insurance=True,
-                  id_number=next_id(birth=dt.date(2010, 1, 1), male=False), schooling="")
+    MemberFactory(
+        household=hh,
+        name="李小红",
+        relation=Relation.DAUGHTER,
+        basic_medical_insurance=True,
+        id_number=next_id(birth=dt.date(2010, 1, 1), male=False),
+        schooling="",
+    )
     assert not by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["education"].passed
 
 
@@ -145,8 +178,14 @@ def test_unknown_purpose_is_a_chinese_error(world: Any) -> None:
 
 
 def gansu_line(world: Any, year: int = 2025, value: str = "7000") -> None:
-    services.create_parameter(actor=Actor.of(world.users["admin"]), key=c.MONITORING_LINE, region_prefix="62",
-                              year=year, value=value, document="甘肃省2025年防止返贫监测范围（测试）")
+    services.create_parameter(
+        actor=Actor.of(world.users["admin"]),
+        key=c.MONITORING_LINE,
+        region_prefix="62",
+        year=year,
+        value=value,
+        document="甘肃省2025年防止返贫监测范围（测试）",
+    )
 
 
 @pytest.mark.parametrize(("income", "monitored"), [("6999", True), ("7000", True), ("7001", False)])
@@ -171,10 +210,16 @@ def test_sudden_hardship_above_the_range_is_judged_by_its_expenses(world: Any) -
     assert not evaluation.passed and "合规自付支出" in evaluation.summary_zh()
 
 
-def monitored(world: Any, *, income: str = "9000", since: dt.date = dt.date(2024, 6, 1), **kw: Any) -> Household:
+def monitored(
+    world: Any, *, income: str = "9000", since: dt.date = dt.date(2024, 6, 1), **kw: Any
+) -> Household:
     hh = poor_household(world, income=income, year=2024, status=PovertyStatus.EXITED_ENJOYING, **kw)
-    Household.objects.filter(pk=hh.pk).update(monitoring_type=MonitoringType.UNSTABLE_EXITED, risk_elimination="0",
-                                              monitoring_identified_on=since, risk_types=["1", "9"])
+    Household.objects.filter(pk=hh.pk).update(
+        monitoring_type=MonitoringType.UNSTABLE_EXITED,
+        risk_elimination="0",
+        monitoring_identified_on=since,
+        risk_types=["1", "9"],
+    )
     hh.refresh_from_db()
     return hh
 
@@ -196,7 +241,9 @@ def test_elimination_needs_the_stable_months(world: Any) -> None:
 
 def test_elimination_at_the_line_is_refused(world: Any) -> None:
     gansu_line(world)
-    evaluation = evaluate_household(monitored(world, income="7000"), purpose="elimination", on=dt.date(2025, 4, 1))
+    evaluation = evaluate_household(
+        monitored(world, income="7000"), purpose="elimination", on=dt.date(2025, 4, 1)
+    )
     assert not by_code(evaluation)["income"].passed and not evaluation.passed
 
 
@@ -204,19 +251,23 @@ def test_a_household_without_labour_is_never_eliminated(world: Any) -> None:
     gansu_line(world)
     hh = monitored(world)
     hh.members.update(labour_skill=LabourSkill.LOST)
-    MemberFactory(household=hh, name="李奶奶", relation=Relation.MOTHER, labour_skill=LabourSkill.WEAK,
-                  **MEMBER_INSURED)
+    MemberFactory(
+        household=hh, name="李奶奶", relation=Relation.MOTHER, labour_skill=LabourSkill.WEAK, **MEMBER_INSURED
+    )
     evaluation = evaluate_household(hh, purpose="elimination", on=dt.date(2025, 4, 1))
     labour = by_code(evaluation)["labour"]
     assert not labour.passed and not evaluation.passed
     assert "无劳动能力成员" in labour.value and "继续监测" in labour.rule
-    assert by_code(evaluation)["risks"].passed  # income, guarantees and risks are fine: labour alone refuses it
+    assert by_code(evaluation)[
+        "risks"
+    ].passed  # income, guarantees and risks are fine: labour alone refuses it
 
 
 def test_an_unresolved_housing_risk_blocks_elimination(world: Any) -> None:
     gansu_line(world)
-    evaluation = evaluate_household(monitored(world, housing_grade=HousingGrade.C), purpose="elimination",
-                                    on=dt.date(2025, 4, 1))
+    evaluation = evaluate_household(
+        monitored(world, housing_grade=HousingGrade.C), purpose="elimination", on=dt.date(2025, 4, 1)
+    )
     assert "因安全住房" in by_code(evaluation)["risks"].value and not evaluation.passed
 
 
@@ -242,8 +293,9 @@ def test_western_village_exits_under_three_percent(world: Any, people: int, exit
 def test_county_exit_checks_incidence_and_the_three_rates(world: Any) -> None:
     # §3.4: 综合贫困发生率 counts the missed and wrongly exited people too (it used to count the register only).
     poor_people(world, 50)  # 50 of 4,000 rural people in the world's villages = 1.25% on the register alone
-    evaluation = evaluate_county_exit(world.county, year=2019, wrong_exit_rate="0.01", missed_rate=Decimal("0.02"),
-                                      approval=0.95)
+    evaluation = evaluate_county_exit(
+        world.county, year=2019, wrong_exit_rate="0.01", missed_rate=Decimal("0.02"), approval=0.95
+    )
     result = by_code(evaluation)
     # 50 poor + 2% × 3,946 non-registered people + 1% × 4 exited people = 128.96 of 4,000 = 3.224%, not < 3%
     assert not result["incidence"].passed and "3.22%" in result["incidence"].value
@@ -256,7 +308,9 @@ def test_county_exit_checks_incidence_and_the_three_rates(world: Any) -> None:
 
 def test_county_exit_with_small_typed_in_rates_passes_the_incidence(world: Any) -> None:
     poor_people(world, 50)
-    evaluation = evaluate_county_exit(world.county, year=2019, wrong_exit_rate="0", missed_rate="0.002", approval=1)
+    evaluation = evaluate_county_exit(
+        world.county, year=2019, wrong_exit_rate="0", missed_rate="0.002", approval=1
+    )
     # 50 + 0.2% × 3,946 = 57.892 of 4,000 = 1.447%
     assert by_code(evaluation)["incidence"].passed and "1.45%" in by_code(evaluation)["incidence"].value
     assert evaluation.passed
@@ -277,7 +331,8 @@ def test_exit_and_identification_are_exclusive_and_monotone(world: Any, cents: i
     hh = world.household_a
     income = Decimal(cents) / 100
     HouseholdYear.objects.update_or_create(
-        household=hh, year=2019,
+        household=hh,
+        year=2019,
         defaults={"household_size": 1, "wage_income": income, "per_capita_net_income": income},
     )
     exit_ok = by_code(evaluate_household(hh, purpose="exit", on=DECIDED))["income"].passed

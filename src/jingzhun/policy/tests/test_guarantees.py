@@ -38,8 +38,14 @@ def exit_of(hh: Household, on: dt.date = DECIDED) -> Any:
 def child(hh: Household, birth: dt.date, **fields: Any) -> None:
     values = {"schooling": "", **fields}
     # the exact birth date (next_id moves the date on after every 500 numbers it gives out)
-    MemberFactory(household=hh, name="李小明", relation=Relation.SON, id_number=idnumbers.make_id("620502", birth, 101),
-                  **MEMBER_INSURED, **values)
+    MemberFactory(
+        household=hh,
+        name="李小明",
+        relation=Relation.SON,
+        id_number=idnumbers.make_id("620502", birth, 101),
+        **MEMBER_INSURED,
+        **values,
+    )
 
 
 def admin(world: Any) -> Actor:
@@ -49,10 +55,15 @@ def admin(world: Any) -> Actor:
 # --- 两不愁 ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("food", "clothing", "shown"), [
-    (False, True, "不愁吃：否"), (None, True, "不愁吃：未填写，须核实"),
-    (True, False, "不愁穿：否"), (True, None, "不愁穿：未填写，须核实"),
-])
+@pytest.mark.parametrize(
+    ("food", "clothing", "shown"),
+    [
+        (False, True, "不愁吃：否"),
+        (None, True, "不愁吃：未填写，须核实"),
+        (True, False, "不愁穿：否"),
+        (True, None, "不愁穿：未填写，须核实"),
+    ],
+)
 def test_food_or_clothing_not_secured_blocks_exit(world: Any, food: Any, clothing: Any, shown: str) -> None:
     evaluation = exit_of(poor_household(world, food_secure=food, clothing_secure=clothing))
     criterion = by_code(evaluation)["food_clothing"]
@@ -68,12 +79,15 @@ def test_food_and_clothing_secured_passes(world: Any) -> None:
 # --- 义务教育: ages 5/6/15/16 on the decision day (2020-03-01) ----------------------------------------------
 
 
-@pytest.mark.parametrize(("birth", "age", "checked"), [
-    (dt.date(2014, 3, 2), 5, False),  # 6 tomorrow: not yet of compulsory age
-    (dt.date(2014, 3, 1), 6, True),  # 6 today
-    (dt.date(2004, 3, 2), 15, True),  # 16 tomorrow: still of compulsory age
-    (dt.date(2004, 3, 1), 16, False),  # 16 today: past it
-])
+@pytest.mark.parametrize(
+    ("birth", "age", "checked"),
+    [
+        (dt.date(2014, 3, 2), 5, False),  # 6 tomorrow: not yet of compulsory age
+        (dt.date(2014, 3, 1), 6, True),  # 6 today
+        (dt.date(2004, 3, 2), 15, True),  # 16 tomorrow: still of compulsory age
+        (dt.date(2004, 3, 1), 16, False),  # 16 today: past it
+    ],
+)
 def test_compulsory_school_age_boundaries(world: Any, birth: dt.date, age: int, checked: bool) -> None:
     hh = poor_household(world)
     child(hh, birth)  # not a pupil
@@ -87,14 +101,17 @@ def test_compulsory_school_age_boundaries(world: Any, birth: dt.date, age: int, 
     assert "6—15周岁" in education.rule and education.parameter.key == c.COMPULSORY_SCHOOL_AGE_FROM
 
 
-@pytest.mark.parametrize(("fields", "passed", "shown"), [
-    ({"schooling": "03"}, True, "1名适龄成员均在校"),  # 小学
-    ({"schooling": "09"}, True, "1名适龄成员均在校"),  # 九年级
-    ({"schooling": "02"}, True, "1名适龄成员均在校"),  # 学前教育: receiving education
-    ({"schooling": "01"}, False, "学龄前儿童，未入学"),
-    ({"schooling": "07", "dropout_reason": "厌学"}, False, "失学或辍学：厌学"),
-    ({"schooling": "", "dropout_reason": "重度残疾，送教上门"}, True, "1名适龄成员均在校"),
-])
+@pytest.mark.parametrize(
+    ("fields", "passed", "shown"),
+    [
+        ({"schooling": "03"}, True, "1名适龄成员均在校"),  # 小学
+        ({"schooling": "09"}, True, "1名适龄成员均在校"),  # 九年级
+        ({"schooling": "02"}, True, "1名适龄成员均在校"),  # 学前教育: receiving education
+        ({"schooling": "01"}, False, "学龄前儿童，未入学"),
+        ({"schooling": "07", "dropout_reason": "厌学"}, False, "失学或辍学：厌学"),
+        ({"schooling": "", "dropout_reason": "重度残疾，送教上门"}, True, "1名适龄成员均在校"),
+    ],
+)
 def test_school_attendance_codes(world: Any, fields: dict[str, str], passed: bool, shown: str) -> None:
     hh = poor_household(world)
     child(hh, dt.date(2012, 5, 1), **fields)  # 7 years old
@@ -103,9 +120,14 @@ def test_school_attendance_codes(world: Any, fields: dict[str, str], passed: boo
 
 
 def test_the_school_start_age_is_policy_data(world: Any) -> None:
-    services.create_parameter(actor=admin(world), key=c.COMPULSORY_SCHOOL_AGE_FROM, region_prefix="62",
-                              effective_from=dt.date(2016, 1, 1), value="7",
-                              document="条件不具备地区推迟到七周岁入学（测试）")
+    services.create_parameter(
+        actor=admin(world),
+        key=c.COMPULSORY_SCHOOL_AGE_FROM,
+        region_prefix="62",
+        effective_from=dt.date(2016, 1, 1),
+        value="7",
+        document="条件不具备地区推迟到七周岁入学（测试）",
+    )
     hh = poor_household(world)
     child(hh, dt.date(2014, 3, 1))  # 6 today, not a pupil: not yet of compulsory age in this province
     education = by_code(exit_of(hh))["education"]
@@ -115,14 +137,25 @@ def test_the_school_start_age_is_policy_data(world: Any) -> None:
 # --- 基本医疗 ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("insurance", "passed", "shown"), [
-    ({"basic_medical_insurance": True, "serious_illness_insurance": True}, True, "2名成员均已参保"),
-    ({"basic_medical_insurance": True, "serious_illness_insurance": False}, False, "王秀英（未参加大病保险）"),
-    ({"basic_medical_insurance": True}, False, "王秀英（未填写是否参加大病保险，须核实）"),
-    ({"basic_medical_insurance": False, "employee_medical_insurance": True}, True, "2名成员均已参保"),
-    ({"basic_medical_insurance": False, "employee_medical_insurance": False}, False, "王秀英（未参加基本医疗保险）"),
-    ({}, False, "王秀英（未填写是否参加基本医疗保险，须核实）"),
-])
+@pytest.mark.parametrize(
+    ("insurance", "passed", "shown"),
+    [
+        ({"basic_medical_insurance": True, "serious_illness_insurance": True}, True, "2名成员均已参保"),
+        (
+            {"basic_medical_insurance": True, "serious_illness_insurance": False},
+            False,
+            "王秀英（未参加大病保险）",
+        ),
+        ({"basic_medical_insurance": True}, False, "王秀英（未填写是否参加大病保险，须核实）"),
+        ({"basic_medical_insurance": False, "employee_medical_insurance": True}, True, "2名成员均已参保"),
+        (
+            {"basic_medical_insurance": False, "employee_medical_insurance": False},
+            False,
+            "王秀英（未参加基本医疗保险）",
+        ),
+        ({}, False, "王秀英（未填写是否参加基本医疗保险，须核实）"),
+    ],
+)
 def test_basic_medical_care_needs_basic_and_serious_illness_insurance(
     world: Any, insurance: dict[str, bool], passed: bool, shown: str
 ) -> None:
@@ -135,8 +168,14 @@ def test_basic_medical_care_needs_basic_and_serious_illness_insurance(
 
 
 def test_a_province_may_count_serious_illness_insurance_as_part_of_basic_insurance(world: Any) -> None:
-    services.create_parameter(actor=admin(world), key=c.MEDICAL_REQUIRES_SERIOUS_ILLNESS, region_prefix="62",
-                              effective_from=dt.date(2016, 1, 1), value="0", document="本省大病保险随城乡居民医保参保（测试）")
+    services.create_parameter(
+        actor=admin(world),
+        key=c.MEDICAL_REQUIRES_SERIOUS_ILLNESS,
+        region_prefix="62",
+        effective_from=dt.date(2016, 1, 1),
+        value="0",
+        document="本省大病保险随城乡居民医保参保（测试）",
+    )
     hh = poor_household(world)
     MemberFactory(household=hh, name="王秀英", relation=Relation.SPOUSE, basic_medical_insurance=True)
     medical = by_code(exit_of(hh))["medical"]
@@ -145,22 +184,33 @@ def test_a_province_may_count_serious_illness_insurance_as_part_of_basic_insuran
 
 def test_the_switch_accepts_only_yes_or_no(world: Any) -> None:
     with pytest.raises(ValidationFailed, match="填1（是）或0（否）"):
-        services.create_parameter(actor=admin(world), key=c.MEDICAL_REQUIRES_SERIOUS_ILLNESS, region_prefix="62",
-                                  effective_from=dt.date(2016, 1, 1), value="2", document="测试")
+        services.create_parameter(
+            actor=admin(world),
+            key=c.MEDICAL_REQUIRES_SERIOUS_ILLNESS,
+            region_prefix="62",
+            effective_from=dt.date(2016, 1, 1),
+            value="2",
+            document="测试",
+        )
     assert c.get(c.MEDICAL_REQUIRES_SERIOUS_ILLNESS).format(1) == "是"
 
 
 # --- 住房安全: grade, or a renovation completed between the grading data year (2019) and the decision (2020) --
 
 
-@pytest.mark.parametrize(("renovated", "passed"), [
-    (None, False),
-    (2018, False),  # before the 2019 grading that still found the house dangerous
-    (2019, True),  # in the grading year
-    (2020, True),  # in the decision year
-    (2021, False),  # after the decision: not completed yet
-])
-def test_a_dangerous_house_passes_only_with_a_completed_renovation(world: Any, renovated: Any, passed: bool) -> None:
+@pytest.mark.parametrize(
+    ("renovated", "passed"),
+    [
+        (None, False),
+        (2018, False),  # before the 2019 grading that still found the house dangerous
+        (2019, True),  # in the grading year
+        (2020, True),  # in the decision year
+        (2021, False),  # after the decision: not completed yet
+    ],
+)
+def test_a_dangerous_house_passes_only_with_a_completed_renovation(
+    world: Any, renovated: Any, passed: bool
+) -> None:
     evaluation = exit_of(poor_household(world, housing_grade=HousingGrade.D, renovation_year=renovated))
     housing = by_code(evaluation)["housing"]
     assert housing.passed is passed and evaluation.passed is passed
@@ -184,8 +234,12 @@ def test_a_safe_grade_needs_no_renovation(world: Any, grade: str) -> None:
 
 # --- 饮水安全: the four indicators ------------------------------------------------------------------------
 
-INDICATORS = [("water_quantity_ok", "水量"), ("water_quality_ok", "水质"), ("water_convenience_ok", "用水方便程度"),
-              ("water_reliability_ok", "供水保证率")]
+INDICATORS = [
+    ("water_quantity_ok", "水量"),
+    ("water_quality_ok", "水质"),
+    ("water_convenience_ok", "用水方便程度"),
+    ("water_reliability_ok", "供水保证率"),
+]
 
 
 @pytest.mark.parametrize(("field", "label"), INDICATORS)
@@ -220,12 +274,15 @@ def test_indicators_contradicting_the_old_fields_must_be_verified(world: Any, ol
 # --- the whole exit test ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("conditions", "failing"), [
-    ({"food_secure": False}, "food_clothing"),
-    ({"housing_grade": HousingGrade.C}, "housing"),
-    ({"water_quality_ok": False}, "water"),
-    ({"income": "3218"}, "income"),
-])
+@pytest.mark.parametrize(
+    ("conditions", "failing"),
+    [
+        ({"food_secure": False}, "food_clothing"),
+        ({"housing_grade": HousingGrade.C}, "housing"),
+        ({"water_quality_ok": False}, "water"),
+        ({"income": "3218"}, "income"),
+    ],
+)
 def test_one_failing_item_blocks_exit(world: Any, conditions: dict[str, Any], failing: str) -> None:
     evaluation = exit_of(poor_household(world, **conditions))
     assert not evaluation.passed and [x.code for x in evaluation.failed] == [failing]
@@ -244,8 +301,12 @@ def monitored_2021(world: Any, *, labour: str = LabourSkill.ORDINARY) -> Househo
     """Monitored since 2021-01-05, 2021 income 9,000 above the national 2021 range (6,000)."""
     hh = poor_household(world, income="9000", year=2021, status=PovertyStatus.EXITED_ENJOYING)
     hh.members.update(labour_skill=labour)
-    Household.objects.filter(pk=hh.pk).update(monitoring_type=MonitoringType.UNSTABLE_EXITED, risk_elimination="0",
-                                              monitoring_identified_on=dt.date(2021, 1, 5), risk_types=["7"])
+    Household.objects.filter(pk=hh.pk).update(
+        monitoring_type=MonitoringType.UNSTABLE_EXITED,
+        risk_elimination="0",
+        monitoring_identified_on=dt.date(2021, 1, 5),
+        risk_types=["7"],
+    )
     hh.refresh_from_db()
     return hh
 
@@ -253,19 +314,24 @@ def monitored_2021(world: Any, *, labour: str = LabourSkill.ORDINARY) -> Househo
 ELIMINATED_ON = dt.date(2021, 9, 1)
 
 
-@pytest.mark.parametrize(("year", "implemented", "passed"), [
-    (None, False, False),  # no measure at all
-    (2021, False, False),  # planned, not implemented
-    (2020, True, False),  # before the household was monitored
-    (2022, True, False),  # after the decision year
-    (2021, True, True),
-])
+@pytest.mark.parametrize(
+    ("year", "implemented", "passed"),
+    [
+        (None, False, False),  # no measure at all
+        (2021, False, False),  # planned, not implemented
+        (2020, True, False),  # before the household was monitored
+        (2022, True, False),  # after the decision year
+        (2021, True, True),
+    ],
+)
 def test_elimination_by_assistance_needs_an_implemented_measure_in_the_period(
     world: Any, year: Any, implemented: bool, passed: bool
 ) -> None:
     hh = monitored_2021(world)
     if year:
-        Measure.objects.create(household=hh, year=year, family=MeasureFamily.EMPLOYMENT, implemented=implemented)
+        Measure.objects.create(
+            household=hh, year=year, family=MeasureFamily.EMPLOYMENT, implemented=implemented
+        )
     evaluation = evaluate_household(hh, purpose="elimination", on=ELIMINATED_ON, mode="1")
     assistance = by_code(evaluation)["assistance"]
     assert assistance.required and assistance.passed is passed and evaluation.passed is passed

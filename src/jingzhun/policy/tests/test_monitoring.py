@@ -29,10 +29,15 @@ from jingzhun.testing.factories import (
 from jingzhun.testing.world import TOWNSHIP_A
 
 VILLAGE = TOWNSHIP_A + "201"
-ON = dt.date(2025, 4, 1)  # decisions of 2025: the 2025 Gansu range (7,000) and 2024's disposable income (23,119)
+ON = dt.date(
+    2025, 4, 1
+)  # decisions of 2025: the 2025 Gansu range (7,000) and 2024's disposable income (23,119)
 PERIOD = (dt.date(2024, 4, 1), dt.date(2025, 3, 31))  # the 12 months before
-UNSTABLE, MARGINAL, SUDDEN = (MonitoringType.UNSTABLE_EXITED, MonitoringType.MARGINAL,
-                              MonitoringType.SUDDEN_HARDSHIP)
+UNSTABLE, MARGINAL, SUDDEN = (
+    MonitoringType.UNSTABLE_EXITED,
+    MonitoringType.MARGINAL,
+    MonitoringType.SUDDEN_HARDSHIP,
+)
 
 
 def admin(world: Any) -> Actor:
@@ -41,8 +46,15 @@ def admin(world: Any) -> Actor:
 
 def parameter(world: Any, key: str, value: str, *, year: int | None = None) -> None:
     dated = {} if year else {"effective_from": dt.date(2020, 1, 1)}
-    policy_services.create_parameter(actor=admin(world), key=key, region_prefix="62", year=year, value=value,
-                                     document="甘肃省测试文件", **dated)
+    policy_services.create_parameter(
+        actor=admin(world),
+        key=key,
+        region_prefix="62",
+        year=year,
+        value=value,
+        document="甘肃省测试文件",
+        **dated,
+    )
 
 
 @pytest.fixture
@@ -54,32 +66,61 @@ def gansu(world: Any) -> Any:
 def household(world: Any, status: str = "") -> Household:
     hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="赵大山")
     MemberFactory(household=hh, name="赵大山", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
-    HouseholdYearFactory(household=hh, year=2024, household_size=1, wage_income=Decimal("3000"), **YEAR_GUARANTEES_MET)
+    HouseholdYearFactory(
+        household=hh, year=2024, household_size=1, wage_income=Decimal("3000"), **YEAR_GUARANTEES_MET
+    )
     return hh
 
 
-def assess(world: Any, hh: Household, net: str, persons: int = 1, period: tuple[dt.date, dt.date] = PERIOD) -> Any:
+def assess(
+    world: Any, hh: Household, net: str, persons: int = 1, period: tuple[dt.date, dt.date] = PERIOD
+) -> Any:
     hh.refresh_from_db()
     return services.save_income_assessment(
-        actor=admin(world), household=hh, expected_version=hh.version,
-        data={"period_start": period[0], "period_end": period[1], "net_income": Decimal(net), "persons": persons,
-              "source": RecordSource.VERIFIED})
+        actor=admin(world),
+        household=hh,
+        expected_version=hh.version,
+        data={
+            "period_start": period[0],
+            "period_end": period[1],
+            "net_income": Decimal(net),
+            "persons": persons,
+            "source": RecordSource.VERIFIED,
+        },
+    )
 
 
-def spend(world: Any, hh: Household, amount: str, on: dt.date = dt.date(2025, 2, 10),
-          kind: str = ExpenseKind.MEDICAL, **extra: Any) -> Any:
+def spend(
+    world: Any,
+    hh: Household,
+    amount: str,
+    on: dt.date = dt.date(2025, 2, 10),
+    kind: str = ExpenseKind.MEDICAL,
+    **extra: Any,
+) -> Any:
     hh.refresh_from_db()
     return services.save_expense(
-        actor=admin(world), household=hh, expected_version=hh.version,
-        data={"kind": kind, "incurred_on": on, "amount": Decimal(amount), "source": RecordSource.MEDICAL_INSURANCE,
-              **extra})
+        actor=admin(world),
+        household=hh,
+        expected_version=hh.version,
+        data={
+            "kind": kind,
+            "incurred_on": on,
+            "amount": Decimal(amount),
+            "source": RecordSource.MEDICAL_INSURANCE,
+            **extra,
+        },
+    )
 
 
 def judge(hh: Household, applied: str | None, on: dt.date = ON) -> dict[str, Any]:
     evaluation = evaluate_household(hh, purpose="monitoring", on=on, monitoring_type=applied)
     json.dumps(evaluation.as_json(), ensure_ascii=False)  # what a decision stores stays JSON
-    return {"passed": evaluation.passed, "summary": evaluation.summary_zh(),
-            **{x.code: x for x in evaluation.criteria}}
+    return {
+        "passed": evaluation.passed,
+        "summary": evaluation.summary_zh(),
+        **{x.code: x for x in evaluation.criteria},
+    }
 
 
 # --- income of the 12 months before, for each type --------------------------------------------------
@@ -87,8 +128,9 @@ def judge(hh: Household, applied: str | None, on: dt.date = ON) -> dict[str, Any
 
 @pytest.mark.parametrize(("applied", "status"), [(UNSTABLE, PovertyStatus.EXITED_ENJOYING), (MARGINAL, "")])
 @pytest.mark.parametrize(("net", "inside"), [("6999", True), ("7000", True), ("7001", False)])
-def test_income_of_the_twelve_months_against_the_range(gansu: Any, applied: str, status: str, net: str,
-                                                       inside: bool) -> None:
+def test_income_of_the_twelve_months_against_the_range(
+    gansu: Any, applied: str, status: str, net: str, inside: bool
+) -> None:
     hh = household(gansu, status)
     assess(gansu, hh, net)
     result = judge(hh, applied)
@@ -101,8 +143,9 @@ def test_income_of_the_twelve_months_against_the_range(gansu: Any, applied: str,
 
 
 @pytest.mark.parametrize(("net", "passed"), [("6999", True), ("7000", True), ("7001", False)])
-def test_a_sudden_hardship_household_within_the_range_passes_on_income_alone(gansu: Any, net: str,
-                                                                            passed: bool) -> None:
+def test_a_sudden_hardship_household_within_the_range_passes_on_income_alone(
+    gansu: Any, net: str, passed: bool
+) -> None:
     # no expenses at all: income after expenses is the income itself
     hh = household(gansu)
     assess(gansu, hh, net)
@@ -166,7 +209,9 @@ def test_income_after_expenses_at_the_range(gansu: Any, expense: str, passed: bo
     assert expenses.passed is passed and result["passed"] is passed and expenses.required
     after = 12000 - int(expense)
     assert f"扣除后人均 {after:,} 元/人·年" in expenses.value
-    assert f"合规刚性支出 {int(expense):,} 元（医疗自付（报销后） {int(expense):,} 元，共1笔）" in expenses.value
+    assert (
+        f"合规刚性支出 {int(expense):,} 元（医疗自付（报销后） {int(expense):,} 元，共1笔）" in expenses.value
+    )
     assert "扣除后人均 ≤ 7,000" in expenses.threshold
     if not passed:
         assert "合规自付支出" in result["summary"]
@@ -198,8 +243,9 @@ def test_expenses_over_the_amount(gansu: Any, expense: str, passed: bool) -> Non
 
 
 @pytest.mark.parametrize(("net", "passed"), [("46236", True), ("46238", False), ("46240", False)])
-def test_the_share_and_amount_only_count_under_last_years_disposable_income(gansu: Any, net: str,
-                                                                           passed: bool) -> None:
+def test_the_share_and_amount_only_count_under_last_years_disposable_income(
+    gansu: Any, net: str, passed: bool
+) -> None:
     # 2 persons: 23,118 / 23,119 / 23,120 each against 2024's rural disposable income of 23,119
     hh = household(gansu)
     assess(gansu, hh, net, persons=2)
@@ -219,8 +265,9 @@ def test_only_the_expenses_of_the_income_period_count(gansu: Any) -> None:
 
 def test_without_an_assessment_the_expenses_of_the_months_before_the_decision_count(gansu: Any) -> None:
     hh = household(gansu)  # the 2024 data year: 3,000 (under the range anyway); 12,000 here
-    hh.years.update(wage_income=Decimal("12000"), net_income=Decimal("12000"),
-                    per_capita_net_income=Decimal("12000"))
+    hh.years.update(
+        wage_income=Decimal("12000"), net_income=Decimal("12000"), per_capita_net_income=Decimal("12000")
+    )
     spend(gansu, hh, "5000", on=dt.date(2024, 4, 2))
     spend(gansu, hh, "5000", on=dt.date(2024, 4, 1))  # 12 months and a day before: not counted
     result = judge(hh, SUDDEN)
@@ -257,17 +304,23 @@ def test_a_missing_threshold_is_named_and_the_other_test_still_judged(gansu: Any
 
 def monitored(world: Any, identified: dt.date = dt.date(2023, 1, 1)) -> Household:
     hh = household(world, PovertyStatus.EXITED_ENJOYING)
-    hh.years.update(wage_income=Decimal("9000"), net_income=Decimal("9000"), per_capita_net_income=Decimal("9000"))
-    Household.objects.filter(pk=hh.pk).update(monitoring_type=UNSTABLE, risk_elimination="0",
-                                              monitoring_identified_on=identified)
+    hh.years.update(
+        wage_income=Decimal("9000"), net_income=Decimal("9000"), per_capita_net_income=Decimal("9000")
+    )
+    Household.objects.filter(pk=hh.pk).update(
+        monitoring_type=UNSTABLE, risk_elimination="0", monitoring_identified_on=identified
+    )
     hh.refresh_from_db()
     return hh
 
 
-@pytest.mark.parametrize(("on", "months", "passed"), [
-    (dt.date(2025, 3, 31), 5, False), (dt.date(2025, 4, 1), 6, True), (dt.date(2025, 5, 1), 7, True)])
-def test_stable_months_count_from_when_income_rose_above_the_range(gansu: Any, on: dt.date, months: int,
-                                                                   passed: bool) -> None:
+@pytest.mark.parametrize(
+    ("on", "months", "passed"),
+    [(dt.date(2025, 3, 31), 5, False), (dt.date(2025, 4, 1), 6, True), (dt.date(2025, 5, 1), 7, True)],
+)
+def test_stable_months_count_from_when_income_rose_above_the_range(
+    gansu: Any, on: dt.date, months: int, passed: bool
+) -> None:
     hh = monitored(gansu)
     assess(gansu, hh, "6000", period=(dt.date(2023, 10, 1), dt.date(2024, 9, 30)))  # within the range
     assess(gansu, hh, "9000", period=PERIOD)  # above it
@@ -281,7 +334,9 @@ def test_stable_months_count_from_when_income_rose_above_the_range(gansu: Any, o
 def test_stability_is_not_counted_before_identification(gansu: Any) -> None:
     hh = monitored(gansu, identified=dt.date(2025, 1, 15))
     assess(gansu, hh, "9000", period=PERIOD)
-    stable = {x.code: x for x in evaluate_household(hh, purpose="elimination", on=dt.date(2025, 4, 1)).criteria}
+    stable = {
+        x.code: x for x in evaluate_household(hh, purpose="elimination", on=dt.date(2025, 4, 1)).criteria
+    }
     assert not stable["stable"].passed and "自2025-01-15起" in stable["stable"].value
     assert "纳入监测" in stable["stable"].note
 
@@ -310,7 +365,9 @@ def test_the_evaluation_page_and_api_judge_the_type_chosen(gansu: Any, client: A
     spend(gansu, hh, "5000")
     client.force_login(gansu.users["village_officer"])
     url = reverse("policy:household_evaluate", args=[hh.pk])
-    page = client.get(url, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": SUDDEN}).content.decode()
+    page = client.get(
+        url, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": SUDDEN}
+    ).content.decode()
     assert 'id="verdict">全部满足' in page and "扣除后人均 7,000 元/人·年" in page
     page = client.get(url, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": "x"})
     assert page.status_code == 200 and "监测对象类型无效" in page.content.decode()
@@ -318,7 +375,14 @@ def test_the_evaluation_page_and_api_judge_the_type_chosen(gansu: Any, client: A
     api = Client(headers={"Authorization": f"Bearer {raw}"})
     path = f"/api/policy/households/{hh.pk}/evaluation"
     body = api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": SUDDEN}).json()
-    assert body["passed"] and {c["code"] for c in body["criteria"]} >= {"category", "expenses", "hardship", "coping"}
+    assert body["passed"] and {c["code"] for c in body["criteria"]} >= {
+        "category",
+        "expenses",
+        "hardship",
+        "coping",
+    }
     refused = api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": "9"})
     assert refused.status_code == 422 and "监测对象类型无效" in refused.json()["detail"]
-    assert not api.get(path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": MARGINAL}).json()["passed"]
+    assert not api.get(
+        path, {"purpose": "monitoring", "on": "2025-04-01", "monitoring_type": MARGINAL}
+    ).json()["passed"]

@@ -21,8 +21,19 @@ from jingzhun.testing.world import TOWNSHIP_A
 
 pytestmark = pytest.mark.django_db
 # Current-price values of the 2010 standard (2,300 yuan at 2010 prices), docs/policy.md.
-SERIES = {2010: 2300, 2011: 2536, 2012: 2625, 2013: 2736, 2014: 2800, 2015: 2855, 2016: 2952, 2017: 2952,
-          2018: 2995, 2019: 3218, 2020: 4000}
+SERIES = {
+    2010: 2300,
+    2011: 2536,
+    2012: 2625,
+    2013: 2736,
+    2014: 2800,
+    2015: 2855,
+    2016: 2952,
+    2017: 2952,
+    2018: 2995,
+    2019: 3218,
+    2020: 4000,
+}
 migration = importlib.import_module("jingzhun.policy.migrations.0003_poverty_lines_corrected")
 
 
@@ -41,8 +52,9 @@ def test_every_year_from_2010_to_2020_has_its_line_and_its_source() -> None:
 
 
 @pytest.mark.parametrize(("income", "identified"), [("2735", True), ("2736", False), ("2737", False)])
-def test_identification_in_2014_compares_2013_income_with_2013s_line(world: Any, income: str,
-                                                                        identified: bool) -> None:
+def test_identification_in_2014_compares_2013_income_with_2013s_line(
+    world: Any, income: str, identified: bool
+) -> None:
     hh = HouseholdFactory(village=world.villages[TOWNSHIP_A + "201"], poverty_status="", head_name="王大山")
     MemberFactory(household=hh, name="王大山", labour_skill=LabourSkill.ORDINARY)
     HouseholdYearFactory(household=hh, year=2013, household_size=1, wage_income=Decimal(income))

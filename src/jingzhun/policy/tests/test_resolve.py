@@ -14,10 +14,24 @@ from jingzhun.policy.selectors import ParameterMissing, Resolver, candidate_pref
 VILLAGE = "620502100201"  # 南山村, 玉泉镇, 秦州区, 天水市, 甘肃
 
 
-def add(key: str, prefix: str, value: str, *, year: int | None = None, start: dt.date | None = None,
-        **extra: object) -> Parameter:
-    return Parameter.objects.create(key=key, region_prefix=prefix, year=year, effective_from=start,
-                                    value=Decimal(value), document=f"测试文件 {prefix or '全国'}", **extra)
+def add(
+    key: str,
+    prefix: str,
+    value: str,
+    *,
+    year: int | None = None,
+    start: dt.date | None = None,
+    **extra: object,
+) -> Parameter:
+    return Parameter.objects.create(
+        key=key,
+        region_prefix=prefix,
+        year=year,
+        effective_from=start,
+        value=Decimal(value),
+        document=f"测试文件 {prefix or '全国'}",
+        **extra,
+    )
 
 
 def test_candidates_go_from_village_to_national() -> None:
@@ -72,7 +86,9 @@ def test_a_year_without_a_value_is_missing_with_a_chinese_message() -> None:
 @pytest.mark.django_db
 def test_dated_keys_follow_effective_dates() -> None:
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2024, 3, 1)).value == 5
-    add(c.NOTICE_DAYS_MONITORING, "620502", "7", start=dt.date(2024, 1, 1), effective_to=dt.date(2024, 12, 31))
+    add(
+        c.NOTICE_DAYS_MONITORING, "620502", "7", start=dt.date(2024, 1, 1), effective_to=dt.date(2024, 12, 31)
+    )
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2023, 12, 31)).value == 5
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2024, 6, 1)).value == 7
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2025, 1, 1)).value == 5
@@ -92,8 +108,10 @@ def test_resolver_answers_many_regions_with_one_query(django_assert_num_queries)
     add(c.NOTICE_DAYS_EXIT, "620502100", "10", start=dt.date(2016, 1, 1))
     with django_assert_num_queries(1):
         resolver = Resolver(c.NOTICE_DAYS_EXIT)
-        values = [resolver.resolve(c.NOTICE_DAYS_EXIT, region_code=code, on=dt.date(2019, 5, 1)).value
-                  for code in [VILLAGE, "620502101201"] * 500]
+        values = [
+            resolver.resolve(c.NOTICE_DAYS_EXIT, region_code=code, on=dt.date(2019, 5, 1)).value
+            for code in [VILLAGE, "620502101201"] * 500
+        ]
     assert values[:2] == [Decimal("10"), Decimal("7")]
 
 

@@ -29,8 +29,14 @@ def _actor(world: Any, name: str = "admin") -> Actor:
 
 
 def _line(world: Any, year: int, value: str = "7000", prefix: str = "620502") -> Parameter:
-    return services.create_parameter(actor=_actor(world), key=c.MONITORING_LINE, region_prefix=prefix,
-                                     year=year, value=value, document="秦州区乡村振兴局文件")
+    return services.create_parameter(
+        actor=_actor(world),
+        key=c.MONITORING_LINE,
+        region_prefix=prefix,
+        year=year,
+        value=value,
+        document="秦州区乡村振兴局文件",
+    )
 
 
 def test_create_is_audited_and_resolves(world: Any) -> None:
@@ -45,8 +51,12 @@ def test_update_of_one_year_leaves_other_years_and_stored_snapshots_unchanged(wo
     decided = resolve(c.POVERTY_LINE, region_code=VILLAGE, year=2020).as_json()
     row_2019 = Parameter.objects.get(key=c.POVERTY_LINE, region_prefix="", year=2019)
     # When an administrator corrects the 2019 line
-    services.update_parameter(actor=_actor(world), parameter=row_2019, expected_version=row_2019.version,
-                              data={"value": "3300", "note": "按统计局公报更正"})
+    services.update_parameter(
+        actor=_actor(world),
+        parameter=row_2019,
+        expected_version=row_2019.version,
+        data={"value": "3300", "note": "按统计局公报更正"},
+    )
     # Then only the 2019 row changed, the stored snapshot still says what it said, and history shows it
     assert resolve(c.POVERTY_LINE, region_code=VILLAGE, year=2019).value == Decimal("3300")
     assert resolve(c.POVERTY_LINE, region_code=VILLAGE, year=2020).as_json() == decided
@@ -61,14 +71,18 @@ def test_stale_version_is_refused(world: Any) -> None:
     services.update_parameter(actor=_actor(world), parameter=row, expected_version=1, data={"value": "7100"})
     stale = Parameter.objects.get(pk=row.pk)
     with pytest.raises(ConcurrentEditError):
-        services.update_parameter(actor=_actor(world), parameter=stale, expected_version=1, data={"value": "7200"})
+        services.update_parameter(
+            actor=_actor(world), parameter=stale, expected_version=1, data={"value": "7200"}
+        )
     assert Parameter.objects.get(pk=row.pk).value == Decimal("7100")
 
 
 def test_unchanged_update_writes_nothing(world: Any) -> None:
     row = _line(world, 2024)
     before = ObjectChange.objects.count()
-    services.update_parameter(actor=_actor(world), parameter=row, expected_version=1, data={"value": "7000.00"})
+    services.update_parameter(
+        actor=_actor(world), parameter=row, expected_version=1, data={"value": "7000.00"}
+    )
     assert ObjectChange.objects.count() == before and Parameter.objects.get(pk=row.pk).version == 1
 
 
@@ -85,9 +99,16 @@ def test_unchanged_update_writes_nothing(world: Any) -> None:
         ({"effective_from": dt.date(2024, 1, 1)}, "effective_from", "不填生效日期"),
     ],
 )
-def test_bad_input_names_the_field_in_chinese(world: Any, kwargs: dict[str, Any], field: str, words: str) -> None:
-    args: dict[str, Any] = {"key": c.MONITORING_LINE, "region_prefix": "620502", "year": 2024, "value": "7000",
-                            "document": "文件"}
+def test_bad_input_names_the_field_in_chinese(
+    world: Any, kwargs: dict[str, Any], field: str, words: str
+) -> None:
+    args: dict[str, Any] = {
+        "key": c.MONITORING_LINE,
+        "region_prefix": "620502",
+        "year": 2024,
+        "value": "7000",
+        "document": "文件",
+    }
     with pytest.raises(ValidationFailed) as excinfo:
         services.create_parameter(actor=_actor(world), **{**args, **kwargs})
     assert words in excinfo.value.message and field in excinfo.value.errors
@@ -95,14 +116,32 @@ def test_bad_input_names_the_field_in_chinese(world: Any, kwargs: dict[str, Any]
 
 def test_ratio_and_days_are_checked(world: Any) -> None:
     with pytest.raises(ValidationFailed, match="0到1之间"):
-        services.create_parameter(actor=_actor(world), key=c.VILLAGE_EXIT_MAX_INCIDENCE, region_prefix="620502",
-                                  effective_from=dt.date(2020, 1, 1), value="3", document="文件")
+        services.create_parameter(
+            actor=_actor(world),
+            key=c.VILLAGE_EXIT_MAX_INCIDENCE,
+            region_prefix="620502",
+            effective_from=dt.date(2020, 1, 1),
+            value="3",
+            document="文件",
+        )
     with pytest.raises(ValidationFailed, match="不少于5天"):
-        services.create_parameter(actor=_actor(world), key=c.NOTICE_DAYS_MONITORING, region_prefix="620502",
-                                  effective_from=dt.date(2024, 1, 1), value="3", document="文件")
+        services.create_parameter(
+            actor=_actor(world),
+            key=c.NOTICE_DAYS_MONITORING,
+            region_prefix="620502",
+            effective_from=dt.date(2024, 1, 1),
+            value="3",
+            document="文件",
+        )
     with pytest.raises(ValidationFailed, match="整数"):
-        services.create_parameter(actor=_actor(world), key=c.NOTICE_DAYS_EXIT, region_prefix="620502",
-                                  effective_from=dt.date(2024, 1, 1), value="7.5", document="文件")
+        services.create_parameter(
+            actor=_actor(world),
+            key=c.NOTICE_DAYS_EXIT,
+            region_prefix="620502",
+            effective_from=dt.date(2024, 1, 1),
+            value="7.5",
+            document="文件",
+        )
 
 
 def test_duplicate_year_is_refused_with_a_message(world: Any) -> None:
@@ -112,17 +151,27 @@ def test_duplicate_year_is_refused_with_a_message(world: Any) -> None:
 
 
 def test_end_parameter_retires_a_dated_row(world: Any) -> None:
-    row = services.create_parameter(actor=_actor(world), key=c.NOTICE_DAYS_MONITORING, region_prefix="620502",
-                                    effective_from=dt.date(2024, 1, 1), value="7", document="县文件")
-    services.end_parameter(actor=_actor(world), parameter=row, expected_version=1, effective_to=dt.date(2024, 6, 30))
+    row = services.create_parameter(
+        actor=_actor(world),
+        key=c.NOTICE_DAYS_MONITORING,
+        region_prefix="620502",
+        effective_from=dt.date(2024, 1, 1),
+        value="7",
+        document="县文件",
+    )
+    services.end_parameter(
+        actor=_actor(world), parameter=row, expected_version=1, effective_to=dt.date(2024, 6, 30)
+    )
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2024, 6, 30)).value == 7
     assert resolve(c.NOTICE_DAYS_MONITORING, region_code=VILLAGE, on=dt.date(2024, 7, 1)).value == 5
     with pytest.raises(ValidationFailed, match="不能早于生效日期"):
-        services.update_parameter(actor=_actor(world), parameter=row, expected_version=2,
-                                  data={"effective_to": dt.date(2023, 1, 1)})
+        services.update_parameter(
+            actor=_actor(world), parameter=row, expected_version=2, data={"effective_to": dt.date(2023, 1, 1)}
+        )
     with pytest.raises(ValidationFailed, match="不能重复停用"):
-        services.end_parameter(actor=_actor(world), parameter=row, expected_version=2,
-                               effective_to=dt.date(2024, 7, 30))
+        services.end_parameter(
+            actor=_actor(world), parameter=row, expected_version=2, effective_to=dt.date(2024, 7, 30)
+        )
 
 
 # --- who may edit ------------------------------------------------------------------------------------
@@ -166,7 +215,9 @@ def test_provincial_administrator_edits_the_province(world: Any) -> None:
     assert not access.can_edit_region(provincial, "") and not access.can_edit_region(provincial, "53")
 
 
-@pytest.mark.parametrize("role", ["township_officer", "village_officer", "helper", "department", "leader", "auditor"])
+@pytest.mark.parametrize(
+    "role", ["township_officer", "village_officer", "helper", "department", "leader", "auditor"]
+)
 def test_nobody_else_may_edit(world: Any, role: str) -> None:
     user = world.users[role]
     own = _line(world, 2024)

@@ -27,21 +27,26 @@ def test_list_filters_by_key_region_and_year_and_shows_unconfirmed(client: Any, 
     page = client.get(reverse("policy:parameter_list"), {"key": c.POVERTY_LINE, "year": "2018"})
     body = page.content.decode()
     assert page.status_code == 200 and "2,995 元/人·年" in body and "待确认" in body and "3,218" not in body
-    western = client.get(reverse("policy:parameter_list"), {"key": c.VILLAGE_EXIT_MAX_INCIDENCE,
-                                                            "region": "620502100201"}).content.decode()
+    western = client.get(
+        reverse("policy:parameter_list"), {"key": c.VILLAGE_EXIT_MAX_INCIDENCE, "region": "620502100201"}
+    ).content.decode()
     assert "3%" in western and "2%" in western and "甘肃省" in western and "全国" in western
     assert "云南省" not in western
 
 
 def test_list_ignores_bad_filters_with_a_notice(client: Any, world: Any) -> None:
     client.force_login(world.users["leader"])
-    body = client.get(reverse("policy:parameter_list"), {"key": "x", "region": "12ab", "year": "20x9"}).content.decode()
+    body = client.get(
+        reverse("policy:parameter_list"), {"key": "x", "region": "12ab", "year": "20x9"}
+    ).content.decode()
     assert "参数条件无效" in body and "区划代码应为" in body and "年度应为4位数字" in body
 
 
 def test_htmx_gets_only_the_results(client: Any, world: Any) -> None:
     client.force_login(world.users["leader"])
-    page = client.get(reverse("policy:parameter_list"), {"key": c.DECISION_DEADLINE_DAYS}, HTTP_HX_REQUEST="true")
+    page = client.get(
+        reverse("policy:parameter_list"), {"key": c.DECISION_DEADLINE_DAYS}, HTTP_HX_REQUEST="true"
+    )
     assert "<html" not in page.content.decode() and "15 天" in page.content.decode()
 
 
@@ -77,15 +82,22 @@ def test_stale_form_gets_409_and_keeps_the_newer_value(client: Any, world: Any) 
 def test_bad_value_gets_422_naming_the_field(client: Any, world: Any) -> None:
     row = Parameter.objects.get(key=c.VILLAGE_EXIT_MAX_INCIDENCE, region_prefix="")
     client.force_login(world.users["admin"])
-    response = client.post(reverse("policy:parameter_edit", args=[row.pk]),
-                           {"version": row.version, "value": "2", "document": "x", "effective_from": "2016-01-01"})
+    response = client.post(
+        reverse("policy:parameter_edit", args=[row.pk]),
+        {"version": row.version, "value": "2", "document": "x", "effective_from": "2016-01-01"},
+    )
     assert response.status_code == 422 and "0到1之间" in response.content.decode()
 
 
 def test_county_admin_creates_a_county_value_but_not_a_national_one(client: Any, world: Any) -> None:
     client.force_login(world.users["county_admin"])
-    form = {"key": c.MONITORING_LINE, "region_prefix": "620502", "year": "2024", "value": "7000",
-            "document": "秦乡振发〔2024〕1号"}
+    form = {
+        "key": c.MONITORING_LINE,
+        "region_prefix": "620502",
+        "year": "2024",
+        "value": "7000",
+        "document": "秦乡振发〔2024〕1号",
+    }
     assert client.post(reverse("policy:parameter_create"), form).status_code == 302
     assert Parameter.objects.filter(key=c.MONITORING_LINE, region_prefix="620502", year=2024).exists()
     refused = client.post(reverse("policy:parameter_create"), {**form, "region_prefix": "", "year": "2023"})
@@ -96,8 +108,16 @@ def test_county_admin_creates_a_county_value_but_not_a_national_one(client: Any,
 def test_township_officer_may_not_create(client: Any, world: Any) -> None:
     client.force_login(world.users["township_officer"])
     before = ObjectChange.objects.count()
-    response = client.post(reverse("policy:parameter_create"), {"key": c.MONITORING_LINE, "region_prefix": "620502100",
-                                                                "year": "2024", "value": "1", "document": "x"})
+    response = client.post(
+        reverse("policy:parameter_create"),
+        {
+            "key": c.MONITORING_LINE,
+            "region_prefix": "620502100",
+            "year": "2024",
+            "value": "1",
+            "document": "x",
+        },
+    )
     assert response.status_code == 403 and ObjectChange.objects.count() == before
 
 

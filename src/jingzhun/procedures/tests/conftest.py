@@ -36,14 +36,27 @@ def make_household(world: Any) -> Callable[..., Household]:
     a monitored one also has an implemented assistance measure that year (帮扶消除 needs one)."""
 
     def make(
-        *, village: str = VILLAGE_A, poverty_status: str = "", attribute: str = Attribute.ORDINARY,
-        income: int = 1000, year: int = 2018, labour: str = LabourSkill.ORDINARY, **fields: Any,
+        *,
+        village: str = VILLAGE_A,
+        poverty_status: str = "",
+        attribute: str = Attribute.ORDINARY,
+        income: int = 1000,
+        year: int = 2018,
+        labour: str = LabourSkill.ORDINARY,
+        **fields: Any,
     ) -> Household:
-        hh = HouseholdFactory(village=world.villages[village], poverty_status=poverty_status, attribute=attribute,
-                              **fields)
+        hh = HouseholdFactory(
+            village=world.villages[village], poverty_status=poverty_status, attribute=attribute, **fields
+        )
         MemberFactory(household=hh, name=hh.head_name, labour_skill=labour, **MEMBER_INSURED)
-        HouseholdYearFactory(household=hh, year=year, household_size=1, wage_income=income, housing_grade="A",
-                             **YEAR_GUARANTEES_MET)
+        HouseholdYearFactory(
+            household=hh,
+            year=year,
+            household_size=1,
+            wage_income=income,
+            housing_grade="A",
+            **YEAR_GUARANTEES_MET,
+        )
         if hh.monitoring_type:
             Measure.objects.create(household=hh, year=year, family=MeasureFamily.EMPLOYMENT, implemented=True)
         return hh
@@ -54,5 +67,9 @@ def make_household(world: Any) -> Callable[..., Household]:
 @pytest.fixture
 def poor_household(make_household: Callable[..., Household]) -> Household:
     """Registered poor (未脱贫) since 2014, income 2018 above the line: ready to exit in 2019."""
-    return make_household(poverty_status=PovertyStatus.NOT_EXITED, attribute=Attribute.GENERAL_POOR, income=5000,
-                          first_identified_on=dt.date(2014, 10, 1))
+    return make_household(
+        poverty_status=PovertyStatus.NOT_EXITED,
+        attribute=Attribute.GENERAL_POOR,
+        income=5000,
+        first_identified_on=dt.date(2014, 10, 1),
+    )

@@ -19,8 +19,11 @@ from jingzhun.registry.choices import Relation
 _born = itertools.count(1)
 
 # The world user who does a step of each role (all in 玉泉镇 / 南山村).
-USER_FOR_ROLE = {"village_officer": "village_officer", "township_officer": "township_officer",
-                 "county_admin": "county_admin"}
+USER_FOR_ROLE = {
+    "village_officer": "village_officer",
+    "township_officer": "township_officer",
+    "county_admin": "county_admin",
+}
 
 
 def today() -> dt.date:
@@ -42,8 +45,14 @@ def evidence_for(step: StepDefinition) -> list[EvidenceInput]:
 def post(world: Any, case: Case, on: dt.date) -> Any:
     step = case.next_step
     assert step is not None
-    return services.post_notice(actor=actor_for(world, step), village=case.household.village, cases=[case],
-                                step_code=step.code, start_on=on, photo=EvidenceInput("notice_photo", "张贴照片"))
+    return services.post_notice(
+        actor=actor_for(world, step),
+        village=case.household.village,
+        cases=[case],
+        step_code=step.code,
+        start_on=on,
+        photo=EvidenceInput("notice_photo", "张贴照片"),
+    )
 
 
 def do_step(world: Any, case: Case, on: dt.date, **kwargs: Any) -> tuple[Case, dt.date]:
@@ -53,9 +62,16 @@ def do_step(world: Any, case: Case, on: dt.date, **kwargs: Any) -> tuple[Case, d
     assert step is not None
     if step.notice_kind:
         on = post(world, case, on).end_on
-    services.complete_step(actor=actor_for(world, step), case=case, step_code=step.code,
-                           expected_version=case.version, on=on, signatures=signatures_for(step),
-                           evidence=evidence_for(step), **kwargs)
+    services.complete_step(
+        actor=actor_for(world, step),
+        case=case,
+        step_code=step.code,
+        expected_version=case.version,
+        on=on,
+        signatures=signatures_for(step),
+        evidence=evidence_for(step),
+        **kwargs,
+    )
     case.refresh_from_db()
     return case, on
 
@@ -68,14 +84,23 @@ def run_through(world: Any, case: Case, start: dt.date) -> dt.date:
 
 
 def open_case(world: Any, household: Any, kind: str, discovered_on: dt.date, **params: Any) -> Case:
-    return services.open_case(actor=Actor.of(world.users["village_officer"]), household=household, kind=kind,
-                              discovered_on=discovered_on, params=params)
+    return services.open_case(
+        actor=Actor.of(world.users["village_officer"]),
+        household=household,
+        kind=kind,
+        discovered_on=discovered_on,
+        params=params,
+    )
 
 
 def birth(on: dt.date, name: str = "新生儿") -> dict[str, Any]:
     """The params of a complete 出生 natural change on ``on`` (the child's ID number gives that birth date)."""
-    return {"change": "birth", "event_on": on.isoformat(), "note": "出生医学证明",
-            "new_member": {"name": name, "id_number": born_on(on), "relation": Relation.SON}}
+    return {
+        "change": "birth",
+        "event_on": on.isoformat(),
+        "note": "出生医学证明",
+        "new_member": {"name": name, "id_number": born_on(on), "relation": Relation.SON},
+    }
 
 
 def born_on(on: dt.date, male: bool = True) -> str:

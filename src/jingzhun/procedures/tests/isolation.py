@@ -30,9 +30,16 @@ def case_a(household: Any) -> Case:
     definition = ProcedureDefinition.objects.get(kind="natural_change", region_prefix="")
     step = StepDefinition.objects.get(definition=definition, code="township_review")
     case, _ = Case.objects.get_or_create(
-        household=household, kind="natural_change", state="open",
-        defaults={"definition": definition, "next_step": step, "params": {"change": "birth"},
-                  "discovered_on": timezone.localdate() - dt.timedelta(days=2), "opened_by": "test"},
+        household=household,
+        kind="natural_change",
+        state="open",
+        defaults={
+            "definition": definition,
+            "next_step": step,
+            "params": {"change": "birth"},
+            "discovered_on": timezone.localdate() - dt.timedelta(days=2),
+            "opened_by": "test",
+        },
     )
     return case
 
@@ -43,12 +50,26 @@ def notice_a(household: Any) -> Notice:
     if existing is not None:
         return existing
     start = timezone.localdate() - dt.timedelta(days=1)
-    notice = Notice.objects.create(village=household.village, kind="village", step_code="report",
-                                   procedure_kind="natural_change", start_on=start, days=7,
-                                   end_on=start + dt.timedelta(days=7), posted_by="test",
-                                   policy={"notice_days": {"document": "测试"}})
-    NoticeEntry.objects.create(notice=notice, case=case, household_number=household.household_number,
-                               head_name=household.head_name, place="南山村", size=1, note="自然变更")
+    notice = Notice.objects.create(
+        village=household.village,
+        kind="village",
+        step_code="report",
+        procedure_kind="natural_change",
+        start_on=start,
+        days=7,
+        end_on=start + dt.timedelta(days=7),
+        posted_by="test",
+        policy={"notice_days": {"document": "测试"}},
+    )
+    NoticeEntry.objects.create(
+        notice=notice,
+        case=case,
+        household_number=household.household_number,
+        head_name=household.head_name,
+        place="南山村",
+        size=1,
+        note="自然变更",
+    )
     return notice
 
 

@@ -27,8 +27,15 @@ def test_identification_two_notices_one_announcement_makes_a_poor_household(worl
     assert registry_selectors.status_on(hh, end).poverty_status == PovertyStatus.NOT_EXITED
     assert registry_selectors.status_on(hh, end - dt.timedelta(days=1)) is None
     codes = list(CaseStep.objects.filter(case=case).values_list("step__code", flat=True))
-    assert codes == ["application", "appraisal", "first_notice", "township_review", "second_notice",
-                     "county_approval", "announcement"]
+    assert codes == [
+        "application",
+        "appraisal",
+        "first_notice",
+        "township_review",
+        "second_notice",
+        "county_approval",
+        "announcement",
+    ]
     assert ObjectChange.objects.filter(object_type="procedures.casestep").count() == 7
 
 
@@ -47,8 +54,12 @@ def test_exit_needs_the_household_signature_and_strikes_it_off(world, poor_house
 
 
 def test_return_to_poverty(world, make_household):
-    hh = make_household(poverty_status=PovertyStatus.EXITED_ENJOYING, attribute=Attribute.GENERAL_EXITED,
-                        income=1200, exit_year=2017)
+    hh = make_household(
+        poverty_status=PovertyStatus.EXITED_ENJOYING,
+        attribute=Attribute.GENERAL_EXITED,
+        income=1200,
+        exit_year=2017,
+    )
     case = helpers.open_case(world, hh, "return", dt.date(2019, 4, 1))
     helpers.run_through(world, case, dt.date(2019, 4, 1))
     hh.refresh_from_db()
@@ -57,8 +68,13 @@ def test_return_to_poverty(world, make_household):
 
 
 def test_natural_change_is_report_review_approval_and_changes_members_not_status(world, poor_household):
-    case = helpers.open_case(world, poor_household, "natural_change", dt.date(2020, 5, 1),
-                             **helpers.birth(dt.date(2020, 4, 28), "王小宝"))
+    case = helpers.open_case(
+        world,
+        poor_household,
+        "natural_change",
+        dt.date(2020, 5, 1),
+        **helpers.birth(dt.date(2020, 4, 28), "王小宝"),
+    )
     helpers.run_through(world, case, dt.date(2020, 5, 2))
     case.refresh_from_db()
     poor_household.refresh_from_db()
@@ -68,8 +84,12 @@ def test_natural_change_is_report_review_approval_and_changes_members_not_status
 
 
 def test_monitoring_inclusion_one_notice_and_a_deadline(world, make_household):
-    hh = make_household(poverty_status=PovertyStatus.EXITED_ENJOYING, attribute=Attribute.GENERAL_EXITED,
-                        income=5000, year=2021)
+    hh = make_household(
+        poverty_status=PovertyStatus.EXITED_ENJOYING,
+        attribute=Attribute.GENERAL_EXITED,
+        income=5000,
+        year=2021,
+    )
     case = helpers.open_case(world, hh, "monitoring", dt.date(2021, 6, 1), monitoring_type="1")
     assert case.deadline == dt.date(2021, 6, 16)
     assert case.policy["deadline"]["value"] == "15"
@@ -81,9 +101,15 @@ def test_monitoring_inclusion_one_notice_and_a_deadline(world, make_household):
 
 
 def test_elimination_by_assistance(world, make_household):
-    hh = make_household(poverty_status=PovertyStatus.EXITED_ENJOYING, attribute=Attribute.GENERAL_EXITED,
-                        income=9000, year=2021, monitoring_type="1", risk_elimination="0",
-                        monitoring_identified_on=dt.date(2021, 1, 5))
+    hh = make_household(
+        poverty_status=PovertyStatus.EXITED_ENJOYING,
+        attribute=Attribute.GENERAL_EXITED,
+        income=9000,
+        year=2021,
+        monitoring_type="1",
+        risk_elimination="0",
+        monitoring_identified_on=dt.date(2021, 1, 5),
+    )
     case = helpers.open_case(world, hh, "elimination", dt.date(2021, 9, 1), mode="1")
     helpers.run_through(world, case, dt.date(2021, 9, 1))
     hh.refresh_from_db()

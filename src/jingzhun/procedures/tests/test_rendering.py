@@ -156,7 +156,9 @@ def test_an_empty_list_still_renders_with_its_header():
 
 
 def test_announcement_says_announcement_time():
-    pages = _pdf_pages(render_pdf(_notice([_entry(1)], kind_label="公告", title="南山村2026年脱贫户名单公告")))
+    pages = _pdf_pages(
+        render_pdf(_notice([_entry(1)], kind_label="公告", title="南山村2026年脱贫户名单公告"))
+    )
 
     assert "公告时间：2026年12月1日至2026年12月6日" in pages[0]
 
@@ -184,7 +186,10 @@ def test_lines_never_start_with_closing_or_end_with_opening_punctuation(text, wi
     assert all(line[-1] not in OPENING or set(line) <= set(OPENING) for line in lines[:-1])
 
 
-@given(text=st.text(alphabet="南山村民委员会公示期间异议" + CLOSING + OPENING, max_size=80), width=st.integers(3, 12))
+@given(
+    text=st.text(alphabet="南山村民委员会公示期间异议" + CLOSING + OPENING, max_size=80),
+    width=st.integers(3, 12),
+)
 def test_lines_fit_except_for_hanging_punctuation(text, width):
     for line in break_lines(text, lambda line, _: len(line) <= width):
         assert len(line.rstrip(CLOSING)) <= width
@@ -263,7 +268,7 @@ def test_html_shows_the_same_notice():
 
 
 def test_html_escapes_names():
-    html = render_html(_notice([_entry(1, head_name="<script>alert(1)</script>", place="南山村\"一组\"")]))
+    html = render_html(_notice([_entry(1, head_name="<script>alert(1)</script>", place='南山村"一组"')]))
 
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -377,16 +382,24 @@ def test_both_renderers_refuse_what_publishable_refuses():
 HEALTH_CHARS = set("".join(HEALTH_WORDS))
 # Filler text around planted secrets: Chinese only (no digit or X that could extend a number) and no
 # character of any health word, so the filler itself can never be what is refused.
-SAFE = "".join(c for c in "王李张刘陈杨赵黄周吴村组户拟纳入监测对象退出公示南山北坡东川西岭家庭人口说明边缘易致贫"
-               if c not in HEALTH_CHARS)
+SAFE = "".join(
+    c
+    for c in "王李张刘陈杨赵黄周吴村组户拟纳入监测对象退出公示南山北坡东川西岭家庭人口说明边缘易致贫"
+    if c not in HEALTH_CHARS
+)
 fillers = st.text(alphabet=SAFE, max_size=6)
 
 provinces = st.sampled_from(sorted(idnumbers.PROVINCE_CODES))
 address_codes = st.builds(lambda p, rest: p + f"{rest:04d}", provinces, st.integers(0, 9999))
-ids18 = st.builds(idnumbers.make_id, address_codes, st.dates(date(1930, 1, 1), date(2020, 12, 31)),
-                  st.integers(0, 999))
-ids15 = st.builds(lambda a, d, s: f"{a}{d:%y%m%d}{s:03d}", address_codes,
-                  st.dates(date(1930, 1, 1), date(1999, 12, 31)), st.integers(0, 999))
+ids18 = st.builds(
+    idnumbers.make_id, address_codes, st.dates(date(1930, 1, 1), date(2020, 12, 31)), st.integers(0, 999)
+)
+ids15 = st.builds(
+    lambda a, d, s: f"{a}{d:%y%m%d}{s:03d}",
+    address_codes,
+    st.dates(date(1930, 1, 1), date(1999, 12, 31)),
+    st.integers(0, 999),
+)
 certs = st.builds(lambda i, c, g: f"{i}{c}{g}", ids18, st.integers(1, 7), st.integers(1, 4))
 
 
@@ -397,7 +410,10 @@ def _spaced(number: str, cuts: tuple[int, ...], sep: str) -> str:
 
 separators = st.sampled_from(["", " ", "-", "\u3000"])
 id_texts = st.one_of(
-    ids18, ids18.map(str.lower), ids15, certs,
+    ids18,
+    ids18.map(str.lower),
+    ids15,
+    certs,
     st.builds(lambda n, s: _spaced(n, (6, 14), s), ids18, separators),
     st.builds(lambda n, s: _spaced(n, (6, 10, 14), s), ids18, separators),
 )
@@ -407,16 +423,25 @@ mobile_texts = st.one_of(
     st.builds(lambda n, s: _spaced(n, (3, 7), s), mobiles, separators),
     mobiles.map(lambda n: "+86 " + n),
 )
-area_codes = st.one_of(st.sampled_from(["010", "021", "0931", "0938", "0771"]), st.integers(10, 999).map(lambda n: f"0{n}"))
+area_codes = st.one_of(
+    st.sampled_from(["010", "021", "0931", "0938", "0771"]), st.integers(10, 999).map(lambda n: f"0{n}")
+)
 landline_texts = st.builds(
-    lambda area, local, form: form.format(area, local), area_codes, st.integers(2_000_000, 99_999_999),
+    lambda area, local, form: form.format(area, local),
+    area_codes,
+    st.integers(2_000_000, 99_999_999),
     st.sampled_from(["{}-{}", "({}){}", "（{}）{}", "{} {}", "{}{}"]),
 )
-banks = st.builds(lambda first, length, rest: (str(first) + f"{rest:020d}")[:length], st.integers(1, 9),
-                  st.integers(16, 19), st.integers(0, 10**20 - 1))
-bank_texts = st.one_of(banks, banks.map(lambda n: " ".join(n[i:i + 4] for i in range(0, len(n), 4))))
-health_texts = st.builds(lambda word, sep: sep.join(word), st.sampled_from(sorted(HEALTH_WORDS)),
-                         st.sampled_from(["", " "]))
+banks = st.builds(
+    lambda first, length, rest: (str(first) + f"{rest:020d}")[:length],
+    st.integers(1, 9),
+    st.integers(16, 19),
+    st.integers(0, 10**20 - 1),
+)
+bank_texts = st.one_of(banks, banks.map(lambda n: " ".join(n[i : i + 4] for i in range(0, len(n), 4))))
+health_texts = st.builds(
+    lambda word, sep: sep.join(word), st.sampled_from(sorted(HEALTH_WORDS)), st.sampled_from(["", " "])
+)
 
 TEXT_FIELDS = [(f, None) for f, _ in HEADER_FIELDS] + [(f, row) for f, _ in ENTRY_FIELDS for row in (1, 2, 3)]
 
@@ -458,6 +483,7 @@ clean_entries = st.builds(
     note=st.sampled_from([*MonitoringType.labels, "拟识别为贫困户", "拟退出", "拟纳入监测对象"]),
 )
 
+
 @given(entries=st.lists(clean_entries, min_size=1, max_size=30))
 def test_realistic_clean_lists_are_publishable(entries):
     content = _notice(entries)
@@ -473,11 +499,14 @@ def _digit_runs(chunks: list[str]) -> list[str]:
 
 
 def _windows(run: str, size: int) -> list[str]:
-    return [run[i:i + size] for i in range(len(run) - size + 1)]
+    return [run[i : i + size] for i in range(len(run) - size + 1)]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(entries=st.lists(clean_entries, min_size=1, max_size=12), township=st.sampled_from([TOWNSHIP_A, TOWNSHIP_B]))
+@given(
+    entries=st.lists(clean_entries, min_size=1, max_size=12),
+    township=st.sampled_from([TOWNSHIP_A, TOWNSHIP_B]),
+)
 def test_clean_notice_pdf_never_contains_an_id_or_a_phone(entries, township):
     content = _notice(entries, reference=f"GS-{township[-3:]}-2026")
     assert publishable(content) is content

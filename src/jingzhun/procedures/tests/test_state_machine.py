@@ -31,8 +31,15 @@ from jingzhun.registry.choices import Attribute, LabourSkill, PovertyStatus
 from jingzhun.registry.models import Household
 
 ROLES = ["village_officer", "township_officer", "county_admin"]
-EXIT_STEPS = ["proposal", "verification", "household_agreement", "village_notice", "county_approval",
-              "announcement", "strike_off"]
+EXIT_STEPS = [
+    "proposal",
+    "verification",
+    "household_agreement",
+    "village_notice",
+    "county_approval",
+    "announcement",
+    "strike_off",
+]
 ELIMINATION_STEPS = ["visit", "village_notice", "county_approval", "marked"]
 STEP_CODES = sorted(set(EXIT_STEPS) | set(ELIMINATION_STEPS))
 
@@ -45,18 +52,35 @@ def _exit_households(make_household: Any) -> tuple[Household, Household]:
 
 
 def _monitored_households(make_household: Any) -> tuple[Household, Household]:
-    fields = {"poverty_status": "1", "attribute": "05", "income": 9000, "year": 2021, "monitoring_type": "1",
-              "risk_elimination": "0", "monitoring_identified_on": dt.date(2020, 9, 5)}
+    fields = {
+        "poverty_status": "1",
+        "attribute": "05",
+        "income": 9000,
+        "year": 2021,
+        "monitoring_type": "1",
+        "risk_elimination": "0",
+        "monitoring_identified_on": dt.date(2020, 9, 5),
+    }
     return make_household(**fields), make_household(labour=LabourSkill.NONE, **fields)
 
 
 # kind: (households good and bad, its steps, case params, "reached the state", first day; the monitoring
 # range of 2021 is the last national one shipped, so elimination runs in 2021)
 SETUPS = {
-    "exit": (_exit_households, EXIT_STEPS, {}, lambda hh: hh.poverty_status == PovertyStatus.EXITED_ENJOYING,
-             dt.date(2019, 9, 1)),
-    "elimination": (_monitored_households, ELIMINATION_STEPS, {"mode": "1"}, lambda hh: hh.risk_elimination == "1",
-                    dt.date(2021, 4, 1)),
+    "exit": (
+        _exit_households,
+        EXIT_STEPS,
+        {},
+        lambda hh: hh.poverty_status == PovertyStatus.EXITED_ENJOYING,
+        dt.date(2019, 9, 1),
+    ),
+    "elimination": (
+        _monitored_households,
+        ELIMINATION_STEPS,
+        {"mode": "1"},
+        lambda hh: hh.risk_elimination == "1",
+        dt.date(2021, 4, 1),
+    ),
 }
 
 
@@ -76,8 +100,13 @@ class EngineMachine(RuleBasedStateMachine):
     def _actor(self, role: str) -> Actor:
         return Actor.of(self.world.users[role])
 
-    @rule(i=st.integers(0, 1), role=st.sampled_from(ROLES), code=st.sampled_from(STEP_CODES),
-          wait=st.integers(0, 9), complete=st.booleans())
+    @rule(
+        i=st.integers(0, 1),
+        role=st.sampled_from(ROLES),
+        code=st.sampled_from(STEP_CODES),
+        wait=st.integers(0, 9),
+        complete=st.booleans(),
+    )
     def attempt_step(self, i: int, role: str, code: str, wait: int, complete: bool) -> None:
         self.day += dt.timedelta(days=wait)
         case = self._case(i)
@@ -87,9 +116,15 @@ class EngineMachine(RuleBasedStateMachine):
         signatures = helpers.signatures_for(step) if complete else helpers.signatures_for(step)[1:]
         evidence = helpers.evidence_for(step) if complete else []
         try:
-            services.complete_step(actor=self._actor(role), case=case, step_code=code,
-                                   expected_version=case.version, on=self.day, signatures=signatures,
-                                   evidence=evidence)
+            services.complete_step(
+                actor=self._actor(role),
+                case=case,
+                step_code=code,
+                expected_version=case.version,
+                on=self.day,
+                signatures=signatures,
+                evidence=evidence,
+            )
         except JingzhunError:
             pass
 
@@ -108,9 +143,15 @@ class EngineMachine(RuleBasedStateMachine):
                 return
             self.day = max(self.day, entry.notice.end_on)
         try:
-            services.complete_step(actor=helpers.actor_for(self.world, step), case=case, step_code=step.code,
-                                   expected_version=case.version, on=self.day,
-                                   signatures=helpers.signatures_for(step), evidence=helpers.evidence_for(step))
+            services.complete_step(
+                actor=helpers.actor_for(self.world, step),
+                case=case,
+                step_code=step.code,
+                expected_version=case.version,
+                on=self.day,
+                signatures=helpers.signatures_for(step),
+                evidence=helpers.evidence_for(step),
+            )
         except JingzhunError:
             pass
 
@@ -133,8 +174,13 @@ class EngineMachine(RuleBasedStateMachine):
             return
         received = min(entry.notice.start_on + dt.timedelta(days=offset), helpers.today())
         try:
-            services.record_objection(actor=self._actor("village_officer"), notice=entry.notice, case=case,
-                                      text="群众反映情况不实", received_on=received)
+            services.record_objection(
+                actor=self._actor("village_officer"),
+                notice=entry.notice,
+                case=case,
+                text="群众反映情况不实",
+                received_on=received,
+            )
         except JingzhunError:
             pass
 
@@ -144,8 +190,13 @@ class EngineMachine(RuleBasedStateMachine):
         if objection is None:
             return
         try:
-            services.resolve_objection(actor=self._actor(role), objection=objection, upheld=upheld,
-                                       resolution="复核结论", on=max(self.day, objection.received_on))
+            services.resolve_objection(
+                actor=self._actor(role),
+                objection=objection,
+                upheld=upheld,
+                resolution="复核结论",
+                on=max(self.day, objection.received_on),
+            )
         except JingzhunError:
             pass
 
@@ -154,8 +205,14 @@ class EngineMachine(RuleBasedStateMachine):
         step = StepDefinition.objects.filter(definition=self.cases[0].definition, code=code).first()
         if step is None:
             return
-        services.advance_many(actor=self._actor(role), cases=self.cases, step_code=code, on=self.day,
-                              signatures=helpers.signatures_for(step), evidence=helpers.evidence_for(step))
+        services.advance_many(
+            actor=self._actor(role),
+            cases=self.cases,
+            step_code=code,
+            on=self.day,
+            signatures=helpers.signatures_for(step),
+            evidence=helpers.evidence_for(step),
+        )
 
     @invariant()
     def approved_only_through_every_step(self) -> None:
@@ -182,7 +239,7 @@ class EngineMachine(RuleBasedStateMachine):
             kinds = set(d.documents.values_list("kind", flat=True))
             if d.step.notice_kind:
                 assert d.notice is not None and d.notice.end_on <= d.done_on
-                assert d.notice.start_on >= max(x.done_on for x in done[:done.index(d)])
+                assert d.notice.start_on >= max(x.done_on for x in done[: done.index(d)])
                 kinds |= {"notice_photo"} if d.notice.photo_id else set()
             assert set(d.step.evidence_list) <= kinds
             if d.step.require_pass:
@@ -193,6 +250,10 @@ class EngineMachine(RuleBasedStateMachine):
 def test_engine_invariants_under_random_moves(world, make_household, kind) -> None:
     run_state_machine_as_test(
         lambda: EngineMachine(world, make_household, kind),
-        settings=settings(max_examples=20, stateful_step_count=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

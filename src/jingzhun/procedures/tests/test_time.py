@@ -34,8 +34,12 @@ def test_editing_a_policy_number_later_changes_no_stored_decision(world, poor_ho
     stored = approval.evaluation
     # when someone raises the 2018 line above the household's income
     line = Parameter.objects.get(key="poverty_line", region_prefix="", year=2018)
-    policy_services.update_parameter(actor=Actor.of(world.users["admin"]), parameter=line,
-                                     expected_version=line.version, data={"value": "6000"})
+    policy_services.update_parameter(
+        actor=Actor.of(world.users["admin"]),
+        parameter=line,
+        expected_version=line.version,
+        data={"value": "6000"},
+    )
     # then the stored decision is unchanged and still explained by 2,995 …
     approval.refresh_from_db()
     assert approval.evaluation == stored

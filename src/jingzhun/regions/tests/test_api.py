@@ -28,7 +28,9 @@ def as_user(world: World) -> Callable[[str], Client]:
     return client
 
 
-def test_officer_sees_the_villages_of_their_township_with_counts(as_user: Callable[[str], Client], world: World) -> None:
+def test_officer_sees_the_villages_of_their_township_with_counts(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     # Given the 玉泉镇 officer
     # When they ask for regions without a parent
     response = as_user("township_officer").get("/api/regions/")
@@ -42,7 +44,12 @@ def test_officer_sees_the_villages_of_their_township_with_counts(as_user: Callab
     assert set(children) == {TOWNSHIP_A + "201", TOWNSHIP_A + "202"}
     nanshan = children[TOWNSHIP_A + "201"]
     assert nanshan["name"] == "南山村" and nanshan["level"]["label"] == "村"
-    assert (nanshan["households"], nanshan["members"], nanshan["registered"], nanshan["monitored"]) == (1, 1, 1, 0)
+    assert (nanshan["households"], nanshan["members"], nanshan["registered"], nanshan["monitored"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
 
 
 def test_county_user_can_open_a_township(as_user: Callable[[str], Client], world: World) -> None:
@@ -52,7 +59,9 @@ def test_county_user_can_open_a_township(as_user: Callable[[str], Client], world
     assert sum(c["households"] for c in body["children"]) == 2
 
 
-def test_counts_only_include_households_the_user_may_see(as_user: Callable[[str], Client], world: World) -> None:
+def test_counts_only_include_households_the_user_may_see(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     # A department user sees the county's regions but no households (department data comes by comparison)
     body = as_user("department").get("/api/regions/", {"parent": world.county.code}).json()
     assert {c["code"] for c in body["children"]} >= {world.township_a.code, world.township_b.code}
@@ -74,7 +83,9 @@ def test_region_detail(as_user: Callable[[str], Client], world: World) -> None:
     assert body["urban_rural_class"] == {"code": "220", "label": "村庄"}
     assert body["rural_population"] == 1000 and body["gb_code"] == "620502"
     # A prefix works as well as the full code
-    assert as_user("township_officer").get(f"/api/regions/{world.township_a.prefix}").json()["name"] == "玉泉镇"
+    assert (
+        as_user("township_officer").get(f"/api/regions/{world.township_a.prefix}").json()["name"] == "玉泉镇"
+    )
 
 
 @pytest.mark.parametrize(

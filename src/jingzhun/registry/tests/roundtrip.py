@@ -23,10 +23,32 @@ from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEve
 TODAY = dt.date.today()
 YEARS = (2023, 2024, 2025)
 # 繁体, middle dots of several code points, long minority names, compound surnames.
-NAMES = ("阿依古丽·买买提", "艾尼瓦尔•吐尔逊", "买买提・艾力", "張偉", "劉德華", "陳淑芬", "鄭國強", "次仁卓玛",
-         "努尔·阿不都热合曼", "欧阳娜娜", "司马光", "王小明", "李秀英")
+NAMES = (
+    "阿依古丽·买买提",
+    "艾尼瓦尔•吐尔逊",
+    "买买提・艾力",
+    "張偉",
+    "劉德華",
+    "陳淑芬",
+    "鄭國強",
+    "次仁卓玛",
+    "努尔·阿不都热合曼",
+    "欧阳娜娜",
+    "司马光",
+    "王小明",
+    "李秀英",
+)
 TEXT = "东西南北上下村组镇街路号区县市省一二三四五六七八九十臺灣鄉園·（）()-、，,;\"'#0123456789ABCxyz "
-MEMBER_SKIP = {"person_number", "name", "id_number", "sex", "birth_date", "relation", "migrant_months", "migrant_place"}
+MEMBER_SKIP = {
+    "person_number",
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "relation",
+    "migrant_months",
+    "migrant_place",
+}
 HOUSEHOLD_SKIP = {"village", "household_number", "head_name"}
 YEAR_SKIP = {"year"}
 _numbers = itertools.count(1)
@@ -58,7 +80,9 @@ class Picker:
 
     def codes(self, col: Column) -> list[str]:
         assert col.codes is not None
-        chosen = self.subset([str(v) for v in col.codes.values], col.max_items or len(col.codes.values), col.key)
+        chosen = self.subset(
+            [str(v) for v in col.codes.values], col.max_items or len(col.codes.values), col.key
+        )
         return sorted(set(chosen), key=lambda c: (len(c), c))  # as the services store them
 
     def date(self, lo: dt.date, hi: dt.date = TODAY) -> dt.date:
@@ -141,7 +165,9 @@ class DrawingPicker(Picker):
         return self.data.draw(self.st.integers(lo, hi))
 
     def subset(self, values: list[str], most: int, key: str = "") -> list[str]:
-        return self.data.draw(self.st.lists(self.st.sampled_from(values), min_size=1, max_size=most, unique=True))
+        return self.data.draw(
+            self.st.lists(self.st.sampled_from(values), min_size=1, max_size=most, unique=True)
+        )
 
     def text(self, most: int) -> str:
         return _tidy(self.data.draw(self.st.text(TEXT, min_size=1, max_size=min(most, 24))))
@@ -163,9 +189,15 @@ def _person_id(picker: Picker, male: bool) -> str:
 def build_household(picker: Picker, village: str, *, members: int, years: tuple[int, ...]) -> Household:
     """A household of ``members`` people with every field filled, and a record for each of ``years``."""
     number = f"{village}{next(_numbers):06d}"
-    values = {field(c): picker.value(c) for c in INPUT_COLUMNS if c.level == Level.HOUSEHOLD and c.key not in HOUSEHOLD_SKIP}
+    values = {
+        field(c): picker.value(c)
+        for c in INPUT_COLUMNS
+        if c.level == Level.HOUSEHOLD and c.key not in HOUSEHOLD_SKIP
+    }
     head_name = picker.choice(list(NAMES))
-    household = Household.objects.create(household_number=number, village_id=village, head_name=head_name, **values)
+    household = Household.objects.create(
+        household_number=number, village_id=village, head_name=head_name, **values
+    )
     relations = [str(v) for v in Relation.values if v != Relation.HEAD]
     spouse = getattr(Relation, "SPOUSE", None)
     head_male = picker.choice([True, False])
@@ -173,23 +205,43 @@ def build_household(picker: Picker, village: str, *, members: int, years: tuple[
         relation = Relation.HEAD.value if k == 0 else picker.choice(relations, "relation")
         if k > 1 and relation == spouse:  # one spouse per household
             relation = next(r for r in relations if r != spouse)
-        male = (not head_male) if relation == spouse else (head_male if k == 0 else picker.choice([True, False]))
+        male = (
+            (not head_male) if relation == spouse else (head_male if k == 0 else picker.choice([True, False]))
+        )
         id_number = _person_id(picker, male)
-        fields = {field(c): picker.value(c) for c in INPUT_COLUMNS
-                  if c.level == Level.MEMBER and c.key not in MEMBER_SKIP}
+        fields = {
+            field(c): picker.value(c)
+            for c in INPUT_COLUMNS
+            if c.level == Level.MEMBER and c.key not in MEMBER_SKIP
+        }
         cert = ""
         if picker.choice([True, False]):  # holds a disability certificate: the ID with category and grade
-            cert = id_number + picker.choice(list(DisabilityCategory.values)) + picker.choice(list(DisabilityGrade.values))
+            cert = (
+                id_number
+                + picker.choice(list(DisabilityCategory.values))
+                + picker.choice(list(DisabilityGrade.values))
+            )
         months = picker.integer(1, 12)
         Member.objects.create(
-            household=household, person_number=f"{number}{k + 1:02d}", name=head_name if k == 0 else picker.choice(list(NAMES)),
-            id_number=id_number, id_kind=IdKind.DISABILITY_CERT if cert else IdKind.RESIDENT_ID,
-            disability_cert_number=cert, sex=idnumbers.sex_from_id(id_number),
-            birth_date=idnumbers.birth_date_from_id(id_number), relation=relation, migrant_months=months,
-            migrant_place=picker.text(100), **fields,
+            household=household,
+            person_number=f"{number}{k + 1:02d}",
+            name=head_name if k == 0 else picker.choice(list(NAMES)),
+            id_number=id_number,
+            id_kind=IdKind.DISABILITY_CERT if cert else IdKind.RESIDENT_ID,
+            disability_cert_number=cert,
+            sex=idnumbers.sex_from_id(id_number),
+            birth_date=idnumbers.birth_date_from_id(id_number),
+            relation=relation,
+            migrant_months=months,
+            migrant_place=picker.text(100),
+            **fields,
         )
     for year in years:
-        record = {field(c): picker.value(c) for c in INPUT_COLUMNS if c.level == Level.YEAR and c.key not in YEAR_SKIP}
+        record = {
+            field(c): picker.value(c)
+            for c in INPUT_COLUMNS
+            if c.level == Level.YEAR and c.key not in YEAR_SKIP
+        }
         record.update(income.compute(record, record["household_size"]))
         HouseholdYear.objects.create(household=household, year=year, **record)
     return household
@@ -206,12 +258,21 @@ def register_state() -> dict[str, Any]:
     """Everything an import could change, keyed by the file's keys (household and person numbers)."""
     numbers = dict(Household.objects.values_list("id", "household_number"))
     return {
-        "households": {h.household_number: _row(h, {"id", "version", "created_at", "updated_at"})
-                       for h in Household.objects.all()},
-        "members": {m.person_number: {**_row(m, {"id", "household_id", "created_at", "updated_at"}),
-                                      "household": numbers[m.household_id]} for m in Member.objects.all()},
-        "years": {(numbers[y.household_id], y.year): _row(y, {"id", "household_id", "updated_at"})
-                  for y in HouseholdYear.objects.all()},
+        "households": {
+            h.household_number: _row(h, {"id", "version", "created_at", "updated_at"})
+            for h in Household.objects.all()
+        },
+        "members": {
+            m.person_number: {
+                **_row(m, {"id", "household_id", "created_at", "updated_at"}),
+                "household": numbers[m.household_id],
+            }
+            for m in Member.objects.all()
+        },
+        "years": {
+            (numbers[y.household_id], y.year): _row(y, {"id", "household_id", "updated_at"})
+            for y in HouseholdYear.objects.all()
+        },
         "status_events": StatusEvent.objects.count(),
     }
 
@@ -225,7 +286,11 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             if old is None or new is None:
                 found.append(f"{part} {key}: {'added' if old is None else 'removed'}")
                 continue
-            found += [f"{part} {key} {name}: {old[name]!r} → {new[name]!r}" for name in old if old[name] != new[name]]
+            found += [
+                f"{part} {key} {name}: {old[name]!r} → {new[name]!r}"
+                for name in old
+                if old[name] != new[name]
+            ]
     if before["status_events"] != after["status_events"]:
         found.append(f"status events: {before['status_events']} → {after['status_events']}")
     return found

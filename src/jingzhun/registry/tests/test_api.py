@@ -98,7 +98,9 @@ def test_expired_token_and_inactive_user_are_401(world: World) -> None:
 def test_write_without_token_is_401_and_writes_nothing(world: World) -> None:
     before = changes()
     response = Client().patch(
-        f"{API}/households/{world.household_a.pk}", {"version": 1, "head_name": "改"}, content_type="application/json"
+        f"{API}/households/{world.household_a.pk}",
+        {"version": 1, "head_name": "改"},
+        content_type="application/json",
     )
     assert response.status_code == 401
     assert changes() == before
@@ -120,7 +122,9 @@ def test_me_describes_the_token_user(as_user: Callable[[str], Client], world: Wo
 # --------------------------------------------------------------------------------------------------
 
 
-def test_officer_lists_the_households_of_their_township(as_user: Callable[[str], Client], world: World) -> None:
+def test_officer_lists_the_households_of_their_township(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     # Given the 玉泉镇 officer
     # When they list households
     response = as_user("township_officer").get(f"{API}/households")
@@ -179,7 +183,9 @@ def test_bad_search_parameters_are_422_in_chinese(as_user: Callable[[str], Clien
     assert has_chinese(response.json()["detail"])
 
 
-def test_search_for_a_region_outside_the_jurisdiction_is_404(as_user: Callable[[str], Client], world: World) -> None:
+def test_search_for_a_region_outside_the_jurisdiction_is_404(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     client = as_user("township_officer")
     outside = client.get(f"{API}/households", {"region": world.township_b.code})
     unknown = client.get(f"{API}/households", {"region": "629999999999"})
@@ -207,7 +213,9 @@ def _give_secrets(household: Household) -> Member:
     return member
 
 
-def test_detail_shows_members_and_years_in_full_to_an_editor(as_user: Callable[[str], Client], world: World) -> None:
+def test_detail_shows_members_and_years_in_full_to_an_editor(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     # Given a household with a phone, a bank account and a member with an ID number
     household = world.household_a
     member = _give_secrets(household)
@@ -270,7 +278,13 @@ def test_patch_household_changes_it_and_writes_one_audited_change(
     # When they change the head's name and the monitoring type
     response = as_user("township_officer").patch(
         f"{API}/households/{household.pk}",
-        {"version": 1, "head_name": "李新", "monitoring_type": "2", "risk_types": ["1", "7"], "reason": "入户核实"},
+        {
+            "version": 1,
+            "head_name": "李新",
+            "monitoring_type": "2",
+            "risk_types": ["1", "7"],
+            "reason": "入户核实",
+        },
         content_type="application/json",
     )
     # Then the household is changed, its version bumped, and the answer shows it
@@ -293,17 +307,23 @@ def test_patch_household_changes_it_and_writes_one_audited_change(
     assert event.monitoring_type == "2" and event.reason == "入户核实"
 
 
-def test_patch_with_a_stale_version_is_409_and_changes_nothing(as_user: Callable[[str], Client], world: World) -> None:
+def test_patch_with_a_stale_version_is_409_and_changes_nothing(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     household = world.household_a
     client = as_user("township_officer")
     first = client.patch(
-        f"{API}/households/{household.pk}", {"version": 1, "head_name": "先到"}, content_type="application/json"
+        f"{API}/households/{household.pk}",
+        {"version": 1, "head_name": "先到"},
+        content_type="application/json",
     )
     assert first.status_code == 200
     before, state = changes(), snapshot_of(household)
     # When a second edit still carries version 1
     response = client.patch(
-        f"{API}/households/{household.pk}", {"version": 1, "head_name": "后到"}, content_type="application/json"
+        f"{API}/households/{household.pk}",
+        {"version": 1, "head_name": "后到"},
+        content_type="application/json",
     )
     # Then it is refused with 409 and a Chinese explanation, and nothing changes
     assert response.status_code == 409
@@ -347,7 +367,9 @@ def test_patch_with_bad_input_is_422_in_chinese_and_writes_nothing(
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', ""])
-def test_patch_with_an_unreadable_body_never_fails(as_user: Callable[[str], Client], world: World, raw: str) -> None:
+def test_patch_with_an_unreadable_body_never_fails(
+    as_user: Callable[[str], Client], world: World, raw: str
+) -> None:
     before = changes()
     response = as_user("township_officer").patch(
         f"{API}/households/{world.household_a.pk}", raw, content_type="application/json"
@@ -359,7 +381,9 @@ def test_patch_with_an_unreadable_body_never_fails(as_user: Callable[[str], Clie
 def test_read_only_role_cannot_patch(as_user: Callable[[str], Client], world: World) -> None:
     before = changes()
     response = as_user("leader").patch(
-        f"{API}/households/{world.household_a.pk}", {"version": 1, "head_name": "改"}, content_type="application/json"
+        f"{API}/households/{world.household_a.pk}",
+        {"version": 1, "head_name": "改"},
+        content_type="application/json",
     )
     assert response.status_code == 403 and has_chinese(response.json()["detail"])
     assert changes() == before
@@ -398,7 +422,11 @@ def test_history_lists_the_changes_to_the_household(as_user: Callable[[str], Cli
 def test_as_of_rebuilds_the_household_on_a_date(as_user: Callable[[str], Client], world: World) -> None:
     household = world.household_a
     client = as_user("township_officer")
-    client.patch(f"{API}/households/{household.pk}", {"version": 1, "head_name": "李新"}, content_type="application/json")
+    client.patch(
+        f"{API}/households/{household.pk}",
+        {"version": 1, "head_name": "李新"},
+        content_type="application/json",
+    )
     today = timezone.localdate()
     # Today the household is as changed
     body = client.get(f"{API}/households/{household.pk}/as-of", {"date": today.isoformat()}).json()
@@ -413,13 +441,17 @@ def test_as_of_rebuilds_the_household_on_a_date(as_user: Callable[[str], Client]
 def test_as_of_at_the_ends_of_the_calendar_is_answered(
     as_user: Callable[[str], Client], world: World, date: str
 ) -> None:
-    response = as_user("township_officer").get(f"{API}/households/{world.household_a.pk}/as-of", {"date": date})
+    response = as_user("township_officer").get(
+        f"{API}/households/{world.household_a.pk}/as-of", {"date": date}
+    )
     assert response.status_code == 200 and response.json()["household"] is None
 
 
 @pytest.mark.parametrize("date", ["2024-13-01", "yesterday", "", "2024-02-30", "99999-01-01"])
 def test_as_of_with_a_bad_date_is_422(as_user: Callable[[str], Client], world: World, date: str) -> None:
-    response = as_user("township_officer").get(f"{API}/households/{world.household_a.pk}/as-of", {"date": date})
+    response = as_user("township_officer").get(
+        f"{API}/households/{world.household_a.pk}/as-of", {"date": date}
+    )
     assert response.status_code == 422
     assert "date" in response.json()["errors"] and has_chinese(response.json()["detail"])
 
@@ -429,7 +461,9 @@ def test_as_of_with_a_bad_date_is_422(as_user: Callable[[str], Client], world: W
 # --------------------------------------------------------------------------------------------------
 
 
-def test_member_detail_names_the_household_and_its_version(as_user: Callable[[str], Client], world: World) -> None:
+def test_member_detail_names_the_household_and_its_version(
+    as_user: Callable[[str], Client], world: World
+) -> None:
     member = world.household_a.members.get()
     body = as_user("township_officer").get(f"{API}/members/{member.pk}").json()
     assert body["name"] == member.name and body["id_number"] == member.id_number
@@ -490,7 +524,9 @@ def test_patch_member_with_bad_input_is_422(
 ) -> None:
     member = world.household_a.members.get()
     before = changes()
-    response = as_user("township_officer").patch(f"{API}/members/{member.pk}", body, content_type="application/json")
+    response = as_user("township_officer").patch(
+        f"{API}/members/{member.pk}", body, content_type="application/json"
+    )
     assert response.status_code == 422, response.content
     assert field in response.json()["errors"] and has_chinese(response.json()["detail"])
     assert changes() == before
@@ -503,7 +539,9 @@ def test_patch_member_to_an_id_already_in_another_household_is_422(
     member = world.household_a.members.get()
     other = world.household_b.members.get()
     response = as_user("township_officer").patch(
-        f"{API}/members/{member.pk}", {"version": 1, "id_number": other.id_number}, content_type="application/json"
+        f"{API}/members/{member.pk}",
+        {"version": 1, "id_number": other.id_number},
+        content_type="application/json",
     )
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -516,8 +554,14 @@ def test_add_member_to_a_household(as_user: Callable[[str], Client], world: Worl
     before = changes()
     response = as_user("village_officer").post(
         f"{API}/households/{household.pk}/members",
-        {"version": 1, "person_number": "P-NEW-1", "name": "王小明", "id_number": id_number, "relation": "03",
-         "schooling": "07"},
+        {
+            "version": 1,
+            "person_number": "P-NEW-1",
+            "name": "王小明",
+            "id_number": id_number,
+            "relation": "03",
+            "schooling": "07",
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -568,7 +612,8 @@ def test_member_leaves_the_household(as_user: Callable[[str], Client], world: Wo
     client = as_user("township_officer")
     before = changes()
     response = client.post(
-        f"{API}/members/{child.pk}/leave", {"version": 1, "reason": "marriage", "date": "2025-03-01"},
+        f"{API}/members/{child.pk}/leave",
+        {"version": 1, "reason": "marriage", "date": "2025-03-01"},
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -581,7 +626,8 @@ def test_member_leaves_the_household(as_user: Callable[[str], Client], world: Wo
     assert [m["id"] for m in detail["former_members"]] == [child.pk]
     # Leaving a second time is refused rather than rewriting the first leave
     again = client.post(
-        f"{API}/members/{child.pk}/leave", {"version": 2, "reason": "death", "date": "2025-04-01"},
+        f"{API}/members/{child.pk}/leave",
+        {"version": 2, "reason": "death", "date": "2025-04-01"},
         content_type="application/json",
     )
     assert again.status_code == 422 and has_chinese(again.json()["detail"])
@@ -613,7 +659,8 @@ def test_head_cannot_leave_while_others_remain(as_user: Callable[[str], Client],
     head = world.household_a.members.get()
     MemberFactory(household=world.household_a, relation="02")
     response = as_user("township_officer").post(
-        f"{API}/members/{head.pk}/leave", {"version": 1, "reason": "death", "date": "2025-01-01"},
+        f"{API}/members/{head.pk}/leave",
+        {"version": 1, "reason": "death", "date": "2025-01-01"},
         content_type="application/json",
     )
     assert response.status_code == 422 and "户主" in response.json()["detail"]
@@ -629,8 +676,16 @@ def test_put_year_creates_a_year_with_derived_totals(as_user: Callable[[str], Cl
     before = changes()
     response = as_user("township_officer").put(
         f"{API}/households/{household.pk}/years/2024",
-        {"version": 1, "household_size": 2, "wage_income": "12000.50", "business_income": 3000,
-         "business_expense": 1000, "dibao_income": 2400, "road_type": "3", "cultivated_land": "4.5"},
+        {
+            "version": 1,
+            "household_size": 2,
+            "wage_income": "12000.50",
+            "business_income": 3000,
+            "business_expense": 1000,
+            "dibao_income": 2400,
+            "road_type": "3",
+            "cultivated_land": "4.5",
+        },
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -649,7 +704,8 @@ def test_put_year_updates_an_existing_year(as_user: Callable[[str], Client], wor
     household = world.household_a
     before = changes()
     response = as_user("township_officer").put(
-        f"{API}/households/{household.pk}/years/2025", {"version": 1, "wage_income": 9000},
+        f"{API}/households/{household.pk}/years/2025",
+        {"version": 1, "wage_income": 9000},
         content_type="application/json",
     )
     assert response.status_code == 200
@@ -712,7 +768,9 @@ def make_batch(world: World, *, report: bool = True) -> ImportBatch:
         rows_rejected=2,
         households_created=3,
         error_count=2,
-        errors_preview=[{"sheet": "Sheet1", "row": 4, "column": "证件号码", "value": "", "message": "校验码错误"}],
+        errors_preview=[
+            {"sheet": "Sheet1", "row": 4, "column": "证件号码", "value": "", "message": "校验码错误"}
+        ],
         error_report=report_name,
     )
 
@@ -724,7 +782,14 @@ def test_import_batch_summary_and_error_report(as_user: Callable[[str], Client],
     assert body["id"] == batch.pk and body["state"] == {"code": "partial", "label": "部分导入"}
     assert body["policy"]["code"] == "valid" and body["households_created"] == 3
     assert body["errors"] == [
-        {"sheet": "Sheet1", "row": 4, "column": "证件号码", "value": "", "message": "校验码错误", "household_number": ""}
+        {
+            "sheet": "Sheet1",
+            "row": 4,
+            "column": "证件号码",
+            "value": "",
+            "message": "校验码错误",
+            "household_number": "",
+        }
     ]
     assert body["error_report_url"] == f"/api/registry/imports/{batch.pk}/errors"
     report = client.get(body["error_report_url"])
@@ -765,7 +830,9 @@ def _register_file(folder: Path) -> Path:
     """A register file with one good household of 南山村 and one whose member has a broken ID number."""
     importdata = pytest.importorskip("jingzhun.registry.tests.importdata", reason="awaits the importer")
     good = importdata.household_rows("620502100201000901", members=2, start=900)
-    bad = importdata.household_rows("620502100201000902", members=1, start=910, id_number="620502197001010000")
+    bad = importdata.household_rows(
+        "620502100201000902", members=1, start=910, id_number="620502197001010000"
+    )
     return importdata.write_csv(folder / "南山村农户.csv", good + bad)
 
 
@@ -823,7 +890,10 @@ def test_token_command_prints_a_working_token_once_and_audits_it(world: World) -
     raw = out.getvalue().strip()
     # Then the raw token works against the API, only its hash is stored, and the creation is audited
     assert raw.startswith("jz_") and "不会再显示" in err.getvalue()
-    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/me").json()["username"] == officer.username
+    assert (
+        Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/me").json()["username"]
+        == officer.username
+    )
     token = officer.api_tokens.get()
     assert token.name == "数据对接" and raw not in token.key_hash
     change = ObjectChange.objects.get(object_type="accounts.apitoken", object_id=str(token.pk))

@@ -18,8 +18,19 @@ from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Memb
 from jingzhun.registry.tests.importdata import household_rows, write_csv
 from jingzhun.testing.county import import_generated_county
 
-HOUSEHOLD_KEYS = {"attribute", "poverty_status", "monitoring_type", "risk_elimination", "identification_standard",
-                  "main_cause", "housing_grade", "road_type", "fuel_type", "other_causes", "risk_types"}
+HOUSEHOLD_KEYS = {
+    "attribute",
+    "poverty_status",
+    "monitoring_type",
+    "risk_elimination",
+    "identification_standard",
+    "main_cause",
+    "housing_grade",
+    "road_type",
+    "fuel_type",
+    "other_causes",
+    "risk_types",
+}
 
 
 def _spellings(key: str) -> list[tuple[str, str]]:
@@ -38,7 +49,10 @@ def test_every_list_is_consistent_and_every_code_column_has_one():
         assert len(set(codes)) == len(codes), key
         assert len(set(labels)) == len(labels), key
         # an alias never reads as a different value than the same text as a code or label
-        exact = {**{x.code: x.code for x in cl.codes}, **{codelists.normalise(x.label): x.code for x in cl.codes}}
+        exact = {
+            **{x.code: x.code for x in cl.codes},
+            **{codelists.normalise(x.label): x.code for x in cl.codes},
+        }
         for spelling, code, source in cl.aliases:
             assert source, (key, spelling)
             assert exact.get(codelists.normalise(spelling), code) == code, (key, spelling)
@@ -98,7 +112,9 @@ def test_a_file_with_every_code_label_and_alias_stores_the_national_codes(world,
     assert batch.state == ImportBatch.State.COMMITTED, (batch.message, batch.errors_preview[:5])
     households = {h.household_number: h for h in Household.objects.all()}
     members = {m.person_number: m for m in Member.objects.all()}
-    years = {f"year:{y.household.household_number}": y for y in HouseholdYear.objects.select_related("household")}
+    years = {
+        f"year:{y.household.household_number}": y for y in HouseholdYear.objects.select_related("household")
+    }
     for number, key, text, code in expected:
         obj = households.get(number) or members.get(number) or years[number]
         stored = getattr(obj, key)
@@ -109,16 +125,20 @@ def test_a_file_with_every_code_label_and_alias_stores_the_national_codes(world,
     assert len(expected) > 300
 
 
-@pytest.mark.parametrize("key,text,allowed", [
-    ("relation", "之舅舅", "本人或户主"),
-    ("relation", "21", "之外孙女"),  # the 1–21 numbering of some apps is not accepted
-    ("schooling", "初四", "七年级"),
-    ("schooling", "失学或辍学", "普通高中一年级"),
-    ("labour_skill", "半劳力", "弱劳动力或半劳动力"),
-    ("education", "研究生", "本科及以上"),
-])
+@pytest.mark.parametrize(
+    "key,text,allowed",
+    [
+        ("relation", "之舅舅", "本人或户主"),
+        ("relation", "21", "之外孙女"),  # the 1–21 numbering of some apps is not accepted
+        ("schooling", "初四", "七年级"),
+        ("schooling", "失学或辍学", "普通高中一年级"),
+        ("labour_skill", "半劳力", "弱劳动力或半劳动力"),
+        ("education", "研究生", "本科及以上"),
+    ],
+)
 def test_a_value_outside_the_lists_is_refused_with_the_column_and_the_allowed_values(
-        world, settings, tmp_path, key, text, allowed):
+    world, settings, tmp_path, key, text, allowed
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     rows = household_rows("620502100201009901", members=2)
     rows[1][key] = text
@@ -150,12 +170,31 @@ def test_the_migration_moves_a_generated_county_onto_the_national_codes(generate
     # Given the generated county written back in the codes Jingzhun used before (as a database of then held it)
     now = {m.pk: (m.relation, m.schooling, m.dropout_reason) for m in Member.objects.all()}
     old_relation = {new: old for old, new in legacy_codes.RELATION.items()}
-    old_schooling = {"02": "1", "03": "2", "07": "3", "08": "3", "09": "3", "11": "4", "12": "4", "13": "4",
-                     "21": "5", "22": "5", "23": "5", "31": "6", "32": "6", "33": "6", "51": "7", "52": "7",
-                     "53": "7", "54": "7"}
+    old_schooling = {
+        "02": "1",
+        "03": "2",
+        "07": "3",
+        "08": "3",
+        "09": "3",
+        "11": "4",
+        "12": "4",
+        "13": "4",
+        "21": "5",
+        "22": "5",
+        "23": "5",
+        "31": "6",
+        "32": "6",
+        "33": "6",
+        "51": "7",
+        "52": "7",
+        "53": "7",
+        "54": "7",
+    }
     for m in Member.objects.all():
         school = "8" if m.dropout_reason else old_schooling.get(m.schooling, "0")
-        Member.objects.filter(pk=m.pk).update(relation=old_relation[m.relation], schooling=school, dropout_reason="")
+        Member.objects.filter(pk=m.pk).update(
+            relation=old_relation[m.relation], schooling=school, dropout_reason=""
+        )
     assert Member.objects.filter(relation="10").exists()  # 配偶 in the old codes
     # When the data migration runs
     migration = __import__("jingzhun.registry.migrations.0005_national_code_lists", fromlist=["forwards"])
@@ -177,5 +216,9 @@ def test_history_recorded_in_the_old_codes_reads_in_the_national_codes(monkeypat
     before = moved - dt.timedelta(days=1)
     assert legacy_codes.is_legacy(before) and not legacy_codes.is_legacy(moved)
     old = {"relation": "10", "schooling": "8", "name": "王芳"}
-    assert legacy_codes.upgrade_member(old) == {"relation": "02", "schooling": "", "name": "王芳",
-                                                "dropout_reason": legacy_codes.DROPOUT_REASON}
+    assert legacy_codes.upgrade_member(old) == {
+        "relation": "02",
+        "schooling": "",
+        "name": "王芳",
+        "dropout_reason": legacy_codes.DROPOUT_REASON,
+    }

@@ -28,8 +28,16 @@ SEED = 11
 HOUSEHOLDS = 300
 REF = date(2025, 10, 31)
 INCOME_KEYS = (
-    "wage_income", "business_income", "business_expense", "dividend_income", "other_property_income",
-    "family_planning_income", "dibao_income", "tekun_income", "pension_income", "eco_compensation_income",
+    "wage_income",
+    "business_income",
+    "business_expense",
+    "dividend_income",
+    "other_property_income",
+    "family_planning_income",
+    "dibao_income",
+    "tekun_income",
+    "pension_income",
+    "eco_compensation_income",
     "other_transfer_income",
 )
 
@@ -205,8 +213,9 @@ def test_ethnicity_fits_the_county():
         _code(ch.Ethnicity, r["ethnicity"]) for r in gen.generate_register("622926", households=200, seed=1)
     )
     assert dongxiang.most_common(1)[0][0] == gen.ETHNIC_CODE["东乡族"]
-    qinzhou = Counter(_code(ch.Ethnicity, r["ethnicity"]) for r in gen.generate_register(COUNTY, households=300,
-                                                                                            seed=1))
+    qinzhou = Counter(
+        _code(ch.Ethnicity, r["ethnicity"]) for r in gen.generate_register(COUNTY, households=300, seed=1)
+    )
     assert qinzhou.most_common(1)[0][0] == gen.ETHNIC_CODE["汉族"]
 
 
@@ -449,7 +458,9 @@ def test_xlsx_round_trip(tmp_path, rows):
     assert [str(x) for x in sheet[0]] == list(gen.HEADERS)
     assert len(sheet) == len(rows) + 1
     id_col = gen.KEYS.index("id_number")
-    assert all(isinstance(r[id_col], str) and r[id_col] == rows[i]["id_number"] for i, r in enumerate(sheet[1:]))
+    assert all(
+        isinstance(r[id_col], str) and r[id_col] == rows[i]["id_number"] for i, r in enumerate(sheet[1:])
+    )
     number_col = gen.KEYS.index("household_number")
     assert sheet[1][number_col] == rows[0]["household_number"]
     again = tmp_path / "again.xlsx"
@@ -484,8 +495,12 @@ def test_villages_csv_loads_into_regions(tmp_path, villages):
 
 
 def test_province_spread_unique_and_independent_of_workers(tmp_path):
-    one = gen.generate_province("62", members=3000, seed=4, out_dir=tmp_path / "one", fmt="parquet", workers=1)
-    two = gen.generate_province("62", members=3000, seed=4, out_dir=tmp_path / "two", fmt="parquet", workers=2)
+    one = gen.generate_province(
+        "62", members=3000, seed=4, out_dir=tmp_path / "one", fmt="parquet", workers=1
+    )
+    two = gen.generate_province(
+        "62", members=3000, seed=4, out_dir=tmp_path / "two", fmt="parquet", workers=2
+    )
     assert sum(r.members for r in one) == 3000
     assert len(one) > 50  # spread over most of the province's real counties
     ids: list[str] = []
@@ -496,7 +511,9 @@ def test_province_spread_unique_and_independent_of_workers(tmp_path):
         assert all(v.startswith(r.county_code) for v in table.column("village").to_pylist())
         ids += [idnumbers.parse(x).number for x in table.column("id_number").to_pylist()]
     assert len(set(ids)) == len(ids) == 3000
-    assert (tmp_path / "one" / "villages.csv").read_bytes() == (tmp_path / "two" / "villages.csv").read_bytes()
+    assert (tmp_path / "one" / "villages.csv").read_bytes() == (
+        tmp_path / "two" / "villages.csv"
+    ).read_bytes()
     assert [r.county_code for r in one] == [r.county_code for r in two]
 
 
@@ -512,12 +529,26 @@ def test_command_writes_county_files(tmp_path):
 
 def test_command_province_and_formats(tmp_path):
     out = StringIO()
-    call_command("generate", "--province", "62", "--members", "500", "--format", "csv", "--workers", "1",
-                 "--out", str(tmp_path), stdout=out)
+    call_command(
+        "generate",
+        "--province",
+        "62",
+        "--members",
+        "500",
+        "--format",
+        "csv",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+        stdout=out,
+    )
     text = out.getvalue()
     assert "完成" in text and "[  1/" in text
     assert any(Path(tmp_path).glob("register-62*.csv"))
-    call_command("generate", "--households", "10", "--format", "xlsx", "--out", str(tmp_path / "x"), stdout=out)
+    call_command(
+        "generate", "--households", "10", "--format", "xlsx", "--out", str(tmp_path / "x"), stdout=out
+    )
     assert (tmp_path / "x" / "register.xlsx").exists()
 
 

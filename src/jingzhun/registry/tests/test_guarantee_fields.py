@@ -18,8 +18,15 @@ from jingzhun.registry.models import HouseholdYear
 pytestmark = pytest.mark.django_db
 
 API = "/api/registry"
-NEW_FIELDS = ("food_secure", "clothing_secure", "water_quantity_ok", "water_quality_ok", "water_convenience_ok",
-              "water_reliability_ok", "renovation_year")
+NEW_FIELDS = (
+    "food_secure",
+    "clothing_secure",
+    "water_quantity_ok",
+    "water_quality_ok",
+    "water_convenience_ok",
+    "water_reliability_ok",
+    "renovation_year",
+)
 
 
 def year_page(client: Client, world: Any, year: int = 2025) -> str:
@@ -29,9 +36,19 @@ def year_page(client: Client, world: Any, year: int = 2025) -> str:
 
 def form_data(world: Any, **fields: str) -> dict[str, str]:
     data = {"version": str(world.household_a.version), "household_size": "1"}
-    for name in ("wage_income", "business_income", "business_expense", "dividend_income", "other_property_income",
-                 "family_planning_income", "dibao_income", "tekun_income", "pension_income",
-                 "eco_compensation_income", "other_transfer_income"):
+    for name in (
+        "wage_income",
+        "business_income",
+        "business_expense",
+        "dividend_income",
+        "other_property_income",
+        "family_planning_income",
+        "dibao_income",
+        "tekun_income",
+        "pension_income",
+        "eco_compensation_income",
+        "other_transfer_income",
+    ):
         data[name] = "0"
     data["wage_income"] = "8000"
     return {**data, **fields}
@@ -45,13 +62,26 @@ def test_the_year_page_offers_the_indicators_as_met_or_not(client: Client, world
 
 def test_the_year_page_saves_them_audited(client: Client, world: Any) -> None:
     before = ObjectChange.objects.count()
-    response = client.post(year_page(client, world), form_data(
-        world, food_secure="true", clothing_secure="false", water_quantity_ok="true", water_quality_ok="false",
-        water_convenience_ok="unknown", renovation_year="2024"))
+    response = client.post(
+        year_page(client, world),
+        form_data(
+            world,
+            food_secure="true",
+            clothing_secure="false",
+            water_quantity_ok="true",
+            water_quality_ok="false",
+            water_convenience_ok="unknown",
+            renovation_year="2024",
+        ),
+    )
     assert response.status_code == 302, response.content.decode()
     record = HouseholdYear.objects.get(household=world.household_a, year=2025)
     assert (record.food_secure, record.clothing_secure) == (True, False)
-    assert (record.water_quantity_ok, record.water_quality_ok, record.water_convenience_ok) == (True, False, None)
+    assert (record.water_quantity_ok, record.water_quality_ok, record.water_convenience_ok) == (
+        True,
+        False,
+        None,
+    )
     assert record.water_reliability_ok is None and record.renovation_year == 2024
     change = ObjectChange.objects.latest("id")
     assert ObjectChange.objects.count() == before + 1 and change.after["renovation_year"] == 2024
@@ -60,7 +90,9 @@ def test_the_year_page_saves_them_audited(client: Client, world: Any) -> None:
 
 
 @pytest.mark.parametrize("value", ["1800", "2101", "二〇二四", "2024.5"])
-def test_a_bad_renovation_year_is_shown_on_the_field_and_writes_nothing(client: Client, world: Any, value: str) -> None:
+def test_a_bad_renovation_year_is_shown_on_the_field_and_writes_nothing(
+    client: Client, world: Any, value: str
+) -> None:
     before = ObjectChange.objects.count()
     response = client.post(year_page(client, world), form_data(world, renovation_year=value))
     assert response.status_code == 422  # the page again, with the error on the field
@@ -73,17 +105,25 @@ def test_a_bad_renovation_year_is_shown_on_the_field_and_writes_nothing(client: 
 
 
 def api_client(world: Any) -> Client:
-    _token, raw = create_api_token(actor=Actor(user=None, name="测试"), user=world.users["township_officer"],
-                                   name="测试")
+    _token, raw = create_api_token(
+        actor=Actor(user=None, name="测试"), user=world.users["township_officer"], name="测试"
+    )
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def test_the_api_reads_and_writes_them(world: Any) -> None:
     response = api_client(world).put(
         f"{API}/households/{world.household_a.pk}/years/2025",
-        {"version": 1, "food_secure": True, "clothing_secure": True, "water_quantity_ok": True,
-         "water_quality_ok": True, "water_convenience_ok": False, "water_reliability_ok": None,
-         "renovation_year": 2023},
+        {
+            "version": 1,
+            "food_secure": True,
+            "clothing_secure": True,
+            "water_quantity_ok": True,
+            "water_quality_ok": True,
+            "water_convenience_ok": False,
+            "water_reliability_ok": None,
+            "renovation_year": 2023,
+        },
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -95,17 +135,25 @@ def test_the_api_reads_and_writes_them(world: Any) -> None:
     assert all(name in year for name in NEW_FIELDS) and year["water_quality_ok"] is True
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"renovation_year": 1979}, "renovation_year"),
-    ({"renovation_year": "去年"}, "renovation_year"),
-    ({"water_quality_ok": "maybe"}, "water_quality_ok"),
-    ({"food_secure": [1]}, "food_secure"),
-])
-def test_bad_api_input_is_a_chinese_422_that_writes_nothing(world: Any, body: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"renovation_year": 1979}, "renovation_year"),
+        ({"renovation_year": "去年"}, "renovation_year"),
+        ({"water_quality_ok": "maybe"}, "water_quality_ok"),
+        ({"food_secure": [1]}, "food_secure"),
+    ],
+)
+def test_bad_api_input_is_a_chinese_422_that_writes_nothing(
+    world: Any, body: dict[str, Any], field: str
+) -> None:
     client = api_client(world)
     before = ObjectChange.objects.count()
-    response = client.put(f"{API}/households/{world.household_a.pk}/years/2025", {"version": 1, **body},
-                          content_type="application/json")
+    response = client.put(
+        f"{API}/households/{world.household_a.pk}/years/2025",
+        {"version": 1, **body},
+        content_type="application/json",
+    )
     assert response.status_code == 422, response.content
     detail = response.json()["detail"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in detail) and field in response.content.decode()

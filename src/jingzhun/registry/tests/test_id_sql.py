@@ -19,11 +19,20 @@ from jingzhun.registry.validation import attach_ids
 
 provinces = st.sampled_from([*sorted(idnumbers.PROVINCE_CODES), "00", "19", "91", "99"])
 births = st.dates(min_value=date(1870, 1, 1), max_value=date(2099, 12, 31))
-valid_ids = st.builds(lambda p, a, b, s: idnumbers.make_id(p + f"{a:04d}", b, s) if p in idnumbers.PROVINCE_CODES
-                      else p + f"{a:04d}" + b.strftime("%Y%m%d") + f"{s:03d}0",
-                      provinces, st.integers(0, 9999), births, st.integers(0, 999))
-damaged = st.builds(lambda v, k, c: v[:k] + c + v[k + 1:], valid_ids, st.integers(0, 17),
-                    st.sampled_from("0123456789Xx "))
+valid_ids = st.builds(
+    lambda p, a, b, s: (
+        idnumbers.make_id(p + f"{a:04d}", b, s)
+        if p in idnumbers.PROVINCE_CODES
+        else p + f"{a:04d}" + b.strftime("%Y%m%d") + f"{s:03d}0"
+    ),
+    provinces,
+    st.integers(0, 9999),
+    births,
+    st.integers(0, 999),
+)
+damaged = st.builds(
+    lambda v, k, c: v[:k] + c + v[k + 1 :], valid_ids, st.integers(0, 17), st.sampled_from("0123456789Xx ")
+)
 noise = st.text(alphabet="0123456789Xx０１２３ -", min_size=0, max_size=21)
 values = st.lists(st.one_of(valid_ids, damaged, noise, st.none()), min_size=1, max_size=40)
 
@@ -41,8 +50,12 @@ def _staged(ids: list[str | None], *, from_text: bool) -> Staged:
 def test_sql_and_python_agree(ids: list[str | None], from_text: bool) -> None:
     staged = _staged(ids, from_text=from_text)
     attach_ids(staged)
-    got = {r[0]: r[1:] for r in staged.con.execute(
-        "SELECT _i, id_canon, id_sex, id_birth, id_error FROM ids ORDER BY _i").fetchall()}
+    got = {
+        r[0]: r[1:]
+        for r in staged.con.execute(
+            "SELECT _i, id_canon, id_sex, id_birth, id_error FROM ids ORDER BY _i"
+        ).fetchall()
+    }
     assert sorted(got) == list(range(len(ids)))
     cleaned = [None if v is None or not v.strip() else v.strip() for v in ids]
     numbers, sexes, _codes, birth_dates, messages = idnumbers.parse_many(cleaned)

@@ -64,7 +64,9 @@ def test_reimporting_the_same_file_changes_nothing(officer, tmp_path):
     before = (Household.objects.count(), Member.objects.count(), ObjectChange.objects.count())
     second = do_import(officer, path)
     assert second.state == ImportBatch.State.COMMITTED
-    assert second.households_unchanged == 2 and second.households_created == 0 and second.households_updated == 0
+    assert (
+        second.households_unchanged == 2 and second.households_created == 0 and second.households_updated == 0
+    )
     assert (Household.objects.count(), Member.objects.count(), ObjectChange.objects.count()) == before
 
 
@@ -102,10 +104,13 @@ def _mixed(path: Path, base: str, odd: str, line: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("base", "odd", "words"), [
-    ("utf-8", "gb18030", "第 3 行是 GB18030（GBK）编码"),  # one GBK row pasted into a UTF-8 file
-    ("gb18030", "utf-8", "第 3 行是 UTF-8 编码"),  # one UTF-8 row in a GBK file: never read as mojibake
-])
+@pytest.mark.parametrize(
+    ("base", "odd", "words"),
+    [
+        ("utf-8", "gb18030", "第 3 行是 GB18030（GBK）编码"),  # one GBK row pasted into a UTF-8 file
+        ("gb18030", "utf-8", "第 3 行是 UTF-8 编码"),  # one UTF-8 row in a GBK file: never read as mojibake
+    ],
+)
 def test_a_file_mixing_two_encodings_is_refused_naming_the_line(officer, tmp_path, base, odd, words):
     batch = do_import(officer, _mixed(tmp_path / "mixed.csv", base, odd, 3))
     assert batch.state == ImportBatch.State.FAILED
@@ -117,7 +122,9 @@ def hostile_rows() -> list[dict[str, str]]:
     """One good household and one bad row of every kind the villages produce."""
     good = household_rows(HH1)
     bad_check = household_rows(HH2, start=20)
-    bad_check[0]["id_number"] = bad_check[0]["id_number"][:-1] + ("0" if bad_check[0]["id_number"][-1] != "0" else "1")
+    bad_check[0]["id_number"] = bad_check[0]["id_number"][:-1] + (
+        "0" if bad_check[0]["id_number"][-1] != "0" else "1"
+    )
     sci = household_rows("620502100201000104", start=30)
     sci[1]["id_number"] = "6.20502E+17"
     bad_code = household_rows("620502100201000105", start=40, attribute="富裕户")
@@ -137,8 +144,22 @@ def hostile_rows() -> list[dict[str, str]]:
     inconsistent[1]["wage_income"] = "99999"
     missing_name = household_rows("620502100201000115", start=140)
     missing_name[1]["name"] = ""
-    return (good + bad_check + sci + bad_code + bad_month + bad_date + neg + no_head + dup_id + other_village
-            + unknown_village + sex_mismatch + inconsistent + missing_name)
+    return (
+        good
+        + bad_check
+        + sci
+        + bad_code
+        + bad_month
+        + bad_date
+        + neg
+        + no_head
+        + dup_id
+        + other_village
+        + unknown_village
+        + sex_mismatch
+        + inconsistent
+        + missing_name
+    )
 
 
 EXPECTED = [  # (row in the file, column, words the message must contain)
@@ -175,8 +196,11 @@ def test_hostile_csv_all_or_nothing_imports_nothing_and_names_every_bad_row(offi
 def test_hostile_csv_valid_only_commits_just_the_good_household(officer, tmp_path):
     batch = do_import(officer, write_csv(tmp_path / "bad.csv", hostile_rows()), policy="valid")
     assert batch.state == ImportBatch.State.PARTIAL
-    assert list(Household.objects.values_list("household_number", flat=True).filter(
-        household_number__startswith="6205021002010001")) == [HH1]
+    assert list(
+        Household.objects.values_list("household_number", flat=True).filter(
+            household_number__startswith="6205021002010001"
+        )
+    ) == [HH1]
     assert batch.households_rejected == 13
     # the error report holds every row of the rejected households, ready to correct and re-import
     sheet = openpyxl.load_workbook(imports_dir().parent / batch.error_report)["待修改数据"]
@@ -215,6 +239,7 @@ def test_excel_with_title_row_merged_household_cells_numbers_and_empty_sheet(off
     cells[0][cols.index("first_identified_on")] = dt.datetime(2015, 10, 1)
     path = write_xlsx(tmp_path / "merged.xlsx", cells, title="秦州区玉泉镇南山村建档立卡信息表")
     import xlsxwriter  # add an empty sheet to the same workbook layout
+
     wb = xlsxwriter.Workbook(str(tmp_path / "two.xlsx"))
     wb.add_worksheet("空表")
     ws = wb.add_worksheet("成员信息")
@@ -248,11 +273,14 @@ def test_excel_number_ids_and_household_numbers_are_rejected_with_a_reason(offic
     assert Household.objects.count() == 4  # only the test world's own
 
 
-@pytest.mark.parametrize("content,words", [
-    (b"", "没有任何数据"),
-    ("姓名,年龄\n张三,3\n".encode(), "缺少必需的列"),
-    (b"\xff\xfe\x00garbage\x81\x82", "编码"),
-])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        (b"", "没有任何数据"),
+        ("姓名,年龄\n张三,3\n".encode(), "缺少必需的列"),
+        (b"\xff\xfe\x00garbage\x81\x82", "编码"),
+    ],
+)
 def test_unusable_csv_fails_with_a_reason(officer, tmp_path, content, words):
     path = tmp_path / "x.csv"
     path.write_bytes(content)
@@ -275,15 +303,23 @@ def test_large_file_over_50mb_is_validated_as_a_set(officer, tmp_path, settings)
     # given a 50+ MB CSV: many valid households plus one bad row near the end
     rows = []
     for i in range(9000):
-        rows += household_rows(f"62050210020100{i:04d}", members=3, start=1000 + i * 3, head="王五",
-                               natural_village="一组" * 20, bank_name="农村信用社" * 10)
+        rows += household_rows(
+            f"62050210020100{i:04d}",
+            members=3,
+            start=1000 + i * 3,
+            head="王五",
+            natural_village="一组" * 20,
+            bank_name="农村信用社" * 10,
+        )
     rows[-2]["id_number"] = "123"
     path = write_csv(tmp_path / "big.csv", rows)
     # pad each line with a long ignored column to pass 50 MB
     text = path.read_text(encoding="utf-8-sig").splitlines()
     filler = "x" * (52 * 1024 * 1024 // len(text))
-    path.write_text("\n".join([text[0] + ",说明"] + [line + "," + filler for line in text[1:]]) + "\n",
-                    encoding="utf-8-sig")
+    path.write_text(
+        "\n".join([text[0] + ",说明"] + [line + "," + filler for line in text[1:]]) + "\n",
+        encoding="utf-8-sig",
+    )
     assert path.stat().st_size > 50 * 1024 * 1024
     batch = do_import(officer, path)
     assert batch.state == ImportBatch.State.REJECTED
@@ -365,7 +401,11 @@ def test_disability_certificate_number_gives_id_category_and_grade(officer, tmp_
     assert batch.state == ImportBatch.State.COMMITTED, batch.errors_preview
     member = Member.objects.get(person_number=rows[1]["person_number"])
     assert member.id_number == rows[1]["id_number"][:18]
-    assert (member.id_kind, member.disability_category, member.disability_grade) == ("disability_cert", "4", "2")
+    assert (member.id_kind, member.disability_category, member.disability_grade) == (
+        "disability_cert",
+        "4",
+        "2",
+    )
     assert member.disability_cert_number == rows[1]["id_number"]
 
 
@@ -373,8 +413,11 @@ def _member_indexes() -> set[str]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        return {c for c, info in connection.introspection.get_constraints(cursor, Member._meta.db_table).items()
-                if info["index"] or info["unique"] or info["foreign_key"]}
+        return {
+            c
+            for c, info in connection.introspection.get_constraints(cursor, Member._meta.db_table).items()
+            if info["index"] or info["unique"] or info["foreign_key"]
+        }
 
 
 @pytest.mark.parametrize("policy", ["valid", "all"])

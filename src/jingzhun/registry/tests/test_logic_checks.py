@@ -20,11 +20,24 @@ from jingzhun.registry.tests.importdata import household_rows, person, write_csv
 
 PREFIX = "6205021002010009"
 CLEAN = {
-    "phone": "13912345678", "political_status": "群众", "speaks_mandarin": "是", "basic_medical_insurance": "是",
-    "employee_medical_insurance": "否", "serious_illness_insurance": "是", "commercial_medical_insurance": "否",
-    "basic_pension_insurance": "是", "dibao": "否", "tekun": "否",
+    "phone": "13912345678",
+    "political_status": "群众",
+    "speaks_mandarin": "是",
+    "basic_medical_insurance": "是",
+    "employee_medical_insurance": "否",
+    "serious_illness_insurance": "是",
+    "commercial_medical_insurance": "否",
+    "basic_pension_insurance": "是",
+    "dibao": "否",
+    "tekun": "否",
 }
-ORDINARY = {"attribute": "一般农户", "poverty_status": "", "main_cause": "", "first_identified_on": "", "exit_year": ""}
+ORDINARY = {
+    "attribute": "一般农户",
+    "poverty_status": "",
+    "main_cause": "",
+    "first_identified_on": "",
+    "exit_year": "",
+}
 
 
 @pytest.fixture
@@ -34,11 +47,14 @@ def officer(world, settings, tmp_path):
 
 
 def household(n: int, members: int = 2, **overrides: str) -> list[dict[str, str]]:
-    return household_rows(f"{PREFIX}{n:02d}", members=members, start=100 + 10 * n, head=f"李{n}号",
-                          **{**CLEAN, **overrides})
+    return household_rows(
+        f"{PREFIX}{n:02d}", members=members, start=100 + 10 * n, head=f"李{n}号", **{**CLEAN, **overrides}
+    )
 
 
-def case(n: int, changes: dict[int, dict[str, str]], members: int = 2, **overrides: str) -> list[dict[str, str]]:
+def case(
+    n: int, changes: dict[int, dict[str, str]], members: int = 2, **overrides: str
+) -> list[dict[str, str]]:
     """Household ``n``, clean but for ``changes`` (member index → column → text)."""
     rows = household(n, members, **overrides)
     for k, change in changes.items():
@@ -57,7 +73,12 @@ def the_file(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, int]], dict[str
     add("SJ04", case(2, {1: {"id_number": person(121, male=True)}}), 1, "relation")
     add("SJ07", case(3, {0: {"migrant_months": "3", "migrant_place": ""}}), 0, "migrant_place")
     add("SJ11", case(4, {1: {"education": "初中", "schooling": "七年级"}}), 1, "education")
-    add("SJ12", case(5, {2: {"relation": "配偶", "id_number": person(152, male=False)}}, members=3), 2, "relation")
+    add(
+        "SJ12",
+        case(5, {2: {"relation": "配偶", "id_number": person(152, male=False)}}, members=3),
+        2,
+        "relation",
+    )
     add("SJ13", case(6, {1: {"education": "", "schooling": "初中"}}), 1, "schooling")
     add("SJ14", case(7, {1: {"health": ""}}), 1, "health")
     add("SJ15", case(8, {1: {"serious_illness_insurance": "否"}}), 1, "serious_illness_insurance")
@@ -84,7 +105,10 @@ def the_file(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, int]], dict[str
     refused: dict[str, tuple[str, int]] = {}
     for what, hh_rows, k, column in cases:
         if k >= 0:
-            (warnings if what.startswith("SJ") else refused)[what] = (BY_KEY[column].header, len(rows) + k + 2)
+            (warnings if what.startswith("SJ") else refused)[what] = (
+                BY_KEY[column].header,
+                len(rows) + k + 2,
+            )
         rows += hh_rows
     return write_csv(tmp_path / "checks.csv", rows), warnings, refused
 
@@ -114,7 +138,9 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
         assert (header, row) in errors, what
     assert batch.state == ImportBatch.State.PARTIAL
     assert batch.households_rejected == len(refused)
-    assert batch.households_created == len(expected) + 1  # every household with warnings only, and the clean one
+    assert (
+        batch.households_created == len(expected) + 1
+    )  # every household with warnings only, and the clean one
     # A cell with an error gets no warning too (a place without months is refused, and SJ07 stays quiet).
     assert not any(w["row"] == refused["13"][1] for w in batch.warnings_preview)
     assert {w["rule"] for w in batch.warnings_preview if w["row"] == refused["05"][1]} == {"SJ14"}
@@ -126,7 +152,9 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
     # The summary lists the failed checks with their rows, in the county tools' order.
     summary = {s["rule"]: s["rows"] for s in batch.warning_summary}
     assert summary == rows_of
-    assert [s["numbers"] for s in batch.warning_summary] == sorted(s["numbers"] for s in batch.warning_summary)
+    assert [s["numbers"] for s in batch.warning_summary] == sorted(
+        s["numbers"] for s in batch.warning_summary
+    )
 
     # The report: the errors as before, the summary sheet and one sheet per failed check.
     book = openpyxl.load_workbook(imports_dir().parent / batch.error_report, read_only=True)
@@ -139,8 +167,11 @@ def test_each_check_warns_on_its_row_and_column_and_refusals_are_row_errors(offi
     assert {rule: table[rule] for rule in expected} == rows_of
     sheet = book[next(s for s, code in names.items() if code == "SJ14")]
     listed = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[3]) for r in listed] == [(expected["SJ14"][1], "健康状况"), (refused["05"][1], "健康状况"),
-                                              (refused["人编号"][1], "健康状况")]
+    assert [(r[1], r[3]) for r in listed] == [
+        (expected["SJ14"][1], "健康状况"),
+        (refused["05"][1], "健康状况"),
+        (refused["人编号"][1], "健康状况"),
+    ]
 
 
 def test_the_api_and_the_import_page_show_the_warnings(officer, tmp_path, client):

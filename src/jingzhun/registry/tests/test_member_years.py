@@ -17,10 +17,24 @@ from jingzhun.registry.tests.importdata import household_rows, write_csv
 
 HH = "620502100201000301"
 # The yearly values of the second member (a pupil in 2025, working away in 2026).
-Y2025 = {"schooling": "普通高中三年级", "education": "", "health": "健康", "labour_skill": "普通劳动力",
-         "migrant_months": "0", "migrant_place": "", "serious_illness_insurance": "是"}
-Y2026 = {"schooling": "", "education": "高中", "health": "长期慢性病", "labour_skill": "技能劳动力",
-         "migrant_months": "10", "migrant_place": "浙江省宁波市", "serious_illness_insurance": "否"}
+Y2025 = {
+    "schooling": "普通高中三年级",
+    "education": "",
+    "health": "健康",
+    "labour_skill": "普通劳动力",
+    "migrant_months": "0",
+    "migrant_place": "",
+    "serious_illness_insurance": "是",
+}
+Y2026 = {
+    "schooling": "",
+    "education": "高中",
+    "health": "长期慢性病",
+    "labour_skill": "技能劳动力",
+    "migrant_months": "10",
+    "migrant_place": "浙江省宁波市",
+    "serious_illness_insurance": "否",
+}
 
 
 @pytest.fixture
@@ -53,10 +67,18 @@ def test_each_years_file_is_kept_and_the_member_holds_the_latest(officer, tmp_pa
     assert (pupil.data_year, pupil.schooling, pupil.education, pupil.migrant_months) == (2026, "", "4", 10)
     assert pupil.health == ["2"] and pupil.serious_illness_insurance is False
     [kept] = MemberYear.objects.filter(member=pupil)  # (one per member of the household)
-    assert (kept.year, kept.schooling, kept.education, kept.migrant_months, kept.health) == (2025, "13", "", 0, ["1"])
+    assert (kept.year, kept.schooling, kept.education, kept.migrant_months, kept.health) == (
+        2025,
+        "13",
+        "",
+        0,
+        ["1"],
+    )
     assert kept.serious_illness_insurance is True
     # the kept year is audited under the household, like its other records
-    assert ObjectChange.objects.filter(object_type="registry.memberyear", root_id=str(pupil.household_id)).exists()
+    assert ObjectChange.objects.filter(
+        object_type="registry.memberyear", root_id=str(pupil.household_id)
+    ).exists()
 
 
 def test_an_older_years_file_writes_that_year_only(officer, tmp_path):
@@ -84,10 +106,12 @@ def test_each_years_export_comes_back_unchanged(officer, tmp_path, layout):
         assert pupil["在校生状况"] == values["schooling"] and pupil["健康状况"] == values["health"]
         assert pupil["劳动技能"] == values["labour_skill"]
         batch = _import(officer, path)
-        assert (batch.households_created, batch.households_updated) == (0, 0) and batch.households_unchanged >= 1
+        assert (batch.households_created, batch.households_updated) == (
+            0,
+            0,
+        ) and batch.households_unchanged >= 1
     assert MemberYear.objects.filter(year=2025).count() == MemberYear.objects.count() == 3  # each member
     assert _pupil().data_year == 2026
-
 
 
 def test_the_as_of_view_shows_the_members_other_years(officer, tmp_path):

@@ -41,13 +41,16 @@ def test_members_leave_bumps_the_version_and_audits(world, actor):
     assert ObjectChange.objects.filter(object_type=object_type(Member), object_id=str(son.pk)).count() == 1
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"left_on": dt.date(2999, 1, 1)}, "不能晚于今天"),
-    ({"reason": "nonsense"}, "未知的减员原因"),
-    ({"who": "甲"}, "请指定新户主"),
-    ({"who": "甲,乙"}, "自然销户"),
-    ({"new_head": "乙"}, "户主未减员"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"left_on": dt.date(2999, 1, 1)}, "不能晚于今天"),
+        ({"reason": "nonsense"}, "未知的减员原因"),
+        ({"who": "甲"}, "请指定新户主"),
+        ({"who": "甲,乙"}, "自然销户"),
+        ({"new_head": "乙"}, "户主未减员"),
+    ],
+)
 def test_members_leave_refusals_write_nothing(world, actor, kwargs, message):
     hh = two(world, "620502100201770001")
     names = kwargs.pop("who", "乙").split(",")
@@ -55,8 +58,13 @@ def test_members_leave_refusals_write_nothing(world, actor, kwargs, message):
     new_head = hh.members.get(name=kwargs.pop("new_head")) if "new_head" in kwargs else None
     lines = ObjectChange.objects.count()
     with pytest.raises(ValidationFailed, match=message):
-        services.members_leave(actor=actor, household=hh, members=members, new_head=new_head,
-                               **{"left_on": ON, "reason": LeaveReason.DEATH, **kwargs})
+        services.members_leave(
+            actor=actor,
+            household=hh,
+            members=members,
+            new_head=new_head,
+            **{"left_on": ON, "reason": LeaveReason.DEATH, **kwargs},
+        )
     assert ObjectChange.objects.count() == lines
     assert not Member.objects.filter(household=hh, left_on__isnull=False).exists()
 
@@ -72,8 +80,9 @@ def test_a_member_leaves_only_once(world, actor):
 def test_move_keeps_one_person_in_one_household(world, actor):
     a, b = two(world, "620502100201770001"), two(world, "620502100201770002")
     son = a.members.get(name="乙")
-    moved = services.move_members(actor=actor, source=a, target=b, moves=[(son, Relation.GRANDSON)], on=ON,
-                                  reason=LeaveReason.MOVED)[0]
+    moved = services.move_members(
+        actor=actor, source=a, target=b, moves=[(son, Relation.GRANDSON)], on=ON, reason=LeaveReason.MOVED
+    )[0]
     assert moved.person_number == "62050210020177000203" and moved.household == b
     assert list(Member.objects.filter(id_number=son.id_number, left_on__isnull=True)) == [moved]
     assert Member.objects.get(pk=son.pk).left_on == ON
@@ -83,20 +92,38 @@ def test_move_keeps_one_person_in_one_household(world, actor):
 def test_move_refuses_a_second_head_or_a_bad_code(world, actor, relation, message):
     a, b = two(world, "620502100201770001"), two(world, "620502100201770002")
     with pytest.raises(ValidationFailed, match=message):
-        services.move_members(actor=actor, source=a, target=b, moves=[(a.members.get(name="乙"), relation)],
-                              on=ON, reason=LeaveReason.MOVED)
+        services.move_members(
+            actor=actor,
+            source=a,
+            target=b,
+            moves=[(a.members.get(name="乙"), relation)],
+            on=ON,
+            reason=LeaveReason.MOVED,
+        )
     assert b.members.count() == 2
 
 
 def test_nothing_moves_into_a_closed_household(world, actor):
     a, b = two(world, "620502100201770001"), two(world, "620502100201770002")
-    services.close_household(actor=actor, household=b, on=ON, reason="全户迁往外省", leave_reason=LeaveReason.MOVED)
+    services.close_household(
+        actor=actor, household=b, on=ON, reason="全户迁往外省", leave_reason=LeaveReason.MOVED
+    )
     with pytest.raises(ValidationFailed, match="已于 2024-02-20 销户"):
-        services.move_members(actor=actor, source=a, target=b, moves=[(a.members.get(name="乙"), Relation.SON)],
-                              on=ON, reason=LeaveReason.MOVED)
+        services.move_members(
+            actor=actor,
+            source=a,
+            target=b,
+            moves=[(a.members.get(name="乙"), Relation.SON)],
+            on=ON,
+            reason=LeaveReason.MOVED,
+        )
     with pytest.raises(ValidationFailed, match="销户"):
-        services.member_joins(actor=actor, household=b, joined_on=ON,
-                              data={"name": "丙", "relation": Relation.SON, "id_number": "620502202402200011"})
+        services.member_joins(
+            actor=actor,
+            household=b,
+            joined_on=ON,
+            data={"name": "丙", "relation": Relation.SON, "id_number": "620502202402200011"},
+        )
 
 
 def test_close_household_needs_a_reason_for_the_remaining_members(world, actor):
@@ -112,5 +139,6 @@ def test_close_household_needs_a_reason_for_the_remaining_members(world, actor):
 def test_create_household_refuses_a_taken_number(world, actor):
     hh = two(world, "620502100201770001")
     with pytest.raises(ValidationFailed, match="户编号 620502100201770001 已存在"):
-        services.create_household(actor=actor, village=hh.village, household_number=hh.household_number,
-                                  head_name="乙")
+        services.create_household(
+            actor=actor, village=hh.village, household_number=hh.household_number, head_name="乙"
+        )

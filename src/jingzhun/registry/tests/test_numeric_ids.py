@@ -45,8 +45,13 @@ def twenty_members() -> list[dict[str, str]]:
 
 def cells(rows: list[dict[str, str]], numbers: set[str]) -> list[list[Any]]:
     """The template's cells of each row: the ``numbers`` columns as number cells (Python ints), the rest text."""
-    return [[(int(r[c.key]) if c.key in numbers else r[c.key]) if r.get(c.key) else None for c in template_columns()]
-            for r in rows]
+    return [
+        [
+            (int(r[c.key]) if c.key in numbers else r[c.key]) if r.get(c.key) else None
+            for c in template_columns()
+        ]
+        for r in rows
+    ]
 
 
 def write_openpyxl(path: Path, rows: list[list[Any]], *, first_column: int = 1) -> Path:
@@ -81,8 +86,10 @@ WRITERS = {"openpyxl": write_openpyxl, "xlsxwriter": write_xlsxwriter}
 def stored_anything(rows: list[dict[str, str]]) -> bool:
     ids = {r["id_number"] for r in rows}
     damaged = {str(int(float(i))) for i in ids}  # what the number cells hold
-    return (Member.objects.filter(id_number__in=ids | damaged).exists()
-            or Household.objects.filter(household_number__in=HOUSEHOLDS).exists())
+    return (
+        Member.objects.filter(id_number__in=ids | damaged).exists()
+        or Household.objects.filter(household_number__in=HOUSEHOLDS).exists()
+    )
 
 
 def assert_damage(message: str) -> None:
@@ -93,8 +100,19 @@ def assert_damage(message: str) -> None:
 
 
 def test_the_rule_reads_a_number_cell_only_when_it_holds_the_exact_digits():
-    values = [110105491231002.0, 999_999_999_999_999.0, 12.0, -3.0, float(TRAP), 1e15, 2.0**53, 1.5, 6.20502e17,
-              float("nan"), None]
+    values = [
+        110105491231002.0,
+        999_999_999_999_999.0,
+        12.0,
+        -3.0,
+        float(TRAP),
+        1e15,
+        2.0**53,
+        1.5,
+        6.20502e17,
+        float("nan"),
+        None,
+    ]
     text, damaged = numbercells.settle(pa.array(["x"] * len(values)), pa.array(values, pa.float64()))
     # a damaged cell reads as Excel shows it (15 significant digits), to quote in the error report
     shown = ["620502198211189000", "1000000000000000", "9007199254740990", "1.5", "620502000000000000", "NAN"]
@@ -133,8 +151,10 @@ def test_long_numbers_written_as_numbers_are_row_errors_of_their_column(officer,
     rows = twenty_members()
     for k, r in enumerate(rows):
         r["bank_account"] = f"62284804025648{k:05d}"
-    path = write_openpyxl(tmp_path / "numbers.xlsx",
-                          cells(rows, {"household_number", "person_number", "bank_account", "village"}))
+    path = write_openpyxl(
+        tmp_path / "numbers.xlsx",
+        cells(rows, {"household_number", "person_number", "bank_account", "village"}),
+    )
     batch = do_import(officer, path, policy)
     found: dict[tuple[int, str], list[str]] = {}
     for e in batch.errors_preview:
@@ -156,8 +176,11 @@ def test_exact_number_cells_and_text_cells_are_read(officer, tmp_path):
     batch = do_import(officer, write_openpyxl(tmp_path / "exact.xlsx", data), "all")
     assert batch.state == ImportBatch.State.COMMITTED, batch.errors_preview
     members = Household.objects.get(household_number=HOUSEHOLDS[0]).members
-    assert set(members.values_list("id_number", flat=True)) == {rows[0]["id_number"], rows[1]["id_number"],
-                                                                idnumbers.upgrade15(old)}
+    assert set(members.values_list("id_number", flat=True)) == {
+        rows[0]["id_number"],
+        rows[1]["id_number"],
+        idnumbers.upgrade15(old),
+    }
 
 
 def test_the_error_report_shows_the_number_as_excel_does_with_the_reason(officer, tmp_path):
@@ -166,11 +189,17 @@ def test_the_error_report_shows_the_number_as_excel_does_with_the_reason(officer
     report = openpyxl.load_workbook(importer.imports_dir() / Path(batch.error_report).name)
     sheet = report["待修改数据"]
     header = [c.value for c in sheet[1]]
-    trap_row = next(r for r in sheet.iter_rows(min_row=2) if r[2].value == 5)  # Excel row 5: the fourth member
+    trap_row = next(
+        r for r in sheet.iter_rows(min_row=2) if r[2].value == 5
+    )  # Excel row 5: the fourth member
     id_cell = trap_row[header.index("证件号码")]
     assert id_cell.value == "620502198211189000" and "文本" in id_cell.comment.text
     assert "证件号码：该单元格是数字" in trap_row[0].value
-    listed = [r for r in report["错误清单"].iter_rows(min_row=2, values_only=True) if r[1] == 5 and r[3] == "证件号码"]
+    listed = [
+        r
+        for r in report["错误清单"].iter_rows(min_row=2, values_only=True)
+        if r[1] == 5 and r[3] == "证件号码"
+    ]
     assert listed and listed[0][4] == "620502198211189000" and "CSV" in listed[0][5]
 
 
@@ -178,7 +207,9 @@ def test_the_calamine_reader_applies_the_same_rule(officer, tmp_path):
     # .xls, .xlsb and .ods go through python-calamine, which gives typed values: read an openpyxl file with it
     rows = twenty_members()
     data = cells(rows, {"id_number", "household_number"})
-    data[0][[c.key for c in template_columns()].index("id_number")] = "  " + rows[0]["id_number"]  # a text cell
+    data[0][[c.key for c in template_columns()].index("id_number")] = (
+        "  " + rows[0]["id_number"]
+    )  # a text cell
     staged = staging.read_excel(write_openpyxl(tmp_path / "typed.xlsx", data))
     assert staged.id_values is not None and staged.id_values[0] == "  " + rows[0]["id_number"]
     assert all(isinstance(v, idnumbers.DamagedNumber) for v in staged.id_values[1:])

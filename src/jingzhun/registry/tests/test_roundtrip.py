@@ -65,8 +65,12 @@ def assert_comes_back(user, folder: Path, *, layout: str, fmt: str, year: int | 
     where = f"{layout} .{fmt} year {year}"
     assert batch.state == ImportBatch.State.COMMITTED, (where, batch.message, batch.errors_preview[:5])
     assert differences(before, register_state())[:10] == [], where
-    assert (batch.households_created, batch.households_updated, batch.members_created, batch.members_updated) == (
-        0, 0, 0, 0), (where, batch.message)
+    assert (
+        batch.households_created,
+        batch.households_updated,
+        batch.members_created,
+        batch.members_updated,
+    ) == (0, 0, 0, 0), (where, batch.message)
     assert batch.households_unchanged == len(before["households"]), where
     return batch
 
@@ -105,8 +109,12 @@ def test_every_code_of_every_list_comes_back_in_both_layouts_formats_and_years(c
         assert_comes_back(county_admin, tmp_path, layout=ways[k][0], fmt=ways[k][1], year=year)
 
 
-@settings(max_examples=5, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_generated_households_come_back_unchanged(county_admin, world, tmp_path, data):
     # given a few households with every field drawn at random (Hypothesis shrinks a failure to one household)
@@ -114,14 +122,20 @@ def test_generated_households_come_back_unchanged(county_admin, world, tmp_path,
     with transaction.atomic():
         for _ in range(data.draw(st.integers(1, 3))):
             years = tuple(sorted(data.draw(st.sets(st.sampled_from(YEARS), min_size=1, max_size=3))))
-            build_household(picker, data.draw(st.sampled_from(list(world.villages))),
-                            members=data.draw(st.integers(1, 4)), years=years)
+            build_household(
+                picker,
+                data.draw(st.sampled_from(list(world.villages))),
+                members=data.draw(st.integers(1, 4)),
+                years=years,
+            )
         # when the template layout and the national layout (one as .xlsx, the other as .csv) of the latest
         # or of one year's records are imported again, then nothing changes
         fmt = data.draw(st.sampled_from(FORMATS))
         year = data.draw(st.sampled_from((None, *YEARS)))
         assert_comes_back(county_admin, tmp_path, layout="template", fmt=fmt, year=year)
-        assert_comes_back(county_admin, tmp_path, layout="national", fmt=FORMATS[1 - FORMATS.index(fmt)], year=year)
+        assert_comes_back(
+            county_admin, tmp_path, layout="national", fmt=FORMATS[1 - FORMATS.index(fmt)], year=year
+        )
         transaction.set_rollback(True)
 
 
@@ -143,7 +157,11 @@ def test_a_generated_county_comes_back_unchanged(db, settings, tmp_path):
             export_households(System(), path=path, layout=layout, fmt=fmt)
             batch = run_import(actor=Actor(None, "测试"), user=None, path=path)
             assert batch.state == ImportBatch.State.COMMITTED, batch.message
-            assert (batch.households_created, batch.households_updated, batch.households_unchanged) == (0, 0, 200)
+            assert (batch.households_created, batch.households_updated, batch.households_unchanged) == (
+                0,
+                0,
+                200,
+            )
             assert differences(before, register_state()) == []
 
 
@@ -153,8 +171,20 @@ def test_the_national_layout_follows_the_monitoring_era_member_export(county_adm
     with path.open(encoding="utf-8-sig", newline="") as fh:
         headers = next(csv.reader(fh))
     assert headers == [h for h, _ in NATIONAL_EXPORT]
-    assert headers[:12] == ["省", "市", "县", "乡", "村", "户编号", "人口编号", "姓名", "性别", "出生日期", "证件类型",
-                            "证件号码"]
+    assert headers[:12] == [
+        "省",
+        "市",
+        "县",
+        "乡",
+        "村",
+        "户编号",
+        "人口编号",
+        "姓名",
+        "性别",
+        "出生日期",
+        "证件类型",
+        "证件号码",
+    ]
     assert {"年度", "户主姓名", "户主证件号码", "残疾类别", "是否特困供养人员", "识别标准"} <= set(headers)
     assert "行政村编号" not in headers and "贫困户属性" not in headers
 
@@ -177,7 +207,11 @@ def _fill_xlsx(template: bytes | Path, rows: list[dict[str, str]], path: Path) -
 
 
 def _fill_csv(template: bytes | Path, rows: list[dict[str, str]], path: Path) -> Path:
-    text = template.decode("utf-8-sig") if isinstance(template, bytes) else template.read_text(encoding="utf-8-sig")
+    text = (
+        template.decode("utf-8-sig")
+        if isinstance(template, bytes)
+        else template.read_text(encoding="utf-8-sig")
+    )
     headers = next(csv.reader(io.StringIO(text)))
     keys = {c.header: c.key for c in COLUMNS}
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -213,7 +247,9 @@ def assert_plain_chinese(message: str) -> None:
 
 
 def upload(client, name: str, content: bytes) -> tuple[ImportBatch, str]:
-    response = client.post(reverse("registry:import"), {"file": SimpleUploadedFile(name, content), "policy": "all"})
+    response = client.post(
+        reverse("registry:import"), {"file": SimpleUploadedFile(name, content), "policy": "all"}
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     page = client.get(response["Location"]).content.decode()
     batch = ImportBatch.objects.order_by("-started_at").first()
@@ -244,19 +280,25 @@ def test_the_web_template_untouched_says_what_to_fill_and_filled_imports(client,
         start = 0 if fmt == "xlsx" else 40
         rows = household_rows(first, start=start) + household_rows(second, start=start + 10, head="张三")
         fill = _fill_xlsx if fmt == "xlsx" else _fill_csv
-        batch, page = upload(client, f"填好的.{fmt}", fill(template, rows, tmp_path / f"filled.{fmt}").read_bytes())
+        batch, page = upload(
+            client, f"填好的.{fmt}", fill(template, rows, tmp_path / f"filled.{fmt}").read_bytes()
+        )
         assert batch.state == ImportBatch.State.COMMITTED, (batch.message, batch.errors_preview)
         assert (batch.households_created, batch.members_created) == (2, 4)
         assert 'data-state="committed"' in page
 
 
-def test_unreadable_or_incomplete_files_get_plain_chinese_guidance_on_the_page(client, village_officer, tmp_path):
+def test_unreadable_or_incomplete_files_get_plain_chinese_guidance_on_the_page(
+    client, village_officer, tmp_path
+):
     # a text file renamed .xlsx
     batch, _ = upload(client, "名单.xlsx", "户编号,姓名\n1,张三\n".encode())
     assert batch.state == ImportBatch.State.FAILED and "无法读取 Excel 文件" in batch.message
     assert_plain_chinese(batch.message)
     # a workbook without the required columns (only names and phone numbers)
-    path = write_xlsx(tmp_path / "缺列.xlsx", [["张三", "13800001111", "南山村"]], headers=["姓名", "户联系电话", "行政村"])
+    path = write_xlsx(
+        tmp_path / "缺列.xlsx", [["张三", "13800001111", "南山村"]], headers=["姓名", "户联系电话", "行政村"]
+    )
     batch, _ = upload(client, "缺列.xlsx", path.read_bytes())
     assert batch.state == ImportBatch.State.FAILED
     assert "缺少必需的列" in batch.message and "户编号" in batch.message and "下载导入模板" in batch.message
@@ -325,9 +367,12 @@ IDENTITY = ["household_number", "person_number", "name", "id_number", "relation"
 
 def test_a_column_the_file_lacks_keeps_the_stored_value_and_an_empty_cell_clears_it(county_admin, tmp_path):
     # given a household imported in full, with a bank account, a year record and members' details
-    rows = household_rows(HH1, members=2, phone="13900001111", bank_account="6228480012345678901",
-                          speaks_mandarin="是")
-    assert do_import(county_admin, write_csv(tmp_path / "full.csv", rows)).state == ImportBatch.State.COMMITTED
+    rows = household_rows(
+        HH1, members=2, phone="13900001111", bank_account="6228480012345678901", speaks_mandarin="是"
+    )
+    assert (
+        do_import(county_admin, write_csv(tmp_path / "full.csv", rows)).state == ImportBatch.State.COMMITTED
+    )
     before = register_state()
     # when a file with the identity columns and only a new phone number is imported
     changed = [dict(r, phone="13700002222") for r in rows]
@@ -343,7 +388,9 @@ def test_a_column_the_file_lacks_keeps_the_stored_value_and_an_empty_cell_clears
     assert batch.state == ImportBatch.State.COMMITTED, batch.errors_preview
     assert Household.objects.get(household_number=HH1).phone == ""
     assert Household.objects.get(household_number=HH1).bank_account == "6228480012345678901"
-    assert set(Member.objects.filter(household__household_number=HH1).values_list("speaks_mandarin", flat=True)) == {True}
+    assert set(
+        Member.objects.filter(household__household_number=HH1).values_list("speaks_mandarin", flat=True)
+    ) == {True}
 
 
 def test_a_new_household_still_needs_the_required_columns(county_admin, tmp_path):
@@ -375,7 +422,9 @@ def test_a_household_without_a_data_year_keeps_its_years(county_admin, tmp_path)
     # but a year value without a year is an error, as for a new household
     batch = do_import(county_admin, write_csv(tmp_path / "c.csv", [dict(r, year="") for r in rows]))
     assert batch.state == ImportBatch.State.REJECTED
-    assert {(e["column"], e["message"]) for e in batch.errors_preview} == {("数据年度", "必填项：本户各行都没有填写")}
+    assert {(e["column"], e["message"]) for e in batch.errors_preview} == {
+        ("数据年度", "必填项：本户各行都没有填写")
+    }
 
 
 # ----------------------------------------------------------------------------------------------- villages by name
@@ -390,18 +439,26 @@ def _national_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def test_villages_are_found_by_name_and_unknown_or_ambiguous_names_are_row_errors(county_admin, world, tmp_path):
+def test_villages_are_found_by_name_and_unknown_or_ambiguous_names_are_row_errors(
+    county_admin, world, tmp_path
+):
     # given two households in 南山村 (玉泉镇), and a second 南山村 in 太京镇
-    upsert_regions([RegionRow(prefix="620502101203", name="南山村", urban_rural_class="220", rural_population=10)])
+    upsert_regions(
+        [RegionRow(prefix="620502101203", name="南山村", urban_rural_class="220", rural_population=10)]
+    )
     rows = household_rows(HH1) + household_rows(HH2, start=10, head="张三")
     assert do_import(county_admin, write_csv(tmp_path / "a.csv", rows)).state == ImportBatch.State.COMMITTED
-    named = [dict(r, county_name="秦州区", township_name="玉泉镇", village_name="南山村", phone="13811112222")
-             for r in rows]
+    named = [
+        dict(r, county_name="秦州区", township_name="玉泉镇", village_name="南山村", phone="13811112222")
+        for r in rows
+    ]
     # when a national-layout file names the village with its township, then the households are updated
     batch = do_import(county_admin, _national_csv(tmp_path / "n.csv", named))
     assert batch.state == ImportBatch.State.COMMITTED, batch.errors_preview
     assert batch.households_updated == 2
-    assert set(Household.objects.filter(household_number__in=[HH1, HH2]).values_list("village_id", flat=True)) == {VILLAGE}
+    assert set(
+        Household.objects.filter(household_number__in=[HH1, HH2]).values_list("village_id", flat=True)
+    ) == {VILLAGE}
     # when one household names an unknown village and the other 南山村 without its township
     unknown = [dict(r, village_name="不存在村") for r in named[:2]]
     ambiguous = [dict(r, township_name="") for r in named[2:]]
@@ -423,8 +480,10 @@ def test_villages_are_found_by_name_and_unknown_or_ambiguous_names_are_row_error
 def test_a_village_outside_the_jurisdiction_is_not_found_by_name(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     officer = world.users["township_b_officer"]  # 太京镇: 南山村 is in 玉泉镇
-    rows = [dict(r, county_name="秦州区", township_name="玉泉镇", village_name="南山村", attribute="一般脱贫户")
-            for r in household_rows(HH1)]
+    rows = [
+        dict(r, county_name="秦州区", township_name="玉泉镇", village_name="南山村", attribute="一般脱贫户")
+        for r in household_rows(HH1)
+    ]
     batch = do_import(officer, _national_csv(tmp_path / "n.csv", rows))
     assert batch.state == ImportBatch.State.REJECTED
     assert any("在您的辖区内找不到" in e["message"] for e in batch.errors_preview)
@@ -457,7 +516,9 @@ def test_the_household_size_given_is_the_years_size(county_admin, tmp_path):
     assert HouseholdYear.objects.get(household__household_number=HH2).household_size == 2
 
 
-def test_a_department_upload_that_cannot_be_read_gets_plain_chinese_guidance(client, world, settings, tmp_path):
+def test_a_department_upload_that_cannot_be_read_gets_plain_chinese_guidance(
+    client, world, settings, tmp_path
+):
     from jingzhun.comparison.models import DatasetLoad
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -471,8 +532,15 @@ def test_a_department_upload_that_cannot_be_read_gets_plain_chinese_guidance(cli
         ("危房.xlsx", "户主身份证号码,姓名\n1,张三\n".encode(), "无法读取 Excel 文件"),
         ("危房.csv", "户主身份证号码,姓名\n110105194912310021,张三\n".encode("utf-8-sig"), "缺少必需的列"),
     ]:
-        response = client.post(url, {"dataset": "housing", "as_of": "2025-06-30", "policy": "valid",
-                                     "file": SimpleUploadedFile(name, content)})
+        response = client.post(
+            url,
+            {
+                "dataset": "housing",
+                "as_of": "2025-06-30",
+                "policy": "valid",
+                "file": SimpleUploadedFile(name, content),
+            },
+        )
         assert response.status_code == 302
         load = DatasetLoad.objects.order_by("-started_at").first()
         assert load.file_name == name and words in load.message, load.message

@@ -56,12 +56,15 @@ def test_status_change_records_a_status_event(world, actor):
     assert event.poverty_status == "4" and event.effective_on == dt.date.today()
 
 
-@pytest.mark.parametrize("data,words", [
-    ({"other_causes": ["1", "98"]}, "无效代码"),
-    ({"other_causes": ["2", "3", "4"]}, "最多 2 项"),
-    ({"main_cause": "1", "other_causes": ["1"]}, "重复"),
-    ({"village": "620502101201"}, "不能修改"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        ({"other_causes": ["1", "98"]}, "无效代码"),
+        ({"other_causes": ["2", "3", "4"]}, "最多 2 项"),
+        ({"main_cause": "1", "other_causes": ["1"]}, "重复"),
+        ({"village": "620502101201"}, "不能修改"),
+    ],
+)
 def test_household_validation(world, actor, data, words):
     with pytest.raises(ValidationFailed) as exc:
         services.update_household(actor=actor, household=world.household_a, expected_version=1, data=data)
@@ -93,21 +96,45 @@ def test_bad_id_and_months_are_refused_in_chinese(world, actor):
 def test_second_head_and_double_leave_are_refused(world, actor):
     hh = world.household_a
     with pytest.raises(ValidationFailed):
-        services.add_member(actor=actor, household=hh, expected_version=1, person_number="X1",
-                            data={"name": "新户主", "relation": Relation.HEAD, "id_number": next_id()})
-    son = services.add_member(actor=actor, household=hh, expected_version=1, person_number="X2",
-                              data={"name": "儿子", "relation": Relation.SON, "id_number": next_id()})
-    services.remove_member(actor=actor, member=son, expected_version=2, reason="death", left_on=dt.date.today())
+        services.add_member(
+            actor=actor,
+            household=hh,
+            expected_version=1,
+            person_number="X1",
+            data={"name": "新户主", "relation": Relation.HEAD, "id_number": next_id()},
+        )
+    son = services.add_member(
+        actor=actor,
+        household=hh,
+        expected_version=1,
+        person_number="X2",
+        data={"name": "儿子", "relation": Relation.SON, "id_number": next_id()},
+    )
+    services.remove_member(
+        actor=actor, member=son, expected_version=2, reason="death", left_on=dt.date.today()
+    )
     with pytest.raises(ValidationFailed) as exc:
-        services.remove_member(actor=actor, member=son, expected_version=3, reason="death", left_on=dt.date.today())
+        services.remove_member(
+            actor=actor, member=son, expected_version=3, reason="death", left_on=dt.date.today()
+        )
     assert "重复减员" in exc.value.message
     assert Member.objects.get(pk=son.pk).leave_reason == "death"
 
 
 def test_save_year_derives_income(world, actor):
-    record = services.save_year(actor=actor, household=world.household_a, expected_version=1, year=2024,
-                                data={"household_size": 3, "wage_income": 9000, "business_income": 3000,
-                                      "business_expense": 1000, "dibao_income": 1500})
+    record = services.save_year(
+        actor=actor,
+        household=world.household_a,
+        expected_version=1,
+        year=2024,
+        data={
+            "household_size": 3,
+            "wage_income": 9000,
+            "business_income": 3000,
+            "business_expense": 1000,
+            "dibao_income": 1500,
+        },
+    )
     assert record.net_income == 12500 and str(record.per_capita_net_income) == "4166.67"
     assert HouseholdYear.objects.filter(household=world.household_a, year=2024).exists()
 
@@ -132,8 +159,12 @@ def test_sql_totals_agree_with_python(values, size):
     con = duckdb.connect()
     names = list(income.INPUT_FIELDS)
     con.execute(f"CREATE TABLE t ({', '.join(f'{n} DECIMAL(14, 2)' for n in names)}, size INTEGER)")
-    con.execute(f"INSERT INTO t VALUES ({', '.join('?' * (len(names) + 1))})", [*(values[n] for n in names), size])
+    con.execute(
+        f"INSERT INTO t VALUES ({', '.join('?' * (len(names) + 1))})", [*(values[n] for n in names), size]
+    )
     exprs = income.sql_totals(lambda n: n, "size")
-    row = con.execute(f"SELECT {', '.join(f'CAST({e} AS VARCHAR)' for e in exprs.values())} FROM t").fetchone()
+    row = con.execute(
+        f"SELECT {', '.join(f'CAST({e} AS VARCHAR)' for e in exprs.values())} FROM t"
+    ).fetchone()
     python = income.compute(values, size)
     assert dict(zip(exprs, row, strict=True)) == {k: f"{python[k]:.2f}" for k in exprs}

@@ -115,7 +115,10 @@ def test_home_shows_counts_of_the_jurisdiction(client, world):
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("household_detail", ["基本信息", "家庭成员", "年度收入与生产生活条件", "状态变更", "历史查询", "变更记录"]),
+        (
+            "household_detail",
+            ["基本信息", "家庭成员", "年度收入与生产生活条件", "状态变更", "历史查询", "变更记录"],
+        ),
         ("household_edit", ["修改农户信息", "户主姓名", "其他致贫原因", 'type="checkbox"', 'name="version"']),
         ("member_add", ["添加家庭成员", "人编号", "证件号码", "健康状况"]),
     ],
@@ -289,7 +292,8 @@ def test_edit_saves_and_the_change_shows_on_the_household_page(client, world):
     household = world.household_a
     # when the officer changes the phone
     response = client.post(
-        reverse("registry:household_edit", args=[household.pk]), household_post(household, phone="13900001111")
+        reverse("registry:household_edit", args=[household.pk]),
+        household_post(household, phone="13900001111"),
     )
     # then it redirects to the household page with a success message and the change in the log
     assert response.status_code == 302
@@ -324,7 +328,10 @@ def test_stale_version_gives_409_and_changes_nothing(client, world):
     household = world.household_a
     stale = household_post(household, phone="13900002222")
     # given someone else saved in between
-    client.post(reverse("registry:household_edit", args=[household.pk]), household_post(household, phone="13900001111"))
+    client.post(
+        reverse("registry:household_edit", args=[household.pk]),
+        household_post(household, phone="13900001111"),
+    )
     # when the first form is submitted with its old version
     response = client.post(reverse("registry:household_edit", args=[household.pk]), stale)
     # then
@@ -344,7 +351,8 @@ def test_bad_id_number_gives_422_with_chinese_message(client, world):
     member = head_of(household)
     bad = member.id_number[:17] + ("0" if member.id_number[17] != "0" else "1")
     response = client.post(
-        reverse("registry:member_edit", args=[member.pk]), member_post(member, household.version, id_number=bad)
+        reverse("registry:member_edit", args=[member.pk]),
+        member_post(member, household.version, id_number=bad),
     )
     assert response.status_code == 422
     body = text(response)
@@ -362,7 +370,8 @@ def test_thirteen_months_gives_422_and_no_change(client, world):
     household = world.household_a
     member = head_of(household)
     response = client.post(
-        reverse("registry:member_edit", args=[member.pk]), member_post(member, household.version, migrant_months=13)
+        reverse("registry:member_edit", args=[member.pk]),
+        member_post(member, household.version, migrant_months=13),
     )
     assert response.status_code == 422
     assert "12" in text(response)
@@ -413,10 +422,22 @@ def test_member_add_and_remove(client, world):
 def test_year_create_derives_per_capita_income(client, world):
     login(client, world)
     household = world.household_a
-    data = {"version": household.version, "household_size": 2, "wage_income": "10000", "business_income": "3000"}
+    data = {
+        "version": household.version,
+        "household_size": 2,
+        "wage_income": "10000",
+        "business_income": "3000",
+    }
     for name in (
-        "business_expense", "dividend_income", "other_property_income", "family_planning_income", "dibao_income",
-        "tekun_income", "pension_income", "eco_compensation_income", "other_transfer_income",
+        "business_expense",
+        "dividend_income",
+        "other_property_income",
+        "family_planning_income",
+        "dibao_income",
+        "tekun_income",
+        "pension_income",
+        "eco_compensation_income",
+        "other_transfer_income",
     ):
         data[name] = "0"
     data["business_expense"] = "1000"
@@ -440,10 +461,16 @@ def test_as_of_shows_the_old_value_after_an_edit(client, world):
     # given the phone was set on 2025-01-01 …
     jan = dt.datetime(2025, 1, 1, 10, 0, tzinfo=SHANGHAI)
     with mock.patch("django.utils.timezone.now", return_value=jan):
-        client.post(reverse("registry:household_edit", args=[household.pk]), household_post(household, phone="13900001111"))
+        client.post(
+            reverse("registry:household_edit", args=[household.pk]),
+            household_post(household, phone="13900001111"),
+        )
     household.refresh_from_db()
     # … and changed again today
-    client.post(reverse("registry:household_edit", args=[household.pk]), household_post(household, phone="13900002222"))
+    client.post(
+        reverse("registry:household_edit", args=[household.pk]),
+        household_post(household, phone="13900002222"),
+    )
     url = reverse("registry:household_detail", args=[household.pk])
     # when looking at the household as of 2025-06-30
     body = text(client.get(url, {"as_of": "2025-06-30"}))
@@ -467,9 +494,13 @@ def test_bad_as_of_date_is_a_message_not_an_error(client, world, value):
 
 
 def test_change_log_hidden_from_roles_that_do_not_read_audit(client, world):
-    body = text(login(client, world, "leader").get(reverse("registry:household_detail", args=[world.household_a.pk])))
+    body = text(
+        login(client, world, "leader").get(reverse("registry:household_detail", args=[world.household_a.pk]))
+    )
     assert 'id="change-log"' not in body
-    body = text(login(client, world, "auditor").get(reverse("registry:household_detail", args=[world.household_a.pk])))
+    body = text(
+        login(client, world, "auditor").get(reverse("registry:household_detail", args=[world.household_a.pk]))
+    )
     assert 'id="change-log"' in body
 
 
@@ -526,8 +557,20 @@ def test_running_batch_polls_and_finished_batch_stops(client, world):
     assert 'hx-trigger="every 1s"' in body
     assert "40%" in body
     ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportBatch.State.REJECTED, progress=100, error_count=1, rows_total=2, rows_rejected=1,
-        errors_preview=[{"sheet": "Sheet1", "row": 3, "column": "证件号码", "value": "62050219800517123X", "message": "校验码错误"}],
+        state=ImportBatch.State.REJECTED,
+        progress=100,
+        error_count=1,
+        rows_total=2,
+        rows_rejected=1,
+        errors_preview=[
+            {
+                "sheet": "Sheet1",
+                "row": 3,
+                "column": "证件号码",
+                "value": "62050219800517123X",
+                "message": "校验码错误",
+            }
+        ],
         error_report="reports/x.xlsx",
     )
     response = client.get(reverse("registry:import_batch", args=[batch.pk]), HTTP_HX_REQUEST="true")
@@ -616,15 +659,52 @@ def village_csv(village_code: str, household_number: str, *, bad_id: bool = Fals
     spouse_id = idnumbers.make_id("620502", dt.date(1975, 8, 21), 246)
     if bad_id:
         spouse_id = spouse_id[:17] + ("0" if spouse_id[17] != "0" else "1")
-    keys = ["village", "household_number", "head_name", "phone", "attribute", "year", "wage_income",
-            "person_number", "name", "id_number", "relation"]
+    keys = [
+        "village",
+        "household_number",
+        "head_name",
+        "phone",
+        "attribute",
+        "year",
+        "wage_income",
+        "person_number",
+        "name",
+        "id_number",
+        "relation",
+    ]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([BY_KEY[k].header for k in keys])
-    writer.writerow([village_code, household_number, "赵德明", "13700001111", "一般脱贫户", "2025", "12000",
-                     household_number + "01", "赵德明", head_id, "户主"])
-    writer.writerow([village_code, household_number, "赵德明", "13700001111", "一般脱贫户", "2025", "12000",
-                     household_number + "02", "孙桂兰", spouse_id, "配偶"])
+    writer.writerow(
+        [
+            village_code,
+            household_number,
+            "赵德明",
+            "13700001111",
+            "一般脱贫户",
+            "2025",
+            "12000",
+            household_number + "01",
+            "赵德明",
+            head_id,
+            "户主",
+        ]
+    )
+    writer.writerow(
+        [
+            village_code,
+            household_number,
+            "赵德明",
+            "13700001111",
+            "一般脱贫户",
+            "2025",
+            "12000",
+            household_number + "02",
+            "孙桂兰",
+            spouse_id,
+            "配偶",
+        ]
+    )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -632,7 +712,9 @@ def village_csv(village_code: str, household_number: str, *, bad_id: bool = Fals
 # test transaction on PostgreSQL: these tests commit for real (transactional_world).
 
 
-def test_upload_imports_and_the_household_page_shows_the_batch(client, transactional_world, settings, tmp_path):
+def test_upload_imports_and_the_household_page_shows_the_batch(
+    client, transactional_world, settings, tmp_path
+):
     world = transactional_world
     # given imports run in the request (no thread) and files go to a temporary media folder
     settings.JINGZHUN_SYNC_IMPORTS = True

@@ -35,15 +35,29 @@ def _doubts(county: Region) -> None:
 
     if not Rule.objects.exists():
         services.sync_catalogue()
-    run = ComparisonRun.objects.create(region=county, user_name="测试", as_of=TODAY, state=RunState.DONE,
-                                       progress=100, stage="完成")
+    run = ComparisonRun.objects.create(
+        region=county, user_name="测试", as_of=TODAY, state=RunState.DONE, progress=100, stage="完成"
+    )
     rules = list(Rule.objects.order_by("code")[:3])
-    states = [DoubtState.OPEN, DoubtState.CONFIRMED, DoubtState.REJECTED, DoubtState.RESOLVED, DoubtState.OPEN]
+    states = [
+        DoubtState.OPEN,
+        DoubtState.CONFIRMED,
+        DoubtState.REJECTED,
+        DoubtState.RESOLVED,
+        DoubtState.OPEN,
+    ]
     for i, household in enumerate(Household.objects.order_by("household_number")[:40]):
         rule = rules[i % 3]
-        Doubt.objects.create(key=f"{rule.code}:{household.household_number}", rule=rule, run=run,
-                             village=household.village, household=household, name=household.head_name,
-                             detail="测试", state=states[i % len(states)])
+        Doubt.objects.create(
+            key=f"{rule.code}:{household.household_number}",
+            rule=rule,
+            run=run,
+            village=household.village,
+            household=household,
+            name=household.head_name,
+            detail="测试",
+            state=states[i % len(states)],
+        )
 
 
 @pytest.fixture
@@ -53,8 +67,11 @@ def county(db, tmp_path, settings) -> County:
     region = Region.objects.get(code=COUNTY.ljust(12, "0"))
     _doubts(region)
     refresh_snapshot(write_snapshot(COUNTY), year=YEAR, today=TODAY)
-    townships = [t for t in region.children.order_by("code") if Household.objects.filter(
-        village__code__startswith=t.prefix).exists()]
+    townships = [
+        t
+        for t in region.children.order_by("code")
+        if Household.objects.filter(village__code__startswith=t.prefix).exists()
+    ]
     users = {
         "leader": UserFactory(username="leader", role=Role.LEADER, region=region),
         "township_officer": UserFactory(username="officer", role=Role.TOWNSHIP_OFFICER, region=townships[0]),

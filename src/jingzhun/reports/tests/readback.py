@@ -52,8 +52,14 @@ def read_xlsx(data: bytes) -> ReadTable:
         rows[str(label)] = {h: ws.cell(r, c).value for c, h in enumerate(headings, start=1)}
         if label == "合计":
             break
-    return ReadTable(str(ws.cell(1, 1).value), str(ws.cell(2, 1).value), str(_merged_value(ws, 2, width)),
-                     headings, rows, ws)
+    return ReadTable(
+        str(ws.cell(1, 1).value),
+        str(ws.cell(2, 1).value),
+        str(_merged_value(ws, 2, width)),
+        headings,
+        rows,
+        ws,
+    )
 
 
 def pdf_text(data: bytes) -> list[str]:

@@ -25,8 +25,11 @@ def test_an_id_keeps_only_its_first_six_and_last_four_characters():
 def _household_with_everything() -> Household:
     """A monitored household of several members with phones and a bank account, and a data year."""
     households = Household.objects.exclude(monitoring_type="").exclude(phone="").exclude(bank_account="")
-    household = next(h for h in households.order_by("household_number") if h.members.filter(
-        left_on__isnull=True).count() > 1 and h.years.exists())
+    household = next(
+        h
+        for h in households.order_by("household_number")
+        if h.members.filter(left_on__isnull=True).count() > 1 and h.years.exists()
+    )
     household.members.filter(left_on__isnull=True).update(phone="13912345678")
     return household
 
@@ -60,7 +63,10 @@ def test_the_card_shows_the_household_and_hides_what_must_not_hang_on_a_wall(cou
 
 def test_the_card_goes_only_to_those_who_see_the_household(county):
     inside = Household.objects.filter(village__code__startswith=county.township.prefix).first()
-    assert household_card(county.users["township_officer"], inside.pk).household_number == inside.household_number
+    assert (
+        household_card(county.users["township_officer"], inside.pk).household_number
+        == inside.household_number
+    )
     for user in (county.users["other_officer"], county.users["helper"]):
         with pytest.raises(NotFoundOrForbidden):
             household_card(user, inside.pk)

@@ -28,13 +28,23 @@ def test_the_command_writes_each_table_and_a_card(county, tmp_path):
     path = tmp_path / f"{county.region.name}{YEAR}年建档立卡户和人口基本情况表.xlsx"
     assert path.is_file() and str(path) in message
     read = read_xlsx(path.read_bytes())
-    households = sum(int(v) for v in IndicatorValue.objects.filter(
-        region_code=code, year=YEAR, code="households_by_status").values_list("value", flat=True))
+    households = sum(
+        int(v)
+        for v in IndicatorValue.objects.filter(
+            region_code=code, year=YEAR, code="households_by_status"
+        ).values_list("value", flat=True)
+    )
     assert read.value("合计", "合计", "建档立卡户数（户）") == households > 0
     # a table as PDF to a file, as a user of the township
     target = tmp_path / "监测.pdf"
-    run("monitoring", region=county.township.code, year=str(YEAR), format="pdf", out=str(target),
-        user="officer")
+    run(
+        "monitoring",
+        region=county.township.code,
+        year=str(YEAR),
+        format="pdf",
+        out=str(target),
+        user="officer",
+    )
     assert f"{county.township.name}{YEAR}年防止返贫监测对象情况表" in pdf_text(target.read_bytes())[0]
     # a household's card
     household = Household.objects.order_by("household_number").first()

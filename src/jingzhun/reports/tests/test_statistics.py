@@ -33,15 +33,22 @@ def n(region: Region, code: str, dim: str = "") -> int:
 
 
 def dims_total(region: Region, code: str) -> int:
-    return sum(int(v) for v in IndicatorValue.objects.filter(region_code=region.code, year=YEAR, code=code)
-               .values_list("value", flat=True))
+    return sum(
+        int(v)
+        for v in IndicatorValue.objects.filter(region_code=region.code, year=YEAR, code=code).values_list(
+            "value", flat=True
+        )
+    )
 
 
 def expected_region_row(kind: str, region: Region) -> dict[tuple[str, str], object]:
     """What a row must show, straight from IndicatorValue (independent of statistics.py's getters)."""
     out: dict[tuple[str, str], object] = {}
     if kind == "basic":
-        for code, group in (("households_by_status", "建档立卡户数（户）"), ("people_by_status", "建档立卡人数（人）")):
+        for code, group in (
+            ("households_by_status", "建档立卡户数（户）"),
+            ("people_by_status", "建档立卡人数（人）"),
+        ):
             out[(group, "合计")] = dims_total(region, code)
             out.update({(group, label): n(region, code, dim) for dim, label in indicators.STATUS.items()})
         incidence = iv(region, "poverty_incidence")
@@ -58,15 +65,29 @@ def expected_region_row(kind: str, region: Region) -> dict[tuple[str, str], obje
             out[(label, "占比%")] = round(part * 100 / whole, 2) if whole else 0
     elif kind == "monitoring":
         out[("风险未消除监测对象（户）", "合计")] = dims_total(region, "monitoring_by_type")
-        out.update({("风险未消除监测对象（户）", label): n(region, "monitoring_by_type", dim)
-                    for dim, label in indicators.MONITORING.items()})
+        out.update(
+            {
+                ("风险未消除监测对象（户）", label): n(region, "monitoring_by_type", dim)
+                for dim, label in indicators.MONITORING.items()
+            }
+        )
         group = "按风险类型（户次，一户多种风险各计一次）"
-        out.update({(group, label): n(region, "monitoring_by_risk", dim) for dim, label in indicators.RISK.items()})
+        out.update(
+            {(group, label): n(region, "monitoring_by_risk", dim) for dim, label in indicators.RISK.items()}
+        )
         out[("风险已消除（户）", "合计")] = dims_total(region, "elimination_by_mode")
-        out.update({("风险已消除（户）", label): n(region, "elimination_by_mode", dim)
-                    for dim, label in indicators.ELIMINATION.items()})
-        out.update({("识别认定办结情况（件）", label): n(region, "monitoring_decisions", dim)
-                    for dim, label in DECISIONS.items()})
+        out.update(
+            {
+                ("风险已消除（户）", label): n(region, "elimination_by_mode", dim)
+                for dim, label in indicators.ELIMINATION.items()
+            }
+        )
+        out.update(
+            {
+                ("识别认定办结情况（件）", label): n(region, "monitoring_decisions", dim)
+                for dim, label in DECISIONS.items()
+            }
+        )
     return out
 
 
@@ -87,7 +108,10 @@ def check_xlsx(data: bytes, table, region: Region) -> None:
     children = list(region.children.order_by("code")) or [region]
     assert list(read.rows) == [c.name for c in children] + ["合计"]
     for child in children:
-        assert read.rows[child.name] == {("", read.headings[0][1]): child.name, **expected_region_row(table.kind, child)}
+        assert read.rows[child.name] == {
+            ("", read.headings[0][1]): child.name,
+            **expected_region_row(table.kind, child),
+        }
     # the 合计 row is the parent's own indicator values …
     total = read.rows["合计"]
     assert total == {("", read.headings[0][1]): "合计", **expected_region_row(table.kind, region)}
@@ -100,7 +124,9 @@ def check_xlsx(data: bytes, table, region: Region) -> None:
 def check_doubts(read, region: Region) -> None:
     # independently of the indicator table: the doubts themselves
     states: Counter[tuple[str, str]] = Counter()
-    for rule, state in Doubt.objects.filter(village__code__startswith=region.prefix).values_list("rule__code", "state"):
+    for rule, state in Doubt.objects.filter(village__code__startswith=region.prefix).values_list(
+        "rule__code", "state"
+    ):
         states[(rule, "confirmed" if state == DoubtState.RESOLVED else state)] += 1
     assert set(read.rows) == set(Rule.objects.values_list("code", flat=True)) | {"合计"}
     for rule, row in read.rows.items():
@@ -108,10 +134,15 @@ def check_doubts(read, region: Region) -> None:
             continue
         opened, confirmed, rejected = (states[(rule, s)] for s in ("open", "confirmed", "rejected"))
         assert (row[("", "待核实")], row[("已核实", "属实（含已整改）")], row[("已核实", "不属实")]) == (
-            opened, confirmed, rejected), rule
-        assert (opened, confirmed, rejected) == (n(region, "doubts_open_by_rule", rule),
-                                                 n(region, "doubts_confirmed_by_rule", rule),
-                                                 n(region, "doubts_rejected_by_rule", rule))
+            opened,
+            confirmed,
+            rejected,
+        ), rule
+        assert (opened, confirmed, rejected) == (
+            n(region, "doubts_open_by_rule", rule),
+            n(region, "doubts_confirmed_by_rule", rule),
+            n(region, "doubts_rejected_by_rule", rule),
+        )
         assert row[("", "疑点总数")] == opened + confirmed + rejected
     total = read.rows["合计"]
     assert total[("", "疑点总数")] == sum(states.values()) == Doubt.objects.count() > 0
@@ -137,8 +168,10 @@ def test_each_table_in_both_formats_shows_the_indicator_values(county):
         for page in pages:
             if any(str(row.cells[0]) in page for row in pdf.table.rows[:-1]):
                 assert header in page, kind
-        total = "".join(str(c) if isinstance(c, str) else
-                        (f"{c:.2f}" if isinstance(c, Decimal) else f"{c:,}") for c in pdf.table.total.cells)
+        total = "".join(
+            str(c) if isinstance(c, str) else (f"{c:.2f}" if isinstance(c, Decimal) else f"{c:,}")
+            for c in pdf.table.total.cells
+        )
         assert total in text, kind
 
 
@@ -162,7 +195,10 @@ def test_reports_are_restricted_like_the_dashboard(county):
     with pytest.raises(NotFoundOrForbidden):
         statistics.build(helper, "basic", county.region.code)
     # own township: fine
-    assert statistics.build(other, "monitoring", county.other_township.code).region_code == county.other_township.code
+    assert (
+        statistics.build(other, "monitoring", county.other_township.code).region_code
+        == county.other_township.code
+    )
 
 
 def test_a_year_without_figures_is_said_in_chinese(county):

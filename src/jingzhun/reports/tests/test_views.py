@@ -37,7 +37,10 @@ def test_the_page_lists_each_report_with_its_download_links(client, county):
     assert f"{county.township.name}{YEAR}年建档立卡户和人口基本情况表" in html
     for kind in ("basic", "causes", "monitoring", "doubts"):
         assert f'data-report="{kind}"' in html
-        assert f"{reverse(f'reports:{kind}')}?region={county.township.code}&amp;year={YEAR}&amp;format=pdf" in html
+        assert (
+            f"{reverse(f'reports:{kind}')}?region={county.township.code}&amp;year={YEAR}&amp;format=pdf"
+            in html
+        )
     assert 'id="card-lookup"' in html  # a leader reads households: they may print cards
 
 
@@ -58,8 +61,11 @@ def test_a_download_is_the_table_of_the_chosen_region_and_year(client, county):
 def test_bad_year_format_or_a_year_without_figures_is_said_on_the_page(client, county):
     client.force_login(county.users["leader"])
     url = reverse("reports:causes")
-    for params, message in (({"year": "20x6"}, "年度应为四位数字"), ({"format": "docx"}, "报表格式应为 xlsx 或 pdf"),
-                            ({"year": "2019"}, "2019年尚无统计指标数据")):
+    for params, message in (
+        ({"year": "20x6"}, "年度应为四位数字"),
+        ({"format": "docx"}, "报表格式应为 xlsx 或 pdf"),
+        ({"year": "2019"}, "2019年尚无统计指标数据"),
+    ):
         response = client.get(url, {"region": county.region.code, **params})
         assert response.status_code == 422, params
         assert message in response.content.decode()
@@ -71,20 +77,27 @@ def test_outsiders_get_the_404_of_a_missing_region_or_household(client, county):
         client.force_login(county.users[role])
         for name in ("reports:basic", "reports:index"):
             got = client.get(reverse(name), {"region": county.township.code, "format": "xlsx"})
-            missing = client.get(reverse(name), {"region": county.township.code[:9] + "999", "format": "xlsx"})
+            missing = client.get(
+                reverse(name), {"region": county.township.code[:9] + "999", "format": "xlsx"}
+            )
             assert got.status_code == missing.status_code == 404, (role, name)
             assert page(got) == page(missing)
         got = client.get(reverse("reports:card", kwargs={"pk": inside.pk}))
         missing = client.get(reverse("reports:card", kwargs={"pk": 10**9}))
         assert got.status_code == missing.status_code == 404 and page(got) == page(missing)
-        assert client.get(reverse("reports:card_lookup"), {"household": inside.household_number}).status_code == 404
+        assert (
+            client.get(reverse("reports:card_lookup"), {"household": inside.household_number}).status_code
+            == 404
+        )
 
 
 def test_the_card_prints_for_whoever_sees_the_household(client, county):
     inside = Household.objects.filter(village__code__startswith=county.township.prefix).first()
     client.force_login(county.users["township_officer"])
     lookup = client.get(reverse("reports:card_lookup"), {"household": inside.household_number})
-    assert lookup.status_code == 302 and lookup["Location"] == reverse("reports:card", kwargs={"pk": inside.pk})
+    assert lookup.status_code == 302 and lookup["Location"] == reverse(
+        "reports:card", kwargs={"pk": inside.pk}
+    )
     response = client.get(lookup["Location"])
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "inline" in response["Content-Disposition"]

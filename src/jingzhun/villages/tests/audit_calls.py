@@ -22,34 +22,57 @@ from jingzhun.villages.tests.isolation import OTHER_VILLAGE, poor_village_a
 
 
 def _add(world: Any, actor: Actor) -> Any:
-    return services.add_poor_village(actor=actor, village=world.villages[OTHER_VILLAGE], identified_year=2014,
-                                     source_document="秦州区贫困村名单")
+    return services.add_poor_village(
+        actor=actor,
+        village=world.villages[OTHER_VILLAGE],
+        identified_year=2014,
+        source_document="秦州区贫困村名单",
+    )
 
 
 def _import(world: Any, actor: Actor) -> Any:
-    result = services.import_poor_villages(actor=actor, county=world.county, text=f"村代码\n{OTHER_VILLAGE}",
-                                           identified_year=2014, source_document="秦州区贫困村名单")
+    result = services.import_poor_villages(
+        actor=actor,
+        county=world.county,
+        text=f"村代码\n{OTHER_VILLAGE}",
+        identified_year=2014,
+        source_document="秦州区贫困村名单",
+    )
     assert [row.village_id for row in result.created] == [OTHER_VILLAGE]
     return result.created[0]
 
 
 def _update(world: Any, actor: Actor) -> Any:
-    return services.update_poor_village(actor=actor, poor_village=poor_village_a(world), expected_version=1,
-                                        data={"source_document": "秦州区贫困村名单（调整）"})
+    return services.update_poor_village(
+        actor=actor,
+        poor_village=poor_village_a(world),
+        expected_version=1,
+        data={"source_document": "秦州区贫困村名单（调整）"},
+    )
 
 
 def _exit(world: Any, actor: Actor) -> Any:
-    return services.record_exit(actor=actor, village=poor_village_a(world).village, year=timezone.localdate().year)
+    return services.record_exit(
+        actor=actor, village=poor_village_a(world).village, year=timezone.localdate().year
+    )
 
 
 def _record(world: Any, actor: Actor) -> Any:
-    return services.save_village_year(actor=actor, village=world.household_a.village, year=2025,
-                                      data={"hardened_road": True, "collective_income": "52000"})
+    return services.save_village_year(
+        actor=actor,
+        village=world.household_a.village,
+        year=2025,
+        data={"hardened_road": True, "collective_income": "52000"},
+    )
 
 
 def _open(world: Any, actor: Actor) -> Any:
-    return procedure_services.open_village_case(actor=actor, village=poor_village_a(world).village,
-                                                kind=ProcedureKind.VILLAGE_EXIT, discovered_on=timezone.localdate())
+    return procedure_services.open_village_case(
+        actor=actor,
+        village=poor_village_a(world).village,
+        kind=ProcedureKind.VILLAGE_EXIT,
+        discovered_on=timezone.localdate(),
+    )
 
 
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {

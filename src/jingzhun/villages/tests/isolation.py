@@ -35,7 +35,9 @@ LIST_EDITORS = {"admin", "county_admin"}
 def poor_village_a(world: Any) -> PoorVillage:
     """南山村 on the 贫困村 list (identified 2014, not exited)."""
     row, _ = PoorVillage.objects.get_or_create(
-        village=world.household_a.village, defaults={"identified_year": 2014, "source_document": "秦州区贫困村名单"})
+        village=world.household_a.village,
+        defaults={"identified_year": 2014, "source_document": "秦州区贫困村名单"},
+    )
     return row
 
 
@@ -45,9 +47,17 @@ def case_a(world: Any) -> Case:
     definition = ProcedureDefinition.objects.get(kind="village_exit", region_prefix="")
     step = StepDefinition.objects.get(definition=definition, code="assessment")
     case, _ = Case.objects.get_or_create(
-        village=village, kind="village_exit", state="open",
-        defaults={"definition": definition, "next_step": step, "params": {},
-                  "discovered_on": timezone.localdate() - dt.timedelta(days=2), "opened_by": "test"})
+        village=village,
+        kind="village_exit",
+        state="open",
+        defaults={
+            "definition": definition,
+            "next_step": step,
+            "params": {},
+            "discovered_on": timezone.localdate() - dt.timedelta(days=2),
+            "opened_by": "test",
+        },
+    )
     return case
 
 
@@ -83,8 +93,13 @@ def open_form(scene: Any) -> dict[str, Any]:
 
 
 def step_form(scene: Any) -> dict[str, Any]:
-    return {"action": "step", "version": "1", "step_code": "assessment", "sig_0": "越权",
-            "ev_village_assessment": "评估报告"}
+    return {
+        "action": "step",
+        "version": "1",
+        "step_code": "assessment",
+        "sig_0": "越权",
+        "ev_village_assessment": "评估报告",
+    }
 
 
 # API bodies (valid: the owner's call with them succeeds).
@@ -103,5 +118,9 @@ def open_body() -> dict[str, Any]:
 
 
 def step_body() -> dict[str, Any]:
-    return {"step_code": "assessment", "version": 1, "signatures": [{"signer": "township", "name": "乡镇审核人"}],
-            "evidence": [{"kind": "village_assessment", "name": "评估报告"}]}
+    return {
+        "step_code": "assessment",
+        "version": 1,
+        "signatures": [{"signer": "township", "name": "乡镇审核人"}],
+        "evidence": [{"kind": "village_assessment", "name": "评估报告"}],
+    }

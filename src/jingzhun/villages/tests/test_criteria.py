@@ -16,8 +16,16 @@ from jingzhun.testing.world import TOWNSHIP_A
 from jingzhun.villages.models import VillageYear
 
 VILLAGE = TOWNSHIP_A + "201"  # 南山村, 1,000 rural people, in 甘肃 (62)
-GOOD = {"hardened_road": True, "safe_water_coverage": Decimal("0.95"), "power": True, "clinic": True,
-        "broadband": True, "radio_tv": False, "collective_income": Decimal("50000"), "rural_population": 1000}
+GOOD = {
+    "hardened_road": True,
+    "safe_water_coverage": Decimal("0.95"),
+    "power": True,
+    "clinic": True,
+    "broadband": True,
+    "radio_tv": False,
+    "collective_income": Decimal("50000"),
+    "rural_population": 1000,
+}
 
 
 def record(world: Any, year: int = 2019, **values: Any) -> VillageYear:
@@ -31,16 +39,30 @@ def by_code(evaluation: Any) -> dict[str, Any]:
 def set_parameter(key: str, value: str, *, prefix: str = "62", year: int | None = None) -> None:
     import datetime as dt
 
-    policy_services.create_parameter(actor=Actor(None, "测试"), key=key, region_prefix=prefix, value=value,
-                                     document="甘肃省测试文件", year=year,
-                                     effective_from=None if year else dt.date(2016, 1, 1))
+    policy_services.create_parameter(
+        actor=Actor(None, "测试"),
+        key=key,
+        region_prefix=prefix,
+        value=value,
+        document="甘肃省测试文件",
+        year=year,
+        effective_from=None if year else dt.date(2016, 1, 1),
+    )
 
 
 def test_a_village_meeting_every_item_exits(world: Any) -> None:
     record(world)
     evaluation = evaluate_village_exit(world.villages[VILLAGE], year=2019)
     assert [x.code for x in evaluation.criteria] == [
-        "incidence", "road", "water", "power", "clinic", "broadband", "radio_tv", "collective_income"]
+        "incidence",
+        "road",
+        "water",
+        "power",
+        "clinic",
+        "broadband",
+        "radio_tv",
+        "collective_income",
+    ]
     assert evaluation.passed, evaluation.summary_zh()
     radio = by_code(evaluation)["radio_tv"]
     assert not radio.passed and not radio.required and "本地不作要求" in radio.threshold  # 0 by default
@@ -110,8 +132,12 @@ def province_2013() -> None:
 
 
 def data_2013(world: Any, **values: Any) -> None:
-    base = {"rural_population": 1000, "poor_population": 250, "per_capita_income": Decimal("2500"),
-            "collective_income": Decimal("0")}
+    base = {
+        "rural_population": 1000,
+        "poor_population": 250,
+        "per_capita_income": Decimal("2500"),
+        "collective_income": Decimal("0"),
+    }
     VillageYear.objects.create(village=world.villages[VILLAGE], year=2013, **(base | values))
 
 
@@ -128,8 +154,10 @@ def test_a_village_meeting_the_three_conditions_is_identified(world: Any) -> Non
 def test_incidence_at_twice_the_province(world: Any, poor: int, passed: bool) -> None:
     province_2013()
     data_2013(world, poor_population=poor)
-    assert by_code(evaluate_village_identification(world.villages[VILLAGE], year=2014))["high_incidence"].passed \
+    assert (
+        by_code(evaluate_village_identification(world.villages[VILLAGE], year=2014))["high_incidence"].passed
         is passed
+    )
 
 
 @pytest.mark.parametrize(("income", "passed"), [("2999.99", True), ("3000", False), ("3000.01", False)])
@@ -144,8 +172,12 @@ def test_income_under_sixty_percent_of_the_province(world: Any, income: str, pas
 def test_no_collective_income(world: Any, income: str | None, passed: bool) -> None:
     province_2013()
     data_2013(world, collective_income=Decimal(income) if income is not None else None)
-    assert by_code(evaluate_village_identification(world.villages[VILLAGE], year=2014))[
-        "no_collective_income"].passed is passed
+    assert (
+        by_code(evaluate_village_identification(world.villages[VILLAGE], year=2014))[
+            "no_collective_income"
+        ].passed
+        is passed
+    )
 
 
 def test_without_the_province_figures_identification_names_what_is_missing(world: Any) -> None:

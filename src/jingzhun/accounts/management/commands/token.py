@@ -45,7 +45,9 @@ class Command(BaseCommand):
             raise CommandError("用途说明不能超过 100 个字")
         with context.acting(source="cli"):
             _token, raw = create_api_token(actor=CLI_ACTOR, user=user, name=name)
-        self.stderr.write(f"已为用户 {user.username} 创建令牌{f'（{name}）' if name else ''}。请立即保存，它不会再显示：")
+        self.stderr.write(
+            f"已为用户 {user.username} 创建令牌{f'（{name}）' if name else ''}。请立即保存，它不会再显示："
+        )
         self.stdout.write(raw)
 
     def _list(self, user: User) -> None:

@@ -1,7 +1,7 @@
 """jingzhun indicators: refresh the indicator table, or show a region's figures in the terminal.
 
-    jingzhun indicators refresh [--region PREFIX] [--year Y]
-    jingzhun indicators show --region CODE [--year Y]
+jingzhun indicators refresh [--region PREFIX] [--year Y]
+jingzhun indicators show --region CODE [--year Y]
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def table(rows: list[tuple[str, ...]], right: set[int]) -> str:
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines = [
+        "  ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(row)).rstrip() for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -77,7 +79,9 @@ class Command(BaseCommand):
     def refresh(self, prefix: str, year: int | None) -> None:
         result = refresh_now(prefix, year=year or timezone.localdate().year)
         area = area_of(prefix) or "全部"
-        self.stdout.write(f"已刷新 {area} {result.year}年的指标：{result.rows:,} 行，用时 {result.seconds:.2f} 秒")
+        self.stdout.write(
+            f"已刷新 {area} {result.year}年的指标：{result.rows:,} 行，用时 {result.seconds:.2f} 秒"
+        )
 
     def show(self, key: str, year: int | None) -> None:
         region = Region.objects.filter(Q(code=key) | Q(prefix=key)).first()
@@ -88,15 +92,21 @@ class Command(BaseCommand):
             year = rows.aggregate(y=Max("year"))["y"]
         values = list(rows.filter(year=year).order_by("code", "dim")) if year else []
         if not values:
-            raise CommandError(f"{region.full_name()}{f' {year}年' if year else ''}还没有计算指标"
-                               "（jingzhun indicators refresh --region …）")
+            raise CommandError(
+                f"{region.full_name()}{f' {year}年' if year else ''}还没有计算指标"
+                "（jingzhun indicators refresh --region …）"
+            )
         order = {code: i for i, code in enumerate([*indicators.BY_CODE, *DB_INDICATORS])}
         values.sort(key=lambda v: (order.get(v.code, len(order)), v.dim))
         lines: list[tuple[str, ...]] = [("指标", "分组", "数值", "单位", "代码")]
         for v in values:
             name, label, unit = _label(v.code, v.dim)
-            lines.append((name, label, _number(v.value, v.code), unit, f"{v.code}{':' + v.dim if v.dim else ''}"))
+            lines.append(
+                (name, label, _number(v.value, v.code), unit, f"{v.code}{':' + v.dim if v.dim else ''}")
+            )
         refreshed = IndicatorRefresh.objects.get(region_code=region.code, year=year).refreshed_at
-        self.stdout.write(f"{region.full_name()}（{region.code}）{year}年，"
-                          f"更新于 {timezone.localtime(refreshed):%Y-%m-%d %H:%M}")
+        self.stdout.write(
+            f"{region.full_name()}（{region.code}）{year}年，"
+            f"更新于 {timezone.localtime(refreshed):%Y-%m-%d %H:%M}"
+        )
         self.stdout.write(table(lines, right={2}))

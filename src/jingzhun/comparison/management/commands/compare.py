@@ -32,13 +32,20 @@ class Command(BaseCommand):
     help = "运行行业数据比对规则（默认 DuckDB；--engine spark 用 Apache Spark）"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--region", help="比对范围的区划代码（县或更大），比对数据库中的登记数据并下发疑点")
+        parser.add_argument(
+            "--region", help="比对范围的区划代码（县或更大），比对数据库中的登记数据并下发疑点"
+        )
         parser.add_argument("--snapshot", help="只比对文件：登记数据快照目录")
         parser.add_argument("--datasets", help="只比对文件：部门数据目录（<数据集>.parquet）")
-        parser.add_argument("--datasets-region", default="",
-                            help="只比对文件：部门数据覆盖的区划代码前缀（未填户籍地的人员按此下发；默认不限）")
+        parser.add_argument(
+            "--datasets-region",
+            default="",
+            help="只比对文件：部门数据覆盖的区划代码前缀（未填户籍地的人员按此下发；默认不限）",
+        )
         parser.add_argument("--out", help="只比对文件：命中结果写到这个 .parquet/.csv 文件")
-        parser.add_argument("--truth", help="只比对文件：植入异常的真值文件 ground_truth.csv，打印各规则精确率和召回率")
+        parser.add_argument(
+            "--truth", help="只比对文件：植入异常的真值文件 ground_truth.csv，打印各规则精确率和召回率"
+        )
         parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
         parser.add_argument("--spark-master", default="local[2]", help="Spark 集群地址（默认本机 local[2]）")
         parser.add_argument("--as-of", help="比对基准日（默认今天）")
@@ -74,9 +81,14 @@ class Command(BaseCommand):
                 raise CommandError(f"用户不存在：{opts['user']}")
         try:
             with acting(source="cli"):
-                run = run_comparison(actor=Actor.of(user, fallback="系统（命令行）"), region=region,
-                                     engine_name=engine_name, as_of=as_of,
-                                     spark_master=str(opts["spark_master"]), progress=self._progress)
+                run = run_comparison(
+                    actor=Actor.of(user, fallback="系统（命令行）"),
+                    region=region,
+                    engine_name=engine_name,
+                    as_of=as_of,
+                    spark_master=str(opts["spark_master"]),
+                    progress=self._progress,
+                )
         except JingzhunError as exc:
             raise CommandError(str(exc)) from exc
         except engine.RuleError as exc:
@@ -110,15 +122,24 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             region = str(opts.get("datasets_region") or "")
-            result = engine.run_catalogue(eng, open_snapshot(snap_path), files, as_of=as_of, rules=rules,
-                                          catalogue=catalogue, progress=self._progress,
-                                          load_regions={p: region for paths in files.values() for p in paths})
+            result = engine.run_catalogue(
+                eng,
+                open_snapshot(snap_path),
+                files,
+                as_of=as_of,
+                rules=rules,
+                catalogue=catalogue,
+                progress=self._progress,
+                load_regions={p: region for paths in files.values() for p in paths},
+            )
         except engine.RuleError as exc:
             raise CommandError(f"{exc}{f'：{exc.detail}' if exc.detail else ''}") from exc
         finally:
             eng.close()
         elapsed = time.perf_counter() - started
-        self.stdout.write(f"比对完成（{result.engine}）：{result.findings.num_rows} 条命中，用时 {elapsed:.1f} 秒")
+        self.stdout.write(
+            f"比对完成（{result.engine}）：{result.findings.num_rows} 条命中，用时 {elapsed:.1f} 秒"
+        )
         for outcome in result.outcomes:
             text = outcome.skipped or f"{outcome.rows} 条，{outcome.seconds:.2f} 秒"
             if outcome.partly_skipped:

@@ -1,9 +1,9 @@
 """jingzhun dataset load|list|template: department data (行业部门数据) from the shell.
 
-    jingzhun dataset load FILE --dataset CODE --as-of YYYY-MM-DD [--region PREFIX] [--policy all|valid]
-                          [--user NAME] [--report PATH]
-    jingzhun dataset list [--dataset CODE] [--limit N]
-    jingzhun dataset template CODE [--out PATH] [--format xlsx|csv]
+jingzhun dataset load FILE --dataset CODE --as-of YYYY-MM-DD [--region PREFIX] [--policy all|valid]
+                      [--user NAME] [--report PATH]
+jingzhun dataset list [--dataset CODE] [--limit N]
+jingzhun dataset template CODE [--out PATH] [--format xlsx|csv]
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ class Command(BaseCommand):
         load.add_argument("--dataset", required=True, choices=list(datasets.BY_CODE), help="数据集代码")
         load.add_argument("--as-of", required=True, dest="as_of", help="数据截止日期，如 2025-06-30")
         load.add_argument("--region", default="", help="覆盖区划代码前缀（默认：全部地区，或用户的辖区）")
-        load.add_argument("--policy", choices=["all", "valid"], default="valid",
-                          help="valid：入库正确的行，报告错误的行（默认）；all：全部正确才入库")
+        load.add_argument(
+            "--policy",
+            choices=["all", "valid"],
+            default="valid",
+            help="valid：入库正确的行，报告错误的行（默认）；all：全部正确才入库",
+        )
         load.add_argument("--user", help="以哪个用户的身份上传（默认：系统，不限数据集和地区）")
         load.add_argument("--report", help="把错误报告（.xlsx）另存到这里")
         load.add_argument("--max-errors", type=int, default=20, help="终端最多显示多少条错误")
@@ -69,16 +73,25 @@ class Command(BaseCommand):
 
         try:
             with acting(source="cli"):
-                load = load_dataset(actor=Actor.of(user, fallback="系统（命令行）"), user=user, path=path,
-                                    dataset=opts["dataset"], as_of=opts["as_of"], region_prefix=opts["region"],
-                                    policy=opts["policy"], progress=progress)
+                load = load_dataset(
+                    actor=Actor.of(user, fallback="系统（命令行）"),
+                    user=user,
+                    path=path,
+                    dataset=opts["dataset"],
+                    as_of=opts["as_of"],
+                    region_prefix=opts["region"],
+                    policy=opts["policy"],
+                    progress=progress,
+                )
         except JingzhunError as exc:
             raise CommandError(exc.message) from exc
         self._report(load, opts["max_errors"])
         if load.error_report and opts.get("report"):
             shutil.copy(report_file(load), opts["report"])
             self.stdout.write(f"错误报告已保存：{opts['report']}")
-        self.stdout.write(f"批次 {load.id}，用时 {time.perf_counter() - started:.1f} 秒，共 {load.rows_total} 行")
+        self.stdout.write(
+            f"批次 {load.id}，用时 {time.perf_counter() - started:.1f} 秒，共 {load.rows_total} 行"
+        )
         if load.state in (LoadState.REJECTED, LoadState.FAILED):
             raise CommandError(f"未入库：{load.get_state_display()}")
 
@@ -87,7 +100,9 @@ class Command(BaseCommand):
         self.stdout.write(style(f"{load.get_state_display()}：{load.message}"))
         for e in load.errors_preview[:limit]:
             kind = "提示" if e["severity"] == "warning" else "错误"
-            self.stdout.write(f"  {kind} {e['sheet']} 第 {e['row']} 行「{e['column']}」{e['value']}：{e['message']}")
+            self.stdout.write(
+                f"  {kind} {e['sheet']} 第 {e['row']} 行「{e['column']}」{e['value']}：{e['message']}"
+            )
         if load.error_report:
             self.stdout.write(f"错误报告：{report_file(load)}")
         if load.parquet_path:

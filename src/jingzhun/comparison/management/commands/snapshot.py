@@ -21,7 +21,11 @@ class Command(BaseCommand):
         if prefix and not prefix.isdigit():
             raise CommandError(f"区划代码应为数字：{prefix}")
         out = Path(str(opts["out"])) if opts.get("out") else None
-        snap = write_snapshot(prefix, name=out.name if out else None, root=out.parent if out else None,
-                              progress=lambda text: self.stderr.write(text))
+        snap = write_snapshot(
+            prefix,
+            name=out.name if out else None,
+            root=out.parent if out else None,
+            progress=lambda text: self.stderr.write(text),
+        )
         rows = "，".join(f"{table} {n:,} 行" for table, n in snap.rows.items())
         self.stdout.write(f"快照已写到 {snap.path}（{len(snap.counties)} 个县：{rows}）")

@@ -18,8 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="备份目录（新建；默认 JINGZHUN_HOME/backups/<日期时间>）")
 
     def handle(self, *args: object, **opts: object) -> None:
-        out = Path(str(opts["out"])) if opts.get("out") else (
-            Path(settings.HOME) / "backups" / dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        out = (
+            Path(str(opts["out"]))
+            if opts.get("out")
+            else (Path(settings.HOME) / "backups" / dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        )
         try:
             backup.backup(out.resolve(), progress=lambda text: self.stdout.write(text))
         except backup.BackupError as exc:

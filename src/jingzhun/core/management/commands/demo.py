@@ -71,17 +71,28 @@ class Command(BaseCommand):
         from jingzhun.policy.models import Parameter
 
         province = county[:2]
-        values = {catalogue.POVERTY_LINE: {y: 4000 for y in range(2021, 2031)},
-                  catalogue.MONITORING_LINE: {2022: 6300, 2023: 6900, **{y: 7300 for y in range(2024, 2031)}}}
+        values = {
+            catalogue.POVERTY_LINE: {y: 4000 for y in range(2021, 2031)},
+            catalogue.MONITORING_LINE: {2022: 6300, 2023: 6900, **{y: 7300 for y in range(2024, 2031)}},
+        }
         for key, by_year in values.items():
             for year, value in by_year.items():
-                if year > timezone.localdate().year or Parameter.objects.filter(
-                        key=key, year=year, region_prefix__in=["", province]).exists():
+                if (
+                    year > timezone.localdate().year
+                    or Parameter.objects.filter(key=key, year=year, region_prefix__in=["", province]).exists()
+                ):
                     continue
                 services.create_parameter(
-                    actor=Actor(None, "演示数据"), key=key, region_prefix=province, year=year, value=value,
-                    document="演示用数值（非正式文件）", unconfirmed=True, source="jingzhun demo",
-                    note="演示用：全国逐年数值未经核实（domain.md §3.1、§4.3），请按本省文件修改")
+                    actor=Actor(None, "演示数据"),
+                    key=key,
+                    region_prefix=province,
+                    year=year,
+                    value=value,
+                    document="演示用数值（非正式文件）",
+                    unconfirmed=True,
+                    source="jingzhun demo",
+                    note="演示用：全国逐年数值未经核实（domain.md §3.1、§4.3），请按本省文件修改",
+                )
 
     def demo_cases(self) -> None:
         """A few cases in the demo village, at their first or second step, so the queues and case pages
@@ -109,19 +120,32 @@ class Command(BaseCommand):
             opened = 0
             for household in village.exclude(cases__isnull=False):
                 try:
-                    case = procedures.open_case(actor=actor, household=household, kind=kind,
-                                                discovered_on=today - dt.timedelta(days=days), params=params)
+                    case = procedures.open_case(
+                        actor=actor,
+                        household=household,
+                        kind=kind,
+                        discovered_on=today - dt.timedelta(days=days),
+                        params=params,
+                    )
                 except JingzhunError:
                     continue
                 if opened < advanced:
                     step = case.next_step
                     procedures.complete_step(
-                        actor=actor, case=case, step_code=step.code, expected_version=case.version,
+                        actor=actor,
+                        case=case,
+                        step_code=step.code,
+                        expected_version=case.version,
                         on=today - dt.timedelta(days=days - 1),
-                        signatures=[procedures.Signature(code, f"{Signer(code).label}（演示{k + 1}）")
-                                    for k, code in enumerate(step.signature_list)],
-                        evidence=[procedures.EvidenceInput(code, f"{EvidenceKind(code).label}（纸质存档）")
-                                  for code in step.evidence_list])
+                        signatures=[
+                            procedures.Signature(code, f"{Signer(code).label}（演示{k + 1}）")
+                            for k, code in enumerate(step.signature_list)
+                        ],
+                        evidence=[
+                            procedures.EvidenceInput(code, f"{EvidenceKind(code).label}（纸质存档）")
+                            for code in step.evidence_list
+                        ],
+                    )
                 opened += 1
                 if opened == count:
                     break
@@ -154,8 +178,14 @@ class Command(BaseCommand):
         for dataset in ds.DATASETS:
             path = out / f"{dataset.code}.parquet"
             if path.exists():
-                load_dataset(actor=system, user=None, path=path, dataset=dataset.code, as_of=today,
-                             region_prefix=county)
+                load_dataset(
+                    actor=system,
+                    user=None,
+                    path=path,
+                    dataset=dataset.code,
+                    as_of=today,
+                    region_prefix=county,
+                )
         admin = User.objects.get(username="county")
         run = run_comparison(actor=Actor.of(admin), region=Region.objects.get(prefix=county), as_of=today)
         self.say(f"    {run.message}")
@@ -181,8 +211,9 @@ class Command(BaseCommand):
         generate.write_villages_csv(villages, out / "villages.csv")
         load_csv(out / "villages.csv")
         path = out / "register.csv"
-        generate.write_csv(generate.generate_register(county, households=households, seed=seed, villages=villages),
-                           path)
+        generate.write_csv(
+            generate.generate_register(county, households=households, seed=seed, villages=villages), path
+        )
         self.say("    导入（与村里上传文件走同一个导入程序）…")
 
         def progress(percent: int, stage: str) -> None:

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("csv", nargs="?", help="村级区划 CSV 文件")
         parser.add_argument("--national", action="store_true", help="载入随软件提供的全国区划（省到乡镇）")
-        parser.add_argument("--province", action="append", default=[], help="只载入这些省（两位代码，可重复）")
+        parser.add_argument(
+            "--province", action="append", default=[], help="只载入这些省（两位代码，可重复）"
+        )
 
     def handle(self, *args: object, **opts: object) -> None:
         if not opts["national"] and not opts["csv"]:

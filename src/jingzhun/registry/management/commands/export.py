@@ -28,8 +28,14 @@ class Command(BaseCommand):
         else:
             user = _SystemReader()
         fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
-        count = export_households(user, path=path, layout=str(opts["layout"]), fmt=fmt,
-                                  region_prefix=str(opts["region"]), year=opts.get("year"))  # type: ignore[arg-type]
+        count = export_households(
+            user,
+            path=path,
+            layout=str(opts["layout"]),
+            fmt=fmt,
+            region_prefix=str(opts["region"]),
+            year=opts.get("year"),
+        )  # type: ignore[arg-type]
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 名成员到 {path}"))
 
 

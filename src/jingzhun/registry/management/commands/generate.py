@@ -19,10 +19,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         where = parser.add_mutually_exclusive_group()
         where.add_argument("--county", help="区县代码（6 位），默认 620502 天水市秦州区")
-        where.add_argument("--province", help="省份代码（2 位），按乡镇数把人数分到全省各区县，每个区县一个文件")
+        where.add_argument(
+            "--province", help="省份代码（2 位），按乡镇数把人数分到全省各区县，每个区县一个文件"
+        )
         parser.add_argument("--households", type=int, default=2000, help="区县：生成的户数（默认 2000）")
         parser.add_argument("--members", type=int, default=100_000, help="省：生成的总人数（默认 100000）")
-        parser.add_argument("--seed", type=int, default=1, help="随机种子，相同种子生成完全相同的文件（默认 1）")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="随机种子，相同种子生成完全相同的文件（默认 1）"
+        )
         parser.add_argument("--year", type=int, default=2025, help="数据年度（默认 2025）")
         parser.add_argument("--out", default="var/generated", help="输出目录（默认 ./var/generated）")
         parser.add_argument(
@@ -62,11 +66,13 @@ class Command(BaseCommand):
         gen.write_villages_csv(villages, village_path)
         seconds = time.perf_counter() - started
         place = f"{county.city_name}{county.name}" if county.city_name != "市辖区" else county.name
-        self.stdout.write(
-            f"已生成 {county.code} {place}：{households:,} 户 {members:,} 人 → {path}"
-        )
+        self.stdout.write(f"已生成 {county.code} {place}：{households:,} 户 {members:,} 人 → {path}")
         self.stdout.write(f"村（行政村）{len(villages):,} 个 → {village_path}")
-        self.stdout.write(self.style.SUCCESS(f"完成，用时 {seconds:.1f} 秒（种子 {options['seed']}，数据年度 {options['year']}）"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成，用时 {seconds:.1f} 秒（种子 {options['seed']}，数据年度 {options['year']}）"
+            )
+        )
 
     def _province(self, options: dict[str, Any], out: Path) -> None:
         prefix = options["province"]
@@ -93,8 +99,14 @@ class Command(BaseCommand):
             )
 
         results = gen.generate_province(
-            prefix, members=members, seed=options["seed"], out_dir=out, fmt=fmt, year=options["year"],
-            workers=options["workers"], progress=progress,
+            prefix,
+            members=members,
+            seed=options["seed"],
+            out_dir=out,
+            fmt=fmt,
+            year=options["year"],
+            workers=options["workers"],
+            progress=progress,
         )
         seconds = time.perf_counter() - started
         households = sum(r.households for r in results)

@@ -20,8 +20,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="要导入的文件")
-        parser.add_argument("--policy", choices=["all", "valid"], default="all",
-                            help="all：全部正确才导入（默认）；valid：导入正确的户，报告错误的户")
+        parser.add_argument(
+            "--policy",
+            choices=["all", "valid"],
+            default="all",
+            help="all：全部正确才导入（默认）；valid：导入正确的户，报告错误的户",
+        )
         parser.add_argument("--user", help="以哪个用户的身份和辖区导入（默认：系统，不限辖区）")
         parser.add_argument("--report", help="把错误报告（.xlsx）另存到这里")
         parser.add_argument("--max-errors", type=int, default=50, help="终端最多显示多少条错误")
@@ -45,7 +49,9 @@ class Command(BaseCommand):
                 last[0] = percent
 
         with acting(source="cli"):
-            batch = run_import(actor=actor, user=user, path=path, policy=str(opts["policy"]), progress=progress)
+            batch = run_import(
+                actor=actor, user=user, path=path, policy=str(opts["policy"]), progress=progress
+            )
         elapsed = time.perf_counter() - started
         self._report(batch, int(opts["max_errors"]))  # type: ignore[call-overload]
         if batch.error_report and opts.get("report"):
@@ -53,7 +59,9 @@ class Command(BaseCommand):
             self.stdout.write(f"错误报告已保存：{opts['report']}")
         self.stdout.write(f"批次 {batch.id}，用时 {elapsed:.1f} 秒，共 {batch.rows_total} 行")
         if batch.state == ImportBatch.State.FAILED:
-            self.stdout.write("提示：导入模板可用 jingzhun template 生成（与导入页面“下载导入模板”得到的相同）")
+            self.stdout.write(
+                "提示：导入模板可用 jingzhun template 生成（与导入页面“下载导入模板”得到的相同）"
+            )
         if batch.state in (ImportBatch.State.REJECTED, ImportBatch.State.FAILED):
             raise CommandError(f"导入未完成：{batch.get_state_display()}")
 
@@ -61,10 +69,14 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if batch.state == ImportBatch.State.COMMITTED else self.style.WARNING
         self.stdout.write(style(f"{batch.get_state_display()}：{batch.message}"))
         for e in batch.errors_preview[:limit]:
-            self.stdout.write(f"  {e['sheet']} 第 {e['row']} 行「{e['column']}」{e['value'] or ''}：{e['message']}")
+            self.stdout.write(
+                f"  {e['sheet']} 第 {e['row']} 行「{e['column']}」{e['value'] or ''}：{e['message']}"
+            )
         if batch.error_count > limit:
             self.stdout.write(f"  …… 共 {batch.error_count} 处错误，完整清单见错误报告")
         for check in batch.warning_summary:
-            self.stdout.write(f"  逻辑校验 {check['numbers']} {check['name']}：{check['rows']} 行（提示，不影响导入）")
+            self.stdout.write(
+                f"  逻辑校验 {check['numbers']} {check['name']}：{check['rows']} 行（提示，不影响导入）"
+            )
         if batch.error_report:
             self.stdout.write(f"错误报告：{imports_dir().parent / batch.error_report}")

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "生成建档立卡导入模板（.xlsx 或 .csv，表头与国家系统一致）"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", nargs="?", default="建档立卡导入模板.xlsx", help="输出文件，扩展名决定格式")
+        parser.add_argument(
+            "path", nargs="?", default="建档立卡导入模板.xlsx", help="输出文件，扩展名决定格式"
+        )
 
     def handle(self, *args: object, **opts: object) -> None:
         path = Path(str(opts["path"]))

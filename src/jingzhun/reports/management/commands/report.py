@@ -50,7 +50,9 @@ class Command(BaseCommand):
             raise CommandError(f"没有这种报表：{kind}。应为 {'、'.join(KINDS)} 之一")
         user = self._user(str(opts["user"]))
         try:
-            report = self._card(user, str(opts["household"])) if kind == "card" else self._table(user, kind, opts)
+            report = (
+                self._card(user, str(opts["household"])) if kind == "card" else self._table(user, kind, opts)
+            )
         except JingzhunError as exc:
             raise CommandError(exc.message) from None
         path = self._path(str(opts["out"]), report.name)
@@ -74,7 +76,9 @@ class Command(BaseCommand):
         if raw_year and not (raw_year.isdigit() and len(raw_year) == 4):
             raise CommandError(f"年度应为四位数字，如 2026：{raw_year}")
         fmt = str(opts["format"]).strip().lower()
-        return exports.report_file(user, kind=kind, region=region, year=int(raw_year) if raw_year else None, fmt=fmt)
+        return exports.report_file(
+            user, kind=kind, region=region, year=int(raw_year) if raw_year else None, fmt=fmt
+        )
 
     def _card(self, user: object, number: str) -> exports.ReportFile:
         if not number.strip():
