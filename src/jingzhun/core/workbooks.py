@@ -191,9 +191,13 @@ class Book:
         return _limited(child_flags, str(self.path), sheet, column)
 
 
-def open_xlsx(path: Path) -> Book:
-    """Check, then read every sheet of an .xlsx as text (fastexcel) in a limited child."""
+def open_xlsx(path: Path, *, checked: Callable[[], None] | None = None) -> Book:
+    """Check, then read every sheet of an .xlsx as text (fastexcel) in a limited child. ``checked`` is
+    called after the check, before the child reads: work that may overlap with the read (the caller's
+    thread runs on the other core while this one waits for the child)."""
     check(path)
+    if checked is not None:
+        checked()
     out = Path(tempfile.mkdtemp(prefix="jz-book-"))
     try:
         result = _limited(child_strings, str(path), str(out))
@@ -205,6 +209,129 @@ def open_xlsx(path: Path) -> Book:
         return book
     finally:
         shutil.rmtree(out, ignore_errors=True)  # the tables stay valid: their pages are mapped
+
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+#: ``head_rows`` reads no further than this into a sheet's XML or its shared strings (uncompressed bytes).
+HEAD_BYTES = 8 << 20
+
+
+def _column_index(ref: str) -> int | None:
+    letters = ref.rstrip("0123456789")
+    if not letters or not letters.isalpha() or not letters.isupper():
+        return None
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+class _Limited:
+    """A file object that ends after ``limit`` bytes (``head_rows`` never parses a whole large sheet)."""
+
+    def __init__(self, fh: Any, limit: int) -> None:
+        self.fh, self.left = fh, limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        size = self.left if size < 0 else min(size, self.left)
+        data: bytes = self.fh.read(size)
+        self.left -= len(data)
+        return data
+
+
+def head_rows(path: Path, rows: int = 10) -> dict[str, list[list[str | None]]]:
+    """The first ``rows`` rows with a value of each sheet of a checked .xlsx, as text by sheet column
+    (0-based; shared strings resolved), read from the XML in the calling process without a reader. For
+    work that can start on the header while ``open_xlsx`` reads the file: it is a guess the caller must
+    confirm against what the reader gives. Anything unusual gives no entry for the sheet (or ``{}``)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            found: dict[str, list[dict[int, tuple[str, str]]]] = {}
+            for name, member in sheet_members(zf).items():
+                try:
+                    got = _head_cells(zf, member, rows)
+                except ET.ParseError:  # cut off at HEAD_BYTES, or not well-formed: the reader will say
+                    continue
+                if got is not None:
+                    found[name] = got
+            needed = {
+                int(v) for sheet in found.values() for row in sheet for t, v in row.values() if t == "s"
+            }
+            shared = _shared_strings(zf, max(needed)) if needed else []
+    except (zipfile.BadZipFile, OSError, ET.ParseError, ValueError, KeyError):
+        return {}
+    result: dict[str, list[list[str | None]]] = {}
+    for name, sheet in found.items():
+        table: list[list[str | None]] = []
+        for row in sheet:
+            width = max(row) + 1
+            line: list[str | None] = [None] * width
+            for j, (kind, value) in row.items():
+                if kind == "s":
+                    k = int(value)
+                    line[j] = shared[k] if k < len(shared) else None
+                else:
+                    line[j] = value
+            table.append(line)
+        result[name] = table
+    return result
+
+
+def _head_cells(zf: zipfile.ZipFile, member: str, rows: int) -> list[dict[int, tuple[str, str]]] | None:
+    """Column → (cell type, text) of the first ``rows`` rows with a value; type "s" holds the shared
+    string's index. None when a cell has no reference or a column beyond Excel's."""
+    table: list[dict[int, tuple[str, str]]] = []
+    with zf.open(member) as fh:
+        for _, elem in ET.iterparse(_Limited(fh, HEAD_BYTES), events=("end",)):
+            if elem.tag != f"{_NS}row":
+                continue
+            row: dict[int, tuple[str, str]] = {}
+            for c in elem.iter(f"{_NS}c"):
+                j = _column_index(c.get("r", ""))
+                if j is None or j >= 16384:
+                    return None
+                kind = c.get("t", "n")
+                if kind == "inlineStr":
+                    text = "".join(t.text or "" for t in c.iter(f"{_NS}t"))
+                else:
+                    v = c.find(f"{_NS}v")
+                    if v is None or v.text is None:
+                        continue
+                    text = v.text
+                if text.strip():
+                    row[j] = (kind, text)
+            elem.clear()
+            if row:
+                table.append(row)
+                if len(table) >= rows:
+                    break
+    return table
+
+
+def _shared_strings(zf: zipfile.ZipFile, last: int) -> list[str]:
+    """The shared strings up to index ``last`` (the rest of the table is not read)."""
+    names = [n for n in zf.namelist() if n.lower() == "xl/sharedstrings.xml"]
+    strings: list[str] = []
+    if not names:
+        return strings
+    with zf.open(names[0]) as fh:
+        for _, elem in ET.iterparse(_Limited(fh, HEAD_BYTES), events=("end",)):
+            if elem.tag == f"{_NS}si":
+                strings.append(_si_text(elem))
+                elem.clear()
+                if len(strings) > last:
+                    break
+    return strings
+
+
+def _si_text(si: ET.Element) -> str:
+    """A shared string's text: its ``<t>``, or its runs' (not the phonetic runs, ``<rPh>``)."""
+    t = si.find(f"{_NS}t")
+    if t is not None:
+        return t.text or ""
+    return "".join(t.text or "" for r in si.findall(f"{_NS}r") for t in r.findall(f"{_NS}t"))
 
 
 def open_cells(path: Path) -> tuple[list[str], dict[str, list[list[Any]]], dict[str, str]]:

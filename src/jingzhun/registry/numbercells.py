@@ -21,8 +21,9 @@ read from the sheet's XML (``xlsx_numbers``); a Parquet file says so by its colu
 from __future__ import annotations
 
 import re
+import threading
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -110,6 +111,41 @@ def _number_cells(path: Path, sheet: str, columns: Sequence[int]) -> dict[int, d
                     return found
 
 
+Cells = dict[int, dict[int, bytes]]
+
+
+class Prescan:
+    """``_number_cells`` of the columns a guess names, in a thread started before the workbook is read: the
+    reader runs in its child on one core while this reads the sheet's XML on the other (the calling thread
+    only waits for the child). ``cells`` hands a sheet's result over when the columns asked for are the
+    ones scanned; otherwise (a wrong guess) the caller scans itself."""
+
+    def __init__(self, path: Path, guess: Callable[[Path], dict[str, list[int]]]) -> None:
+        self.path, self.guess = path, guess
+        self.columns: dict[str, list[int]] = {}
+        self.found: dict[str, Cells | None] = {}
+        self.thread = threading.Thread(target=self._run, name="jingzhun-number-cells", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.columns = self.guess(self.path)
+            for sheet, columns in self.columns.items():
+                self.found[sheet] = _number_cells(self.path, sheet, columns)
+        except Exception:  # a guess only: the caller scans again what is missing
+            pass
+
+    def cells(self, sheet: str, columns: Sequence[int]) -> tuple[bool, Cells | None]:
+        """(True, the scan) when ``columns`` of ``sheet`` were scanned; (False, None) otherwise."""
+        if self.thread.ident is not None:  # started
+            self.thread.join()
+        if sheet in self.found and set(columns) <= set(self.columns.get(sheet, ())):
+            return True, self.found[sheet]
+        return False, None
+
+
 def xlsx_numbers(
     path: Path,
     book: Book,
@@ -118,6 +154,7 @@ def xlsx_numbers(
     header: int,
     columns: Mapping[str, int],
     first_row: int,
+    prescan: Prescan | None = None,
 ) -> dict[str, pa.Array]:
     """For the .xlsx readers (fastexcel, every cell rendered as text): key → the value of each number cell of
     the column that is not already exact as text (float64, null elsewhere; keys without one are left out),
@@ -130,7 +167,8 @@ def xlsx_numbers(
     XML is read once (about 1 s of CPU for a 445 MB sheet). Each number cell found there must have the same
     value as fastexcel's cell of that row (so the rows are matched right); when they differ, or the XML is
     not written the usual way, the columns are read again by fastexcel (booleans: a value for number cells
-    only), which costs as much as reading the sheet."""
+    only), which costs as much as reading the sheet. ``prescan``: a scan already started (``Prescan``), used
+    when it covers the columns."""
     body = table.slice(header + 1)
     suspects: dict[str, pa.Array] = {}
     for key, j in columns.items():
@@ -143,7 +181,9 @@ def xlsx_numbers(
     if not suspects:
         return {}
     absolute = {key: sheet.absolute[columns[key]] for key in suspects}
-    cells = _number_cells(path, sheet.name, list(absolute.values()))
+    scanned, cells = (False, None) if prescan is None else prescan.cells(sheet.name, list(absolute.values()))
+    if not scanned:
+        cells = _number_cells(path, sheet.name, list(absolute.values()))
     result: dict[str, pa.Array] = {}
     for key, suspect in suspects.items():
         text = _array(body.column(columns[key]))

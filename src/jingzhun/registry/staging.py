@@ -294,10 +294,30 @@ def _settle_typed(values: Sequence[Any]) -> tuple[list[Any], list[tuple[int, idn
     return settled.to_pylist(), damaged
 
 
+def _number_columns(path: Path) -> dict[str, list[int]]:
+    """Sheet → the sheet columns of its long-number keys, guessed from the XML's first rows
+    (``workbooks.head_rows``) for ``numbercells.Prescan``; ``read_xlsx_fast`` confirms it."""
+    index = header_index()
+    found: dict[str, list[int]] = {}
+    for name, rows in workbooks.head_rows(path).items():
+        h = _find_header(rows, index)
+        if h is None:
+            continue
+        try:
+            mapping = _map_headers(rows[h], index, name, [])
+        except ImportFileError:
+            continue
+        columns = sorted(j for j, c in mapping.items() if c.key in NUMBER_KEYS)
+        if columns:
+            found[name] = columns
+    return found
+
+
 def read_xlsx_fast(path: Path) -> Staged:
     """.xlsx straight to Arrow (fastexcel, Rust calamine): no Python object per cell."""
+    prescan = numbercells.Prescan(path, _number_columns)
     try:
-        book = workbooks.open_xlsx(path)
+        book = workbooks.open_xlsx(path, checked=prescan.start)
         first_rows = _sheet_first_rows(path)
     except workbooks.WorkbookError as exc:
         raise ImportFileError(exc.message) from exc
@@ -339,7 +359,14 @@ def read_xlsx_fast(path: Path) -> Staged:
         columns = {k: body.column(by_key[k]) if k in by_key else pa.nulls(n, pa.string()) for k in keys}
         # The reader renders number cells as digits: a long number Excel could not hold is found by the cell's type.
         numbers = numbercells.xlsx_numbers(
-            path, book, sheet, table, h, {k: by_key[k] for k in NUMBER_KEYS if k in by_key}, first_row
+            path,
+            book,
+            sheet,
+            table,
+            h,
+            {k: by_key[k] for k in NUMBER_KEYS if k in by_key},
+            first_row,
+            prescan,
         )
         ids: list[Any] | None = None
         for key, number in numbers.items():

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import xlsxwriter
 
+from jingzhun.core import workbooks
 from jingzhun.core.audit import Actor
 from jingzhun.registry import idnumbers, importer, numbercells, staging
 from jingzhun.registry.exchange import template_columns
@@ -240,4 +241,38 @@ def test_a_sheet_written_another_way_is_still_checked(officer, tmp_path):
     errors = [e for e in batch.errors_preview if e["column"] == "证件号码"]
     assert [e["row"] for e in errors] == list(range(2, 22))
     assert_damage(errors[0]["message"])
+    assert not stored_anything(rows)
+
+
+def test_the_header_guess_reads_shared_and_inline_strings_and_finds_the_number_columns(tmp_path):
+    # openpyxl writes shared strings, xlsxwriter's constant-memory mode inline strings; a leading empty row
+    # and the table starting in column B are kept as the sheet's own columns
+    rows = twenty_members()
+    shared = write_openpyxl(tmp_path / "shared.xlsx", cells(rows, set()), first_column=2)
+    wb = xlsxwriter.Workbook(str(tmp_path / "inline.xlsx"), {"constant_memory": True})
+    ws = wb.add_worksheet("成员信息")
+    ws.write_row(1, 0, [c.header for c in template_columns()])
+    for i, row in enumerate(cells(rows, set()), start=2):
+        ws.write_row(i, 0, [v or "" for v in row])
+    wb.close()
+    keys = [c.key for c in template_columns()]
+    for path, offset in ((shared, 1), (tmp_path / "inline.xlsx", 0)):
+        head = workbooks.head_rows(path)["成员信息"]
+        assert head[0][offset : offset + 3] == [c.header for c in template_columns()][:3]
+        assert head[1][offset + keys.index("id_number")] == rows[0]["id_number"]
+        guess = staging._number_columns(path)["成员信息"]
+        assert guess == sorted(offset + keys.index(k) for k in staging.NUMBER_KEYS if k in keys)
+
+
+def test_a_wrong_header_guess_is_not_used(officer, tmp_path):
+    rows = twenty_members()
+    path = write_openpyxl(tmp_path / "ids.xlsx", cells(rows, {"id_number"}))
+    prescan = numbercells.Prescan(path, lambda _: {"成员信息": [0]})
+    prescan.start()
+    id_column = [c.key for c in template_columns()].index("id_number")
+    assert prescan.cells("成员信息", [id_column]) == (False, None)
+    assert prescan.cells("成员信息", [0])[0] is True
+    # and the import, whatever the guess, finds every damaged ID
+    batch = do_import(officer, path)
+    assert [e["row"] for e in batch.errors_preview if e["column"] == "证件号码"] == list(range(2, 22))
     assert not stored_anything(rows)
