@@ -146,6 +146,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "status_filters": STATUS_FILTERS,
         "monitoring_filters": MONITORING_FILTERS,
         "export_layouts": EXPORT_LAYOUTS,
+        "export_formats": EXPORT_FORMATS,
+        "export_years": year_choices(),
         "filtered": bool(q or region or status or monitoring),
     }
     template = "registry/household_list.html"
@@ -692,15 +694,22 @@ def export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("fmt", "xlsx")
     if layout not in EXPORT_LAYOUTS or fmt not in EXPORT_FORMATS:
         raise Http404()
+    raw_year = request.GET.get("year", "").strip()
+    year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else None
+    if raw_year and (year is None or not MIN_YEAR <= year <= timezone.localdate().year):
+        raise Http404()
     region_key = request.GET.get("region", "").strip()
     region = access_region(user, region_key) if region_key else getattr(user, "region", None)
     from jingzhun.registry.exchange import export_households
 
     prefix = region.prefix if region_key and region else ""
     label = region.name if region else _("全部")
-    name = f"农户数据_{label}_{timezone.localdate():%Y%m%d}.{fmt}"
+    of_year = f"{year}年度_" if year else ""
+    name = f"农户数据_{label}_{of_year}{timezone.localdate():%Y%m%d}.{fmt}"
     return _stream_temp(
-        lambda path: export_households(user, path=path, layout=layout, fmt=fmt, region_prefix=prefix),
+        lambda path: export_households(
+            user, path=path, layout=layout, fmt=fmt, region_prefix=prefix, year=year
+        ),
         f".{fmt}",
         name,
     )

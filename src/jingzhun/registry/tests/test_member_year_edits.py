@@ -166,3 +166,14 @@ def test_the_api_lists_and_saves_a_members_years(world, member):
     assert MemberYear.objects.get(member=member, year=2024).schooling == "09"
     history = api.get(f"{API}/households/{member.household_id}/history").json()
     assert history[0]["object_label"] == "成员年度信息"
+
+
+def test_the_export_page_picks_a_data_year(client, world):
+    client.force_login(world.users["township_officer"])
+    url = reverse("registry:export")
+    response = client.get(url, {"layout": "template", "fmt": "csv", "year": "2025"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "减少时间" in body.splitlines()[0] and world.household_a.head_name in body
+    assert client.get(url, {"layout": "template", "fmt": "csv", "year": "1999"}).status_code == 404
+    assert "按数据年度导出" in client.get(reverse("registry:household_list")).content.decode()
