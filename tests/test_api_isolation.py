@@ -101,6 +101,10 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("patch", "/api/registry/members/{id}"): ObjectOperation(
         "member", lambda: {"version": 1, "name": "越权"}
     ),
+    ("get", "/api/registry/members/{id}/years"): ObjectOperation("member"),
+    ("put", "/api/registry/members/{id}/years/{year}"): ObjectOperation(
+        "member", lambda: {"version": 1, "schooling": "03"}
+    ),
     ("post", "/api/registry/members/{id}/leave"): ObjectOperation(
         "member", lambda: {"version": 1, "reason": "death", "date": "2025-01-01"}
     ),

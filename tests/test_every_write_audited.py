@@ -148,6 +148,9 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.registry.services.update_member": lambda w, a: registry_services.update_member(
         actor=a, member=w.household_a.members.get(), expected_version=1, data={"migrant_months": 3}
     ),
+    "jingzhun.registry.services.save_member_year": lambda w, a: registry_services.save_member_year(
+        actor=a, member=w.household_a.members.get(), expected_version=1, year=2024, data={"schooling": "03"}
+    ),
     "jingzhun.registry.services.add_member": lambda w, a: _new_son(w, a, "M1"),
     "jingzhun.registry.services.remove_member": _remove,
     "jingzhun.registry.services.members_leave": lambda w, a: registry_services.members_leave(

@@ -99,6 +99,10 @@ def year_form(scene: Scene) -> dict[str, Any]:
     }
 
 
+def member_year_form(scene: Scene) -> dict[str, Any]:
+    return {"version": scene.household.version, "migrant_months": 0, "schooling": "03"}
+
+
 def remove_form(scene: Scene) -> dict[str, Any]:
     return {"version": scene.household.version, "leave_reason": "death", "left_on": "2025-01-01"}
 
@@ -125,6 +129,10 @@ def member_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
 
 def year_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
     return {**household_kwargs(scene, missing), "year": 2025}
+
+
+def member_year_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    return {**member_kwargs(scene, missing), "year": 2024}
 
 
 def batch_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
@@ -165,6 +173,8 @@ COVERAGE: dict[str, Case] = {
     "registry:year_edit": Case(year_kwargs, HOUSEHOLD_EDITORS, post=year_form),
     "registry:member_edit": Case(member_kwargs, HOUSEHOLD_EDITORS, post=member_form),
     "registry:member_remove": Case(member_kwargs, HOUSEHOLD_EDITORS, post=remove_form),
+    "registry:member_years": Case(member_kwargs, HOUSEHOLD_READERS),
+    "registry:member_year_edit": Case(member_year_kwargs, HOUSEHOLD_EDITORS, post=member_year_form),
     "registry:expense_add": Case(household_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form),
     "registry:expense_edit": Case(
         registry_iso.expense_kwargs, HOUSEHOLD_EDITORS, post=registry_iso.expense_form

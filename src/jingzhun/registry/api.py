@@ -27,12 +27,14 @@ from jingzhun.regions.api import access_region
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, selectors, services
 from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
     ImportBatch,
     IncomeAssessment,
     Member,
+    MemberYear,
 )
 from jingzhun.registry.schemas import (
     MAX_ID,
@@ -55,6 +57,9 @@ from jingzhun.registry.schemas import (
     MemberDetail,
     MemberLeave,
     MemberUpdate,
+    MemberYearSave,
+    MemberYearSaved,
+    MemberYearsOut,
     YearSave,
     YearSaved,
     code_of,
@@ -170,7 +175,8 @@ def _member_detail(user: object, member: Member) -> dict[str, Any]:
 
 
 MODELS_BY_TYPE = {
-    audit.object_type(m): m for m in (Household, Member, HouseholdYear, HouseholdExpense, IncomeAssessment)
+    audit.object_type(m): m
+    for m in (Household, Member, MemberYear, HouseholdYear, HouseholdExpense, IncomeAssessment)
 }
 
 
@@ -448,6 +454,59 @@ def leave_member(request: HttpRequest, payload: MemberLeave, id: MemberId) -> di
         left_on=payload.date,
     )
     return _member_detail(user, access.access_member(user, id))
+
+
+def _member_year_out(record: Member | MemberYear, year: int, current: bool) -> dict[str, Any]:
+    values = {k: getattr(record, k) for k in MEMBER_YEARLY_FIELDS}
+    return {**to_out(Member, values, full=True), "year": year, "current": current}
+
+
+@router.get(
+    "/members/{id}/years",
+    response={200: MemberYearsOut, READ_ERRORS: ErrorOut},
+    tags=MEMBERS,
+    summary="成员各年度信息",
+    description="一位成员按数据年度记录的信息（文化程度、在校生状况、健康状况、劳动技能、务工、保险、低保、特困等），"
+    "新年度在前；current 为成员当前的数据年度。",
+)
+def member_years(request: HttpRequest, id: MemberId) -> dict[str, Any]:
+    user = _user(request)
+    member = access.access_member(user, id)
+    return {
+        "member_id": member.pk,
+        "household_version": member.household.version,
+        "years": [
+            _member_year_out(r["record"], r["year"], r["current"]) for r in selectors.member_years(member)
+        ],
+    }
+
+
+@router.put(
+    "/members/{id}/years/{year}",
+    response={200: MemberYearSaved, WRITE_ERRORS: ErrorOut},
+    tags=MEMBERS,
+    summary="保存成员某年度信息",
+    description="新建或修改成员某一数据年度的信息，只提交要填写或修改的项（新年度从“未填写”开始）。"
+    "修改往年不改变成员当前年度的信息；修改当前年度即修改成员信息。代码须为全国代码表中的代码。需带上所属农户的 version。",
+)
+def save_member_year(
+    request: HttpRequest,
+    payload: MemberYearSave,
+    id: MemberId,
+    year: int = Path(..., ge=2000, le=2100, description="数据年度"),
+) -> dict[str, Any]:
+    user = _user(request)
+    member = _member_for_change(user, id)
+    data = _changes(payload, exclude={"version"})
+    services.save_member_year(
+        actor=_actor(request), member=member, expected_version=payload.version, year=year, data=data
+    )
+    member = access.access_member(user, id)
+    row = next(r for r in selectors.member_years(member) if r["year"] == year)
+    return {
+        **_member_year_out(row["record"], year, row["current"]),
+        "household_version": member.household.version,
+    }
 
 
 # --------------------------------------------------------------------------------------------------

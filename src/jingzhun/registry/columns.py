@@ -254,7 +254,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("人联系电话", "member_phone", M, max_length=20, aliases=("成员联系电话",)),
     Column("人员识别时间", "joined_on", M, Kind.DATE),
     Column("户主证件号码", "head_id_number", INFO, derived=True),
+    # A member who has left the household since the exported data year (自然变更: death, moving out, split):
+    # written in the template layout for people, never read on import (docs/exchange.md).
+    Column("减少时间", "left_on", INFO, Kind.DATE, derived=True, notes="该年度之后减员的成员：减员日期"),
+    Column("减少原因", "leave_reason", INFO, derived=True, notes="该年度之后减员的成员：减员原因"),
 )
+LEAVE_KEYS = ("left_on", "leave_reason")
 
 BY_KEY = {col.key: col for col in COLUMNS}
 INPUT_COLUMNS = tuple(col for col in COLUMNS if not col.derived and col.level != Level.INFO)

@@ -6,6 +6,7 @@ All three use ``columns.COLUMNS`` so a file exported here imports back unchanged
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -13,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from django.db.models import Q, QuerySet
 
 from jingzhun.regions.models import Region, pad
 from jingzhun.registry import access, codelists
-from jingzhun.registry.choices import IdKind, Relation
+from jingzhun.registry.choices import IdKind, LeaveReason, Relation
 from jingzhun.registry.columns import (
     CODES_SHEET,
     COLUMNS,
     DATA_SHEET,
     FIELD_NAME,
     HELP_SHEET,
+    LEAVE_KEYS,
     NATIONAL_EXPORT,
     PLACE_COLUMNS,
     REPORT_LIST_SHEET,
@@ -304,17 +307,17 @@ def _export_chunk(
         if record.household_id not in records or record.year > records[record.household_id].year:
             records[record.household_id] = record
     members: dict[int, list[Member]] = {}
-    for m in Member.objects.filter(household__in=chunk, left_on__isnull=True).order_by("person_number"):
+    for m in members_of_year(Member.objects.filter(household__in=chunk), year).order_by("person_number"):
         members.setdefault(m.household_id, []).append(m)
     # A member's yearly values of a year other than its own data year are in MemberYear.
     member_years = {
         (y.member_id, y.year): y
         for y in MemberYear.objects.filter(
-            member__household__in=chunk,
-            member__left_on__isnull=True,
+            member__in=members_of_year(Member.objects.filter(household__in=chunk), year),
             **({"year": year} if year is not None else {}),
         )
     }
+    leave_reasons = dict(LeaveReason.choices)
     for hh in chunk:
         record = records.get(hh.pk)
         village = hh.village_id
@@ -331,17 +334,33 @@ def _export_chunk(
         for key, attr, write in year_cols:
             base[key] = write(getattr(record, attr) if record else None)
         people = members.get(hh.pk, [])
-        head = next((m for m in people if m.relation == Relation.HEAD), None)
-        base["head_id_number"] = member_id_text(head) if head else ""
+        heads = sorted(
+            (m for m in people if m.relation == Relation.HEAD), key=lambda m: m.left_on is not None
+        )
+        base["head_id_number"] = member_id_text(heads[0]) if heads else ""
         for m in people:
             row = dict(base)
             row["id_number"] = member_id_text(m)
             row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
+            row["left_on"] = m.left_on.isoformat() if m.left_on else ""
+            row["leave_reason"] = leave_reasons.get(m.leave_reason, m.leave_reason)
             yearly = _yearly_source(m, record.year if record else None, member_years)
             for key, attr, write in mem_cols:
                 source = yearly if attr in MEMBER_YEARLY_FIELDS else m
                 row[key] = write(getattr(source, attr) if source is not None else None)
             yield row
+
+
+def members_of_year(members: QuerySet[Member], year: int | None) -> QuerySet[Member]:
+    """The members of data year ``year``: those in the household at the end of that year (joined by then, not
+    left by then), so a member who died, moved out or split off later is still in that year's export, and
+    one who joined later is not. Without a year: the members in the household today."""
+    if year is None:
+        return members.filter(left_on__isnull=True)
+    end = dt.date(year, 12, 31)
+    return members.filter(Q(joined_on__isnull=True) | Q(joined_on__lte=end)).filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=end)
+    )
 
 
 def _yearly_source(member: Member, year: int | None, member_years: dict[tuple[int, int], MemberYear]) -> Any:
@@ -374,7 +393,7 @@ def export_households(
         headers = [h for h, _ in NATIONAL_EXPORT]
         keys = [k for _, k in NATIONAL_EXPORT]
     else:
-        cols = [c for c in COLUMNS if not c.derived or c.level == Level.YEAR]
+        cols = [c for c in COLUMNS if not c.derived or c.level == Level.YEAR or c.key in LEAVE_KEYS]
         headers = [c.header for c in cols]
         keys = [c.key for c in cols]
     rows = export_rows(user, region_prefix=region_prefix, year=year)

@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from jingzhun.core.uploads import checked_upload
 from jingzhun.registry import choices, columns, income, services
 from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
     ImportBatch,
     IncomeAssessment,
     Member,
+    MemberYear,
 )
 
 # Multi-value code fields (JSON lists of codes) and their code lists, from the register's column table.
@@ -216,6 +218,25 @@ class MemberAddForm(MemberForm):
 
     class Meta(MemberForm.Meta):
         pass
+
+
+class MemberYearForm(ServiceForm):
+    """A member's values of one data year (在校生状况, 健康状况, 劳动技能, 务工, insurance …); the groups are the
+    member form's, without the fields that do not change by year."""
+
+    health = _checkboxes("health", "健康状况", "可多选")
+    migrant_months = forms.IntegerField(
+        label="务工时间（月）", min_value=0, max_value=12, initial=0, help_text="该年度外出务工月数，0–12"
+    )
+
+    fieldsets = tuple(
+        (title, tuple(n for n in names if n in MEMBER_YEARLY_FIELDS))
+        for title, names in MemberForm.fieldsets[1:]
+    )
+
+    class Meta:
+        model = MemberYear
+        fields = list(MEMBER_YEARLY_FIELDS)
 
 
 class ConfirmForm(Grouped, forms.Form):

@@ -348,7 +348,9 @@ class MemberYear(models.Model):
         ordering = ["member", "-year"]
 
     def __str__(self) -> str:
-        return f"{self.member_id} {self.year}年度"
+        # The member's name when it is at hand (no query per row in bulk writes), else its id.
+        cached = type(self).member.is_cached(self)  # type: ignore[attr-defined]
+        return f"{self.member.name if cached else self.member_id} {self.year}年度"
 
 
 for _name in MEMBER_YEARLY_FIELDS:

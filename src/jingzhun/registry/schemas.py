@@ -24,12 +24,14 @@ from pydantic import ConfigDict, Field, field_validator
 from jingzhun.registry import columns
 from jingzhun.registry.choices import ExpenseKind, LeaveReason, RecordSource
 from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
     ImportBatch,
     IncomeAssessment,
     Member,
+    MemberYear,
 )
 
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer and would be a 500, not a 404
@@ -341,6 +343,39 @@ class MemberDetail(MemberOut):
     can_edit: bool = Field(description="当前用户能否修改该成员")
 
 
+class MemberYearOut(Schema):
+    """A member's values of one data year."""
+
+    year: int = fd(MemberYear, "year")
+    current: bool = Field(description="是否为成员当前的数据年度（成员信息中显示的就是这一年度的值）")
+    education: CodeOut | None = fd(Member, "education")
+    schooling: CodeOut | None = fd(Member, "schooling")
+    dropout_reason: str = fd(Member, "dropout_reason")
+    health: list[CodeOut | None] = fd(Member, "health")
+    labour_skill: CodeOut | None = fd(Member, "labour_skill")
+    migrant_months: int = fd(Member, "migrant_months")
+    migrant_place: str = fd(Member, "migrant_place")
+    speaks_mandarin: bool | None = fd(Member, "speaks_mandarin")
+    basic_medical_insurance: bool | None = fd(Member, "basic_medical_insurance")
+    employee_medical_insurance: bool | None = fd(Member, "employee_medical_insurance")
+    serious_illness_insurance: bool | None = fd(Member, "serious_illness_insurance")
+    commercial_medical_insurance: bool | None = fd(Member, "commercial_medical_insurance")
+    basic_pension_insurance: bool | None = fd(Member, "basic_pension_insurance")
+    dibao: bool = fd(Member, "dibao")
+    tekun: bool = fd(Member, "tekun")
+    accident_insurance: bool | None = fd(Member, "accident_insurance")
+
+
+class MemberYearsOut(Schema):
+    member_id: int = Field(description="成员 ID")
+    household_version: int = Field(description="所属农户的版本号：修改年度信息时原样带回")
+    years: list[MemberYearOut] = Field(description="各数据年度的信息，新年度在前")
+
+
+class MemberYearSaved(MemberYearOut):
+    household_version: int = Field(description="保存后的农户版本号")
+
+
 class YearSaved(YearOut):
     household_version: int = Field(description="保存后的农户版本号")
 
@@ -481,6 +516,31 @@ class MemberUpdate(MemberFields):
         extra="18 位身份证号或 20 位残疾人证号；性别、出生日期随之更新",
     )
     relation: str = fd(Member, "relation", None)
+
+
+class MemberYearSave(WriteBody):
+    """A member's values of one data year; leave out what stays the same (a new year starts from unknown).
+    ``version`` is the household's."""
+
+    education: str = fd(Member, "education", None)
+    schooling: str = fd(Member, "schooling", None)
+    dropout_reason: str = fd(Member, "dropout_reason", None, max_length=50)
+    health: list[str] = fd(Member, "health", None)
+    labour_skill: str = fd(Member, "labour_skill", None)
+    migrant_months: int = fd(Member, "migrant_months", None, ge=0, le=12)
+    migrant_place: str = fd(Member, "migrant_place", None, max_length=100)
+    speaks_mandarin: bool | None = fd(Member, "speaks_mandarin", None)
+    basic_medical_insurance: bool | None = fd(Member, "basic_medical_insurance", None)
+    employee_medical_insurance: bool | None = fd(Member, "employee_medical_insurance", None)
+    serious_illness_insurance: bool | None = fd(Member, "serious_illness_insurance", None)
+    commercial_medical_insurance: bool | None = fd(Member, "commercial_medical_insurance", None)
+    basic_pension_insurance: bool | None = fd(Member, "basic_pension_insurance", None)
+    dibao: bool = fd(Member, "dibao", None)
+    tekun: bool = fd(Member, "tekun", None)
+    accident_insurance: bool | None = fd(Member, "accident_insurance", None)
+
+
+assert set(MemberYearSave.model_fields) - {"version"} == set(MEMBER_YEARLY_FIELDS)
 
 
 class MemberCreate(MemberFields):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from jingzhun.core.audit import object_type
 from jingzhun.core.models import ObjectChange
@@ -64,6 +65,25 @@ def _text_filter(q: str) -> Q:
 
 def active_members(household: Household) -> QuerySet[Member]:
     return household.members.filter(left_on__isnull=True).order_by("relation", "person_number")
+
+
+def member_current_year(member: Member) -> int:
+    """The data year the member row's yearly values belong to: its ``data_year``; for a member that has none
+    (added on the page, never imported) the household's latest data year, or this year when it has none
+    (the rule migration 0006 dated existing members by)."""
+    if member.data_year is not None:
+        return member.data_year
+    latest = HouseholdYear.objects.filter(household_id=member.household_id).order_by("-year").first()
+    return latest.year if latest is not None else timezone.localdate().year
+
+
+def member_years(member: Member) -> list[dict[str, Any]]:
+    """A member's yearly values per data year, newest first: the member row's own year (``current`` True) and
+    the years kept in MemberYear. Each: ``year``, ``current``, ``record`` (the object holding the values)."""
+    now = member_current_year(member)
+    rows = [{"year": now, "current": True, "record": member}]
+    rows += [{"year": y.year, "current": False, "record": y} for y in member.years.exclude(year=now)]
+    return sorted(rows, key=lambda r: -r["year"])
 
 
 def years(household: Household) -> QuerySet[HouseholdYear]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from jingzhun.core import audit
 from jingzhun.core.errors import NotFoundOrForbidden, ValidationFailed
 from jingzhun.core.models import ChangeAction
-from jingzhun.registry import idnumbers, income
+from jingzhun.registry import codelists, columns, idnumbers, income
 from jingzhun.registry.choices import (
     Attribute,
     Cause,
@@ -34,13 +34,16 @@ from jingzhun.registry.choices import (
 )
 from jingzhun.registry.locking import lock_household as _lock
 from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
     IncomeAssessment,
     Member,
+    MemberYear,
     StatusEvent,
 )
+from jingzhun.registry.selectors import member_current_year
 
 STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 # Moving a household to another village is a procedure (分户/迁移), not an edit, and must not cross
@@ -95,7 +98,8 @@ def _only(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
 
 
 def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
-    """None becomes '' for text fields; code lists are checked, de-duplicated and put in code order."""
+    """None becomes '' for text fields; coded values are checked against the national code lists
+    (``codelists``); code lists are de-duplicated and put in code order."""
     result = dict(data)
     for key, value in data.items():
         field = model._meta.get_field(key)
@@ -108,7 +112,27 @@ def _normalise(model: type[Any], data: dict[str, Any]) -> dict[str, Any]:
             result[key] = ""
         if key in CODE_LISTS:
             result[key] = _check_code_list(key, value)
+        elif value not in (None, "") and (listed := _national_list(key)) is not None:
+            _check_code(key, str(field.verbose_name), listed, value)
     return result
+
+
+def _national_list(key: str) -> codelists.CodeList | None:
+    """The national code list a field's values come from (its column's ``codes``), if any."""
+    col = columns.BY_KEY.get(key)
+    name = getattr(col.codes, "codelist", None) if col is not None and col.codes is not None else None
+    return codelists.get(name) if name else None
+
+
+def _allowed(listed: codelists.CodeList) -> str:
+    """The values offered for new entries, as "code label" (retired codes of older forms stay accepted)."""
+    return "、".join(f"{c.code} {c.label}" for c in listed.current)
+
+
+def _check_code(key: str, label: str, listed: codelists.CodeList, value: Any) -> None:
+    if str(value) not in {c.code for c in listed.codes}:
+        msg = f"{label}的值「{value}」不在全国代码表中，可填：{_allowed(listed)}"
+        raise ValidationFailed(msg, {key: [msg]})
 
 
 def _check_code_list(key: str, value: Any) -> list[str]:
@@ -121,8 +145,10 @@ def _check_code_list(key: str, value: Any) -> list[str]:
     items = [str(v) for v in value]
     bad = [v for v in items if v not in codes.values]
     if bad:
+        allowed = _allowed(codelists.get(codes.codelist))
         raise ValidationFailed(
-            f"{label}中有无效代码：{'、'.join(bad)}", {key: [f"无效代码：{'、'.join(bad)}"]}
+            f"{label}中有无效代码：{'、'.join(bad)}，可填：{allowed}",
+            {key: [f"无效代码：{'、'.join(bad)}，可填：{allowed}"]},
         )
     unique = sorted(set(items), key=lambda c: (len(c), c))
     if len(unique) > max_items:
@@ -296,6 +322,101 @@ def remove_member(
     _lock(member.household, expected_version)
     member.save(update_fields=["left_on", "leave_reason", "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, member, before=before, root=member.household)
+    return member
+
+
+# ---------------------------------------------------------------------------------------------------
+# A member's values of one data year (MEMBER_YEARLY_FIELDS: 在校生状况, 健康状况, 劳动技能, 务工, insurance …).
+# The member row holds them for its ``data_year`` (the latest year); MemberYear for the other years.
+
+MIN_DATA_YEAR = 2000
+
+
+def _check_member_year(member: Member, year: int) -> None:
+    last = timezone.localdate().year
+    if not MIN_DATA_YEAR <= year <= last:
+        msg = f"数据年度应在 {MIN_DATA_YEAR} 到 {last} 之间"
+        raise ValidationFailed(msg, {"year": [msg]})
+    if member.left_on is not None and year > member.left_on.year:
+        msg = f"{member.name}已于 {member.left_on:%Y-%m-%d} 减员，不能填写 {member.left_on.year} 年以后的年度信息"
+        raise ValidationFailed(msg, {"year": [msg]})
+
+
+def _yearly_values(data: dict[str, Any]) -> dict[str, Any]:
+    _only(data, MEMBER_YEARLY_FIELDS)
+    data = _normalise(MemberYear, data)
+    months = data.get("migrant_months")
+    if months is not None and not (isinstance(months, int) and 0 <= months <= 12):
+        raise ValidationFailed("务工时间应为 0 到 12 个月", {"migrant_months": ["应为 0 到 12 个月"]})
+    return data
+
+
+def _new_member_year(member: Member, year: int) -> MemberYear:
+    """A year's record with every value unknown (the fields' defaults), as a new HouseholdYear starts."""
+    return MemberYear(member=member, year=year)
+
+
+def _write_member_year(actor: audit.Actor, record: MemberYear, values: dict[str, Any]) -> MemberYear:
+    before = audit.snapshot(record) if record.pk else None
+    for key, value in values.items():
+        setattr(record, key, value)
+    _clean(record, exclude=["member"])
+    record.save()
+    audit.record(
+        actor,
+        ChangeAction.UPDATE if before else ChangeAction.CREATE,
+        record,
+        before=before,
+        root=record.member.household,
+    )
+    return record
+
+
+@transaction.atomic
+def save_member_year(
+    *, actor: audit.Actor, member: Member, expected_version: int, year: int, data: dict[str, Any]
+) -> Member | MemberYear:
+    """Add or correct a member's values of data year ``year`` (only ``MEMBER_YEARLY_FIELDS``); the household's
+    version is the lock, every write is audited under the household.
+
+    * ``year`` is the member's current data year (``member_current_year``): the member row is changed (a
+      member without a data year gets it), as the member page does.
+    * an older year: that year's ``MemberYear`` is added or changed; the member row is left as it is.
+    * a newer year: the member's values stay in a ``MemberYear`` of their year and the member row takes the
+      new year's values, starting from unknown, as an import of a newer year's file does.
+    Returns the record written: the member, or the older year's ``MemberYear``."""
+    household = member.household
+    _check_member_year(member, year)
+    data = _yearly_values(data)
+    current = member_current_year(member)
+    if year < current:
+        record = MemberYear.objects.filter(member=member, year=year).first() or _new_member_year(member, year)
+        record.member = member  # (names the member in the audit row without a query)
+        if record.pk and all(
+            audit.jsonable(getattr(record, k)) == audit.jsonable(v) for k, v in data.items()
+        ):
+            return record  # nothing changed: no new version, no audit noise
+        _lock(household, expected_version)
+        return _write_member_year(actor, record, data)
+    before = audit.snapshot(member)
+    if year > current:
+        fresh = _new_member_year(member, year)
+        data = {**{k: getattr(fresh, k) for k in MEMBER_YEARLY_FIELDS}, **data}
+    data = {**data, "data_year": year}
+    if all(before.get(k) == audit.jsonable(v) for k, v in data.items()):
+        return member
+    _lock(household, expected_version)
+    if year > current:
+        kept = MemberYear.objects.filter(member=member, year=current).first() or _new_member_year(
+            member, current
+        )
+        kept.member = member
+        _write_member_year(actor, kept, {k: getattr(member, k) for k in MEMBER_YEARLY_FIELDS})
+    for key, value in data.items():
+        setattr(member, key, value)
+    _clean(member, exclude=["household"])
+    member.save()
+    audit.record(actor, ChangeAction.UPDATE, member, before=before, root=household)
     return member
 
 

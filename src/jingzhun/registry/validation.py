@@ -392,28 +392,15 @@ def collect_errors(staged: Staged) -> None:
 
 def _cross_row_errors(staged: Staged) -> None:
     con = staged.con
-    con.execute("""INSERT INTO errors
-        SELECT _i, _sheet, _row, hh, '证件号码', id_canon, '证件号码与' || first_sheet || '第 ' || first_row || ' 行重复（一人只能在一户）'
-        FROM (SELECT *, first_value(_row) OVER w AS first_row, first_value(_sheet) OVER w AS first_sheet,
-                     row_number() OVER w AS n
-              FROM p0 WHERE id_canon IS NOT NULL WINDOW w AS (PARTITION BY id_canon ORDER BY _i))
-        WHERE n > 1""")
+    con.execute(f"CREATE TABLE composition_errors ({ERROR_COLUMNS})")
+    for sql in _composition_checks("true"):
+        con.execute(f"INSERT INTO composition_errors {sql}")
+    con.execute("INSERT INTO errors SELECT * FROM composition_errors")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '人编号', t_person_number, '人编号与第 ' || first_row || ' 行重复'
         FROM (SELECT *, first_value(_row) OVER w AS first_row, row_number() OVER w AS n
               FROM p0 WHERE v_person_number IS NOT NULL WINDOW w AS (PARTITION BY v_person_number ORDER BY _i))
         WHERE n > 1""")
-    head = lit(Relation.HEAD)
-    con.execute(f"""INSERT INTO errors
-        SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
-        FROM p0 WHERE hh IS NOT NULL GROUP BY hh HAVING count(*) FILTER (WHERE v_relation = {head}) = 0""")
-    con.execute(f"""INSERT INTO errors
-        SELECT _i, _sheet, _row, hh, '与户主关系', t_relation, '一户只能有一个户主，本户有 ' || heads || ' 个'
-        FROM (SELECT *, count(*) FILTER (WHERE v_relation = {head}) OVER (PARTITION BY hh) AS heads FROM p0)
-        WHERE heads > 1 AND v_relation = {head}""")
-    con.execute(f"""INSERT INTO errors
-        SELECT _i, _sheet, _row, hh, '户主姓名', h_head_name, '户主姓名「' || h_head_name || '」与户主本人的姓名「' || v_name || '」不一致'
-        FROM p WHERE v_relation = {head} AND v_name IS NOT NULL AND h_head_name IS NOT NULL AND v_name <> h_head_name""")
     con.execute("""INSERT INTO errors
         SELECT _i, _sheet, _row, hh, '务工所在地', t_migrant_place, '务工时间为 0 个月却填写了务工所在地'
         FROM p0 WHERE v_migrant_place IS NOT NULL AND (v_migrant_months = 0 OR t_migrant_months IS NULL)""")
@@ -477,6 +464,77 @@ def _required_errors(staged: Staged) -> None:
 
 
 HEADER_OF = {c.key: c.header for c in INPUT_COLUMNS}
+
+
+def _composition_checks(rows: str) -> list[str]:
+    """The checks of who a household is made of, over the rows meeting ``rows`` (an SQL condition on the
+    staged rows): one person in one household only, exactly one head, the head's name. A row of a member
+    who has since left the household (``_former_members``) is not counted."""
+    head = lit(Relation.HEAD)
+    return [
+        f"""SELECT _i, _sheet, _row, hh, '证件号码', id_canon, '证件号码与' || first_sheet || '第 ' || first_row || ' 行重复（一人只能在一户）'
+        FROM (SELECT *, first_value(_row) OVER w AS first_row, first_value(_sheet) OVER w AS first_sheet,
+                     row_number() OVER w AS n
+              FROM p0 WHERE id_canon IS NOT NULL AND {rows} WINDOW w AS (PARTITION BY id_canon ORDER BY _i))
+        WHERE n > 1""",
+        f"""SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, '与户主关系', NULL, '该户没有户主：必须有一人的与户主关系为“户主”'
+        FROM p0 WHERE hh IS NOT NULL AND {rows} GROUP BY hh
+        HAVING count(*) FILTER (WHERE v_relation = {head}) = 0""",
+        f"""SELECT _i, _sheet, _row, hh, '与户主关系', t_relation, '一户只能有一个户主，本户有 ' || heads || ' 个'
+        FROM (SELECT *, count(*) FILTER (WHERE v_relation = {head}) OVER (PARTITION BY hh) AS heads
+              FROM p0 WHERE {rows})
+        WHERE heads > 1 AND v_relation = {head}""",
+        f"""SELECT _i, _sheet, _row, hh, '户主姓名', h_head_name, '户主姓名「' || h_head_name || '」与户主本人的姓名「' || v_name || '」不一致'
+        FROM p WHERE v_relation = {head} AND v_name IS NOT NULL AND h_head_name IS NOT NULL
+          AND v_name <> h_head_name AND {rows}""",
+    ]
+
+
+FORMER_CHUNK = 2000
+
+
+def _former_members(staged: Staged) -> int:
+    """Table ``former(_i, hh)``: rows that are a member who has left that household in the register (died,
+    moved out, split off) with the same 人编号 and ID, as an export of a past data year writes them. Such a
+    row updates that member's values of the year like any row, but does not count in the household's make-up
+    (heads, one household per person): the member has left. Only rows the make-up checks stop on are looked
+    up, so a file without such problems costs no query. Returns the number of such rows."""
+    from jingzhun.registry.models import Member
+
+    con = staged.con
+    con.execute("CREATE TABLE former (_i BIGINT, hh VARCHAR)")
+    candidates = [
+        r[0]
+        for r in con.execute("""
+        SELECT DISTINCT p0.v_person_number FROM p0
+        JOIN db_person_numbers d ON d.person_number = p0.v_person_number AND d.household_number = p0.hh
+        WHERE p0.hh IN (SELECT hh FROM composition_errors)
+           OR EXISTS (SELECT 1 FROM db_people e WHERE e.id_number = p0.id_canon AND e.household_number <> p0.hh)
+        """).fetchall()
+    ]
+    left: list[tuple[str, str, str]] = []
+    for k in range(0, len(candidates), FORMER_CHUNK):
+        left += Member.objects.filter(
+            person_number__in=candidates[k : k + FORMER_CHUNK], left_on__isnull=False
+        ).values_list("person_number", "id_number", "household__household_number")
+    if not left:
+        return 0
+    con.execute("CREATE TABLE db_former (person_number VARCHAR, id_number VARCHAR, household_number VARCHAR)")
+    con.executemany("INSERT INTO db_former VALUES (?, ?, ?)", [list(r) for r in left])
+    con.execute("""INSERT INTO former SELECT p0._i, p0.hh FROM p0 JOIN db_former f
+        ON f.person_number = p0.v_person_number AND f.household_number = p0.hh AND f.id_number = p0.id_canon""")
+    return con.execute("SELECT count(*) FROM former").fetchone()[0]  # type: ignore[index]
+
+
+def _recheck_composition(staged: Staged) -> None:
+    """The make-up checks again without the rows of members who have left (``former``)."""
+    con = staged.con
+    con.execute("""DELETE FROM errors WHERE EXISTS (SELECT 1 FROM composition_errors c
+        WHERE c._i = errors._i AND c.col = errors.col AND c.msg = errors.msg)""")
+    for sql in _composition_checks("_i NOT IN (SELECT _i FROM former)"):
+        con.execute(f"INSERT INTO errors {sql}")
+
+
 UNFILLED = "必填项：本户各行都没有填写"
 MISSING_HINTS = {
     "village": "（也没有县、乡、村名称列）",
@@ -506,12 +564,14 @@ def check_against_store(staged: Staged) -> None:
         SELECT p._i, p._sheet, p._row, p.hh, '户编号', p.hh, '户编号 ' || p.hh || ' 已被辖区外的农户使用，不能导入'
         FROM p JOIN db_households d ON d.number = p.hh
         WHERE NOT d.inside AND p._i = (SELECT min(q._i) FROM p q WHERE q.hh = p.hh)""")
+    if _former_members(staged):
+        _recheck_composition(staged)
     con.execute("""INSERT INTO errors
         SELECT p._i, p._sheet, p._row, p.hh, '证件号码', p.id_canon,
                '此人已是另一户' || CASE WHEN d.inside THEN '（户编号 ' || d.household_number || '）' ELSE '（辖区外）' END
                || '的成员，一人只能在一户；如已分户或迁入，请先在原户办理减员'
         FROM p JOIN db_people d ON d.id_number = p.id_canon
-        WHERE d.household_number <> p.hh""")
+        WHERE d.household_number <> p.hh AND p._i NOT IN (SELECT _i FROM former)""")
     con.execute("""INSERT INTO errors
         SELECT p._i, p._sheet, p._row, p.hh, '人编号', p.v_person_number,
                '人编号 ' || p.v_person_number || ' 已属于另一户' || CASE WHEN d.inside THEN '（户编号 ' || d.household_number || '）' ELSE '' END

@@ -49,10 +49,17 @@ from jingzhun.registry.forms import (
     MemberAddForm,
     MemberForm,
     MemberRemoveForm,
+    MemberYearForm,
     YearForm,
     year_choices,
 )
-from jingzhun.registry.models import Household, HouseholdExpense, ImportBatch, IncomeAssessment
+from jingzhun.registry.models import (
+    MEMBER_YEARLY_FIELDS,
+    Household,
+    HouseholdExpense,
+    ImportBatch,
+    IncomeAssessment,
+)
 
 PAGE_SIZE = 50
 CHANGE_LOG_LIMIT = 200
@@ -139,6 +146,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "status_filters": STATUS_FILTERS,
         "monitoring_filters": MONITORING_FILTERS,
         "export_layouts": EXPORT_LAYOUTS,
+        "export_formats": EXPORT_FORMATS,
+        "export_years": year_choices(),
         "filtered": bool(q or region or status or monitoring),
     }
     template = "registry/household_list.html"
@@ -336,6 +345,73 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
             "danger": True,
             "leave_reasons": LeaveReason,
         },
+    )
+
+
+def _member_year_options(member: Any, held: set[int]) -> list[int]:
+    """Data years a member's record may be added for: the household's years and the last three, not held yet,
+    and not after the year the member left."""
+    household_years = set(selectors.years(member.household).values_list("year", flat=True))
+    last = member.left_on.year if member.left_on else timezone.localdate().year
+    offered = {y for y in household_years | set(year_choices()) if MIN_YEAR <= y <= last}
+    return sorted(offered - held, reverse=True)
+
+
+@login_required
+@web_errors
+def member_years(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member's values of each data year (在校生状况, 健康状况, 劳动技能, 务工, insurance …)."""
+    user = request.user
+    if (refused := _get_only(request)) is not None:
+        return refused
+    member = access.access_member(user, pk, "view")
+    household = access.access_household(user, member.household_id, "view")
+    rows = selectors.member_years(member)
+    can_edit = _can_edit(user, household)
+    context = {
+        "member": member,
+        "household": household,
+        "rows": rows,
+        "fields": MEMBER_YEARLY_FIELDS,
+        "can_edit": can_edit,
+        "new_years": _member_year_options(member, {r["year"] for r in rows}) if can_edit else [],
+    }
+    return render(request, "registry/member_years.html", context)
+
+
+@login_required
+@web_errors
+def member_year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """Add or correct a member's values of data year ``year`` (services.save_member_year decides whether the
+    member row or that year's record is written)."""
+    user = request.user
+    member = access.access_member(user, pk, "change")
+    household = access.access_household(user, member.household_id, "change")
+    if not MIN_YEAR <= year <= timezone.localdate().year:
+        raise Http404()
+    held = {r["year"]: r for r in selectors.member_years(member)}
+    row = held.get(year)
+    data = request.POST if request.method == "POST" else None
+    initial = {k: getattr(row["record"], k) for k in MEMBER_YEARLY_FIELDS} if row else None
+    form = MemberYearForm(data, initial=initial, version=household.version)
+
+    def save(form: MemberYearForm) -> None:
+        services.save_member_year(
+            actor=Actor.of(user),
+            member=access.access_member(user, pk, "change"),
+            expected_version=form.expected_version,
+            year=year,
+            data=form.service_data(),
+        )
+
+    title = _("修改 %(year)s 年度成员信息") if row else _("录入 %(year)s 年度成员信息")
+    return _submit(
+        request,
+        form,
+        save,
+        household=household,
+        success_message=_("%(name)s %(year)s 年度信息已保存。") % {"name": member.name, "year": year},
+        context={"title": title % {"year": year}, "subject": member, "reload_url": request.path},
     )
 
 
@@ -618,15 +694,22 @@ def export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("fmt", "xlsx")
     if layout not in EXPORT_LAYOUTS or fmt not in EXPORT_FORMATS:
         raise Http404()
+    raw_year = request.GET.get("year", "").strip()
+    year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else None
+    if raw_year and (year is None or not MIN_YEAR <= year <= timezone.localdate().year):
+        raise Http404()
     region_key = request.GET.get("region", "").strip()
     region = access_region(user, region_key) if region_key else getattr(user, "region", None)
     from jingzhun.registry.exchange import export_households
 
     prefix = region.prefix if region_key and region else ""
     label = region.name if region else _("全部")
-    name = f"农户数据_{label}_{timezone.localdate():%Y%m%d}.{fmt}"
+    of_year = f"{year}年度_" if year else ""
+    name = f"农户数据_{label}_{of_year}{timezone.localdate():%Y%m%d}.{fmt}"
     return _stream_temp(
-        lambda path: export_households(user, path=path, layout=layout, fmt=fmt, region_prefix=prefix),
+        lambda path: export_households(
+            user, path=path, layout=layout, fmt=fmt, region_prefix=prefix, year=year
+        ),
         f".{fmt}",
         name,
     )

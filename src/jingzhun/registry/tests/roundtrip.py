@@ -18,7 +18,7 @@ from typing import Any
 from jingzhun.registry import idnumbers, income
 from jingzhun.registry.choices import DisabilityCategory, DisabilityGrade, IdKind, Relation
 from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, Column, Kind, Level
-from jingzhun.registry.models import Household, HouseholdYear, Member, StatusEvent
+from jingzhun.registry.models import Household, HouseholdYear, Member, MemberYear, StatusEvent
 
 TODAY = dt.date.today()
 YEARS = (2023, 2024, 2025)
@@ -273,6 +273,10 @@ def register_state() -> dict[str, Any]:
             (numbers[y.household_id], y.year): _row(y, {"id", "household_id", "updated_at"})
             for y in HouseholdYear.objects.all()
         },
+        "member_years": {
+            (y.member.person_number, y.year): _row(y, {"id", "member_id", "updated_at"})
+            for y in MemberYear.objects.select_related("member")
+        },
         "status_events": StatusEvent.objects.count(),
     }
 
@@ -280,7 +284,7 @@ def register_state() -> dict[str, Any]:
 def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What changed, field by field (empty: nothing)."""
     found = []
-    for part in ("households", "members", "years"):
+    for part in ("households", "members", "years", "member_years"):
         for key in before[part].keys() | after[part].keys():
             old, new = before[part].get(key), after[part].get(key)
             if old is None or new is None:

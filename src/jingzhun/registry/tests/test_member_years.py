@@ -127,3 +127,75 @@ def test_the_as_of_view_shows_the_members_other_years(officer, tmp_path):
     now = household_as_of(household, timezone.now())
     kept = [y for y in now.member_years if y["name"] == _pupil().name]
     assert [(y["year"], y["schooling"]) for y in kept] == [(2025, "13")]
+
+
+def _rows(path: Path) -> dict[str, dict[str, str]]:
+    """The rows of the household HH by person number."""
+    with path.open(encoding="utf-8-sig") as fh:
+        return {r.get("人编号") or r["人口编号"]: r for r in csv.DictReader(fh) if r["户编号"] == HH}
+
+
+def test_a_past_years_export_keeps_the_members_who_have_left_since(officer, tmp_path):
+    """The national system keeps a member removed by 自然变更 with the reason and date: a data year's export
+    made later still lists who was in the household at the end of that year, and imports back unchanged."""
+    import datetime as dt
+
+    from jingzhun.registry import idnumbers, services
+    from jingzhun.registry.choices import Relation
+    from jingzhun.registry.tests.roundtrip import differences, register_state
+
+    on = dt.date(dt.date.today().year, 1, 1)  # the changes happen in the year after the exported one
+    year = on.year - 1
+    _import(officer, _file(tmp_path, year, Y2025))
+    then = tmp_path / "then.csv"
+    export_households(officer, path=then, layout="template", fmt="csv", year=year)
+    actor = Actor.of(officer)
+    household = _pupil().household
+    head, spouse, son = household.members.order_by("person_number")
+    services.members_leave(
+        actor=actor, household=household, members=[head], left_on=on, reason="death", new_head=spouse
+    )
+    split = services.create_household(
+        actor=actor,
+        village=household.village,
+        household_number=f"{HH[:-2]}99",
+        head_name=son.name,
+        status_from=household,
+        effective_on=on,
+    )
+    services.move_members(
+        actor=actor, source=household, target=split, moves=[(son, Relation.HEAD)], on=on, reason="split"
+    )
+    baby = services.member_joins(
+        actor=actor,
+        household=household,
+        joined_on=on,
+        data={"name": "李小宝", "relation": "07", "id_number": idnumbers.make_id("620502", on, 17)},
+    )
+    state = register_state()
+    for layout in ("template", "national"):
+        path = tmp_path / f"{layout}.csv"
+        export_households(officer, path=path, layout=layout, fmt="csv", year=year)
+        rows = _rows(path)
+        # who was in the household at the end of that year: the head who died since and the son who split
+        # off are there (with that year's values), the baby born since and the new household are not
+        assert set(rows) == {head.person_number, spouse.person_number, son.person_number}
+        assert rows[son.person_number]["在校生状况"] == Y2025["schooling"]
+        batch = _import(officer, path)
+        assert (batch.households_created, batch.households_updated) == (0, 0)
+        assert differences(state, register_state()) == []
+    now, before = _rows(tmp_path / "template.csv"), _rows(then)
+    assert (now[head.person_number]["减少时间"], now[head.person_number]["减少原因"]) == (
+        on.isoformat(),
+        "死亡",
+    )
+    assert now[son.person_number]["减少原因"] == "分户" and now[spouse.person_number]["减少时间"] == ""
+    # the same as the export made at the time, but for what the register keeps only as it is today: the
+    # relation (the widow is head now), the head's name and ID, and the leaving columns
+    for number, row in now.items():
+        changed = {k for k, v in row.items() if before[number].get(k, "") != v}
+        assert changed <= {"与户主关系", "户主姓名", "户主证件号码", "减少时间", "减少原因"}, (
+            number,
+            changed,
+        )
+    assert baby.person_number not in now
