@@ -196,9 +196,14 @@ def check_spark(sql: str) -> list[str]:
 # The trial on the latest snapshot
 
 
+TRIAL_SNAPSHOT_AGE = 3600  # seconds a county's own trial snapshot is reused when no run left one
+
+
 def latest_snapshot(region_prefix: str) -> Snapshot:
-    """The snapshot of the newest finished run covering the region, else a fresh one of its county."""
+    """The snapshot of the newest finished run covering the region; without one, the county's trial
+    snapshot (``rulecheck-<county>``, written anew when older than an hour, so trials leave one folder)."""
     from jingzhun.comparison.models import ComparisonRun, RunState
+    from jingzhun.comparison.snapshot import snapshots_dir
 
     county = region_prefix[:6]
     runs = ComparisonRun.objects.filter(state=RunState.DONE).select_related("region").order_by("-finished_at")
@@ -208,7 +213,10 @@ def latest_snapshot(region_prefix: str) -> Snapshot:
             snap = open_snapshot(path)
             if county in snap.counties:
                 return snap
-    return write_snapshot(county)
+    trial = snapshots_dir() / f"rulecheck-{county}"
+    if trial.is_dir() and time.time() - trial.stat().st_mtime < TRIAL_SNAPSHOT_AGE:
+        return open_snapshot(trial)
+    return write_snapshot(county, name=trial.name)
 
 
 DUCK_ERRORS = (

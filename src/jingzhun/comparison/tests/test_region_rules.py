@@ -298,3 +298,72 @@ def test_the_plan_gives_the_most_specific_row_and_threshold(world):
     # a run of 麦积区 runs the national rule there only with the city's threshold
     specs = rulebook.plan([national, own], [city, township], {}, NEIGHBOUR)
     assert {(s.region_prefix, s.parameters["income_max"]) for s in specs} == {("", 100000), (CITY, 50000)}
+
+
+# --------------------------------------------------------------------------------------------------
+# The API
+
+
+def test_the_api_adds_checks_switches_and_sets_thresholds_for_the_county_only(world, neighbour):
+    from django.test import Client
+
+    from jingzhun.accounts.services import create_api_token
+
+    services.sync_catalogue()
+
+    def client(user: Any) -> Client:
+        raw = create_api_token(actor=Actor(user=None, name="测试"), user=user)[1]
+        return Client(headers={"Authorization": f"Bearer {raw}"})
+
+    mine, theirs = client(world.users["county_admin"]), client(neighbour["admin"])
+    body = {
+        "region_prefix": COUNTY,
+        "code": "XZ02",
+        "name": "本县自查规则",
+        "category": "quality",
+        "severity": "low",
+        "message": "本县自查",
+        "sql": GOOD_SQL.replace("h.head_name AS name", "h.nope AS name"),
+    }
+    assert (
+        theirs.post("/api/comparison/rules/region", body, content_type="application/json").status_code == 403
+    )
+    created = mine.post("/api/comparison/rules/region", body, content_type="application/json")
+    assert created.status_code == 201, created.json()
+    rule = created.json()
+    assert rule["region_prefix"] == COUNTY and not rule["enabled"] and not rule["shipped"]
+    url = f"/api/comparison/rules/region/{rule['id']}"
+    checked = mine.post(f"{url}/check").json()
+    assert checked["ok"] is False and checked["errors"] == ["未知的列 nope：表 households 没有这一列"]
+    refused = mine.post(f"{url}/switch", {"enabled": True, "version": 1}, content_type="application/json")
+    assert refused.status_code == 422 and "未知的列 nope" in refused.json()["detail"]
+    assert theirs.post(f"{url}/check").status_code == 404
+    fixed = {k: v for k, v in body.items() if k not in ("region_prefix", "code")} | {
+        "sql": GOOD_SQL,
+        "version": 1,
+    }
+    assert theirs.put(url, fixed, content_type="application/json").status_code == 404
+    assert mine.put(url, fixed, content_type="application/json").json()["version"] == 2
+    switched = mine.post(f"{url}/switch", {"enabled": True, "version": 2}, content_type="application/json")
+    assert switched.status_code == 200 and switched.json()["enabled"] is True
+    assert "XZ02" not in {r["code"] for r in theirs.get("/api/comparison/rules").json()}
+    # thresholds: the county's own, refused for another county's
+    limit = {"parameters": {"income_max": "5000"}, "version": 0}
+    assert mine.put(
+        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}", limit, content_type="application/json"
+    ).json() == {
+        "code": "SJ08",
+        "region_prefix": COUNTY,
+        "parameters": {"income_max": 5000},
+        "version": 1,
+    }
+    other = theirs.put(
+        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}", limit, content_type="application/json"
+    )
+    assert other.status_code == 403
+    bad = mine.put(
+        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}",
+        {"parameters": {"income_max": "五千"}, "version": 1},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and "阈值「income_max」应为数字" in bad.json()["detail"]
