@@ -102,14 +102,14 @@ def plan(
         code_rows, limits = rows_by[code], limits_by.get(code, [])
         regions = sorted({r.region_prefix for r in code_rows} | {t.region_prefix for t in limits}, key=len)
         for region in regions:
-            row = applying(code_rows, region)
-            if row is None:  # a threshold where no row of the code applies
+            applies = applying(code_rows, region)
+            if applies is None:  # a threshold where no row of the code applies
                 continue
             inner = [r for r in regions if r != region and r.startswith(region)]
             specs.append(
                 dataclasses.replace(
-                    spec_of(row, shipped),
-                    parameters=parameters_at(row, limits, region),
+                    spec_of(applies, shipped),
+                    parameters=parameters_at(applies, limits, region),
                     region_prefix=region,
                     excluded=_outermost(inner),
                 )

@@ -69,7 +69,7 @@ class RuleRefused(Exception):
 # Static checks (no data)
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Query:
     """One SELECT in DuckDB's dialect, or ``RuleRefused`` naming where the syntax breaks."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
@@ -96,7 +96,7 @@ def _function_name(node: exp.Func) -> str:
     return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
 
 
-def check_tables(tree: exp.Expression, schema: Mapping[str, Sequence[str]]) -> list[str]:
+def check_tables(tree: exp.Query, schema: Mapping[str, Sequence[str]]) -> list[str]:
     """Every table is a known table or view (or the query's own WITH name); no table or file functions."""
     errors: list[str] = []
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
@@ -109,7 +109,7 @@ def check_tables(tree: exp.Expression, schema: Mapping[str, Sequence[str]]) -> l
             errors.append("规则不能在 FROM 中调用表函数或读取文件（只能读取快照和部门数据的表）")
             continue
         if table.args.get("db") or table.args.get("catalog"):
-            errors.append(f"未知的表 {table.sql(dialect='duckdb')}（表名前不能加库名）")
+            errors.append(f"未知的表 {'.'.join(p.name for p in table.parts)}（表名前不能加库名）")
             continue
         if table.name not in schema and table.name not in ctes:
             errors.append(f"未知的表 {table.name}（可用的表：{'、'.join(sorted(schema))}）")
@@ -127,7 +127,7 @@ def _source_columns(source: Any, schema: Mapping[str, Sequence[str]]) -> set[str
     return None
 
 
-def check_columns(tree: exp.Expression, schema: Mapping[str, Sequence[str]]) -> list[str]:
+def check_columns(tree: exp.Query, schema: Mapping[str, Sequence[str]]) -> list[str]:
     """Every column names one its table (or subquery) has: "未知的列 X（表 Y 没有这一列）"."""
     errors: list[str] = []
     for scope in traverse_scope(tree):
@@ -135,6 +135,8 @@ def check_columns(tree: exp.Expression, schema: Mapping[str, Sequence[str]]) -> 
         for column in scope.columns:
             if not column.name or column.name == "*":
                 continue
+            if column.find_ancestor(exp.Select) is not scope.expression:
+                continue  # a subquery's own column (sqlglot also lists it in the outer scope): checked there
             if column.table:
                 holder: Scope | None = scope
                 while holder is not None and column.table not in holder.sources:
@@ -233,7 +235,10 @@ DUCK_ERRORS = (
         "函数 {0} 的参数类型不符",
     ),
     (re.compile(r"Could not convert string '([^']*)'"), "无法把文本「{0}」转换为数字或日期"),
-    (re.compile(r"Cannot compare values of type (\S+) and type (\S+)"), "不能比较 {0} 类型和 {1} 类型的值"),
+    (
+        re.compile(r"Cannot compare values of type (\w+?)(?:_LITERAL)? and type (\w+?)(?:_LITERAL)?\b"),
+        "不能比较 {0} 类型和 {1} 类型的值",
+    ),
 )
 
 
@@ -298,7 +303,7 @@ def check(
         if not result.errors:
             result.errors += check_columns(tree, schema)
         if not result.errors:
-            result.errors += check_output(tree, schema)  # type: ignore[arg-type]
+            result.errors += check_output(tree, schema)
         if not result.errors:
             result.errors += check_spark(engine._rule_query(spec, rendered))
         if result.errors:

@@ -608,8 +608,8 @@ def _threshold_rows(user: Any, region: Region) -> list[dict[str, Any]]:
     from jingzhun.comparison.models import Rule
 
     rows_by: dict[str, list[Rule]] = {}
-    for rule in doubt_access.rules_for(user).filter(enabled=True):
-        rows_by.setdefault(rule.code, []).append(rule)
+    for row in doubt_access.rules_for(user).filter(enabled=True):
+        rows_by.setdefault(row.code, []).append(row)
     thresholds = list(doubt_access.thresholds_for(user))
     own = {t.code: t for t in thresholds if t.region_prefix == region.prefix}
     result = []

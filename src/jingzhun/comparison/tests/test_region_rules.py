@@ -116,6 +116,17 @@ def test_the_checks_name_what_does_not_fit(world):
     ]
     assert errors("SELECT * FROM read_csv('/etc/passwd')")[0].startswith("规则不能")
     assert errors("DELETE FROM households") == ["规则只能是一条 SELECT 查询，不能修改数据或设置"]
+    assert errors("COPY households TO '/tmp/x.csv'") == ["规则只能是一条 SELECT 查询，不能修改数据或设置"]
+    assert errors(GOOD_SQL.replace("FROM households h", "FROM main.households h")) == [
+        "未知的表 main.households（表名前不能加库名）"
+    ]
+    assert errors(GOOD_SQL + " WHERE h.village_code = current_setting('threads')") == [
+        "规则不能调用函数 current_setting（只能读取快照和部门数据的表）"
+    ]
+    assert errors(GOOD_SQL + " WHERE h.household_number > 5") == ["不能比较 VARCHAR 类型和 INTEGER 类型的值"]
+    assert errors(
+        GOOD_SQL + " WHERE h.household_number IN (SELECT household_number FROM members WHERE sx = '1')"
+    ) == ["未知的列 sx：members 都没有这一列"]
     assert errors(GOOD_SQL + "; SELECT 1") == ["只能写一条 SELECT 查询（不要用分号连接多条语句）"]
     assert errors(GOOD_SQL.replace("FROM households h", "FROM households h WHERE h.size > {{size_min}}")) == [
         "规则 XZ01 使用了未定义的参数 {{size_min}}"
