@@ -24,7 +24,7 @@ from jingzhun.api import TokenAuth
 from jingzhun.comparison import datasets, doubt_access, jobs, selectors, services
 from jingzhun.comparison.models import Category, ComparisonRun, Doubt, DoubtState
 from jingzhun.core import audit
-from jingzhun.core.errors import PermissionDeniedError, ValidationFailed
+from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.registry.api import Pagination
@@ -227,6 +227,9 @@ class CheckOut(Schema):
 
 class ThresholdIn(Schema):
     model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=20, description="规则编号")
+    region_prefix: str = Field(max_length=12, description="区划代码（本人辖区内）")
 
     parameters: dict[str, int | float | str] = Field(
         description="本地区的阈值（空值沿用上级；全部为空则删除）"
@@ -509,6 +512,15 @@ def _rule_out(stats: selectors.RuleStats) -> dict[str, Any]:
     }
 
 
+def _rule_writable(user: Any, rule_id: int) -> None:
+    """A region's rule the user does not see is 404; one they see but may not change is 403."""
+    rule = doubt_access.rules_for(user).exclude(region_prefix="").filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFoundOrForbidden("规则不存在或无权访问")
+    if not doubt_access.can_edit_rules_of(user, rule.region_prefix):
+        raise PermissionDeniedError("只有本县的县级管理员可以修改本县的比对规则")
+
+
 def _one_rule(user: Any, rule_id: int) -> dict[str, Any]:
     return _rule_out(selectors.rule_stats(user, doubt_access.rules_for(user).filter(pk=rule_id))[0])
 
@@ -538,12 +550,12 @@ def create_region_rule(request: HttpRequest, payload: RegionRuleCreateIn) -> Sta
     "/rules/region/{id}",
     response={200: RuleOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RuleOwnerAuth(),
     summary="修改本地区的规则",
     description="修改后规则停用，须重新校验后启用。他人已先修改时返回 409。",
 )
 def update_region_rule(request: HttpRequest, id: RuleId, payload: RegionRuleUpdateIn) -> dict[str, Any]:
     user = _user(request)
+    _rule_writable(user, id)
     values = payload.dict()
     version = values.pop("version")
     services.save_region_rule(
@@ -556,12 +568,12 @@ def update_region_rule(request: HttpRequest, id: RuleId, payload: RegionRuleUpda
     "/rules/region/{id}/check",
     response={200: CheckOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RuleOwnerAuth(),
     summary="校验并试运行本地区的规则",
     description="检查语法、表和列、结果列和 Spark 转换，并在该县最新的快照上试运行（最多 1000 条、30 秒）；"
     "不修改任何数据。",
 )
 def check_region_rule(request: HttpRequest, id: RuleId) -> dict[str, Any]:
+    _rule_writable(_user(request), id)
     result = services.check_region_rule(user=_user(request), rule_id=id)
     return {
         "ok": result.ok,
@@ -576,12 +588,12 @@ def check_region_rule(request: HttpRequest, id: RuleId) -> dict[str, Any]:
     "/rules/region/{id}/switch",
     response={200: RuleOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RuleOwnerAuth(),
     summary="启用或停用本地区的规则",
     description="启用前校验并试运行，不通过返回 422 和不符合之处，规则保持停用。",
 )
 def switch_region_rule(request: HttpRequest, id: RuleId, payload: SwitchIn) -> dict[str, Any]:
     user = _user(request)
+    _rule_writable(user, id)
     services.switch_region_rule(
         actor=audit.Actor.of(user), rule_id=id, enabled=payload.enabled, version=payload.version
     )
@@ -589,19 +601,15 @@ def switch_region_rule(request: HttpRequest, id: RuleId, payload: SwitchIn) -> d
 
 
 @router.put(
-    "/rules/{code}/thresholds/{region}",
+    "/thresholds",
     response={200: ThresholdOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
     auth=RuleOwnerAuth(),
     summary="设置本地区的阈值",
     description="该地区的户按这里的阈值比对（最具体的地区优先）；空值沿用上级的值，全部为空则删除本地区的阈值。",
 )
-def set_threshold(
-    request: HttpRequest,
-    code: Annotated[str, Path(max_length=20)],
-    region: Annotated[str, Path(max_length=12)],
-    payload: ThresholdIn,
-) -> dict[str, Any]:
+def set_threshold(request: HttpRequest, payload: ThresholdIn) -> dict[str, Any]:
+    code, region = payload.code, payload.region_prefix
     found = services.set_region_threshold(
         actor=audit.Actor.of(_user(request)),
         code=code,

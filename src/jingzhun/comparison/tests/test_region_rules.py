@@ -359,22 +359,18 @@ def test_the_api_adds_checks_switches_and_sets_thresholds_for_the_county_only(wo
     assert switched.status_code == 200 and switched.json()["enabled"] is True
     assert "XZ02" not in {r["code"] for r in theirs.get("/api/comparison/rules").json()}
     # thresholds: the county's own, refused for another county's
-    limit = {"parameters": {"income_max": "5000"}, "version": 0}
-    assert mine.put(
-        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}", limit, content_type="application/json"
-    ).json() == {
+    limit = {"code": "SJ08", "region_prefix": COUNTY, "parameters": {"income_max": "5000"}, "version": 0}
+    assert mine.put("/api/comparison/thresholds", limit, content_type="application/json").json() == {
         "code": "SJ08",
         "region_prefix": COUNTY,
         "parameters": {"income_max": 5000},
         "version": 1,
     }
-    other = theirs.put(
-        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}", limit, content_type="application/json"
-    )
+    other = theirs.put("/api/comparison/thresholds", limit, content_type="application/json")
     assert other.status_code == 403
     bad = mine.put(
-        f"/api/comparison/rules/SJ08/thresholds/{COUNTY}",
-        {"parameters": {"income_max": "五千"}, "version": 1},
+        "/api/comparison/thresholds",
+        {**limit, "parameters": {"income_max": "五千"}, "version": 1},
         content_type="application/json",
     )
     assert bad.status_code == 422 and "阈值「income_max」应为数字" in bad.json()["detail"]
