@@ -49,6 +49,7 @@ class CheckResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     snapshot: str = ""
     seconds: float = 0.0
+    note: str = ""  # what the trial lacked (a dataset not loaded for the county), in Chinese
 
     @property
     def ok(self) -> bool:
@@ -310,7 +311,7 @@ def check(
             return result
         missing = [ds.BY_CODE[d].name for d in datasets if not files.get(d)]
         if missing:  # the rule would be skipped in a run: say so, the trial runs on empty tables
-            log.info("rule %s tried without %s", code, missing)
+            result.note = f"本县还没有部门数据：{'、'.join(missing)}。试运行时按空表运行；比对时缺少这些数据会跳过该规则并说明原因"
         _trial(duck, engine._rule_query(spec, rendered), result)
     finally:
         duck.close()

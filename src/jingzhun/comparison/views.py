@@ -27,8 +27,27 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from jingzhun.accounts.choices import Role
-from jingzhun.comparison import access, checks, datasets, doubt_access, jobs, loading, selectors, services
-from jingzhun.comparison.forms import LoadForm, ResolveForm, RunForm, VerifyForm, loadable
+from jingzhun.comparison import (
+    access,
+    checks,
+    datasets,
+    doubt_access,
+    jobs,
+    loading,
+    rulebook,
+    selectors,
+    services,
+)
+from jingzhun.comparison.forms import (
+    LoadForm,
+    RegionRuleForm,
+    ResolveForm,
+    RunForm,
+    VerifyForm,
+    loadable,
+    parameters_text,
+    run_regions,
+)
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
 from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.errors import (
@@ -604,7 +623,6 @@ def _rules_region(request: HttpRequest) -> Region | None:
 
 def _threshold_rows(user: Any, region: Region) -> list[dict[str, Any]]:
     """Each rule with thresholds that applies in the region: the value from above, the region's own."""
-    from jingzhun.comparison import rulebook
     from jingzhun.comparison.models import Rule
 
     rows_by: dict[str, list[Rule]] = {}
@@ -656,8 +674,6 @@ def _set_threshold(request: HttpRequest, region: Region) -> str:
 def region_rules(request: HttpRequest) -> HttpResponse:
     """本县规则: the county's own rules (add, then edit, try and switch each on its page) and the county's
     thresholds of the rules that have them."""
-    from jingzhun.comparison.forms import RegionRuleForm, parameters_text
-
     user: Any = request.user
     region = _rules_region(request)
     error, status, failed = "", 200, ""
@@ -708,7 +724,7 @@ def region_rules(request: HttpRequest) -> HttpResponse:
         "error": error,
         "conflict": status == 409,
         "failed": failed,
-        "counties": forms_run_regions(user) if user.role == Role.ADMIN else [],
+        "counties": run_regions(user) if user.role == Role.ADMIN else [],
     }
     if region is not None:
         context["rules"] = list(
@@ -722,12 +738,6 @@ def region_rules(request: HttpRequest) -> HttpResponse:
         }
         context["thresholds"] = _threshold_rows(user, region)
     return render(request, "comparison/region_rules.html", context, status=status)
-
-
-def forms_run_regions(user: Any) -> list[Region]:
-    from jingzhun.comparison.forms import run_regions
-
-    return run_regions(user)
 
 
 def _region_rule_action(request: HttpRequest, rule: Any, form: Any, action: str) -> tuple[Any, str]:
@@ -756,8 +766,6 @@ def _region_rule_action(request: HttpRequest, rule: Any, form: Any, action: str)
 @web_errors
 def region_rule(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the county's own rules: edit, try on the latest snapshot, switch on (after the checks) or off."""
-    from jingzhun.comparison.forms import RegionRuleForm, parameters_text
-
     rule = doubt_access.access_region_rule(request.user, pk)
     error, status, check = "", 200, None
     form = RegionRuleForm(
