@@ -667,8 +667,14 @@ POLICY_NEEDS = {
 
 def policy_gaps(engine: Engine, rule: RuleSpec, params: Mapping[str, Any]) -> tuple[bool, str]:
     """Whether none of the counties has the rule's policy numbers (skip it), and the Chinese note naming
-    each missing number, year and county ("" when none is missing)."""
+    each missing number, year and county ("" when none is missing). Only the counties where the rule's
+    findings count are asked about (a county's own version of a rule: that county)."""
     needs = render(POLICY_NEEDS[rule.policy_year], params, where=f"规则 {rule.code}")
+    if rule.region_prefix or rule.excluded:
+        counties = region_filter(
+            "n.county_code", rule.region_prefix[:6], [p for p in rule.excluded if len(p) <= 6]
+        )
+        needs = f"SELECT n.county_code, n.year FROM ({needs}) n WHERE {counties}"
     values = ", ".join(f"CAST(MIN(pl.{number}) AS VARCHAR) AS {number}" for number in rule.policy)
     rows = engine.query(
         f"SELECT c.county_code, CAST(c.year AS VARCHAR) AS year, {values} FROM ({needs}) c "

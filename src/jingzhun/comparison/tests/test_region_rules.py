@@ -376,3 +376,24 @@ def test_the_api_adds_checks_switches_and_sets_thresholds_for_the_county_only(wo
         content_type="application/json",
     )
     assert bad.status_code == 422 and "阈值「income_max」应为数字" in bad.json()["detail"]
+
+
+def test_policy_numbers_are_asked_for_only_where_the_rule_counts(world, neighbour):
+    """CT03 compares with the poverty line: 秦州区 has one, 麦积区 not. Its version for 秦州区 runs without a
+    note; the national rule, left to 麦积区, is skipped naming 麦积区 only."""
+    import dataclasses
+    import datetime as dt
+
+    from jingzhun.comparison import engine
+    from jingzhun.comparison.tests import helpers
+
+    helpers.set_policy_lines(COUNTY, [2025, 2026])
+    snap = write_snapshot(CITY, years=[2025, 2026])
+    ct03 = engine.load_catalogue().rule("CT03")
+    parts = [dataclasses.replace(ct03, excluded=(COUNTY,)), dataclasses.replace(ct03, region_prefix=COUNTY)]
+    result = engine.run_catalogue(
+        engine.DuckEngine(threads=1), snap, {}, as_of=dt.date(2026, 1, 31), rules=parts
+    )
+    national, own = result.outcomes
+    assert national.skipped.startswith("缺少政策参数：2025 年度「国家扶贫标准（贫困线）」（620503）")
+    assert own.note == "" and result.notes() == {"CT03": national.skipped}
