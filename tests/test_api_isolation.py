@@ -27,6 +27,7 @@ from jingzhun.accounts.services import create_api_token
 from jingzhun.api import api
 from jingzhun.assessment.tests import isolation as assessment_iso
 from jingzhun.assistance.tests import isolation as assistance_iso
+from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
 from jingzhun.procedures.tests import helpers as procedure_helpers
@@ -60,6 +61,7 @@ MISSING = {
     "county": villages_iso.MISSING_COUNTY,
     "village": villages_iso.MISSING_VILLAGE,
     "village_case": 10**9,
+    "region_rule": 10**9,
 }
 
 
@@ -153,6 +155,14 @@ OBJECT_OPERATIONS: dict[tuple[str, str], ObjectOperation] = {
     ("get", "/api/procedures/notices/{id}"): ObjectOperation("notice"),
     ("get", "/api/comparison/runs/{id}"): ObjectOperation("run"),
     ("get", "/api/comparison/doubts/{id}"): ObjectOperation("doubt"),
+    # 玉泉镇's own comparison rule: changed by the county administrator only (leaders and auditors see it)
+    ("put", "/api/comparison/rules/region/{id}"): ObjectOperation(
+        "region_rule", comparison_iso.region_rule_body, owner="county_admin"
+    ),
+    ("post", "/api/comparison/rules/region/{id}/check"): ObjectOperation("region_rule", owner="county_admin"),
+    ("post", "/api/comparison/rules/region/{id}/switch"): ObjectOperation(
+        "region_rule", lambda: {"enabled": False, "version": 1}, owner="county_admin"
+    ),
     ("post", "/api/comparison/doubts/{id}/verify"): ObjectOperation(
         "doubt", lambda: {"confirmed": False, "note": "部门数据有误", "version": 1}
     ),
@@ -212,6 +222,8 @@ OTHER_OPERATIONS = {
     ("post", "/api/procedures/bulk"),
     ("post", "/api/procedures/notices"),
     ("post", "/api/comparison/runs"),
+    ("post", "/api/comparison/rules/region"),  # county administrators only (403 before the body)
+    ("put", "/api/comparison/thresholds"),
     ("get", "/api/analytics/indicators"),
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -270,10 +282,11 @@ def foreign_object(world: World, batch: ImportBatch, target: str, user_name: str
         from jingzhun.procedures.tests import isolation
 
         return (isolation.case_a if target == "case" else isolation.notice_a)(world.household_a).pk
-    if target in ("run", "doubt", "confirmed_doubt"):
+    if target in ("run", "doubt", "confirmed_doubt", "region_rule"):
         from jingzhun.comparison.tests import isolation as comparison
 
         make = {
+            "region_rule": comparison.region_rule_a,
             "run": comparison.run_a,
             "doubt": comparison.doubt_a,
             "confirmed_doubt": comparison.confirmed_doubt_a,

@@ -221,6 +221,10 @@ NOT_WRITERS = {
     # Pure helpers: a path and a key.
     "jingzhun.comparison.services.findings_dir",
     "jingzhun.comparison.services.doubt_key",
+    # Reads: the current department files of counties, a rule's checks and trial, threshold numbers.
+    "jingzhun.comparison.services.dataset_files",
+    "jingzhun.comparison.services.check_region_rule",
+    "jingzhun.comparison.services.threshold_values",
     *ASSISTANCE_NOT_WRITERS,
     *VILLAGE_NOT_WRITERS,
 }

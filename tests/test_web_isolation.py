@@ -206,6 +206,10 @@ COVERAGE: dict[str, Case] = {
     "procedures:notice_pdf": Case(procedures_iso.notice_kwargs, HOUSEHOLD_READERS),
     "procedures:evidence_file": Case(procedures_iso.evidence_kwargs, HOUSEHOLD_READERS),
     "comparison:run_detail": Case(comparison_iso.run_kwargs, RUN_READERS),
+    # a region's own rule: only who may change it gets the page (its county administrator, the admin)
+    "comparison:region_rule": Case(
+        comparison_iso.region_rule_kwargs, PARAMETER_EDITORS, post=comparison_iso.region_rule_form
+    ),
     "comparison:run_checks": Case(comparison_iso.run_kwargs, RUN_READERS),
     "comparison:run_checks_xlsx": Case(comparison_iso.run_kwargs, RUN_READERS),
     "comparison:doubt_detail": Case(

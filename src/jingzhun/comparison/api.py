@@ -22,9 +22,9 @@ from pydantic import ConfigDict
 from jingzhun.accounts.choices import Role
 from jingzhun.api import TokenAuth
 from jingzhun.comparison import datasets, doubt_access, jobs, selectors, services
-from jingzhun.comparison.models import ComparisonRun, Doubt, DoubtState
+from jingzhun.comparison.models import Category, ComparisonRun, Doubt, DoubtState
 from jingzhun.core import audit
-from jingzhun.core.errors import PermissionDeniedError, ValidationFailed
+from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.registry.api import Pagination
@@ -158,7 +158,10 @@ class ResolveIn(Schema):
 
 
 class RuleOut(Schema):
+    id: int
     code: str
+    region_prefix: str = Field(description="适用区划代码前缀：空为全国（系统规则），否则为该地区自己的规则")
+    shipped: bool = Field(description="随系统发布的规则")
     name: str
     category: str
     category_label: str
@@ -171,12 +174,84 @@ class RuleOut(Schema):
     on_true: str = Field(description="属实后的处理：程序类型代码，或 correct 更正登记信息")
     enabled: bool
     parameters: dict[str, Any] = Field(description="阈值参数")
+    sql: str = Field(description="查询语句（DuckDB SQL）")
     version: int
     open: int = Field(description="待核实（本人可见的疑点）")
     confirmed: int
     rejected: int
     resolved: int
     precision: float | None = Field(description="准确率：（属实 + 已整改）/ 已核实；尚无核实时为 null")
+
+
+class RegionRuleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, description="规则名称")
+    category: str = Field(description="类别：" + "，".join(f"{v} {label}" for v, label in Category.choices))
+    severity: str = Field(description="严重程度：high、medium、low")
+    on_true: str = Field(
+        "correct", description="属实后处理：correct 更正登记信息，monitoring 启动监测帮扶程序"
+    )
+    message: str = Field(max_length=300, description="疑点说明")
+    explanation: str = Field("", max_length=4000, description="依据与证据说明")
+    datasets: list[str] = Field(default_factory=list, description="使用的部门数据集代码")
+    parameters: dict[str, int | float | str] = Field(
+        default_factory=dict, description="阈值参数（名称 → 数值）"
+    )
+    sql: str = Field(max_length=20000, description="一条 SELECT（DuckDB SQL），返回疑点需要的六列")
+
+
+class RegionRuleCreateIn(RegionRuleIn):
+    region_prefix: str = Field(max_length=12, description="适用的区划代码（本人辖区内的县）")
+    code: str = Field(max_length=20, description="规则编号；用系统规则的编号则在该地区替换该规则")
+
+
+class RegionRuleUpdateIn(RegionRuleIn):
+    version: int = Field(ge=1, description="规则版本号（读取时的 version）")
+
+
+class SwitchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="true 启用（先校验并试运行，不通过则拒绝，返回 422），false 停用")
+    version: int = Field(ge=1, description="规则版本号")
+
+
+class CheckOut(Schema):
+    ok: bool
+    errors: list[str] = Field(description="不符合之处（中文），通过时为空")
+    rows: int = Field(description="试运行命中条数（最多 1000）")
+    capped: bool = Field(description="命中超过试运行上限")
+    sample: list[dict[str, Any]] = Field(description="前 20 条命中")
+
+
+class ThresholdIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=20, description="规则编号")
+    region_prefix: str = Field(max_length=12, description="区划代码（本人辖区内）")
+
+    parameters: dict[str, int | float | str] = Field(
+        description="本地区的阈值（空值沿用上级；全部为空则删除）"
+    )
+    version: int = Field(0, ge=0, description="本地区阈值的版本号（尚未设置时为 0）")
+
+
+class ThresholdOut(Schema):
+    code: str
+    region_prefix: str
+    parameters: dict[str, Any]
+    version: int = Field(description="版本号；0 表示已删除，沿用上级的值")
+
+
+class RuleOwnerAuth(TokenAuth):
+    """Token auth that refuses (403) roles that may never own a region's rules, before the body is read."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> object | None:
+        user = super().authenticate(request, token)
+        if user is not None and getattr(user, "role", None) not in doubt_access.RUNNERS:
+            raise PermissionDeniedError("只有县级管理员可以管理本县的比对规则")
+        return user
 
 
 # --------------------------------------------------------------------------------------------------
@@ -405,30 +480,148 @@ def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict
 )
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
     user = _user(request)
-    rows = []
-    for stats in selectors.rule_stats(user, doubt_access.rules_for(user)):
-        rule = stats.rule
-        rows.append(
-            {
-                "code": rule.code,
-                "name": rule.name,
-                "category": rule.category,
-                "category_label": rule.get_category_display(),
-                "severity": rule.severity,
-                "severity_label": rule.get_severity_display(),
-                "message": rule.message,
-                "explanation": rule.explanation,
-                "datasets": [c for c in rule.datasets.split(",") if c in datasets.BY_CODE],
-                "audience": [a for a in rule.audience.strip(",").split(",") if a],
-                "on_true": rule.on_true,
-                "enabled": rule.enabled,
-                "parameters": rule.parameters,
-                "version": rule.version,
-                "open": stats.open,
-                "confirmed": stats.confirmed,
-                "rejected": stats.rejected,
-                "resolved": stats.resolved,
-                "precision": stats.precision,
-            }
-        )
-    return rows
+    return [_rule_out(stats) for stats in selectors.rule_stats(user, doubt_access.rules_for(user))]
+
+
+def _rule_out(stats: selectors.RuleStats) -> dict[str, Any]:
+    rule = stats.rule
+    return {
+        "id": rule.pk,
+        "code": rule.code,
+        "region_prefix": rule.region_prefix,
+        "shipped": rule.shipped,
+        "name": rule.name,
+        "category": rule.category,
+        "category_label": rule.get_category_display(),
+        "severity": rule.severity,
+        "severity_label": rule.get_severity_display(),
+        "message": rule.message,
+        "explanation": rule.explanation,
+        "datasets": [c for c in rule.datasets.split(",") if c in datasets.BY_CODE],
+        "audience": [a for a in rule.audience.strip(",").split(",") if a],
+        "on_true": rule.on_true,
+        "enabled": rule.enabled,
+        "parameters": rule.parameters,
+        "sql": rule.sql,
+        "version": rule.version,
+        "open": stats.open,
+        "confirmed": stats.confirmed,
+        "rejected": stats.rejected,
+        "resolved": stats.resolved,
+        "precision": stats.precision,
+    }
+
+
+def _rule_writable(user: Any, rule_id: int) -> None:
+    """A region's rule the user does not see is 404; one they see but may not change is 403."""
+    rule = doubt_access.rules_for(user).exclude(region_prefix="").filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFoundOrForbidden("规则不存在或无权访问")
+    if not doubt_access.can_edit_rules_of(user, rule.region_prefix):
+        raise PermissionDeniedError("只有本县的县级管理员可以修改本县的比对规则")
+
+
+def _one_rule(user: Any, rule_id: int) -> dict[str, Any]:
+    return _rule_out(selectors.rule_stats(user, doubt_access.rules_for(user).filter(pk=rule_id))[0])
+
+
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="规则 ID")]
+
+
+@router.post(
+    "/rules/region",
+    response={201: RuleOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    auth=RuleOwnerAuth(),
+    summary="添加本地区的规则",
+    description="县级管理员为本县添加规则（系统规则的编号则在本县替换该规则）。新规则是停用的：校验并试运行通过后"
+    "才能启用（/switch）。",
+)
+def create_region_rule(request: HttpRequest, payload: RegionRuleCreateIn) -> Status:
+    user = _user(request)
+    values = payload.dict()
+    rule = services.save_region_rule(
+        actor=audit.Actor.of(user), region_prefix=values.pop("region_prefix"), values=values
+    )
+    return Status(201, _one_rule(user, rule.pk))
+
+
+@router.put(
+    "/rules/region/{id}",
+    response={200: RuleOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="修改本地区的规则",
+    description="修改后规则停用，须重新校验后启用。他人已先修改时返回 409。",
+)
+def update_region_rule(request: HttpRequest, id: RuleId, payload: RegionRuleUpdateIn) -> dict[str, Any]:
+    user = _user(request)
+    _rule_writable(user, id)
+    values = payload.dict()
+    version = values.pop("version")
+    services.save_region_rule(
+        actor=audit.Actor.of(user), region_prefix="", values=values, rule_id=id, version=version
+    )
+    return _one_rule(user, id)
+
+
+@router.post(
+    "/rules/region/{id}/check",
+    response={200: CheckOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="校验并试运行本地区的规则",
+    description="检查语法、表和列、结果列和 Spark 转换，并在该县最新的快照上试运行（最多 1000 条、30 秒）；"
+    "不修改任何数据。",
+)
+def check_region_rule(request: HttpRequest, id: RuleId) -> dict[str, Any]:
+    _rule_writable(_user(request), id)
+    result = services.check_region_rule(user=_user(request), rule_id=id)
+    return {
+        "ok": result.ok,
+        "errors": result.errors,
+        "rows": result.rows,
+        "capped": result.capped,
+        "sample": result.sample,
+    }
+
+
+@router.post(
+    "/rules/region/{id}/switch",
+    response={200: RuleOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    summary="启用或停用本地区的规则",
+    description="启用前校验并试运行，不通过返回 422 和不符合之处，规则保持停用。",
+)
+def switch_region_rule(request: HttpRequest, id: RuleId, payload: SwitchIn) -> dict[str, Any]:
+    user = _user(request)
+    _rule_writable(user, id)
+    services.switch_region_rule(
+        actor=audit.Actor.of(user), rule_id=id, enabled=payload.enabled, version=payload.version
+    )
+    return _one_rule(user, id)
+
+
+@router.put(
+    "/thresholds",
+    response={200: ThresholdOut, WRITE_ERRORS: ErrorOut},
+    tags=TAGS,
+    auth=RuleOwnerAuth(),
+    summary="设置本地区的阈值",
+    description="该地区的户按这里的阈值比对（最具体的地区优先）；空值沿用上级的值，全部为空则删除本地区的阈值。",
+)
+def set_threshold(request: HttpRequest, payload: ThresholdIn) -> dict[str, Any]:
+    code, region = payload.code, payload.region_prefix
+    found = services.set_region_threshold(
+        actor=audit.Actor.of(_user(request)),
+        code=code,
+        region_prefix=region,
+        parameters=dict(payload.parameters),
+        version=payload.version,
+    )
+    if found is None:
+        return {"code": code, "region_prefix": region, "parameters": {}, "version": 0}
+    return {
+        "code": found.code,
+        "region_prefix": found.region_prefix,
+        "parameters": found.parameters,
+        "version": found.version,
+    }

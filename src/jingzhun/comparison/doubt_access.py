@@ -16,7 +16,7 @@ from typing import Literal
 from django.db.models import Q, QuerySet
 
 from jingzhun.accounts.choices import JURISDICTION_READERS, Role
-from jingzhun.comparison.models import ComparisonRun, Doubt, Rule
+from jingzhun.comparison.models import ComparisonRun, Doubt, Rule, RuleThreshold
 from jingzhun.core.errors import NotFoundOrForbidden
 
 Action = Literal["view", "verify", "resolve"]
@@ -97,13 +97,57 @@ def can_run(user: object, region_code: str) -> bool:
     return prefix is not None and region_code.startswith(prefix)
 
 
+def _near_region(user: object, field: str = "region_prefix") -> Q:
+    """Rows for everywhere, for a region covering the user's, or for one inside it (none but the national
+    ones for a user without a region)."""
+    prefix = getattr(user, "jurisdiction_prefix", None)
+    near = Q(**{field: ""})
+    if prefix:
+        covering = [prefix[:n] for n in (2, 4, 6, 9, 12) if n <= len(prefix)]
+        near |= Q(**{f"{field}__in": covering}) | Q(**{f"{field}__startswith": prefix})
+    return near
+
+
 def rules_for(user: object) -> QuerySet[Rule]:
-    """The catalogue is public to every signed-in user except helpers; department users see their rules."""
+    """The catalogue is public to every signed-in user except helpers; department users see their rules.
+    A region's own rules are seen inside that region and above it, not by other counties."""
     if not _active(user) or user.role == Role.HELPER:  # type: ignore[attr-defined]
         return Rule.objects.none()
+    qs = Rule.objects.all()
+    if user.role != Role.ADMIN:  # type: ignore[attr-defined]
+        qs = qs.filter(_near_region(user))
     if user.role == Role.DEPARTMENT:  # type: ignore[attr-defined]
-        return Rule.objects.filter(audience__contains=f",{getattr(user, 'department', '')},")
-    return Rule.objects.all()
+        return qs.filter(audience__contains=f",{getattr(user, 'department', '')},")
+    return qs
+
+
+def thresholds_for(user: object) -> QuerySet[RuleThreshold]:
+    if not _active(user) or user.role == Role.HELPER:  # type: ignore[attr-defined]
+        return RuleThreshold.objects.none()
+    qs = RuleThreshold.objects.all()
+    return qs if user.role == Role.ADMIN else qs.filter(_near_region(user))  # type: ignore[attr-defined]
+
+
+def can_edit_rules_of(user: object, region_prefix: str) -> bool:
+    """A region's own rules and thresholds: the county administrator of (a region covering) it, or the
+    system administrator. The national catalogue is ``can_edit_rules``."""
+    if not _active(user) or not region_prefix or user.role not in RUNNERS:  # type: ignore[attr-defined]
+        return False
+    if user.role == Role.ADMIN:  # type: ignore[attr-defined]
+        return True
+    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
+    return bool(prefix) and region_prefix.startswith(prefix)
+
+
+def access_region_rule(user: object, rule_id: int | str) -> Rule:
+    """A region's own rule this user may change; any other (missing, national, another county's) is 404."""
+    try:
+        rule = rules_for(user).exclude(region_prefix="").get(pk=int(rule_id))
+    except (Rule.DoesNotExist, ValueError, TypeError):
+        raise NotFoundOrForbidden("规则不存在或无权访问") from None
+    if not can_edit_rules_of(user, rule.region_prefix):
+        raise NotFoundOrForbidden("规则不存在或无权访问")
+    return rule
 
 
 def can_edit_rules(user: object) -> bool:

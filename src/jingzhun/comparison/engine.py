@@ -90,6 +90,12 @@ class RuleSpec:
     county_checks: tuple[str, ...] = ()  # the county tools' logic checks (逻辑校验) this rule is
     on_import: bool = False  # also run on every registry import, as a warning naming ``column``
     column: str = ""  # the register column (key) an import warning names
+    # Where its findings count (rulebook.py): inside ``region_prefix`` ("" everywhere) but not inside any of
+    # ``excluded`` (the regions where a more specific row or threshold of the same code applies).
+    region_prefix: str = ""
+    excluded: tuple[str, ...] = ()
+    pandas_twin: bool = False  # the shipped rule has a twin in baseline.py (compared by test_baseline)
+    planted: bool = False  # deptgen plants its anomalies (the exact department rules' recall is tested)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
                 county_checks=tuple(r.get("county_checks", ())),
                 on_import=r.get("on_import", False),
                 column=r.get("column", ""),
+                pandas_twin=r.get("pandas_twin", False),
+                planted=r.get("planted", False),
             )
         )
     codes = [r.code for r in rules]
@@ -255,11 +263,20 @@ class Result:
     seconds: float
 
     def counts(self) -> dict[str, int]:
-        return {o.code: o.rows for o in self.outcomes if not o.skipped}
+        """Rule code → findings (a code run for several regions, with their own rows or thresholds: summed)."""
+        counts: dict[str, int] = {}
+        for o in self.outcomes:
+            if not o.skipped:
+                counts[o.code] = counts.get(o.code, 0) + o.rows
+        return counts
 
     def notes(self) -> dict[str, str]:
         """Rule code → why it did not run, or for which counties it did not (Chinese)."""
-        return {o.code: o.note for o in self.outcomes if o.note}
+        notes: dict[str, list[str]] = {}
+        for o in self.outcomes:
+            if o.note and o.note not in notes.setdefault(o.code, []):
+                notes[o.code].append(o.note)
+        return {code: "；".join(texts) for code, texts in notes.items() if texts}
 
 
 class Engine(Protocol):
@@ -484,10 +501,25 @@ def make_engine(
     raise RuleError(f"不支持的比对引擎：{name}（可用：duckdb、spark）")
 
 
+def region_filter(column: str, include: str, excluded: Sequence[str] = ()) -> str:
+    """SQL keeping the rows whose region code ``column`` lies inside ``include`` and inside none of
+    ``excluded`` ("TRUE" when everything counts); both engines read it alike."""
+
+    def inside(prefix: str) -> str:
+        return f"SUBSTR(COALESCE({column}, ''), 1, {len(prefix)}) = {literal_text(prefix)}"
+
+    parts = [inside(include)] if include else []
+    parts += [f"NOT ({inside(prefix)})" for prefix in excluded if prefix]
+    return " AND ".join(parts) or "TRUE"
+
+
 def _rule_query(rule: RuleSpec, sql: str) -> str:
     cols = ", ".join(f"CAST(f.{c} AS VARCHAR) AS {c}" for c in FINDING_COLUMNS[1:])
     code = rule.code.replace("'", "")
-    return f"SELECT '{code}' AS rule_code, {cols} FROM ({sql}) f"
+    query = f"SELECT '{code}' AS rule_code, {cols} FROM ({sql}) f"
+    if rule.region_prefix or rule.excluded:
+        query += " WHERE " + region_filter("f.village_code", rule.region_prefix, rule.excluded)
+    return query
 
 
 def run_catalogue(
@@ -511,44 +543,25 @@ def run_catalogue(
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue()
     chosen = list(rules) if rules is not None else list(catalogue.rules)
-    for table in TABLES:
-        if not snapshot.has(table):  # a snapshot older than the table: read as empty
-            engine.table(table, [], schema(table))
-            continue
-        engine.table(
-            table,
-            [snapshot.table_glob(table)]
-            if engine.name == "duckdb"
-            else [str(p) for p in sorted((snapshot.path / table).glob("*/*.parquet"))],
-            schema(table),
-        )
-    policy_paths = [str(snapshot.policy_path)] if snapshot.policy_path.exists() else []
-    engine.table("policy", policy_paths, policy_schema())
-    for dataset in ds.DATASETS:
-        paths = list(dataset_files.get(dataset.code, ()))
-        engine.table(
-            f"d_{dataset.code}",
-            paths,
-            dataset_schema(dataset),
-            load_regions=[(load_regions or {}).get(path) for path in paths],
-        )
-    params = base_parameters(as_of)
     outcomes = [RuleOutcome(rule.code) for rule in chosen]
     for rule, outcome in zip(chosen, outcomes, strict=True):
         missing = [code for code in rule.datasets if not dataset_files.get(code)]
         if missing:
             outcome.skipped = "缺少部门数据：" + "、".join(ds.BY_CODE[c].name for c in missing)
     runnable = [rule for rule, outcome in zip(chosen, outcomes, strict=True) if not outcome.skipped]
-    keyed = any(
-        "name_keys" in text for text in [*(v.sql for v in catalogue.views), *(r.sql for r in runnable)]
-    )
-    if progress and keyed:
+    if progress and any(
+        "name_keys" in t for t in [*(v.sql for v in catalogue.views), *(r.sql for r in runnable)]
+    ):
         progress(0, "姓名比对键")
-    engine.local(
-        "name_keys", name_keys(engine, catalogue.name_sources) if keyed else NAME_KEYS_SCHEMA.empty_table()
+    params = prepare(
+        engine,
+        snapshot,
+        dataset_files,
+        as_of=as_of,
+        catalogue=catalogue,
+        rules=runnable,
+        load_regions=load_regions,
     )
-    for view in catalogue.views:
-        engine.view(view.name, render(view.sql, params, where=f"视图 {view.name}"))
     tables: list[pa.Table] = []
     total = max(1, len(chosen))
     for index, (rule, outcome) in enumerate(zip(chosen, outcomes, strict=True)):
@@ -583,6 +596,49 @@ def run_catalogue(
     return Result(findings, outcomes, engine.name, time.perf_counter() - started)
 
 
+def prepare(
+    engine: Engine,
+    snapshot: Snapshot,
+    dataset_files: Mapping[str, Sequence[str]],
+    *,
+    as_of: dt.date,
+    catalogue: Catalogue,
+    rules: Sequence[RuleSpec],
+    load_regions: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The named tables and views every rule reads, on ``engine``; returns the base parameters
+    (``as_of`` …). The table ``name_keys`` is filled only when a view or one of ``rules`` reads it."""
+    for table in TABLES:
+        if not snapshot.has(table):  # a snapshot older than the table: read as empty
+            engine.table(table, [], schema(table))
+            continue
+        engine.table(
+            table,
+            [snapshot.table_glob(table)]
+            if engine.name == "duckdb"
+            else [str(p) for p in sorted((snapshot.path / table).glob("*/*.parquet"))],
+            schema(table),
+        )
+    policy_paths = [str(snapshot.policy_path)] if snapshot.policy_path.exists() else []
+    engine.table("policy", policy_paths, policy_schema())
+    for dataset in ds.DATASETS:
+        paths = list(dataset_files.get(dataset.code, ()))
+        engine.table(
+            f"d_{dataset.code}",
+            paths,
+            dataset_schema(dataset),
+            load_regions=[(load_regions or {}).get(path) for path in paths],
+        )
+    params = base_parameters(as_of)
+    keyed = any("name_keys" in text for text in [*(v.sql for v in catalogue.views), *(r.sql for r in rules)])
+    engine.local(
+        "name_keys", name_keys(engine, catalogue.name_sources) if keyed else NAME_KEYS_SCHEMA.empty_table()
+    )
+    for view in catalogue.views:
+        engine.view(view.name, render(view.sql, params, where=f"视图 {view.name}"))
+    return params
+
+
 def name_keys(engine: Engine, sources: Sequence[str]) -> pa.Table:
     """The table ``name_keys``: each distinct name of the sources whose comparison key differs from it.
 
@@ -611,8 +667,14 @@ POLICY_NEEDS = {
 
 def policy_gaps(engine: Engine, rule: RuleSpec, params: Mapping[str, Any]) -> tuple[bool, str]:
     """Whether none of the counties has the rule's policy numbers (skip it), and the Chinese note naming
-    each missing number, year and county ("" when none is missing)."""
+    each missing number, year and county ("" when none is missing). Only the counties where the rule's
+    findings count are asked about (a county's own version of a rule: that county)."""
     needs = render(POLICY_NEEDS[rule.policy_year], params, where=f"规则 {rule.code}")
+    if rule.region_prefix or rule.excluded:
+        counties = region_filter(
+            "n.county_code", rule.region_prefix[:6], [p for p in rule.excluded if len(p) <= 6]
+        )
+        needs = f"SELECT n.county_code, n.year FROM ({needs}) n WHERE {counties}"
     values = ", ".join(f"CAST(MIN(pl.{number}) AS VARCHAR) AS {number}" for number in rule.policy)
     rows = engine.query(
         f"SELECT c.county_code, CAST(c.year AS VARCHAR) AS year, {values} FROM ({needs}) c "

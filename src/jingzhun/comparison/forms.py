@@ -123,3 +123,74 @@ class LoadForm(forms.Form):
 
     def clean_file(self) -> Any:
         return checked_upload(self.cleaned_data["file"], LOAD_EXTENSIONS, "上传")
+
+
+def parse_parameters(text: str) -> dict[str, str]:
+    """ "名称 = 数值" lines (blank lines ignored) → {name: value}; a line without "=" is an error naming it."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise forms.ValidationError(f"第 {number} 行应写成「名称 = 数值」，如 income_max = 100000")
+        values[key.strip()] = value.strip()
+    return values
+
+
+class RegionRuleForm(forms.Form):
+    """A region's own rule (services.save_region_rule checks and writes it)."""
+
+    wide_fields = ("message", "explanation", "sql", "datasets", "parameters")
+
+    code = forms.CharField(
+        label="规则编号",
+        max_length=20,
+        help_text="大写字母开头，如 XZ01；用系统规则的编号（如 SJ08）则在本县替换该规则",
+    )
+    name = forms.CharField(label="规则名称", max_length=100)
+    category = forms.ChoiceField(label="类别")
+    severity = forms.ChoiceField(label="严重程度")
+    on_true = forms.ChoiceField(label="属实后处理")
+    message = forms.CharField(label="疑点说明", max_length=300)
+    explanation = forms.CharField(
+        label="依据与证据说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    datasets = forms.MultipleChoiceField(
+        label="使用的部门数据",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="没有上传的部门数据，比对时跳过该规则并说明原因",
+    )
+    parameters = forms.CharField(
+        label="阈值参数",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono"}),
+        help_text="每行一个「名称 = 数值」，在查询中写 {{名称}}",
+    )
+    sql = forms.CharField(
+        label="查询语句（DuckDB SQL）",
+        widget=forms.Textarea(attrs={"rows": 14, "class": "mono", "spellcheck": "false"}),
+        help_text="一条 SELECT，返回 household_number、person_number、id_number、name、village_code、detail；"
+        "可用的表：households、members、years、status_events、policy、d_<部门数据集> 和目录中的视图",
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        from jingzhun.comparison.models import Category, Severity
+        from jingzhun.comparison.services import ON_TRUE
+
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["category"].choices = Category.choices
+        fields["severity"].choices = Severity.choices
+        fields["on_true"].choices = list(ON_TRUE.items())
+        fields["datasets"].choices = [(d.code, d.name) for d in datasets.DATASETS]
+        if editing:  # doubts are keyed by the code: it does not change
+            del self.fields["code"]
+
+    def clean_parameters(self) -> dict[str, str]:
+        return parse_parameters(self.cleaned_data["parameters"])
+
+
+def parameters_text(parameters: dict[str, Any]) -> str:
+    return "\n".join(f"{key} = {value}" for key, value in parameters.items())

@@ -80,15 +80,24 @@ class Severity(models.TextChoices):
 
 
 class Rule(models.Model):
-    """One doubt rule of the catalogue (seeded from ``data/rules.toml``; the SQL is in the catalogue file).
+    """One doubt rule: its SQL, message and parameters are data, scoped to a region prefix.
 
-    ``enabled`` and ``parameters`` are what administrators change; everything else is the shipped rule.
+    The shipped catalogue (``data/rules.toml``) is the default: its rules are rows with ``shipped`` set and
+    an empty ``region_prefix`` (national), kept in step with the file by ``services.sync_catalogue``; there
+    ``enabled`` and ``parameters`` are what the system administrator changes. A county administrator adds
+    rows for their county (``region_prefix``): a new code is the county's own rule, the code of a shipped
+    rule overrides it inside the county. In a region the most specific enabled row of a code applies
+    (``rulebook.py``). A county row is switched on only after ``rulecheck.check`` passed on the county's
+    latest snapshot; any edit switches it off again.
     ``audience`` lists the departments that see this rule's doubts (education sees the children not
     enrolled). ``on_true`` says what a doubt verified 属实 leads to: a procedure kind to open, or
     ``correct`` (a registry correction by the village).
     """
 
-    code = models.CharField("规则编号", max_length=20, unique=True)
+    code = models.CharField("规则编号", max_length=20)
+    region_prefix = models.CharField("适用区划代码前缀", max_length=12, blank=True, default="")
+    shipped = models.BooleanField("随系统发布", default=False)
+    sql = models.TextField("查询语句（DuckDB SQL）", blank=True)
     category = models.CharField("类别", max_length=20, choices=Category.choices)
     severity = models.CharField("严重程度", max_length=10, choices=Severity.choices)
     name = models.CharField("规则名称", max_length=100)
@@ -105,10 +114,36 @@ class Rule(models.Model):
     class Meta:
         verbose_name = "比对规则"
         verbose_name_plural = "比对规则"
-        ordering = ["code"]
+        ordering = ["code", "region_prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "region_prefix"], name="comparison_rule_code_region"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.name}" + (f"（{self.region_prefix}）" if self.region_prefix else "")
+
+
+class RuleThreshold(models.Model):
+    """A region's own values of a rule's threshold parameters (阈值): for households of the region, each
+    value given here replaces the rule's own; the most specific region prefix wins (``rulebook.py``)."""
+
+    code = models.CharField("规则编号", max_length=20)
+    region_prefix = models.CharField("区划代码前缀", max_length=12)
+    parameters = models.JSONField("阈值参数", default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "地区阈值"
+        verbose_name_plural = "地区阈值"
+        ordering = ["code", "region_prefix"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "region_prefix"], name="comparison_threshold_code_region"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}（{self.region_prefix}）"
 
 
 class RunState(models.TextChoices):

@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from jingzhun.comparison import doubt_access, engine
+from jingzhun.comparison import doubt_access, engine, rulebook
 from jingzhun.comparison.models import ComparisonRun, Doubt, DoubtState, Rule, RunState
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.core import audit, signals
@@ -53,10 +53,10 @@ def sync_catalogue(catalogue: engine.Catalogue | None = None) -> int:
     """Create or update the ``Rule`` rows from the shipped catalogue, keeping what administrators set
     (``enabled`` and parameter values that are still parameters of the rule). Returns rules written."""
     catalogue = catalogue or engine.load_catalogue()
-    existing = {r.code: r for r in Rule.objects.all()}
+    existing = {r.code: r for r in Rule.objects.filter(region_prefix="")}
     written = 0
     for spec in catalogue.rules:
-        rule = existing.get(spec.code) or Rule(code=spec.code)
+        rule = existing.get(spec.code) or Rule(code=spec.code, region_prefix="")
         params = (
             {k: rule.parameters.get(k, v) for k, v in spec.parameters.items()}
             if rule.pk
@@ -73,6 +73,8 @@ def sync_catalogue(catalogue: engine.Catalogue | None = None) -> int:
             "on_true": spec.on_true,
             "exact": spec.exact,
             "parameters": params,
+            "sql": spec.sql,
+            "shipped": True,
         }
         if rule.pk and all(getattr(rule, k) == v for k, v in values.items()):
             continue
@@ -87,35 +89,16 @@ def set_rule(
     *, actor: audit.Actor, code: str, enabled: bool, parameters: dict[str, Any], version: int
 ) -> Rule:
     """Switch a rule on or off and set its thresholds (numbers only, for the parameters the rule has)."""
-    from decimal import Decimal, InvalidOperation
-
     if not doubt_access.can_edit_rules(actor.user):
         raise PermissionDeniedError("只有系统管理员可以修改比对规则")
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().filter(code=code).first()
+        rule = Rule.objects.select_for_update().filter(code=code, region_prefix="").first()
         if rule is None:
             raise NotFoundOrForbidden("规则不存在")
         if rule.version != version:
             raise ConcurrentEditError()
         before = audit.snapshot(rule)
-        clean: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        for key, default in rule.parameters.items():
-            raw = parameters.get(key, default)
-            try:
-                number = Decimal(str(raw).replace(",", "").strip())
-            except InvalidOperation:
-                errors.setdefault(key, []).append(f"阈值「{key}」应为数字，收到「{raw}」")
-                continue
-            if number < 0:
-                errors.setdefault(key, []).append(f"阈值「{key}」不能为负数")
-                continue
-            clean[key] = int(number) if number == number.to_integral_value() else float(number)
-        unknown = set(parameters) - set(rule.parameters)
-        for key in sorted(unknown):
-            errors.setdefault(key, []).append(f"规则 {code} 没有阈值「{key}」")
-        if errors:
-            raise ValidationFailed("阈值有误：" + "；".join(m for ms in errors.values() for m in ms), errors)
+        clean = threshold_values(code, rule.parameters, parameters)
         rule.enabled = bool(enabled)
         rule.parameters = clean
         rule.version += 1
@@ -124,13 +107,214 @@ def set_rule(
     return rule
 
 
+def _number(key: str, raw: Any, errors: dict[str, list[str]]) -> int | float | None:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(raw).replace(",", "").strip())
+    except InvalidOperation:
+        errors.setdefault(key, []).append(f"阈值「{key}」应为数字，收到「{raw}」")
+        return None
+    if not number.is_finite() or number < 0:
+        errors.setdefault(key, []).append(
+            f"阈值「{key}」不能为负数" if number < 0 else f"阈值「{key}」应为数字"
+        )
+        return None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def threshold_values(
+    code: str, known: dict[str, Any], given: dict[str, Any], *, blank_keeps: bool = False
+) -> dict[str, Any]:
+    """The threshold values ``given`` as numbers, for the parameters ``known`` of rule ``code`` (a key not
+    given keeps its known value; with ``blank_keeps`` a blank value is left out), or ``ValidationFailed``
+    naming each bad one."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, default in known.items():
+        raw = given.get(key, default)
+        if blank_keeps and str(raw if raw is not None else "").strip() == "":
+            continue
+        value = _number(key, raw, errors)
+        if value is not None:
+            clean[key] = value
+    for key in sorted(set(given) - set(known)):
+        errors.setdefault(key, []).append(f"规则 {code} 没有阈值「{key}」")
+    if errors:
+        raise ValidationFailed("阈值有误：" + "；".join(m for ms in errors.values() for m in ms), errors)
+    return clean
+
+
+# --------------------------------------------------------------------------------------------------
+# A region's own rules and thresholds (a county administrator's, ``rulebook.py``, ``rulecheck.py``)
+
+RULE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
+ON_TRUE = {"correct": "更正登记信息", "monitoring": "启动监测帮扶程序"}
+RULE_FIELDS = ("name", "category", "severity", "message", "explanation", "sql", "on_true")
+
+
+def _region_rule_values(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    from jingzhun.comparison import datasets as ds
+    from jingzhun.comparison.models import Category, Severity
+
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {k: str(values.get(k) or "").strip() for k in RULE_FIELDS}
+    limits = {"name": 100, "message": 300}
+    for key, label in (("name", "规则名称"), ("message", "疑点说明"), ("sql", "查询语句")):
+        if not clean[key]:
+            errors.setdefault(key, []).append(f"请填写{label}")
+        elif key in limits and len(clean[key]) > limits[key]:
+            errors.setdefault(key, []).append(f"{label}最多 {limits[key]} 个字")
+    if clean["category"] not in Category.values:
+        errors.setdefault("category", []).append("请选择规则类别")
+    if clean["severity"] not in Severity.values:
+        errors.setdefault("severity", []).append("请选择严重程度")
+    clean["on_true"] = clean["on_true"] or "correct"
+    if clean["on_true"] not in ON_TRUE:
+        errors.setdefault("on_true", []).append("属实后处理应为：" + "、".join(ON_TRUE.values()))
+    chosen = [d for d in values.get("datasets") or [] if d]
+    unknown = [d for d in chosen if d not in ds.BY_CODE]
+    if unknown:
+        errors.setdefault("datasets", []).append(f"未知的部门数据集：{'、'.join(unknown)}")
+    clean["datasets"] = ",".join(chosen)
+    params: dict[str, Any] = {}
+    for key, raw in (values.get("parameters") or {}).items():
+        key = str(key).strip()
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key) or key in engine.base_parameters(dt.date.today()):
+            errors.setdefault("parameters", []).append(
+                f"阈值名「{key}」应为小写英文字母开头的字母、数字或下划线，且不能是 as_of 等保留名"
+            )
+            continue
+        value = _number(key, raw, errors)
+        if value is not None:
+            params[key] = value
+    clean["parameters"] = params
+    return clean, errors
+
+
+def save_region_rule(
+    *,
+    actor: audit.Actor,
+    region_prefix: str,
+    values: dict[str, Any],
+    rule_id: int | None = None,
+    version: int = 0,
+) -> Rule:
+    """Add (``rule_id`` None, with ``values["code"]``) or edit a region's own rule. A rule is saved switched
+    off: it is switched on by ``switch_region_rule`` after its checks pass, and any edit switches it off
+    again. The code of a shipped rule makes this the region's own version of it."""
+    if rule_id is None and not doubt_access.can_edit_rules_of(actor.user, region_prefix):
+        raise PermissionDeniedError("只有本县的县级管理员可以添加本县的比对规则")
+    if rule_id is None and not Region.objects.filter(prefix=region_prefix).exists():
+        raise ValidationFailed("区划不存在", {"region_prefix": ["区划不存在"]})
+    clean, errors = _region_rule_values(values)
+    code = str(values.get("code") or "").strip().upper()
+    if rule_id is None and not RULE_CODE.match(code):
+        errors.setdefault("code", []).append("规则编号应为大写字母开头的 2–20 位大写字母、数字或下划线")
+    if errors:
+        raise ValidationFailed("规则有误：" + "；".join(m for ms in errors.values() for m in ms), errors)
+    with transaction.atomic():
+        if rule_id is None:
+            if Rule.objects.filter(code=code, region_prefix=region_prefix).exists():
+                raise ValidationFailed(f"本地区已有规则 {code}", {"code": ["编号已存在"]})
+            rule = Rule(code=code, region_prefix=region_prefix, shipped=False, enabled=False, **clean)
+            rule.save()
+            audit.record(actor, ChangeAction.CREATE, rule)
+            return rule
+        rule = doubt_access.access_region_rule(actor.user, rule_id)
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        if rule.version != version:
+            raise ConcurrentEditError()
+        before = audit.snapshot(rule)
+        for key, value in clean.items():
+            setattr(rule, key, value)
+        rule.enabled = False
+        rule.version += 1
+        rule.save()
+        audit.record(actor, ChangeAction.UPDATE, rule, before=before)
+    return rule
+
+
+def check_region_rule(*, user: Any, rule_id: int) -> Any:
+    """The checks and the trial of a region's own rule on the region's latest snapshot (changes nothing)."""
+    from jingzhun.comparison import rulecheck
+
+    rule = doubt_access.access_region_rule(user, rule_id)
+    return rulecheck.check(
+        sql=rule.sql,
+        code=rule.code,
+        region_prefix=rule.region_prefix,
+        parameters=rule.parameters,
+        datasets=[d for d in rule.datasets.split(",") if d],
+    )
+
+
+def switch_region_rule(*, actor: audit.Actor, rule_id: int, enabled: bool, version: int) -> Rule:
+    """Switch a region's own rule on (only when every check and the trial pass; refused, it stays off) or
+    off."""
+    rule = doubt_access.access_region_rule(actor.user, rule_id)
+    if rule.version != version:
+        raise ConcurrentEditError()
+    if enabled:
+        result = check_region_rule(user=actor.user, rule_id=rule.pk)
+        if not result.ok:
+            raise ValidationFailed("规则未通过校验，未启用：" + result.message, {"sql": result.errors})
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        if rule.version != version:  # edited while it was being checked
+            raise ConcurrentEditError()
+        before = audit.snapshot(rule)
+        rule.enabled = bool(enabled)
+        rule.version += 1
+        rule.save()
+        audit.record(actor, ChangeAction.UPDATE, rule, before=before)
+    return rule
+
+
+def set_region_threshold(
+    *, actor: audit.Actor, code: str, region_prefix: str, parameters: dict[str, Any], version: int = 0
+) -> Any:
+    """A region's own values of rule ``code``'s thresholds (a blank value: the value from above applies;
+    all blank removes the region's thresholds). Returns the ``RuleThreshold`` or None when removed."""
+    from jingzhun.comparison.models import RuleThreshold
+
+    if not doubt_access.can_edit_rules_of(actor.user, region_prefix):
+        raise PermissionDeniedError("只有本县的县级管理员可以设置本县的阈值")
+    rule = rulebook.applying(Rule.objects.filter(code=code), region_prefix)
+    if rule is None or not rule.parameters:
+        raise NotFoundOrForbidden("规则不存在或没有阈值")
+    clean = threshold_values(code, rule.parameters, parameters, blank_keeps=True)
+    with transaction.atomic():
+        found = (
+            RuleThreshold.objects.select_for_update().filter(code=code, region_prefix=region_prefix).first()
+        )
+        if (found.version if found else 0) != version:
+            raise ConcurrentEditError()
+        if found is None:
+            if not clean:
+                return None
+            found = RuleThreshold.objects.create(code=code, region_prefix=region_prefix, parameters=clean)
+            audit.record(actor, ChangeAction.CREATE, found)
+            return found
+        before = audit.snapshot(found)
+        if not clean:
+            audit.record(actor, ChangeAction.DELETE, found, before=before)
+            found.delete()
+            return None
+        found.parameters = clean
+        found.version += 1
+        found.save()
+        audit.record(actor, ChangeAction.UPDATE, found, before=before)
+    return found
+
+
 def findings_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "comparison"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _dataset_files(
+def dataset_files(
     counties: Sequence[str],
 ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
     """The stored files of each dataset's current loads covering ``counties``, the load ids used, and the
@@ -187,12 +371,21 @@ def run_comparison(
         snap = write_snapshot(
             region.prefix, extra_years=[as_of.year], progress=lambda text: step(5, f"快照 {text}")
         )
-        files, used, load_regions = _dataset_files(snap.counties or [region.prefix[:6]])
-        rules = list(Rule.objects.filter(enabled=True).order_by("code"))
+        files, used, load_regions = dataset_files(snap.counties or [region.prefix[:6]])
         catalogue = engine.load_catalogue()
-        shipped = {spec.code: spec for spec in catalogue.rules}
-        specs = [shipped[r.code] for r in rules if r.code in shipped]
-        params = {r.code: r.parameters for r in rules}
+        # each code once per region where a county's own row or threshold applies (rulebook.py)
+        specs = rulebook.plan_for_run(region.prefix, catalogue)
+        params: dict[str, Any] = {}
+        regional: list[dict[str, Any]] = []
+        for spec in specs:
+            if spec.region_prefix:
+                regional.append(
+                    {"code": spec.code, "region": spec.region_prefix, "parameters": spec.parameters}
+                )
+            else:
+                params[spec.code] = spec.parameters
+        for item in regional:  # a county's own rule ran too: the run lists it among the rules that ran
+            params.setdefault(item["code"], item["parameters"])
         step(10, "运行比对规则")
         eng = engine.make_engine(engine_name, spark_master=spark_master)
         try:
@@ -202,7 +395,6 @@ def run_comparison(
                 files,
                 as_of=as_of,
                 rules=specs,
-                parameters=params,
                 catalogue=catalogue,
                 progress=lambda p, s: step(10 + int(p * 0.7), f"规则 {s}"),
                 load_regions=load_regions,
@@ -224,7 +416,12 @@ def run_comparison(
             progress=100,
             stage="完成",
             loads=used,
-            rules={"parameters": params, "skipped": skipped_rules, "snapshot": str(snap.path)},
+            rules={
+                "parameters": params,
+                "regional": regional,
+                "skipped": skipped_rules,
+                "snapshot": str(snap.path),
+            },
             counts=counts,
             findings=findings.num_rows,
             doubts_created=created,
@@ -320,7 +517,9 @@ def _route(codes: set[str]) -> dict[str, str]:
 def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
     """One doubt per new key; returns (created, skipped because a live doubt with that key exists)."""
     rows = findings.to_pylist()
-    rules = {r.code: r.pk for r in Rule.objects.all()}
+    rules: dict[str, list[Rule]] = {}
+    for rule in Rule.objects.all():
+        rules.setdefault(rule.code, []).append(rule)
     by_key: dict[str, dict[str, Any]] = {}
     for row in rows:
         key = doubt_key(row["rule_code"], row["household_number"], row["person_number"], row["id_number"])
@@ -353,12 +552,13 @@ def raise_doubts(run: ComparisonRun, findings: pa.Table) -> tuple[int, int]:
         row = by_key[key]
         found = households.get(row["household_number"] or "")
         village = found[1] if found else routes.get(row["village_code"])
-        if village is None or row["rule_code"] not in rules:
+        owner = rulebook.rule_for_finding(rules, row["rule_code"], village or "")
+        if village is None or owner is None:
             continue  # an address no region matches cannot be routed; the findings file keeps it
         doubts.append(
             Doubt(
                 key=key,
-                rule_id=rules[row["rule_code"]],
+                rule_id=owner.pk,
                 run=run,
                 village_id=village,
                 household_id=found[0] if found else None,

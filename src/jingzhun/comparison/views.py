@@ -27,8 +27,27 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from jingzhun.accounts.choices import Role
-from jingzhun.comparison import access, checks, datasets, doubt_access, jobs, loading, selectors, services
-from jingzhun.comparison.forms import LoadForm, ResolveForm, RunForm, VerifyForm, loadable
+from jingzhun.comparison import (
+    access,
+    checks,
+    datasets,
+    doubt_access,
+    jobs,
+    loading,
+    rulebook,
+    selectors,
+    services,
+)
+from jingzhun.comparison.forms import (
+    LoadForm,
+    RegionRuleForm,
+    ResolveForm,
+    RunForm,
+    VerifyForm,
+    loadable,
+    parameters_text,
+    run_regions,
+)
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
 from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.errors import (
@@ -391,7 +410,7 @@ def doubt_file(request: HttpRequest, pk: int) -> HttpResponse:
 def _rule_change(request: HttpRequest) -> tuple[str, str]:
     """Apply the posted rule form; returns (rule code, success message)."""
     code = request.POST.get("code", "")
-    rule = doubt_access.rules_for(request.user).filter(code=code).first()
+    rule = doubt_access.rules_for(request.user).filter(code=code, region_prefix="").first()
     if rule is None:
         raise NotFoundOrForbidden("规则不存在")
     version = request.POST.get("version", "")
@@ -444,7 +463,13 @@ def rules(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    context = {"rows": rows, "can_edit": can_edit, "error": error, "conflict": status == 409}
+    context = {
+        "rows": rows,
+        "can_edit": can_edit,
+        "can_own": user.role in doubt_access.RUNNERS,
+        "error": error,
+        "conflict": status == 409,
+    }
     return render(request, "comparison/rules.html", context, status=status)
 
 
@@ -576,3 +601,212 @@ def department_lists(request: HttpRequest) -> HttpResponse:
             "reveal": department or user.role in doubt_access.VERIFIERS,
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# A county's own rules and thresholds (rulebook.py, rulecheck.py)
+
+
+def _rules_region(request: HttpRequest) -> Region | None:
+    """The region whose own rules the page shows: the county administrator's own, or for the system
+    administrator the one asked for (``region``; None until one is chosen)."""
+    user: Any = request.user
+    if user.role not in doubt_access.RUNNERS:
+        raise PermissionDeniedError("只有县级管理员可以管理本县的比对规则")
+    if user.role == Role.ADMIN:
+        key = (request.POST.get("region") or request.GET.get("region") or "").strip()
+        return access_region(user, key) if key else None
+    if user.region is None:
+        raise PermissionDeniedError("您的账号没有所属区划，不能管理本县的比对规则")
+    return user.region
+
+
+def _threshold_rows(user: Any, region: Region) -> list[dict[str, Any]]:
+    """Each rule with thresholds that applies in the region: the value from above, the region's own."""
+    from jingzhun.comparison.models import Rule
+
+    rows_by: dict[str, list[Rule]] = {}
+    for row in doubt_access.rules_for(user).filter(enabled=True):
+        rows_by.setdefault(row.code, []).append(row)
+    thresholds = list(doubt_access.thresholds_for(user))
+    own = {t.code: t for t in thresholds if t.region_prefix == region.prefix}
+    result = []
+    for code in sorted(rows_by):
+        rule = rulebook.applying(rows_by[code], region.prefix)
+        if rule is None or not rule.parameters:
+            continue
+        above = [t for t in thresholds if t.code == code and t.region_prefix != region.prefix]
+        inherited = rulebook.parameters_at(rule, above, region.prefix)
+        mine = own.get(code)
+        result.append(
+            {
+                "rule": rule,
+                "version": mine.version if mine else 0,
+                "values": [
+                    (key, inherited[key], (mine.parameters.get(key, "") if mine else "")) for key in inherited
+                ],
+            }
+        )
+    return result
+
+
+def _add_region_rule(request: HttpRequest, region: Region, form: Any) -> Any:
+    data = form.cleaned_data
+    return services.save_region_rule(actor=Actor.of(request.user), region_prefix=region.prefix, values=data)
+
+
+def _set_threshold(request: HttpRequest, region: Region) -> str:
+    code = request.POST.get("code", "")
+    keys = [k[2:] for k in request.POST if k.startswith("t_")]
+    version = request.POST.get("version", "")
+    services.set_region_threshold(
+        actor=Actor.of(request.user),
+        code=code,
+        region_prefix=region.prefix,
+        parameters={key: request.POST.get(f"t_{key}", "") for key in keys},
+        version=int(version) if version.isdigit() else -1,
+    )
+    return f"已保存{region.name}规则 {code} 的阈值"
+
+
+@login_required
+@web_errors
+def region_rules(request: HttpRequest) -> HttpResponse:
+    """本县规则: the county's own rules (add, then edit, try and switch each on its page) and the county's
+    thresholds of the rules that have them."""
+    user: Any = request.user
+    region = _rules_region(request)
+    error, status, failed = "", 200, ""
+    form = None
+    if region is not None:
+        initial: dict[str, Any] = {"category": "quality", "severity": "medium", "on_true": "correct"}
+        template = (
+            doubt_access.rules_for(user).filter(code=request.GET.get("from", ""), region_prefix="").first()
+        )
+        if template is not None:  # the county's own version of a shipped rule, starting from its text
+            initial = {
+                "code": template.code,
+                "name": template.name,
+                "category": template.category,
+                "severity": template.severity,
+                "on_true": template.on_true if template.on_true in services.ON_TRUE else "correct",
+                "message": template.message,
+                "explanation": template.explanation,
+                "datasets": [d for d in template.datasets.split(",") if d],
+                "parameters": parameters_text(template.parameters),
+                "sql": template.sql,
+            }
+        is_add = request.method == "POST" and request.POST.get("action") == "add"
+        form = RegionRuleForm(request.POST if is_add else None, initial=initial)
+    if request.method == "POST":
+        if region is None:
+            raise NotFoundOrForbidden("请先选择县（区）")
+        if request.POST.get("action") == "threshold":
+            note, error, status = _attempt(lambda: _set_threshold(request, region))
+            if not error:
+                messages.success(request, note)
+                return redirect(f"{request.path}?region={region.prefix}#thresholds")
+            failed = request.POST.get("code", "")
+        else:
+            assert form is not None
+            if form.is_valid():
+                rule, error, status = _attempt(lambda: _add_region_rule(request, region, form))
+                if not error:
+                    messages.success(request, f"已添加规则 {rule.code}：请试运行，通过校验后启用")
+                    return redirect("comparison:region_rule", pk=rule.pk)
+            else:
+                error, status = "填写有误，请按提示修改。", 422
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    context: dict[str, Any] = {
+        "region": region,
+        "form": form,
+        "error": error,
+        "conflict": status == 409,
+        "failed": failed,
+        "counties": run_regions(user) if user.role == Role.ADMIN else [],
+    }
+    if region is not None:
+        context["rules"] = list(
+            doubt_access.rules_for(user)
+            .filter(region_prefix__startswith=region.prefix)
+            .exclude(region_prefix="")
+            .order_by("code", "region_prefix")
+        )
+        context["shipped"] = {
+            r.code for r in doubt_access.rules_for(user).filter(region_prefix="", shipped=True)
+        }
+        context["thresholds"] = _threshold_rows(user, region)
+    return render(request, "comparison/region_rules.html", context, status=status)
+
+
+def _region_rule_action(request: HttpRequest, rule: Any, form: Any, action: str) -> tuple[Any, str]:
+    """Apply a posted action to a region's own rule; returns (check result or None, success message)."""
+    actor = Actor.of(request.user)
+    version = request.POST.get("version", "")
+    version_number = int(version) if version.isdigit() else 0
+    if action == "save":
+        services.save_region_rule(
+            actor=actor,
+            region_prefix=rule.region_prefix,
+            values=form.cleaned_data,
+            rule_id=rule.pk,
+            version=version_number,
+        )
+        return None, f"已保存规则 {rule.code}（修改后规则已停用：请试运行，通过校验后启用）"
+    if action == "try":
+        return services.check_region_rule(user=request.user, rule_id=rule.pk), ""
+    services.switch_region_rule(
+        actor=actor, rule_id=rule.pk, enabled=action == "enable", version=version_number
+    )
+    return None, f"已{'启用' if action == 'enable' else '停用'}规则 {rule.code}"
+
+
+@login_required
+@web_errors
+def region_rule(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the county's own rules: edit, try on the latest snapshot, switch on (after the checks) or off."""
+    rule = doubt_access.access_region_rule(request.user, pk)
+    error, status, check = "", 200, None
+    form = RegionRuleForm(
+        initial={
+            "name": rule.name,
+            "category": rule.category,
+            "severity": rule.severity,
+            "on_true": rule.on_true,
+            "message": rule.message,
+            "explanation": rule.explanation,
+            "datasets": [d for d in rule.datasets.split(",") if d],
+            "parameters": parameters_text(rule.parameters),
+            "sql": rule.sql,
+        },
+        editing=True,
+    )
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ("save", "try", "enable", "disable"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        if action == "save":
+            form = RegionRuleForm(request.POST, editing=True)
+        if action != "save" or form.is_valid():
+            done, error, status = _attempt(lambda: _region_rule_action(request, rule, form, action))
+            if not error and action != "try":
+                messages.success(request, done[1])
+                return redirect("comparison:region_rule", pk=rule.pk)
+            if not error:  # the result is the answer (200 either way, so htmx shows it)
+                check = done[0]
+        else:
+            error, status = "填写有误，请按提示修改。", 422
+        rule.refresh_from_db()
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    context = {
+        "rule": rule,
+        "form": form,
+        "error": error,
+        "conflict": status == 409,
+        "check": check,
+        "shipped": doubt_access.rules_for(request.user).filter(code=rule.code, region_prefix="").exists(),
+        "region": Region.objects.filter(prefix=rule.region_prefix).first(),
+    }
+    return render(request, "comparison/region_rule.html", context, status=status)

@@ -288,7 +288,8 @@ def _doubt_rows(region: Region, values: Values) -> tuple[tuple[Column, ...], tup
     """One row per rule of the catalogue (rules without doubts show zeros), then 合计."""
     from jingzhun.comparison.models import Rule
 
-    names = dict(Rule.objects.order_by("code").values_list("code", "name"))
+    # a code with a region's own version too: the national name (ordered last, it wins)
+    names = dict(Rule.objects.order_by("code", "-region_prefix").values_list("code", "name"))
     for _code, rule in values:
         names.setdefault(rule, "（规则已不在目录中）")
 

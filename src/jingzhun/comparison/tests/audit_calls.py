@@ -34,6 +34,27 @@ def _rule(code: str) -> Rule:
     return isolation._rule(code)
 
 
+REGION_RULE = {
+    "name": "本县自查规则",
+    "category": "quality",
+    "severity": "low",
+    "message": "本县自查",
+    "sql": "SELECT h.household_number FROM households h",
+}
+
+
+def _region_rule(world: Any) -> Rule:
+    """A county's own rule, switched on (plain ORM: the scene, not the write under test)."""
+    return Rule.objects.create(code="XZ09", region_prefix=world.county.prefix, enabled=True, **REGION_RULE)
+
+
+def _threshold(world: Any, actor: Actor) -> Any:
+    _rule("SJ08")  # the catalogue is there
+    return services.set_region_threshold(
+        actor=actor, code="SJ08", region_prefix=world.county.prefix, parameters={"income_max": "5000"}
+    )
+
+
 CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.comparison.services.set_rule": lambda w, a: services.set_rule(
         actor=a, code="SJ08", enabled=False, parameters={"income_max": 90000}, version=_rule("SJ08").version
@@ -48,10 +69,20 @@ CALLS: dict[str, Callable[[Any, Actor], Any]] = {
     "jingzhun.comparison.services.resolve": lambda w, a: services.resolve(
         actor=a, doubt_id=_confirmed(w).pk, note="已更正致贫原因", version=1
     ),
+    "jingzhun.comparison.services.save_region_rule": lambda w, a: services.save_region_rule(
+        actor=a, region_prefix=w.county.prefix, values={"code": "XZ01", **REGION_RULE}
+    ),
+    "jingzhun.comparison.services.switch_region_rule": lambda w, a: services.switch_region_rule(
+        actor=a, rule_id=_region_rule(w).pk, enabled=False, version=1
+    ),
+    "jingzhun.comparison.services.set_region_threshold": _threshold,
 }
 # Who calls each (default: the 玉泉镇 township officer).
 ACTORS = {
     "jingzhun.comparison.services.set_rule": "admin",
     "jingzhun.comparison.services.run_comparison": "county_admin",
     "jingzhun.comparison.services.raise_doubts": "county_admin",
+    "jingzhun.comparison.services.save_region_rule": "county_admin",
+    "jingzhun.comparison.services.switch_region_rule": "county_admin",
+    "jingzhun.comparison.services.set_region_threshold": "county_admin",
 }

@@ -36,6 +36,42 @@ def _rule(code: str) -> Rule:
     return Rule.objects.get(code=code)
 
 
+def region_rule_a(world: Any) -> Rule:
+    """玉泉镇's own rule (its county administrator may change it; nobody outside 玉泉镇 and 秦州区 sees it)."""
+    rule, _ = Rule.objects.get_or_create(
+        code="XZ01",
+        region_prefix=world.township_a.prefix,
+        defaults={
+            "name": "乡镇自查规则",
+            "category": "quality",
+            "severity": "low",
+            "message": "乡镇自查",
+            "sql": "SELECT h.household_number FROM households h",
+        },
+    )
+    return rule
+
+
+def region_rule_kwargs(world_or_scene: Any, missing: bool) -> dict[str, Any]:
+    world = getattr(world_or_scene, "world", world_or_scene)
+    return {"pk": MISSING_ID if missing else region_rule_a(world).pk}
+
+
+def region_rule_form(scene: Any) -> dict[str, Any]:
+    return {"action": "disable", "version": 1}
+
+
+def region_rule_body() -> dict[str, Any]:
+    return {
+        "name": "乡镇自查规则（改）",
+        "category": "quality",
+        "severity": "low",
+        "message": "乡镇自查",
+        "sql": "SELECT h.household_number FROM households h",
+        "version": 1,
+    }
+
+
 def run_a(world: Any) -> ComparisonRun:
     run, _ = ComparisonRun.objects.get_or_create(
         region=world.township_a,
