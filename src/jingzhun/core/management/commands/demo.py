@@ -131,6 +131,7 @@ class Command(BaseCommand):
                     continue
                 if opened < advanced:
                     step = case.next_step
+                    assert step is not None  # the case is open, so a step is waiting
                     procedures.complete_step(
                         actor=actor,
                         case=case,
