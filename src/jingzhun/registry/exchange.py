@@ -316,7 +316,7 @@ def _export_chunk(
         )
     }
     for hh in chunk:
-        record = records.get(hh.pk)
+        latest = records.get(hh.pk)
         village = hh.village_id
         base: dict[str, str] = {
             "province_name": names.get(village[:2], ""),
@@ -329,7 +329,7 @@ def _export_chunk(
         for key, attr, write in hh_cols:
             base[key] = write(getattr(hh, attr))
         for key, attr, write in year_cols:
-            base[key] = write(getattr(record, attr) if record else None)
+            base[key] = write(getattr(latest, attr) if latest else None)
         people = members.get(hh.pk, [])
         head = next((m for m in people if m.relation == Relation.HEAD), None)
         base["head_id_number"] = member_id_text(head) if head else ""
@@ -337,7 +337,7 @@ def _export_chunk(
             row = dict(base)
             row["id_number"] = member_id_text(m)
             row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
-            yearly = _yearly_source(m, record.year if record else None, member_years)
+            yearly = _yearly_source(m, latest.year if latest else None, member_years)
             for key, attr, write in mem_cols:
                 source = yearly if attr in MEMBER_YEARLY_FIELDS else m
                 row[key] = write(getattr(source, attr) if source is not None else None)

@@ -84,7 +84,8 @@ class ServiceForm(Grouped, forms.ModelForm):
         for name, field in self.fields.items():
             choices = list(getattr(field, "choices", None) or [])
             if choices and not isinstance(field, forms.MultipleChoiceField) and choices[0][0] == "":
-                field.choices = [("", _("未填写")), *choices[1:]]
+                # a choice field (found by its choices): the base Field class has no ``choices``
+                field.choices = [("", _("未填写")), *choices[1:]]  # type: ignore[attr-defined]
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
             elif isinstance(field, forms.DecimalField):
@@ -181,7 +182,7 @@ class MemberForm(ServiceForm):
         label="务工时间（月）", min_value=0, max_value=12, initial=0, help_text="本年度外出务工月数，0–12"
     )
 
-    fieldsets = (
+    fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("身份", ("name", "id_number", "relation", "ethnicity", "political_status", "phone", "joined_on")),
         ("教育与健康", ("education", "schooling", "health", "disability_category", "disability_grade")),
         ("劳动与就业", ("labour_skill", "migrant_months", "migrant_place", "speaks_mandarin")),

@@ -20,12 +20,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jingzhun.accounts.requests import AuthenticatedHttpRequest, HtmxHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
     JingzhunError,
@@ -93,7 +95,7 @@ def _region_options(user: Any) -> list[tuple[str, str]]:
 
 @login_required
 @web_errors
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: HtmxHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     user = request.user
@@ -554,7 +556,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def import_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
+def import_batch(request: HtmxHttpRequest, batch_id: str) -> HttpResponse:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -570,7 +572,7 @@ def import_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def import_errors(request: HttpRequest, batch_id: str) -> HttpResponse:
+def import_errors(request: AuthenticatedHttpRequest, batch_id: str) -> HttpResponseBase:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -597,7 +599,7 @@ def _stream_temp(write: Callable[[Path], object], suffix: str, download_name: st
 
 @login_required
 @web_errors
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     fmt = request.GET.get("fmt", "xlsx")
@@ -610,7 +612,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     user = request.user
