@@ -30,7 +30,7 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     code = request.GET.get("code", "")
     region = access_region(user, code) if code else getattr(user, "region", None)
-    no_jurisdiction = region is None and user.role != Role.ADMIN  # type: ignore[attr-defined]
+    no_jurisdiction = region is None and getattr(user, "role", None) != Role.ADMIN
     rows = [] if no_jurisdiction else selectors.region_children_counts(user, region)
     own = None
     if region is not None and not rows:
