@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import duckdb
 from django.db import IntegrityError, models, transaction
@@ -795,12 +795,15 @@ MEASURE_PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_M = TypeVar("_M", Pairing, Measure)
+
+
 @dataclass(frozen=True)
-class _Record:
+class _Record(Generic[_M]):
     """How one record of a household is saved from a form: its model, the cell checks of its fields, the
     natural key besides the household and what to say when another record already has it."""
 
-    model: type[Pairing] | type[Measure]
+    model: type[_M]
     parsers: dict[str, Callable[[Any], Any]]
     key: tuple[str, ...]
     key_field: str
@@ -820,7 +823,7 @@ MEASURE = _Record(
 
 
 def _save(
-    spec: _Record,
+    spec: _Record[_M],
     *,
     actor: audit.Actor,
     user: Any,
@@ -828,7 +831,7 @@ def _save(
     expected_version: int,
     data: dict[str, Any],
     record_id: int | None,
-) -> Any:
+) -> _M:
     household = _editable(user, household_id)
     if record_id is None:
         record, before = spec.model(household=household), None

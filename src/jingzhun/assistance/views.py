@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,7 +67,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: HttpRequest) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     kind = request.GET.get("kind", "")
