@@ -79,7 +79,7 @@ class EvidenceInput:
 
     kind: str
     name: str
-    file: File | None = None
+    file: File[bytes] | None = None
 
 
 @dataclass

@@ -162,7 +162,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.access_case(user, pk, "view")
     can_act = access.cases_for(user, "change").filter(pk=case.pk).exists()
     next_step = case.next_step if case.state == CaseState.OPEN else None
-    context = {
+    context: dict[str, Any] = {
         "case": case,
         "household": case.household,
         "steps": list(selectors.steps_of(case)),
@@ -178,6 +178,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_reviewer": getattr(user, "role", None) in access.REVIEWER_ROLES,
     }
     if case.kind == ProcedureKind.NATURAL_CHANGE:
+        assert case.household is not None  # a natural change is always a household's
         context["natural_plan"] = natural.describe(case.household, case.params)
         context["natural_applied"] = case.params.get("applied") or []
     return render(request, "procedures/case_detail.html", context, status=422 if error else 200)
