@@ -14,6 +14,7 @@ from typing import Any
 
 import xlsxwriter
 
+from jingzhun.accounts.models import User
 from jingzhun.regions.models import Region, pad
 from jingzhun.registry import access, codelists
 from jingzhun.registry.choices import IdKind, Relation
@@ -258,7 +259,7 @@ def member_id_text(member: Member) -> str:
     return member.id_number
 
 
-def export_rows(user: Any, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
+def export_rows(user: User, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
     """One dict per active member (keys = column keys, of the template and of the national layout),
     restricted to what ``user`` may see. ``year``: the data year of the income and conditions columns
     (default: each household's latest)."""
@@ -361,7 +362,7 @@ def _region_names(households: Any) -> dict[str, str]:
 
 
 def export_households(
-    user: Any,
+    user: User,
     *,
     path: Path,
     layout: str = "template",

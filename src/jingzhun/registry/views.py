@@ -27,6 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jingzhun.accounts.models import User
 from jingzhun.accounts.requests import AuthenticatedHttpRequest, HtmxHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
@@ -73,7 +74,7 @@ def _get_only(request: HttpRequest) -> HttpResponse | None:
     return HttpResponseNotAllowed(["GET"])
 
 
-def _can_edit(user: Any, household: Household) -> bool:
+def _can_edit(user: User, household: Household) -> bool:
     return access.households_for(user, "change").filter(pk=household.pk).exists()
 
 
@@ -81,7 +82,7 @@ def _can_edit(user: Any, household: Household) -> bool:
 # Search
 
 
-def _region_options(user: Any) -> list[tuple[str, str]]:
+def _region_options(user: User) -> list[tuple[str, str]]:
     """Townships and villages of the user's jurisdiction for the filter (admins type a code instead)."""
     region = getattr(user, "region", None)
     if region is None:
@@ -172,7 +173,7 @@ def _as_of(request: HttpRequest, household: Household) -> tuple[str, Any, str]:
 
 @login_required
 @web_errors
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "view")
     if (refused := _get_only(request)) is not None:
@@ -217,14 +218,14 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # Edits: every form goes through ``_submit`` (registry.editing): 422 for invalid input, 409 for a stale version.
 
 
-def _fresh(user: Any, household: Household) -> Household:
+def _fresh(user: User, household: Household) -> Household:
     """Re-read the household for the page header after a refused save (the service may have touched it)."""
     return access.access_household(user, household.pk, "change")
 
 
 @login_required
 @web_errors
-def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     data = request.POST if request.method == "POST" else None
@@ -251,7 +252,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     member = access.access_member(user, pk, "change")
     household = access.access_household(user, member.household_id, "change")
@@ -279,7 +280,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     data = request.POST if request.method == "POST" else None
@@ -306,7 +307,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     member = access.access_member(user, pk, "change")
     household = access.access_household(user, member.household_id, "change")
@@ -343,7 +344,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+def year_edit(request: AuthenticatedHttpRequest, pk: int, year: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     if not MIN_YEAR <= year <= timezone.localdate().year + 1:
@@ -395,7 +396,7 @@ EVIDENCE: dict[type[Any], dict[str, Any]] = {
 
 
 def _evidence_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     model: type[Any],
     *,
     household_id: int,
@@ -429,7 +430,7 @@ def _evidence_page(
     )
 
 
-def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpResponse:
+def _evidence_delete(request: AuthenticatedHttpRequest, model: type[Any], pk: int) -> HttpResponse:
     user = request.user
     spec = EVIDENCE[model]
     record = access.access_evidence(model, user, pk, "change")
@@ -462,7 +463,7 @@ def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpRes
 
 @login_required
 @web_errors
-def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_page(
         request, HouseholdExpense, household_id=pk, initial={"incurred_on": timezone.localdate()}
     )
@@ -470,20 +471,20 @@ def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = access.access_evidence(HouseholdExpense, request.user, pk, "change")
     return _evidence_page(request, HouseholdExpense, household_id=record.household_id, record=record)
 
 
 @login_required
 @web_errors
-def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_delete(request, HouseholdExpense, pk)
 
 
 @login_required
 @web_errors
-def income_add(request: HttpRequest, pk: int) -> HttpResponse:
+def income_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     first = today.replace(day=1)
     initial = {
@@ -496,14 +497,14 @@ def income_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = access.access_evidence(IncomeAssessment, request.user, pk, "change")
     return _evidence_page(request, IncomeAssessment, household_id=record.household_id, record=record)
 
 
 @login_required
 @web_errors
-def income_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def income_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_delete(request, IncomeAssessment, pk)
 
 
@@ -511,7 +512,7 @@ def income_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # Import
 
 
-def _batch(user: Any, batch_id: str) -> ImportBatch:
+def _batch(user: User, batch_id: str) -> ImportBatch:
     if not batch_id.isascii() or not batch_id.isalnum():
         raise NotFoundOrForbidden("导入批次不存在或无权访问")
     batch = access.import_batches_for(user).filter(pk=batch_id).first()
@@ -522,7 +523,7 @@ def _batch(user: Any, batch_id: str) -> ImportBatch:
 
 @login_required
 @web_errors
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not access.can_import(user):
         raise PermissionDeniedError("您的角色不能导入数据")
