@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jingzhun.accounts.choices import Role
+from jingzhun.accounts.models import User
 from jingzhun.comparison import access
 from jingzhun.comparison.datasets import DATASETS, Col, Dataset, T
 from jingzhun.comparison.datasets import get as get_dataset
@@ -672,7 +673,7 @@ def _as_date(value: dt.date | str) -> dt.date:
         raise ValidationFailed(f"数据截止日期格式应为 2024-03-15，实际为「{value}」") from None
 
 
-def load_scope(user: Any, region_prefix: str) -> str:
+def load_scope(user: User | None, region_prefix: str) -> str:
     """The region the load covers: inside the user's jurisdiction ("" = theirs); anything for the system."""
     prefix = (region_prefix or "").strip()
     if prefix and (not prefix.isdigit() or len(prefix) not in PREFIX_LENGTH.values()):
@@ -698,7 +699,7 @@ def _set_progress(load: DatasetLoad, percent: int, stage: str, progress: Progres
 def load_dataset(
     *,
     actor: audit.Actor,
-    user: Any,
+    user: User | None,
     path: Path | str,
     dataset: str,
     as_of: dt.date | str,

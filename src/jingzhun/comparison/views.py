@@ -27,6 +27,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from jingzhun.accounts.choices import Role
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.comparison import access, checks, datasets, doubt_access, jobs, loading, selectors, services
 from jingzhun.comparison.forms import LoadForm, ResolveForm, RunForm, VerifyForm, loadable
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
@@ -81,7 +83,7 @@ def _polled(request: HttpRequest, template: str, partial: str, context: dict[str
     return response
 
 
-def _region_options(user: Any) -> list[tuple[str, str]]:
+def _region_options(user: User) -> list[tuple[str, str]]:
     """Townships and villages of the jurisdiction for the queue filter (as the household search)."""
     region = getattr(user, "region", None)
     if region is None:
@@ -103,7 +105,7 @@ def _names(codes: set[str]) -> dict[str, str]:
 # Overview: recent runs, current department data, starting a run
 
 
-def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None]]:
+def _current_loads(user: User) -> list[tuple[datasets.Dataset, DatasetLoad | None]]:
     """Each dataset the user sees with the load a comparison of their county would read (for users above
     county level: the newest live load they can see)."""
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
@@ -127,8 +129,8 @@ def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None
 
 @login_required
 @web_errors
-def overview(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     may_run = user.role in doubt_access.RUNNERS
     form = RunForm(request.POST or None, user=user) if may_run else None
     error, status = "", 200
@@ -169,7 +171,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = doubt_access.access_run(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -190,7 +192,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _polled(request, "comparison/run_detail.html", "comparison/_run_status.html", context)
 
 
-def _run_checks(request: HttpRequest, pk: int) -> tuple[Any, checks.RunChecks | None]:
+def _run_checks(request: AuthenticatedHttpRequest, pk: int) -> tuple[Any, checks.RunChecks | None]:
     """The run and its logic checks inside the reader's jurisdiction (None while the run is not done)."""
     run = doubt_access.access_run(request.user, pk)
     if run.state != RunState.DONE:
@@ -201,7 +203,7 @@ def _run_checks(request: HttpRequest, pk: int) -> tuple[Any, checks.RunChecks | 
 
 @login_required
 @web_errors
-def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
+def run_checks(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The national logic checks of a run as the county tools' 疑点数据统计表, with the counts per village."""
     run, found = _run_checks(request, pk)
     if (refused := _get_only(request)) is not None:
@@ -211,7 +213,7 @@ def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def run_checks_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The same as the county tools' workbook: the summary, the villages and one sheet per failed check."""
     run, found = _run_checks(request, pk)
     if (refused := _get_only(request)) is not None:
@@ -236,7 +238,7 @@ def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 # The doubt queue and one doubt
 
 
-def _queue_filters(request: HttpRequest, user: Any, default_state: str = DoubtState.OPEN) -> dict[str, Any]:
+def _queue_filters(request: HttpRequest, user: User, default_state: str = DoubtState.OPEN) -> dict[str, Any]:
     notices: list[str] = []
     state = request.GET.get("state", default_state)
     if state not in STATE_FILTERS:
@@ -258,10 +260,10 @@ def _queue_filters(request: HttpRequest, user: Any, default_state: str = DoubtSt
 
 @login_required
 @web_errors
-def doubt_queue(request: HttpRequest) -> HttpResponse:
+def doubt_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
-    user: Any = request.user
+    user = request.user
     filters = _queue_filters(request, user)
     doubts = selectors.queue(
         user,
@@ -300,8 +302,8 @@ def _doubt_write(request: HttpRequest, doubt: Doubt, data: dict[str, Any], resol
 
 @login_required
 @web_errors
-def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: Any = request.user
+def doubt_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     verify_form: Any = None
     resolve_form: Any = None
     error, status = "", 200
@@ -368,7 +370,7 @@ def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def doubt_file(request: HttpRequest, pk: int) -> HttpResponse:
+def doubt_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The material uploaded with a verification, to those who see the doubt (MEDIA_ROOT is not served)."""
     doubt = doubt_access.access_doubt(request.user, pk)  # first: outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
@@ -408,8 +410,8 @@ def _rule_change(request: HttpRequest) -> tuple[str, str]:
 
 @login_required
 @web_errors
-def rules(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     can_edit = doubt_access.can_edit_rules(user)
     error, status, failed = "", 200, ""
     if request.method == "POST":
@@ -470,8 +472,8 @@ def _start_load(request: HttpRequest, form: LoadForm) -> str:
 
 @login_required
 @web_errors
-def dataset_loads(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def dataset_loads(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     choices = loadable(user)
     form = LoadForm(request.POST or None, request.FILES or None, user=user) if choices else None
     error, status = "", 200
@@ -507,7 +509,7 @@ def dataset_loads(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def dataset_template(request: HttpRequest) -> HttpResponse:
+def dataset_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     code, fmt = request.GET.get("dataset", ""), request.GET.get("fmt", "xlsx")
@@ -527,7 +529,7 @@ def dataset_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def load_errors(request: HttpRequest, load_id: str) -> HttpResponse:
+def load_errors(request: AuthenticatedHttpRequest, load_id: str) -> HttpResponse:
     if not (load_id.isascii() and load_id.isalnum()):
         raise NotFoundOrForbidden("部门数据批次不存在或无权访问")
     load = access.access_load(request.user, load_id)
@@ -547,12 +549,12 @@ def load_errors(request: HttpRequest, load_id: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def department_lists(request: HttpRequest) -> HttpResponse:
+def department_lists(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The lists pushed to departments: a department user gets the doubts of rules meant for their
     department (name, ID, village and evidence only); officers see the same lists of their jurisdiction."""
     if (refused := _get_only(request)) is not None:
         return refused
-    user: Any = request.user
+    user = request.user
     department = user.role == Role.DEPARTMENT
     filters = _queue_filters(request, user, default_state="")
     filters["rules"] = [r for r in filters["rules"] if r.audience]
