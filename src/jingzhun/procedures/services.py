@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
 from jingzhun.core import audit, bulk, signals
 from jingzhun.core.errors import ConcurrentEditError, JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction, ObjectChange
@@ -571,7 +572,7 @@ def advance_many(
     return [results[pk] for pk in wanted]
 
 
-def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
+def _load_for_update(user: User, ids: list[int]) -> dict[int, Case]:
     """Lock and load the cases with their households; steps and definitions are shared objects (a village's
     cases wait at a handful of steps), which keeps ten thousand cases cheap to load."""
     loaded: dict[int, Case] = {}
@@ -587,7 +588,7 @@ def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
 
 
 def _check_one(
-    user: Any,
+    user: User,
     case: Case,
     step_code: str,
     on: dt.date,

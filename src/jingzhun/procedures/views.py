@@ -20,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jingzhun.accounts.choices import EDITOR_ROLES, Role
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.views import web_errors
@@ -100,7 +102,7 @@ def _step_view(step: StepDefinition | None) -> dict[str, Any] | None:
 
 @login_required
 @web_errors
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     user = request.user
@@ -121,7 +123,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bulk_villages(user: Any) -> list[Region]:
+def _bulk_villages(user: User) -> list[Region]:
     ids = (
         access.cases_for(user, "change")
         .filter(state=CaseState.OPEN)
@@ -148,7 +150,7 @@ def _attempt(action: Callable[[], Any]) -> tuple[Any, str]:
 
 @login_required
 @web_errors
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     error = ""
     if request.method == "POST":
@@ -184,7 +186,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "procedures/case_detail.html", context, status=422 if error else 200)
 
 
-def _changeable_case(user: Any, pk: int) -> Case:
+def _changeable_case(user: User, pk: int) -> Case:
     return access.access_case(user, pk, "change")
 
 
@@ -238,7 +240,7 @@ def _case_action(request: HttpRequest, case: Case) -> str:
 
 @login_required
 @web_errors
-def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
+def case_open(request: AuthenticatedHttpRequest, household_pk: int) -> HttpResponse:
     user = request.user
     household = registry_access.access_household(user, household_pk, "change")
     error = ""
@@ -359,7 +361,7 @@ def _natural_context(household: Any, change: str, post: Any, member_form: NewMem
 
 @login_required
 @web_errors
-def village_bulk(request: HttpRequest, code: str) -> HttpResponse:
+def village_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
     village = _village(user, code)
     cases = (
@@ -398,7 +400,7 @@ def village_bulk(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _village(user: Any, code: str) -> Region:
+def _village(user: User, code: str) -> Region:
     """A village inside the user's changeable jurisdiction (404 otherwise, as for a missing one)."""
     role = getattr(user, "role", None)
     if role not in EDITOR_ROLES or not code.isdigit():
@@ -453,7 +455,7 @@ def _bulk_action(request: HttpRequest, village: Region, cases: Any) -> tuple[lis
 
 @login_required
 @web_errors
-def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     error = ""
     if request.method == "POST":
@@ -510,7 +512,7 @@ def _notice_action(request: HttpRequest, notice: Notice) -> str:
 
 @login_required
 @web_errors
-def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = access.access_notice(request.user, pk, "view")  # first: outsiders get 404 whatever the method
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
@@ -531,7 +533,7 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "applicati
 
 @login_required
 @web_errors
-def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An uploaded document or notice photo, to those who may see its case (MEDIA_ROOT is not served)."""
     evidence = access.access_evidence(
         request.user, pk, "view"
