@@ -593,11 +593,11 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     result.rows, result.invalid_ids = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE NOT id_valid AND {_accepted(ds)}) FROM p"
-    ).fetchone()  # type: ignore[misc]
+    ).fetchone()  # type: ignore[misc]  # an aggregate: always one row
     result.rejected_rows, result.error_count, result.warning_count = con.execute(
         "SELECT count(DISTINCT _i) FILTER (WHERE NOT warning), count(*) FILTER (WHERE NOT warning),"
         " count(*) FILTER (WHERE warning) FROM errors"
-    ).fetchone()  # type: ignore[misc]
+    ).fetchone()  # type: ignore[misc]  # an aggregate: always one row
     return result
 
 

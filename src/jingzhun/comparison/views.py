@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
@@ -213,7 +214,7 @@ def run_checks(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def run_checks_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def run_checks_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The same as the county tools' workbook: the summary, the villages and one sheet per failed check."""
     run, found = _run_checks(request, pk)
     if (refused := _get_only(request)) is not None:
@@ -231,7 +232,7 @@ def run_checks_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     finally:
         path.unlink(missing_ok=True)
     download = f"逻辑校验_{run.region.name}_{run.as_of:%Y%m%d}.xlsx"
-    return FileResponse(handle, as_attachment=True, filename=download)  # type: ignore[return-value]
+    return FileResponse(handle, as_attachment=True, filename=download)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -370,7 +371,7 @@ def doubt_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def doubt_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def doubt_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The material uploaded with a verification, to those who see the doubt (MEDIA_ROOT is not served)."""
     doubt = doubt_access.access_doubt(request.user, pk)  # first: outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
@@ -383,7 +384,7 @@ def doubt_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except FileNotFoundError:
         raise NotFoundOrForbidden("核实材料不存在") from None
     inline = mimetypes.guess_type(name)[0] in INLINE_TYPES
-    return FileResponse(handle, filename=name, as_attachment=not inline)  # type: ignore[return-value]
+    return FileResponse(handle, filename=name, as_attachment=not inline)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -492,7 +493,7 @@ def dataset_loads(request: AuthenticatedHttpRequest) -> HttpResponse:
     loads = list(access.loads_for(user)[:RECENT_LOADS])
     for load in loads:
         ds = datasets.BY_CODE.get(load.dataset)
-        load.dataset_name = ds.name if ds else load.dataset  # type: ignore[attr-defined]
+        load.dataset_name = ds.name if ds else load.dataset  # type: ignore[attr-defined]  # for the template
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
     context = {
         "form": form,
@@ -509,7 +510,7 @@ def dataset_loads(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def dataset_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+def dataset_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     code, fmt = request.GET.get("dataset", ""), request.GET.get("fmt", "xlsx")
@@ -524,12 +525,12 @@ def dataset_template(request: AuthenticatedHttpRequest) -> HttpResponse:
         handle = path.open("rb")
     finally:
         path.unlink(missing_ok=True)
-    return FileResponse(handle, as_attachment=True, filename=f"{ds.name}模板.{fmt}")  # type: ignore[return-value]
+    return FileResponse(handle, as_attachment=True, filename=f"{ds.name}模板.{fmt}")
 
 
 @login_required
 @web_errors
-def load_errors(request: AuthenticatedHttpRequest, load_id: str) -> HttpResponse:
+def load_errors(request: AuthenticatedHttpRequest, load_id: str) -> HttpResponseBase:
     if not (load_id.isascii() and load_id.isalnum()):
         raise NotFoundOrForbidden("部门数据批次不存在或无权访问")
     load = access.access_load(request.user, load_id)
@@ -540,7 +541,7 @@ def load_errors(request: AuthenticatedHttpRequest, load_id: str) -> HttpResponse
     if path is None or not path.is_relative_to(media) or not path.is_file():
         raise Http404()
     name = f"{Path(load.file_name).stem}_错误报告{path.suffix}"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name)  # type: ignore[return-value]
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
 
 # ---------------------------------------------------------------------------------------------------

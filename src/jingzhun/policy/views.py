@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from jingzhun.accounts.requests import AuthenticatedHttpRequest
+from jingzhun.accounts.requests import AuthenticatedHttpRequest, HtmxHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import ConcurrentEditError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.views import web_errors
@@ -65,7 +65,7 @@ def _filters(request: HttpRequest) -> tuple[dict[str, Any], list[str]]:
 
 @login_required
 @web_errors
-def parameter_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def parameter_list(request: HtmxHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     filters, notices = _filters(request)
@@ -83,7 +83,7 @@ def parameter_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_create": access.can_edit_any(request.user),
     }
     template = "policy/parameter_list.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template = "policy/_parameter_results.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])

@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -533,7 +534,7 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "applicati
 
 @login_required
 @web_errors
-def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """An uploaded document or notice photo, to those who may see its case (MEDIA_ROOT is not served)."""
     evidence = access.access_evidence(
         request.user, pk, "view"
@@ -549,4 +550,4 @@ def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise NotFoundOrForbidden("材料文件不存在") from None
     inline = mimetypes.guess_type(name)[0] in INLINE_TYPES
     # FileResponse is a streaming response, not an HttpResponse subclass; Django serves either.
-    return FileResponse(handle, filename=name, as_attachment=not inline)  # type: ignore[return-value]
+    return FileResponse(handle, filename=name, as_attachment=not inline)

@@ -9,7 +9,7 @@ naming the field) are shown on the page the form was on; bad query parameters ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -227,8 +227,8 @@ def case_open(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect("villages:village_detail", code=village.code)
 
 
-def _village_case(user: User, pk: int, action: str = "view") -> Case:
-    case = procedure_access.access_case(user, pk, action, villages=True)  # type: ignore[arg-type]
+def _village_case(user: User, pk: int, action: Literal["view", "change"] = "view") -> Case:
+    case = procedure_access.access_case(user, pk, action, villages=True)
     if case.village_id is None:
         raise NotFoundOrForbidden("案件不存在或无权访问")
     return case
