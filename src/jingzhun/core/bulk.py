@@ -361,7 +361,7 @@ def _put(stream: queue.Queue[Any], item: Any) -> None:
 
 
 def _abandon(stream: queue.Queue[Any]) -> None:
-    stream.abandoned = True  # type: ignore[attr-defined]
+    stream.abandoned = True  # type: ignore[attr-defined]  # a flag the writer thread reads
     try:
         while True:
             stream.get_nowait()

@@ -48,7 +48,7 @@ def _label_map(col: Column) -> dict[str, str]:
 
 def _offered_labels(col: Column) -> list[str]:
     """The labels a template offers: the list's current values, not the retired ones of older forms."""
-    return [c.label for c in codelists.get(col.codes.codelist).current]  # type: ignore[union-attr]
+    return [c.label for c in codelists.get(col.codes.codelist).current]  # type: ignore[union-attr]  # a code column has a list
 
 
 def _describe(col: Column) -> str:

@@ -41,7 +41,7 @@ class DateInput(forms.DateInput):
 def _checkboxes(name: str, label: str, help_text: str = "") -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
-        choices=MULTI_CODES[name].choices,  # type: ignore[attr-defined]
+        choices=MULTI_CODES[name].choices,  # type: ignore[attr-defined]  # Any-typed choices class
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=help_text,
@@ -55,15 +55,15 @@ class Grouped:
     wide_fields: frozenset[str] = frozenset(MULTI_CODES)
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields  # type: ignore[attr-defined]  # a mixin of forms.Form
         seen: set[str] = {"version"}
         groups: list[tuple[str, list[forms.BoundField]]] = []
         for title, names in self.fieldsets:
-            bound = [self[n] for n in names if n in fields]  # type: ignore[index]
+            bound = [self[n] for n in names if n in fields]  # type: ignore[index]  # a mixin of forms.Form
             seen.update(names)
             if bound:
                 groups.append((title, bound))
-        rest = [self[n] for n in fields if n not in seen]  # type: ignore[index]
+        rest = [self[n] for n in fields if n not in seen]  # type: ignore[index]  # a mixin of forms.Form
         if rest:
             groups.append((str(_("其他")) if groups else "", rest))
         return groups

@@ -41,7 +41,7 @@ def _norm(expr: str) -> str:
 def codelist(col: Column) -> codelists.CodeList:
     """The code list behind a code column (``data/codelists.toml``)."""
     assert col.codes is not None
-    return codelists.get(col.codes.codelist)  # type: ignore[attr-defined]
+    return codelists.get(col.codes.codelist)  # type: ignore[attr-defined]  # Any-typed choices class
 
 
 def spellings(col: Column) -> dict[str, str]:

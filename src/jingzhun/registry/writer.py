@@ -293,7 +293,7 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     # by household and order by _i, so the file is not sorted (a sort of every wide row costs seconds).
     keep = f"COPY (SELECT * FROM acc) TO '{parquet}' (FORMAT parquet)"
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
-    counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
+    counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]  # count(*): one row
     new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
     changed = _update_existing(con, actor=actor, batch_id=batch_id, present=present_keys(staged))
     counts.update(changed)
