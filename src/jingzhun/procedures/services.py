@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from jingzhun.accounts.models import User
 from jingzhun.core import audit, bulk, signals
-from jingzhun.core.errors import ConcurrentEditError, JingzhunError, PermissionDeniedError, ValidationFailed
+from jingzhun.core.errors import (
+    ConcurrentEditError,
+    JingzhunError,
+    NotFoundOrForbidden,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
 from jingzhun.policy.selectors import resolve
@@ -155,7 +161,7 @@ def open_case(
     (monitoring: discovery → county decision ≤ 15 days) sets the case deadline from policy."""
     user = _user(actor)
     if not households_for(user, "change").filter(pk=household.pk).exists():
-        raise access.NotFoundOrForbidden("农户不存在或无权访问")
+        raise NotFoundOrForbidden("农户不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "发现日期")
     if kind in village_subject.VILLAGE_KINDS:
         raise ValidationFailed("贫困村退出的对象是村，不是农户：请在贫困村页面办理", {"kind": ["对象应为村"]})
@@ -192,7 +198,7 @@ def open_village_case(*, actor: audit.Actor, village: Region, kind: str, discove
     """Open a case whose subject is a village (贫困村退出, §3.3): by staff whose jurisdiction holds it."""
     user = _user(actor)
     if not access.may_change_village(user, village):
-        raise access.NotFoundOrForbidden("村不存在或无权访问")
+        raise NotFoundOrForbidden("村不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "申请日期")
     return village_subject.open_case(
         actor=actor, village=village, kind=kind, discovered_on=discovered_on, user=user
@@ -634,7 +640,7 @@ def post_notice(
         .select_related("household__village", "village__parent", "next_step", "definition")
     )
     if len(loaded) != len({c.pk for c in cases}):
-        raise access.NotFoundOrForbidden("案件不存在或无权访问")
+        raise NotFoundOrForbidden("案件不存在或无权访问")
     step = _notice_step(loaded, village, step_code)
     access.require_role(user, step)
     facts = _Facts.load(loaded, step_code)
