@@ -43,7 +43,7 @@ class User(AbstractUser):
         """The region-code prefix this user may see; None means nothing at all."""
         if self.region_id is None:
             return None
-        return self.region.prefix  # type: ignore[union-attr]
+        return self.region.prefix  # type: ignore[union-attr]  # region_id is set
 
     @property
     def can_edit_registry(self) -> bool:

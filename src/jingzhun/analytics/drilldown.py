@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from jingzhun.accounts.models import User
 from jingzhun.analytics import indicators, selectors
 from jingzhun.analytics.models import IndicatorValue
 from jingzhun.regions.models import Region
@@ -29,7 +30,7 @@ def breakdown(values: dict[tuple[str, str], IndicatorValue], code: str) -> list[
 
 
 def households(
-    user: object,
+    user: User,
     indicator: indicators.Indicator,
     region: Region,
     dim: str,

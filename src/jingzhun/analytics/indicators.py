@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Choices, Exists, OuterRef, Q
 
 from jingzhun.registry import choices as c
 
@@ -25,7 +25,7 @@ MONITORED = "COALESCE(monitoring_type, '') <> ''"
 RISK_OPEN = f"{MONITORED} AND COALESCE(risk_elimination, '') IN ('', '0')"
 
 
-def _labels(choices: type) -> dict[str, str]:
+def _labels(choices: type[Choices]) -> dict[str, str]:
     return {str(k): str(v) for k, v in choices.choices}
 
 

@@ -92,10 +92,12 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
         .values("village_id", "village__level", "rule__code", "state")
         .annotate(n=Count("id"))
     )
+    by_state: dict[str, str] = {
+        DoubtState.OPEN: "doubts_open_by_rule",
+        DoubtState.REJECTED: "doubts_rejected_by_rule",
+    }
     for row in doubts:
-        code = {DoubtState.OPEN: "doubts_open_by_rule", DoubtState.REJECTED: "doubts_rejected_by_rule"}.get(
-            row["state"], "doubts_confirmed_by_rule"
-        )
+        code = by_state.get(row["state"], "doubts_confirmed_by_rule")
         # a doubt about a person not in the register may sit on a township or county (its address code)
         rows.append(
             {
@@ -116,13 +118,13 @@ def _db_village_counts(prefix: str, today: dt.date) -> pa.Table:
         "open": cases.filter(state="open", deadline__gte=today),
     }
     for dim, qs in buckets.items():
-        for row in qs.values("household__village_id").annotate(n=Count("id")):
+        for counted in qs.values("household__village_id").annotate(n=Count("id")):
             rows.append(
                 {
                     "code": "monitoring_decisions",
-                    "village_code": row["household__village_id"],
+                    "village_code": counted["household__village_id"],
                     "dim": dim,
-                    "n": row["n"],
+                    "n": counted["n"],
                     "digits": 12,
                 }
             )

@@ -29,6 +29,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.analytics import access, drilldown, hooks, indicators, selectors
 from jingzhun.analytics.models import IndicatorValue
 from jingzhun.analytics.refresh import DB_INDICATORS
@@ -91,7 +93,7 @@ def drill_url(code: str, region: Region, year: int, dim: str = "") -> str:
     return f"{reverse('analytics:households', args=[code])}?{urlencode(query)}"
 
 
-def _breadcrumb(user: Any, region: Region) -> list[Region]:
+def _breadcrumb(user: User, region: Region) -> list[Region]:
     root = access.jurisdiction_root(user)
     return [r for r in [*region.ancestors(), region] if r.prefix.startswith(root)]
 
@@ -228,7 +230,7 @@ def _cards(values: Values, region: Region, year: int) -> list[Card]:
     ]
 
 
-def _charts(user: Any, values: Values, region: Region, year: int, bar: str) -> dict[str, Any]:
+def _charts(user: User, values: Values, region: Region, year: int, bar: str) -> dict[str, Any]:
     """The data of the three charts (and of the tables under them), each point with the URL it opens."""
     exits = dict(_dims(values, "exits_by_year"))
     returns = dict(_dims(values, "returns_by_year"))
@@ -272,7 +274,7 @@ def _charts(user: Any, values: Values, region: Region, year: int, bar: str) -> d
     }
 
 
-def _refresh_status(user: Any, region: Region, refreshed: dt.datetime | None) -> dict[str, Any]:
+def _refresh_status(user: User, region: Region, refreshed: dt.datetime | None) -> dict[str, Any]:
     county = access.refresh_county(user, region)
     return {"refreshed_at": refreshed, "county": county, "running": hooks.refreshing(region.prefix)}
 
@@ -280,7 +282,9 @@ def _refresh_status(user: Any, region: Region, refreshed: dt.datetime | None) ->
 FIGURES_SECONDS = 24 * 3600  # a region's rendered figures are kept until its next refresh, at most a day
 
 
-def _figures(user: Any, region: Region, year: int, bar: str, refreshed: dt.datetime | None) -> dict[str, Any]:
+def _figures(
+    user: User, region: Region, year: int, bar: str, refreshed: dt.datetime | None
+) -> dict[str, Any]:
     """The cards, charts and region table of one region and year: their data and their rendered HTML.
 
     They depend on the region, year, compared indicator and language only (the user has passed the region's
@@ -320,8 +324,8 @@ def _figures(user: Any, region: Region, year: int, bar: str, refreshed: dt.datet
 
 @login_required
 @web_errors
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     region = access.access_figures(user, request.GET.get("region", "").strip())
     if (refused := _get_only(request)) is not None:
         return refused
@@ -355,11 +359,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def refresh(request: HttpRequest) -> HttpResponse:
+def refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A county administrator's 「刷新指标」: the county's figures for this year, in the background."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    user: Any = request.user
+    user = request.user
     region = access.access_figures(user, request.POST.get("region", "").strip())
     county = access.refresh_county(user, region)
     if county is None:
@@ -378,8 +382,8 @@ def refresh(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def households(request: HttpRequest, code: str) -> HttpResponse:
-    user: Any = request.user
+def households(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    user = request.user
     indicator = indicators.get(code)
     region = access.access_figures(user, request.GET.get("region", "").strip())
     if (refused := _get_only(request)) is not None:
@@ -448,8 +452,8 @@ class Check:
 
 @login_required
 @web_errors
-def exit_checks(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def exit_checks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     region = access.access_figures(user, request.GET.get("region", "").strip())
     if (refused := _get_only(request)) is not None:
         return refused

@@ -79,7 +79,7 @@ class SurveyForm(forms.Form):
         if len(counties) == 1:
             initial["county"] = counties[0][0]
         super().__init__(data, initial=initial)
-        self.fields["county"].choices = counties  # type: ignore[attr-defined]
+        self.fields["county"].choices = counties  # type: ignore[attr-defined]  # a ChoiceField
 
     def design_data(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.assessment import access, printing, selectors, services
 from jingzhun.assessment.choices import Outcome, SurveyState
 from jingzhun.assessment.forms import AddHouseholdForm, CloseForm, InterviewForm, RedrawForm, SurveyForm
@@ -52,7 +53,7 @@ def _post_only(request: HttpRequest) -> HttpResponse | None:
 
 @login_required
 @web_errors
-def survey_list(request: HttpRequest) -> HttpResponse:
+def survey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     surveys = (
@@ -82,8 +83,8 @@ def _county_label(county: Any) -> str:
 
 @login_required
 @web_errors
-def survey_create(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def survey_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not access.can_draw(user):
         raise PermissionDeniedError("只有系统管理员和县级管理员可以抽取评估样本")
     counties = [
@@ -143,7 +144,7 @@ def _detail_context(request: HttpRequest, survey: Survey) -> dict[str, Any]:
 
 @login_required
 @web_errors
-def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     survey = access.access_survey(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -152,7 +153,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def survey_redraw(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_redraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     survey = access.access_survey(request.user, pk, "change")
     if (refused := _post_only(request)) is not None:
         return refused
@@ -177,7 +178,7 @@ def survey_redraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     survey = access.access_survey(request.user, pk, "change")
     if (refused := _post_only(request)) is not None:
         return refused
@@ -198,7 +199,7 @@ def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def survey_estimates(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_estimates(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     survey = access.access_survey(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -229,7 +230,7 @@ def _download(lists: list[printing.InterviewList], fmt: str, name: str) -> HttpR
 
 @login_required
 @web_errors
-def survey_lists(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def survey_lists(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     survey = access.access_survey(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -240,7 +241,7 @@ def survey_lists(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def village_list(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def village_list(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     village = access.access_village(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -271,7 +272,7 @@ def _village_context(request: HttpRequest, village: SampledVillage) -> dict[str,
 
 @login_required
 @web_errors
-def village_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def village_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     village = access.access_village(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -280,7 +281,7 @@ def village_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def household_add(request: HttpRequest, pk: int) -> HttpResponse:
+def household_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     village = access.access_village(request.user, pk, "change")
     if (refused := _post_only(request)) is not None:
         return refused
@@ -302,8 +303,8 @@ def household_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def interview(request: HttpRequest, pk: int) -> HttpResponse:
-    user: Any = request.user
+def interview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     if request.method == "POST":
         sampled = access.access_sampled(user, pk, "change")
     elif request.method in ("GET", "HEAD"):

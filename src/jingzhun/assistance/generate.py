@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,7 +270,7 @@ def _day_between(rnd: random.Random, low: dt.date, high: dt.date) -> dt.date:
 
 
 def _pairings(
-    rnd: random.Random, h: dict[str, Any], helpers: list[_Helper], place: _Place, year: int
+    rnd: random.Random, h: Mapping[str, Any], helpers: list[_Helper], place: _Place, year: int
 ) -> list[Pairing]:
     """One helper from the village's pool, paired soon after identification; now and then handed over to
     another (from the pool, or from the same places when the village's pool has one helper)."""
@@ -278,7 +279,7 @@ def _pairings(
     since = since or h["first_identified_on"] or dt.date(max(year - 3, 2014), 1, 1)
     started = _day_between(rnd, since, min(since + dt.timedelta(days=120), year_end))
     first = rnd.choice(helpers)
-    rows = []
+    rows: list[tuple[_Helper, dt.date, dt.date | None]] = []
     if rnd.random() < ENDED_SHARE and (year_end - started).days > 400:
         ended = _day_between(rnd, started + dt.timedelta(days=365), year_end - dt.timedelta(days=30))
         rows.append((first, started, ended))
@@ -309,7 +310,7 @@ def families_for(main_cause: str, risk_types: list[str] | None = None) -> tuple[
     return BY_CAUSE.get(cause, DEFAULT)
 
 
-def _measures(rnd: random.Random, h: dict[str, Any], year: int) -> list[Measure]:
+def _measures(rnd: random.Random, h: Mapping[str, Any], year: int) -> list[Measure]:
     main, others = families_for(h["main_cause"], h["risk_types"])
     count = rnd.choices((1, 2, 3), (0.35, 0.45, 0.20))[0]
     pool = [f for f in (*others, *DEFAULT[1], DEFAULT[0]) if f != main]
@@ -353,9 +354,9 @@ def generate_assistance(prefix: str, *, year: int, seed: int = 7) -> tuple[int, 
             "monitoring_identified_on",
         )
     )
-    by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for h in households:
-        by_village[h["village_id"]].append(h)
+    by_village: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in households:
+        by_village[row["village_id"]].append(row)
     places = _places(set(by_village))
     inside = Q(household__village__code__startswith=prefix)
     paired = set(Pairing.objects.filter(inside).values_list("household_id", flat=True).distinct())

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
 from jingzhun.assistance.models import Measure, Pairing
 from jingzhun.core.errors import NotFoundOrForbidden
 from jingzhun.registry import access
@@ -22,7 +23,7 @@ class HouseholdAssistance:
     years: list[tuple[int, list[Measure]]]  # measures by year, latest year first
 
 
-def household_assistance(user: Any, household_id: int, today: dt.date | None = None) -> HouseholdAssistance:
+def household_assistance(user: User, household_id: int, today: dt.date | None = None) -> HouseholdAssistance:
     """A household's helpers and measures; nothing for a household the user may not see."""
     visible = access.households_for(user, "view").filter(pk=household_id)
     today = today or timezone.localdate()
@@ -37,7 +38,7 @@ def household_assistance(user: Any, household_id: int, today: dt.date | None = N
 
 
 def record_of(
-    model: type[Pairing] | type[Measure], user: Any, pk: int, action: access.Action = "view"
+    model: type[Pairing] | type[Measure], user: User, pk: int, action: access.Action = "view"
 ) -> Any:
     """A pairing or measure of a household the user may see (``action`` "change": may change), or
     NotFoundOrForbidden, the same answer as for a missing id."""

@@ -21,12 +21,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import duckdb
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
 from jingzhun.core import audit, workbooks
@@ -480,7 +481,7 @@ class _Row:
     ok: bool = True
 
 
-def _check_rows(raws: list[_Raw], spec: _KindSpec, user: Any, errors: list[RowError]) -> list[_Row]:
+def _check_rows(raws: list[_Raw], spec: _KindSpec, user: User, errors: list[RowError]) -> list[_Row]:
     headers = {c.key: c.header for c in spec.columns}
     rows: list[_Row] = []
 
@@ -620,7 +621,7 @@ def _write(spec: _KindSpec, rows: list[_Row], actor: audit.Actor, batch: str, re
 
 
 def _import(
-    spec: _KindSpec, *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool
+    spec: _KindSpec, *, actor: audit.Actor, user: User, path: Path | str, keep_valid: bool
 ) -> ImportResult:
     if not getattr(user, "can_edit_registry", False):
         raise PermissionDeniedError(f"只有系统管理员、县级管理员和乡镇、村级经办人员可以导入{spec.name}")
@@ -644,7 +645,7 @@ def _import(
 
 
 def import_pairings(
-    *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False
+    *, actor: audit.Actor, user: User, path: Path | str, keep_valid: bool = False
 ) -> ImportResult:
     """Import helper pairings (帮扶结对) from ``path`` (.csv or .xlsx) as ``user`` (whose jurisdiction bounds
     the households), recorded as ``actor``. All or nothing unless ``keep_valid``."""
@@ -652,7 +653,7 @@ def import_pairings(
 
 
 def import_measures(
-    *, actor: audit.Actor, user: Any, path: Path | str, keep_valid: bool = False
+    *, actor: audit.Actor, user: User, path: Path | str, keep_valid: bool = False
 ) -> ImportResult:
     """Import assistance measures (帮扶措施) from ``path`` (.csv or .xlsx); see ``import_pairings``."""
     return _import(KINDS["measures"], actor=actor, user=user, path=path, keep_valid=keep_valid)
@@ -709,7 +710,7 @@ PAIRING_FIELDS = ("helper_name", "helper_unit", "unit_level", "helper_phone", "s
 MEASURE_FIELDS = ("year", "family", "implemented", "note")
 
 
-def _editable(user: Any, household_id: int) -> Household:
+def _editable(user: User, household_id: int) -> Household:
     """The household, if the user may change it. Visible but read-only → PermissionDeniedError (403);
     invisible or missing → the same NotFoundOrForbidden (404), as the registry's writes answer."""
     household = households_for(user, "change").filter(pk=household_id).first()
@@ -795,12 +796,15 @@ MEASURE_PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_M = TypeVar("_M", Pairing, Measure)
+
+
 @dataclass(frozen=True)
-class _Record:
+class _Record(Generic[_M]):
     """How one record of a household is saved from a form: its model, the cell checks of its fields, the
     natural key besides the household and what to say when another record already has it."""
 
-    model: type[Pairing] | type[Measure]
+    model: type[_M]
     parsers: dict[str, Callable[[Any], Any]]
     key: tuple[str, ...]
     key_field: str
@@ -820,15 +824,15 @@ MEASURE = _Record(
 
 
 def _save(
-    spec: _Record,
+    spec: _Record[_M],
     *,
     actor: audit.Actor,
-    user: Any,
+    user: User,
     household_id: int,
     expected_version: int,
     data: dict[str, Any],
     record_id: int | None,
-) -> Any:
+) -> _M:
     household = _editable(user, household_id)
     if record_id is None:
         record, before = spec.model(household=household), None
@@ -859,7 +863,7 @@ def _save(
 def save_pairing(
     *,
     actor: audit.Actor,
-    user: Any,
+    user: User,
     household_id: int,
     expected_version: int,
     data: dict[str, Any],
@@ -884,7 +888,7 @@ def save_pairing(
 def save_measure(
     *,
     actor: audit.Actor,
-    user: Any,
+    user: User,
     household_id: int,
     expected_version: int,
     data: dict[str, Any],

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.assistance import selectors, services
 from jingzhun.assistance.forms import AssistanceImportForm, MeasureForm, PairingForm
 from jingzhun.assistance.models import Measure, Pairing
@@ -31,11 +33,11 @@ REFUSED = "只有系统管理员、县级管理员和乡镇、村级经办人员
 
 @login_required
 @web_errors
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the form and the templates; POST: import the file at once (these files are small) and show the
     outcome with every rejected row. Nothing is written unless the whole file is right, or the user chose
     to keep the valid rows."""
-    user: Any = request.user
+    user = request.user
     if not access.can_import(user):
         raise PermissionDeniedError(REFUSED)
     if request.method not in ("GET", "HEAD", "POST"):
@@ -66,7 +68,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     kind = request.GET.get("kind", "")
@@ -88,7 +90,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 
 def _record_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     model: type[Pairing] | type[Measure],
     *,
     household_id: int,
@@ -99,7 +101,7 @@ def _record_page(
     subject: Any = None,
 ) -> HttpResponse:
     """The add (``record`` None) or change page of one pairing or measure of a household."""
-    user: Any = request.user
+    user = request.user
     household = access.access_household(user, household_id, "change")
     is_pairing = model is Pairing
     form_class = PairingForm if is_pairing else MeasureForm
@@ -135,7 +137,7 @@ def _record_page(
 
 @login_required
 @web_errors
-def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(
         request,
         Pairing,
@@ -149,7 +151,7 @@ def pairing_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pairing = selectors.record_of(Pairing, request.user, pk, "change")
     return _record_page(
         request,
@@ -164,7 +166,7 @@ def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(
         request,
         Measure,
@@ -178,7 +180,7 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     measure = selectors.record_of(Measure, request.user, pk, "change")
     return _record_page(
         request,

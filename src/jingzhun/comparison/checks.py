@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jingzhun.accounts.models import User
 from jingzhun.comparison import engine
 
 DETAIL_LIMIT = 20_000  # rows listed per check sheet; the summary always has the full count
@@ -272,7 +273,7 @@ class RunChecks:
     names: dict[str, str]
 
 
-def reader_prefix(user: Any, run_prefix: str) -> str:
+def reader_prefix(user: User, run_prefix: str) -> str:
     """The part of a run a user may see: their jurisdiction inside the run's region (a village officer reads
     their village of the county's run), or the whole region."""
     from jingzhun.accounts.choices import Role

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from jingzhun.accounts.models import User
 from jingzhun.comparison import access, datasets, jobs
 from jingzhun.core.uploads import checked_upload
 from jingzhun.regions.access import regions_for
@@ -28,7 +29,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def run_regions(user: Any) -> list[Region]:
+def run_regions(user: User) -> list[Region]:
     """The counties a user may compare: their own county, or every county inside their jurisdiction."""
     return list(regions_for(user).filter(level=Level.COUNTY).order_by("code")[:REGION_OPTIONS_LIMIT])
 
@@ -45,7 +46,7 @@ class RunForm(forms.Form):
         help_text="留空为今天；年龄、时限等按这一天计算",
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.regions = {r.code: r for r in run_regions(user)}
         region: Any = self.fields["region"]
@@ -83,7 +84,7 @@ class ResolveForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-def loadable(user: Any) -> list[datasets.Dataset]:
+def loadable(user: User) -> list[datasets.Dataset]:
     return [ds for ds in datasets.DATASETS if access.can_load(user, ds)]
 
 
@@ -103,7 +104,7 @@ class LoadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(LOAD_EXTENSIONS)}),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         dataset: Any = self.fields["dataset"]

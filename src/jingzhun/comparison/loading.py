@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jingzhun.accounts.choices import Role
+from jingzhun.accounts.models import User
 from jingzhun.comparison import access
 from jingzhun.comparison.datasets import DATASETS, Col, Dataset, T
 from jingzhun.comparison.datasets import get as get_dataset
@@ -592,11 +593,11 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     result.rows, result.invalid_ids = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE NOT id_valid AND {_accepted(ds)}) FROM p"
-    ).fetchone()  # type: ignore[misc]
+    ).fetchone()  # type: ignore[misc]  # an aggregate: always one row
     result.rejected_rows, result.error_count, result.warning_count = con.execute(
         "SELECT count(DISTINCT _i) FILTER (WHERE NOT warning), count(*) FILTER (WHERE NOT warning),"
         " count(*) FILTER (WHERE warning) FROM errors"
-    ).fetchone()  # type: ignore[misc]
+    ).fetchone()  # type: ignore[misc]  # an aggregate: always one row
     return result
 
 
@@ -672,7 +673,7 @@ def _as_date(value: dt.date | str) -> dt.date:
         raise ValidationFailed(f"数据截止日期格式应为 2024-03-15，实际为「{value}」") from None
 
 
-def load_scope(user: Any, region_prefix: str) -> str:
+def load_scope(user: User | None, region_prefix: str) -> str:
     """The region the load covers: inside the user's jurisdiction ("" = theirs); anything for the system."""
     prefix = (region_prefix or "").strip()
     if prefix and (not prefix.isdigit() or len(prefix) not in PREFIX_LENGTH.values()):
@@ -698,7 +699,7 @@ def _set_progress(load: DatasetLoad, percent: int, stage: str, progress: Progres
 def load_dataset(
     *,
     actor: audit.Actor,
-    user: Any,
+    user: User | None,
     path: Path | str,
     dataset: str,
     as_of: dt.date | str,

@@ -618,7 +618,7 @@ def verify(
     confirmed: bool,
     note: str,
     version: int,
-    file: UploadedFile | None = None,
+    file: UploadedFile[bytes] | None = None,
     start_procedure: bool = True,
 ) -> Doubt:
     """The village's answer: 属实 (confirmed) or 不属实 with a reason. A confirmed doubt whose rule names a

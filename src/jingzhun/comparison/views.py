@@ -23,10 +23,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from jingzhun.accounts.choices import Role
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.comparison import (
     access,
     checks,
@@ -100,7 +103,7 @@ def _polled(request: HttpRequest, template: str, partial: str, context: dict[str
     return response
 
 
-def _region_options(user: Any) -> list[tuple[str, str]]:
+def _region_options(user: User) -> list[tuple[str, str]]:
     """Townships and villages of the jurisdiction for the queue filter (as the household search)."""
     region = getattr(user, "region", None)
     if region is None:
@@ -122,7 +125,7 @@ def _names(codes: set[str]) -> dict[str, str]:
 # Overview: recent runs, current department data, starting a run
 
 
-def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None]]:
+def _current_loads(user: User) -> list[tuple[datasets.Dataset, DatasetLoad | None]]:
     """Each dataset the user sees with the load a comparison of their county would read (for users above
     county level: the newest live load they can see)."""
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
@@ -146,8 +149,8 @@ def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None
 
 @login_required
 @web_errors
-def overview(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     may_run = user.role in doubt_access.RUNNERS
     form = RunForm(request.POST or None, user=user) if may_run else None
     error, status = "", 200
@@ -188,7 +191,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = doubt_access.access_run(request.user, pk)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -209,7 +212,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _polled(request, "comparison/run_detail.html", "comparison/_run_status.html", context)
 
 
-def _run_checks(request: HttpRequest, pk: int) -> tuple[Any, checks.RunChecks | None]:
+def _run_checks(request: AuthenticatedHttpRequest, pk: int) -> tuple[Any, checks.RunChecks | None]:
     """The run and its logic checks inside the reader's jurisdiction (None while the run is not done)."""
     run = doubt_access.access_run(request.user, pk)
     if run.state != RunState.DONE:
@@ -220,7 +223,7 @@ def _run_checks(request: HttpRequest, pk: int) -> tuple[Any, checks.RunChecks | 
 
 @login_required
 @web_errors
-def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
+def run_checks(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The national logic checks of a run as the county tools' 疑点数据统计表, with the counts per village."""
     run, found = _run_checks(request, pk)
     if (refused := _get_only(request)) is not None:
@@ -230,7 +233,7 @@ def run_checks(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def run_checks_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The same as the county tools' workbook: the summary, the villages and one sheet per failed check."""
     run, found = _run_checks(request, pk)
     if (refused := _get_only(request)) is not None:
@@ -248,14 +251,14 @@ def run_checks_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     finally:
         path.unlink(missing_ok=True)
     download = f"逻辑校验_{run.region.name}_{run.as_of:%Y%m%d}.xlsx"
-    return FileResponse(handle, as_attachment=True, filename=download)  # type: ignore[return-value]
+    return FileResponse(handle, as_attachment=True, filename=download)
 
 
 # ---------------------------------------------------------------------------------------------------
 # The doubt queue and one doubt
 
 
-def _queue_filters(request: HttpRequest, user: Any, default_state: str = DoubtState.OPEN) -> dict[str, Any]:
+def _queue_filters(request: HttpRequest, user: User, default_state: str = DoubtState.OPEN) -> dict[str, Any]:
     notices: list[str] = []
     state = request.GET.get("state", default_state)
     if state not in STATE_FILTERS:
@@ -277,10 +280,10 @@ def _queue_filters(request: HttpRequest, user: Any, default_state: str = DoubtSt
 
 @login_required
 @web_errors
-def doubt_queue(request: HttpRequest) -> HttpResponse:
+def doubt_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
-    user: Any = request.user
+    user = request.user
     filters = _queue_filters(request, user)
     doubts = selectors.queue(
         user,
@@ -319,8 +322,8 @@ def _doubt_write(request: HttpRequest, doubt: Doubt, data: dict[str, Any], resol
 
 @login_required
 @web_errors
-def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: Any = request.user
+def doubt_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     verify_form: Any = None
     resolve_form: Any = None
     error, status = "", 200
@@ -387,7 +390,7 @@ def doubt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def doubt_file(request: HttpRequest, pk: int) -> HttpResponse:
+def doubt_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The material uploaded with a verification, to those who see the doubt (MEDIA_ROOT is not served)."""
     doubt = doubt_access.access_doubt(request.user, pk)  # first: outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
@@ -400,7 +403,7 @@ def doubt_file(request: HttpRequest, pk: int) -> HttpResponse:
     except FileNotFoundError:
         raise NotFoundOrForbidden("核实材料不存在") from None
     inline = mimetypes.guess_type(name)[0] in INLINE_TYPES
-    return FileResponse(handle, filename=name, as_attachment=not inline)  # type: ignore[return-value]
+    return FileResponse(handle, filename=name, as_attachment=not inline)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -427,8 +430,8 @@ def _rule_change(request: HttpRequest) -> tuple[str, str]:
 
 @login_required
 @web_errors
-def rules(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     can_edit = doubt_access.can_edit_rules(user)
     error, status, failed = "", 200, ""
     if request.method == "POST":
@@ -495,8 +498,8 @@ def _start_load(request: HttpRequest, form: LoadForm) -> str:
 
 @login_required
 @web_errors
-def dataset_loads(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def dataset_loads(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     choices = loadable(user)
     form = LoadForm(request.POST or None, request.FILES or None, user=user) if choices else None
     error, status = "", 200
@@ -515,7 +518,7 @@ def dataset_loads(request: HttpRequest) -> HttpResponse:
     loads = list(access.loads_for(user)[:RECENT_LOADS])
     for load in loads:
         ds = datasets.BY_CODE.get(load.dataset)
-        load.dataset_name = ds.name if ds else load.dataset  # type: ignore[attr-defined]
+        load.dataset_name = ds.name if ds else load.dataset  # type: ignore[attr-defined]  # for the template
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
     context = {
         "form": form,
@@ -532,7 +535,7 @@ def dataset_loads(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def dataset_template(request: HttpRequest) -> HttpResponse:
+def dataset_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     code, fmt = request.GET.get("dataset", ""), request.GET.get("fmt", "xlsx")
@@ -547,12 +550,12 @@ def dataset_template(request: HttpRequest) -> HttpResponse:
         handle = path.open("rb")
     finally:
         path.unlink(missing_ok=True)
-    return FileResponse(handle, as_attachment=True, filename=f"{ds.name}模板.{fmt}")  # type: ignore[return-value]
+    return FileResponse(handle, as_attachment=True, filename=f"{ds.name}模板.{fmt}")
 
 
 @login_required
 @web_errors
-def load_errors(request: HttpRequest, load_id: str) -> HttpResponse:
+def load_errors(request: AuthenticatedHttpRequest, load_id: str) -> HttpResponseBase:
     if not (load_id.isascii() and load_id.isalnum()):
         raise NotFoundOrForbidden("部门数据批次不存在或无权访问")
     load = access.access_load(request.user, load_id)
@@ -563,7 +566,7 @@ def load_errors(request: HttpRequest, load_id: str) -> HttpResponse:
     if path is None or not path.is_relative_to(media) or not path.is_file():
         raise Http404()
     name = f"{Path(load.file_name).stem}_错误报告{path.suffix}"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name)  # type: ignore[return-value]
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -572,12 +575,12 @@ def load_errors(request: HttpRequest, load_id: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def department_lists(request: HttpRequest) -> HttpResponse:
+def department_lists(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The lists pushed to departments: a department user gets the doubts of rules meant for their
     department (name, ID, village and evidence only); officers see the same lists of their jurisdiction."""
     if (refused := _get_only(request)) is not None:
         return refused
-    user: Any = request.user
+    user = request.user
     department = user.role == Role.DEPARTMENT
     filters = _queue_filters(request, user, default_state="")
     filters["rules"] = [r for r in filters["rules"] if r.audience]

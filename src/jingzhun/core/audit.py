@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
@@ -14,6 +14,11 @@ from django.utils import timezone
 
 from jingzhun.core import context
 from jingzhun.core.models import ChangeAction, ObjectChange
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from jingzhun.accounts.models import User
 
 SKIP_FIELDS = {"version", "updated_at", "password", "last_login", "key_hash"}
 
@@ -52,13 +57,13 @@ def object_type(obj_or_model: models.Model | type[models.Model]) -> str:
 class Actor:
     """Who did it: a user, or a named system process (an import command run from the shell)."""
 
-    user: Any | None
+    user: User | None
     name: str
 
     @classmethod
-    def of(cls, user: Any | None, fallback: str = "系统") -> Actor:
+    def of(cls, user: User | AnonymousUser | None, fallback: str = "系统") -> Actor:
         if user is not None and getattr(user, "is_authenticated", False):
-            return cls(user=user, name=user.get_username())
+            return cls(user=cast("User", user), name=user.get_username())  # signed in: not an AnonymousUser
         return cls(user=None, name=fallback)
 
 

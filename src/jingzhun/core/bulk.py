@@ -121,13 +121,13 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
     """Reserve ``count`` consecutive primary keys and return the first; the table stays locked for writers
     until the transaction ends, so nobody else can take them."""
     table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    column = model._meta.pk.column
+    assert column is not None  # a concrete primary key has a column
+    pk = connection.ops.quote_name(column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute(
-                "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
-            )  # type: ignore[union-attr]
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, column])
             sequence = cursor.fetchone()[0]
             cursor.execute(
                 f"SELECT greatest((SELECT coalesce(max({pk}), 0) FROM {table}), "
@@ -361,7 +361,7 @@ def _put(stream: queue.Queue[Any], item: Any) -> None:
 
 
 def _abandon(stream: queue.Queue[Any]) -> None:
-    stream.abandoned = True  # type: ignore[attr-defined]
+    stream.abandoned = True  # type: ignore[attr-defined]  # a flag the writer thread reads
     try:
         while True:
             stream.get_nowait()

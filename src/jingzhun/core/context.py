@@ -26,7 +26,7 @@ def current() -> ActorContext:
 @contextlib.contextmanager
 def acting(**kwargs: object) -> Iterator[ActorContext]:
     """Set request id / address / source for the audit records written inside the block."""
-    ctx = replace(current(), **kwargs) if _current.get() else ActorContext(**kwargs)  # type: ignore[arg-type]
+    ctx = replace(current(), **kwargs) if _current.get() else ActorContext(**kwargs)  # type: ignore[arg-type]  # the fields' own names and types
     token = _current.set(ctx)
     try:
         yield ctx

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from jingzhun.core.errors import (
@@ -20,15 +21,21 @@ from jingzhun.core.errors import (
     ValidationFailed,
 )
 
+if TYPE_CHECKING:
+    from jingzhun.accounts.requests import AuthenticatedHttpRequest
 
-def web_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+_P = ParamSpec("_P")
+_R = TypeVar("_R", bound=HttpResponseBase)
+
+
+def web_errors(view: Callable[_P, _R]) -> Callable[_P, _R]:
     """Render NotFoundOrForbidden as the plain 404 page (same body for missing and not-yours), and
     PermissionDeniedError as 403. The 404 page never echoes the id or path that was asked for."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
-            return view(request, *args, **kwargs)
+            return view(*args, **kwargs)
         except NotFoundOrForbidden:
             raise Http404() from None
         except PermissionDeniedError as exc:
@@ -53,7 +60,7 @@ def attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[st
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     from jingzhun.registry import access
 
     user = request.user

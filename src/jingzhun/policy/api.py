@@ -81,8 +81,8 @@ class ParameterCreate(ParameterChange):
     key: str = Field(max_length=50, description=KEY_NOTE)
     region_prefix: str = Field("", max_length=12, description="适用区划代码前缀（2/4/6/9/12 位）；空 = 全国")
     year: int | None = Field(None, ge=1978, le=2100, description="年度（贫困线、监测范围必填）")
-    value: Decimal = Field(description="数值", max_digits=14, decimal_places=4)  # type: ignore[assignment]
-    document: str = Field(max_length=200, description="文件名称/文号")  # type: ignore[assignment]
+    value: Decimal = Field(description="数值", max_digits=14, decimal_places=4)
+    document: str = Field(max_length=200, description="文件名称/文号")
 
 
 class ParameterUpdate(ParameterChange):
@@ -165,10 +165,10 @@ def list_parameters(
     if key:
         catalogue.get(key)
     rows = selectors.parameters_for(
-        request.auth,
+        request.auth,  # type: ignore[attr-defined]  # set by the router's auth (TokenAuth)
         key=key,
         region=region,
-        year=year,  # type: ignore[attr-defined]
+        year=year,
         unconfirmed=unconfirmed,
     )
     return [_out(r) for r in rows]

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
 from jingzhun.core.audit import object_type
 from jingzhun.core.errors import JingzhunError, ValidationFailed
 from jingzhun.core.models import ObjectChange
@@ -164,7 +165,7 @@ def resolve(key: str, *, region_code: str, year: int | None = None, on: dt.date 
 
 
 def parameters_for(
-    user: object,
+    user: User,
     *,
     key: str = "",
     region: str = "",

@@ -59,7 +59,7 @@ def _check_value(entry: catalogue.Key, raw: Any) -> Decimal:
         raise _fail("value", f"数值应为数字：{raw}") from None
     if not value.is_finite() or value < 0 or value >= MAX_VALUE:
         raise _fail("value", f"数值应为不小于0的有限数字：{raw}")
-    if value.as_tuple().exponent < -4:  # type: ignore[operator]
+    if value.as_tuple().exponent < -4:  # type: ignore[operator]  # finite (checked above): an int
         raise _fail("value", "数值最多4位小数")
     if entry.ratio and value > 1:
         raise _fail("value", f"{entry.name}是比例，应在0到1之间（2%填0.02）：{raw}")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from jingzhun.accounts.requests import AuthenticatedHttpRequest, HtmxHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import ConcurrentEditError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.views import web_errors
@@ -64,7 +65,7 @@ def _filters(request: HttpRequest) -> tuple[dict[str, Any], list[str]]:
 
 @login_required
 @web_errors
-def parameter_list(request: HttpRequest) -> HttpResponse:
+def parameter_list(request: HtmxHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     filters, notices = _filters(request)
@@ -82,7 +83,7 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
         "can_create": access.can_edit_any(request.user),
     }
     template = "policy/parameter_list.html"
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         template = "policy/_parameter_results.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -114,7 +115,7 @@ def _detail_context(request: HttpRequest, parameter: Parameter) -> dict[str, Any
 
 @login_required
 @web_errors
-def parameter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def parameter_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     parameter = access.access_parameter(request.user, pk, "view")  # outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
         return refused
@@ -123,7 +124,7 @@ def parameter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def parameter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def parameter_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     parameter = access.access_parameter(user, pk, "change")
     form = ParameterForm(request.POST if request.method == "POST" else None, parameter=parameter)
@@ -161,7 +162,7 @@ def parameter_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def parameter_create(request: HttpRequest) -> HttpResponse:
+def parameter_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not access.can_edit_any(user):
         raise PermissionDeniedError("只有系统管理员和县级（省级）管理员可以新增政策参数")
@@ -203,7 +204,7 @@ def _evaluation_date(raw: str) -> tuple[dt.date, str]:
 
 @login_required
 @web_errors
-def household_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
+def household_evaluate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     household = registry_access.access_household(request.user, pk, "view")
     if (refused := _get_only(request)) is not None:
         return refused

@@ -185,7 +185,7 @@ def _case_out(case: Case) -> dict[str, Any]:
     return {
         "id": case.pk,
         "household_id": case.household_id,
-        "household_number": case.household.household_number,
+        "household_number": case.household.household_number if case.household else "",
         "kind": case.kind,
         "kind_label": case.get_kind_display(),
         "state": case.state,

@@ -24,12 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 
 from jingzhun.core.errors import JingzhunError, ValidationFailed
 from jingzhun.registry import idnumbers
 from jingzhun.registry.choices import Cause, DisabilityCategory, Health, IdKind, RiskType
+
+if TYPE_CHECKING:
+    from fpdf import FPDF  # imported when a notice is rendered: fpdf2 is a heavy import
 
 __all__ = [
     "HEALTH_WORDS",
@@ -458,7 +462,7 @@ _ALIGN = ("CENTER", "LEFT", "LEFT", "LEFT", "CENTER", "LEFT")
 _CLOSING_HEIGHT = 70  # mm: period, objection paragraph, seal line and date stay together on one page
 
 
-def _new_pdf(content: NoticeContent, font: CjkFont):  # type: ignore[no-untyped-def]
+def _new_pdf(content: NoticeContent, font: CjkFont) -> FPDF:
     from fpdf import FPDF
 
     class NoticePdf(FPDF):
@@ -504,7 +508,7 @@ def break_lines(text: str, fits: Callable[[str, int], bool]) -> list[str]:
     return lines
 
 
-def _paragraph(pdf, text: str, *, indent: bool) -> None:  # type: ignore[no-untyped-def]
+def _paragraph(pdf: FPDF, text: str, *, indent: bool) -> None:
     """12 pt body text; Chinese paragraphs indent their first line by two characters (首行缩进两字)."""
     pdf.set_font(_FAMILY, size=12)
     first_indent = 2 * pdf.font_size if indent else 0
@@ -519,7 +523,7 @@ def _paragraph(pdf, text: str, *, indent: bool) -> None:  # type: ignore[no-unty
             pdf.ln(height)
 
 
-def _pdf_heading(pdf, content: NoticeContent) -> None:  # type: ignore[no-untyped-def]
+def _pdf_heading(pdf: FPDF, content: NoticeContent) -> None:
     pdf.set_font(_FAMILY, "B", 18)
     pdf.multi_cell(0, 10, content.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FAMILY, size=10.5)
@@ -536,7 +540,7 @@ def _pdf_heading(pdf, content: NoticeContent) -> None:  # type: ignore[no-untype
     pdf.ln(3)
 
 
-def _pdf_table(pdf, content: NoticeContent) -> None:  # type: ignore[no-untyped-def]
+def _pdf_table(pdf: FPDF, content: NoticeContent) -> None:
     from fpdf.enums import WrapMode
 
     pdf.set_font(_FAMILY, size=10.5)
@@ -565,7 +569,7 @@ def _pdf_table(pdf, content: NoticeContent) -> None:  # type: ignore[no-untyped-
     pdf.cell(0, 7, _totals_line(content), new_x="LMARGIN", new_y="NEXT")
 
 
-def _pdf_closing(pdf, content: NoticeContent) -> None:  # type: ignore[no-untyped-def]
+def _pdf_closing(pdf: FPDF, content: NoticeContent) -> None:
     if pdf.will_page_break(_CLOSING_HEIGHT):
         pdf.add_page()  # never a seal on a page of its own, away from the period it certifies
     pdf.ln(2)

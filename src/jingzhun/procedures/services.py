@@ -20,8 +20,15 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
 from jingzhun.core import audit, bulk, signals
-from jingzhun.core.errors import ConcurrentEditError, JingzhunError, PermissionDeniedError, ValidationFailed
+from jingzhun.core.errors import (
+    ConcurrentEditError,
+    JingzhunError,
+    NotFoundOrForbidden,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
 from jingzhun.policy.selectors import resolve
@@ -79,7 +86,7 @@ class EvidenceInput:
 
     kind: str
     name: str
-    file: File | None = None
+    file: File[bytes] | None = None
 
 
 @dataclass
@@ -154,7 +161,7 @@ def open_case(
     (monitoring: discovery → county decision ≤ 15 days) sets the case deadline from policy."""
     user = _user(actor)
     if not households_for(user, "change").filter(pk=household.pk).exists():
-        raise access.NotFoundOrForbidden("农户不存在或无权访问")
+        raise NotFoundOrForbidden("农户不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "发现日期")
     if kind in village_subject.VILLAGE_KINDS:
         raise ValidationFailed("贫困村退出的对象是村，不是农户：请在贫困村页面办理", {"kind": ["对象应为村"]})
@@ -191,7 +198,7 @@ def open_village_case(*, actor: audit.Actor, village: Region, kind: str, discove
     """Open a case whose subject is a village (贫困村退出, §3.3): by staff whose jurisdiction holds it."""
     user = _user(actor)
     if not access.may_change_village(user, village):
-        raise access.NotFoundOrForbidden("村不存在或无权访问")
+        raise NotFoundOrForbidden("村不存在或无权访问")
     _not_future(discovered_on, "discovered_on", "申请日期")
     return village_subject.open_case(
         actor=actor, village=village, kind=kind, discovered_on=discovered_on, user=user
@@ -571,7 +578,7 @@ def advance_many(
     return [results[pk] for pk in wanted]
 
 
-def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
+def _load_for_update(user: User, ids: list[int]) -> dict[int, Case]:
     """Lock and load the cases with their households; steps and definitions are shared objects (a village's
     cases wait at a handful of steps), which keeps ten thousand cases cheap to load."""
     loaded: dict[int, Case] = {}
@@ -587,7 +594,7 @@ def _load_for_update(user: Any, ids: list[int]) -> dict[int, Case]:
 
 
 def _check_one(
-    user: Any,
+    user: User,
     case: Case,
     step_code: str,
     on: dt.date,
@@ -633,7 +640,7 @@ def post_notice(
         .select_related("household__village", "village__parent", "next_step", "definition")
     )
     if len(loaded) != len({c.pk for c in cases}):
-        raise access.NotFoundOrForbidden("案件不存在或无权访问")
+        raise NotFoundOrForbidden("案件不存在或无权访问")
     step = _notice_step(loaded, village, step_code)
     access.require_role(user, step)
     facts = _Facts.load(loaded, step_code)

@@ -16,10 +16,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jingzhun.accounts.choices import EDITOR_ROLES, Role
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.views import web_errors
@@ -100,7 +103,7 @@ def _step_view(step: StepDefinition | None) -> dict[str, Any] | None:
 
 @login_required
 @web_errors
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     user = request.user
@@ -121,7 +124,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bulk_villages(user: Any) -> list[Region]:
+def _bulk_villages(user: User) -> list[Region]:
     ids = (
         access.cases_for(user, "change")
         .filter(state=CaseState.OPEN)
@@ -148,7 +151,7 @@ def _attempt(action: Callable[[], Any]) -> tuple[Any, str]:
 
 @login_required
 @web_errors
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     error = ""
     if request.method == "POST":
@@ -162,7 +165,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.access_case(user, pk, "view")
     can_act = access.cases_for(user, "change").filter(pk=case.pk).exists()
     next_step = case.next_step if case.state == CaseState.OPEN else None
-    context = {
+    context: dict[str, Any] = {
         "case": case,
         "household": case.household,
         "steps": list(selectors.steps_of(case)),
@@ -178,12 +181,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_reviewer": getattr(user, "role", None) in access.REVIEWER_ROLES,
     }
     if case.kind == ProcedureKind.NATURAL_CHANGE:
+        assert case.household is not None  # a natural change is always a household's
         context["natural_plan"] = natural.describe(case.household, case.params)
         context["natural_applied"] = case.params.get("applied") or []
     return render(request, "procedures/case_detail.html", context, status=422 if error else 200)
 
 
-def _changeable_case(user: Any, pk: int) -> Case:
+def _changeable_case(user: User, pk: int) -> Case:
     return access.access_case(user, pk, "change")
 
 
@@ -237,7 +241,7 @@ def _case_action(request: HttpRequest, case: Case) -> str:
 
 @login_required
 @web_errors
-def case_open(request: HttpRequest, household_pk: int) -> HttpResponse:
+def case_open(request: AuthenticatedHttpRequest, household_pk: int) -> HttpResponse:
     user = request.user
     household = registry_access.access_household(user, household_pk, "change")
     error = ""
@@ -358,7 +362,7 @@ def _natural_context(household: Any, change: str, post: Any, member_form: NewMem
 
 @login_required
 @web_errors
-def village_bulk(request: HttpRequest, code: str) -> HttpResponse:
+def village_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
     village = _village(user, code)
     cases = (
@@ -397,7 +401,7 @@ def village_bulk(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _village(user: Any, code: str) -> Region:
+def _village(user: User, code: str) -> Region:
     """A village inside the user's changeable jurisdiction (404 otherwise, as for a missing one)."""
     role = getattr(user, "role", None)
     if role not in EDITOR_ROLES or not code.isdigit():
@@ -452,7 +456,7 @@ def _bulk_action(request: HttpRequest, village: Region, cases: Any) -> tuple[lis
 
 @login_required
 @web_errors
-def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     error = ""
     if request.method == "POST":
@@ -509,7 +513,7 @@ def _notice_action(request: HttpRequest, notice: Notice) -> str:
 
 @login_required
 @web_errors
-def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = access.access_notice(request.user, pk, "view")  # first: outsiders get 404 whatever the method
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
@@ -530,7 +534,7 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "applicati
 
 @login_required
 @web_errors
-def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """An uploaded document or notice photo, to those who may see its case (MEDIA_ROOT is not served)."""
     evidence = access.access_evidence(
         request.user, pk, "view"
@@ -546,4 +550,4 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFoundOrForbidden("材料文件不存在") from None
     inline = mimetypes.guess_type(name)[0] in INLINE_TYPES
     # FileResponse is a streaming response, not an HttpResponse subclass; Django serves either.
-    return FileResponse(handle, filename=name, as_attachment=not inline)  # type: ignore[return-value]
+    return FileResponse(handle, filename=name, as_attachment=not inline)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from jingzhun.accounts.models import User
 from jingzhun.core import audit
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.core.models import ChangeAction
@@ -39,7 +40,7 @@ def refusal(kind: str, village: Region) -> str | None:
     return None
 
 
-def open_case(*, actor: audit.Actor, village: Region, kind: str, discovered_on: dt.date, user: Any) -> Case:
+def open_case(*, actor: audit.Actor, village: Region, kind: str, discovered_on: dt.date, user: User) -> Case:
     """Open a village case (called by ``services.open_village_case`` after its checks of the user)."""
     from jingzhun.procedures.selectors import definition_for
 

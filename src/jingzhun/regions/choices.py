@@ -12,7 +12,13 @@ class Level(models.IntegerChoices):
 
 
 # How many leading digits of the 12-digit statistical code identify a region of each level.
-PREFIX_LENGTH = {Level.PROVINCE: 2, Level.CITY: 4, Level.COUNTY: 6, Level.TOWNSHIP: 9, Level.VILLAGE: 12}
+PREFIX_LENGTH: dict[int, int] = {
+    Level.PROVINCE: 2,
+    Level.CITY: 4,
+    Level.COUNTY: 6,
+    Level.TOWNSHIP: 9,
+    Level.VILLAGE: 12,
+}
 
 
 class UrbanRural(models.TextChoices):

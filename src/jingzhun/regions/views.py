@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -14,10 +16,14 @@ from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import selectors
 
+if TYPE_CHECKING:
+    from jingzhun.accounts.models import User
+    from jingzhun.accounts.requests import AuthenticatedHttpRequest
+
 PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
 
 
-def _breadcrumb(user: object, region: Region | None) -> list[Region]:
+def _breadcrumb(user: User, region: Region | None) -> list[Region]:
     if region is None:
         return []
     prefix = getattr(user, "jurisdiction_prefix", None) or ""
@@ -26,11 +32,11 @@ def _breadcrumb(user: object, region: Region | None) -> list[Region]:
 
 @login_required
 @web_errors
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     code = request.GET.get("code", "")
     region = access_region(user, code) if code else getattr(user, "region", None)
-    no_jurisdiction = region is None and user.role != Role.ADMIN  # type: ignore[attr-defined]
+    no_jurisdiction = region is None and user.role != Role.ADMIN
     rows = [] if no_jurisdiction else selectors.region_children_counts(user, region)
     own = None
     if region is not None and not rows:

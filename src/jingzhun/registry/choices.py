@@ -15,7 +15,8 @@ from jingzhun.registry import codelists
 
 def _choices(name: str, key: str, doc: str) -> Any:
     """A ``TextChoices`` of the list ``key`` (typed Any: its members come from the data file)."""
-    cls = models.TextChoices(name, codelists.members(key))  # type: ignore[misc]
+    # The stubs know the functional API only with a literal list of names.
+    cls = models.TextChoices(name, codelists.members(key))  # type: ignore[call-overload]
     cls.__doc__ = doc
     cls.codelist = key
     return cls

@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 from django.db.models import Q, QuerySet
 
+from jingzhun.accounts.models import User
 from jingzhun.regions.models import Region, pad
 from jingzhun.registry import access, codelists
 from jingzhun.registry.choices import IdKind, LeaveReason, Relation
@@ -50,7 +51,7 @@ def _label_map(col: Column) -> dict[str, str]:
 
 def _offered_labels(col: Column) -> list[str]:
     """The labels a template offers: the list's current values, not the retired ones of older forms."""
-    return [c.label for c in codelists.get(col.codes.codelist).current]  # type: ignore[union-attr]
+    return [c.label for c in codelists.get(col.codes.codelist).current]  # type: ignore[union-attr]  # a code column has a list
 
 
 def _describe(col: Column) -> str:
@@ -261,7 +262,7 @@ def member_id_text(member: Member) -> str:
     return member.id_number
 
 
-def export_rows(user: Any, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
+def export_rows(user: User, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
     """One dict per active member (keys = column keys, of the template and of the national layout),
     restricted to what ``user`` may see. ``year``: the data year of the income and conditions columns
     (default: each household's latest)."""
@@ -319,7 +320,7 @@ def _export_chunk(
     }
     leave_reasons = dict(LeaveReason.choices)
     for hh in chunk:
-        record = records.get(hh.pk)
+        latest = records.get(hh.pk)
         village = hh.village_id
         base: dict[str, str] = {
             "province_name": names.get(village[:2], ""),
@@ -332,7 +333,7 @@ def _export_chunk(
         for key, attr, write in hh_cols:
             base[key] = write(getattr(hh, attr))
         for key, attr, write in year_cols:
-            base[key] = write(getattr(record, attr) if record else None)
+            base[key] = write(getattr(latest, attr) if latest else None)
         people = members.get(hh.pk, [])
         heads = sorted(
             (m for m in people if m.relation == Relation.HEAD), key=lambda m: m.left_on is not None
@@ -344,7 +345,7 @@ def _export_chunk(
             row["id_kind"] = id_kinds.get(m.id_kind, m.id_kind)
             row["left_on"] = m.left_on.isoformat() if m.left_on else ""
             row["leave_reason"] = leave_reasons.get(m.leave_reason, m.leave_reason)
-            yearly = _yearly_source(m, record.year if record else None, member_years)
+            yearly = _yearly_source(m, latest.year if latest else None, member_years)
             for key, attr, write in mem_cols:
                 source = yearly if attr in MEMBER_YEARLY_FIELDS else m
                 row[key] = write(getattr(source, attr) if source is not None else None)
@@ -380,7 +381,7 @@ def _region_names(households: Any) -> dict[str, str]:
 
 
 def export_households(
-    user: Any,
+    user: User,
     *,
     path: Path,
     layout: str = "template",

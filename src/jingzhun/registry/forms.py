@@ -43,7 +43,7 @@ class DateInput(forms.DateInput):
 def _checkboxes(name: str, label: str, help_text: str = "") -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
-        choices=MULTI_CODES[name].choices,  # type: ignore[attr-defined]
+        choices=MULTI_CODES[name].choices,  # type: ignore[attr-defined]  # Any-typed choices class
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=help_text,
@@ -57,15 +57,15 @@ class Grouped:
     wide_fields: frozenset[str] = frozenset(MULTI_CODES)
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields  # type: ignore[attr-defined]  # a mixin of forms.Form
         seen: set[str] = {"version"}
         groups: list[tuple[str, list[forms.BoundField]]] = []
         for title, names in self.fieldsets:
-            bound = [self[n] for n in names if n in fields]  # type: ignore[index]
+            bound = [self[n] for n in names if n in fields]  # type: ignore[index]  # a mixin of forms.Form
             seen.update(names)
             if bound:
                 groups.append((title, bound))
-        rest = [self[n] for n in fields if n not in seen]  # type: ignore[index]
+        rest = [self[n] for n in fields if n not in seen]  # type: ignore[index]  # a mixin of forms.Form
         if rest:
             groups.append((str(_("其他")) if groups else "", rest))
         return groups
@@ -86,7 +86,8 @@ class ServiceForm(Grouped, forms.ModelForm):
         for name, field in self.fields.items():
             choices = list(getattr(field, "choices", None) or [])
             if choices and not isinstance(field, forms.MultipleChoiceField) and choices[0][0] == "":
-                field.choices = [("", _("未填写")), *choices[1:]]
+                # a choice field (found by its choices): the base Field class has no ``choices``
+                field.choices = [("", _("未填写")), *choices[1:]]  # type: ignore[attr-defined]
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
             elif isinstance(field, forms.DecimalField):
@@ -183,7 +184,7 @@ class MemberForm(ServiceForm):
         label="务工时间（月）", min_value=0, max_value=12, initial=0, help_text="本年度外出务工月数，0–12"
     )
 
-    fieldsets = (
+    fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("身份", ("name", "id_number", "relation", "ethnicity", "political_status", "phone", "joined_on")),
         ("教育与健康", ("education", "schooling", "health", "disability_category", "disability_grade")),
         ("劳动与就业", ("labour_skill", "migrant_months", "migrant_place", "speaks_mandarin")),

@@ -7,6 +7,8 @@ by ``income.compute`` in the services and never typed in.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -36,8 +38,22 @@ from jingzhun.registry.choices import (
     Sex,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "default": 0}
-AREA = {"max_digits": 10, "decimal_places": 2, "null": True, "blank": True}
+
+class _Money(TypedDict):
+    max_digits: int
+    decimal_places: int
+    default: int
+
+
+class _Area(TypedDict):
+    max_digits: int
+    decimal_places: int
+    null: bool
+    blank: bool
+
+
+MONEY: _Money = {"max_digits": 12, "decimal_places": 2, "default": 0}
+AREA: _Area = {"max_digits": 10, "decimal_places": 2, "null": True, "blank": True}
 
 
 class Household(models.Model):
@@ -349,12 +365,14 @@ class MemberYear(models.Model):
 
     def __str__(self) -> str:
         # The member's name when it is at hand (no query per row in bulk writes), else its id.
-        cached = type(self).member.is_cached(self)  # type: ignore[attr-defined]
+        cached = type(self).member.is_cached(self)
         return f"{self.member.name if cached else self.member_id} {self.year}年度"
 
 
 for _name in MEMBER_YEARLY_FIELDS:
-    Member._meta.get_field(_name).clone().contribute_to_class(MemberYear, _name)
+    _field = Member._meta.get_field(_name)
+    assert isinstance(_field, models.Field)  # a column of Member, never a reverse relation
+    _field.clone().contribute_to_class(MemberYear, _name)
 
 
 class HouseholdExpense(models.Model):

@@ -49,7 +49,7 @@ def describe(model: type[models.Model], name: str, extra: str = "") -> str:
     if comment:
         text += f"（国家字段 {comment}）"
     choices = getattr(field, "choices", None) or (
-        columns.BY_KEY[name].codes.choices if name in LIST_CODES else None  # type: ignore[union-attr]
+        columns.BY_KEY[name].codes.choices if name in LIST_CODES else None  # type: ignore[union-attr]  # a list column
     )
     if choices:
         text += "。代码：" + "，".join(f"{code}={label}" for code, label in choices)
@@ -111,7 +111,7 @@ def code_of(model: type[models.Model], name: str, value: Any) -> dict[str, str] 
         choices = columns.BY_KEY[name].codes
         labels = dict(choices.choices) if choices else {}
     else:
-        labels = dict(model._meta.get_field(name).flatchoices)  # type: ignore[union-attr]
+        labels = dict(model._meta.get_field(name).flatchoices)  # type: ignore[union-attr]  # a concrete field
     return {"code": str(value), "label": str(labels.get(value, labels.get(str(value), f"未知代码 {value}")))}
 
 

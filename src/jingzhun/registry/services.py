@@ -7,9 +7,10 @@ Views, the API, imports and commands call these functions; nothing else saves re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -454,7 +455,10 @@ EXPENSE_FIELDS = ("kind", "incurred_on", "amount", "total_cost", "reimbursed", "
 ASSESSMENT_FIELDS = ("period_start", "period_end", "net_income", "persons", "source", "note")
 
 
-def _record_of(model: type[Any], household: Household, pk: int) -> Any:
+_E = TypeVar("_E", HouseholdExpense, IncomeAssessment)
+
+
+def _record_of(model: type[_E], household: Household, pk: int) -> _E:
     found = model.objects.filter(pk=pk, household=household).first()
     if found is None:
         raise NotFoundOrForbidden(f"{model._meta.verbose_name}记录不存在或无权访问")
@@ -486,12 +490,12 @@ def _save_evidence(
     actor: audit.Actor,
     household: Household,
     expected_version: int,
-    record: Any,
+    record: _E,
     data: dict[str, Any],
     allowed: tuple[str, ...],
-    check: Any,
-    derive: Any = None,
-) -> Any:
+    check: Callable[[_E], None],
+    derive: Callable[[_E], None] | None = None,
+) -> _E:
     """Set the fields, derive what is computed, check each field (model validation), then the rules across
     fields (``check``); lock, save, audit under the household."""
     _only(data, allowed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pyarrow as pa
 
 from jingzhun.registry import codelists, idnumbers
@@ -40,7 +41,7 @@ def _norm(expr: str) -> str:
 def codelist(col: Column) -> codelists.CodeList:
     """The code list behind a code column (``data/codelists.toml``)."""
     assert col.codes is not None
-    return codelists.get(col.codes.codelist)  # type: ignore[attr-defined]
+    return codelists.get(col.codes.codelist)  # type: ignore[attr-defined]  # Any-typed choices class
 
 
 def spellings(col: Column) -> dict[str, str]:
@@ -301,7 +302,7 @@ def build_parsed(staged: Staged) -> None:
 DISTINCT_KINDS = (Kind.CODE, Kind.BOOL, Kind.CODES)
 
 
-def _distinct_table(con: object, col: Column) -> None:
+def _distinct_table(con: duckdb.DuckDBPyConnection, col: Column) -> None:
     """``d_<key>(t, v[, e])``: each distinct text of the column, its parsed value (and, for code lists, the
     error text, which the cell check then reads instead of parsing the list again)."""
     key = col.key
@@ -309,12 +310,12 @@ def _distinct_table(con: object, col: Column) -> None:
         value, _ = parse_expr(col)
         err = _codes_error(col, "t", "v")
         con.execute(f"""CREATE TABLE d_{key} AS SELECT t, v, {err} AS e FROM (
-            SELECT t, {value.replace(f'"{key}"', "t")} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")  # type: ignore[attr-defined]
+            SELECT t, {value.replace(f'"{key}"', "t")} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")
         return
     spelled = lookup_key(col, "t")
     cast = "CAST(l.value AS BOOLEAN)" if col.kind == Kind.BOOL else "l.value"
     con.execute(f"""CREATE TABLE d_{key} AS SELECT t, {cast} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw
-        WHERE "{key}" IS NOT NULL) LEFT JOIN lookups l ON l.key = '{key}' AND l.spelling = {spelled}""")  # type: ignore[attr-defined]
+        WHERE "{key}" IS NOT NULL) LEFT JOIN lookups l ON l.key = '{key}' AND l.spelling = {spelled}""")
 
 
 SHARED = [

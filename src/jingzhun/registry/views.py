@@ -20,12 +20,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest, HtmxHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
     JingzhunError,
@@ -78,7 +81,7 @@ def _get_only(request: HttpRequest) -> HttpResponse | None:
     return HttpResponseNotAllowed(["GET"])
 
 
-def _can_edit(user: Any, household: Household) -> bool:
+def _can_edit(user: User, household: Household) -> bool:
     return access.households_for(user, "change").filter(pk=household.pk).exists()
 
 
@@ -86,7 +89,7 @@ def _can_edit(user: Any, household: Household) -> bool:
 # Search
 
 
-def _region_options(user: Any) -> list[tuple[str, str]]:
+def _region_options(user: User) -> list[tuple[str, str]]:
     """Townships and villages of the user's jurisdiction for the filter (admins type a code instead)."""
     region = getattr(user, "region", None)
     if region is None:
@@ -100,7 +103,7 @@ def _region_options(user: Any) -> list[tuple[str, str]]:
 
 @login_required
 @web_errors
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: HtmxHttpRequest) -> HttpResponse:
     if (refused := _get_only(request)) is not None:
         return refused
     user = request.user
@@ -179,7 +182,7 @@ def _as_of(request: HttpRequest, household: Household) -> tuple[str, Any, str]:
 
 @login_required
 @web_errors
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "view")
     if (refused := _get_only(request)) is not None:
@@ -224,14 +227,14 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # Edits: every form goes through ``_submit`` (registry.editing): 422 for invalid input, 409 for a stale version.
 
 
-def _fresh(user: Any, household: Household) -> Household:
+def _fresh(user: User, household: Household) -> Household:
     """Re-read the household for the page header after a refused save (the service may have touched it)."""
     return access.access_household(user, household.pk, "change")
 
 
 @login_required
 @web_errors
-def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def household_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     data = request.POST if request.method == "POST" else None
@@ -258,7 +261,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     member = access.access_member(user, pk, "change")
     household = access.access_household(user, member.household_id, "change")
@@ -286,7 +289,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     data = request.POST if request.method == "POST" else None
@@ -313,7 +316,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     member = access.access_member(user, pk, "change")
     household = access.access_household(user, member.household_id, "change")
@@ -359,7 +362,7 @@ def _member_year_options(member: Any, held: set[int]) -> list[int]:
 
 @login_required
 @web_errors
-def member_years(request: HttpRequest, pk: int) -> HttpResponse:
+def member_years(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A member's values of each data year (在校生状况, 健康状况, 劳动技能, 务工, insurance …)."""
     user = request.user
     if (refused := _get_only(request)) is not None:
@@ -381,7 +384,7 @@ def member_years(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def member_year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+def member_year_edit(request: AuthenticatedHttpRequest, pk: int, year: int) -> HttpResponse:
     """Add or correct a member's values of data year ``year`` (services.save_member_year decides whether the
     member row or that year's record is written)."""
     user = request.user
@@ -417,7 +420,7 @@ def member_year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def year_edit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+def year_edit(request: AuthenticatedHttpRequest, pk: int, year: int) -> HttpResponse:
     user = request.user
     household = access.access_household(user, pk, "change")
     if not MIN_YEAR <= year <= timezone.localdate().year + 1:
@@ -469,7 +472,7 @@ EVIDENCE: dict[type[Any], dict[str, Any]] = {
 
 
 def _evidence_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     model: type[Any],
     *,
     household_id: int,
@@ -503,7 +506,7 @@ def _evidence_page(
     )
 
 
-def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpResponse:
+def _evidence_delete(request: AuthenticatedHttpRequest, model: type[Any], pk: int) -> HttpResponse:
     user = request.user
     spec = EVIDENCE[model]
     record = access.access_evidence(model, user, pk, "change")
@@ -536,7 +539,7 @@ def _evidence_delete(request: HttpRequest, model: type[Any], pk: int) -> HttpRes
 
 @login_required
 @web_errors
-def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_page(
         request, HouseholdExpense, household_id=pk, initial={"incurred_on": timezone.localdate()}
     )
@@ -544,20 +547,20 @@ def expense_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def expense_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = access.access_evidence(HouseholdExpense, request.user, pk, "change")
     return _evidence_page(request, HouseholdExpense, household_id=record.household_id, record=record)
 
 
 @login_required
 @web_errors
-def expense_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def expense_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_delete(request, HouseholdExpense, pk)
 
 
 @login_required
 @web_errors
-def income_add(request: HttpRequest, pk: int) -> HttpResponse:
+def income_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     first = today.replace(day=1)
     initial = {
@@ -570,14 +573,14 @@ def income_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def income_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = access.access_evidence(IncomeAssessment, request.user, pk, "change")
     return _evidence_page(request, IncomeAssessment, household_id=record.household_id, record=record)
 
 
 @login_required
 @web_errors
-def income_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def income_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _evidence_delete(request, IncomeAssessment, pk)
 
 
@@ -585,7 +588,7 @@ def income_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # Import
 
 
-def _batch(user: Any, batch_id: str) -> ImportBatch:
+def _batch(user: User, batch_id: str) -> ImportBatch:
     if not batch_id.isascii() or not batch_id.isalnum():
         raise NotFoundOrForbidden("导入批次不存在或无权访问")
     batch = access.import_batches_for(user).filter(pk=batch_id).first()
@@ -596,7 +599,7 @@ def _batch(user: Any, batch_id: str) -> ImportBatch:
 
 @login_required
 @web_errors
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not access.can_import(user):
         raise PermissionDeniedError("您的角色不能导入数据")
@@ -630,7 +633,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def import_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
+def import_batch(request: HtmxHttpRequest, batch_id: str) -> HttpResponse:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -646,7 +649,7 @@ def import_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def import_errors(request: HttpRequest, batch_id: str) -> HttpResponse:
+def import_errors(request: AuthenticatedHttpRequest, batch_id: str) -> HttpResponseBase:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
@@ -673,7 +676,7 @@ def _stream_temp(write: Callable[[Path], object], suffix: str, download_name: st
 
 @login_required
 @web_errors
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     fmt = request.GET.get("fmt", "xlsx")
@@ -686,7 +689,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if (refused := _get_only(request)) is not None:
         return refused
     user = request.user

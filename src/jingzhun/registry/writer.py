@@ -173,9 +173,10 @@ def load_village_names(staged: Staged, prefix: str) -> None:
                     "乡名称加以区分，或增加“行政村编号”列填写 12 位行政村编号",
                 )
             )
-    names = [*keys, "vn_code", "vn_problem"]
+    columns = [*keys, "vn_code", "vn_problem"]
     con.register(
-        "names_arrow", pa.table({n: pa.array([r[k] for r in rows], pa.string()) for k, n in enumerate(names)})
+        "names_arrow",
+        pa.table({n: pa.array([r[k] for r in rows], pa.string()) for k, n in enumerate(columns)}),
     )
     con.execute("CREATE TABLE village_names AS SELECT * FROM names_arrow")
     con.unregister("names_arrow")
@@ -292,7 +293,7 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     # by household and order by _i, so the file is not sorted (a sort of every wide row costs seconds).
     keep = f"COPY (SELECT * FROM acc) TO '{parquet}' (FORMAT parquet)"
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
-    counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]
+    counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]  # count(*): one row
     new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
     changed = _update_existing(con, actor=actor, batch_id=batch_id, present=present_keys(staged))
     counts.update(changed)
@@ -393,7 +394,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     con.execute("""CREATE TABLE new_hh AS SELECT hh_first.*, h_size AS size,
                    coalesce(h_household_size, h_size) AS year_size FROM hh_first
                    WHERE hh NOT IN (SELECT number FROM existing) AND hh NOT IN (SELECT hh FROM bad)""")
-    n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]  # type: ignore[index]
+    n = con.execute("SELECT count(*) FROM new_hh").fetchone()[0]
     if not n:
         for sql in then:
             con.execute(sql)
@@ -405,7 +406,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     )
     now = timezone.now()
     stamp = _sql_literal(bulk.db_datetime(now))
-    members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]  # type: ignore[index]
+    members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]
     loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
     totals = income.sql_totals(lambda k: f"coalesce(h_{k}, 0)", "year_size")

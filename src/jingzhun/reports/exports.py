@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jingzhun.accounts.models import User
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.reports import card, pdf, statistics, xlsx
 from jingzhun.reports.layout import Table
@@ -39,14 +40,14 @@ def render(table: Table, fmt: str) -> ReportFile:
 
 
 def report_file(
-    user: object, *, kind: str, region: str, year: int | None = None, fmt: str = "xlsx"
+    user: User, *, kind: str, region: str, year: int | None = None, fmt: str = "xlsx"
 ) -> ReportFile:
     """A statistics table (``statistics.DEFINITIONS``) for a region inside the user's jurisdiction."""
     check_format(fmt)
     return render(statistics.build(user, kind, region, year), fmt)
 
 
-def card_file(user: object, household_id: int | str) -> ReportFile:
+def card_file(user: User, household_id: int | str) -> ReportFile:
     """The 明白卡 of a household the user may see, as PDF."""
     content = card.household_card(user, household_id)
     return ReportFile(content.file_name(), FORMATS["pdf"], pdf.card_pdf(content))

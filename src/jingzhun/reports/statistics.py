@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from jingzhun.accounts.models import User
 from jingzhun.analytics import indicators
 from jingzhun.analytics.refresh import DECISIONS
 from jingzhun.core.errors import NotFoundOrForbidden
@@ -220,7 +221,7 @@ def definition(kind: str) -> Definition:
         raise NotFoundOrForbidden(f"没有这种报表：{kind}") from None
 
 
-def build(user: object, kind: str, region_key: str, year: int | None = None) -> Table:
+def build(user: User, kind: str, region_key: str, year: int | None = None) -> Table:
     """The table ``kind`` for the region (inside the user's jurisdiction) and year (default: the latest)."""
     spec = definition(kind)
     year = selectors.report_year(user, region_key, year)

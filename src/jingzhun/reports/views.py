@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, ValidationFailed
 from jingzhun.core.views import web_errors
 from jingzhun.procedures.rendering import FontMissing
@@ -42,7 +43,12 @@ def _file(report: ReportFile, *, inline: bool = False) -> HttpResponse:
 
 
 def _page(
-    request: HttpRequest, region_key: str, *, year: int | None = None, error: str = "", status: int = 200
+    request: AuthenticatedHttpRequest,
+    region_key: str,
+    *,
+    year: int | None = None,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     user = request.user
     region = selectors.report_region(user, region_key)
@@ -65,7 +71,7 @@ def _page(
 
 @login_required
 @web_errors
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     region_key = request.GET.get("region", "").strip()
     selectors.report_region(request.user, region_key)  # first: outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
@@ -79,7 +85,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def download(request: HttpRequest, kind: str) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     """A statistics table: ?region=CODE (default: the user's region) &year=YYYY (default: latest) &format=xlsx|pdf."""
     user = request.user
     # first: outsiders get 404 whatever the method or format; no region means the user's own
@@ -105,7 +111,7 @@ def download(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def card(request: HttpRequest, pk: int) -> HttpResponse:
+def card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The household's 明白卡 as a PDF to print."""
     access_household(request.user, pk)  # first: outsiders get 404 whatever the method
     if (refused := _get_only(request)) is not None:
@@ -119,7 +125,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def card_lookup(request: HttpRequest) -> HttpResponse:
+def card_lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """?household=户编号 → that household's card (404 like a missing one when it is not the user's)."""
     if (refused := _get_only(request)) is not None:
         return refused

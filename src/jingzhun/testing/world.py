@@ -60,7 +60,7 @@ def build_world() -> World:
     }
     households: dict[str, Household] = {}
     for i, code in enumerate(VILLAGES):
-        hh = HouseholdFactory(village=regions[code], head_name=f"户主{i}")
+        hh = HouseholdFactory.create(village=regions[code], head_name=f"户主{i}")
         MemberFactory(household=hh, name=f"户主{i}")
         HouseholdYearFactory(household=hh, year=2025, household_size=1, wage_income=8000)
         households[code] = hh
@@ -84,7 +84,7 @@ def build_world() -> World:
         "township_b_officer": (Role.TOWNSHIP_OFFICER, world.township_b),
     }
     for name, (role, region) in placements.items():
-        world.users[name] = UserFactory(
+        world.users[name] = UserFactory.create(
             username=name,
             role=role,
             region=region,

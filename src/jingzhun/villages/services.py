@@ -254,12 +254,12 @@ def _clean_record(data: dict[str, Any]) -> dict[str, Any]:
             number = _number(value, name)
             if number is not None and number > 1:
                 raise _fail(name, f"安全饮水覆盖率是比例，应在0到1之间（95%填0.95）：{value}")
-            if number is not None and number.as_tuple().exponent < -4:  # type: ignore[operator]
+            if number is not None and number.as_tuple().exponent < -4:  # type: ignore[operator]  # finite: an int
                 raise _fail(name, "安全饮水覆盖率最多4位小数")
             clean[name] = number
         elif name in MONEY_FIELDS:
             number = _number(value, name)
-            if number is not None and (number >= MAX_MONEY or number.as_tuple().exponent < -2):  # type: ignore[operator]
+            if number is not None and (number >= MAX_MONEY or number.as_tuple().exponent < -2):  # type: ignore[operator]  # finite: an int
                 raise _fail(name, f"{LABELS[name]}应为不超过两位小数的金额：{value}")
             clean[name] = number
         elif name in COUNT_FIELDS:

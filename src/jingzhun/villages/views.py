@@ -9,7 +9,7 @@ naming the field) are shown on the page the form was on; bad query parameters ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from jingzhun.accounts.models import User
+from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.core.audit import Actor
 from jingzhun.core.errors import (
     NotFoundOrForbidden,
@@ -49,7 +51,7 @@ def _year(raw: str | None, default: int, notices: list[str], label: str = "年�
     return default
 
 
-def _user_county(user: Any) -> Region | None:
+def _user_county(user: User) -> Region | None:
     region = getattr(user, "region", None)
     if region is None or region.level < Level.COUNTY:
         return None
@@ -75,7 +77,7 @@ def _register_context(request: HttpRequest, county: Region, scope: str = "") -> 
 
 @login_required
 @web_errors
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     code = request.GET.get("county", "").strip()
@@ -90,7 +92,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @web_errors
-def import_list(request: HttpRequest, code: str) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     county = access.access_county(request.user, code, "change", hide=True)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -126,7 +128,7 @@ def import_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def village_detail(request: HttpRequest, code: str) -> HttpResponse:
+def village_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
     village = access.access_village(user, code)
     if request.method not in ("GET", "HEAD"):
@@ -162,7 +164,7 @@ def village_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @web_errors
-def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def record_edit(request: AuthenticatedHttpRequest, code: str, year: int) -> HttpResponse:
     user = request.user
     village = access.access_village(user, code, "change", records=True, hide=True)
     if not 1978 <= year <= 2100:
@@ -201,7 +203,7 @@ def record_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 @login_required
 @web_errors
-def case_open(request: HttpRequest, code: str) -> HttpResponse:
+def case_open(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
     village = access.access_village(user, code)
     if not procedure_access.may_change_village(user, village):
@@ -225,8 +227,8 @@ def case_open(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("villages:village_detail", code=village.code)
 
 
-def _village_case(user: Any, pk: int, action: str = "view") -> Case:
-    case = procedure_access.access_case(user, pk, action, villages=True)  # type: ignore[arg-type]
+def _village_case(user: User, pk: int, action: Literal["view", "change"] = "view") -> Case:
+    case = procedure_access.access_case(user, pk, action, villages=True)
     if case.village_id is None:
         raise NotFoundOrForbidden("案件不存在或无权访问")
     return case
@@ -309,7 +311,7 @@ def _case_action(request: HttpRequest, case: Case) -> str:
 
 @login_required
 @web_errors
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     error, status = "", 200
     if request.method == "POST":

@@ -61,13 +61,13 @@ def figures(tmp_path: Any, settings: Any) -> Figures:
         "officer_b": (Role.TOWNSHIP_OFFICER, township_b),
     }
     users = {
-        name: UserFactory(username=name, role=role, region=region, is_superuser=role == Role.ADMIN)
+        name: UserFactory.create(username=name, role=role, region=region, is_superuser=role == Role.ADMIN)
         for name, (role, region) in placements.items()
     }
     figures = Figures(county, township_a, township_b, users)
     village = figures.village_of(township_a)
-    users["village_officer"] = UserFactory(
+    users["village_officer"] = UserFactory.create(
         username="village_officer", role=Role.VILLAGE_OFFICER, region=village
     )
-    users["helper"] = UserFactory(username="helper", role=Role.HELPER, region=village)
+    users["helper"] = UserFactory.create(username="helper", role=Role.HELPER, region=village)
     return figures

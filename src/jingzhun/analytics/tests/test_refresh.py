@@ -51,12 +51,12 @@ def _expected(counter: Counter, level_digits: int) -> dict[tuple[str, str], Deci
 def _independent() -> dict[str, Counter]:
     """The definitions of docs/indicators.md, counted in Python from the ORM rows."""
     counts: dict[str, Counter] = {i.code: Counter() for i in indicators.INDICATORS}
-    active = Counter()
+    active: Counter[int] = Counter()
     for m in Member.objects.filter(left_on__isnull=True).values("household_id"):
         active[m["household_id"]] += 1
     latest: dict[int, HouseholdYear] = {}
-    for y in HouseholdYear.objects.order_by("household_id", "year"):
-        latest[y.household_id] = y
+    for year_row in HouseholdYear.objects.order_by("household_id", "year"):
+        latest[year_row.household_id] = year_row
     dropout = set(
         Member.objects.filter(left_on__isnull=True, schooling="8").values_list("household_id", flat=True)
     )
@@ -74,8 +74,8 @@ def _independent() -> dict[str, Counter]:
         if p.started_on <= today and (p.ended_on is None or p.ended_on >= today)
     }
     last_year: dict[int, int] = {}
-    for m in Measure.objects.all():
-        last_year[m.household_id] = max(m.year, last_year.get(m.household_id, m.year))
+    for measure in Measure.objects.all():
+        last_year[measure.household_id] = max(measure.year, last_year.get(measure.household_id, measure.year))
     measured = {
         m.household_id
         for m in Measure.objects.filter(implemented=True)

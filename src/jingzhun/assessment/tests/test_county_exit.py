@@ -72,6 +72,7 @@ def _independent(survey: Survey) -> dict[str, float]:
         if h.group == Group.NON_REGISTERED and h.interview.missed is not None:
             visited_people[h.village_id] += h.people
             if h.interview.missed:
+                assert h.interview.missed_people is not None  # required when someone was missed
                 missed_people[h.village_id] += h.interview.missed_people
     population = {
         v.pk: v.rural_population - v.registered_people

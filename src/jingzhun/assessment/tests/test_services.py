@@ -45,6 +45,7 @@ def _register_facts() -> dict[int, dict[str, Any]]:
     )
     facts = {}
     for h in rows:
+        group: Group | None
         if h.poverty_status:
             group = Group.REGISTERED_WITH_LABOUR if h.labour else Group.REGISTERED_WITHOUT_LABOUR
         else:
@@ -142,7 +143,7 @@ def test_bad_draws_are_refused(assessed, kw, field):
     assert field in caught.value.errors
 
 
-def _first(survey: Survey, **filters: Any) -> SampledHousehold:
+def _first(survey: Survey, **filters: Any) -> SampledHousehold | None:
     return survey.households.filter(**filters).order_by("pk").first()
 
 

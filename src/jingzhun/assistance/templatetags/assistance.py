@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from jingzhun.accounts.models import User
 from jingzhun.assistance import selectors
 from jingzhun.registry import access
 
@@ -13,7 +14,7 @@ register = template.Library()
 
 
 @register.simple_tag
-def household_assistance(household: Any, user: Any) -> dict[str, Any]:
+def household_assistance(household: Any, user: User) -> dict[str, Any]:
     """The household's pairings and measures as far as the user may see them, and whether the user may
     change them here or import more."""
     found = selectors.household_assistance(user, household.pk)

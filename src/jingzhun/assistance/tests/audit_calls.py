@@ -11,9 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jingzhun.accounts.models import User
 from jingzhun.assistance import services
 from jingzhun.assistance.tests.files import MEASURE_HEADERS, PAIRING_HEADERS, write_csv
 from jingzhun.core.audit import Actor
+
+
+def _user(actor: Actor) -> User:
+    assert actor.user is not None  # the township officer
+    return actor.user
 
 
 def _file(name: str, headers: tuple[str, ...], row: list[Any]) -> Path:
@@ -34,7 +40,7 @@ def _pairings(world: Any, actor: Actor) -> Any:
             "",
         ],
     )
-    return services.import_pairings(actor=actor, user=actor.user, path=path)
+    return services.import_pairings(actor=actor, user=_user(actor), path=path)
 
 
 def _measures(world: Any, actor: Actor) -> Any:
@@ -43,14 +49,14 @@ def _measures(world: Any, actor: Actor) -> Any:
         MEASURE_HEADERS,
         [world.household_a.household_number, 2025, "健康", "是", "家庭医生签约"],
     )
-    return services.import_measures(actor=actor, user=actor.user, path=path)
+    return services.import_measures(actor=actor, user=_user(actor), path=path)
 
 
 def _pairing(world: Any, actor: Actor) -> Any:
     world.household_a.refresh_from_db()
     return services.save_pairing(
         actor=actor,
-        user=actor.user,
+        user=_user(actor),
         household_id=world.household_a.pk,
         expected_version=world.household_a.version,
         data={
@@ -68,7 +74,7 @@ def _measure(world: Any, actor: Actor) -> Any:
     world.household_a.refresh_from_db()
     return services.save_measure(
         actor=actor,
-        user=actor.user,
+        user=_user(actor),
         household_id=world.household_a.pk,
         expected_version=world.household_a.version,
         data={"year": 2026, "family": "05", "implemented": True, "note": "家庭医生签约"},

@@ -288,7 +288,7 @@ def write_departments(root: Path) -> tuple[dict[str, list[str]], dict[str, str |
             )
         ],
     }
-    regions = {
+    regions: dict[str, str | None] = {
         files["disability"][0]: A,
         files["disability"][1]: "",
         files["medical_enrolment"][0]: A,

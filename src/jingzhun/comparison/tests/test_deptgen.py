@@ -161,7 +161,7 @@ def test_files_are_in_the_stored_format(generated):
         for col in ds.columns:
             assert types[col.key] == col.sql_type, (ds.code, col.key)
         assert types["row_number"] == "INTEGER" and types["id_valid"] == "BOOLEAN"
-        numbers, required = con.execute(  # type: ignore[misc]
+        numbers, required = con.execute(
             f"SELECT list(row_number ORDER BY row_number) = range(2, count(*) + 2), "
             f"bool_and({' AND '.join(f'{c.key} IS NOT NULL' for c in ds.columns if c.required) or 'true'}) "
             f"FROM read_parquet('{path}')"

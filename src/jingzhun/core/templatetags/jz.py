@@ -80,7 +80,7 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)  # type: ignore[return-value]
+        return model._meta.get_field(name)  # type: ignore[return-value]  # named fields are concrete
     except FieldDoesNotExist:
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import duckdb
 import pytest
@@ -67,7 +68,7 @@ def _rows(batch: str) -> list[tuple]:
     )
 
 
-EXPECTED = [
+EXPECTED: list[tuple[Any, ...]] = [
     (
         STAMP,
         None,

@@ -47,7 +47,7 @@ def poor_household(
     **conditions: Any,
 ) -> Household:
     """A one-person household of 南山村 with every guarantee met unless ``conditions`` say otherwise."""
-    hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="李有田")
+    hh = HouseholdFactory.create(village=world.villages[VILLAGE], poverty_status=status, head_name="李有田")
     MemberFactory(household=hh, name="李有田", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
     values = {**YEAR_GUARANTEES_MET, **conditions}
     HouseholdYearFactory(household=hh, year=year, household_size=1, wage_income=Decimal(income), **values)
@@ -275,7 +275,7 @@ def test_an_unresolved_housing_risk_blocks_elimination(world: Any) -> None:
 
 
 def poor_people(world: Any, count: int) -> None:
-    hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=PovertyStatus.NOT_EXITED)
+    hh = HouseholdFactory.create(village=world.villages[VILLAGE], poverty_status=PovertyStatus.NOT_EXITED)
     for i in range(count):
         MemberFactory(household=hh, name=f"成员{i}", relation=Relation.HEAD if i == 0 else Relation.SON)
 

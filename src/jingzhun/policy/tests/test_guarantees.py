@@ -259,14 +259,14 @@ def test_all_four_indicators_met_pass(world: Any) -> None:
 
 def test_the_national_yes_no_fields_alone_no_longer_pass(world: Any) -> None:
     """Old data (only 是否解决安全饮用水 / 饮水是否困难): shown as they are, never converted into indicators."""
-    old = dict.fromkeys([f for f, _ in INDICATORS])
+    old: dict[str, Any] = dict.fromkeys([f for f, _ in INDICATORS])
     water = by_code(exit_of(poor_household(world, **old)))["water"]
     assert not water.passed and "已解决安全饮用水、饮水不困难" in water.value
     assert "不能代替四项指标" in water.note
 
 
 @pytest.mark.parametrize("old", [{"water_safe": False}, {"water_difficult": True}])
-def test_indicators_contradicting_the_old_fields_must_be_verified(world: Any, old: dict[str, bool]) -> None:
+def test_indicators_contradicting_the_old_fields_must_be_verified(world: Any, old: dict[str, Any]) -> None:
     water = by_code(exit_of(poor_household(world, **old)))["water"]
     assert not water.passed and "前后不一致" in water.note
 

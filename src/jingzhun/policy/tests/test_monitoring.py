@@ -45,7 +45,7 @@ def admin(world: Any) -> Actor:
 
 
 def parameter(world: Any, key: str, value: str, *, year: int | None = None) -> None:
-    dated = {} if year else {"effective_from": dt.date(2020, 1, 1)}
+    dated: dict[str, Any] = {} if year else {"effective_from": dt.date(2020, 1, 1)}
     policy_services.create_parameter(
         actor=admin(world),
         key=key,
@@ -64,7 +64,7 @@ def gansu(world: Any) -> Any:
 
 
 def household(world: Any, status: str = "") -> Household:
-    hh = HouseholdFactory(village=world.villages[VILLAGE], poverty_status=status, head_name="赵大山")
+    hh = HouseholdFactory.create(village=world.villages[VILLAGE], poverty_status=status, head_name="赵大山")
     MemberFactory(household=hh, name="赵大山", labour_skill=LabourSkill.ORDINARY, **MEMBER_INSURED)
     HouseholdYearFactory(
         household=hh, year=2024, household_size=1, wage_income=Decimal("3000"), **YEAR_GUARANTEES_MET

@@ -55,7 +55,9 @@ def test_every_year_from_2010_to_2020_has_its_line_and_its_source() -> None:
 def test_identification_in_2014_compares_2013_income_with_2013s_line(
     world: Any, income: str, identified: bool
 ) -> None:
-    hh = HouseholdFactory(village=world.villages[TOWNSHIP_A + "201"], poverty_status="", head_name="王大山")
+    hh = HouseholdFactory.create(
+        village=world.villages[TOWNSHIP_A + "201"], poverty_status="", head_name="王大山"
+    )
     MemberFactory(household=hh, name="王大山", labour_skill=LabourSkill.ORDINARY)
     HouseholdYearFactory(household=hh, year=2013, household_size=1, wage_income=Decimal(income))
     evaluation = evaluate_household(hh, purpose="identification", on=dt.date(2014, 5, 1))

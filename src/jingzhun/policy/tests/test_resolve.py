@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -104,7 +105,7 @@ def test_as_json_names_the_value_and_its_document() -> None:
 
 
 @pytest.mark.django_db
-def test_resolver_answers_many_regions_with_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_resolver_answers_many_regions_with_one_query(django_assert_num_queries: Any) -> None:
     add(c.NOTICE_DAYS_EXIT, "620502100", "10", start=dt.date(2016, 1, 1))
     with django_assert_num_queries(1):
         resolver = Resolver(c.NOTICE_DAYS_EXIT)
@@ -116,6 +117,6 @@ def test_resolver_answers_many_regions_with_one_query(django_assert_num_queries)
 
 
 @pytest.mark.django_db
-def test_resolve_is_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_resolve_is_one_query(django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(1):
         resolve(c.DECISION_DEADLINE_DAYS, region_code=VILLAGE)

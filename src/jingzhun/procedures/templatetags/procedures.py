@@ -6,13 +6,14 @@ from typing import Any
 
 from django import template
 
+from jingzhun.accounts.models import User
 from jingzhun.procedures import access
 
 register = template.Library()
 
 
 @register.simple_tag
-def household_cases(household: Any, user: Any) -> dict[str, Any]:
+def household_cases(household: Any, user: User) -> dict[str, Any]:
     """The household's cases the user may see, and whether the user may open a new one."""
     cases = (
         access.cases_for(user).filter(household=household).select_related("next_step").order_by("-pk")[:20]

@@ -45,7 +45,7 @@ def make_household(world: Any) -> Callable[..., Household]:
         labour: str = LabourSkill.ORDINARY,
         **fields: Any,
     ) -> Household:
-        hh = HouseholdFactory(
+        hh = HouseholdFactory.create(
             village=world.villages[village], poverty_status=poverty_status, attribute=attribute, **fields
         )
         MemberFactory(household=hh, name=hh.head_name, labour_skill=labour, **MEMBER_INSURED)

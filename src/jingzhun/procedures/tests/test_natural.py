@@ -30,7 +30,9 @@ EVENT = dt.date(2024, 2, 20)
 
 def family(world: Any, number: str = "620502101201000001") -> Household:
     """户主 王建国, 配偶 李秀英, 之子 王小军 (18), of 南山村."""
-    hh = HouseholdFactory(village=world.villages[VILLAGE_A], household_number=number, head_name="王建国")
+    hh = HouseholdFactory.create(
+        village=world.villages[VILLAGE_A], household_number=number, head_name="王建国"
+    )
     MemberFactory(household=hh, name="王建国", relation=Relation.HEAD, person_number=f"{number}01")
     MemberFactory(
         household=hh,
@@ -715,7 +717,7 @@ def test_a_move_to_a_household_of_another_county_is_refused(world):
         level=Level.VILLAGE,
         parent=world.villages[VILLAGE_A].parent,
     )
-    other = HouseholdFactory(village=elsewhere, household_number="620503100201000001")
+    other = HouseholdFactory.create(village=elsewhere, household_number="620503100201000001")
     son = member(hh, "王小军")
     with pytest.raises(ValidationFailed, match="不在本县"):
         helpers.open_case(

@@ -12,6 +12,7 @@ import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -448,9 +449,10 @@ TEXT_FIELDS = [(f, None) for f, _ in HEADER_FIELDS] + [(f, row) for f, _ in ENTR
 
 def _plant(field: str, row: int | None, text: str) -> NoticeContent:
     entries = [_entry(i) for i in (1, 2, 3)]
+    planted: dict[str, Any] = {field: text}
     if row is None:
-        return _notice(entries, **{field: text})
-    entries[row - 1] = replace(entries[row - 1], **{field: text})
+        return _notice(entries, **planted)
+    entries[row - 1] = replace(entries[row - 1], **planted)
     return _notice(entries)
 
 

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from jingzhun.accounts.models import ApiToken
+from jingzhun.accounts.models import ApiToken, User
 from jingzhun.accounts.services import create_api_token
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
@@ -35,7 +35,7 @@ def has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def client_for(user: object) -> Client:
+def client_for(user: User) -> Client:
     _token, raw = create_api_token(actor=Actor(user=None, name="测试"), user=user, name="测试")
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
@@ -608,7 +608,7 @@ def test_add_member_with_stale_version_is_409(as_user: Callable[[str], Client], 
 
 def test_member_leaves_the_household(as_user: Callable[[str], Client], world: World) -> None:
     household = world.household_a
-    child = MemberFactory(household=household, name="王小红", relation="04")
+    child = MemberFactory.create(household=household, name="王小红", relation="04")
     client = as_user("township_officer")
     before = changes()
     response = client.post(
@@ -645,7 +645,7 @@ def test_member_leaves_the_household(as_user: Callable[[str], Client], world: Wo
     ],
 )
 def test_leave_with_bad_input_is_422(as_user: Callable[[str], Client], world: World, body: dict) -> None:
-    child = MemberFactory(household=world.household_a, relation="04")
+    child = MemberFactory.create(household=world.household_a, relation="04")
     before = changes()
     response = as_user("township_officer").post(
         f"{API}/members/{child.pk}/leave", body, content_type="application/json"
@@ -795,7 +795,7 @@ def test_import_batch_summary_and_error_report(as_user: Callable[[str], Client],
     report = client.get(body["error_report_url"])
     assert report.status_code == 200
     assert report["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert b"".join(report.streaming_content) == b"PK\x03\x04 test report"
+    assert b"".join(report.streaming_content) == b"PK\x03\x04 test report"  # type: ignore[attr-defined]
 
 
 def test_batch_without_report_has_no_download(as_user: Callable[[str], Client], world: World) -> None:
@@ -856,7 +856,8 @@ def test_import_commits_the_valid_households_and_reports_the_rest(
     assert Household.objects.filter(household_number="620502100201000901").exists()
     assert not Household.objects.filter(household_number="620502100201000902").exists()
     report = client.get(body["error_report_url"])
-    assert report.status_code == 200 and b"".join(report.streaming_content).startswith(b"PK")
+    streamed = report.streaming_content  # type: ignore[attr-defined]  # a FileResponse
+    assert report.status_code == 200 and b"".join(streamed).startswith(b"PK")
     assert client.get(f"{API}/imports/{body['id']}").json()["id"] == body["id"]
     # And the other township's officer cannot see the batch
     assert as_user("township_b_officer").get(f"{API}/imports/{body['id']}").status_code == 404

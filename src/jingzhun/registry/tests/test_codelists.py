@@ -58,7 +58,7 @@ def test_every_list_is_consistent_and_every_code_column_has_one():
             assert exact.get(codelists.normalise(spelling), code) == code, (key, spelling)
     for col in INPUT_COLUMNS:
         if col.kind in (Kind.CODE, Kind.CODES):
-            assert col.codes is not None and codelists.get(col.codes.codelist).codes  # type: ignore[attr-defined]
+            assert col.codes is not None and codelists.get(col.codes.codelist).codes
 
 
 def test_the_national_relation_table_is_the_stored_one():
@@ -85,7 +85,7 @@ def test_a_file_with_every_code_label_and_alias_stores_the_national_codes(world,
     for col in INPUT_COLUMNS:
         if col.kind not in (Kind.CODE, Kind.CODES) or col.key in ("sex",):
             continue
-        key = col.codes.codelist  # type: ignore[union-attr]
+        key = col.codes.codelist
         for text, code in _spellings(key):
             if col.kind == Kind.CODES and code == "":
                 continue

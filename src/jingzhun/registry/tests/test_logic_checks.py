@@ -5,6 +5,7 @@ expected row errors; the report lists them as the county tools do."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -31,7 +32,7 @@ CLEAN = {
     "dibao": "否",
     "tekun": "否",
 }
-ORDINARY = {
+ORDINARY: dict[str, Any] = {  # Any: passed as **overrides next to ``members: int``
     "attribute": "一般农户",
     "poverty_status": "",
     "main_cause": "",

@@ -78,8 +78,8 @@ def test_a_code_outside_the_national_list_is_refused_with_the_field_and_the_allo
             year=2024,
             data={"labour_skill": "8"},
         )
-    assert "劳动技能的值「8」不在全国代码表中" in exc.value.message  # type: ignore[attr-defined]
-    assert "技能劳动力" in exc.value.message and "无劳动力" in exc.value.message  # type: ignore[attr-defined]
+    assert "劳动技能的值「8」不在全国代码表中" in exc.value.message
+    assert "技能劳动力" in exc.value.message and "无劳动力" in exc.value.message
     # the page keeps what was typed and says the same at the field (a select offers only the list's codes)
     response = client.post(
         reverse("registry:member_year_edit", args=[member.pk, 2024]), _post(1, schooling="88")

@@ -24,7 +24,7 @@ def actor(world):
 
 
 def two(world, number: str) -> Household:
-    hh = HouseholdFactory(village=world.household_a.village, household_number=number, head_name="甲")
+    hh = HouseholdFactory.create(village=world.household_a.village, household_number=number, head_name="甲")
     MemberFactory(household=hh, name="甲", relation=Relation.HEAD, person_number=number + "01")
     MemberFactory(household=hh, name="乙", relation=Relation.SON, person_number=number + "02")
     return hh

@@ -253,6 +253,7 @@ def upload(client, name: str, content: bytes) -> tuple[ImportBatch, str]:
     assert response.status_code == 302, response.content.decode()[:500]
     page = client.get(response["Location"]).content.decode()
     batch = ImportBatch.objects.order_by("-started_at").first()
+    assert batch is not None
     assert escape(batch.message).replace("\n", "") in page.replace("\n", "")
     return batch, page
 

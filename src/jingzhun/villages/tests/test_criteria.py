@@ -88,7 +88,8 @@ def test_collective_income_at_the_threshold(world: Any, income: str, passed: boo
 @pytest.mark.parametrize("item", ["hardened_road", "power", "clinic", "broadband"])
 @pytest.mark.parametrize(("fact", "shown"), [(False, "否"), (None, "未填写")])
 def test_a_missing_item_blocks_the_exit(world: Any, item: str, fact: bool | None, shown: str) -> None:
-    record(world, **{item: fact})
+    values: dict[str, Any] = {item: fact}
+    record(world, **values)
     evaluation = evaluate_village_exit(world.villages[VILLAGE], year=2019)
     failed = evaluation.failed
     assert len(failed) == 1 and failed[0].value.startswith(shown) and not evaluation.passed

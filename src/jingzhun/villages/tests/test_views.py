@@ -62,8 +62,8 @@ def test_the_county_admin_imports_the_list_and_sees_it(world: Any) -> None:
         ).count()
         == 2
     )
-    page = client.get(response["Location"]).content.decode()
-    assert f'id="village-{VILLAGE}"' in page and "贫困村 2 个" in page
+    listing = client.get(response["Location"]).content.decode()
+    assert f'id="village-{VILLAGE}"' in listing and "贫困村 2 个" in listing
 
 
 def test_villages_ticked_in_the_list_are_imported(world: Any) -> None:

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if Household.objects.filter(village__code__startswith=county).exists():
             self.say("3/5 已有该县数据，跳过生成和导入")
         else:
-            self.generate_and_import(county, int(opts["households"]), int(opts["seed"]))  # type: ignore[call-overload]
+            self.generate_and_import(county, int(opts["households"]), int(opts["seed"]))  # type: ignore[call-overload]  # argparse gives ints
         self.say("4/5 演示账号和演示用政策参数 …")
         self.accounts(county)
         self.demo_policy(county)
@@ -131,6 +131,7 @@ class Command(BaseCommand):
                     continue
                 if opened < advanced:
                     step = case.next_step
+                    assert step is not None  # the case is open, so a step is waiting
                     procedures.complete_step(
                         actor=actor,
                         case=case,

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError("请指定 --national 或一个 CSV 文件")
         try:
             if opts["national"]:
-                count = load_national(opts["province"] or None)  # type: ignore[arg-type]
+                count = load_national(opts["province"] or None)  # type: ignore[arg-type]  # argparse gives a str
                 self.stdout.write(self.style.SUCCESS(f"已载入全国区划 {count} 条"))
             if opts["csv"]:
                 path = Path(str(opts["csv"]))

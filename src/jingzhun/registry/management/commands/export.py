@@ -1,6 +1,7 @@
 """jingzhun export PATH: write the register (template layout or the national system's export layout)."""
 
 from pathlib import Path
+from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -20,13 +21,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **opts: object) -> None:
         path = Path(str(opts["path"]))
-        user = None
         if opts.get("user"):
-            user = User.objects.filter(username=opts["user"]).first()
-            if user is None:
+            found = User.objects.filter(username=opts["user"]).first()
+            if found is None:
                 raise CommandError(f"用户不存在：{opts['user']}")
+            user = found
         else:
-            user = _SystemReader()
+            # A stand-in with the attributes the access rules read (not a stored user).
+            user = cast(User, _SystemReader())
         fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
         count = export_households(
             user,
@@ -34,8 +36,8 @@ class Command(BaseCommand):
             layout=str(opts["layout"]),
             fmt=fmt,
             region_prefix=str(opts["region"]),
-            year=opts.get("year"),
-        )  # type: ignore[arg-type]
+            year=cast(int | None, opts.get("year")),
+        )
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 名成员到 {path}"))
 
 

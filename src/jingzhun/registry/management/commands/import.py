@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 actor=actor, user=user, path=path, policy=str(opts["policy"]), progress=progress
             )
         elapsed = time.perf_counter() - started
-        self._report(batch, int(opts["max_errors"]))  # type: ignore[call-overload]
+        self._report(batch, int(opts["max_errors"]))  # type: ignore[call-overload]  # argparse gives an int
         if batch.error_report and opts.get("report"):
             shutil.copy(imports_dir().parent / batch.error_report, str(opts["report"]))
             self.stdout.write(f"错误报告已保存：{opts['report']}")
