@@ -5,7 +5,7 @@
 
 Target (issue 4): a province of 2,000,000 registered members against department datasets totalling at least
 20,000,000 rows, the whole catalogue in at most 30 s and at most 4 GiB peak memory on this 2-core machine with
-DuckDB; the pandas implementation of the same rules (``jingzhun.comparison.baseline``) timed in the same run.
+DuckDB; the pandas implementation of the same rules (``jingzhun.testing.baseline``) timed in the same run.
 
 Data (cached in ``bench/out/compare/``):
 
@@ -81,9 +81,9 @@ def build_snapshot(province: str, members: int, seed: int) -> Path:
         from jingzhun.core.audit import Actor
         from jingzhun.core.context import acting
         from jingzhun.regions.services import load_csv, load_national
-        from jingzhun.registry import generate
         from jingzhun.registry.importer import run_import
         from jingzhun.registry.models import ImportBatch
+        from jingzhun.testing import register as generate
 
         t0 = time.perf_counter()
         register = work / "register"
@@ -167,7 +167,7 @@ def build_departments(snapshot: Path, seed: int, scale: float) -> Path:
     if (out / ".done").exists():
         return out
     django_setup()
-    from jingzhun.comparison.deptgen import generate_departments
+    from jingzhun.testing.departments import generate_departments
 
     t0 = time.perf_counter()
     shutil.rmtree(out, ignore_errors=True)
@@ -261,8 +261,9 @@ def child(args: argparse.Namespace) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from jingzhun.comparison import baseline, engine
+    from jingzhun.comparison import engine
     from jingzhun.comparison.snapshot import open_snapshot
+    from jingzhun.testing import baseline
 
     snapshot, departments = Path(args.snapshot), Path(args.departments)
     files = dataset_files(departments)

@@ -32,7 +32,7 @@ def make_data(members: int, fmt: str, seed: int) -> Path:
     """Generate (once, cached in bench/out) a county register of about ``members`` people. The cache is per
     column count, so a generator that writes new columns does not reuse an older file."""
     django_setup()
-    from jingzhun.registry import generate
+    from jingzhun.testing import register as generate
 
     out = OUT / f"county-{members}-{seed}-{len(generate.KEYS)}c"
     path = out / f"register.{fmt}"

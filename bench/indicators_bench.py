@@ -81,9 +81,9 @@ def import_county(folder: Path, households: int, seed: int) -> None:
     from jingzhun.core.audit import Actor
     from jingzhun.core.context import acting
     from jingzhun.regions.services import load_csv, load_national
-    from jingzhun.registry import generate
     from jingzhun.registry.importer import run_import
     from jingzhun.registry.models import ImportBatch
+    from jingzhun.testing import register as generate
 
     folder.mkdir(parents=True, exist_ok=True)
     load_national([PROVINCE])
@@ -98,7 +98,7 @@ def import_county(folder: Path, households: int, seed: int) -> None:
     with acting(source="bench"):
         batch = run_import(actor=Actor(None, "基准测试"), user=None, path=register)
     assert batch.state == ImportBatch.State.COMMITTED, batch.message
-    from jingzhun.assistance.generate import generate_assistance
+    from jingzhun.testing.assistance import generate_assistance
 
     generate_assistance(COUNTY, year=YEAR, seed=seed)  # helpers and measures (帮扶), replicated with the rest
 
@@ -111,7 +111,7 @@ def build_province(county_snap: Path, out: Path, members: int, seed: int) -> Non
     import pyarrow.parquet as pq
 
     from jingzhun.comparison.snapshot import TABLES, ensure_tables
-    from jingzhun.registry import generate
+    from jingzhun.testing import register as generate
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -80,9 +80,9 @@ def main() -> None:
     from jingzhun.core.audit import Actor
     from jingzhun.core.context import acting
     from jingzhun.regions.services import load_csv, load_national
-    from jingzhun.registry import generate
     from jingzhun.registry.exchange import export_households
     from jingzhun.registry.importer import run_import
+    from jingzhun.testing import register as generate
 
     folder = OUT / f"roundtrip-{args.households}-{args.seed}"
     folder.mkdir(parents=True, exist_ok=True)

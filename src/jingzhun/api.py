@@ -210,9 +210,9 @@ def _register_routers() -> None:
     from jingzhun.comparison.api import router as comparison_router
     from jingzhun.policy.api import router as policy_router
     from jingzhun.procedures.api import router as procedures_router
-    from jingzhun.regions.api import router as regions_router
+    from jingzhun.procedures.village_api import router as villages_router
     from jingzhun.registry.api import router as registry_router
-    from jingzhun.villages.api import router as villages_router
+    from jingzhun.registry.region_api import router as regions_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "jingzhun.villages",
     "jingzhun.analytics",
     "jingzhun.reports",
+    "jingzhun.site",
 ]
 
 MIDDLEWARE = [

@@ -10,8 +10,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
-    path("", include("jingzhun.core.urls")),
-    path("regions/", include("jingzhun.regions.urls")),
+    path("", include("jingzhun.site.urls")),
+    path("regions/", include("jingzhun.registry.region_urls")),
     path("registry/", include("jingzhun.registry.urls")),
     path("policy/", include("jingzhun.policy.urls")),
     path("procedures/", include("jingzhun.procedures.urls")),
@@ -20,5 +20,5 @@ urlpatterns = [
     path("analytics/", include("jingzhun.analytics.urls")),
     path("assistance/", include("jingzhun.assistance.urls")),
     path("reports/", include("jingzhun.reports.urls")),
-    path("villages/", include("jingzhun.villages.urls")),
+    path("villages/", include("jingzhun.procedures.village_urls")),
 ]

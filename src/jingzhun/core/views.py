@@ -1,17 +1,14 @@
-"""Home page, and the decorator that turns service errors into the web's 404/403 pages."""
+"""The decorator that turns service errors into the web's 404/403 pages."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
 
 from jingzhun.core.errors import (
     ConcurrentEditError,
@@ -20,9 +17,6 @@ from jingzhun.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
-
-if TYPE_CHECKING:
-    from jingzhun.accounts.requests import AuthenticatedHttpRequest
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R", bound=HttpResponseBase)
@@ -57,25 +51,3 @@ def attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[st
         return None, exc.message, 422, exc.errors
     except JingzhunError as exc:
         return None, exc.message, 422, {}
-
-
-@login_required
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    from jingzhun.registry import access
-
-    user = request.user
-    counts = access.households_for(user, "view").aggregate(
-        households=Count("id"),
-        registered=Count("id", filter=~Q(poverty_status="")),
-        monitored=Count("id", filter=~Q(monitoring_type="")),
-    )
-    counts["members"] = access.members_for(user, "view").filter(left_on__isnull=True).count()
-    region = getattr(user, "region", None)
-    context = {
-        "counts": counts,
-        "region": region,
-        "region_full_name": region.full_name() if region else "",
-        "can_import": access.can_import(user),
-        "recent_batches": access.import_batches_for(user).filter(user=user)[:5],
-    }
-    return render(request, "core/home.html", context)

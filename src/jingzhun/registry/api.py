@@ -23,7 +23,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from jingzhun.core import audit
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ObjectChange
-from jingzhun.regions.api import access_region
+from jingzhun.regions.access import access_region
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, selectors, services
 from jingzhun.registry.models import (

@@ -38,8 +38,8 @@ from jingzhun.core.errors import (
 from jingzhun.core.uploads import save_upload
 from jingzhun.core.views import web_errors
 from jingzhun.regions import selectors as region_selectors
+from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
-from jingzhun.regions.views import access_region
 from jingzhun.registry import access, selectors, services
 from jingzhun.registry.choices import LeaveReason, MonitoringType, PovertyStatus
 from jingzhun.registry.editing import submit as _submit

@@ -7,8 +7,8 @@ from pathlib import Path
 from jingzhun.core.audit import Actor
 from jingzhun.core.context import acting
 from jingzhun.regions.services import load_csv, load_national
-from jingzhun.registry import generate
 from jingzhun.registry.models import ImportBatch
+from jingzhun.testing import register as generate
 
 COUNTY = "620502"  # 秦州区
 

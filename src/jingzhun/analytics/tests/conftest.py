@@ -11,10 +11,10 @@ import pytest
 from jingzhun.accounts.choices import Role
 from jingzhun.accounts.models import User
 from jingzhun.analytics.refresh import refresh_snapshot
-from jingzhun.assistance.generate import generate_assistance
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Household
+from jingzhun.testing.assistance import generate_assistance
 from jingzhun.testing.county import COUNTY, import_generated_county
 from jingzhun.testing.factories import UserFactory
 

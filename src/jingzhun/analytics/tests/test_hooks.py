@@ -19,9 +19,9 @@ from jingzhun.core.audit import Actor
 from jingzhun.core.signals import register_changed
 from jingzhun.regions.models import Region
 from jingzhun.regions.services import load_csv, load_national
-from jingzhun.registry import generate
 from jingzhun.registry.importer import run_import
 from jingzhun.registry.models import Household, ImportBatch
+from jingzhun.testing import register as generate
 from jingzhun.testing.county import COUNTY
 from jingzhun.testing.factories import UserFactory
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from jingzhun.analytics import indicators
 from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
 from jingzhun.analytics.refresh import refresh_snapshot
-from jingzhun.assistance.generate import generate_assistance
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Household, HouseholdYear, Member
+from jingzhun.testing.assistance import generate_assistance
 from jingzhun.testing.county import COUNTY, import_generated_county
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from collections import Counter
 
 from django.db.models import Q
 
-from jingzhun.assistance import generate
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import Measure, Pairing
 from jingzhun.core.models import ObjectChange
 from jingzhun.registry.models import Household
+from jingzhun.testing import assistance as generate
 
 YEAR = 2025
 

@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jingzhun.comparison import baseline, engine
 from jingzhun.comparison import datasets as ds
+from jingzhun.comparison import engine
 from jingzhun.comparison.snapshot import open_snapshot, policy_schema, write_snapshot
+from jingzhun.testing import baseline
 from jingzhun.testing.county import COUNTY, import_generated_county
 
 AS_OF = dt.date(2026, 11, 30)
@@ -326,7 +327,7 @@ def _plant_in_snapshot(snapshot_path: Path) -> None:
 def generated_departments(snapshot_path: Path, out: Path, as_of: dt.date) -> dict[str, list[str]]:
     """The department data generator's files (``deptgen``), or none when it is not there."""
     try:
-        from jingzhun.comparison.deptgen import generate_departments
+        from jingzhun.testing.departments import generate_departments
     except ImportError:
         return {}
     generate_departments(snapshot_path, out, seed=5, as_of=as_of)
@@ -367,7 +368,7 @@ def test_pandas_baseline_finds_the_same_rows_as_duckdb(tmp_path, settings):
     assert not {code for code, n in counts.items() if n == 0}
     if generated:
         counts = _compare(snap, generated, "deptgen department data")
-        from jingzhun.comparison.deptgen import PLANTED_RULES
+        from jingzhun.testing.departments import PLANTED_RULES
 
         assert not {code for code in PLANTED_RULES if counts[code] == 0}
 

@@ -21,10 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jingzhun.comparison import baseline, engine
 from jingzhun.comparison import datasets as ds
+from jingzhun.comparison import engine
 from jingzhun.comparison.snapshot import TABLES, ensure_tables, open_snapshot, policy_schema, schema
 from jingzhun.registry.idnumbers import check_digit
+from jingzhun.testing import baseline
 
 AS_OF = dt.date(2026, 11, 30)
 A, B = "620502", "620503"  # 秦州区, 麦积区

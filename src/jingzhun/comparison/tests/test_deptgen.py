@@ -24,14 +24,14 @@ from django.db import transaction
 from django.test import override_settings
 
 from jingzhun.comparison import datasets as dsm
-from jingzhun.comparison.deptgen import (
+from jingzhun.registry import codelists
+from jingzhun.testing.departments import (
     PLANTED_RULES,
     DeptGenError,
     Truth,
     generate_departments,
     stored_schema,
 )
-from jingzhun.registry import codelists
 
 pytestmark = pytest.mark.django_db  # so pytest-django sets the test database up for the module fixture
 

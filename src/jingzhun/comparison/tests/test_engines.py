@@ -10,11 +10,11 @@ import pytest
 
 from jingzhun.comparison import datasets as ds
 from jingzhun.comparison import engine, evaluation
-from jingzhun.comparison.deptgen import generate_departments
 from jingzhun.comparison.snapshot import write_snapshot
 from jingzhun.comparison.tests import helpers
 from jingzhun.registry.models import HouseholdYear
 from jingzhun.testing.county import COUNTY, import_generated_county
+from jingzhun.testing.departments import generate_departments
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 11, 30)

@@ -85,12 +85,18 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
         return None
 
 
-@functools.cache
-def _multi_code_lists() -> dict[str, dict[str, str]]:
-    """Labels for the multi-value code fields (致贫原因, 风险, 健康状况), from the register's column table."""
-    from jingzhun.registry.columns import COLUMNS, Kind
+# Labels of the multi-value code fields (致贫原因, 风险, 健康状况): field name → {code: label}. The app that owns
+# such fields registers them when it is ready (the registry from its column table), so that core, below
+# every app, imports none of them.
+MULTI_CODE_LISTS: dict[str, dict[str, str]] = {}
 
-    return {col.key: dict(col.codes.choices) for col in COLUMNS if col.kind == Kind.CODES and col.codes}
+
+def register_multi_code_lists(lists: dict[str, dict[str, str]]) -> None:
+    MULTI_CODE_LISTS.update(lists)
+
+
+def _multi_code_lists() -> dict[str, dict[str, str]]:
+    return MULTI_CODE_LISTS
 
 
 # Keys that appear in audit snapshots without being model fields.

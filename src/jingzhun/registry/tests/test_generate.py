@@ -18,10 +18,10 @@ from python_calamine import CalamineWorkbook
 from jingzhun.regions.models import Region
 from jingzhun.regions.services import load_csv, load_national
 from jingzhun.registry import choices as ch
-from jingzhun.registry import generate as gen
 from jingzhun.registry import idnumbers, names
 from jingzhun.registry.columns import COLUMNS, Kind, Level
 from jingzhun.registry.income import compute
+from jingzhun.testing import register as gen
 
 COUNTY = "620502"
 SEED = 11

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from jingzhun.core import views
+from jingzhun.site import views
 
 urlpatterns = [path("", views.home, name="home")]

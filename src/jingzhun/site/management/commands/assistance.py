@@ -94,8 +94,8 @@ class Command(BaseCommand):
             )
 
     def _generate(self, opts: dict[str, Any]) -> None:
-        from jingzhun.assistance.generate import generate_assistance
         from jingzhun.regions.models import Region
+        from jingzhun.testing.assistance import generate_assistance
 
         prefix = str(opts["region"]).strip()
         if not prefix.isdigit() or not Region.objects.filter(prefix=prefix).exists():

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.comparison import deptgen
+from jingzhun.testing import departments as deptgen
 
 
 class Command(BaseCommand):

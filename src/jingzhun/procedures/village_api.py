@@ -3,6 +3,9 @@ exit and identification checks, and its exit case (open, read, do the waiting st
 
 Thin like the others: regions and cases come through ``access`` (missing and not-yours give the same
 404; visible but not changeable gives 403), writes go through ``services`` and the procedure engine.
+
+It lives in ``procedures`` (above ``villages``, which holds the records and sits below ``policy``, whose
+village checks read them) because a village is mostly served through its exit procedure.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ steps, notice and rejection for a village subject).
 Thin by rule: objects come from ``access`` (404 for missing and not-yours alike), reads from ``selectors``
 and ``policy.criteria``, writes from ``services`` and ``procedures.services``. Service errors (Chinese,
 naming the field) are shown on the page the form was on; bad query parameters are ignored with a notice.
+
+They live in ``procedures`` (above ``villages``, which holds the records and sits below ``policy``, whose
+village checks read them) because a village page is mostly its exit procedure.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.registry import generate as gen
+from jingzhun.testing import register as gen
 
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "parquet": "parquet"}
 

@@ -1,4 +1,6 @@
-"""Web views: the region tree (区划) with household counts, inside the user's jurisdiction only."""
+"""Web views: the region tree (区划) with household counts, inside the user's jurisdiction only.
+
+The page lives in the registry because it counts households; the regions app below knows only the tree."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingzhun.regions import views
+from jingzhun.registry import region_views as views
 
 app_name = "regions"
 urlpatterns = [

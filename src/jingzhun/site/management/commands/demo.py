@@ -156,17 +156,17 @@ class Command(BaseCommand):
         a department's file goes through, and one comparison run, so the doubt queue has work in it; then the
         indicators. Skipped when the county already has a run."""
         from jingzhun.comparison import datasets as ds
-        from jingzhun.comparison.deptgen import generate_departments
         from jingzhun.comparison.loading import load_dataset
         from jingzhun.comparison.models import ComparisonRun
         from jingzhun.comparison.services import run_comparison
         from jingzhun.comparison.snapshot import write_snapshot
+        from jingzhun.testing.departments import generate_departments
 
         if ComparisonRun.objects.filter(region__prefix=county).exists():
             return
         today = timezone.localdate()
-        from jingzhun.assistance.generate import generate_assistance
         from jingzhun.assistance.models import Pairing
+        from jingzhun.testing.assistance import generate_assistance
 
         if not Pairing.objects.filter(household__village__code__startswith=county).exists():
             pairs, measures = generate_assistance(county, year=today.year)
@@ -202,8 +202,8 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def generate_and_import(self, county: str, households: int, seed: int) -> None:
-        from jingzhun.registry import generate
         from jingzhun.registry.importer import run_import
+        from jingzhun.testing import register as generate
 
         out = Path(settings.HOME) / "generated" / county
         out.mkdir(parents=True, exist_ok=True)

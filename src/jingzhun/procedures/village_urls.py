@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingzhun.villages import views
+from jingzhun.procedures import village_views as views
 
 app_name = "villages"
 urlpatterns = [
