@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from jingzhun.core import workbooks
+from jingzhun.core import quoting, workbooks
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry import idnumbers, numbercells
 from jingzhun.registry.columns import (
@@ -609,8 +609,7 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
         select = []
         for c in READ_COLUMNS:
             src = by_key.get(c.key)
-            quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
-            expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
+            expr = "NULL" if src is None else f"nullif(trim({quoting.identifier(src)}), '')"
             select.append(f'{expr}::VARCHAR AS "{c.key}"')
         con.execute(
             f"CREATE TABLE raw_text AS SELECT {', '.join(select)} FROM read_csv(?, {CSV_OPTIONS})",
