@@ -36,9 +36,9 @@ from jingzhun.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from jingzhun.core.locking import bump_version
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry.access import households_for
-from jingzhun.registry.locking import lock_household
 from jingzhun.registry.models import Household
 from jingzhun.registry.staging import (
     CSV_OPTIONS,
@@ -842,7 +842,7 @@ def _save(
         return (spec.key_field, spec.duplicate) if same.exclude(pk=record.pk).exists() else None
 
     _checked(record, spec.parsers, data, twin)
-    lock_household(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor,

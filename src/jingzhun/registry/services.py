@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from jingzhun.core import audit
 from jingzhun.core.errors import NotFoundOrForbidden, ValidationFailed
+from jingzhun.core.locking import bump_version
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import idnumbers, income
 from jingzhun.registry.choices import (
@@ -32,7 +33,6 @@ from jingzhun.registry.choices import (
     RiskElimination,
     RiskType,
 )
-from jingzhun.registry.locking import lock_household as _lock
 from jingzhun.registry.models import (
     Household,
     HouseholdExpense,
@@ -173,7 +173,7 @@ def update_household(
     for key, value in data.items():
         setattr(household, key, value)
     _clean(household)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     household.save(update_fields=[*data.keys(), "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, household, before=before)
     _record_status(household, before, timezone.localdate(), reason or "人工修改")
@@ -235,7 +235,7 @@ def update_member(
         _apply_id(member, raw_id)
         _check_one_household(member.id_number, member.pk)
     _clean(member, exclude=["household"])
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     member.save()
     audit.record(actor, ChangeAction.UPDATE, member, before=before, root=household)
     return member
@@ -270,7 +270,7 @@ def add_member(
     data: dict[str, Any],
 ) -> Member:
     member = check_new_member(household=household, person_number=person_number, data=data)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     member.save()
     audit.record(actor, ChangeAction.CREATE, member, root=household)
     return member
@@ -293,7 +293,7 @@ def remove_member(
     member.left_on = left_on
     member.leave_reason = reason
     _clean(member, exclude=["household"])
-    _lock(member.household, expected_version)
+    bump_version(member.household, expected_version)
     member.save(update_fields=["left_on", "leave_reason", "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, member, before=before, root=member.household)
     return member
@@ -318,7 +318,7 @@ def save_year(
     ).items():
         setattr(record, key, value)
     _clean(record, exclude=["household"])
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
@@ -381,7 +381,7 @@ def _save_evidence(
         derive(record)
     _clean(record, exclude=["household"])
     check(record)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
@@ -452,7 +452,7 @@ def save_income_assessment(
 
 def _delete_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any) -> None:
     before = audit.snapshot(record)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     audit.record(actor, ChangeAction.DELETE, record, before=before, root=household)
     record.delete()
 
@@ -599,7 +599,7 @@ MEMBER_MOVED_FIELDS = tuple(
 def _bump(household: Household) -> None:
     """Take the household's lock at its current version (the decision does not depend on a form)."""
     current = Household.objects.select_for_update().values_list("version", flat=True).get(pk=household.pk)
-    _lock(household, current)
+    bump_version(household, current)
 
 
 def _require_open(household: Household) -> None:
