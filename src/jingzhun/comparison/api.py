@@ -20,37 +20,24 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from jingzhun.accounts.choices import Role
-from jingzhun.api import TokenAuth
 from jingzhun.comparison import datasets, doubt_access, jobs, selectors, services
 from jingzhun.comparison.models import ComparisonRun, Doubt, DoubtState
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, RoleAuth, user_of
 from jingzhun.core.errors import PermissionDeniedError, ValidationFailed
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import MAX_ID, ErrorOut, RegionRef, mask_id
+from jingzhun.registry.schemas import MAX_ID, RegionRef, mask_id
 
 router = Router()
 TAGS = ["行业数据比对"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="比对任务 ID")]
 DoubtId = Annotated[int, Path(ge=1, le=MAX_ID, description="疑点 ID")]
 STATES = "，".join(f"{v} {label}" for v, label in DoubtState.choices)
 
 
-class RunnerAuth(TokenAuth):
-    """Token auth that refuses (403) roles that may never start a run, before the body is read."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        user = super().authenticate(request, token)
-        if user is not None and getattr(user, "role", None) not in doubt_access.RUNNERS:
-            raise PermissionDeniedError("只有县级管理员可以发起比对")
-        return user
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+runner_auth = RoleAuth(doubt_access.RUNNERS, "只有县级管理员可以发起比对")
 
 
 class Converted:
@@ -281,7 +268,7 @@ def _writable(user: Any, doubt_id: int, action: Literal["verify", "resolve"]) ->
 )
 @paginate(Pagination)
 def list_runs(request: HttpRequest) -> Any:
-    runs = doubt_access.runs_for(_user(request)).select_related("region").order_by("-started_at", "-pk")
+    runs = doubt_access.runs_for(user_of(request)).select_related("region").order_by("-started_at", "-pk")
     return Converted(runs, lambda rows: [_run_out(r) for r in rows])
 
 
@@ -293,7 +280,7 @@ def list_runs(request: HttpRequest) -> Any:
     description="进度、各规则命中数、未运行的规则及原因、使用的部门数据批次和各乡镇的疑点数。",
 )
 def get_run(request: HttpRequest, id: RunId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _run_detail(user, doubt_access.access_run(user, id))
 
 
@@ -301,13 +288,13 @@ def get_run(request: HttpRequest, id: RunId) -> dict[str, Any]:
     "/runs",
     response={202: RunOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RunnerAuth(),
+    auth=runner_auth,
     summary="发起比对",
     description="对本人辖区内的一个县发起比对（县级管理员）；比对在后台运行，返回 202 和任务，"
     "请轮询任务详情直到 state 不再是 running。同一县已有比对在进行时返回 422。",
 )
 def start_run(request: HttpRequest, payload: RunIn) -> Status:
-    user = _user(request)
+    user = user_of(request)
     region = access_region(user, payload.region)
     if region.level != Level.COUNTY:
         raise ValidationFailed("比对范围应为县（区）", {"region": ["应为县级区划"]})
@@ -335,7 +322,7 @@ def list_doubts(
         "", max_length=12, description="只看该区划内的疑点（区划代码或前缀），须在本人辖区内"
     ),
 ) -> Any:
-    user = _user(request)
+    user = user_of(request)
     if state and state not in DoubtState.values:
         raise ValidationFailed(f"未知的状态：{state}", {"state": ["未知的状态"]})
     prefix = access_region(user, region).prefix if region else ""
@@ -352,7 +339,7 @@ def list_doubts(
     description="疑点的规则、证据、状态和核实结果。",
 )
 def get_doubt(request: HttpRequest, id: DoubtId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
 
 
@@ -365,7 +352,7 @@ def get_doubt(request: HttpRequest, id: DoubtId) -> dict[str, Any]:
     "（已有办理中的同类案件则关联）。已核实的疑点不能再次核实；他人已先核实时返回 409。",
 )
 def verify_doubt(request: HttpRequest, id: DoubtId, payload: VerifyIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _writable(user, id, "verify")
     services.verify(
         actor=audit.Actor.of(user),
@@ -385,7 +372,7 @@ def verify_doubt(request: HttpRequest, id: DoubtId, payload: VerifyIn) -> dict[s
     description="核实属实的疑点整改完成后标为已整改，须写整改情况；此后同一问题再次比中时会重新下发。",
 )
 def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _writable(user, id, "resolve")
     services.resolve(actor=audit.Actor.of(user), doubt_id=id, note=payload.note, version=payload.version)
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
@@ -404,7 +391,7 @@ def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict
     "各状态数量和准确率。",
 )
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
-    user = _user(request)
+    user = user_of(request)
     rows = []
     for stats in selectors.rule_stats(user, doubt_access.rules_for(user)):
         rule = stats.rule
