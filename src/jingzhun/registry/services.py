@@ -34,6 +34,7 @@ from jingzhun.registry.choices import (
     RiskType,
 )
 from jingzhun.registry.models import (
+    STATUS_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
@@ -42,7 +43,6 @@ from jingzhun.registry.models import (
     StatusEvent,
 )
 
-STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 # Moving a household to another village is a procedure (分户/迁移), not an edit, and must not cross
 # jurisdictions; sex, birth date and certificate fields follow from the ID number; leaving is remove_member.
 HOUSEHOLD_EDITABLE = tuple(
@@ -148,14 +148,28 @@ def _label(obj: Any, name: str) -> str:
         return ""
 
 
+def status_event(
+    household: Household, before: dict[str, Any] | None, *, on: dt.date, reason: str
+) -> StatusEvent | None:
+    """The StatusEvent (not saved) recording the household's status from ``on``: None when ``before`` (its
+    audit snapshot before the change) has the same status; always a row when ``before`` is None.
+
+    The one place an event row is made: the single-household services save it, the bulk status changes
+    and the import's writer collect the rows and insert them together (no query per household)."""
+    if before is not None and all(before.get(f) == getattr(household, f) for f in STATUS_FIELDS):
+        return None
+    return StatusEvent(
+        household=household,
+        effective_on=on,
+        reason=reason[:200],
+        **{f: getattr(household, f) for f in STATUS_FIELDS},
+    )
+
+
 def _record_status(household: Household, before: dict[str, Any], on: dt.date, reason: str) -> None:
-    if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=on,
-            reason=reason,
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+    event = status_event(household, before, on=on, reason=reason)
+    if event is not None:
+        event.save()
 
 
 @transaction.atomic
@@ -549,15 +563,9 @@ def change_status_many(
         hh.version += 1
         hh.updated_at = now
         households.append(hh)
-        if any(before.get(f) != getattr(hh, f) for f in STATUS_FIELDS):
-            events.append(
-                StatusEvent(
-                    household=hh,
-                    effective_on=change.effective_on,
-                    reason=change.reason[:200],
-                    **{f: getattr(hh, f) for f in STATUS_FIELDS},
-                )
-            )
+        event = status_event(hh, before, on=change.effective_on, reason=change.reason)
+        if event is not None:
+            events.append(event)
         logs.append(
             audit.build_change(
                 actor, ChangeAction.UPDATE, hh, before=before, after=audit.snapshot(hh), batch=batch, at=now
@@ -763,12 +771,9 @@ def create_household(
     if status_from is not None and (
         household.attribute != Attribute.ORDINARY or household.poverty_status or household.monitoring_type
     ):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=effective_on or timezone.localdate(),
-            reason=reason[:200],
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+        event = status_event(household, None, on=effective_on or timezone.localdate(), reason=reason)
+        assert event is not None
+        event.save()
     return household
 
 

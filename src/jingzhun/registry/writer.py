@@ -20,12 +20,14 @@ from jingzhun.registry import income
 from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, PLACE_COLUMNS, Kind, Level
 from jingzhun.registry.models import (
     MEMBER_YEARLY_FIELDS,
+    STATUS_FIELDS,
     Household,
     HouseholdYear,
     Member,
     MemberYear,
     StatusEvent,
 )
+from jingzhun.registry.services import status_event
 from jingzhun.registry.staging import Staged
 from jingzhun.registry.validation import present_keys, villages_by_name
 
@@ -40,7 +42,6 @@ MEMBER_COLS = [
     for c in INPUT_COLUMNS
     if c.level == Level.MEMBER and c.kind != Kind.ID and c.key not in ("sex", "birth_date", *DISABILITY_KEYS)
 ]
-STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 CHUNK = 5000
 
 
@@ -559,9 +560,10 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
     for row in _rows(con, _member_sql(where)):
         member_rows.setdefault(row["hh"], []).append(row)
     created_members = 0
+    events: list[StatusEvent] = []
     for row in rows:
         household = households[row["hh"]]
-        changed = _apply_household(household, household_values(row, present), actor, batch_id)
+        changed = _apply_household(household, household_values(row, present), actor, batch_id, events)
         if row["h_year"] is not None:
             record = years.get((household.pk, row["h_year"]))
             changed |= _apply_year(
@@ -589,11 +591,19 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
             counts["households_updated"] += 1
         else:
             counts["households_unchanged"] += 1
+    StatusEvent.objects.bulk_create(events, batch_size=2000)
     counts["members_created"] = created_members
     return counts
 
 
-def _apply_household(household: Household, values: dict[str, Any], actor: audit.Actor, batch_id: str) -> bool:
+def _apply_household(
+    household: Household,
+    values: dict[str, Any],
+    actor: audit.Actor,
+    batch_id: str,
+    events: list[StatusEvent],
+) -> bool:
+    """Write what differs; a changed status adds its event (the registry's own rows) to ``events``."""
     values = {k: v for k, v in values.items() if k != "household_number"}
     if not _differs(household, values):
         return False
@@ -602,13 +612,9 @@ def _apply_household(household: Household, values: dict[str, Any], actor: audit.
         setattr(household, k, v)
     household.save(update_fields=[*values.keys(), "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, household, before=before, batch=batch_id)
-    if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=timezone.localdate(),
-            reason="导入更新",
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+    event = status_event(household, before, on=timezone.localdate(), reason="导入更新")
+    if event is not None:
+        events.append(event)
     return True
 
 
