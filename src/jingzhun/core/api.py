@@ -158,6 +158,7 @@ def _field_path(loc: list[Any] | tuple[Any, ...]) -> str:
 def install_error_handlers(api: NinjaAPI) -> None:
     """Every failure of ``api`` as ``{"code", "detail"}`` in Chinese, with its status."""
 
+    @api.exception_handler(JingzhunError)
     def jingzhun_error(request: HttpRequest, exc: JingzhunError) -> HttpResponse:
         payload: dict[str, object] = {"code": exc.code, "detail": exc.message}
         errors = getattr(exc, "errors", None)
@@ -165,6 +166,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             payload["errors"] = errors
         return api.create_response(request, payload, status=exc.status)
 
+    @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors: dict[str, list[str]] = {}
         for error in exc.errors:
@@ -173,21 +175,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         payload = {"code": "invalid", "detail": f"请求内容有误：{summary}", "errors": errors}
         return api.create_response(request, payload, status=422)
 
+    @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         response = api.create_response(request, {"code": "unauthorized", "detail": UNAUTHORIZED}, status=401)
         response["WWW-Authenticate"] = "Bearer"
         return response
 
+    @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code, detail = HTTP_MESSAGES.get(exc.status_code, ("error", "请求失败"))
         return api.create_response(request, {"code": code, "detail": detail}, status=exc.status_code)
 
+    @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         code, detail = HTTP_MESSAGES[404]
         return api.create_response(request, {"code": code, "detail": detail}, status=404)
-
-    api.add_exception_handler(JingzhunError, jingzhun_error)
-    api.add_exception_handler(ValidationError, validation_error)
-    api.add_exception_handler(AuthenticationError, authentication_error)
-    api.add_exception_handler(HttpError, http_error)
-    api.add_exception_handler(Http404, not_found)
