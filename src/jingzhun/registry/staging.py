@@ -376,7 +376,7 @@ def read_xlsx_fast(path: Path) -> Staged:
     con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {trimmed} FROM raw_arrow")
     con.unregister("raw_arrow")
     # Excel's used range can run past the data: rows with nothing in them are not data rows.
-    filled = " OR ".join(f'"{k}" IS NOT NULL' for k in keys)
+    filled = " OR ".join(f"{quoting.identifier(k)} IS NOT NULL" for k in keys)
     con.execute(f"DELETE FROM raw WHERE NOT ({filled}) AND NOT list_contains(?, _i)", [damaged_rows])
     kept = [r[0] for r in con.execute("SELECT _i FROM raw ORDER BY _i").fetchall()]
     if len(kept) != total:

@@ -89,7 +89,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
 
     The error expression refers to the already parsed value, so each cell is parsed once.
     """
-    src = f'"{col.key}"'
+    src = quoting.identifier(col.key)
     t, v = f"t_{col.key}", f"v_{col.key}"
     k = col.kind
     if k in (Kind.TEXT, Kind.ID):
@@ -307,8 +307,9 @@ def _distinct_table(con: object, col: Column) -> None:
     if col.kind == Kind.CODES:
         value, _ = parse_expr(col)
         err = _codes_error(col, "t", "v")
+        src = quoting.identifier(key)
         con.execute(f"""CREATE TABLE d_{key} AS SELECT t, v, {err} AS e FROM (
-            SELECT t, {value.replace(f'"{key}"', "t")} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")  # type: ignore[attr-defined]
+            SELECT t, {value.replace(src, "t")} AS v FROM (SELECT DISTINCT {src} AS t FROM raw WHERE {src} IS NOT NULL))""")  # type: ignore[attr-defined]
         return
     spelled = lookup_key(col, "t")
     cast = "CAST(l.value AS BOOLEAN)" if col.kind == Kind.BOOL else "l.value"
