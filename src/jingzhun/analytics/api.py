@@ -20,25 +20,21 @@ from ninja.pagination import paginate
 
 from jingzhun.analytics import access, drilldown, indicators, selectors
 from jingzhun.analytics.refresh import DB_INDICATORS
+from jingzhun.core.api import READ_ERRORS, ErrorOut, user_of
 from jingzhun.core.errors import ValidationFailed
 from jingzhun.policy.api import EvaluationOut
 from jingzhun.policy.criteria import evaluate_county_exit, evaluate_village_exit
 from jingzhun.regions.choices import Level
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import ErrorOut, HouseholdListItem, RegionRef
+from jingzhun.registry.schemas import HouseholdListItem, RegionRef
 
 router = Router()
 TAGS = ["统计指标"]
-READ_ERRORS = frozenset({401, 404, 422})
 REGION_NOTE = "区划代码（12 位或 2/4/6/9 位前缀），须在本人辖区内"
 YEAR_NOTE = "年度（默认：有指标的最近年度）"
 RegionCode = Annotated[str, Path(min_length=2, max_length=12, description=REGION_NOTE)]
 Year = Annotated[int | None, Query(ge=1978, le=2100, description=YEAR_NOTE)]
 CODES = "，".join(f"{i.code} {i.name}" for i in indicators.INDICATORS)
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def _year(user: Any, region_code: str, year: int | None) -> int:
@@ -169,7 +165,7 @@ def list_indicators(request: HttpRequest) -> list[dict[str, Any]]:
     description="一个区划一个年度的全部指标值（按指标和分组），读自预先汇总的指标表；区划须在本人辖区内。",
 )
 def region_values(request: HttpRequest, code: RegionCode, year: Year = None) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     region = access.access_figures(user, code)
     year = _year(user, region.code, year)
     _region, values = selectors.region_values(user, region.code, year)
@@ -212,7 +208,7 @@ def region_children(
     dim: str | None = Query(None, max_length=20, description="分组代码（不填：各分组之和）"),
     year: Year = None,
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     region = access.access_figures(user, code)
     _indicator(indicator)
     year = _year(user, region.code, year)
@@ -244,7 +240,7 @@ def region_households(  # @paginate reads the signature in its own module: no ty
     ),
     year: int | None = Query(None, ge=1978, le=2100, description=YEAR_NOTE),
 ) -> Any:
-    user = _user(request)
+    user = user_of(request)
     region = access.access_figures(user, code)
     ind = _indicator(indicator)
     if dim and not drilldown.valid_dim(ind, dim):
@@ -263,7 +259,7 @@ def region_households(  # @paginate reads the signature in its own module: no ty
     "乡镇：各村的贫困村退出检查；村：本村的检查。每项给出规则、标准及依据、实际情况、是否满足。",
 )
 def exit_check(request: HttpRequest, code: RegionCode, year: Year = None) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     region = access.access_figures(user, code)
     year = year or timezone.localdate().year
     if region.level == Level.COUNTY:

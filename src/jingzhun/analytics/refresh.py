@@ -31,7 +31,7 @@ from django.utils import timezone
 from jingzhun.analytics.indicators import INDICATORS
 from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue, StagedValue
 from jingzhun.comparison.snapshot import TABLES, Snapshot, schema
-from jingzhun.core import bulk
+from jingzhun.core import bulk, quoting
 
 log = logging.getLogger(__name__)
 LEVELS = ((2, 1), (4, 2), (6, 3), (9, 4), (12, 5))  # significant digits → Region.Level
@@ -177,7 +177,7 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
     engine = DuckEngine()  # the snapshot's tables as the comparison rules see them
     con = engine.con
     try:
-        like = prefix.replace("'", "") + "%"
+        like = prefix + "%"
         used = _snapshot_columns()
         for table in TABLES:
             if table not in used:
@@ -191,7 +191,7 @@ def compute(snapshot: Snapshot, *, prefix: str, today: dt.date) -> pa.Table:
             columns = ", ".join(f.name for f in schema(table) if f.name in used[table])
             con.execute(
                 f"CREATE TABLE {table} AS SELECT {columns} FROM _snapshot_{table} "
-                f"WHERE village_code LIKE '{like}'"
+                f"WHERE village_code LIKE {quoting.literal(like)}"
             )
         con.register("db_counts", _db_village_counts(prefix, today))
         con.register("population", _population(prefix))
@@ -232,7 +232,7 @@ def _value(n: int, denominator: int | None, rate: bool) -> Decimal:
 
 
 def _codes(rates: Iterable[str]) -> str:
-    return ", ".join(f"'{c}'" for c in sorted(rates)) or "''"
+    return ", ".join(quoting.literal(c) for c in sorted(rates)) or "''"
 
 
 def _value_sql(rates: Iterable[str]) -> str:

@@ -21,13 +21,12 @@ from jingzhun.assessment import access, selectors, services
 from jingzhun.assessment.choices import Outcome
 from jingzhun.assessment.models import Interview, Survey
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, user_of
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import MAX_ID, ErrorOut, RegionRef
+from jingzhun.registry.schemas import MAX_ID, RegionRef
 
 router = Router()
 TAGS = ["评估抽样调查"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 SurveyId = Annotated[int, Path(ge=1, le=MAX_ID, description="评估调查 ID")]
 SampledId = Annotated[int, Path(ge=1, le=MAX_ID, description="抽中户 ID")]
 OUTCOMES = "，".join(f"{v} {label}" for v, label in Outcome.choices)
@@ -103,10 +102,6 @@ class InterviewOut(Schema):
     version: int
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _survey_out(s: Any) -> dict[str, Any]:
     return {
         "id": s.pk,
@@ -140,7 +135,7 @@ def _counted(qs: Any) -> Any:
 )
 @paginate(Pagination)
 def list_surveys(request: HttpRequest) -> Any:
-    return [_survey_out(s) for s in _counted(access.surveys_for(_user(request)))]
+    return [_survey_out(s) for s in _counted(access.surveys_for(user_of(request)))]
 
 
 @router.get(
@@ -152,7 +147,7 @@ def list_surveys(request: HttpRequest) -> Any:
     "以及据此评估的贫困县退出条件。",
 )
 def get_survey(request: HttpRequest, id: SurveyId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     survey: Survey = _counted(access.surveys_for(user)).filter(pk=access.access_survey(user, id).pk).get()
     figures = selectors.survey_estimates(survey)
     return {
@@ -189,7 +184,7 @@ def _interview_out(i: Interview) -> dict[str, Any]:
     "还要答是否漏评和漏评人数。更正时带上次返回的 version；他人已修改时返回 409。",
 )
 def record_interview(request: HttpRequest, id: SampledId, payload: InterviewIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     sampled = access.access_sampled(user, id)
     access.require_change(user, sampled.survey)
     data = payload.model_dump()

@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from jingzhun.assessment import sampling, selectors
 from jingzhun.assessment.choices import Group, Outcome, SurveyState
 from jingzhun.assessment.models import Interview, SampledHousehold, SampledVillage, Survey
 from jingzhun.core import audit
-from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
+from jingzhun.core.errors import ValidationFailed
+from jingzhun.core.locking import bump_version, check_version, lock_row
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
@@ -52,15 +53,7 @@ def _record_created(actor: audit.Actor, objects: list[Any], root: Survey) -> Non
 
 def _lock_survey(survey: Survey, expected_version: int | None = None) -> Survey:
     """The survey row, locked for this transaction (draws, visits and closing serialise on it)."""
-    fresh = Survey.objects.select_for_update().get(pk=survey.pk)
-    if expected_version is not None and fresh.version != expected_version:
-        raise ConcurrentEditError("该评估调查已被他人修改，请刷新后重试")
-    return fresh
-
-
-def _bump(survey: Survey) -> None:
-    Survey.objects.filter(pk=survey.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    survey.version += 1
+    return lock_row(survey, expected_version, message="该评估调查已被他人修改，请刷新后重试")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +164,7 @@ def redraw_survey(*, actor: audit.Actor, survey: Survey, seed: int, expected_ver
         before = audit.snapshot(old)
         old.state = SurveyState.SUPERSEDED
         old.save(update_fields=["state", "updated_at"])
-        _bump(old)
+        bump_version(old)
         audit.record(actor, ChangeAction.UPDATE, old, before=before)
     return new
 
@@ -185,7 +178,7 @@ def close_survey(*, actor: audit.Actor, survey: Survey, expected_version: int) -
     before = audit.snapshot(locked)
     locked.state = SurveyState.CLOSED
     locked.save(update_fields=["state", "updated_at"])
-    _bump(locked)
+    bump_version(locked)
     audit.record(actor, ChangeAction.UPDATE, locked, before=before)
     return locked
 
@@ -204,7 +197,7 @@ def _start_fieldwork(actor: audit.Actor, survey: Survey) -> None:
         before = audit.snapshot(survey)
         survey.state = SurveyState.FIELDWORK
         survey.save(update_fields=["state", "updated_at"])
-        _bump(survey)
+        bump_version(survey)
         audit.record(actor, ChangeAction.UPDATE, survey, before=before)
 
 
@@ -333,8 +326,7 @@ def record_interview(
     clean = _answers(sampled, data)
     interview = Interview.objects.filter(sampled=sampled).first()
     current = interview.version if interview else 0
-    if expected_version != current:
-        raise ConcurrentEditError("该户的调查结果已被他人录入或修改，请刷新后在最新内容上修改")
+    check_version(current, expected_version, "该户的调查结果已被他人录入或修改，请刷新后在最新内容上修改")
     if interview is None:
         interview = Interview(sampled=sampled, entered_by=actor.user, entered_by_name=actor.name, **clean)
         interview.save()

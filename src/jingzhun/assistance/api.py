@@ -14,14 +14,13 @@ from jingzhun.assistance import selectors, services
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, user_of
 from jingzhun.registry import access
-from jingzhun.registry.schemas import MAX_ID, ErrorOut
+from jingzhun.registry.schemas import MAX_ID
 
 router = Router()
 
 TAGS = ["帮扶"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 HouseholdId = Annotated[int, Path(ge=1, le=MAX_ID, description="农户 ID")]
 PairingId = Annotated[int, Path(ge=1, le=MAX_ID, description="帮扶结对 ID")]
 MeasureId = Annotated[int, Path(ge=1, le=MAX_ID, description="帮扶措施 ID")]
@@ -73,10 +72,6 @@ class MeasureIn(Schema):
     note: str = Field("", max_length=services.MAX_NOTE, description="备注")
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _assistance(user: Any, household_id: int) -> dict[str, Any]:
     household = access.access_household(user, household_id, "view")
     found = selectors.household_assistance(user, household.pk)
@@ -106,7 +101,7 @@ def _measure_values(m: Measure) -> dict[str, Any]:
     description="一户的帮扶结对（在帮的在前）和各年度帮扶措施（新年度在前），以及修改时要带回的农户 version。",
 )
 def household_assistance(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
-    return _assistance(_user(request), id)
+    return _assistance(user_of(request), id)
 
 
 @router.post(
@@ -118,7 +113,7 @@ def household_assistance(request: HttpRequest, id: HouseholdId) -> dict[str, Any
     "他人已先保存时返回 409。返回本户最新的帮扶情况。",
 )
 def add_pairing(request: HttpRequest, payload: PairingIn, id: HouseholdId) -> Status:
-    user = _user(request)
+    user = user_of(request)
     services.save_pairing(
         actor=audit.Actor.of(user),
         user=user,
@@ -137,7 +132,7 @@ def add_pairing(request: HttpRequest, payload: PairingIn, id: HouseholdId) -> St
     description="整条替换一条帮扶结对；结束结对即填写帮扶结束日期。需带上农户的 version。返回本户最新的帮扶情况。",
 )
 def update_pairing(request: HttpRequest, payload: PairingIn, id: PairingId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     household_id = selectors.record_of(Pairing, user, id).household_id
     services.save_pairing(
         actor=audit.Actor.of(user),
@@ -159,7 +154,7 @@ def update_pairing(request: HttpRequest, payload: PairingIn, id: PairingId) -> d
     "返回本户最新的帮扶情况。",
 )
 def add_measure(request: HttpRequest, payload: MeasureIn, id: HouseholdId) -> Status:
-    user = _user(request)
+    user = user_of(request)
     services.save_measure(
         actor=audit.Actor.of(user),
         user=user,
@@ -178,7 +173,7 @@ def add_measure(request: HttpRequest, payload: MeasureIn, id: HouseholdId) -> St
     description="整条替换一条帮扶措施，例如入户核实后标记为已实施。需带上农户的 version。返回本户最新的帮扶情况。",
 )
 def update_measure(request: HttpRequest, payload: MeasureIn, id: MeasureId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     household_id = selectors.record_of(Measure, user, id).household_id
     services.save_measure(
         actor=audit.Actor.of(user),

@@ -30,16 +30,16 @@ from django.utils import timezone
 from jingzhun.accounts.models import User
 from jingzhun.assistance.choices import MeasureFamily, UnitLevel
 from jingzhun.assistance.models import FIRST_YEAR, LAST_YEAR, Measure, Pairing
-from jingzhun.core import audit, workbooks
+from jingzhun.core import audit, quoting, workbooks
 from jingzhun.core.errors import (
     ConcurrentEditError,
     NotFoundOrForbidden,
     PermissionDeniedError,
     ValidationFailed,
 )
+from jingzhun.core.locking import bump_version
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry.access import households_for
-from jingzhun.registry.locking import lock_household
 from jingzhun.registry.models import Household
 from jingzhun.registry.staging import (
     CSV_OPTIONS,
@@ -385,10 +385,6 @@ def _template_hint(spec: _KindSpec) -> str:
     return f"导入页面“下载{spec.name}模板”得到的模板"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     def read(con: duckdb.DuckDBPyConnection, source: Path, found_warnings: list[str]) -> dict[str, int]:
         try:
@@ -399,7 +395,10 @@ def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
                 ).fetchall()
             ]
             found = _map_headers(names, spec, "CSV", found_warnings)
-            select = ", ".join(f"{_quote(names[j])}::VARCHAR AS {_quote(key)}" for key, j in found.items())
+            select = ", ".join(
+                f"{quoting.identifier(names[j])}::VARCHAR AS {quoting.identifier(key)}"
+                for key, j in found.items()
+            )
             con.execute(
                 f"CREATE TABLE raw_text AS SELECT {select} FROM read_csv(?, {CSV_OPTIONS})", [str(source)]
             )
@@ -413,7 +412,7 @@ def _read_csv(path: Path, spec: _KindSpec, warnings: list[str]) -> list[_Raw]:
     try:
         keys = list(found)
         rows = con.execute(
-            f"SELECT _row, {', '.join(_quote(k) for k in keys)} FROM raw ORDER BY _i"
+            f"SELECT _row, {', '.join(quoting.identifier(k) for k in keys)} FROM raw ORDER BY _i"
         ).fetchall()
     finally:
         con.close()
@@ -847,7 +846,7 @@ def _save(
         return (spec.key_field, spec.duplicate) if same.exclude(pk=record.pk).exists() else None
 
     _checked(record, spec.parsers, data, twin)
-    lock_household(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor,

@@ -20,37 +20,24 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from jingzhun.accounts.choices import Role
-from jingzhun.api import TokenAuth
 from jingzhun.comparison import datasets, doubt_access, jobs, selectors, services
 from jingzhun.comparison.models import Category, ComparisonRun, Doubt, DoubtState
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, RoleAuth, user_of
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import MAX_ID, ErrorOut, RegionRef, mask_id
+from jingzhun.registry.schemas import MAX_ID, RegionRef, mask_id
 
 router = Router()
 TAGS = ["行业数据比对"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="比对任务 ID")]
 DoubtId = Annotated[int, Path(ge=1, le=MAX_ID, description="疑点 ID")]
 STATES = "，".join(f"{v} {label}" for v, label in DoubtState.choices)
 
 
-class RunnerAuth(TokenAuth):
-    """Token auth that refuses (403) roles that may never start a run, before the body is read."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        user = super().authenticate(request, token)
-        if user is not None and getattr(user, "role", None) not in doubt_access.RUNNERS:
-            raise PermissionDeniedError("只有县级管理员可以发起比对")
-        return user
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+runner_auth = RoleAuth(doubt_access.RUNNERS, "只有县级管理员可以发起比对")
 
 
 class Converted:
@@ -244,14 +231,8 @@ class ThresholdOut(Schema):
     version: int = Field(description="版本号；0 表示已删除，沿用上级的值")
 
 
-class RuleOwnerAuth(TokenAuth):
-    """Token auth that refuses (403) roles that may never own a region's rules, before the body is read."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        user = super().authenticate(request, token)
-        if user is not None and getattr(user, "role", None) not in doubt_access.RUNNERS:
-            raise PermissionDeniedError("只有县级管理员可以管理本县的比对规则")
-        return user
+# Refuses (403) roles that may never own a region's rules, before the body is read.
+rule_owner_auth = RoleAuth(doubt_access.RUNNERS, "只有县级管理员可以管理本县的比对规则")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,7 +337,7 @@ def _writable(user: Any, doubt_id: int, action: Literal["verify", "resolve"]) ->
 )
 @paginate(Pagination)
 def list_runs(request: HttpRequest) -> Any:
-    runs = doubt_access.runs_for(_user(request)).select_related("region").order_by("-started_at", "-pk")
+    runs = doubt_access.runs_for(user_of(request)).select_related("region").order_by("-started_at", "-pk")
     return Converted(runs, lambda rows: [_run_out(r) for r in rows])
 
 
@@ -368,7 +349,7 @@ def list_runs(request: HttpRequest) -> Any:
     description="进度、各规则命中数、未运行的规则及原因、使用的部门数据批次和各乡镇的疑点数。",
 )
 def get_run(request: HttpRequest, id: RunId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _run_detail(user, doubt_access.access_run(user, id))
 
 
@@ -376,13 +357,13 @@ def get_run(request: HttpRequest, id: RunId) -> dict[str, Any]:
     "/runs",
     response={202: RunOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RunnerAuth(),
+    auth=runner_auth,
     summary="发起比对",
     description="对本人辖区内的一个县发起比对（县级管理员）；比对在后台运行，返回 202 和任务，"
     "请轮询任务详情直到 state 不再是 running。同一县已有比对在进行时返回 422。",
 )
 def start_run(request: HttpRequest, payload: RunIn) -> Status:
-    user = _user(request)
+    user = user_of(request)
     region = access_region(user, payload.region)
     if region.level != Level.COUNTY:
         raise ValidationFailed("比对范围应为县（区）", {"region": ["应为县级区划"]})
@@ -410,7 +391,7 @@ def list_doubts(
         "", max_length=12, description="只看该区划内的疑点（区划代码或前缀），须在本人辖区内"
     ),
 ) -> Any:
-    user = _user(request)
+    user = user_of(request)
     if state and state not in DoubtState.values:
         raise ValidationFailed(f"未知的状态：{state}", {"state": ["未知的状态"]})
     prefix = access_region(user, region).prefix if region else ""
@@ -427,7 +408,7 @@ def list_doubts(
     description="疑点的规则、证据、状态和核实结果。",
 )
 def get_doubt(request: HttpRequest, id: DoubtId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
 
 
@@ -440,7 +421,7 @@ def get_doubt(request: HttpRequest, id: DoubtId) -> dict[str, Any]:
     "（已有办理中的同类案件则关联）。已核实的疑点不能再次核实；他人已先核实时返回 409。",
 )
 def verify_doubt(request: HttpRequest, id: DoubtId, payload: VerifyIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _writable(user, id, "verify")
     services.verify(
         actor=audit.Actor.of(user),
@@ -460,7 +441,7 @@ def verify_doubt(request: HttpRequest, id: DoubtId, payload: VerifyIn) -> dict[s
     description="核实属实的疑点整改完成后标为已整改，须写整改情况；此后同一问题再次比中时会重新下发。",
 )
 def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _writable(user, id, "resolve")
     services.resolve(actor=audit.Actor.of(user), doubt_id=id, note=payload.note, version=payload.version)
     return _doubts_out(user, [doubt_access.access_doubt(user, id)])[0]
@@ -479,7 +460,7 @@ def resolve_doubt(request: HttpRequest, id: DoubtId, payload: ResolveIn) -> dict
     "各状态数量和准确率。",
 )
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
-    user = _user(request)
+    user = user_of(request)
     return [_rule_out(stats) for stats in selectors.rule_stats(user, doubt_access.rules_for(user))]
 
 
@@ -532,13 +513,13 @@ RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="规则 ID")]
     "/rules/region",
     response={201: RuleOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RuleOwnerAuth(),
+    auth=rule_owner_auth,
     summary="添加本地区的规则",
     description="县级管理员为本县添加规则（系统规则的编号则在本县替换该规则）。新规则是停用的：校验并试运行通过后"
     "才能启用（/switch）。",
 )
 def create_region_rule(request: HttpRequest, payload: RegionRuleCreateIn) -> Status:
-    user = _user(request)
+    user = user_of(request)
     values = payload.dict()
     rule = services.save_region_rule(
         actor=audit.Actor.of(user), region_prefix=values.pop("region_prefix"), values=values
@@ -554,7 +535,7 @@ def create_region_rule(request: HttpRequest, payload: RegionRuleCreateIn) -> Sta
     description="修改后规则停用，须重新校验后启用。他人已先修改时返回 409。",
 )
 def update_region_rule(request: HttpRequest, id: RuleId, payload: RegionRuleUpdateIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _rule_writable(user, id)
     values = payload.dict()
     version = values.pop("version")
@@ -573,8 +554,8 @@ def update_region_rule(request: HttpRequest, id: RuleId, payload: RegionRuleUpda
     "不修改任何数据。",
 )
 def check_region_rule(request: HttpRequest, id: RuleId) -> dict[str, Any]:
-    _rule_writable(_user(request), id)
-    result = services.check_region_rule(user=_user(request), rule_id=id)
+    _rule_writable(user_of(request), id)
+    result = services.check_region_rule(user=user_of(request), rule_id=id)
     return {
         "ok": result.ok,
         "errors": result.errors,
@@ -592,7 +573,7 @@ def check_region_rule(request: HttpRequest, id: RuleId) -> dict[str, Any]:
     description="启用前校验并试运行，不通过返回 422 和不符合之处，规则保持停用。",
 )
 def switch_region_rule(request: HttpRequest, id: RuleId, payload: SwitchIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     _rule_writable(user, id)
     services.switch_region_rule(
         actor=audit.Actor.of(user), rule_id=id, enabled=payload.enabled, version=payload.version
@@ -604,14 +585,14 @@ def switch_region_rule(request: HttpRequest, id: RuleId, payload: SwitchIn) -> d
     "/thresholds",
     response={200: ThresholdOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=RuleOwnerAuth(),
+    auth=rule_owner_auth,
     summary="设置本地区的阈值",
     description="该地区的户按这里的阈值比对（最具体的地区优先）；空值沿用上级的值，全部为空则删除本地区的阈值。",
 )
 def set_threshold(request: HttpRequest, payload: ThresholdIn) -> dict[str, Any]:
     code, region = payload.code, payload.region_prefix
     found = services.set_region_threshold(
-        actor=audit.Actor.of(_user(request)),
+        actor=audit.Actor.of(user_of(request)),
         code=code,
         region_prefix=region,
         parameters=dict(payload.parameters),

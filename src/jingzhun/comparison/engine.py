@@ -34,6 +34,7 @@ import pyarrow as pa
 from jingzhun.comparison import datasets as ds
 from jingzhun.comparison import namekeys
 from jingzhun.comparison.snapshot import POLICY, TABLES, Snapshot, policy_schema, schema
+from jingzhun.core import quoting
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def literal_text(value: str | None) -> str:
         return "NULL"
     if "\\" in value:
         raise RuleError(f"文本参数不能含反斜杠：{value!r}")
-    return "'" + value.replace("'", "''") + "'"
+    return quoting.literal(value)
 
 
 def render(sql: str, params: Mapping[str, Any], *, where: str) -> str:
@@ -335,7 +336,7 @@ class DuckEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+            self.con.execute(f"SET memory_limit = {quoting.literal(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
 
     def table(
@@ -346,12 +347,12 @@ class DuckEngine:
         *,
         load_regions: Sequence[str | None] | None = None,
     ) -> None:
-        cols = ", ".join(f'"{f.name}"' for f in arrow_schema)
+        cols = ", ".join(quoting.identifier(f.name) for f in arrow_schema)
         if paths:
             groups = _by_region(paths, load_regions) if load_regions is not None else [(None, list(paths))]
             parts = []
             for region, group in groups:
-                files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in group) + "]"
+                files = quoting.path_list(group)
                 extra = (
                     ""
                     if load_regions is None
@@ -515,8 +516,7 @@ def region_filter(column: str, include: str, excluded: Sequence[str] = ()) -> st
 
 def _rule_query(rule: RuleSpec, sql: str) -> str:
     cols = ", ".join(f"CAST(f.{c} AS VARCHAR) AS {c}" for c in FINDING_COLUMNS[1:])
-    code = rule.code.replace("'", "")
-    query = f"SELECT '{code}' AS rule_code, {cols} FROM ({sql}) f"
+    query = f"SELECT {literal_text(rule.code)} AS rule_code, {cols} FROM ({sql}) f"
     if rule.region_prefix or rule.excluded:
         query += " WHERE " + region_filter("f.village_code", rule.region_prefix, rule.excluded)
     return query

@@ -40,7 +40,7 @@ from jingzhun.comparison import access
 from jingzhun.comparison.datasets import DATASETS, Col, Dataset, T
 from jingzhun.comparison.datasets import get as get_dataset
 from jingzhun.comparison.models import DatasetLoad, LoadState
-from jingzhun.core import audit, workbooks
+from jingzhun.core import audit, quoting, workbooks
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import PREFIX_LENGTH
@@ -68,7 +68,7 @@ CSV_SUFFIXES = {".csv", ".txt"}
 PARQUET_SUFFIXES = {".parquet"}
 # Columns of our own error report and stored files: read back without a warning.
 IGNORED_HEADERS = {"错误说明", "原工作表", "原行号", "row_number", "id_valid"}
-TRIM_CHARS = validation.lit(" \t\r\n\u3000\u00a0\ufeff")
+TRIM_CHARS = quoting.literal(" \t\r\n\u3000\u00a0\ufeff")
 REQUIRED = "'必填项，不能为空'"
 MONEY_LIMIT = 10**12  # DECIMAL(14,2)
 HELP_SHEET = "填写说明"
@@ -151,16 +151,12 @@ def _template_hint(ds: Dataset) -> str:
     return f"“部门数据”页面“数据集与模板”中「{ds.name}」的模板"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _text_columns(ds: Dataset, sources: dict[str, str]) -> str:
     """Every dataset column as trimmed text (NULL when empty or absent), named by its key."""
     return ", ".join(
-        f"nullif(trim(CAST({_quote(sources[c.key])} AS VARCHAR), {TRIM_CHARS}), '') AS {_quote(c.key)}"
+        f"nullif(trim(CAST({quoting.identifier(sources[c.key])} AS VARCHAR), {TRIM_CHARS}), '') AS {quoting.identifier(c.key)}"
         if c.key in sources
-        else f"CAST(NULL AS VARCHAR) AS {_quote(c.key)}"
+        else f"CAST(NULL AS VARCHAR) AS {quoting.identifier(c.key)}"
         for c in ds.columns
     )
 
@@ -315,7 +311,7 @@ def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDB
                 continue
             number = (
                 con.sql(
-                    f"SELECT {_quote(names[found[col.key]])} FROM read_parquet(?, file_row_number = true)"
+                    f"SELECT {quoting.identifier(names[found[col.key]])} FROM read_parquet(?, file_row_number = true)"
                     " ORDER BY file_row_number",
                     params=[str(path)],
                 )
@@ -333,7 +329,9 @@ def _read_parquet(path: Path, ds: Dataset, warnings: list[str]) -> duckdb.DuckDB
             con.register(
                 "settled_arrow", pa.table({"_i": pa.array(range(len(number)), pa.int64()), "t": settled})
             )
-            con.execute(f"UPDATE raw SET {_quote(col.key)} = s.t FROM settled_arrow s WHERE s._i = raw._i")
+            con.execute(
+                f"UPDATE raw SET {quoting.identifier(col.key)} = s.t FROM settled_arrow s WHERE s._i = raw._i"
+            )
             con.unregister("settled_arrow")
         _store_damage(con, damage)
     except duckdb.Error as exc:
@@ -390,10 +388,10 @@ def _attach_ids(con: duckdb.DuckDBPyConnection, key: str) -> None:
     Clean 18-digit numbers are checked in SQL (the register's check, applied to this column); the rest go
     to ``idnumbers.parse_many`` so the messages are the register's. A number cell that cannot hold the ID's
     digits (``number_damage``) is an error like an ID Excel turned into text such as 6.20502E+17."""
-    fast = validation._fast_id_sql().replace('"id_number"', _quote(key))
+    fast = validation._fast_id_sql().replace('"id_number"', quoting.identifier(key))
     con.execute(f"CREATE TABLE ok_{key} AS SELECT _i, id_canon FROM ({fast})")
     slow = con.execute(
-        f"SELECT _i, {_quote(key)} FROM raw ANTI JOIN ok_{key} USING (_i) WHERE {_quote(key)} IS NOT NULL"
+        f"SELECT _i, {quoting.identifier(key)} FROM raw ANTI JOIN ok_{key} USING (_i) WHERE {quoting.identifier(key)} IS NOT NULL"
     ).fetchall()
     texts = [t for _, t in slow]
     numbers, _sexes, codes, _births, messages = idnumbers.parse_many(texts)
@@ -412,15 +410,15 @@ def _attach_ids(con: duckdb.DuckDBPyConnection, key: str) -> None:
     con.unregister("ids_arrow")
     con.execute(f"DROP TABLE ok_{key}")
     con.execute(f"""UPDATE ids_{key} SET canon = NULL, norm = NULL, msg = d.msg, excel_number = true
-        FROM number_damage d WHERE d.key = {validation.lit(key)} AND d._i = ids_{key}._i""")
+        FROM number_damage d WHERE d.key = {quoting.literal(key)} AND d._i = ids_{key}._i""")
 
 
 def _quoted(t: str, before: str, after: str = "」") -> str:
-    return f"{validation.lit(before)} || {t} || {validation.lit(after)}"
+    return f"{quoting.literal(before)} || {t} || {quoting.literal(after)}"
 
 
 def _src(col: Col) -> str:
-    return f"r.{_quote(col.key)}"
+    return f"r.{quoting.identifier(col.key)}"
 
 
 def _id_sql(col: Col, keep_invalid_ids: bool) -> tuple[list[str], str, str | None]:
@@ -470,7 +468,7 @@ def _bool_sql(col: Col) -> tuple[list[str], str]:
 
 def _date_sql(col: Col) -> tuple[list[str], str]:
     src, v = _src(col), f"v_{col.key}"
-    fmts = ", ".join(validation.lit(f) for f in validation.DATE_FORMATS)
+    fmts = ", ".join(quoting.literal(f) for f in validation.DATE_FORMATS)
     # A five-digit number is an Excel date serial (a date cell that lost its format).
     value = (
         f"CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
@@ -546,7 +544,7 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
     for col in ds.columns:
         if col.type in (T.CODE, T.BOOL):
             validation._distinct_table(con, _registry_column(col))
-            joins.append(f"LEFT JOIN d_{col.key} ON d_{col.key}.t = r.{_quote(col.key)}")
+            joins.append(f"LEFT JOIN d_{col.key} ON d_{col.key}.t = r.{quoting.identifier(col.key)}")
         elif col.type == T.ID:
             _attach_ids(con, col.key)
             joins.append(f"LEFT JOIN ids_{col.key} ON ids_{col.key}._i = r._i")
@@ -556,7 +554,7 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
         ):  # a number cell that cannot hold the digits: the error of the column, whatever the text
             joins.append(
                 f"LEFT JOIN number_damage n_{col.key} ON n_{col.key}._i = r._i"
-                f" AND n_{col.key}.key = {validation.lit(col.key)}"
+                f" AND n_{col.key}.key = {quoting.literal(col.key)}"
             )
             items.append(f"n_{col.key}.msg AS g_{col.key}")
             err = f"coalesce(g_{col.key}, {err})"
@@ -566,7 +564,7 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
             warnings[col.key] = warn
     if "id_number" not in ds.keys:
         inner.append("CAST(NULL AS BOOLEAN) AS id_valid")
-    filled = " OR ".join(f"r.{_quote(k)} IS NOT NULL" for k in ds.keys)
+    filled = " OR ".join(f"r.{quoting.identifier(k)} IS NOT NULL" for k in ds.keys)
     outer = [
         "_i",
         "_sheet",
@@ -589,7 +587,7 @@ def check(con: duckdb.DuckDBPyConnection, ds: Dataset) -> Checked:
         con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, col, msg, {warning}, NULL FROM (
             UNPIVOT (SELECT _i, _sheet, _row, {picks} FROM p WHERE coalesce({", ".join(f"{prefix}_{k}" for k in names)}) IS NOT NULL)
             ON COLUMNS(* EXCLUDE (_i, _sheet, _row)) INTO NAME col VALUE msg)""")
-    quote = " ".join(f"WHEN {validation.lit(k)} THEN r.{_quote(k)}" for k in ds.keys)
+    quote = " ".join(f"WHEN {quoting.literal(k)} THEN r.{quoting.identifier(k)}" for k in ds.keys)
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     result.rows, result.invalid_ids = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE NOT id_valid AND {_accepted(ds)}) FROM p"
@@ -619,10 +617,10 @@ def row_errors(checked: Checked, limit: int | None = None) -> list[LoadError]:
 def write_rows(checked: Checked, path: Path) -> None:
     """The accepted rows with exactly the dataset's typed columns, ``row_number`` and ``id_valid`` (zstd)."""
     ds = checked.dataset
-    columns = ", ".join(f"CAST(v_{c.key} AS {c.sql_type}) AS {_quote(c.key)}" for c in ds.columns)
+    columns = ", ".join(f"CAST(v_{c.key} AS {c.sql_type}) AS {quoting.identifier(c.key)}" for c in ds.columns)
     tmp = path.with_suffix(".parquet.tmp")
     checked.con.execute(f"""COPY (SELECT {columns}, CAST(_row AS INTEGER) AS row_number, id_valid FROM p
-        WHERE {_accepted(ds)} ORDER BY _i) TO {validation.lit(str(tmp))} (FORMAT parquet, COMPRESSION zstd)""")
+        WHERE {_accepted(ds)} ORDER BY _i) TO {quoting.path(tmp)} (FORMAT parquet, COMPRESSION zstd)""")
     os.replace(tmp, path)
 
 
@@ -630,7 +628,7 @@ def write_error_report(checked: Checked, path: Path) -> Path:
     """Rows with errors as they were typed, with the problems beside them (ready to fix and load again), and
     the list of every problem, warnings included."""
     ds, con = checked.dataset, checked.con
-    keys = ", ".join(f"r.{_quote(k)}" for k in ds.keys)
+    keys = ", ".join(f"r.{quoting.identifier(k)}" for k in ds.keys)
     bad_rows = con.execute(f"""SELECT r._sheet, r._row, m.message, {keys} FROM (
         SELECT _i, string_agg(c.header || '：' || e.msg, '；' ORDER BY c.pos) AS message
         FROM errors e JOIN cols c ON c.key = e.col WHERE NOT e.warning GROUP BY _i ORDER BY _i LIMIT {REPORT_ROWS}) m

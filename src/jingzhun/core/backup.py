@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
+from jingzhun.core import quoting
 from jingzhun.core.errors import JingzhunError
 
 FORMAT = 1
@@ -106,16 +107,12 @@ def sqlite_tables(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     ]
     result: dict[str, dict[str, Any]] = {}
     for name in names:
-        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({_sqlite_ident(name)})")]
-        row = " || ',' || ".join(f"quote({_sqlite_ident(c)})" for c in columns) or "''"
-        cursor = conn.execute(f"SELECT {row} AS r FROM {_sqlite_ident(name)} ORDER BY r")
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({quoting.identifier(name)})")]
+        row = " || ',' || ".join(f"quote({quoting.identifier(c)})" for c in columns) or "''"
+        cursor = conn.execute(f"SELECT {row} AS r FROM {quoting.identifier(name)} ORDER BY r")
         count, digest = _digest_rows(iter(cursor))
         result[name] = {"rows": count, "sha256": digest}
     return result
-
-
-def _sqlite_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def postgres_tables(cursor: Any) -> dict[str, dict[str, Any]]:
@@ -126,8 +123,9 @@ def postgres_tables(cursor: Any) -> dict[str, dict[str, Any]]:
     names = [r[0] for r in cursor.fetchall()]
     result: dict[str, dict[str, Any]] = {}
     for name in names:
-        ident = '"' + name.replace('"', '""') + '"'
-        cursor.execute(f'SELECT t::text FROM public.{ident} t ORDER BY t::text COLLATE "C"')
+        cursor.execute(
+            f'SELECT t::text FROM public.{quoting.identifier(name)} t ORDER BY t::text COLLATE "C"'
+        )
         count, digest = _digest_rows(_fetch(cursor))
         result[name] = {"rows": count, "sha256": digest}
     return result

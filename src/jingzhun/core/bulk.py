@@ -22,6 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 
+from jingzhun.core import quoting
+
 log = logging.getLogger(__name__)
 
 
@@ -395,12 +397,7 @@ def _insert_query(con: Any, load: Load) -> int:
 
 
 def _literals(values: Sequence[Any]) -> str:
-    return ", ".join(
-        "'" + json.dumps(v) + "'"
-        if isinstance(v, list | dict)
-        else ("NULL" if v is None else "'" + str(v).replace("'", "''") + "'")
-        for v in values
-    )
+    return ", ".join(quoting.literal(v) for v in values)
 
 
 def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]:
@@ -409,7 +406,7 @@ def _export_csv(con: Any, load: Load, path: Path) -> tuple[list[str], Path, int]
     if extra_names:
         sql = f"SELECT *, {_literals(extra_values)} FROM ({sql})"
         fields += extra_names
-    count = int(con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)").fetchone()[0])
+    count = int(con.execute(f"COPY ({sql}) TO {quoting.path(path)} (FORMAT csv, HEADER false)").fetchone()[0])
     return fields, path, count
 
 

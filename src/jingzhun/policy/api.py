@@ -16,33 +16,24 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from jingzhun.api import TokenAuth
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, RoleAuth, user_of
 from jingzhun.core.errors import PermissionDeniedError, ValidationFailed
 from jingzhun.policy import access, catalogue, selectors, services
 from jingzhun.policy.criteria import PURPOSES, evaluate_household
 from jingzhun.policy.models import Parameter
 from jingzhun.registry import access as registry_access
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import MAX_ID, ErrorOut
+from jingzhun.registry.schemas import MAX_ID
 
 router = Router()
 TAGS = ["政策参数"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 ParameterId = Annotated[int, Path(ge=1, le=MAX_ID, description="政策参数 ID")]
 HouseholdId = Annotated[int, Path(ge=1, le=MAX_ID, description="农户 ID")]
 KEY_NOTE = "参数代码：" + "，".join(f"{k.key} {k.name}（{k.unit}）" for k in catalogue.KEYS)
 
 
-class EditorAuth(TokenAuth):
-    """Token auth that also refuses (403) roles that may never set parameters, before the body is read."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        user = super().authenticate(request, token)
-        if user is not None and not access.can_edit_any(user):
-            raise PermissionDeniedError("只有系统管理员和县级（省级）管理员可以设置政策参数")
-        return user
+editor_auth = RoleAuth(access.can_edit_any, "只有系统管理员和县级（省级）管理员可以设置政策参数")
 
 
 class ParameterOut(Schema):
@@ -165,7 +156,7 @@ def list_parameters(
     if key:
         catalogue.get(key)
     rows = selectors.parameters_for(
-        request.auth,  # type: ignore[attr-defined]  # set by the router's auth (TokenAuth)
+        user_of(request),
         key=key,
         region=region,
         year=year,
@@ -182,7 +173,7 @@ def list_parameters(
     description="一条政策参数：数值、适用区划和年度、发文及日期、是否待确认。辖区外的参数与不存在的一样返回 404。",
 )
 def get_parameter(request: HttpRequest, id: ParameterId) -> dict[str, Any]:
-    return _out(access.access_parameter(request.auth, id))  # type: ignore[attr-defined]
+    return _out(access.access_parameter(user_of(request), id))
 
 
 @router.post(
@@ -190,12 +181,12 @@ def get_parameter(request: HttpRequest, id: ParameterId) -> dict[str, Any]:
     response={201: ParameterOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
     summary="新增政策参数",
-    auth=EditorAuth(),
+    auth=editor_auth,
     description="系统管理员可设置任何区划；县级（省级）管理员只能设置本辖区内的区划。"
     "同一参数、区划、年度（或生效日期）只能有一条。",
 )
 def create_parameter(request: HttpRequest, payload: ParameterCreate) -> Status:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     data = payload.model_dump()
     access.require_edit(user, data["region_prefix"] or "")
     data["source"], data["note"] = data["source"] or "", data["note"] or ""
@@ -213,7 +204,7 @@ def create_parameter(request: HttpRequest, payload: ParameterCreate) -> Status:
     "停用参数：提交 effective_to。修改只影响这一条，已作出的决定保存了当时所用的数值。",
 )
 def update_parameter(request: HttpRequest, payload: ParameterUpdate, id: ParameterId) -> dict[str, Any]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     row = access.access_parameter(user, id, "view")
     if not access.parameters_for(user, "change").filter(pk=row.pk).exists():
         raise PermissionDeniedError("无权修改这条政策参数")
@@ -251,7 +242,7 @@ def household_evaluation(
         "2 自然消除；不填时帮扶措施一项仅供参考",
     ),
 ) -> dict[str, Any]:
-    household = registry_access.access_household(request.auth, id)  # type: ignore[attr-defined]
+    household = registry_access.access_household(user_of(request), id)
     evaluation = evaluate_household(
         household,
         purpose=purpose,

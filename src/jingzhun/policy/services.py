@@ -13,11 +13,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from jingzhun.core import audit
-from jingzhun.core.errors import ConcurrentEditError, ValidationFailed
+from jingzhun.core.errors import ValidationFailed
+from jingzhun.core.locking import bump_version
 from jingzhun.core.models import ChangeAction
 from jingzhun.policy import catalogue
 from jingzhun.policy.models import Parameter
@@ -35,6 +34,7 @@ EDITABLE = (
 )
 PREFIX_LENGTHS = (2, 4, 6, 9, 12)
 MAX_VALUE = Decimal("1000000000")
+CONFLICT = "该政策参数已被他人修改，请刷新后在最新内容上重新修改"
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -150,15 +150,6 @@ def create_parameter(
     return row
 
 
-def _lock(row: Parameter, expected_version: int) -> None:
-    updated = Parameter.objects.filter(pk=row.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise ConcurrentEditError("该政策参数已被他人修改，请刷新后在最新内容上重新修改")
-    row.version = expected_version + 1
-
-
 @transaction.atomic
 def update_parameter(
     *, actor: audit.Actor, parameter: Parameter, expected_version: int, data: dict[str, Any]
@@ -174,7 +165,7 @@ def update_parameter(
     _check(parameter)
     if audit.snapshot(parameter) == before:
         return parameter  # nothing changed: no new version, no audit noise
-    _lock(parameter, expected_version)
+    bump_version(parameter, expected_version, message=CONFLICT)
     parameter.save()
     audit.record(actor, ChangeAction.UPDATE, parameter, before=before)
     return parameter

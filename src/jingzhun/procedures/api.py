@@ -17,8 +17,8 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from jingzhun.accounts.choices import EDITOR_ROLES
-from jingzhun.api import TokenAuth
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, RoleAuth, user_of
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.procedures import access, selectors, services
 from jingzhun.procedures.choices import CaseState, ProcedureKind
@@ -27,26 +27,17 @@ from jingzhun.procedures.services import EvidenceInput, Signature
 from jingzhun.regions.models import Region
 from jingzhun.registry import access as registry_access
 from jingzhun.registry.api import Pagination
-from jingzhun.registry.schemas import MAX_ID, ErrorOut
+from jingzhun.registry.schemas import MAX_ID
 
 router = Router()
 TAGS = ["业务程序"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="案件 ID")]
 HouseholdId = Annotated[int, Path(ge=1, le=MAX_ID, description="农户 ID")]
 NoticeId = Annotated[int, Path(ge=1, le=MAX_ID, description="公示 ID")]
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class EditorAuth(TokenAuth):
-    """Token auth that refuses (403) roles that may never act on procedures, before the body is read."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        user = super().authenticate(request, token)
-        if user is not None and getattr(user, "role", None) not in EDITOR_ROLES:
-            raise PermissionDeniedError("只读角色不能办理业务程序")
-        return user
+editor_auth = RoleAuth(EDITOR_ROLES, "只读角色不能办理业务程序")
 
 
 def _changeable(user: Any, case: Case) -> None:
@@ -270,7 +261,7 @@ def list_cases(
     ),
     mine: bool = Query(False, description="只列我的待办"),
 ) -> list[dict[str, Any]]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     qs = (
         selectors.queue_for(user) if mine else access.cases_for(user).select_related("household", "next_step")
     )
@@ -293,7 +284,7 @@ def list_cases(
     description="案件、已办步骤（办理人、日期、签字、政策标准评估）。",
 )
 def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
-    return _detail(access.access_case(request.auth, id))  # type: ignore[attr-defined]
+    return _detail(access.access_case(user_of(request), id))
 
 
 @router.post(
@@ -304,7 +295,7 @@ def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
     description="为一户开启程序（同一户同类程序只能有一个办理中的案件）。",
 )
 def open_case(request: HttpRequest, id: HouseholdId, payload: OpenIn) -> Status:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     household = registry_access.access_household(user, id, "view")
     if not registry_access.households_for(user, "change").filter(pk=household.pk).exists():
         raise PermissionDeniedError("只读角色不能开案")
@@ -327,7 +318,7 @@ def open_case(request: HttpRequest, id: HouseholdId, payload: OpenIn) -> Status:
     "审批步骤不符合政策标准的不能通过。他人已先办理时返回 409。",
 )
 def complete_step(request: HttpRequest, id: CaseId, payload: StepIn) -> dict[str, Any]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     case = access.access_case(user, id)
     _changeable(user, case)
     services.complete_step(
@@ -348,12 +339,12 @@ def complete_step(request: HttpRequest, id: CaseId, payload: StepIn) -> dict[str
     "/bulk",
     response={200: list[BulkResultOut], WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=EditorAuth(),
+    auth=editor_auth,
     summary="批量办理",
     description="多个案件一起办理同一步骤；逐案返回是否成功及原因（失败的案件不受影响）。",
 )
 def advance_many(request: HttpRequest, payload: BulkIn) -> list[dict[str, Any]]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     results = services.advance_many(
         actor=audit.Actor.of(user),
         cases=[Case(pk=i) for i in payload.case_ids],
@@ -374,19 +365,19 @@ def advance_many(request: HttpRequest, payload: BulkIn) -> list[dict[str, Any]]:
     description="一次公示或公告：村、类型、公示期和名单（户编号、户主、人口）；不含身份证号、电话、银行账号和健康状况。",
 )
 def get_notice(request: HttpRequest, id: NoticeId) -> dict[str, Any]:
-    return _notice_out(access.access_notice(request.auth, id))  # type: ignore[attr-defined]
+    return _notice_out(access.access_notice(user_of(request), id))
 
 
 @router.post(
     "/notices",
     response={201: NoticeOut, WRITE_ERRORS: ErrorOut},
     tags=TAGS,
-    auth=EditorAuth(),
+    auth=editor_auth,
     summary="发布公示",
     description="同一村、同一公示步骤的多个案件发布一张公示；公示天数取政策参数。",
 )
 def post_notice(request: HttpRequest, payload: NoticeIn) -> Status:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     try:
         village = Region.objects.get(code=payload.village)
     except Region.DoesNotExist:

@@ -23,12 +23,12 @@ from django.utils import timezone
 from jingzhun.accounts.models import User
 from jingzhun.core import audit, bulk, signals
 from jingzhun.core.errors import (
-    ConcurrentEditError,
     JingzhunError,
     NotFoundOrForbidden,
     PermissionDeniedError,
     ValidationFailed,
 )
+from jingzhun.core.locking import bump_version, check_version
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.policy import criteria
 from jingzhun.policy.selectors import resolve
@@ -62,6 +62,7 @@ from jingzhun.registry.services import change_status_many
 
 CHUNK = 2000
 MAX_UPLOAD = 20 * 2**20  # a phone photo or a scanned form, not a video
+CONFLICT = "该案件已被他人办理或修改，请刷新后重试"
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,6 @@ def _record_many(changes: Sequence[ObjectChange]) -> None:
         return [stamps[change.time] if f == "time" else getattr(change, f) for f in AUDIT_FIELDS]
 
     bulk.insert_rows(ObjectChange, AUDIT_FIELDS, (row(c) for c in changes))
-
-
-def _lock(case: Case, expected_version: int) -> None:
-    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise ConcurrentEditError("该案件已被他人办理或修改，请刷新后重试")
-    case.version = expected_version + 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -356,8 +348,9 @@ def complete_step(
     ``effective_on`` (default: the day of the step) — a StatusEvent with the decision's date."""
     user = _user(actor)
     case = access.access_case(user, case.pk, "change", villages=True)
-    if case.version != expected_version:  # a stale form: say so before judging its contents
-        raise ConcurrentEditError("该案件已被他人办理或修改，请刷新后重试")
+    check_version(
+        case.version, expected_version, CONFLICT
+    )  # a stale form: say so before judging its contents
     on = on or _today()
     _not_future(on, "on", "办理日期")
     kinds = _check_evidence(evidence)
@@ -372,7 +365,7 @@ def complete_step(
     if effective_on is not None and not step.final:
         raise ValidationFailed("只有办结步骤才能填写生效日期", {"effective_on": ["不是办结步骤"]})
     evaluation = _evaluation(case, step, on)
-    _lock(case, expected_version)
+    bump_version(case, expected_version, message=CONFLICT)
     done = _write_steps(actor, [case], step, on, signatures, evidence, comment, {case.pk: evaluation}, facts)[
         0
     ]
@@ -877,7 +870,7 @@ def _end(
         raise ValidationFailed(f"案件{case.get_state_display()}，不能再改变")
     if not access.may_do(user, case.next_step):
         access.require_reviewer(user)
-    _lock(case, expected_version)
+    bump_version(case, expected_version, message=CONFLICT)
     _update_cases(
         actor, [case], bump=False, next_step=None, state=state, closed_on=on, close_reason=reason[:300]
     )

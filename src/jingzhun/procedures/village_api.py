@@ -19,6 +19,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, user_of
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError
 from jingzhun.policy.criteria import evaluate_village_exit, evaluate_village_identification
 from jingzhun.procedures import access as procedure_access
@@ -27,14 +28,12 @@ from jingzhun.procedures import services as procedure_services
 from jingzhun.procedures.api import StepIn, _evidence, _signatures
 from jingzhun.procedures.choices import CaseState, ProcedureKind
 from jingzhun.procedures.models import Case
-from jingzhun.registry.schemas import MAX_ID, ErrorOut
+from jingzhun.registry.schemas import MAX_ID
 from jingzhun.villages import access, selectors, services
 from jingzhun.villages.models import PoorVillage, VillageYear
 
 router = Router()
 TAGS = ["贫困村"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 Code = Annotated[str, Path(max_length=12, description="区划代码：县6位或12位，村12位")]
 Year = Annotated[int, Path(ge=1978, le=2100, description="年度")]
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="案件 ID")]
@@ -104,10 +103,6 @@ class VillageCaseOut(Schema):
     )
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _poor_out(p: PoorVillage) -> dict[str, Any]:
     return {
         "code": p.village.code,
@@ -163,7 +158,7 @@ def _village_case(user: Any, pk: int) -> Case:
     description="县的贫困村名单：识别年度、退出（出列）年度和依据文件。",
 )
 def list_poor_villages(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
-    county = access.access_county(_user(request), code)
+    county = access.access_county(user_of(request), code)
     return [_poor_out(p) for p in selectors.register_of(county).order_by("village_id")]
 
 
@@ -176,7 +171,7 @@ def list_poor_villages(request: HttpRequest, code: Code) -> list[dict[str, Any]]
     "errors.codes 逐个说明原因；已在名单中的村不改动。",
 )
 def import_poor_villages(request: HttpRequest, code: Code, payload: ImportIn) -> Status:
-    user = _user(request)
+    user = user_of(request)
     county = access.access_county(user, code, "change")
     result = services.import_poor_villages(
         actor=audit.Actor.of(user),
@@ -196,7 +191,7 @@ def import_poor_villages(request: HttpRequest, code: Code, payload: ImportIn) ->
     description="村的各年度情况：道路、饮水、电、卫生室、宽带、广播电视、集体经济收入、人口。",
 )
 def list_records(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
-    village = access.access_village(_user(request), code)
+    village = access.access_village(user_of(request), code)
     return [_record_out(r) for r in selectors.records_of(village)]
 
 
@@ -209,7 +204,7 @@ def list_records(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
     "县级管理员）；他人已先修改时返回 409。",
 )
 def save_record(request: HttpRequest, code: Code, year: Year, payload: RecordIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     village = access.access_village(user, code, "change", records=True)
     data = payload.dict(exclude={"version"})
     record = services.save_village_year(
@@ -228,7 +223,7 @@ def save_record(request: HttpRequest, code: Code, year: Year, payload: RecordIn)
 def exit_check(
     request: HttpRequest, code: Code, year: int = Query(..., ge=1978, le=2100, description="评估年度")
 ) -> dict[str, Any]:
-    evaluation = evaluate_village_exit(access.access_village(_user(request), code), year=year)
+    evaluation = evaluate_village_exit(access.access_village(user_of(request), code), year=year)
     return {**evaluation.as_json(), "summary": evaluation.summary_zh()}
 
 
@@ -242,7 +237,7 @@ def exit_check(
 def identification_check(
     request: HttpRequest, code: Code, year: int = Query(2014, ge=1978, le=2100, description="识别年度")
 ) -> dict[str, Any]:
-    evaluation = evaluate_village_identification(access.access_village(_user(request), code), year=year)
+    evaluation = evaluate_village_identification(access.access_village(user_of(request), code), year=year)
     return {**evaluation.as_json(), "summary": evaluation.summary_zh()}
 
 
@@ -255,7 +250,7 @@ def identification_check(
     "村须在贫困村名单中、尚未退出，且没有办理中的退出案件。",
 )
 def open_case(request: HttpRequest, code: Code, payload: OpenIn) -> Status:
-    user = _user(request)
+    user = user_of(request)
     village = access.access_village(user, code)
     if not procedure_access.may_change_village(user, village):
         raise PermissionDeniedError("无权为此村办理贫困村退出")
@@ -277,7 +272,7 @@ def open_case(request: HttpRequest, code: Code, payload: OpenIn) -> Status:
     "辖区内的村看得到的用户可以查看；农户的案件不在此查询。",
 )
 def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
-    return _case_out(_village_case(_user(request), id))
+    return _case_out(_village_case(user_of(request), id))
 
 
 @router.post(
@@ -289,7 +284,7 @@ def get_case(request: HttpRequest, id: CaseId) -> dict[str, Any]:
     "公示步骤先用 POST /api/procedures/notices 发布公示。",
 )
 def complete_step(request: HttpRequest, id: CaseId, payload: StepIn) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     case = _village_case(user, id)
     if case.village is None or not procedure_access.may_change_village(user, case.village):
         raise PermissionDeniedError("无权办理此案件")

@@ -21,6 +21,7 @@ from ninja import Field, File, Form, Path, Query, Router, Schema, Status, Upload
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jingzhun.core import audit
+from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, user_of
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ObjectChange
 from jingzhun.regions.access import access_region
@@ -40,7 +41,6 @@ from jingzhun.registry.schemas import (
     MAX_ID,
     POLICY_NOTE,
     DeleteBody,
-    ErrorOut,
     ExpenseIn,
     ExpensesOut,
     HistoryEntry,
@@ -75,8 +75,6 @@ MEMBERS = ["家庭成员"]
 YEARS = ["年度收入与生产生活条件"]
 IMPORTS = ["导入"]
 EVIDENCE = ["收入核算与刚性支出"]
-READ_ERRORS = frozenset({401, 404, 422})
-WRITE_ERRORS = frozenset({401, 403, 404, 409, 422})
 ERRORS_PREVIEW = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -91,12 +89,47 @@ class ServiceUnavailable(JingzhunError):
     status = 503
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+# --------------------------------------------------------------------------------------------------
+# Who am I (mounted at the API's root: /api/me)
+# --------------------------------------------------------------------------------------------------
+
+account_router = Router()
+
+
+class MeOut(Schema):
+    username: str = Field(description="用户名")
+    full_name: str = Field(description="姓名")
+    role: dict[str, str] = Field(description="角色（code 代码，label 中文名称）")
+    region: dict[str, str] | None = Field(description="辖区（code 区划代码，name 名称）；系统管理员可为 null")
+    can_edit_registry: bool = Field(description="能否修改辖区内的农户信息")
+    can_import: bool = Field(description="能否导入农户信息表")
+    can_read_audit: bool = Field(description="能否查看变更记录")
+
+
+@account_router.get(
+    "/me",
+    response=MeOut,
+    tags=["账户"],
+    summary="当前用户",
+    description="令牌所属用户的角色、辖区和权限，供客户端决定显示哪些功能。",
+    operation_id="jingzhun_api_me",  # its id from before it moved here
+)
+def me(request: HttpRequest) -> dict[str, Any]:
+    user = user_of(request)
+    region = user.region
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": {"code": user.role, "label": str(user.get_role_display())},
+        "region": {"code": region.code, "name": region.name} if region else None,
+        "can_edit_registry": user.can_edit_registry,
+        "can_import": access.can_import(user),
+        "can_read_audit": bool(access.can_read_audit(user)),
+    }
 
 
 def _actor(request: HttpRequest) -> audit.Actor:
-    return audit.Actor.of(_user(request))
+    return audit.Actor.of(user_of(request))
 
 
 def _can_edit(user: object, household: Household) -> bool:
@@ -293,7 +326,7 @@ def list_households(
         description="监测对象：yes 全部监测对象，1 脱贫不稳定户，2 边缘易致贫户，3 突发严重困难户",
     ),
 ) -> Any:
-    user = _user(request)
+    user = user_of(request)
     prefix = access_region(user, region).prefix if region else ""
     return selectors.search_households(
         user, q=q, region_prefix=prefix, poverty_status=poverty_status, monitoring=monitoring
@@ -308,7 +341,7 @@ def list_households(
     description="一户的信息、在册及已减少的成员、各年度收入与生产生活条件。证件号码、电话、银行卡号仅对能修改本户的用户完整显示。",
 )
 def get_household(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _household_detail(user, access.access_household(user, id))
 
 
@@ -321,7 +354,7 @@ def get_household(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
     "户编号和所属行政村不能在此修改。每次修改都记入变更记录；状态字段变化时同时记入状态变更。",
 )
 def update_household(request: HttpRequest, payload: HouseholdUpdate, id: HouseholdId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     household = _household_for_change(user, id)
     data = _changes(payload, exclude={"version", "reason"})
     services.update_household(
@@ -343,7 +376,7 @@ def update_household(request: HttpRequest, payload: HouseholdUpdate, id: Househo
     "只有能查看变更记录的角色（各级管理员、乡村干部、审计督查）可用。",
 )
 def household_history(request: HttpRequest, id: HouseholdId) -> list[dict[str, Any]]:
-    user = _user(request)
+    user = user_of(request)
     household = access.access_household(user, id)
     if not access.can_read_audit(user):
         raise PermissionDeniedError("当前角色不能查看变更记录")
@@ -363,7 +396,7 @@ def household_as_of(
     id: HouseholdId,
     date: dt.date = Query(..., description="日期，格式 YYYY-MM-DD"),  # noqa: B008
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     household = access.access_household(user, id)
     full = _can_edit(user, household)
     at = timezone.make_aware(dt.datetime.combine(date, dt.time.max))
@@ -393,7 +426,7 @@ def household_as_of(
     description="性别、出生日期由证件号码推算。一个人只能是一户的在册成员。需带上农户的 version。",
 )
 def add_member(request: HttpRequest, payload: MemberCreate, id: HouseholdId) -> Status:
-    user = _user(request)
+    user = user_of(request)
     household = _household_for_change(user, id)
     data = payload.model_dump(exclude_unset=True, exclude={"version", "person_number"})
     member = services.add_member(
@@ -414,7 +447,7 @@ def add_member(request: HttpRequest, payload: MemberCreate, id: HouseholdId) -> 
     description="一位成员的信息及所属农户（含修改时要带回的农户 version）。证件号码、电话仅对能修改该户的用户完整显示。",
 )
 def get_member(request: HttpRequest, id: MemberId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     return _member_detail(user, access.access_member(user, id))
 
 
@@ -426,7 +459,7 @@ def get_member(request: HttpRequest, id: MemberId) -> dict[str, Any]:
     description="只提交要修改的字段，并带上所属农户的 version。改证件号码时性别、出生日期随之更新。减员请用“成员减少”。",
 )
 def update_member(request: HttpRequest, payload: MemberUpdate, id: MemberId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     member = _member_for_change(user, id)
     data = _changes(payload, exclude={"version"})
     services.update_member(actor=_actor(request), member=member, expected_version=payload.version, data=data)
@@ -441,7 +474,7 @@ def update_member(request: HttpRequest, payload: MemberUpdate, id: MemberId) -> 
     description="成员因死亡、婚出、分户等离开本户：记录保留，写明减少时间和原因。户主须先变更后才能减员。需带上农户的 version。",
 )
 def leave_member(request: HttpRequest, payload: MemberLeave, id: MemberId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     member = _member_for_change(user, id)
     if member.left_on is not None:
         # services.remove_member would overwrite the first leave; refuse instead of rewriting history.
@@ -470,7 +503,7 @@ def _member_year_out(record: Member | MemberYear, year: int, current: bool) -> d
     "新年度在前；current 为成员当前的数据年度。",
 )
 def member_years(request: HttpRequest, id: MemberId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     member = access.access_member(user, id)
     return {
         "member_id": member.pk,
@@ -495,7 +528,7 @@ def save_member_year(
     id: MemberId,
     year: int = Path(..., ge=2000, le=2100, description="数据年度"),
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     member = _member_for_change(user, id)
     data = _changes(payload, exclude={"version"})
     services.save_member_year(
@@ -528,7 +561,7 @@ def save_year(
     id: HouseholdId,
     year: int = Path(..., ge=2000, le=2100, description="数据年度"),
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     household = _household_for_change(user, id)
     data = _changes(payload, exclude={"version"})
     record = services.save_year(
@@ -588,7 +621,7 @@ def _assessments(user: object, household_id: int) -> dict[str, Any]:
     description="一户的合规刚性支出记录（医疗为报销后的合规自付），新发生的在前，以及修改时要带回的农户 version。",
 )
 def list_expenses(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
-    return _expenses(_user(request), id)
+    return _expenses(user_of(request), id)
 
 
 @router.post(
@@ -600,7 +633,7 @@ def list_expenses(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
     "只有医疗自付填写医疗总费用和已报销金额。需带上农户的 version，他人已先保存时返回 409。",
 )
 def add_expense(request: HttpRequest, payload: ExpenseIn, id: HouseholdId) -> Status:
-    user = _user(request)
+    user = user_of(request)
     household = _household_for_change(user, id)
     services.save_expense(
         actor=_actor(request),
@@ -619,7 +652,7 @@ def add_expense(request: HttpRequest, payload: ExpenseIn, id: HouseholdId) -> St
     description="整条替换一笔刚性支出（更正金额、日期、来源等）。需带上农户的 version。",
 )
 def update_expense(request: HttpRequest, payload: ExpenseIn, id: EvidenceId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     record = _evidence_for_change(HouseholdExpense, user, id)
     services.save_expense(
         actor=_actor(request),
@@ -639,7 +672,7 @@ def update_expense(request: HttpRequest, payload: ExpenseIn, id: EvidenceId) -> 
     description="删除一笔录错的刚性支出；变更记录保留删除前的内容。需带上农户的 version。",
 )
 def delete_expense(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     record = _evidence_for_change(HouseholdExpense, user, id)
     services.delete_expense(
         actor=_actor(request),
@@ -658,7 +691,7 @@ def delete_expense(request: HttpRequest, payload: DeleteBody, id: EvidenceId) ->
     description="一户各期间（一般为申请前12个月）的家庭纯收入和人均纯收入，期间最近的在前。",
 )
 def list_income_assessments(request: HttpRequest, id: HouseholdId) -> dict[str, Any]:
-    return _assessments(_user(request), id)
+    return _assessments(user_of(request), id)
 
 
 @router.post(
@@ -670,7 +703,7 @@ def list_income_assessments(request: HttpRequest, id: HouseholdId) -> dict[str, 
     "需带上农户的 version。",
 )
 def add_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id: HouseholdId) -> Status:
-    user = _user(request)
+    user = user_of(request)
     household = _household_for_change(user, id)
     services.save_income_assessment(
         actor=_actor(request),
@@ -691,7 +724,7 @@ def add_income_assessment(request: HttpRequest, payload: IncomeAssessmentIn, id:
 def update_income_assessment(
     request: HttpRequest, payload: IncomeAssessmentIn, id: EvidenceId
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     record = _evidence_for_change(IncomeAssessment, user, id)
     services.save_income_assessment(
         actor=_actor(request),
@@ -711,7 +744,7 @@ def update_income_assessment(
     description="删除一条录错的收入核算；变更记录保留删除前的内容。需带上农户的 version。",
 )
 def delete_income_assessment(request: HttpRequest, payload: DeleteBody, id: EvidenceId) -> dict[str, Any]:
-    user = _user(request)
+    user = user_of(request)
     record = _evidence_for_change(IncomeAssessment, user, id)
     services.delete_income_assessment(
         actor=_actor(request),
@@ -747,7 +780,7 @@ def create_import(
     file: UploadedFile = File(..., description="农户信息表文件"),  # noqa: B008
     policy: ImportPolicy = Form("all", description=POLICY_NOTE),  # noqa: B008
 ) -> Status:
-    user = _user(request)
+    user = user_of(request)
     if not access.can_import(user):
         raise PermissionDeniedError("当前角色不能导入农户信息")
     if not file.size:
@@ -778,12 +811,12 @@ def create_import(
     description="一次导入的状态、各项计数和前若干条错误。只能查看本人辖区内的导入批次。",
 )
 def get_import(request: HttpRequest, batch_id: BatchId) -> dict[str, Any]:
-    return _batch_out(_access_batch(_user(request), batch_id))
+    return _batch_out(_access_batch(user_of(request), batch_id))
 
 
 @router.get(
     "/imports/{batch_id}/errors",
-    response={frozenset({401, 404, 422}): ErrorOut},
+    response={READ_ERRORS: ErrorOut},
     url_name="import_errors",
     tags=IMPORTS,
     summary="下载导入错误报告",
@@ -798,7 +831,7 @@ def get_import(request: HttpRequest, batch_id: BatchId) -> dict[str, Any]:
     },
 )
 def download_import_errors(request: HttpRequest, batch_id: BatchId) -> FileResponse:
-    batch = _access_batch(_user(request), batch_id)
+    batch = _access_batch(user_of(request), batch_id)
     path = _report_path(batch.error_report)
     if path is None:
         raise NotFoundOrForbidden("该批次没有错误报告")

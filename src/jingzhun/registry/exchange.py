@@ -17,6 +17,7 @@ import xlsxwriter
 from django.db.models import Q, QuerySet
 
 from jingzhun.accounts.models import User
+from jingzhun.core import quoting
 from jingzhun.regions.models import Region, pad
 from jingzhun.registry import access, codelists
 from jingzhun.registry.choices import IdKind, LeaveReason, Relation
@@ -164,7 +165,7 @@ def write_error_report(
         r[0]: r
         for r in con.execute(
             "SELECT _i, _sheet, _row, "
-            + ", ".join(f'"{c.key}"' for c in cols)
+            + ", ".join(quoting.identifier(c.key) for c in cols)
             + " FROM raw WHERE _i IN (SELECT * FROM "
             "(SELECT DISTINCT p._i FROM p WHERE p.hh IN (SELECT hh FROM errors WHERE hh IS NOT NULL) UNION "
             "SELECT _i FROM errors WHERE hh IS NULL))"

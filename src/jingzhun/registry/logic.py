@@ -21,9 +21,10 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.comparison import engine, snapshot
+from jingzhun.core import quoting
 from jingzhun.registry.columns import BY_KEY, INPUT_COLUMNS, Kind, Level
 from jingzhun.registry.staging import Staged
-from jingzhun.registry.validation import SHARED, lit
+from jingzhun.registry.validation import SHARED
 
 VIEWS = ("registered", "people", "registered_people")
 PREVIEW = 200
@@ -142,15 +143,19 @@ def run_checks(
         return
     params = engine.base_parameters(as_of or dt.date.today())
     parts = [
-        f"SELECT {lit(r.code)} AS rule_code, CAST(f.household_number AS VARCHAR) AS household_number, "
+        f"SELECT {quoting.literal(r.code)} AS rule_code, CAST(f.household_number AS VARCHAR) AS household_number, "
         f"CAST(f.person_number AS VARCHAR) AS person_number, CAST(f.detail AS VARCHAR) AS detail "
         f"FROM ({engine.render(r.sql, {**params, **r.parameters}, where=f'规则 {r.code}')}) f"
         for r in rules
     ]
     con.execute("CREATE TABLE logic_findings AS " + " UNION ALL ".join(parts))
-    headers = " ".join(f"WHEN {lit(r.code)} THEN {lit(BY_KEY[r.column].header)}" for r in rules)
+    headers = " ".join(
+        f"WHEN {quoting.literal(r.code)} THEN {quoting.literal(BY_KEY[r.column].header)}" for r in rules
+    )
     texts = " ".join(
-        f'WHEN {lit(r.code)} THEN r."{r.column}"' for r in rules if BY_KEY[r.column].kind != Kind.ID
+        f"WHEN {quoting.literal(r.code)} THEN r.{quoting.identifier(r.column)}"
+        for r in rules
+        if BY_KEY[r.column].kind != Kind.ID
     )
     value = f"CASE l.rule_code {texts} END" if texts else "NULL"
     con.execute(f"""CREATE TABLE warnings AS

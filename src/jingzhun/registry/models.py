@@ -496,6 +496,10 @@ class IncomeAssessment(models.Model):
         )
 
 
+# The household's status: what a StatusEvent records of it (registry.services.status_event builds the rows).
+STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
+
+
 class StatusEvent(models.Model):
     """A change of a household's status on a date (append-only; domain.md §10.3).
 

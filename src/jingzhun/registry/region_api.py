@@ -8,11 +8,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
+from jingzhun.core.api import READ_ERRORS, ErrorOut, user_of
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import selectors
-from jingzhun.registry.schemas import CodeOut, ErrorOut, RegionRef
+from jingzhun.registry.schemas import CodeOut, RegionRef
 
 router = Router(tags=["区划"])
 
@@ -84,7 +85,7 @@ def region_out(region: Region) -> dict[str, object]:
 
 @router.get(
     "/",
-    response={200: RegionChildrenOut, frozenset({401, 404, 422}): ErrorOut},
+    response={200: RegionChildrenOut, READ_ERRORS: ErrorOut},
     summary="下级区划及户数",
     description="列出 parent 的下级区划及各自的户数、在册人数、建档立卡户数和监测对象户数（只计当前用户能看到的农户）。"
     "不给 parent 时为本人辖区的下级。辖区以外的区划与不存在的代码一样返回 404。",
@@ -93,7 +94,7 @@ def list_regions(
     request: HttpRequest,
     parent: str = Query("", max_length=12, description="上级区划代码；" + CODE_NOTE + "；不填为本人辖区"),
 ) -> dict[str, object]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = user_of(request)
     if parent:
         base: Region | None = access_region(user, parent)
     else:
@@ -123,4 +124,4 @@ def list_regions(
     description="一个区划的代码、名称、全称、层级和上级。只能查看本人辖区内的区划；辖区以外与不存在的代码一样返回 404。",
 )
 def get_region(request: HttpRequest, code: str = Path(..., description=CODE_NOTE)) -> dict[str, object]:
-    return region_out(access_region(request.auth, code))  # type: ignore[attr-defined]
+    return region_out(access_region(user_of(request), code))

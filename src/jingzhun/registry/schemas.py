@@ -152,15 +152,6 @@ class CodeOut(Schema):
     label: str = Field(description="中文名称")
 
 
-class ErrorOut(Schema):
-    code: str = Field(
-        description="错误代码：not_found 不存在或无权访问，forbidden 无权操作，"
-        "concurrent_edit 已被他人修改，invalid 填写有误，unauthorized 未认证"
-    )
-    detail: str = Field(description="中文说明")
-    errors: dict[str, list[str]] | None = Field(None, description="按字段列出的错误（字段路径 → 中文说明）")
-
-
 class RegionRef(Schema):
     code: str = Field(description="12 位统计用区划代码")
     name: str = Field(description="名称")

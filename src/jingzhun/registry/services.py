@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from jingzhun.core import audit
 from jingzhun.core.errors import NotFoundOrForbidden, ValidationFailed
+from jingzhun.core.locking import bump_version
 from jingzhun.core.models import ChangeAction
 from jingzhun.registry import codelists, columns, idnumbers, income
 from jingzhun.registry.choices import (
@@ -33,9 +34,9 @@ from jingzhun.registry.choices import (
     RiskElimination,
     RiskType,
 )
-from jingzhun.registry.locking import lock_household as _lock
 from jingzhun.registry.models import (
     MEMBER_YEARLY_FIELDS,
+    STATUS_FIELDS,
     Household,
     HouseholdExpense,
     HouseholdYear,
@@ -46,7 +47,6 @@ from jingzhun.registry.models import (
 )
 from jingzhun.registry.selectors import member_current_year
 
-STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 # Moving a household to another village is a procedure (分户/迁移), not an edit, and must not cross
 # jurisdictions; sex, birth date and certificate fields follow from the ID number; leaving is remove_member.
 HOUSEHOLD_EDITABLE = tuple(
@@ -175,14 +175,28 @@ def _label(obj: Any, name: str) -> str:
         return ""
 
 
+def status_event(
+    household: Household, before: dict[str, Any] | None, *, on: dt.date, reason: str
+) -> StatusEvent | None:
+    """The StatusEvent (not saved) recording the household's status from ``on``: None when ``before`` (its
+    audit snapshot before the change) has the same status; always a row when ``before`` is None.
+
+    The one place an event row is made: the single-household services save it, the bulk status changes
+    and the import's writer collect the rows and insert them together (no query per household)."""
+    if before is not None and all(before.get(f) == getattr(household, f) for f in STATUS_FIELDS):
+        return None
+    return StatusEvent(
+        household=household,
+        effective_on=on,
+        reason=reason[:200],
+        **{f: getattr(household, f) for f in STATUS_FIELDS},
+    )
+
+
 def _record_status(household: Household, before: dict[str, Any], on: dt.date, reason: str) -> None:
-    if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=on,
-            reason=reason,
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+    event = status_event(household, before, on=on, reason=reason)
+    if event is not None:
+        event.save()
 
 
 @transaction.atomic
@@ -200,7 +214,7 @@ def update_household(
     for key, value in data.items():
         setattr(household, key, value)
     _clean(household)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     household.save(update_fields=[*data.keys(), "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, household, before=before)
     _record_status(household, before, timezone.localdate(), reason or "人工修改")
@@ -262,7 +276,7 @@ def update_member(
         _apply_id(member, raw_id)
         _check_one_household(member.id_number, member.pk)
     _clean(member, exclude=["household"])
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     member.save()
     audit.record(actor, ChangeAction.UPDATE, member, before=before, root=household)
     return member
@@ -297,7 +311,7 @@ def add_member(
     data: dict[str, Any],
 ) -> Member:
     member = check_new_member(household=household, person_number=person_number, data=data)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     member.save()
     audit.record(actor, ChangeAction.CREATE, member, root=household)
     return member
@@ -320,7 +334,7 @@ def remove_member(
     member.left_on = left_on
     member.leave_reason = reason
     _clean(member, exclude=["household"])
-    _lock(member.household, expected_version)
+    bump_version(member.household, expected_version)
     member.save(update_fields=["left_on", "leave_reason", "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, member, before=before, root=member.household)
     return member
@@ -397,7 +411,7 @@ def save_member_year(
             audit.jsonable(getattr(record, k)) == audit.jsonable(v) for k, v in data.items()
         ):
             return record  # nothing changed: no new version, no audit noise
-        _lock(household, expected_version)
+        bump_version(household, expected_version)
         return _write_member_year(actor, record, data)
     before = audit.snapshot(member)
     if year > current:
@@ -406,7 +420,7 @@ def save_member_year(
     data = {**data, "data_year": year}
     if all(before.get(k) == audit.jsonable(v) for k, v in data.items()):
         return member
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     if year > current:
         kept = MemberYear.objects.filter(member=member, year=current).first() or _new_member_year(
             member, current
@@ -440,7 +454,7 @@ def save_year(
     ).items():
         setattr(record, key, value)
     _clean(record, exclude=["household"])
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
@@ -506,7 +520,7 @@ def _save_evidence(
         derive(record)
     _clean(record, exclude=["household"])
     check(record)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     record.save()
     audit.record(
         actor, ChangeAction.UPDATE if before else ChangeAction.CREATE, record, before=before, root=household
@@ -577,7 +591,7 @@ def save_income_assessment(
 
 def _delete_evidence(actor: audit.Actor, household: Household, expected_version: int, record: Any) -> None:
     before = audit.snapshot(record)
-    _lock(household, expected_version)
+    bump_version(household, expected_version)
     audit.record(actor, ChangeAction.DELETE, record, before=before, root=household)
     record.delete()
 
@@ -674,15 +688,9 @@ def change_status_many(
         hh.version += 1
         hh.updated_at = now
         households.append(hh)
-        if any(before.get(f) != getattr(hh, f) for f in STATUS_FIELDS):
-            events.append(
-                StatusEvent(
-                    household=hh,
-                    effective_on=change.effective_on,
-                    reason=change.reason[:200],
-                    **{f: getattr(hh, f) for f in STATUS_FIELDS},
-                )
-            )
+        event = status_event(hh, before, on=change.effective_on, reason=change.reason)
+        if event is not None:
+            events.append(event)
         logs.append(
             audit.build_change(
                 actor, ChangeAction.UPDATE, hh, before=before, after=audit.snapshot(hh), batch=batch, at=now
@@ -724,7 +732,7 @@ MEMBER_MOVED_FIELDS = tuple(
 def _bump(household: Household) -> None:
     """Take the household's lock at its current version (the decision does not depend on a form)."""
     current = Household.objects.select_for_update().values_list("version", flat=True).get(pk=household.pk)
-    _lock(household, current)
+    bump_version(household, current)
 
 
 def _require_open(household: Household) -> None:
@@ -888,12 +896,9 @@ def create_household(
     if status_from is not None and (
         household.attribute != Attribute.ORDINARY or household.poverty_status or household.monitoring_type
     ):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=effective_on or timezone.localdate(),
-            reason=reason[:200],
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+        event = status_event(household, None, on=effective_on or timezone.localdate(), reason=reason)
+        assert event is not None
+        event.save()
     return household
 
 

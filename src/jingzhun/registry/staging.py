@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from jingzhun.core import workbooks
+from jingzhun.core import quoting, workbooks
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry import idnumbers, numbercells
 from jingzhun.registry.columns import (
@@ -403,7 +403,7 @@ def read_xlsx_fast(path: Path) -> Staged:
     con.execute(f"CREATE TABLE raw AS SELECT _i, _sheet, _row, {trimmed} FROM raw_arrow")
     con.unregister("raw_arrow")
     # Excel's used range can run past the data: rows with nothing in them are not data rows.
-    filled = " OR ".join(f'"{k}" IS NOT NULL' for k in keys)
+    filled = " OR ".join(f"{quoting.identifier(k)} IS NOT NULL" for k in keys)
     con.execute(f"DELETE FROM raw WHERE NOT ({filled}) AND NOT list_contains(?, _i)", [damaged_rows])
     kept = [r[0] for r in con.execute("SELECT _i FROM raw ORDER BY _i").fetchall()]
     if len(kept) != total:
@@ -636,8 +636,7 @@ def _read_csv_text(con: duckdb.DuckDBPyConnection, source: Path, warnings: list[
         select = []
         for c in READ_COLUMNS:
             src = by_key.get(c.key)
-            quoted = '"' + src.replace('"', '""') + '"' if src is not None else ""
-            expr = "NULL" if src is None else f"nullif(trim({quoted}), '')"
+            expr = "NULL" if src is None else f"nullif(trim({quoting.identifier(src)}), '')"
             select.append(f'{expr}::VARCHAR AS "{c.key}"')
         con.execute(
             f"CREATE TABLE raw_text AS SELECT {', '.join(select)} FROM read_csv(?, {CSV_OPTIONS})",

@@ -11,6 +11,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
+from jingzhun.core import quoting
 from jingzhun.registry import codelists, idnumbers
 from jingzhun.registry.choices import Relation
 from jingzhun.registry.columns import INPUT_COLUMNS, PLACE_COLUMNS, Column, Kind, Level
@@ -28,10 +29,6 @@ DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
 )
 MONEY_MAX = 100_000_000
-
-
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _norm(expr: str) -> str:
@@ -66,7 +63,7 @@ def lookup_key(col: Column, expr: str) -> str:
 
 
 def _case(expr: str, mapping: dict[str, str]) -> str:
-    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    whens = " ".join(f"WHEN {quoting.literal(k)} THEN {quoting.literal(v)}" for k, v in mapping.items())
     return f"(CASE {_norm(expr)} {whens} END)"
 
 
@@ -81,7 +78,7 @@ def _codes_error(col: Column, t: str, v: str) -> str:
     """The error of a code-list cell: unknown items, or too many."""
     bad = f"list_filter({CODE_PARTS.format(x=t)}, lambda x: {_case('x', spellings(col))} IS NULL)"
     too_many = f"WHEN len({v}) > {col.max_items} THEN '最多填 {col.max_items} 项'" if col.max_items else ""
-    hint = lit(f"，可填：{_choices_hint(col)}")
+    hint = quoting.literal(f"，可填：{_choices_hint(col)}")
     return (
         f"CASE WHEN {t} IS NULL THEN NULL WHEN len({bad}) > 0 THEN '无法识别：' || array_to_string({bad}, '、')"
         f" || {hint} {too_many} END"
@@ -93,7 +90,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
 
     The error expression refers to the already parsed value, so each cell is parsed once.
     """
-    src = f'"{col.key}"'
+    src = quoting.identifier(col.key)
     t, v = f"t_{col.key}", f"v_{col.key}"
     k = col.kind
     if k in (Kind.TEXT, Kind.ID):
@@ -109,7 +106,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
             f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{12}}') THEN '行政村编号应为 12 位数字（统计用区划代码）' END",
         )
     if k == Kind.CODE:
-        hint = lit(f"」不是有效的{col.header}，可填：{_choices_hint(col)}")
+        hint = quoting.literal(f"」不是有效的{col.header}，可填：{_choices_hint(col)}")
         return (
             f"l_{col.key}.value",
             f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN '「' || {t} || {hint} END",
@@ -146,7 +143,7 @@ def parse_expr(col: Column) -> tuple[str, str]:
         )
         return value, err
     if k == Kind.DATE:
-        fmts = ", ".join(lit(f) for f in DATE_FORMATS)
+        fmts = ", ".join(quoting.literal(f) for f in DATE_FORMATS)
         value = (
             f"(CASE WHEN regexp_full_match({src}, '[0-9]{{5}}') THEN DATE '1899-12-30' + CAST({src} AS INTEGER)"
             f" ELSE CAST(try_strptime({src}, [{fmts}]) AS DATE) END)"
@@ -290,7 +287,9 @@ def build_parsed(staged: Staged) -> None:
         FROM (SELECT {", ".join([*values, *texts])}, ids.*EXCLUDE (_i) FROM raw r {" ".join(joins)})""")
     first = {c.key: f"arg_min(v_{c.key}, _i) FILTER (WHERE v_{c.key} IS NOT NULL)" for c in SHARED}
     if "head_name" not in given:  # no 户主姓名 column: the name of the member whose relation is the head
-        first["head_name"] = f"arg_min(v_name, _i) FILTER (WHERE v_relation = {lit(Relation.HEAD)})"
+        first["head_name"] = (
+            f"arg_min(v_name, _i) FILTER (WHERE v_relation = {quoting.literal(Relation.HEAD)})"
+        )
     firsts = ", ".join(f"{expr} AS h_{key}" for key, expr in first.items())
     con.execute(
         f"CREATE TABLE hh_first AS SELECT hh, count(*) AS h_size, {firsts} FROM p0 WHERE hh IS NOT NULL"
@@ -309,8 +308,9 @@ def _distinct_table(con: duckdb.DuckDBPyConnection, col: Column) -> None:
     if col.kind == Kind.CODES:
         value, _ = parse_expr(col)
         err = _codes_error(col, "t", "v")
+        src = quoting.identifier(key)
         con.execute(f"""CREATE TABLE d_{key} AS SELECT t, v, {err} AS e FROM (
-            SELECT t, {value.replace(f'"{key}"', "t")} AS v FROM (SELECT DISTINCT "{key}" AS t FROM raw WHERE "{key}" IS NOT NULL))""")
+            SELECT t, {value.replace(src, "t")} AS v FROM (SELECT DISTINCT {src} AS t FROM raw WHERE {src} IS NOT NULL))""")
         return
     spelled = lookup_key(col, "t")
     cast = "CAST(l.value AS BOOLEAN)" if col.kind == Kind.BOOL else "l.value"
@@ -376,7 +376,9 @@ def collect_errors(staged: Staged) -> None:
         UNPIVOT (SELECT _i, _sheet, _row, hh, {checks} FROM bad_rows)
         ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
     con.execute("DROP TABLE bad_rows")
-    quote = " ".join(f'WHEN {lit(c.header)} THEN r."{c.key}"' for c in INPUT_COLUMNS if c.kind != Kind.ID)
+    quote = " ".join(
+        f'WHEN {quoting.literal(c.header)} THEN r."{c.key}"' for c in INPUT_COLUMNS if c.kind != Kind.ID
+    )
     con.execute(f"UPDATE errors SET val = CASE errors.col {quote} END FROM raw r WHERE r._i = errors._i")
     con.execute("""INSERT INTO errors SELECT _i, _sheet, _row, hh, '户编号', NULL,
         '户编号为空：第一条数据就没有户编号，无法判断属于哪一户' FROM p0 WHERE hh IS NULL""")
@@ -436,7 +438,7 @@ def _required_errors(staged: Staged) -> None:
         else:
             missing = new
             message = f"新增的户必须填写「{col.header}」，文件中没有这一列" + MISSING_HINTS.get(col.key, "")
-        checks.append((col.header, f"CASE WHEN {missing} THEN {lit(message)} END"))
+        checks.append((col.header, f"CASE WHEN {missing} THEN {quoting.literal(message)} END"))
     if checks:
         cases = ", ".join(f'{expr} AS "{header}"' for header, expr in checks)
         con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, col, NULL, msg FROM (
@@ -445,23 +447,23 @@ def _required_errors(staged: Staged) -> None:
             ON COLUMNS(* EXCLUDE (_i, _sheet, _row, hh)) INTO NAME col VALUE msg)""")
         # A registered household without a data year and without year values keeps its years (checked on
         # the few households without a year only, not in the pass over every row).
-        year = lit(HEADER_OF["year"])
-        unfilled = f"col = {year} AND msg = {lit(UNFILLED)}"
+        year = quoting.literal(HEADER_OF["year"])
+        unfilled = f"col = {year} AND msg = {quoting.literal(UNFILLED)}"
         con.execute(f"""DELETE FROM errors WHERE {unfilled} AND hh IN (SELECT number FROM db_households)
             AND hh NOT IN (SELECT p0.hh FROM p0 JOIN raw r USING (_i)
                            WHERE p0.hh IN (SELECT hh FROM errors WHERE {unfilled}) AND ({year_values}))""")
     if by_name:
         where = PLACE_COLUMNS[-1].header
         names = " || ' ' || ".join(f"coalesce(r.\"{c.key}\", '')" for c in PLACE_COLUMNS)
-        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, {lit(where)}, names, msg FROM (
+        con.execute(f"""INSERT INTO errors SELECT _i, _sheet, _row, hh, {quoting.literal(where)}, names, msg FROM (
             SELECT p0._i, p0._sheet, p0._row, p0.hh, trim({names}) AS names, vn.vn_problem AS msg,
                    row_number() OVER (PARTITION BY p0.hh ORDER BY p0._i) AS n
             FROM p0 JOIN raw r USING (_i) JOIN village_names vn ON {PLACE_JOIN}
             WHERE vn.vn_problem IS NOT NULL) WHERE n = 1""")
-        con.execute(f"""INSERT INTO errors SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, {lit(where)}, NULL,
+        con.execute(f"""INSERT INTO errors SELECT min(_i), arg_min(_sheet, _i), min(_row), hh, {quoting.literal(where)}, NULL,
             '必填项：本户各行都没有填写村名称（文件中没有“行政村编号”列时，按县、乡、村名称查找行政村）'
             FROM p WHERE hh IS NOT NULL AND h_village IS NULL GROUP BY hh
-            HAVING hh NOT IN (SELECT hh FROM errors WHERE col = {lit(where)} AND hh IS NOT NULL)""")
+            HAVING hh NOT IN (SELECT hh FROM errors WHERE col = {quoting.literal(where)} AND hh IS NOT NULL)""")
 
 
 HEADER_OF = {c.key: c.header for c in INPUT_COLUMNS}
@@ -471,7 +473,7 @@ def _composition_checks(rows: str) -> list[str]:
     """The checks of who a household is made of, over the rows meeting ``rows`` (an SQL condition on the
     staged rows): one person in one household only, exactly one head, the head's name. A row of a member
     who has since left the household (``_former_members``) is not counted."""
-    head = lit(Relation.HEAD)
+    head = quoting.literal(Relation.HEAD)
     return [
         f"""SELECT _i, _sheet, _row, hh, '证件号码', id_canon, '证件号码与' || first_sheet || '第 ' || first_row || ' 行重复（一人只能在一户）'
         FROM (SELECT *, first_value(_row) OVER w AS first_row, first_value(_sheet) OVER w AS first_sheet,

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 from django.utils import timezone
 
-from jingzhun.core import audit, bulk
+from jingzhun.core import audit, bulk, quoting
 from jingzhun.core.context import current
 from jingzhun.core.models import ChangeAction, ObjectChange
 from jingzhun.regions.models import Region
@@ -20,12 +20,14 @@ from jingzhun.registry import income
 from jingzhun.registry.columns import FIELD_NAME, INPUT_COLUMNS, PLACE_COLUMNS, Kind, Level
 from jingzhun.registry.models import (
     MEMBER_YEARLY_FIELDS,
+    STATUS_FIELDS,
     Household,
     HouseholdYear,
     Member,
     MemberYear,
     StatusEvent,
 )
+from jingzhun.registry.services import status_event
 from jingzhun.registry.staging import Staged
 from jingzhun.registry.validation import present_keys, villages_by_name
 
@@ -40,7 +42,6 @@ MEMBER_COLS = [
     for c in INPUT_COLUMNS
     if c.level == Level.MEMBER and c.kind != Kind.ID and c.key not in ("sex", "birth_date", *DISABILITY_KEYS)
 ]
-STATUS_FIELDS = ("attribute", "poverty_status", "monitoring_type", "risk_elimination")
 CHUNK = 5000
 
 
@@ -291,7 +292,7 @@ def commit(staged: Staged, *, actor: audit.Actor, batch_id: str, prefix: str) ->
     parquet = imports_dir() / f"{batch_id}.parquet"
     # The batch's own copy. Row order is file order only nearly (the join runs in parallel); readers select
     # by household and order by _i, so the file is not sorted (a sort of every wide row costs seconds).
-    keep = f"COPY (SELECT * FROM acc) TO '{parquet}' (FORMAT parquet)"
+    keep = f"COPY (SELECT * FROM acc) TO {quoting.path(parquet)} (FORMAT parquet)"
     con.execute("CREATE TABLE existing AS SELECT number FROM db_households WHERE inside")
     counts = {"households_rejected": con.execute("SELECT count(*) FROM bad").fetchone()[0]}  # type: ignore[index]  # count(*): one row
     new = _insert_new(con, actor=actor, batch_id=batch_id, then=[keep])
@@ -405,7 +406,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
         " h_year AS data_year FROM new_hh"
     )
     now = timezone.now()
-    stamp = _sql_literal(bulk.db_datetime(now))
+    stamp = quoting.literal(bulk.db_datetime(now))
     members = con.execute("SELECT sum(size) FROM new_hh").fetchone()[0]
     loads = [(Household, n), (HouseholdYear, n), (StatusEvent, n), (Member, members), (ObjectChange, n)]
     hh_fields = ["id", *(f for f, _ in HH_INSERT), "version", "created_at", "updated_at"]
@@ -421,7 +422,7 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
     event_fields = ["household_id", "effective_on", *STATUS_FIELDS, "reason", "recorded_at"]
     member_fields = ["household_id", *(f for f, _ in MEMBER_INSERT), "data_year", "created_at", "updated_at"]
     ctx = current()
-    htype = _sql_literal(audit.object_type(Household))
+    htype = quoting.literal(audit.object_type(Household))
     user_id = str(actor.user.pk) if actor.user is not None else "NULL"
     change_fields = [
         "time",
@@ -466,23 +467,17 @@ def _insert_new(con: Any, *, actor: audit.Actor, batch_id: str, then: list[str])
         bulk.Load(
             ObjectChange,
             change_fields,
-            f"""SELECT {stamp}, {user_id}, {_sql_literal(actor.name)},
-            {_sql_literal(ctx.request_id)}, {_sql_literal(ctx.remote_addr)}, 'import', 'create', {htype},
+            f"""SELECT {stamp}, {user_id}, {quoting.literal(actor.name)},
+            {quoting.literal(ctx.request_id)}, {quoting.literal(ctx.remote_addr)}, 'import', 'create', {htype},
             CAST(i.id AS VARCHAR), coalesce(h_head_name, '') || '户（' || hh || '）', {htype}, CAST(i.id AS VARCHAR),
-            {_sql_literal(batch_id)}, NULL,
-            CAST(to_json({{'batch': {_sql_literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
+            {quoting.literal(batch_id)}, NULL,
+            CAST(to_json({{'batch': {quoting.literal(batch_id)}, 'household_number': hh}}) AS VARCHAR)
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh""",
         ),
     ]
     with bulk.indexes_rebuilt_after(loads):
         created = bulk.load_queries(con, jobs, then=then)[3]
     return {"households_created": n, "members_created": created}
-
-
-def _sql_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _status_events_sql(stamp: str, today: dt.date) -> str:
@@ -530,7 +525,7 @@ def _status_events_sql(stamp: str, today: dt.date) -> str:
     ]
     selects = [
         f"""SELECT i.id AS household_id, {on} AS effective_on, coalesce(h_attribute, '') AS attribute,
-            {ps} AS poverty_status, {mt} AS monitoring_type, {re} AS risk_elimination, '{reason}' AS reason
+            {ps} AS poverty_status, {mt} AS monitoring_type, {re} AS risk_elimination, {quoting.literal(reason)} AS reason
             FROM new_hh JOIN hh_ids i ON i.number = new_hh.hh WHERE {cond}"""
         for on, ps, mt, re, reason, cond in events
     ]
@@ -566,9 +561,10 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
     for row in _rows(con, _member_sql(where)):
         member_rows.setdefault(row["hh"], []).append(row)
     created_members = 0
+    events: list[StatusEvent] = []
     for row in rows:
         household = households[row["hh"]]
-        changed = _apply_household(household, household_values(row, present), actor, batch_id)
+        changed = _apply_household(household, household_values(row, present), actor, batch_id, events)
         if row["h_year"] is not None:
             record = years.get((household.pk, row["h_year"]))
             changed |= _apply_year(
@@ -596,11 +592,19 @@ def _update_existing(con: Any, *, actor: audit.Actor, batch_id: str, present: se
             counts["households_updated"] += 1
         else:
             counts["households_unchanged"] += 1
+    StatusEvent.objects.bulk_create(events, batch_size=2000)
     counts["members_created"] = created_members
     return counts
 
 
-def _apply_household(household: Household, values: dict[str, Any], actor: audit.Actor, batch_id: str) -> bool:
+def _apply_household(
+    household: Household,
+    values: dict[str, Any],
+    actor: audit.Actor,
+    batch_id: str,
+    events: list[StatusEvent],
+) -> bool:
+    """Write what differs; a changed status adds its event (the registry's own rows) to ``events``."""
     values = {k: v for k, v in values.items() if k != "household_number"}
     if not _differs(household, values):
         return False
@@ -609,13 +613,9 @@ def _apply_household(household: Household, values: dict[str, Any], actor: audit.
         setattr(household, k, v)
     household.save(update_fields=[*values.keys(), "updated_at"])
     audit.record(actor, ChangeAction.UPDATE, household, before=before, batch=batch_id)
-    if any(before.get(f) != getattr(household, f) for f in STATUS_FIELDS):
-        StatusEvent.objects.create(
-            household=household,
-            effective_on=timezone.localdate(),
-            reason="导入更新",
-            **{f: getattr(household, f) for f in STATUS_FIELDS},
-        )
+    event = status_event(household, before, on=timezone.localdate(), reason="导入更新")
+    if event is not None:
+        events.append(event)
     return True
 
 
@@ -741,13 +741,14 @@ def snapshot_from_batch(parquet: Path, household_number: str) -> dict[str, Any] 
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{parquet}')")
+    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet({quoting.path(parquet)})")
     stored = {r[0] for r in con.execute("DESCRIBE acc").fetchall()}
     # A batch written before a column existed (失学或辍学原因, 人数, 残疾类别) lacks it: it held no value for it.
     wanted = ["hh", "size", *HOUSEHOLD_FIELDS, *MEMBER_FIELDS]
     select = ", ".join(name if name in stored else f"NULL AS {name}" for name in wanted)
-    number = household_number.replace("'", "")
-    rows = list(_rows(con, f"SELECT {select} FROM acc WHERE hh = '{number}' ORDER BY _i"))
+    rows = list(
+        _rows(con, f"SELECT {select} FROM acc WHERE hh = {quoting.literal(household_number)} ORDER BY _i")
+    )
     if not rows:
         return None
     first = rows[0]
