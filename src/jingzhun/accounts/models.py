@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from jingzhun.accounts.choices import EDITOR_ROLES, Role
+from jingzhun.accounts.rights import UNBOUNDED, rights_of
 
 
 class User(AbstractUser):
@@ -44,6 +45,16 @@ class User(AbstractUser):
         if self.region_id is None:
             return None
         return self.region.prefix  # type: ignore[union-attr]
+
+    @property
+    def rights(self) -> frozenset[str]:
+        """The actions this user's role holds (``accounts.rights.RIGHTS``); read by ``core.restrict``."""
+        return rights_of(self.role)
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether the role acts everywhere, whatever the user's own region (the system administrator)."""
+        return self.role in UNBOUNDED
 
     @property
     def can_edit_registry(self) -> bool:
