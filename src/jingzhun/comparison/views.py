@@ -30,6 +30,7 @@ from jingzhun.accounts.choices import Role
 from jingzhun.comparison import access, checks, datasets, doubt_access, jobs, loading, selectors, services
 from jingzhun.comparison.forms import LoadForm, ResolveForm, RunForm, VerifyForm, loadable
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
+from jingzhun.core import restrict
 from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.errors import (
     ConcurrentEditError,
@@ -108,7 +109,7 @@ def _current_loads(user: Any) -> list[tuple[datasets.Dataset, DatasetLoad | None
     county level: the newest live load they can see)."""
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
     visible = access.loads_for(user)
-    prefix = getattr(user, "jurisdiction_prefix", None) or ""
+    prefix = restrict.home_prefix(user)
     rows: list[tuple[datasets.Dataset, DatasetLoad | None]] = []
     current = loading.current_by_county([prefix[:6]]).get(prefix[:6], {}) if len(prefix) >= 6 else None
     for ds in shown:

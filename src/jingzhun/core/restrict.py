@@ -132,19 +132,7 @@ class RestrictedQuerySet(models.QuerySet[_M]):
         return self.filter(condition)
 
 
-class RestrictedManager(models.Manager[_M]):
-    def get_queryset(self) -> RestrictedQuerySet[_M]:
-        return RestrictedQuerySet(self.model, using=self._db)
-
-    def restrict(
-        self,
-        user: UserLike | None,
-        action: str = "view",
-        *,
-        via: Iterable[str] | None = None,
-        covering: bool = False,
-    ) -> RestrictedQuerySet[_M]:
-        return self.get_queryset().restrict(user, action, via=via, covering=covering)
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
 
 
 class Restricted(models.Model):

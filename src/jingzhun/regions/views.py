@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from jingzhun.accounts.choices import Role
+from jingzhun.core.restrict import UserLike, home_prefix, jurisdiction
 from jingzhun.core.views import web_errors
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
@@ -17,10 +17,10 @@ from jingzhun.registry import selectors
 PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
 
 
-def _breadcrumb(user: object, region: Region | None) -> list[Region]:
+def _breadcrumb(user: UserLike, region: Region | None) -> list[Region]:
     if region is None:
         return []
-    prefix = getattr(user, "jurisdiction_prefix", None) or ""
+    prefix = home_prefix(user)
     return [r for r in [*region.ancestors(), region] if r.prefix.startswith(prefix)]
 
 
@@ -30,7 +30,7 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     code = request.GET.get("code", "")
     region = access_region(user, code) if code else getattr(user, "region", None)
-    no_jurisdiction = region is None and user.role != Role.ADMIN  # type: ignore[attr-defined]
+    no_jurisdiction = region is None and jurisdiction(user) is None
     rows = [] if no_jurisdiction else selectors.region_children_counts(user, region)
     own = None
     if region is not None and not rows:

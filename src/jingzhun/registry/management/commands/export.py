@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.accounts.models import User
+from jingzhun.accounts.models import User, system_user
 from jingzhun.registry.exchange import export_households
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"用户不存在：{opts['user']}")
         else:
-            user = _SystemReader()
+            user = system_user()
         fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
         count = export_households(
             user,
@@ -37,12 +37,3 @@ class Command(BaseCommand):
             year=opts.get("year"),
         )  # type: ignore[arg-type]
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 名成员到 {path}"))
-
-
-class _SystemReader:
-    """The shell user: an operator at the server reads everything, like the system administrator."""
-
-    is_authenticated = True
-    is_active = True
-    role = "admin"
-    jurisdiction_prefix = ""

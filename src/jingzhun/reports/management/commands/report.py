@@ -13,23 +13,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.accounts.models import User
+from jingzhun.accounts.models import User, system_user
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry.access import access_household_by_number
 from jingzhun.reports import exports
 from jingzhun.reports.statistics import DEFINITIONS
 
 KINDS = (*DEFINITIONS, "card")
-
-
-class _SystemReader:
-    """The shell user: reads everything, like the system administrator."""
-
-    is_authenticated = True
-    is_active = True
-    role = "admin"
-    jurisdiction_prefix = ""
-    region = None
 
 
 class Command(BaseCommand):
@@ -62,7 +52,7 @@ class Command(BaseCommand):
 
     def _user(self, name: str) -> object:
         if not name:
-            return _SystemReader()
+            return system_user()
         user = User.objects.filter(username=name).first()
         if user is None:
             raise CommandError(f"用户不存在：{name}")
