@@ -23,6 +23,7 @@ from jingzhun.procedures.models import (
 )
 from jingzhun.regions.models import Region
 from jingzhun.registry.access import Action
+from jingzhun.registry.access import households_for as households_for  # the case pages' household checks
 
 # Who re-checks objections and may reject a case at any step (复核: township; county for its own decision).
 REVIEWER_ROLES = {Role.TOWNSHIP_OFFICER, Role.COUNTY_ADMIN}
