@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from jingzhun.analytics.models import IndicatorValue
 from jingzhun.core.errors import NotFoundOrForbidden
-from jingzhun.core.restrict import UserLike, home_prefix, jurisdiction, signed_in
+from jingzhun.core.restrict import UserLike, home_prefix, jurisdiction, may, signed_in
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
@@ -50,8 +50,7 @@ def jurisdiction_root(user: UserLike | None) -> str:
 
 def refresh_county(user: UserLike | None, region: Region) -> str | None:
     """The county (6-digit prefix) whose figures ``user`` may refresh from ``region``, or None."""
-    prefix = jurisdiction(user, "refresh")
-    if prefix is None or region.level < Level.COUNTY:
+    if region.level < Level.COUNTY:
         return None
     county = region.prefix[:6]
-    return county if county.startswith(prefix) else None
+    return county if may(user, "refresh", county) else None

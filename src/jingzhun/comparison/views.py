@@ -87,9 +87,7 @@ def _region_options(user: Any) -> list[tuple[str, str]]:
     region = getattr(user, "region", None)
     if region is None:
         return []
-    regions = Region.objects.filter(
-        prefix__startswith=region.prefix, level__in=[Level.TOWNSHIP, Level.VILLAGE]
-    )
+    regions = Region.objects.filter(level__in=[Level.TOWNSHIP, Level.VILLAGE]).within(region.prefix)
     return [
         (r.prefix, ("\u3000" + r.name) if r.level == Level.VILLAGE else r.name)
         for r in regions.order_by("code")[:REGION_OPTIONS_LIMIT]

@@ -83,6 +83,13 @@ def may(user: UserLike | None, action: str, code: str) -> bool:
     return prefix is not None and code.startswith(prefix)
 
 
+def reaches(user: UserLike | None, action: str, code: str) -> bool:
+    """Whether ``user`` may take ``action`` on some part of the region ``code``: it lies inside the
+    jurisdiction, or contains it (a township officer sees their part of the county's list)."""
+    prefix = jurisdiction(user, action)
+    return prefix is not None and (code.startswith(prefix) or prefix.startswith(code))
+
+
 def home_prefix(user: UserLike | None) -> str:
     """The prefix of the user's own region ("" for none): where pages start and breadcrumbs stop. Not a
     filter: what the user may reach is ``jurisdiction``'s answer."""
@@ -112,9 +119,7 @@ class RestrictedQuerySet(models.QuerySet[_M]):
         prefix = jurisdiction(user, action)
         if prefix is None:
             return self.none()
-        declared: tuple[str, ...] = getattr(self.model, "region_paths", ())
-        if not declared:
-            raise ImproperlyConfigured(f"{self.model.__name__} declares no region_paths")
+        declared = self._paths()
         paths = declared if via is None else tuple(via)
         unknown = set(paths) - set(declared)
         if unknown or not paths:
@@ -130,6 +135,17 @@ class RestrictedQuerySet(models.QuerySet[_M]):
                 raise ImproperlyConfigured(f"{self.model.__name__} declares no region_covering")
             condition |= Q(**{f"{field}__in": covering_prefixes(prefix)})
         return self.filter(condition)
+
+    def within(self, prefix: str) -> Self:
+        """The rows of the region ``prefix`` (one already reached through ``restrict`` or ``access_*``):
+        a page's or report's scope inside what the user may see, never a jurisdiction of its own."""
+        return self.filter(_any(Q(**{f"{path}__startswith": prefix}) for path in self._paths()))
+
+    def _paths(self) -> tuple[str, ...]:
+        declared: tuple[str, ...] = getattr(self.model, "region_paths", ())
+        if not declared:
+            raise ImproperlyConfigured(f"{self.model.__name__} declares no region_paths")
+        return declared
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

@@ -13,7 +13,7 @@ from typing import Literal
 from django.db.models import QuerySet
 
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError
-from jingzhun.core.restrict import UserLike, jurisdiction, may
+from jingzhun.core.restrict import UserLike, jurisdiction, may, reaches
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 from jingzhun.villages.models import PoorVillage, VillageYear
@@ -75,11 +75,7 @@ def register_scope(user: UserLike | None, code: str) -> tuple[Region, str]:
     county = None
     if code.isascii() and code.isdigit() and len(code) in (6, 12):
         county = Region.objects.filter(level=Level.COUNTY).filter(code=code.ljust(12, "0")).first()
-    if (
-        county is None
-        or prefix is None
-        or not (county.prefix.startswith(prefix) or prefix.startswith(county.prefix))
-    ):
+    if county is None or prefix is None or not reaches(user, "view", county.prefix):
         raise NotFoundOrForbidden("区划不存在或无权访问")
     return county, max(prefix, county.prefix, key=len)
 
