@@ -17,8 +17,9 @@ for national rows) through the model's ``region_covering`` lookup: national and 
 county's run seen from one of its villages.
 
 ``jurisdiction``, ``has_right`` and ``may`` answer the same question for one code or none (a form's
-region, a file's scope). No app writes its own jurisdiction filter: a test (``tests/test_restrict_grep.py``)
-fails on ``jurisdiction_prefix`` or a prefix ``__startswith`` in any ``access.py`` or view.
+region, a file's scope). No app writes its own jurisdiction filter: a test
+(``tests/test_restrict.py``) fails on ``jurisdiction_prefix`` or a prefix ``__startswith`` in any
+``access.py``, view or API module.
 """
 
 from __future__ import annotations
