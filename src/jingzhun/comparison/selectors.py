@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from jingzhun.comparison.doubt_access import doubts_for
 from jingzhun.comparison.models import Doubt, DoubtState, Rule
+from jingzhun.core.restrict import UserLike
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class RuleStats:
         return "—" if p is None else f"{p:.0%}"
 
 
-def rule_stats(user: object, rules: QuerySet[Rule] | None = None) -> list[RuleStats]:
+def rule_stats(user: UserLike, rules: QuerySet[Rule] | None = None) -> list[RuleStats]:
     """Each rule's doubts by state, over the doubts this user may see: a county learns its own precision."""
     counts: dict[int, dict[str, int]] = {}
     rows = doubts_for(user).values("rule_id", "state").annotate(n=Count("id"))
@@ -56,7 +57,7 @@ def rule_stats(user: object, rules: QuerySet[Rule] | None = None) -> list[RuleSt
 
 
 def by_region(
-    user: object, level_digits: int, prefix: str = "", run_id: int | None = None
+    user: UserLike, level_digits: int, prefix: str = "", run_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Doubt counts grouped by the region ``level_digits`` long (6 county, 9 township, 12 village)."""
     from django.db.models.functions import Substr
@@ -75,7 +76,9 @@ def by_region(
     return [dict(row) for row in rows]
 
 
-def queue(user: object, *, state: str = DoubtState.OPEN, rule: str = "", prefix: str = "") -> QuerySet[Doubt]:
+def queue(
+    user: UserLike, *, state: str = DoubtState.OPEN, rule: str = "", prefix: str = ""
+) -> QuerySet[Doubt]:
     qs = doubts_for(user).select_related("rule", "village", "household")
     if state:
         qs = qs.filter(state=state)

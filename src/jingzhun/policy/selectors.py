@@ -21,6 +21,7 @@ from django.utils import timezone
 from jingzhun.core.audit import object_type
 from jingzhun.core.errors import JingzhunError, ValidationFailed
 from jingzhun.core.models import ObjectChange
+from jingzhun.core.restrict import UserLike
 from jingzhun.policy import access, catalogue
 from jingzhun.policy.models import Parameter
 
@@ -164,7 +165,7 @@ def resolve(key: str, *, region_code: str, year: int | None = None, on: dt.date 
 
 
 def parameters_for(
-    user: object,
+    user: UserLike,
     *,
     key: str = "",
     region: str = "",

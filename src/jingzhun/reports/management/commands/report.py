@@ -50,7 +50,7 @@ class Command(BaseCommand):
         detail = f"，{len(report.table.rows) - 1} 行加合计" if report.table else ""
         self.stdout.write(self.style.SUCCESS(f"已生成 {path}{detail}"))
 
-    def _user(self, name: str) -> object:
+    def _user(self, name: str) -> User:
         if not name:
             return system_user()
         user = User.objects.filter(username=name).first()
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             raise CommandError(f"用户不存在：{name}")
         return user
 
-    def _table(self, user: object, kind: str, opts: dict[str, object]) -> exports.ReportFile:
+    def _table(self, user: User, kind: str, opts: dict[str, object]) -> exports.ReportFile:
         region = str(opts["region"]).strip()
         if not region:
             raise CommandError("请用 --region 指定区划代码，如 --region 620502")
@@ -70,7 +70,7 @@ class Command(BaseCommand):
             user, kind=kind, region=region, year=int(raw_year) if raw_year else None, fmt=fmt
         )
 
-    def _card(self, user: object, number: str) -> exports.ReportFile:
+    def _card(self, user: User, number: str) -> exports.ReportFile:
         if not number.strip():
             raise CommandError("请用 --household 指定户编号")
         household = access_household_by_number(user, number.strip())
