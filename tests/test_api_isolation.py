@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,11 @@ from jingzhun.accounts.services import create_api_token
 from jingzhun.api import api
 from jingzhun.assessment.tests import isolation as assessment_iso
 from jingzhun.assistance.tests import isolation as assistance_iso
+from jingzhun.comparison import doubt_access
 from jingzhun.comparison.tests import isolation as comparison_iso
 from jingzhun.core.audit import Actor
 from jingzhun.core.models import ObjectChange
+from jingzhun.policy import access as policy_access
 from jingzhun.procedures.tests import helpers as procedure_helpers
 from jingzhun.regions.models import Region
 from jingzhun.registry import access
@@ -228,6 +231,24 @@ OTHER_OPERATIONS = {
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
+# Parameters named like a region, enumerated from the schema so that a new one cannot be missed. A path
+# parameter names the object of an OBJECT_OPERATIONS row of one of REGION_TARGETS (checked above: a foreign
+# one answers like a missing one); a query parameter narrows a list and is in REGION_QUERIES, with the
+# access function that bounds what the list may hold.
+REGIONISH = re.compile(r"region|village|county|township|prefix|code")
+REGION_TARGETS = {"region", "county", "village"}
+
+
+def _ids(qs: Any) -> set[Any]:
+    return set(qs.values_list("pk", flat=True))
+
+
+REGION_QUERIES: dict[tuple[str, str], tuple[str, Callable[[Any], set[Any]]]] = {
+    ("get", "/api/registry/households"): ("region", lambda user: _ids(access.households_for(user))),
+    ("get", "/api/policy/parameters"): ("region", lambda user: _ids(policy_access.parameters_for(user))),
+    ("get", "/api/comparison/doubts"): ("region", lambda user: _ids(doubt_access.doubts_for(user))),
+}
+
 
 def schema_operations() -> set[tuple[str, str]]:
     schema = api.get_openapi_schema()
@@ -378,6 +399,61 @@ def test_every_operation_is_in_a_table() -> None:
     )
     stale = (set(OBJECT_OPERATIONS) | LIST_OPERATIONS | OTHER_OPERATIONS) - operations
     assert not stale, f"tables name operations that no longer exist: {sorted(stale)}"
+
+
+def region_parameters() -> set[tuple[str, str, str, str]]:
+    """(method, path, where, name) of every path or query parameter named like a region."""
+    schema = api.get_openapi_schema()
+    return {
+        (method, path, param["in"], param["name"])
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        for param in op.get("parameters", [])
+        if REGIONISH.search(param["name"])
+    }
+
+
+def test_every_region_parameter_is_checked() -> None:
+    found = region_parameters()
+    for method, path, where, name in sorted(found):
+        if where == "path":
+            op = OBJECT_OPERATIONS.get((method, path))
+            assert op is not None and op.target in REGION_TARGETS, (
+                f"{method} {path}: path parameter {name} names a region; its OBJECT_OPERATIONS row must have a "
+                f"target in {REGION_TARGETS}"
+            )
+        else:
+            assert REGION_QUERIES.get((method, path), ("",))[0] == name, (
+                f"{method} {path}: {where} parameter {name} names a region; add it to REGION_QUERIES"
+            )
+    queries = {(method, path) for method, path, where, _name in found if where != "path"}
+    assert queries == set(REGION_QUERIES), (
+        f"REGION_QUERIES names stale lists: {set(REGION_QUERIES) - queries}"
+    )
+    assert len(found) >= 15
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(REGION_QUERIES))
+def test_region_filters_never_leave_the_jurisdiction(
+    world: World, clients: dict[str, Client], method: str, path: str
+) -> None:
+    from jingzhun.comparison.tests import isolation as comparison
+
+    comparison.doubt_a(world)
+    param, allowed = REGION_QUERIES[(method, path)]
+    for user_name, user in world.users.items():
+        visible = allowed(user)
+        for code in (world.township_a.code, world.township_a.prefix, "620502", "53"):
+            response = getattr(clients[user_name], method)(path, {param: code, "limit": 200})
+            assert response.status_code in (200, 404, 422), (user_name, code, response.content)
+            if response.status_code == 200:
+                items = response.json()["items"]
+                assert {item["id"] for item in items} <= visible, (user_name, code)
+    # A user of the other township learns nothing: 玉泉镇 answers as a code that does not exist.
+    client = clients["township_b_officer"]
+    foreign = getattr(client, method)(path, {param: world.township_a.code})
+    missing = getattr(client, method)(path, {param: MISSING["region"]})
+    assert foreign.status_code == missing.status_code and body_of(foreign) == body_of(missing)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Views that take a region as a query parameter are listed in ``QUERY_COVERAGE`` a
 from __future__ import annotations
 
 import html
+import inspect
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -273,8 +274,26 @@ QUERY_COVERAGE: tuple[tuple[str, str, str], ...] = (
     ("reports:causes", "region", "404"),
     ("reports:monitoring", "region", "404"),
     ("reports:doubts", "region", "404"),
+    # Policy is public inside the jurisdiction: another region's filter lists what the user sees anyway.
+    ("policy:parameter_list", "region", "filtered"),
+    ("analytics:households", "region", "404"),
+    ("villages:register", "county", "404"),
 )
 PUBLIC = {"login", "logout", "set_language"}
+# Entries of QUERY_COVERAGE whose readers, values (inside, missing) or path differ from the default above.
+QUERY_READERS = {
+    # A county's 贫困村 list: the jurisdiction's readers whose region lies inside the county or holds it.
+    "villages:register": HOUSEHOLD_READERS | {"township_b_officer"},
+    # Figures of 玉泉镇: the figure readers whose jurisdiction holds it.
+    "analytics:households": REGION_READERS & set(analytics_iso.FIGURE_READERS),
+}
+QUERY_VALUES = {"villages:register": ("620502000000", villages_iso.MISSING_COUNTY)}
+QUERY_KWARGS: dict[str, Callable[[Scene], dict[str, Any]]] = {
+    "analytics:households": lambda scene: analytics_iso.indicator_kwargs(scene, False),
+}
+# Query parameters named like a region: enumerated from the views' code, so a new one cannot be missed.
+REGIONISH = re.compile(r"region|village|county|township|prefix|code")
+GET_PARAMETER = re.compile(r"""\.GET(?:\.get|\.getlist)?[(\[]\s*["'](\w+)["']""")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -334,6 +353,47 @@ def test_every_pattern_with_parameters_is_covered():
     api_covered = {path for _method, path in OBJECT_OPERATIONS}
     api_routes = {openapi_path(route) for route in parametrised_patterns().values() if is_api(route)}
     assert api_routes <= api_covered, f"API routes not in test_api_isolation: {api_routes - api_covered}"
+
+
+def view_sources() -> Iterator[tuple[str, str]]:
+    """(key, source) of every web view: its own code and that of the module's private helpers it calls."""
+
+    def patterns(items: list, namespace: str = "") -> Iterator[tuple[str, Any]]:
+        for p in items:
+            if isinstance(p, URLResolver):
+                yield from patterns(p.url_patterns, ":".join(filter(None, [namespace, p.namespace or ""])))
+            elif isinstance(p, URLPattern):
+                yield (f"{namespace}:{p.name}" if namespace and p.name else p.name or str(p.pattern)), p
+
+    for key, pattern in patterns(get_resolver().url_patterns):
+        view = inspect.unwrap(pattern.callback)
+        module = inspect.getmodule(view)
+        if module is None or not module.__name__.startswith("jingzhun.") or module.__name__ == "jingzhun.api":
+            continue
+        source = inspect.getsource(view)
+        helpers = [getattr(module, name, None) for name in set(re.findall(r"\b(_\w+)\(", source))]
+        yield key, source + "".join(inspect.getsource(h) for h in helpers if inspect.isfunction(h))
+
+
+def region_query_parameters() -> set[tuple[str, str]]:
+    return {
+        (key, name)
+        for key, source in view_sources()
+        for name in GET_PARAMETER.findall(source)
+        if REGIONISH.search(name)
+    }
+
+
+def test_every_region_query_parameter_is_covered():
+    found = region_query_parameters()
+    covered = {(name, param) for name, param, _outsider in QUERY_COVERAGE}
+    assert found - covered == set(), (
+        f"views read a region from the query string but are not in QUERY_COVERAGE: {sorted(found - covered)}"
+    )
+    assert covered - found == set(), (
+        f"QUERY_COVERAGE names parameters no view reads: {sorted(covered - found)}"
+    )
+    assert len(found) >= 12
 
 
 def test_every_web_page_needs_login(client, scene):
@@ -457,19 +517,24 @@ def test_read_only_roles_cannot_post_edits(client, scene, role):
 def test_region_parameters_outside_the_jurisdiction(client, scene, role):
     client.force_login(scene.world.users[role])
     for name, param, outsider in QUERY_COVERAGE:
-        url = reverse(name)
-        inside = role in REGION_READERS
-        if inside:
-            if name == "regions:index":
-                assert client.get(url, {param: TOWNSHIP_A_CODE}).status_code == 200, (role, name)
+        url = reverse(name, kwargs=QUERY_KWARGS[name](scene) if name in QUERY_KWARGS else None)
+        inside_code, missing_code = QUERY_VALUES.get(name, (TOWNSHIP_A_CODE, MISSING_REGION))
+        if role in QUERY_READERS.get(name, REGION_READERS):
+            if name in ("regions:index", *QUERY_READERS):
+                assert client.get(url, {param: inside_code}).status_code == 200, (role, name)
             continue
-        target_path = f"{url}?{param}={TOWNSHIP_A_CODE}"
-        missing_path = f"{url}?{param}={MISSING_REGION}"
+        target_path = f"{url}?{param}={inside_code}"
+        missing_path = f"{url}?{param}={missing_code}"
         got = normalised(client.get(target_path), target_path)
         expected = normalised(client.get(missing_path), missing_path)
+        if outsider == "filtered":  # the form shows the value asked for; the rows are the same
+            got = (got[0], got[1].replace(f'value="{inside_code}"', 'value="{value}"'))
+            expected = (expected[0], expected[1].replace(f'value="{missing_code}"', 'value="{value}"'))
         assert got == expected, (role, name)
         if outsider == "404":
             assert got[0] == 404, (role, name)
+        elif outsider == "filtered":
+            assert got[0] == 200, (role, name)
         else:
             assert got[0] == 200
             assert "已忽略" in got[1]

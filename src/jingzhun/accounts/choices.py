@@ -1,4 +1,4 @@
-"""Roles (角色). What each may do is decided in ``access.py``, in the data layer."""
+"""Roles (角色). What each may do is data in ``rights.py``, applied by ``core.restrict`` in the data layer."""
 
 from django.db import models
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from jingzhun.accounts.choices import EDITOR_ROLES, Role
+from jingzhun.accounts.rights import UNBOUNDED, rights_of
 
 
 class User(AbstractUser):
@@ -46,8 +47,24 @@ class User(AbstractUser):
         return self.region.prefix  # type: ignore[union-attr]  # region_id is set
 
     @property
+    def rights(self) -> frozenset[str]:
+        """The actions this user's role holds (``accounts.rights.RIGHTS``); read by ``core.restrict``."""
+        return rights_of(self.role)
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether the role acts everywhere, whatever the user's own region (the system administrator)."""
+        return self.role in UNBOUNDED
+
+    @property
     def can_edit_registry(self) -> bool:
         return self.is_active and self.role in EDITOR_ROLES
+
+
+def system_user() -> User:
+    """The operator at the server (command-line exports and reports): an unsaved system administrator,
+    so ``core.restrict`` gives them everything, like the web's system administrator."""
+    return User(username="system", full_name="系统", role=Role.ADMIN, is_active=True)
 
 
 def hash_token(raw: str) -> str:

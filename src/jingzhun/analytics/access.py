@@ -7,32 +7,29 @@ a code that does not exist (``regions.access``). Refreshing the figures is for a
 
 from __future__ import annotations
 
-from jingzhun.accounts.choices import JURISDICTION_READERS, Role
 from jingzhun.analytics.models import IndicatorValue
 from jingzhun.core.errors import NotFoundOrForbidden
+from jingzhun.core.restrict import UserLike, home_prefix, jurisdiction, may, signed_in
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 
-# The roles that read every household of their jurisdiction read its figures too.
-VIEWERS = frozenset(JURISDICTION_READERS)
-REFRESHERS = frozenset({Role.ADMIN, Role.COUNTY_ADMIN})
+
+def can_view(user: UserLike | None) -> bool:
+    """The roles that read every household of their jurisdiction (``view``) read its figures too."""
+    return jurisdiction(user, "view") is not None
 
 
-def can_view(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in VIEWERS
-
-
-def access_figures(user: object, key: str = "") -> Region:
+def access_figures(user: UserLike | None, key: str = "") -> Region:
     """The region whose figures ``user`` asks for: ``key`` (code or prefix), or by default their own region
     (for the system administrator: the first province that has figures)."""
     if not can_view(user):
         raise NotFoundOrForbidden("区划不存在或无权访问")
     if key:
         return access_region(user, key)
-    own = getattr(user, "region", None)
-    if own is not None:
-        return own
+    person = signed_in(user)
+    if person is not None and person.region is not None:
+        return person.region
     top = (
         IndicatorValue.objects.filter(level=Level.PROVINCE)
         .order_by("region_code")
@@ -46,18 +43,14 @@ def access_figures(user: object, key: str = "") -> Region:
     return region
 
 
-def jurisdiction_root(user: object) -> str:
+def jurisdiction_root(user: UserLike | None) -> str:
     """The prefix above which a user's breadcrumb and region picker do not go ('' for everything)."""
-    return getattr(user, "jurisdiction_prefix", None) or ""
+    return home_prefix(user)
 
 
-def refresh_county(user: object, region: Region) -> str | None:
+def refresh_county(user: UserLike | None, region: Region) -> str | None:
     """The county (6-digit prefix) whose figures ``user`` may refresh from ``region``, or None."""
-    role = getattr(user, "role", None)
-    if role not in REFRESHERS or region.level < Level.COUNTY:
+    if region.level < Level.COUNTY:
         return None
     county = region.prefix[:6]
-    if role == Role.ADMIN:
-        return county
-    root = jurisdiction_root(user)
-    return county if root and county.startswith(root) else None
+    return county if may(user, "refresh", county) else None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from jingzhun.accounts.models import User
 from jingzhun.analytics import indicators, selectors
 from jingzhun.analytics.models import IndicatorValue
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.models import Region
 from jingzhun.registry.models import Household
 
@@ -30,7 +30,7 @@ def breakdown(values: dict[tuple[str, str], IndicatorValue], code: str) -> list[
 
 
 def households(
-    user: User,
+    user: UserLike,
     indicator: indicators.Indicator,
     region: Region,
     dim: str,

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from jingzhun.accounts.models import User
 from jingzhun.analytics import indicators
 from jingzhun.analytics.models import IndicatorRefresh, IndicatorValue
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.access import access_region
 from jingzhun.regions.models import Region
 from jingzhun.registry.access import households_for
@@ -19,7 +19,7 @@ from jingzhun.registry.models import Household
 
 
 def region_values(
-    user: User, region_key: str, year: int, codes: list[str] | None = None
+    user: UserLike, region_key: str, year: int, codes: list[str] | None = None
 ) -> tuple[Region, dict[tuple[str, str], IndicatorValue]]:
     """Every indicator value of one region and year, keyed by (code, dim)."""
     region = access_region(user, region_key)
@@ -47,7 +47,7 @@ def total(values: dict[tuple[str, str], IndicatorValue], code: str) -> Decimal:
 
 
 def children(
-    user: User, region_key: str, year: int, code: str, dim: str | None = None
+    user: UserLike, region_key: str, year: int, code: str, dim: str | None = None
 ) -> list[tuple[Region, Decimal]]:
     """The value of ``code`` (one ``dim``, or the total over dims) for each child region, for a region bar."""
     region = access_region(user, region_key)
@@ -69,12 +69,12 @@ def refreshes(region: Region) -> dict[int, dt.datetime]:
     return dict(IndicatorRefresh.objects.filter(region_code=region.code).values_list("year", "refreshed_at"))
 
 
-def years(user: User, region_key: str) -> list[int]:
+def years(user: UserLike, region_key: str) -> list[int]:
     region = access_region(user, region_key)
     return sorted(IndicatorRefresh.objects.filter(region_code=region.code).values_list("year", flat=True))
 
 
-def households_behind(user: User, code: str, region_key: str, dim: str = "") -> QuerySet[Household]:
+def households_behind(user: UserLike, code: str, region_key: str, dim: str = "") -> QuerySet[Household]:
     """The households behind one number: the indicator's own definition, inside the region, through the
     user's access (a leader sees them; a helper sees none)."""
     indicator = indicators.get(code)

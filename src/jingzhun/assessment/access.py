@@ -13,52 +13,38 @@ from typing import Literal
 
 from django.db.models import QuerySet
 
-from jingzhun.accounts.choices import Role
 from jingzhun.assessment.models import SampledHousehold, SampledVillage, Survey
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
+from jingzhun.core.restrict import UserLike, jurisdiction
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 
 Action = Literal["view", "change"]
-WRITERS = frozenset({Role.ADMIN, Role.COUNTY_ADMIN})
-READERS = WRITERS | {Role.LEADER, Role.AUDITOR}
+# The right behind each action (``accounts.rights``): reading surveys, and drawing and entering them.
+RIGHT = {"view": "surveys", "change": "assess"}
 
 
-def _active(user: object) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
-
-
-def county_prefix_for(user: object, action: Action = "view") -> str | None:
+def county_prefix_for(user: UserLike | None, action: Action = "view") -> str | None:
     """The county-code prefix of the surveys this user may see (or change); None means none; "" all."""
-    if not _active(user):
-        return None
-    role = getattr(user, "role", None)
-    if role not in (WRITERS if action == "change" else READERS):
-        return None
-    if role == Role.ADMIN:
-        return ""
-    return getattr(user, "jurisdiction_prefix", None)
+    return jurisdiction(user, RIGHT[action])
 
 
-def surveys_for(user: object, action: Action = "view") -> QuerySet[Survey]:
-    prefix = county_prefix_for(user, action)
-    if prefix is None:
-        return Survey.objects.none()
-    return Survey.objects.filter(county__code__startswith=prefix)
+def surveys_for(user: UserLike | None, action: Action = "view") -> QuerySet[Survey]:
+    return Survey.objects.restrict(user, RIGHT[action])
 
 
-def access_survey(user: object, survey_id: int | str, action: Action = "view") -> Survey:
+def access_survey(user: UserLike | None, survey_id: int | str, action: Action = "view") -> Survey:
     try:
         return surveys_for(user, action).select_related("county").get(pk=int(survey_id))
     except (Survey.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("评估调查不存在或无权访问") from None
 
 
-def access_village(user: object, village_id: int | str, action: Action = "view") -> SampledVillage:
+def access_village(user: UserLike | None, village_id: int | str, action: Action = "view") -> SampledVillage:
     try:
         return (
-            SampledVillage.objects.filter(survey__in=surveys_for(user, action))
+            SampledVillage.objects.restrict(user, RIGHT[action])
             .select_related("survey__county", "village__parent")
             .get(pk=int(village_id))
         )
@@ -66,10 +52,10 @@ def access_village(user: object, village_id: int | str, action: Action = "view")
         raise NotFoundOrForbidden("抽中村不存在或无权访问") from None
 
 
-def access_sampled(user: object, sampled_id: int | str, action: Action = "view") -> SampledHousehold:
+def access_sampled(user: UserLike | None, sampled_id: int | str, action: Action = "view") -> SampledHousehold:
     try:
         return (
-            SampledHousehold.objects.filter(survey__in=surveys_for(user, action))
+            SampledHousehold.objects.restrict(user, RIGHT[action])
             .select_related("survey__county", "village__village")
             .get(pk=int(sampled_id))
         )
@@ -77,21 +63,21 @@ def access_sampled(user: object, sampled_id: int | str, action: Action = "view")
         raise NotFoundOrForbidden("抽中户不存在或无权访问") from None
 
 
-def can_change(user: object, survey: Survey) -> bool:
+def can_change(user: UserLike | None, survey: Survey) -> bool:
     return surveys_for(user, "change").filter(pk=survey.pk).exists()
 
 
-def can_draw(user: object) -> bool:
+def can_draw(user: UserLike | None) -> bool:
     return county_prefix_for(user, "change") is not None
 
 
-def require_change(user: object, survey: Survey) -> None:
+def require_change(user: UserLike | None, survey: Survey) -> None:
     """Refuse (403) a user who sees the survey but may not change it (the API's answer to leaders)."""
     if not can_change(user, survey):
         raise PermissionDeniedError("只有系统管理员和县级管理员可以修改评估调查")
 
 
-def access_county(user: object, code: str) -> Region:
+def access_county(user: UserLike | None, code: str) -> Region:
     """A county the user may draw a survey for: inside the jurisdiction (404 otherwise), a county (422)."""
     if not can_draw(user):
         raise PermissionDeniedError("只有系统管理员和县级管理员可以抽取评估样本")
@@ -101,9 +87,6 @@ def access_county(user: object, code: str) -> Region:
     return region
 
 
-def counties_for(user: object) -> QuerySet[Region]:
+def counties_for(user: UserLike | None) -> QuerySet[Region]:
     """Counties the user may draw a survey for."""
-    prefix = county_prefix_for(user, "change")
-    if prefix is None:
-        return Region.objects.none()
-    return Region.objects.filter(level=Level.COUNTY, code__startswith=prefix)
+    return Region.objects.filter(level=Level.COUNTY).restrict(user, RIGHT["change"])

@@ -16,12 +16,13 @@ from django.db import models
 from django.db.models import Q
 
 from jingzhun.assessment.choices import Group, Outcome, Stratum, SurveyState
+from jingzhun.core.restrict import Restricted
 from jingzhun.registry.choices import PovertyStatus
 
 EXITED = frozenset({PovertyStatus.EXITED_ENJOYING, PovertyStatus.EXITED_NOT_ENJOYING})
 
 
-class Survey(models.Model):
+class Survey(Restricted):
     """One assessment survey of a county for a year (县级退出专项评估检查 / 第三方评估, domain.md §3.4, §6).
 
     ``seed`` makes the draw reproducible: the same register, design and seed give the same sample.
@@ -30,6 +31,8 @@ class Survey(models.Model):
     and the county's population figures at the draw. A redraw is a new survey (``redrawn_from``); a survey
     with results is never changed by one.
     """
+
+    region_paths = ("county__code",)
 
     name = models.CharField("调查名称", max_length=100)
     county = models.ForeignKey(
@@ -65,12 +68,14 @@ class Survey(models.Model):
         return self.state in (SurveyState.DRAWN, SurveyState.FIELDWORK)
 
 
-class SampledVillage(models.Model):
+class SampledVillage(Restricted):
     """A village drawn into a survey, in its stratum, with its population as the register had it then.
 
     ``rural_population`` and ``registered_people`` give the village's non-registered rural population,
     the denominator of 漏评率 (§3.4); ``frame_counts`` the households of each group it had to draw from.
     """
+
+    region_paths = ("survey__county__code",)
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="villages")
     village = models.ForeignKey(
@@ -98,13 +103,15 @@ class SampledVillage(models.Model):
         return max(self.rural_population - self.registered_people, 0)
 
 
-class SampledHousehold(models.Model):
+class SampledHousehold(Restricted):
     """A household to visit: drawn from the register (``household``), or added by hand by the assessors
     because it is in no register (``by_hand``; real assessors also screen such households, §6).
 
     Number, head's name, group and size are copied at the draw: the interview list prints them and the
     estimates count them as they were. No ID or phone number is kept here.
     """
+
+    region_paths = ("survey__county__code",)
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="households")
     village = models.ForeignKey(SampledVillage, on_delete=models.CASCADE, related_name="households")

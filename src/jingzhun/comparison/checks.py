@@ -276,13 +276,9 @@ class RunChecks:
 def reader_prefix(user: User, run_prefix: str) -> str:
     """The part of a run a user may see: their jurisdiction inside the run's region (a village officer reads
     their village of the county's run), or the whole region."""
-    from jingzhun.accounts.choices import Role
+    from jingzhun.core.restrict import jurisdiction
 
-    own = (
-        ""
-        if getattr(user, "role", None) == Role.ADMIN
-        else (getattr(user, "jurisdiction_prefix", None) or "")
-    )
+    own = jurisdiction(user) or ""
     return own if len(own) > len(run_prefix) else run_prefix
 
 

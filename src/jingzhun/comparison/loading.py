@@ -34,13 +34,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jingzhun.accounts.choices import Role
 from jingzhun.accounts.models import User
 from jingzhun.comparison import access
 from jingzhun.comparison.datasets import DATASETS, Col, Dataset, T
 from jingzhun.comparison.datasets import get as get_dataset
 from jingzhun.comparison.models import DatasetLoad, LoadState
-from jingzhun.core import audit, quoting, workbooks
+from jingzhun.core import audit, quoting, restrict, workbooks
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
 from jingzhun.core.models import ChangeAction
 from jingzhun.regions.choices import PREFIX_LENGTH
@@ -676,9 +675,9 @@ def load_scope(user: User | None, region_prefix: str) -> str:
     prefix = (region_prefix or "").strip()
     if prefix and (not prefix.isdigit() or len(prefix) not in PREFIX_LENGTH.values()):
         raise ValidationFailed(f"覆盖区划代码前缀应为 2、4、6、9 或 12 位数字，实际为「{prefix}」")
-    if user is None or getattr(user, "role", None) == Role.ADMIN:
+    if user is None:
         return prefix
-    own = getattr(user, "jurisdiction_prefix", None)
+    own = restrict.jurisdiction(user)
     if own is None:
         raise PermissionDeniedError("您的账号没有辖区，不能上传部门数据")
     prefix = prefix or own

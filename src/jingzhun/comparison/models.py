@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jingzhun.core.restrict import Restricted
+
 
 class LoadState(models.TextChoices):
     RUNNING = "running", "进行中"
@@ -21,12 +23,15 @@ class LoadState(models.TextChoices):
     FAILED = "failed", "失败"
 
 
-class DatasetLoad(models.Model):
+class DatasetLoad(Restricted):
     """One file a department sent, checked and stored (versioned by dataset and ``as_of`` date).
 
     The accepted rows are ``MEDIA_ROOT/datasets/<dataset>/<id>.parquet``; the newest committed load of a
     dataset whose ``region_prefix`` covers a county is what a comparison of that county reads.
     """
+
+    region_paths = ("region_prefix",)
+    region_covering = "region_prefix"
 
     id = models.CharField(primary_key=True, max_length=32)
     dataset = models.CharField("数据集", max_length=40)
@@ -79,7 +84,7 @@ class Severity(models.TextChoices):
     LOW = "low", "低（提示）"
 
 
-class Rule(models.Model):
+class Rule(Restricted):
     """One doubt rule: its SQL, message and parameters are data, scoped to a region prefix.
 
     The shipped catalogue (``data/rules.toml``) is the default: its rules are rows with ``shipped`` set and
@@ -95,6 +100,9 @@ class Rule(models.Model):
     """
 
     code = models.CharField("规则编号", max_length=20)
+    region_paths = ("region_prefix",)
+    region_covering = "region_prefix"
+
     region_prefix = models.CharField("适用区划代码前缀", max_length=12, blank=True, default="")
     shipped = models.BooleanField("随系统发布", default=False)
     sql = models.TextField("查询语句（DuckDB SQL）", blank=True)
@@ -123,9 +131,12 @@ class Rule(models.Model):
         return f"{self.code} {self.name}" + (f"（{self.region_prefix}）" if self.region_prefix else "")
 
 
-class RuleThreshold(models.Model):
+class RuleThreshold(Restricted):
     """A region's own values of a rule's threshold parameters (阈值): for households of the region, each
     value given here replaces the rule's own; the most specific region prefix wins (``rulebook.py``)."""
+
+    region_paths = ("region_prefix",)
+    region_covering = "region_prefix"
 
     code = models.CharField("规则编号", max_length=20)
     region_prefix = models.CharField("区划代码前缀", max_length=12)
@@ -152,8 +163,11 @@ class RunState(models.TextChoices):
     FAILED = "failed", "失败"
 
 
-class ComparisonRun(models.Model):
+class ComparisonRun(Restricted):
     """One run of the enabled catalogue over the snapshot of a region, on one engine."""
+
+    region_paths = ("region__code",)
+    region_covering = "region__prefix"
 
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name="比对范围"
@@ -195,7 +209,7 @@ class DoubtState(models.TextChoices):
     RESOLVED = "resolved", "已整改"
 
 
-class Doubt(models.Model):
+class Doubt(Restricted):
     """A doubt (疑点): one rule's hit on one person or household, sent to the village to verify.
 
     ``key`` is the rule code plus the subject (person number, ID number or household number): while a doubt
@@ -203,6 +217,8 @@ class Doubt(models.Model):
     after it was resolved (已整改) may the same problem be raised anew. ``household`` is empty for a person
     not in the register (漏评): the village comes from the department's address code.
     """
+
+    region_paths = ("village__code",)
 
     key = models.CharField(max_length=80)
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="doubts", verbose_name="规则")

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from jingzhun.accounts.models import User
 from jingzhun.comparison.doubt_access import doubts_for
 from jingzhun.comparison.models import Doubt, DoubtState, Rule
+from jingzhun.core.restrict import UserLike
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class RuleStats:
         return "—" if p is None else f"{p:.0%}"
 
 
-def rule_stats(user: User, rules: QuerySet[Rule] | None = None) -> list[RuleStats]:
+def rule_stats(user: UserLike, rules: QuerySet[Rule] | None = None) -> list[RuleStats]:
     """Each rule's doubts by state, over the doubts this user may see: a county learns its own precision."""
     counts: dict[int, dict[str, int]] = {}
     rows = doubts_for(user).values("rule_id", "state").annotate(n=Count("id"))
@@ -57,7 +57,7 @@ def rule_stats(user: User, rules: QuerySet[Rule] | None = None) -> list[RuleStat
 
 
 def by_region(
-    user: User, level_digits: int, prefix: str = "", run_id: int | None = None
+    user: UserLike, level_digits: int, prefix: str = "", run_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Doubt counts grouped by the region ``level_digits`` long (6 county, 9 township, 12 village)."""
     from django.db.models.functions import Substr
@@ -76,7 +76,9 @@ def by_region(
     return [dict(row) for row in rows]
 
 
-def queue(user: User, *, state: str = DoubtState.OPEN, rule: str = "", prefix: str = "") -> QuerySet[Doubt]:
+def queue(
+    user: UserLike, *, state: str = DoubtState.OPEN, rule: str = "", prefix: str = ""
+) -> QuerySet[Doubt]:
     qs = doubts_for(user).select_related("rule", "village", "household")
     if state:
         qs = qs.filter(state=state)

@@ -52,6 +52,7 @@ from jingzhun.comparison.forms import (
     run_regions,
 )
 from jingzhun.comparison.models import DatasetLoad, Doubt, DoubtState, LoadState, RunState
+from jingzhun.core import restrict
 from jingzhun.core.audit import Actor, object_type
 from jingzhun.core.errors import (
     ConcurrentEditError,
@@ -108,9 +109,7 @@ def _region_options(user: User) -> list[tuple[str, str]]:
     region = getattr(user, "region", None)
     if region is None:
         return []
-    regions = Region.objects.filter(
-        prefix__startswith=region.prefix, level__in=[Level.TOWNSHIP, Level.VILLAGE]
-    )
+    regions = Region.objects.filter(level__in=[Level.TOWNSHIP, Level.VILLAGE]).within(region.prefix)
     return [
         (r.prefix, ("\u3000" + r.name) if r.level == Level.VILLAGE else r.name)
         for r in regions.order_by("code")[:REGION_OPTIONS_LIMIT]
@@ -130,7 +129,7 @@ def _current_loads(user: User) -> list[tuple[datasets.Dataset, DatasetLoad | Non
     county level: the newest live load they can see)."""
     shown = datasets.for_department(user.department) if user.role == Role.DEPARTMENT else datasets.DATASETS
     visible = access.loads_for(user)
-    prefix = getattr(user, "jurisdiction_prefix", None) or ""
+    prefix = restrict.home_prefix(user)
     rows: list[tuple[datasets.Dataset, DatasetLoad | None]] = []
     current = loading.current_by_county([prefix[:6]]).get(prefix[:6], {}) if len(prefix) >= 6 else None
     for ds in shown:
@@ -732,7 +731,7 @@ def region_rules(request: HttpRequest) -> HttpResponse:
     if region is not None:
         context["rules"] = list(
             doubt_access.rules_for(user)
-            .filter(region_prefix__startswith=region.prefix)
+            .within(region.prefix)
             .exclude(region_prefix="")
             .order_by("code", "region_prefix")
         )

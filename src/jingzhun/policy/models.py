@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from jingzhun.core.restrict import Restricted
 from jingzhun.policy.catalogue import CATALOGUE, CHOICES, Key
 
 
-class Parameter(models.Model):
+class Parameter(Restricted):
     """One value of a policy parameter (政策参数) for a region and a year or a period (domain.md §3.1, §4.3).
 
     ``region_prefix`` is the significant digits of the region code it applies to ("" = national, "62" =
@@ -25,6 +26,9 @@ class Parameter(models.Model):
     domain.md calls UNCONFIRMED: shipped only as editable defaults, shown as 待确认.
     ``version`` is the optimistic lock.
     """
+
+    region_paths = ("region_prefix",)
+    region_covering = "region_prefix"
 
     key = models.CharField("参数", max_length=50, choices=CHOICES)
     region_prefix = models.CharField(

@@ -18,10 +18,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from jingzhun.accounts.models import User
 from jingzhun.core.audit import object_type
 from jingzhun.core.errors import JingzhunError, ValidationFailed
 from jingzhun.core.models import ObjectChange
+from jingzhun.core.restrict import UserLike
 from jingzhun.policy import access, catalogue
 from jingzhun.policy.models import Parameter
 
@@ -165,7 +165,7 @@ def resolve(key: str, *, region_code: str, year: int | None = None, on: dt.date 
 
 
 def parameters_for(
-    user: User,
+    user: UserLike,
     *,
     key: str = "",
     region: str = "",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jingzhun.core.restrict import Restricted
 from jingzhun.procedures.choices import (
     CaseState,
     Effect,
@@ -99,7 +100,7 @@ class StepDefinition(models.Model):
         return [s for s in self.signatures.split(",") if s]
 
 
-class Case(models.Model):
+class Case(Restricted):
     """A household going through one procedure (一户一案): opened on discovery, closed by the last step,
     a rejection or a withdrawal. At most one open case per household and kind.
 
@@ -110,6 +111,8 @@ class Case(models.Model):
     ``params`` holds the kind's choices (monitoring type, elimination mode, natural-change reason);
     ``policy`` the snapshots of the numbers used at opening (the decision deadline).
     """
+
+    region_paths = ("household__village__code", "village__code")
 
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="cases", null=True, blank=True

@@ -9,8 +9,8 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from jingzhun.accounts.models import User
 from jingzhun.core.errors import ValidationFailed
+from jingzhun.core.restrict import UserLike
 from jingzhun.policy import criteria
 from jingzhun.procedures import rendering
 from jingzhun.procedures.access import cases_for
@@ -31,7 +31,7 @@ def definition_for(kind: str, village_code: str) -> ProcedureDefinition:
     return best
 
 
-def queue_for(user: User) -> QuerySet[Case]:
+def queue_for(user: UserLike) -> QuerySet[Case]:
     """Open cases in my jurisdiction whose waiting step my role may do; overdue first, then oldest."""
     role = getattr(user, "role", "")
     return (
@@ -42,7 +42,7 @@ def queue_for(user: User) -> QuerySet[Case]:
     )
 
 
-def overdue(user: User, on: dt.date | None = None) -> QuerySet[Case]:
+def overdue(user: UserLike, on: dt.date | None = None) -> QuerySet[Case]:
     on = on or timezone.localdate()
     return cases_for(user).filter(state=CaseState.OPEN, deadline__lt=on)
 
@@ -70,7 +70,7 @@ class Decision:
         return [c["parameter"] for c in self.evaluation.get("criteria", []) if c.get("parameter")]
 
 
-def decisions(user: User, year: int, kind: str | None = None) -> list[Decision]:
+def decisions(user: UserLike, year: int, kind: str | None = None) -> list[Decision]:
     """Approved cases whose decision took effect in ``year``, each with its stored approval evaluation."""
     qs = cases_for(user).filter(state=CaseState.APPROVED, effective_on__year=year)
     if kind:
@@ -104,7 +104,7 @@ class Replay:
         return self.passed_now == self.passed_then and not self.changed
 
 
-def replay(user: User, year: int, kind: str | None = None) -> list[Replay]:
+def replay(user: UserLike, year: int, kind: str | None = None) -> list[Replay]:
     """Re-run each decision of ``year`` (an annual adjustment) against the current parameters and say
     whether it still holds. What was stored is never changed: it is what the decision was taken on."""
     results = []

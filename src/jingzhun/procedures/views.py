@@ -20,7 +20,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from jingzhun.accounts.choices import EDITOR_ROLES, Role
 from jingzhun.accounts.models import User
 from jingzhun.accounts.requests import AuthenticatedHttpRequest
 from jingzhun.core.audit import Actor
@@ -364,7 +363,7 @@ def _natural_context(household: Any, change: str, post: Any, member_form: NewMem
 @web_errors
 def village_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
-    village = _village(user, code)
+    village = access.access_changeable_village(user, code)
     cases = (
         access.cases_for(user, "change")
         .filter(household__village=village, state=CaseState.OPEN)
@@ -399,19 +398,6 @@ def village_bulk(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         },
         status=422 if error else 200,
     )
-
-
-def _village(user: User, code: str) -> Region:
-    """A village inside the user's changeable jurisdiction (404 otherwise, as for a missing one)."""
-    role = getattr(user, "role", None)
-    if role not in EDITOR_ROLES or not code.isdigit():
-        raise NotFoundOrForbidden("行政村不存在或无权访问")
-    region = Region.objects.filter(code=code).first()
-    prefix = getattr(user, "jurisdiction_prefix", None)
-    allowed = region is not None and (role == Role.ADMIN or (prefix is not None and code.startswith(prefix)))
-    if region is None or not allowed:
-        raise NotFoundOrForbidden("行政村不存在或无权访问")
-    return region
 
 
 def _bulk_action(request: HttpRequest, village: Region, cases: Any) -> tuple[list[Any] | None, str]:

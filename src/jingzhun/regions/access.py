@@ -7,27 +7,20 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from jingzhun.accounts.choices import Role
 from jingzhun.core.errors import NotFoundOrForbidden
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.choices import PREFIX_LENGTH
 from jingzhun.regions.models import Region
 
 PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
 
 
-def regions_for(user: object) -> QuerySet[Region]:
-    qs = Region.objects.all()
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return qs.none()
-    if user.role == Role.ADMIN:  # type: ignore[attr-defined]
-        return qs
-    prefix = user.jurisdiction_prefix  # type: ignore[attr-defined]
-    if prefix is None:
-        return qs.none()
-    return qs.filter(prefix__startswith=prefix)
+def regions_for(user: UserLike | None) -> QuerySet[Region]:
+    """The regions of the user's subtree, whatever their role (``browse``: every role may see the tree)."""
+    return Region.objects.restrict(user, "browse")
 
 
-def access_region(user: object, key: str) -> Region:
+def access_region(user: UserLike | None, key: str) -> Region:
     """The region with this 12-digit code or significant prefix (2/4/6/9/12 digits), if it lies inside the
     user's jurisdiction. Missing, malformed and not-yours all raise the same NotFoundOrForbidden."""
     key = (key or "").strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from jingzhun.core.restrict import Restricted
 from jingzhun.regions.choices import PREFIX_LENGTH, Level, UrbanRural
 
 
@@ -19,13 +20,15 @@ def level_of_prefix(prefix: str) -> Level:
     raise ValueError(f"区划代码长度不正确：{prefix}")
 
 
-class Region(models.Model):
+class Region(Restricted):
     """A division with its NBS 12-digit statistical code (统计用区划代码, domain.md §1.4).
 
     ``code`` is always 12 digits; ``prefix`` is the part that identifies the region at its level
     (2, 4, 6, 9 or 12 digits), so "everything in this county" is ``code LIKE '620502%'`` — the
     jurisdiction filter every restricted query uses. The first 6 digits are the GB/T 2260 code.
     """
+
+    region_paths = ("code",)
 
     code = models.CharField("统计用区划代码", max_length=12, primary_key=True)
     prefix = models.CharField("区划前缀", max_length=12, unique=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from jingzhun.accounts.models import User
 from jingzhun.core import audit
 from jingzhun.core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, user_of
 from jingzhun.core.errors import JingzhunError, NotFoundOrForbidden, PermissionDeniedError, ValidationFailed
@@ -132,11 +133,11 @@ def _actor(request: HttpRequest) -> audit.Actor:
     return audit.Actor.of(user_of(request))
 
 
-def _can_edit(user: object, household: Household) -> bool:
+def _can_edit(user: User, household: Household) -> bool:
     return access.households_for(user, "change").filter(pk=household.pk).exists()
 
 
-def _household_for_change(user: object, household_id: int) -> Household:
+def _household_for_change(user: User, household_id: int) -> Household:
     """The household to write to. Visible but read-only → 403; invisible or missing → the usual 404."""
     try:
         return access.access_household(user, household_id, "change")
@@ -145,7 +146,7 @@ def _household_for_change(user: object, household_id: int) -> Household:
         raise PermissionDeniedError("当前角色只能查看，不能修改该户") from None
 
 
-def _member_for_change(user: object, member_id: int) -> Member:
+def _member_for_change(user: User, member_id: int) -> Member:
     try:
         return access.access_member(user, member_id, "change")
     except NotFoundOrForbidden:
@@ -179,7 +180,7 @@ def _year_out(values: dict[str, Any]) -> dict[str, Any]:
     return to_out(HouseholdYear, values, full=True)
 
 
-def _household_detail(user: object, household: Household) -> dict[str, Any]:
+def _household_detail(user: User, household: Household) -> dict[str, Any]:
     full = _can_edit(user, household)
     out = _household_state(field_values(household), household.village.name, full=full)
     members = list(household.members.order_by("relation", "person_number"))
@@ -193,7 +194,7 @@ def _household_detail(user: object, household: Household) -> dict[str, Any]:
     return out
 
 
-def _member_detail(user: object, member: Member) -> dict[str, Any]:
+def _member_detail(user: User, member: Member) -> dict[str, Any]:
     household = member.household
     full = _can_edit(user, household)
     out = _member_out(field_values(member), full=full)
@@ -589,7 +590,7 @@ ASSESSMENT_OUT = (
 )
 
 
-def _evidence_for_change(model: type[Any], user: object, record_id: int) -> Any:
+def _evidence_for_change(model: type[Any], user: User, record_id: int) -> Any:
     """The record to write to. Visible but read-only → 403; invisible or missing → the usual 404."""
     try:
         return access.access_evidence(model, user, record_id, "change")
@@ -598,13 +599,13 @@ def _evidence_for_change(model: type[Any], user: object, record_id: int) -> Any:
         raise PermissionDeniedError("当前角色只能查看，不能修改该户") from None
 
 
-def _expenses(user: object, household_id: int) -> dict[str, Any]:
+def _expenses(user: User, household_id: int) -> dict[str, Any]:
     household = access.access_household(user, household_id, "view")
     rows = [{"id": e.pk, **{k: getattr(e, k) for k in EXPENSE_OUT}} for e in selectors.expenses(household)]
     return {"household_id": household.pk, "version": household.version, "expenses": rows}
 
 
-def _assessments(user: object, household_id: int) -> dict[str, Any]:
+def _assessments(user: User, household_id: int) -> dict[str, Any]:
     household = access.access_household(user, household_id, "view")
     rows = [
         {"id": a.pk, **{k: getattr(a, k) for k in ASSESSMENT_OUT}}
@@ -760,7 +761,7 @@ def delete_income_assessment(request: HttpRequest, payload: DeleteBody, id: Evid
 # --------------------------------------------------------------------------------------------------
 
 
-def _access_batch(user: object, batch_id: str) -> ImportBatch:
+def _access_batch(user: User, batch_id: str) -> ImportBatch:
     batch = access.import_batches_for(user).select_related("region").filter(pk=batch_id).first()
     if batch is None:
         raise NotFoundOrForbidden("导入批次不存在或无权访问")

@@ -28,8 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from jingzhun.accounts.choices import Role
-from jingzhun.core import audit
+from jingzhun.core import audit, restrict
 from jingzhun.core.errors import JingzhunError, PermissionDeniedError
 from jingzhun.registry import access, logic, validation, writer
 from jingzhun.registry.models import ImportBatch
@@ -92,9 +91,7 @@ def new_batch(*, user: Any, actor: audit.Actor, path: Path, file_name: str, poli
 
 def _jurisdiction(user: Any) -> str | None:
     """Region prefix the importer may write to; '' means everywhere (system admin or the shell)."""
-    if user is None or getattr(user, "role", None) == Role.ADMIN:
-        return ""
-    return user.jurisdiction_prefix
+    return "" if user is None else restrict.jurisdiction(user)
 
 
 def _set_progress(batch: ImportBatch, percent: int, stage: str, progress: Progress | None) -> None:

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from jingzhun.core.restrict import Restricted
 from jingzhun.registry.choices import (
     Attribute,
     Cause,
@@ -56,13 +57,15 @@ MONEY: _Money = {"max_digits": 12, "decimal_places": 2, "default": 0}
 AREA: _Area = {"max_digits": 10, "decimal_places": 2, "null": True, "blank": True}
 
 
-class Household(models.Model):
+class Household(Restricted):
     """A household (户) of the register: people who live together and share expenses (domain.md §1.1).
 
     ``household_number`` is the national platform's 户编号 (aac001) and the stable key across years and
     imports. ``village`` is the 行政村 (aad001); every jurisdiction check filters on its code prefix.
     ``version`` is the optimistic lock: every save increments it and a save from a stale form fails.
     """
+
+    region_paths = ("village__code",)
 
     household_number = models.CharField("户编号", max_length=30, unique=True, db_comment="aac001")
     village = models.ForeignKey(
@@ -133,13 +136,15 @@ class Household(models.Model):
         return "一般农户"
 
 
-class Member(models.Model):
+class Member(Restricted):
     """A person in a household (家庭成员, domain.md §1.3).
 
     ``id_number`` is the canonical 18-digit ID (GB 11643); a person is an active member of at most one
     household in the whole register (partial unique index). A member who leaves (death, marriage, split)
     keeps the row with ``left_on`` set, so history and exits stay explainable.
     """
+
+    region_paths = ("household__village__code",)
 
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="members", verbose_name="户"
@@ -375,12 +380,14 @@ for _name in MEMBER_YEARLY_FIELDS:
     _field.clone().contribute_to_class(MemberYear, _name)
 
 
-class HouseholdExpense(models.Model):
+class HouseholdExpense(Restricted):
     """A compliant rigid expense or loss of a household (合规自付支出, domain.md §4.2), for monitoring.
 
     ``amount`` is what counts: for medical costs the compliant self-pay after 基本医保, 大病保险 and 医疗救助
     (合规自付), which cannot exceed the total cost less the reimbursements when both are given.
     """
+
+    region_paths = ("household__village__code",)
 
     household = models.ForeignKey(
         Household, on_delete=models.CASCADE, related_name="expenses", verbose_name="户", db_index=False
@@ -441,9 +448,11 @@ class HouseholdExpense(models.Model):
         return f"{self.get_kind_display()} {self.amount} 元（{self.incurred_on:%Y-%m-%d}）"
 
 
-class IncomeAssessment(models.Model):
+class IncomeAssessment(Restricted):
     """A household's net income over a period (usually the 12 months before a monitoring application),
     entered at 入户核实 (domain.md §4.2). The per-capita figure is derived (``income.per_capita``)."""
+
+    region_paths = ("household__village__code",)
 
     household = models.ForeignKey(
         Household,
@@ -532,8 +541,10 @@ class StatusEvent(models.Model):
         return f"{self.household_id} {self.effective_on} {self.poverty_status}"
 
 
-class ImportBatch(models.Model):
+class ImportBatch(Restricted):
     """One run of an import: the file, who ran it, the policy chosen, and what happened."""
+
+    region_paths = ("region__code",)
 
     class Policy(models.TextChoices):
         ALL_OR_NOTHING = "all", "全部正确才导入"

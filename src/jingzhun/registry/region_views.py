@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from jingzhun.accounts.choices import Role
+from jingzhun.core.restrict import UserLike, home_prefix, jurisdiction
 from jingzhun.core.views import web_errors
 from jingzhun.regions.access import access_region
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
@@ -19,16 +19,15 @@ from jingzhun.regions.models import Region
 from jingzhun.registry import selectors
 
 if TYPE_CHECKING:
-    from jingzhun.accounts.models import User
     from jingzhun.accounts.requests import AuthenticatedHttpRequest
 
 PREFIX_LENGTHS = frozenset(PREFIX_LENGTH.values())
 
 
-def _breadcrumb(user: User, region: Region | None) -> list[Region]:
+def _breadcrumb(user: UserLike, region: Region | None) -> list[Region]:
     if region is None:
         return []
-    prefix = getattr(user, "jurisdiction_prefix", None) or ""
+    prefix = home_prefix(user)
     return [r for r in [*region.ancestors(), region] if r.prefix.startswith(prefix)]
 
 
@@ -38,7 +37,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     code = request.GET.get("code", "")
     region = access_region(user, code) if code else getattr(user, "region", None)
-    no_jurisdiction = region is None and user.role != Role.ADMIN
+    no_jurisdiction = region is None and jurisdiction(user) is None
     rows = [] if no_jurisdiction else selectors.region_children_counts(user, region)
     own = None
     if region is not None and not rows:

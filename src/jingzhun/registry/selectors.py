@@ -9,9 +9,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from jingzhun.accounts.models import User
 from jingzhun.core.audit import object_type
 from jingzhun.core.models import ObjectChange
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.choices import PREFIX_LENGTH, Level
 from jingzhun.regions.models import Region
 from jingzhun.registry import access, idnumbers, legacy_codes
@@ -27,7 +27,7 @@ from jingzhun.registry.models import (
 
 
 def search_households(
-    user: User,
+    user: UserLike,
     *,
     q: str = "",
     region_prefix: str = "",
@@ -216,7 +216,7 @@ class RegionCount:
     monitored: int
 
 
-def region_children_counts(user: User, region: Region | None) -> list[RegionCount]:
+def region_children_counts(user: UserLike, region: Region | None) -> list[RegionCount]:
     """Child regions of ``region`` (or the user's own region) with counts of visible households."""
     base = region or getattr(user, "region", None)
     if base is None:

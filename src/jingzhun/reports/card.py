@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from jingzhun.accounts.models import User
+from jingzhun.core.restrict import UserLike
 from jingzhun.policy import catalogue
 from jingzhun.policy.criteria import age_on
 from jingzhun.policy.selectors import ParameterMissing, resolve
@@ -170,7 +170,7 @@ def _policies(household: Household, year: HouseholdYear | None, on: dt.date) -> 
     return tuple(lines)
 
 
-def household_card(user: User, household_id: int | str, *, on: dt.date | None = None) -> Card:
+def household_card(user: UserLike, household_id: int | str, *, on: dt.date | None = None) -> Card:
     """The card of one household the user may see (``NotFoundOrForbidden`` otherwise)."""
     household = access_household(user, household_id)
     return card_of(household, on=on)

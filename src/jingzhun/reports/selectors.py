@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from jingzhun.accounts.models import User
 from jingzhun.analytics import selectors as analytics
 from jingzhun.analytics.access import access_figures
 from jingzhun.analytics.models import IndicatorValue
 from jingzhun.core.errors import JingzhunError
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.access import regions_for
 from jingzhun.regions.models import Region
 
@@ -41,12 +41,12 @@ class RegionValues:
     as_of: dt.date  # when the region's figures were last refreshed
 
 
-def report_region(user: User, region_key: str = "") -> Region:
+def report_region(user: UserLike, region_key: str = "") -> Region:
     """The region whose reports ``user`` asks for (default: their own), as the dashboard decides it."""
     return access_figures(user, region_key)
 
 
-def report_year(user: User, region_key: str, year: int | None) -> int:
+def report_year(user: UserLike, region_key: str, year: int | None) -> int:
     """``year`` if given, else the latest year with indicator values for the region."""
     region = report_region(user, region_key)
     if year is not None:
@@ -57,7 +57,7 @@ def report_year(user: User, region_key: str, year: int | None) -> int:
     return years[-1]
 
 
-def region_values(user: User, region_key: str, year: int, codes: list[str]) -> RegionValues:
+def region_values(user: UserLike, region_key: str, year: int, codes: list[str]) -> RegionValues:
     """The region's values and each child region's, for ``codes``, in three queries (whatever the number of children)."""
     region, own = analytics.region_values(user, report_region(user, region_key).code, year, codes)
     # The region's computation time says it was refreshed for the year (whatever it counted).
@@ -73,7 +73,7 @@ def region_values(user: User, region_key: str, year: int, codes: list[str]) -> R
     )
 
 
-def report_regions(user: User, selected: Region | None) -> list[Region]:
+def report_regions(user: UserLike, selected: Region | None) -> list[Region]:
     """Regions to choose on the reports page: the user's own, its children, and the selected one's children."""
     visible = regions_for(user)
     own = getattr(user, "region", None)
@@ -86,5 +86,5 @@ def report_regions(user: User, selected: Region | None) -> list[Region]:
     return sorted(seen.values(), key=lambda r: r.code)
 
 
-def years(user: User, region: Region) -> list[int]:
+def years(user: UserLike, region: Region) -> list[int]:
     return analytics.years(user, region.code)

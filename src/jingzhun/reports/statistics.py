@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jingzhun.accounts.models import User
 from jingzhun.analytics import indicators
 from jingzhun.analytics.refresh import DECISIONS
 from jingzhun.core.errors import NotFoundOrForbidden
+from jingzhun.core.restrict import UserLike
 from jingzhun.regions.models import Region
 from jingzhun.reports import selectors
 from jingzhun.reports.layout import SIGNATURES, Cell, Column, Row, Table
@@ -221,7 +221,7 @@ def definition(kind: str) -> Definition:
         raise NotFoundOrForbidden(f"没有这种报表：{kind}") from None
 
 
-def build(user: User, kind: str, region_key: str, year: int | None = None) -> Table:
+def build(user: UserLike, kind: str, region_key: str, year: int | None = None) -> Table:
     """The table ``kind`` for the region (inside the user's jurisdiction) and year (default: the latest)."""
     spec = definition(kind)
     year = selectors.report_year(user, region_key, year)

@@ -12,53 +12,34 @@ from typing import Literal
 
 from django.db.models import QuerySet
 
-from jingzhun.accounts.choices import EDITOR_ROLES, JURISDICTION_READERS, Role
 from jingzhun.core.errors import NotFoundOrForbidden, PermissionDeniedError
+from jingzhun.core.restrict import UserLike, jurisdiction, may, reaches
 from jingzhun.regions.choices import Level
 from jingzhun.regions.models import Region
 from jingzhun.villages.models import PoorVillage, VillageYear
 
 Action = Literal["view", "change"]
-LIST_EDITORS: set[str] = {Role.ADMIN, Role.COUNTY_ADMIN}
+# The right behind each action (``accounts.rights``): seeing is ``view``; changing the 贫困村 list is the
+# county's ``village_list``; entering the yearly records is a register ``change``.
+LIST_RIGHT = {"view": "view", "change": "village_list"}
+RECORD_RIGHT = {"view": "view", "change": "change"}
 
 
-def _prefix(user: object, roles: set[str]) -> str | None:
-    """The code prefix the user may act on ("" = everywhere), or None for nowhere."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    role = getattr(user, "role", None)
-    if role not in roles:
-        return None
-    if role == Role.ADMIN:
-        return ""
-    return user.jurisdiction_prefix  # type: ignore[attr-defined]
-
-
-def regions_for(user: object, action: Action = "view", *, records: bool = False) -> QuerySet[Region]:
+def regions_for(user: UserLike | None, action: Action = "view", *, records: bool = False) -> QuerySet[Region]:
     """Regions (any level) the user may see, or change the 贫困村 list of (``records``: the yearly records)."""
-    roles = JURISDICTION_READERS if action == "view" else (EDITOR_ROLES if records else LIST_EDITORS)
-    prefix = _prefix(user, {str(r) for r in roles})
-    if prefix is None:
-        return Region.objects.none()
-    return Region.objects.filter(code__startswith=prefix)
+    return Region.objects.restrict(user, (RECORD_RIGHT if records else LIST_RIGHT)[action])
 
 
-def poor_villages_for(user: object, action: Action = "view") -> QuerySet[PoorVillage]:
-    prefix = _prefix(user, {str(r) for r in (JURISDICTION_READERS if action == "view" else LIST_EDITORS)})
-    if prefix is None:
-        return PoorVillage.objects.none()
-    return PoorVillage.objects.filter(village__code__startswith=prefix)
+def poor_villages_for(user: UserLike | None, action: Action = "view") -> QuerySet[PoorVillage]:
+    return PoorVillage.objects.restrict(user, LIST_RIGHT[action])
 
 
-def village_years_for(user: object, action: Action = "view") -> QuerySet[VillageYear]:
-    prefix = _prefix(user, {str(r) for r in (JURISDICTION_READERS if action == "view" else EDITOR_ROLES)})
-    if prefix is None:
-        return VillageYear.objects.none()
-    return VillageYear.objects.filter(village__code__startswith=prefix)
+def village_years_for(user: UserLike | None, action: Action = "view") -> QuerySet[VillageYear]:
+    return VillageYear.objects.restrict(user, RECORD_RIGHT[action])
 
 
 def access_region(
-    user: object,
+    user: UserLike | None,
     code: str,
     action: Action = "view",
     *,
@@ -86,45 +67,39 @@ def access_region(
     return region
 
 
-def register_scope(user: object, code: str) -> tuple[Region, str]:
+def register_scope(user: UserLike | None, code: str) -> tuple[Region, str]:
     """The county of ``code`` and the part of its villages the user may see on its 贫困村 list: all of them
     for county-level readers, a township's or a village's own for staff placed below the county."""
-    prefix = _prefix(user, {str(r) for r in JURISDICTION_READERS})
+    prefix = jurisdiction(user, "view")
     code = (code or "").strip()
     county = None
     if code.isascii() and code.isdigit() and len(code) in (6, 12):
         county = Region.objects.filter(level=Level.COUNTY).filter(code=code.ljust(12, "0")).first()
-    if (
-        county is None
-        or prefix is None
-        or not (county.prefix.startswith(prefix) or prefix.startswith(county.prefix))
-    ):
+    if county is None or prefix is None or not reaches(user, "view", county.prefix):
         raise NotFoundOrForbidden("区划不存在或无权访问")
     return county, max(prefix, county.prefix, key=len)
 
 
-def access_county(user: object, code: str, action: Action = "view", *, hide: bool = False) -> Region:
+def access_county(user: UserLike | None, code: str, action: Action = "view", *, hide: bool = False) -> Region:
     return access_region(user, code, action, level=Level.COUNTY, hide=hide)
 
 
 def access_village(
-    user: object, code: str, action: Action = "view", *, records: bool = False, hide: bool = False
+    user: UserLike | None, code: str, action: Action = "view", *, records: bool = False, hide: bool = False
 ) -> Region:
     return access_region(user, code, action, level=Level.VILLAGE, records=records, hide=hide)
 
 
-def access_poor_village(user: object, pk: int | str, action: Action = "view") -> PoorVillage:
+def access_poor_village(user: UserLike | None, pk: int | str, action: Action = "view") -> PoorVillage:
     try:
         return poor_villages_for(user, action).select_related("village").get(pk=int(pk))
     except (PoorVillage.DoesNotExist, ValueError, TypeError):
         raise NotFoundOrForbidden("贫困村不存在或无权访问") from None
 
 
-def can_edit_list(user: object, region: Region) -> bool:
-    prefix = _prefix(user, LIST_EDITORS)
-    return prefix is not None and region.code.startswith(prefix)
+def can_edit_list(user: UserLike | None, region: Region) -> bool:
+    return may(user, "village_list", region.code)
 
 
-def can_edit_records(user: object, region: Region) -> bool:
-    prefix = _prefix(user, {str(r) for r in EDITOR_ROLES})
-    return prefix is not None and region.code.startswith(prefix)
+def can_edit_records(user: UserLike | None, region: Region) -> bool:
+    return may(user, "change", region.code)

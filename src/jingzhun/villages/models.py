@@ -12,11 +12,15 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from jingzhun.core.restrict import Restricted
 
-class PoorVillage(models.Model):
+
+class PoorVillage(Restricted):
     """A village on the county's 贫困村 list: identified in ``identified_year``; ``exit_year`` is empty while
     it is poor. ``source_document`` names the document that listed it (the county's 2014 list, a later
     adjustment). ``version`` is the optimistic lock."""
+
+    region_paths = ("village__code",)
 
     village = models.OneToOneField(
         "regions.Region", on_delete=models.PROTECT, related_name="poor_village", verbose_name="行政村"
@@ -53,9 +57,11 @@ class PoorVillage(models.Model):
         return self.identified_year <= year and (self.exit_year is None or self.exit_year >= year)
 
 
-class VillageYear(models.Model):
+class VillageYear(Restricted):
     """One village's yearly record (村级年度情况). Yes/no facts are empty when not filled: a criterion then
     fails as 未填写 (it must be verified), as with households."""
+
+    region_paths = ("village__code",)
 
     village = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="village_years", verbose_name="行政村"

@@ -209,7 +209,9 @@ def test_provincial_administrator_edits_the_province(world: Any) -> None:
     from jingzhun.regions.models import Region
     from jingzhun.testing.factories import UserFactory
 
-    provincial = UserFactory(username="gansu", role="county_admin", region=Region.objects.get(prefix="62"))
+    provincial = UserFactory.create(
+        username="gansu", role="county_admin", region=Region.objects.get(prefix="62")
+    )
     gansu = Parameter.objects.get(key=c.VILLAGE_EXIT_MAX_INCIDENCE, region_prefix="62")
     assert access.access_parameter(provincial, gansu.pk, "change") == gansu
     assert not access.can_edit_region(provincial, "") and not access.can_edit_region(provincial, "53")

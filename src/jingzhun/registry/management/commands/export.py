@@ -5,7 +5,7 @@ from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.accounts.models import User
+from jingzhun.accounts.models import User, system_user
 from jingzhun.registry.exchange import export_households
 
 
@@ -27,8 +27,7 @@ class Command(BaseCommand):
                 raise CommandError(f"用户不存在：{opts['user']}")
             user = found
         else:
-            # A stand-in with the attributes the access rules read (not a stored user).
-            user = cast(User, _SystemReader())
+            user = system_user()
         fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
         count = export_households(
             user,
@@ -39,12 +38,3 @@ class Command(BaseCommand):
             year=cast(int | None, opts.get("year")),
         )
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 名成员到 {path}"))
-
-
-class _SystemReader:
-    """The shell user: an operator at the server reads everything, like the system administrator."""
-
-    is_authenticated = True
-    is_active = True
-    role = "admin"
-    jurisdiction_prefix = ""

@@ -10,27 +10,16 @@ the server reads everything, like the system administrator.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jingzhun.accounts.models import User
+from jingzhun.accounts.models import User, system_user
 from jingzhun.core.errors import JingzhunError
 from jingzhun.registry.access import access_household_by_number
 from jingzhun.reports import exports
 from jingzhun.reports.statistics import DEFINITIONS
 
 KINDS = (*DEFINITIONS, "card")
-
-
-class _SystemReader:
-    """The shell user: reads everything, like the system administrator."""
-
-    is_authenticated = True
-    is_active = True
-    role = "admin"
-    jurisdiction_prefix = ""
-    region = None
 
 
 class Command(BaseCommand):
@@ -63,8 +52,7 @@ class Command(BaseCommand):
 
     def _user(self, name: str) -> User:
         if not name:
-            # A stand-in with the attributes the access rules read (not a stored user).
-            return cast(User, _SystemReader())
+            return system_user()
         user = User.objects.filter(username=name).first()
         if user is None:
             raise CommandError(f"用户不存在：{name}")
