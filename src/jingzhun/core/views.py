@@ -72,3 +72,52 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_batches": access.import_batches_for(user).filter(user=user)[:5],
     }
     return render(request, "core/home.html", context)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Background jobs (core.jobs): a job's own page follows its progress and offers its result
+
+
+def _job(user: Any, job_id: str) -> Any:
+    from jingzhun.core import jobs
+
+    if not job_id.isascii() or not job_id.isalnum():
+        raise NotFoundOrForbidden("任务不存在或无权访问")
+    job = jobs.visible_to(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFoundOrForbidden("任务不存在或无权访问")
+    return job
+
+
+@login_required
+@web_errors
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    from django.utils.cache import patch_vary_headers
+
+    job = _job(request.user, job_id)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    template = "core/job.html"
+    if getattr(request, "htmx", False) and not request.htmx.boosted:
+        template = "core/_job_status.html"
+    response = render(request, template, {"job": job})
+    patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@web_errors
+def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.http import FileResponse
+
+    job = _job(request.user, job_id)
+    media = Path(settings.MEDIA_ROOT).resolve()
+    path = (media / job.result_file).resolve() if job.result_file else None
+    if path is None or not path.is_relative_to(media) or not path.is_file():
+        raise Http404()
+    name = job.params.get("download_name") or path.name
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)

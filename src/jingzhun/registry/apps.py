@@ -5,3 +5,8 @@ class RegistryConfig(AppConfig):
     name = "jingzhun.registry"
     label = "registry"
     verbose_name = "建档立卡"
+
+    def ready(self) -> None:
+        from jingzhun.registry import jobs
+
+        jobs.register()

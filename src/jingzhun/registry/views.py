@@ -620,13 +620,14 @@ def export(request: HttpRequest) -> HttpResponse:
         raise Http404()
     region_key = request.GET.get("region", "").strip()
     region = access_region(user, region_key) if region_key else getattr(user, "region", None)
-    from jingzhun.registry.exchange import export_households
+    from jingzhun.registry.jobs import start_export
 
-    prefix = region.prefix if region_key and region else ""
-    label = region.name if region else _("全部")
-    name = f"农户数据_{label}_{timezone.localdate():%Y%m%d}.{fmt}"
-    return _stream_temp(
-        lambda path: export_households(user, path=path, layout=layout, fmt=fmt, region_prefix=prefix),
-        f".{fmt}",
-        name,
+    # The whole county takes about a minute: a job, whose page shows the progress and then the file.
+    job = start_export(
+        user=user,
+        layout=layout,
+        fmt=fmt,
+        region_prefix=region.prefix if region_key and region else "",
+        label=region.name if region else _("全部"),
     )
+    return redirect("job", job_id=job.pk)

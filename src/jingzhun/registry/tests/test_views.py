@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from jingzhun.core.models import ObjectChange
+from jingzhun.core import jobs
+from jingzhun.core.models import Job, JobState, ObjectChange
 from jingzhun.registry import idnumbers
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
 
@@ -606,10 +607,22 @@ def test_template_and_export_downloads(client, world):
     response = client.get(reverse("registry:template"), {"fmt": "xlsx"})
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
+    # the register export is a job: the link queues it and leads to the job's page
     response = client.get(
         reverse("registry:export"), {"layout": "template", "fmt": "csv", "region": world.township_a.prefix}
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
+    job = Job.objects.get(kind="export")
+    assert response["Location"] == reverse("job", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "排队中" in page and 'hx-trigger="every 1s"' in page
+    # when the worker has run it (here, in this process), the page offers the file
+    job = jobs.run_here(job)
+    assert job.state == JobState.SUCCEEDED, job.message
+    page = client.get(reverse("job", args=[job.pk])).content.decode()
+    assert reverse("job_download", args=[job.pk]) in page and "hx-trigger" not in page
+    response = client.get(reverse("job_download", args=[job.pk]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     assert world.household_a.household_number in content
     assert world.household_b.household_number not in content
