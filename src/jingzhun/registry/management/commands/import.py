@@ -9,9 +9,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jingzhun.accounts.models import User
+from jingzhun.core import jobs as core_jobs
 from jingzhun.core.audit import Actor
 from jingzhun.core.context import acting
-from jingzhun.core.models import Job
+from jingzhun.core.models import Job, JobState
 from jingzhun.registry import jobs
 from jingzhun.registry.importer import imports_dir, new_batch
 from jingzhun.registry.models import ImportBatch
@@ -65,6 +66,12 @@ class Command(BaseCommand):
                 inline=True,
                 on_progress=progress,
             )
+            # The county's figures follow the import (a refresh job it queued): run here too, so they
+            # are current when the command exits, whether or not a worker is running.
+            for refresh in Job.objects.filter(
+                kind="refresh", state=JobState.QUEUED, created_at__gte=batch.started_at
+            ):
+                core_jobs.run_here(refresh)
         batch.refresh_from_db()
         elapsed = time.perf_counter() - started
         self._report(batch, int(opts["max_errors"]))  # type: ignore[call-overload]
