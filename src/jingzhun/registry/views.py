@@ -558,7 +558,18 @@ def import_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
-    context = {"batch": batch, "running": batch.state == ImportBatch.State.RUNNING}
+    from jingzhun.core import jobs
+
+    running = batch.state == ImportBatch.State.RUNNING
+    # While it runs, the progress is the job's (saved by the worker); afterwards the batch's result.
+    job = jobs.latest_for("import", batch.pk) if running else None
+    context = {
+        "batch": batch,
+        "running": running,
+        "job": job,
+        "progress": job.percent if job else batch.progress,
+        "stage": job.stage if job else batch.stage,
+    }
     template = "registry/import_batch.html"
     if request.htmx and not request.htmx.boosted:
         template = "registry/_import_status.html"

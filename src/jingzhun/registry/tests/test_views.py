@@ -754,6 +754,25 @@ def test_upload_imports_and_the_household_page_shows_the_batch(
     assert "13700001111" in panel and "孙桂兰" in panel
 
 
+def test_an_upload_waits_for_the_worker_and_the_page_follows_its_job(client, world, settings, tmp_path):
+    # given no worker has run yet (imports are jobs, not run in the request)
+    settings.MEDIA_ROOT = tmp_path
+    login(client, world)
+    number = "620502100201880003"
+    upload = SimpleUploadedFile("南山村.csv", village_csv(world.household_a.village.code, number), "text/csv")
+    response = client.post(reverse("registry:import"), {"file": upload, "policy": "all"})
+    # then the batch page says the import is queued, and keeps polling
+    body = text(client.get(response["Location"]))
+    assert 'data-state="running"' in body and 'id="job-queued"' in body and "every 1s" in body
+    job = Job.objects.get(kind="import")
+    assert job.state == JobState.QUEUED and job.user == world.users["township_officer"]
+    # when the worker runs it (here, in this process), the page shows the batch committed
+    assert jobs.run_here(job).state == JobState.SUCCEEDED
+    body = text(client.get(response["Location"]))
+    assert 'data-state="committed"' in body and "every 1s" not in body
+    assert Household.objects.get(household_number=number).members.count() == 2
+
+
 def test_upload_with_a_bad_id_is_rejected_with_the_row(client, transactional_world, settings, tmp_path):
     world = transactional_world
     settings.JINGZHUN_SYNC_IMPORTS = True
