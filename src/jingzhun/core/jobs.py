@@ -139,9 +139,9 @@ def execute(job_id: str) -> None:
     if not claimed:  # already run, or given up while it waited
         return
     job = Job.objects.get(pk=job_id)
-    kind = KINDS[job.kind]
     params = job.params
     try:
+        kind = KINDS[job.kind]
         with acting(
             request_id=params.get("_request_id") or uuid.uuid4().hex,
             remote_addr=params.get("_remote_addr"),
