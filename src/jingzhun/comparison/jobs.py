@@ -10,6 +10,7 @@ Run again after a crash, both are idempotent: a run raises a doubt only for a ke
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,37 @@ def start_load(
         policy=policy,
         file_name=file_name,
     )
-    jobs.start(
+    start_load_job(load=load, user=user, path=path)
+    load.refresh_from_db()
+    return load
+
+
+def start_load_job(
+    *,
+    load: DatasetLoad,
+    user: Any,
+    path: Path,
+    keep_file: bool = False,
+    inline: bool | None = None,
+    on_progress: Callable[[Job], None] | None = None,
+) -> Job:
+    """Queue the checking and storing of ``path`` into ``load``; the upload is removed afterwards unless
+    ``keep_file`` (the command line's own file)."""
+    return jobs.start(
         kind="load",
         user=user,
         title=f"部门数据入库 {load.file_name}",
-        params={"load": load.pk, "path": str(path), "user": getattr(user, "pk", None)},
+        params={
+            "load": load.pk,
+            "path": str(path),
+            "user": getattr(user, "pk", None),
+            "keep_file": keep_file,
+        },
         object_id=load.pk,
         result_url=reverse("comparison:datasets"),
+        inline=inline,
+        on_progress=on_progress,
     )
-    load.refresh_from_db()
-    return load
 
 
 def _run_comparison(job: Job) -> None:
@@ -156,7 +178,8 @@ def _run_load(job: Job) -> None:
             progress=jobs.percent_reporter(job),
         )
     finally:  # the accepted rows are stored as Parquet; the upload itself is not needed again
-        path.unlink(missing_ok=True)
+        if not p.get("keep_file"):
+            path.unlink(missing_ok=True)
     if load.state == LoadState.FAILED:
         raise JingzhunError(load.message)
     job.message = f"{load.get_state_display()}：{load.message}"
@@ -166,7 +189,8 @@ def _load_given_up(job: Job, message: str) -> None:
     DatasetLoad.objects.filter(pk=job.params["load"], finished_at__isnull=True).update(
         state=LoadState.FAILED, progress=100, stage="失败", message=message, finished_at=timezone.now()
     )
-    Path(job.params["path"]).unlink(missing_ok=True)
+    if not job.params.get("keep_file"):
+        Path(job.params["path"]).unlink(missing_ok=True)
 
 
 def register() -> None:

@@ -96,7 +96,13 @@ def start(
         title=title[:200],
         user=actor.user,
         user_name=actor.name,
-        params={**(params or {}), "_request_id": ctx.request_id, "_remote_addr": ctx.remote_addr},
+        # who asked, for the audit records the job writes: the request's (or command's) context
+        params={
+            "_source": ctx.source,
+            **(params or {}),
+            "_request_id": ctx.request_id,
+            "_remote_addr": ctx.remote_addr,
+        },
         object_id=object_id,
         result_url=result_url,
         stage="排队等待",
