@@ -140,6 +140,29 @@ def batch_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
     return {"batch_id": "0" * 32 if missing else scene.batch.pk}
 
 
+def job_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
+    """A finished export started by the township officer (made directly, with its file in place)."""
+    from jingzhun.core.models import Job, JobState
+
+    officer = scene.world.users["township_officer"]
+    job, _ = Job.objects.get_or_create(
+        id="1" * 32,
+        defaults={
+            "kind": "export",
+            "title": "导出农户数据（玉泉镇）",
+            "state": JobState.SUCCEEDED,
+            "user": officer,
+            "user_name": officer.username,
+            "result_file": "reports/errors.xlsx",
+        },
+    )
+    return {"job_id": "0" * 32 if missing else job.pk}
+
+
+# A job is followed by whoever started it, and by the system administrator.
+JOB_READERS = {"admin", "township_officer"}
+
+
 def township_parameter_kwargs(scene: Scene, missing: bool) -> dict[str, Any]:
     """A policy parameter of 玉泉镇 (made directly: setting up the scene is not an audited edit)."""
     from jingzhun.policy.models import Parameter
@@ -165,6 +188,8 @@ PARAMETER_EDITORS = {"admin", "county_admin"}
 RUN_READERS = {"admin", "county_admin", "township_officer", "village_officer", "leader", "auditor"}
 
 COVERAGE: dict[str, Case] = {
+    "job": Case(job_kwargs, JOB_READERS),
+    "job_download": Case(job_kwargs, JOB_READERS),
     "policy:parameter_detail": Case(township_parameter_kwargs, PARAMETER_READERS),
     "policy:parameter_edit": Case(township_parameter_kwargs, PARAMETER_EDITORS, post=parameter_form),
     "policy:household_evaluate": Case(household_kwargs, HOUSEHOLD_READERS),

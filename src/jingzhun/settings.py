@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "jingzhun.core",
     "jingzhun.regions",
     "jingzhun.accounts",
@@ -107,6 +109,12 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
+
+# Background work (imports, department loads, comparisons, indicator refreshes, exports) is saved as a job
+# and run by `jingzhun worker` (core/jobs.py; decisions/0012). A job whose worker's heartbeat is older than
+# the lease is taken for lost by a worker on another machine (on the same machine the dead process is seen).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+JINGZHUN_JOB_LEASE_SECONDS = int(os.environ.get("JINGZHUN_JOB_LEASE_SECONDS", "300"))
 
 # Column comments carry the national field codes on PostgreSQL; SQLite simply has none.
 SILENCED_SYSTEM_CHECKS = ["fields.W163"]

@@ -7,4 +7,6 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "统计指标"
 
     def ready(self) -> None:
-        from jingzhun.analytics import hooks  # noqa: F401  (connects the refresh receivers)
+        from jingzhun.analytics import hooks  # connects the refresh receivers
+
+        hooks.register()

@@ -7,11 +7,14 @@ other two through ``core.signals.register_changed``. Receivers only schedule: th
 sender's transaction commits (``transaction.on_commit`` with ``robust=True``), so a failing refresh is
 logged and never reaches the sender.
 
-One background worker takes the counties asked for one after another. A county asked for again while it is
-being refreshed is refreshed once more afterwards, never twice at the same time (two refreshes of the same
-rows would collide on the table's unique constraint). ``JINGZHUN_SYNC_IMPORTS`` refreshes inside the
-request instead (tests). Each refresh writes the register's snapshot into a temporary folder and removes it
-afterwards: the snapshots a comparison keeps are its evidence, these are not.
+Each area asked for becomes a ``refresh`` job (``core.jobs``), run by the worker: the broadest area first,
+and an area already waiting in the queue (or inside one that is waiting) is not queued twice. A county
+asked for again while it is being refreshed is refreshed once more afterwards. A refresh replaces the
+area's rows in one transaction, so one run again after a crash leaves the same rows as a clean one; run
+one job at a time per database (one worker), as two refreshes of the same rows at once would collide on
+the table's unique constraint. ``JINGZHUN_SYNC_IMPORTS`` refreshes inside the request instead (tests).
+Each refresh writes the register's snapshot into a temporary folder and removes it afterwards: the
+snapshots a comparison keeps are its evidence, these are not.
 """
 
 from __future__ import annotations
@@ -19,28 +22,24 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from jingzhun.analytics.refresh import RefreshResult, refresh_snapshot
 from jingzhun.comparison.snapshot import snapshots_dir, write_snapshot
+from jingzhun.core import jobs
+from jingzhun.core.models import Job, JobState
 from jingzhun.core.signals import register_changed
 from jingzhun.registry.models import ImportBatch
 
 log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_pending: set[str] = set()  # prefixes waiting for the worker
-_busy: set[str] = set()  # the prefix being refreshed now
-_worker: threading.Thread | None = None
 
 
 def area_of(prefix: str) -> str:
@@ -57,28 +56,27 @@ def refresh_now(prefix: str, *, year: int | None = None) -> RefreshResult:
         return refresh_snapshot(snap, year=year or timezone.localdate().year)
 
 
+def _overlapping(prefix: str, states: Iterable[str]) -> list[str]:
+    waiting = Job.objects.filter(kind="refresh", state__in=list(states)).values_list("params", flat=True)
+    return [p["prefix"] for p in waiting if prefix.startswith(p["prefix"]) or p["prefix"].startswith(prefix)]
+
+
 def refreshing(prefix: str) -> bool:
-    """Is a refresh covering ``prefix`` waiting or running in this process (for the dashboard)?"""
-    with _lock:
-        return any(prefix.startswith(p) or p.startswith(prefix) for p in _pending | _busy)
+    """Is a refresh covering ``prefix`` waiting or running (for the dashboard)?"""
+    return bool(_overlapping(prefix, (JobState.QUEUED, JobState.RUNNING)))
 
 
 def request_refresh(prefixes: Iterable[str]) -> None:
-    """Refresh these areas: in the background worker, or right away under ``JINGZHUN_SYNC_IMPORTS``."""
+    """Refresh these areas: as jobs for the worker, or right away under ``JINGZHUN_SYNC_IMPORTS``."""
     wanted = {area_of(p) for p in prefixes}
-    if not wanted:
-        return
-    if getattr(settings, "JINGZHUN_SYNC_IMPORTS", False):
-        for prefix in sorted(wanted, key=len):
-            _refresh_logged(prefix)
-        return
-    global _worker
-    with _lock:
-        _pending.update(wanted)
-        if _worker is None:
-            # Not a daemon: a command-line import's process waits for its county's figures before it exits.
-            _worker = threading.Thread(target=_drain, name="indicator-refresh", daemon=False)
-            _worker.start()
+    while wanted:
+        prefix = take_next(wanted)
+        queued = _overlapping(prefix, (JobState.QUEUED,))
+        if any(prefix.startswith(p) for p in queued):
+            continue  # a waiting refresh already covers it
+        jobs.start(
+            kind="refresh", user=None, title=f"刷新统计指标（{prefix or '全部'}）", params={"prefix": prefix}
+        )
 
 
 def refresh_after_commit(prefixes: Iterable[str]) -> None:
@@ -89,13 +87,6 @@ def refresh_after_commit(prefixes: Iterable[str]) -> None:
     transaction.on_commit(functools.partial(request_refresh, list(prefixes)), robust=True)
 
 
-def _refresh_logged(prefix: str) -> None:
-    try:
-        refresh_now(prefix)
-    except Exception:  # a refresh never fails whoever asked for it; the old figures stay
-        log.exception("indicator refresh of %s failed", prefix or "全部")
-
-
 def take_next(pending: set[str]) -> str:
     """The next area to refresh: the broadest waiting one, removed with every area inside it (one refresh
     covers them). ``pending`` is changed in place."""
@@ -104,25 +95,17 @@ def take_next(pending: set[str]) -> str:
     return prefix
 
 
-def _drain() -> None:
-    """The worker: the broadest waiting area first (it covers the narrower ones inside it)."""
-    global _worker
-    close_old_connections()  # a new thread gets its own database connection
-    try:
-        while True:
-            with _lock:
-                if not _pending:
-                    _worker = None
-                    return
-                prefix = take_next(_pending)
-                _busy.add(prefix)
-            try:
-                _refresh_logged(prefix)
-            finally:
-                with _lock:
-                    _busy.discard(prefix)
-    finally:
-        close_old_connections()
+def _run_refresh(job: Job) -> None:
+    prefix = job.params["prefix"]
+    jobs.report(job, 10, 100, "写出登记数据快照并计算指标")
+    refresh_now(prefix)
+    job.message = f"已刷新{prefix or '全部'}的统计指标。"
+
+
+def register() -> None:
+    # A refresh that fails is logged and kept on its job; the old figures stay. It is run again once
+    # after a crash (it replaces the area's rows in one transaction).
+    jobs.register(jobs.Kind("refresh", "刷新统计指标", _run_refresh))
 
 
 # ---------------------------------------------------------------------------------------------------

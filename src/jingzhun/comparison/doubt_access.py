@@ -19,7 +19,7 @@ from jingzhun.accounts.rights import roles_with
 from jingzhun.comparison.access import department_of
 from jingzhun.comparison.models import ComparisonRun, Doubt, Rule, RuleThreshold
 from jingzhun.core.errors import NotFoundOrForbidden
-from jingzhun.core.restrict import UserLike, has_right, may
+from jingzhun.core.restrict import RestrictedQuerySet, UserLike, has_right, may
 
 Action = Literal["view", "verify", "resolve"]
 # The roles holding each right, for pages that show or hide a button (``accounts.rights``).
@@ -69,7 +69,7 @@ def can_run(user: UserLike | None, region_code: str) -> bool:
     return may(user, "run", region_code)
 
 
-def rules_for(user: UserLike | None) -> QuerySet[Rule]:
+def rules_for(user: UserLike | None) -> RestrictedQuerySet[Rule]:
     """The catalogue is public to every signed-in user except helpers; department users see their rules.
     A region's own rules are seen inside that region and above it (``covering``), not by other counties."""
     if not has_right(user, "catalogue"):

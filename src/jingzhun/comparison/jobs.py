@@ -1,57 +1,39 @@
 """Background work started from the comparison pages and the API: a run, or a department file's load.
 
-Like the register import (``registry.importer.start_import``): everything a person can get wrong is
-checked in the request, the page then follows the row's progress, and the work runs in a thread with its
-own database connection. A failure is kept on the row (state failed, a Chinese message), never lost in a
-thread. ``JINGZHUN_SYNC_IMPORTS`` runs the work inside the request instead (tests).
+Like the register import (``registry.jobs``): everything a person can get wrong is checked in the
+request, which creates the run or load row; the work is then a job (``core.jobs``) run by the worker,
+and the page follows the row's progress. A failure is kept on the row (state failed, a Chinese message).
+Run again after a crash, both are idempotent: a run raises a doubt only for a key with no live doubt
+(one transaction), and a load checks and stores the file anew into its own row and Parquet file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import close_old_connections
+from django.urls import reverse
 from django.utils import timezone
 
 from jingzhun.comparison import access, datasets, doubt_access, loading, services
-from jingzhun.comparison.models import ComparisonRun, RunState
+from jingzhun.comparison.models import ComparisonRun, DatasetLoad, LoadState, RunState
+from jingzhun.core import jobs
 from jingzhun.core.audit import Actor
-from jingzhun.core.context import acting, current
-from jingzhun.core.errors import PermissionDeniedError, ValidationFailed
+from jingzhun.core.errors import JingzhunError, PermissionDeniedError, ValidationFailed
+from jingzhun.core.models import Job
 from jingzhun.regions.models import Region
 
-log = logging.getLogger(__name__)
 ENGINES = {"duckdb": "DuckDB（单机）", "spark": "Spark（集群）"}
 # A run still "running" after this long died with its process; it no longer blocks a new run.
 STALE_AFTER = dt.timedelta(hours=6)
 
 
-def _background(name: str, work: Callable[[], Any]) -> None:
-    threaded = not getattr(settings, "JINGZHUN_SYNC_IMPORTS", False)
-    ctx = current()
+def _user(params: dict[str, Any]) -> Any:
+    from jingzhun.accounts.models import User
 
-    def body() -> None:
-        if threaded:  # a new thread gets its own database connection; never touch the caller's
-            close_old_connections()
-        try:
-            with acting(request_id=ctx.request_id, remote_addr=ctx.remote_addr, source=ctx.source):
-                work()
-        except Exception:  # already kept on the row by ``work``; the thread must not die noisily
-            log.exception("%s failed", name)
-        finally:
-            if threaded:
-                close_old_connections()
-
-    if threaded:
-        threading.Thread(target=body, name=name, daemon=True).start()
-    else:
-        body()
+    return User.objects.filter(pk=params["user"]).first() if params.get("user") else None
 
 
 def start_run(
@@ -82,21 +64,14 @@ def start_run(
         stage="排队等待",
     )
 
-    def work() -> None:
-        try:
-            services.run_comparison(
-                actor=actor, region=region, engine_name=engine_name, as_of=run.as_of, run=run
-            )
-        except Exception:
-            # run_comparison keeps its own failures; this catches what happened before it could
-            ComparisonRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-                state=RunState.FAILED,
-                message="比对时发生内部错误，请联系管理员。",
-                finished_at=timezone.now(),
-            )
-            raise
-
-    _background(f"comparison-run-{run.pk}", work)
+    jobs.start(
+        kind="compare",
+        user=user,
+        title=f"比对 {region.name}",
+        params={"run": run.pk, "user": getattr(user, "pk", None)},
+        object_id=str(run.pk),
+        result_url=reverse("comparison:run_detail", args=[run.pk]),
+    )
     run.refresh_from_db()
     return run
 
@@ -113,24 +88,111 @@ def check_load(*, user: Any, dataset: str, policy: str) -> datasets.Dataset:
 
 def start_load(
     *, user: Any, path: Path, file_name: str, dataset: str, as_of: dt.date, region_prefix: str, policy: str
-) -> None:
-    """Check and store a department file in the background; the datasets page shows its progress."""
+) -> DatasetLoad:
+    """Create the load (checked here) and queue its checking and storing; the datasets page shows it."""
     check_load(user=user, dataset=dataset, policy=policy)
-    actor = Actor.of(user)
+    load = loading.new_load(
+        actor=Actor.of(user),
+        user=user,
+        path=path,
+        dataset=dataset,
+        as_of=as_of,
+        region_prefix=region_prefix,
+        policy=policy,
+        file_name=file_name,
+    )
+    start_load_job(load=load, user=user, path=path)
+    load.refresh_from_db()
+    return load
 
-    def work() -> None:
-        try:
-            loading.load_dataset(
-                actor=actor,
-                user=user,
-                path=path,
-                dataset=dataset,
-                as_of=as_of,
-                region_prefix=region_prefix,
-                policy=policy,
-                file_name=file_name,
-            )
-        finally:  # the accepted rows are stored as Parquet; the upload itself is not needed again
+
+def start_load_job(
+    *,
+    load: DatasetLoad,
+    user: Any,
+    path: Path,
+    keep_file: bool = False,
+    inline: bool | None = None,
+    on_progress: Callable[[Job], None] | None = None,
+) -> Job:
+    """Queue the checking and storing of ``path`` into ``load``; the upload is removed afterwards unless
+    ``keep_file`` (the command line's own file)."""
+    return jobs.start(
+        kind="load",
+        user=user,
+        title=f"部门数据入库 {load.file_name}",
+        params={
+            "load": load.pk,
+            "path": str(path),
+            "user": getattr(user, "pk", None),
+            "keep_file": keep_file,
+        },
+        object_id=load.pk,
+        result_url=reverse("comparison:datasets"),
+        inline=inline,
+        on_progress=on_progress,
+    )
+
+
+def _run_comparison(job: Job) -> None:
+    run = ComparisonRun.objects.select_related("region").get(pk=job.params["run"])
+    if run.state != RunState.RUNNING:  # a crash came after the run was closed
+        return
+    user = _user(job.params)
+    try:
+        run = services.run_comparison(
+            actor=Actor.of(user),
+            region=run.region,
+            engine_name=run.engine,
+            as_of=run.as_of,
+            run=run,
+            progress=jobs.percent_reporter(job),
+        )
+    except Exception as exc:  # run_comparison keeps its own failures on the run: say the same
+        run.refresh_from_db()
+        if run.state == RunState.FAILED and run.message:
+            raise JingzhunError(run.message) from exc
+        raise
+    job.message = run.message
+
+
+def _comparison_given_up(job: Job, message: str) -> None:
+    ComparisonRun.objects.filter(pk=job.params["run"], state=RunState.RUNNING).update(
+        state=RunState.FAILED, message=message[:2000], finished_at=timezone.now()
+    )
+
+
+def _run_load(job: Job) -> None:
+    p = job.params
+    load = DatasetLoad.objects.get(pk=p["load"])
+    path = Path(p["path"])
+    user = _user(p)
+    try:
+        load = loading.load_dataset(
+            actor=Actor.of(user),
+            user=user,
+            path=path,
+            dataset=load.dataset,
+            as_of=load.as_of,
+            load=load,
+            progress=jobs.percent_reporter(job),
+        )
+    finally:  # the accepted rows are stored as Parquet; the upload itself is not needed again
+        if not p.get("keep_file"):
             path.unlink(missing_ok=True)
+    if load.state == LoadState.FAILED:
+        raise JingzhunError(load.message)
+    job.message = f"{load.get_state_display()}：{load.message}"
 
-    _background(f"comparison-load-{dataset}", work)
+
+def _load_given_up(job: Job, message: str) -> None:
+    DatasetLoad.objects.filter(pk=job.params["load"], finished_at__isnull=True).update(
+        state=LoadState.FAILED, progress=100, stage="失败", message=message, finished_at=timezone.now()
+    )
+    if not job.params.get("keep_file"):
+        Path(job.params["path"]).unlink(missing_ok=True)
+
+
+def register() -> None:
+    jobs.register(jobs.Kind("compare", "比对", _run_comparison, _comparison_given_up))
+    jobs.register(jobs.Kind("load", "部门数据入库", _run_load, _load_given_up))

@@ -693,6 +693,42 @@ def _set_progress(load: DatasetLoad, percent: int, stage: str, progress: Progres
         progress(percent, stage)
 
 
+def new_load(
+    *,
+    actor: audit.Actor,
+    user: Any,
+    path: Path | str,
+    dataset: str,
+    as_of: dt.date | str,
+    region_prefix: str = "",
+    policy: str = "valid",
+    file_name: str | None = None,
+) -> DatasetLoad:
+    """Check what a person can get wrong about a load before reading the file, and create its row
+    (state running, nothing stored yet)."""
+    path = Path(path)
+    ds = get_dataset(dataset)
+    day = _as_date(as_of)
+    if policy not in POLICIES:
+        raise ValidationFailed(f"未知的入库方式：{policy}（all：全部正确才入库；valid：只入库正确的行）")
+    if user is not None and not access.can_load(user, ds):
+        raise PermissionDeniedError(f"您不能上传「{ds.name}」（{ds.department_name}的数据）")
+    prefix = load_scope(user, region_prefix)
+    return DatasetLoad.objects.create(
+        id=uuid.uuid4().hex,
+        dataset=ds.code,
+        department=ds.department,
+        as_of=day,
+        region_prefix=prefix,
+        file_name=(file_name or path.name)[:255],
+        file_sha256=_sha256(path),
+        user=actor.user,
+        user_name=actor.name,
+        policy=policy,
+        stage="排队等待",
+    )
+
+
 def load_dataset(
     *,
     actor: audit.Actor,
@@ -704,32 +740,29 @@ def load_dataset(
     policy: str = "valid",
     file_name: str | None = None,
     progress: Progress | None = None,
+    load: DatasetLoad | None = None,
 ) -> DatasetLoad:
     """Check one department file and store its accepted rows; returns the load (also for the CLI and web).
 
     ``user`` None is the system (the shell): any dataset, any region. A file-level problem (unreadable,
     a required column missing) and policy ``all`` with any row error leave the load ``rejected``, nothing
-    stored."""
+    stored. ``load``: the row ``new_load`` made (a job's); run again after a crash it is checked and
+    stored anew into the same row and the same Parquet file, and a finished one is left as it is."""
     path = Path(path)
-    ds = get_dataset(dataset)
-    day = _as_date(as_of)
-    if policy not in POLICIES:
-        raise ValidationFailed(f"未知的入库方式：{policy}（all：全部正确才入库；valid：只入库正确的行）")
-    if user is not None and not access.can_load(user, ds):
-        raise PermissionDeniedError(f"您不能上传「{ds.name}」（{ds.department_name}的数据）")
-    prefix = load_scope(user, region_prefix)
-    load = DatasetLoad.objects.create(
-        id=uuid.uuid4().hex,
-        dataset=ds.code,
-        department=ds.department,
-        as_of=day,
-        region_prefix=prefix,
-        file_name=(file_name or path.name)[:255],
-        file_sha256=_sha256(path),
-        user=actor.user,
-        user_name=actor.name,
-        policy=policy,
-    )
+    if load is None:
+        load = new_load(
+            actor=actor,
+            user=user,
+            path=path,
+            dataset=dataset,
+            as_of=as_of,
+            region_prefix=region_prefix,
+            policy=policy,
+            file_name=file_name,
+        )
+    elif load.finished_at is not None:
+        return load
+    ds = get_dataset(load.dataset)
     try:
         _run(load, ds, path, progress)
     except JingzhunError as exc:  # the file as a whole is wrong: nothing stored

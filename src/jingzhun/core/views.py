@@ -6,9 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
 from jingzhun.core.errors import (
     ConcurrentEditError,
@@ -51,3 +53,53 @@ def attempt(action: Callable[[], Any]) -> tuple[Any, str, int, dict[str, list[st
         return None, exc.message, 422, exc.errors
     except JingzhunError as exc:
         return None, exc.message, 422, {}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Background jobs (core.jobs): a job's own page follows its progress and offers its result
+
+
+def _job(user: Any, job_id: str) -> Any:
+    from jingzhun.core import jobs
+
+    if not job_id.isascii() or not job_id.isalnum():
+        raise NotFoundOrForbidden("任务不存在或无权访问")
+    job = jobs.visible_to(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFoundOrForbidden("任务不存在或无权访问")
+    return job
+
+
+@login_required
+@web_errors
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    from django.utils.cache import patch_vary_headers
+
+    job = _job(request.user, job_id)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    template = "core/job.html"
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted:
+        template = "core/_job_status.html"
+    response = render(request, template, {"job": job})
+    patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@web_errors
+def job_download(request: HttpRequest, job_id: str) -> HttpResponseBase:
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.http import FileResponse
+
+    job = _job(request.user, job_id)
+    media = Path(settings.MEDIA_ROOT).resolve()
+    path = (media / job.result_file).resolve() if job.result_file else None
+    if path is None or not path.is_relative_to(media) or not path.is_file():
+        raise Http404()
+    name = job.params.get("download_name") or path.name
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)

@@ -790,7 +790,8 @@ def create_import(
         limit_mb = settings.JINGZHUN_MAX_IMPORT_BYTES // (1024 * 1024)
         raise ValidationFailed(f"文件超过 {limit_mb} MB，请分批导入", {"file": ["文件过大"]})
     try:
-        from jingzhun.registry.importer import run_import
+        from jingzhun.registry import jobs
+        from jingzhun.registry.importer import new_batch
     except ImportError as exc:
         raise ServiceUnavailable("导入功能暂不可用，请稍后再试") from exc
     file_name = FsPath(file.name or "upload.xlsx").name
@@ -799,9 +800,10 @@ def create_import(
         with path.open("wb") as out:
             for chunk in file.chunks():
                 out.write(chunk)
-        result = run_import(actor=_actor(request), user=user, path=path, file_name=file_name, policy=policy)
-    batch_id = getattr(result, "pk", None) or getattr(result, "id", None) or str(result)
-    return Status(201, _batch_out(_access_batch(user, str(batch_id))))
+        # The same job as the page's upload, run in this request: the answer carries the batch's result.
+        batch = new_batch(user=user, actor=_actor(request), path=path, file_name=file_name, policy=policy)
+        jobs.start_import(user=user, batch=batch, path=path, source="api", inline=True)
+    return Status(201, _batch_out(_access_batch(user, batch.pk)))
 
 
 @router.get(

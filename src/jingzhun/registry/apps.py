@@ -14,3 +14,6 @@ class RegistryConfig(AppConfig):
         register_multi_code_lists(
             {col.key: dict(col.codes.choices) for col in COLUMNS if col.kind == Kind.CODES and col.codes}
         )
+        from jingzhun.registry import jobs
+
+        jobs.register()

@@ -263,13 +263,21 @@ def member_id_text(member: Member) -> str:
     return member.id_number
 
 
-def export_rows(user: User, *, region_prefix: str = "", year: int | None = None) -> Iterator[dict[str, str]]:
+def export_rows(
+    user: User,
+    *,
+    region_prefix: str = "",
+    year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[dict[str, str]]:
     """One dict per active member (keys = column keys, of the template and of the national layout),
     restricted to what ``user`` may see. ``year``: the data year of the income and conditions columns
-    (default: each household's latest)."""
+    (default: each household's latest). ``progress(done, total)`` counts households, after each chunk."""
     households = access.households_for(user, "view")
     if region_prefix:
         households = households.filter(village__code__startswith=region_prefix)
+    total = households.count() if progress else 0
+    done = 0
     hh_cols = _writers(Level.HOUSEHOLD)
     year_cols = _writers(Level.YEAR)
     mem_cols = [(key, attr, write) for key, attr, write in _writers(Level.MEMBER) if key != "id_number"]
@@ -281,9 +289,14 @@ def export_rows(user: User, *, region_prefix: str = "", year: int | None = None)
         chunk.append(hh)
         if len(chunk) == EXPORT_CHUNK:
             yield from _export_chunk(chunk, year, names, id_kinds, hh_cols, year_cols, mem_cols)
+            done += len(chunk)
             chunk = []
+            if progress:
+                progress(done, total)
     if chunk:
         yield from _export_chunk(chunk, year, names, id_kinds, hh_cols, year_cols, mem_cols)
+        if progress:
+            progress(done + len(chunk), total)
 
 
 Writer = tuple[str, str, Callable[[Any], str]]  # (column key, model attribute, formatter)
@@ -389,8 +402,10 @@ def export_households(
     fmt: str = "xlsx",
     region_prefix: str = "",
     year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the register visible to ``user`` as the import template layout or the national export layout."""
+    """Write the register visible to ``user`` as the import template layout or the national export layout
+    (``progress(done, total)`` in households, see ``export_rows``)."""
     if layout == "national":
         headers = [h for h, _ in NATIONAL_EXPORT]
         keys = [k for _, k in NATIONAL_EXPORT]
@@ -398,7 +413,7 @@ def export_households(
         cols = [c for c in COLUMNS if not c.derived or c.level == Level.YEAR or c.key in LEAVE_KEYS]
         headers = [c.header for c in cols]
         keys = [c.key for c in cols]
-    rows = export_rows(user, region_prefix=region_prefix, year=year)
+    rows = export_rows(user, region_prefix=region_prefix, year=year, progress=progress)
     count = 0
     if fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from jingzhun.core import audit, restrict
@@ -218,42 +217,13 @@ def _summary(batch: ImportBatch, errors: list[RowError]) -> str:
 
 
 def start_import(*, user: Any, upload_path: Path, file_name: str, policy: str) -> ImportBatch:
-    """Create the batch and run the import in a background thread; the page polls the batch's progress."""
+    """Create the batch and queue the import as a job (``registry.jobs``); the page follows the batch."""
+    from jingzhun.registry import jobs
+
     actor = audit.Actor.of(user)
     batch = new_batch(user=user, actor=actor, path=upload_path, file_name=file_name, policy=policy)
-    from jingzhun.core.context import acting, current
-
-    ctx = current()
-
-    threaded = not getattr(settings, "JINGZHUN_SYNC_IMPORTS", False)
-
-    def work() -> None:
-        if threaded:  # a new thread gets its own database connection; never touch the caller's
-            close_old_connections()
-        try:
-            with acting(request_id=ctx.request_id, remote_addr=ctx.remote_addr, source="import"):
-                run_import(
-                    actor=actor, user=user, path=upload_path, file_name=file_name, policy=policy, batch=batch
-                )
-        except Exception:  # the thread must always close the batch, whatever happened
-            # The traceback goes to the log for the administrator; the page says what to do, in Chinese.
-            log.exception("import batch %s failed", batch.pk)
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                state=ImportBatch.State.FAILED,
-                progress=100,
-                stage="失败",
-                finished_at=timezone.now(),
-                message=f"导入时发生内部错误，没有导入任何数据。请把批次编号 {batch.pk} 告诉系统管理员，由管理员查看系统日志。",
-            )
-        finally:
-            if threaded:
-                close_old_connections()
-
-    if not threaded:
-        work()
-        batch.refresh_from_db()
-    else:
-        threading.Thread(target=work, name=f"import-{batch.id}", daemon=True).start()
+    jobs.start_import(user=user, batch=batch, path=upload_path)
+    batch.refresh_from_db()
     return batch
 
 

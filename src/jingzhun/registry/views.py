@@ -637,7 +637,18 @@ def import_batch(request: HtmxHttpRequest, batch_id: str) -> HttpResponse:
     batch = _batch(request.user, batch_id)
     if (refused := _get_only(request)) is not None:
         return refused
-    context = {"batch": batch, "running": batch.state == ImportBatch.State.RUNNING}
+    from jingzhun.core import jobs
+
+    running = batch.state == ImportBatch.State.RUNNING
+    # While it runs, the progress is the job's (saved by the worker); afterwards the batch's result.
+    job = jobs.latest_for("import", batch.pk) if running else None
+    context = {
+        "batch": batch,
+        "running": running,
+        "job": job,
+        "progress": job.percent if job else batch.progress,
+        "stage": job.stage if job else batch.stage,
+    }
     template = "registry/import_batch.html"
     if request.htmx and not request.htmx.boosted:
         template = "registry/_import_status.html"
@@ -703,16 +714,15 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         raise Http404()
     region_key = request.GET.get("region", "").strip()
     region = access_region(user, region_key) if region_key else getattr(user, "region", None)
-    from jingzhun.registry.exchange import export_households
+    from jingzhun.registry.jobs import start_export
 
-    prefix = region.prefix if region_key and region else ""
-    label = region.name if region else _("全部")
-    of_year = f"{year}年度_" if year else ""
-    name = f"农户数据_{label}_{of_year}{timezone.localdate():%Y%m%d}.{fmt}"
-    return _stream_temp(
-        lambda path: export_households(
-            user, path=path, layout=layout, fmt=fmt, region_prefix=prefix, year=year
-        ),
-        f".{fmt}",
-        name,
+    # The whole county takes about a minute: a job, whose page shows the progress and then the file.
+    job = start_export(
+        user=user,
+        layout=layout,
+        fmt=fmt,
+        region_prefix=region.prefix if region_key and region else "",
+        label=region.name if region else _("全部"),
+        year=year,
     )
+    return redirect("job", job_id=job.pk)

@@ -297,16 +297,21 @@ def test_every_indicator_of_the_catalogue_can_be_opened(figures):
         assert client.get(url, {"region": figures.county.code}).status_code == 200, indicator.code
 
 
-def test_a_running_refresh_is_shown_and_polled_until_done(figures, monkeypatch):
-    from jingzhun.analytics import hooks
+def test_a_running_refresh_is_shown_and_polled_until_done(figures):
+    from jingzhun.core import jobs
+    from jingzhun.core.models import JobState
 
     client = client_for(figures, "leader")
-    monkeypatch.setattr(hooks, "_busy", {figures.county.prefix})
+    # given a refresh of the county waits for the worker
+    job = jobs.start(
+        kind="refresh", user=None, title="刷新", params={"prefix": figures.county.prefix}, inline=False
+    )
     running = client.get(DASHBOARD)
     html = running.content.decode()
     assert "正在刷新" in html and 'hx-trigger="every 3s"' in html
     assert client.get(DASHBOARD, HTTP_HX_REQUEST="true").get("HX-Refresh") is None
-    monkeypatch.setattr(hooks, "_busy", set())
+    # when the worker has run it (here, in this process), the polling page reloads once
+    assert jobs.run_here(job).state == JobState.SUCCEEDED
     assert client.get(DASHBOARD, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
     assert "正在刷新" not in client.get(DASHBOARD).content.decode()
 

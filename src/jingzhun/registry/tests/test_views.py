@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from jingzhun.core.models import ObjectChange
+from jingzhun.core import jobs
+from jingzhun.core.models import Job, JobState, ObjectChange
 from jingzhun.registry import idnumbers
 from jingzhun.registry.models import Household, HouseholdYear, ImportBatch, Member
 
@@ -606,10 +607,22 @@ def test_template_and_export_downloads(client, world):
     response = client.get(reverse("registry:template"), {"fmt": "xlsx"})
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
+    # the register export is a job: the link queues it and leads to the job's page
     response = client.get(
         reverse("registry:export"), {"layout": "template", "fmt": "csv", "region": world.township_a.prefix}
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
+    job = Job.objects.get(kind="export")
+    assert response["Location"] == reverse("job", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "排队中" in page and 'hx-trigger="every 1s"' in page
+    # when the worker has run it (here, in this process), the page offers the file
+    job = jobs.run_here(job)
+    assert job.state == JobState.SUCCEEDED, job.message
+    page = client.get(reverse("job", args=[job.pk])).content.decode()
+    assert reverse("job_download", args=[job.pk]) in page and "hx-trigger" not in page
+    response = client.get(reverse("job_download", args=[job.pk]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     assert world.household_a.household_number in content
     assert world.household_b.household_number not in content
@@ -739,6 +752,25 @@ def test_upload_imports_and_the_household_page_shows_the_batch(
     body = text(client.get(reverse("registry:household_detail", args=[household.pk]), {"as_of": tomorrow}))
     panel = body.split('id="as-of-panel"', 1)[1].split("</section>", 1)[0]
     assert "13700001111" in panel and "孙桂兰" in panel
+
+
+def test_an_upload_waits_for_the_worker_and_the_page_follows_its_job(client, world, settings, tmp_path):
+    # given no worker has run yet (imports are jobs, not run in the request)
+    settings.MEDIA_ROOT = tmp_path
+    login(client, world)
+    number = "620502100201880003"
+    upload = SimpleUploadedFile("南山村.csv", village_csv(world.household_a.village.code, number), "text/csv")
+    response = client.post(reverse("registry:import"), {"file": upload, "policy": "all"})
+    # then the batch page says the import is queued, and keeps polling
+    body = text(client.get(response["Location"]))
+    assert 'data-state="running"' in body and 'id="job-queued"' in body and "every 1s" in body
+    job = Job.objects.get(kind="import")
+    assert job.state == JobState.QUEUED and job.user == world.users["township_officer"]
+    # when the worker runs it (here, in this process), the page shows the batch committed
+    assert jobs.run_here(job).state == JobState.SUCCEEDED
+    body = text(client.get(response["Location"]))
+    assert 'data-state="committed"' in body and "every 1s" not in body
+    assert Household.objects.get(household_number=number).members.count() == 2
 
 
 def test_upload_with_a_bad_id_is_rejected_with_the_row(client, transactional_world, settings, tmp_path):

@@ -16,12 +16,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jingzhun.accounts.models import User
-from jingzhun.comparison import datasets
-from jingzhun.comparison.loading import load_dataset, report_file, write_template
+from jingzhun.comparison import datasets, jobs
+from jingzhun.comparison.loading import new_load, report_file, write_template
 from jingzhun.comparison.models import DatasetLoad, LoadState
 from jingzhun.core.audit import Actor
 from jingzhun.core.context import acting
 from jingzhun.core.errors import JingzhunError
+from jingzhun.core.models import Job
 
 
 class Command(BaseCommand):
@@ -64,16 +65,18 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"用户不存在：{opts['user']}")
         started = time.perf_counter()
-        last = [-1]
+        last = [""]
 
-        def progress(percent: int, stage: str) -> None:
-            if percent != last[0]:
-                self.stderr.write(f"[{percent:3d}%] {stage}")
-                last[0] = percent
+        def progress(job: Job) -> None:
+            line = f"[{job.percent:3d}%] {job.stage}"
+            if line != last[0]:
+                self.stderr.write(line)
+                last[0] = line
 
+        # The same job as an upload on the datasets page, run here in this process; the file is kept.
         try:
             with acting(source="cli"):
-                load = load_dataset(
+                load = new_load(
                     actor=Actor.of(user, fallback="系统（命令行）"),
                     user=user,
                     path=path,
@@ -81,10 +84,13 @@ class Command(BaseCommand):
                     as_of=opts["as_of"],
                     region_prefix=opts["region"],
                     policy=opts["policy"],
-                    progress=progress,
+                )
+                jobs.start_load_job(
+                    load=load, user=user, path=path, keep_file=True, inline=True, on_progress=progress
                 )
         except JingzhunError as exc:
             raise CommandError(exc.message) from exc
+        load.refresh_from_db()
         self._report(load, opts["max_errors"])
         if load.error_report and opts.get("report"):
             shutil.copy(report_file(load), opts["report"])

@@ -9,9 +9,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jingzhun.accounts.models import User
+from jingzhun.core import jobs as core_jobs
 from jingzhun.core.audit import Actor
 from jingzhun.core.context import acting
-from jingzhun.registry.importer import imports_dir, run_import
+from jingzhun.core.models import Job, JobState
+from jingzhun.registry import jobs
+from jingzhun.registry.importer import imports_dir, new_batch
 from jingzhun.registry.models import ImportBatch
 
 
@@ -41,17 +44,35 @@ class Command(BaseCommand):
                 raise CommandError(f"用户不存在：{opts['user']}")
         actor = Actor.of(user, fallback="系统（命令行）")
         started = time.perf_counter()
-        last = [-1]
+        last = [""]
 
-        def progress(percent: int, stage: str) -> None:
-            if percent != last[0]:
-                self.stderr.write(f"[{percent:3d}%] {stage}")
-                last[0] = percent
+        def progress(job: Job) -> None:
+            line = f"[{job.percent:3d}%] {job.stage}"
+            if line != last[0]:
+                self.stderr.write(line)
+                last[0] = line
 
+        # The same job as an upload on the page, run here in this process (the worker is not needed).
         with acting(source="cli"):
-            batch = run_import(
-                actor=actor, user=user, path=path, policy=str(opts["policy"]), progress=progress
+            batch = new_batch(
+                user=user, actor=actor, path=path, file_name=path.name, policy=str(opts["policy"])
             )
+            jobs.start_import(
+                user=user,
+                batch=batch,
+                path=path,
+                actor_name=actor.name,
+                source="cli",
+                inline=True,
+                on_progress=progress,
+            )
+            # The county's figures follow the import (a refresh job it queued): run here too, so they
+            # are current when the command exits, whether or not a worker is running.
+            for refresh in Job.objects.filter(
+                kind="refresh", state=JobState.QUEUED, created_at__gte=batch.started_at
+            ):
+                core_jobs.run_here(refresh)
+        batch.refresh_from_db()
         elapsed = time.perf_counter() - started
         self._report(batch, int(opts["max_errors"]))  # type: ignore[call-overload]  # argparse gives an int
         if batch.error_report and opts.get("report"):

@@ -2,12 +2,16 @@
 
 Migrates the embedded database, loads the real national division list, generates a county
 (秦州区 620502 by default) with villages and about 20,000 households, imports it through the same
-importer villages use, creates one demo account per role, and serves the app on 127.0.0.1.
+importer villages use, creates one demo account per role, and serves the app on 127.0.0.1 together with
+the job worker (``jingzhun worker``: imports, loads, comparisons, refreshes and exports started on the
+pages), which stops with the server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -60,8 +64,17 @@ class Command(BaseCommand):
         self.demo_comparison(county)
         self.say(f"准备完成，用时 {time.perf_counter() - started:.0f} 秒。")
         if not opts["no_server"]:
-            self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）")
-            call_command("runserver", str(opts["addr"]), "--noreload", "--insecure", "--skip-checks")
+            self.say(f"5/5 网站：http://{opts['addr']}/  （按 Ctrl+C 停止）；后台任务处理程序同时启动")
+            worker = subprocess.Popen([sys.executable, "-m", "jingzhun", "worker"])
+            try:
+                call_command("runserver", str(opts["addr"]), "--noreload", "--insecure", "--skip-checks")
+            finally:
+                worker.terminate()  # a job in progress is finished first (SIGTERM), then it exits
+                try:
+                    worker.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
 
     def demo_policy(self, county: str) -> None:
         """The shipped defaults stop where the national figures stop (2020/2021; provinces set their own
