@@ -50,7 +50,7 @@ for command in commands:
     if command == "setup":
         from django.core.management import call_command
         from jingzhun.regions.services import load_csv, load_national
-        from jingzhun.registry import generate
+        from jingzhun.testing import register as generate
         call_command("migrate", verbosity=0)
         load_national([COUNTY[:2]])
         villages = generate.generate_villages(COUNTY, seed=7, households=int(sys.argv[3]))
