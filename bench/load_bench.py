@@ -33,7 +33,6 @@ import csv
 import json
 import os
 import random
-import secrets
 import socket
 import subprocess
 import sys
@@ -223,7 +222,6 @@ def serve_and_load(plan: Path, args: argparse.Namespace) -> dict[str, dict[str, 
         **os.environ,
         "JINGZHUN_CONN_MAX_AGE": "60",
         "JINGZHUN_LOG_LEVEL": "WARNING",
-        "JINGZHUN_SECRET_KEY": os.environ.get("JINGZHUN_SECRET_KEY", secrets.token_urlsafe(50)),
     }
     server = subprocess.Popen(
         [

@@ -43,7 +43,12 @@ class Officer(HttpUser):
     def search(self) -> None:
         name = self.rng.choice(self.me["names"])[: self.rng.choice((1, 2, 3))]
         with self.client.get(
-            "/registry/", params={"q": name}, headers=self.page_headers, name="search", catch_response=True
+            "/registry/",
+            params={"q": name},
+            headers=self.page_headers,
+            name="search",
+            catch_response=True,
+            allow_redirects=False,  # a redirect to the login page is an error, not a page
         ) as r:
             self._expect(r, 200)
 
@@ -51,7 +56,11 @@ class Officer(HttpUser):
     def household_page(self) -> None:
         pk = self.rng.choice(self.me["households"])
         with self.client.get(
-            f"/registry/{pk}/", headers=self.page_headers, name="household page", catch_response=True
+            f"/registry/{pk}/",
+            headers=self.page_headers,
+            name="household page",
+            catch_response=True,
+            allow_redirects=False,
         ) as r:
             self._expect(r, 200)
 
