@@ -198,22 +198,34 @@ def bin_path(name: str) -> str:
     return str(local) if local.exists() else str(ROOT / ".venv" / "bin" / name)
 
 
-def warm_up(port: int, plan: Path, workers: int) -> None:
-    """Every worker imports the app and opens its connection before the clock starts."""
+def warm_up(port: int, plan: Path, workers: int) -> dict[str, float]:
+    """Every worker imports the app and opens its connection before the clock starts; then one officer alone
+    (one request at a time): the median milliseconds of each page without queueing, the service time."""
     import http.client
+    import statistics
 
     officers = json.loads(plan.read_text(encoding="utf-8"))
-    for i in range(4 * workers):
+    alone: dict[str, list[float]] = {"household page": [], "search": []}
+    for i in range(4 * workers + 20):
         me = officers[i % len(officers)]
-        for path in (f"/registry/{me['households'][0]}/", "/registry/?q=" + quote(me["names"][0][:1])):
+        pages = {
+            "household page": f"/registry/{me['households'][i % len(me['households'])]}/",
+            "search": "/registry/?q=" + quote(me["names"][i % len(me["names"])][:2]),
+        }
+        for name, path in pages.items():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             try:
+                started = time.perf_counter()
                 conn.request("GET", path, headers={"Cookie": me["cookie"]})
                 response = conn.getresponse()
                 response.read()
+                took = (time.perf_counter() - started) * 1000
                 assert response.status == 200, (path, response.status)
             finally:
                 conn.close()
+            if i >= 4 * workers:
+                alone[name].append(took)
+    return {name: statistics.median(times) for name, times in alone.items()}
 
 
 def serve_and_load(plan: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
@@ -247,7 +259,8 @@ def serve_and_load(plan: Path, args: argparse.Namespace) -> dict[str, dict[str, 
                 break
             except OSError:
                 time.sleep(0.1)
-        warm_up(port, plan, args.workers)
+        for name, ms in warm_up(port, plan, args.workers).items():
+            say(f"one officer alone, {name}: median {ms:.0f} ms")
         say(f"gunicorn up ({args.workers} workers); {args.users} officers for {args.duration:.0f} s")
         subprocess.run(
             [
