@@ -16,12 +16,25 @@ BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("JINGZHUN_HOME", Path.cwd() / "var")).resolve()
 HOME.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("JINGZHUN_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# JINGZHUN_PRODUCTION=1 (docs/deploy.md): a real secret key is required and cookies, redirects and HSTS assume
+# HTTPS at the proxy in front (nginx); `jingzhun check --deploy` is then clean.
+PRODUCTION = os.environ.get("JINGZHUN_PRODUCTION", "0") == "1"
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("JINGZHUN_SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
+if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == DEV_SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "JINGZHUN_PRODUCTION=1 needs JINGZHUN_SECRET_KEY: a random value of at least 50 characters "
+        "(docs/deploy.md)"
+    )
 DEBUG = os.environ.get("JINGZHUN_DEBUG", "0") == "1"
 # Refresh a county's indicators after each import, final procedure step and comparison run (analytics.hooks).
 # Benchmarks switch it off (they measure one thing); the tests switch it on where they test it.
 JINGZHUN_AUTO_REFRESH = os.environ.get("JINGZHUN_AUTO_REFRESH", "1") == "1"
 ALLOWED_HOSTS = os.environ.get("JINGZHUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+# The site's origin(s) as the browser sees them, e.g. https://jingzhun.example.gov.cn (forms behind a proxy).
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("JINGZHUN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -138,7 +151,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = HOME / "static"
+STATIC_ROOT = Path(os.environ.get("JINGZHUN_STATIC_ROOT", HOME / "static"))
 # ECharts comes from npm (package.json; scripts/setup runs npm ci) and is served as static/vendor/echarts/.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -155,6 +168,17 @@ JINGZHUN_MAX_IMPORT_BYTES = int(os.environ.get("JINGZHUN_MAX_IMPORT_BYTES", str(
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+
+if PRODUCTION:
+    # HTTPS ends at nginx, which says so in X-Forwarded-Proto (deploy/nginx/jingzhun.conf); it must set that
+    # header itself, never pass on a client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("JINGZHUN_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("JINGZHUN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("JINGZHUN_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("JINGZHUN_HSTS_PRELOAD", "1") == "1"
 
 LOGGING = {
     "version": 1,

@@ -401,6 +401,11 @@ def household_as_of(
     household = access.access_household(user, id)
     full = _can_edit(user, household)
     at = timezone.make_aware(dt.datetime.combine(date, dt.time.max))
+    offset = at.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # Before 1901 the zone database gives Shanghai's local mean time (+08:05:43), whose seconds no
+        # RFC 3339 date-time carries: such a day, long before any register, is answered in UTC.
+        at = at.astimezone(dt.UTC)
     state = selectors.household_as_of(household, at)
     past = None
     if state.household:
