@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jingzhun.core.errors import JingzhunError
-from jingzhun.registry.generate import HEADERS
 from jingzhun.registry.staging import Staged, read_file
+from jingzhun.testing.register import HEADERS
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 FUZZ = settings(
