@@ -25,15 +25,6 @@ from _setup import OUT, django_setup, fresh_database, machine, peak_rss_mb
 COUNTY = "620502"
 
 
-class _System:
-    """The shell's reader, as ``jingzhun export`` uses it: everything."""
-
-    is_authenticated = True
-    is_active = True
-    role = "admin"
-    jurisdiction_prefix = ""
-
-
 def _state() -> dict[str, Any]:
     """A digest of everything an import could change: one hash per household, member and year record."""
     import hashlib
@@ -77,6 +68,7 @@ def main() -> None:
     fresh_database()
     from django.db import connection
 
+    from jingzhun.accounts.models import system_user
     from jingzhun.core.audit import Actor
     from jingzhun.core.context import acting
     from jingzhun.regions.services import load_csv, load_national
@@ -116,7 +108,7 @@ def main() -> None:
                 before = _state()
                 path = folder / f"export-{layout}.{fmt}"
                 started = time.perf_counter()
-                rows = export_households(_System(), path=path, layout=layout, fmt=fmt)
+                rows = export_households(system_user(), path=path, layout=layout, fmt=fmt)
                 exported = time.perf_counter() - started
                 started = time.perf_counter()
                 batch = run_import(actor=actor, user=None, path=path)

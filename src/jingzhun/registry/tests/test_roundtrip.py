@@ -23,6 +23,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jingzhun.accounts.models import system_user
 from jingzhun.core.audit import Actor
 from jingzhun.regions.services import RegionRow, upsert_regions
 from jingzhun.registry.columns import COLUMNS, NATIONAL_EXPORT, Kind, Level
@@ -146,15 +147,12 @@ def test_a_generated_county_comes_back_unchanged(db, settings, tmp_path):
     assert first.households_created == 200
     assert Member.objects.filter(id_kind="disability_cert").exists()
 
-    class System:  # the shell's reader: everything
-        is_authenticated, is_active, role, jurisdiction_prefix = True, True, "admin", ""
-
     # when it is exported and imported again, then nothing changes
     for layout in LAYOUTS:
         for fmt in FORMATS:
             before = register_state()
             path = tmp_path / f"county-{layout}.{fmt}"
-            export_households(System(), path=path, layout=layout, fmt=fmt)
+            export_households(system_user(), path=path, layout=layout, fmt=fmt)
             batch = run_import(actor=Actor(None, "测试"), user=None, path=path)
             assert batch.state == ImportBatch.State.COMMITTED, batch.message
             assert (batch.households_created, batch.households_updated, batch.households_unchanged) == (
