@@ -206,6 +206,7 @@ NOT_WRITERS = {
     "jingzhun.registry.services.parse_id_for_member",
     "jingzhun.registry.services.check_new_member",
     "jingzhun.registry.services.next_person_number",
+    "jingzhun.registry.services.status_event",  # builds the row (unsaved); its callers save and audit
     "jingzhun.accounts.services.user_for_token",
     "jingzhun.regions.services.national_rows",
     "jingzhun.regions.services.parent_prefix",

@@ -303,6 +303,9 @@ QUERY_COVERAGE: tuple[tuple[str, str, str], ...] = (
     ("policy:parameter_list", "region", "filtered"),
     ("analytics:households", "region", "404"),
     ("villages:register", "county", "404"),
+    # 本县规则与阈值 is for county administrators, whose page is always their own county (the parameter is read
+    # for the system administrator, who picks one): every other role is refused, whatever region is asked.
+    ("comparison:region_rules", "region", "403"),
 )
 PUBLIC = {"login", "logout", "set_language"}
 # Entries of QUERY_COVERAGE whose readers, values (inside, missing) or path differ from the default above.
@@ -558,6 +561,8 @@ def test_region_parameters_outside_the_jurisdiction(client, scene, role):
         assert got == expected, (role, name)
         if outsider == "404":
             assert got[0] == 404, (role, name)
+        elif outsider == "403":
+            assert got[0] == 403, (role, name)
         elif outsider == "filtered":
             assert got[0] == 200, (role, name)
         else:

@@ -365,10 +365,10 @@ def _member_year_options(member: Any, held: set[int]) -> list[int]:
 def member_years(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A member's values of each data year (在校生状况, 健康状况, 劳动技能, 务工, insurance …)."""
     user = request.user
+    member = access.access_member(user, pk, "view")  # before the method: an outsider gets the plain 404
+    household = access.access_household(user, member.household_id, "view")
     if (refused := _get_only(request)) is not None:
         return refused
-    member = access.access_member(user, pk, "view")
-    household = access.access_household(user, member.household_id, "view")
     rows = selectors.member_years(member)
     can_edit = _can_edit(user, household)
     context = {
